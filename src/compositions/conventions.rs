@@ -1,0 +1,156 @@
+//! What every composition shares: the XR's identity and scope, the labels every manifest
+//! carries, deterministic names, and readiness read from observed state.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::sdk::resource::{self, DNS_LABEL_MAX};
+
+/// Label naming the organisation (as SCO labels project namespaces).
+pub const LABEL_ORG: &str = "stakater.com/org";
+/// Label naming the project (MTO tenant).
+pub const LABEL_TENANT: &str = "stakater.com/tenant";
+/// Label naming the XR's kind.
+pub const LABEL_XR_KIND: &str = "sco.stakater.com/composite-kind";
+/// Label naming the XR.
+pub const LABEL_XR_NAME: &str = "sco.stakater.com/composite-name";
+/// Label naming the XR's namespace (namespaced XRs only).
+pub const LABEL_XR_NAMESPACE: &str = "sco.stakater.com/composite-namespace";
+/// Standard label saying who manages the object.
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// Where composed resources go: a cluster-scoped XR composes cluster-scoped managed resources
+/// (`kubernetes.crossplane.io`, `*.keycloak.crossplane.io`); a namespaced XR (Crossplane v2)
+/// composes namespaced ones in its own namespace (`kubernetes.m.crossplane.io`,
+/// `*.keycloak.m.crossplane.io`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// A cluster-scoped XR.
+    Cluster,
+    /// A namespaced XR, in this namespace.
+    Namespaced(String),
+}
+
+impl Scope {
+    /// The namespace composed resources go to, if any.
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Self::Cluster => None,
+            Self::Namespaced(ns) => Some(ns),
+        }
+    }
+}
+
+/// The identity of the XR being rendered, read from its observed metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XrIdentity {
+    /// apiVersion.
+    pub api_version: String,
+    /// kind.
+    pub kind: String,
+    /// metadata.name.
+    pub name: String,
+    /// Cluster-scoped or in which namespace.
+    pub scope: Scope,
+}
+
+impl XrIdentity {
+    /// Reads the identity of an observed XR.
+    pub fn of(composite: &Value) -> Self {
+        let text = |p: &str| composite.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let namespace = text("/metadata/namespace");
+        Self {
+            api_version: text("/apiVersion"),
+            kind: text("/kind"),
+            name: text("/metadata/name"),
+            scope: if namespace.is_empty() { Scope::Cluster } else { Scope::Namespaced(namespace) },
+        }
+    }
+
+    /// Labels every composed manifest carries: who manages it, which XR it belongs to, and
+    /// the organisation and project where known.
+    pub fn labels(&self, org: Option<&str>, project: Option<&str>) -> BTreeMap<String, String> {
+        let mut labels = BTreeMap::new();
+        labels.insert(LABEL_MANAGED_BY.to_owned(), "function-sco".to_owned());
+        labels.insert(LABEL_XR_KIND.to_owned(), label_value(&self.kind.to_ascii_lowercase()));
+        labels.insert(LABEL_XR_NAME.to_owned(), label_value(&self.name));
+        if let Some(ns) = self.scope.namespace() {
+            labels.insert(LABEL_XR_NAMESPACE.to_owned(), label_value(ns));
+        }
+        if let Some(org) = org {
+            labels.insert(LABEL_ORG.to_owned(), label_value(org));
+        }
+        if let Some(project) = project {
+            labels.insert(LABEL_TENANT.to_owned(), label_value(project));
+        }
+        labels
+    }
+}
+
+/// A valid label value for `text`: at most 63 characters of `[A-Za-z0-9._-]`, starting and
+/// ending alphanumeric; longer values are shortened with a stable hash suffix.
+pub fn label_value(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
+    let cleaned = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if cleaned.len() <= DNS_LABEL_MAX {
+        cleaned.to_owned()
+    } else {
+        resource::child_name(&[cleaned], DNS_LABEL_MAX)
+    }
+}
+
+/// A deterministic object name from `parts`, at most 63 characters (see [`resource::child_name`]).
+pub fn name(parts: &[&str]) -> String {
+    resource::child_name(parts, DNS_LABEL_MAX)
+}
+
+/// Whether an observed managed resource (or provider-kubernetes Object) reports `Ready=True`.
+pub fn ready(observed: Option<&Value>) -> bool {
+    observed.is_some_and(resource::is_condition_ready)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn identity_and_scope() {
+        let vm = XrIdentity::of(&json!({"apiVersion": "compute.cloud.stakater.com/v1", "kind": "VirtualMachine",
+            "metadata": {"name": "web", "namespace": "ws-shop-vms"}}));
+        assert_eq!(vm.scope, Scope::Namespaced("ws-shop-vms".into()));
+        let org = XrIdentity::of(&json!({"kind": "Organisation", "metadata": {"name": "acme"}}));
+        assert_eq!(org.scope, Scope::Cluster);
+        assert_eq!(org.scope.namespace(), None);
+    }
+
+    #[test]
+    fn labels_name_the_xr_org_and_project() {
+        let vm = XrIdentity::of(&json!({"kind": "VirtualMachine", "metadata": {"name": "web", "namespace": "ws-shop-vms"}}));
+        let labels = vm.labels(Some("acme"), Some("shop"));
+        assert_eq!(labels[LABEL_XR_KIND], "virtualmachine");
+        assert_eq!(labels[LABEL_XR_NAMESPACE], "ws-shop-vms");
+        assert_eq!(labels[LABEL_ORG], "acme");
+        assert_eq!(labels[LABEL_TENANT], "shop");
+        assert_eq!(labels[LABEL_MANAGED_BY], "function-sco");
+    }
+
+    #[test]
+    fn label_values_are_valid() {
+        assert_eq!(label_value("admin@acme.example"), "admin-acme.example");
+        let long = label_value(&"a".repeat(100));
+        assert_eq!(long.len(), 63);
+        assert_eq!(label_value("-x-"), "x");
+    }
+
+    #[test]
+    fn readiness_comes_from_the_ready_condition() {
+        assert!(!ready(None));
+        assert!(ready(Some(&json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}))));
+        assert!(!ready(Some(&json!({"status": {}}))));
+    }
+}

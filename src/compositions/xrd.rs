@@ -1,0 +1,42 @@
+//! CompositeResourceDefinitions generated from the typed XRs, so the schema published to
+//! tenants, the validation it performs and the code that reads the XR cannot drift apart.
+//!
+//! Each XR is a `#[derive(CustomResource, JsonSchema)]` type; kube turns its doc comments,
+//! serde defaults, enums and `#[schemars(...)]` validation into a structural OpenAPI schema,
+//! which becomes the XRD's `openAPIV3Schema`.
+
+use kube::core::CustomResourceExt;
+use serde_json::{Value, json};
+
+/// The Crossplane v2 XRD for the custom resource `K`.
+pub fn definition<K: CustomResourceExt>() -> Value {
+    let crd = serde_json::to_value(K::crd()).expect("CRDs serialise");
+    let spec = &crd["spec"];
+    let version = &spec["versions"][0];
+    let mut served = json!({
+        "name": version["name"],
+        "served": true,
+        "referenceable": true,
+        "schema": {"openAPIV3Schema": version["schema"]["openAPIV3Schema"]},
+    });
+    if let Some(columns) = version.get("additionalPrinterColumns").filter(|c| c.as_array().is_some_and(|a| !a.is_empty())) {
+        served["additionalPrinterColumns"] = columns.clone();
+    }
+    let mut names = json!({"kind": spec["names"]["kind"], "plural": spec["names"]["plural"]});
+    for key in ["singular", "shortNames", "categories"] {
+        if let Some(v) = spec["names"].get(key).filter(|v| !v.is_null()) {
+            names[key] = v.clone();
+        }
+    }
+    json!({
+        "apiVersion": "apiextensions.crossplane.io/v2",
+        "kind": "CompositeResourceDefinition",
+        "metadata": {"name": crd["metadata"]["name"]},
+        "spec": {
+            "group": spec["group"],
+            "names": names,
+            "scope": spec["scope"],
+            "versions": [served],
+        },
+    })
+}

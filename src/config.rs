@@ -1,0 +1,179 @@
+//! Platform configuration: one typed structure with built-in defaults, overridden by the
+//! Crossplane environment's `sco` key (from EnvironmentConfigs via function-environment-configs)
+//! and then by the function input's `spec.platform`.
+//!
+//! Layers merge as JSON (objects key by key, anything else replaces), then the result is
+//! decoded strictly: an unknown key or a value of the wrong shape is a Fatal result naming the
+//! key and where it came from.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::compositions::{organisation, virtual_machine};
+use crate::sdk::response::merge;
+use crate::sdk::structpb;
+
+/// The environment key that holds platform configuration.
+pub const ENVIRONMENT_KEY: &str = "sco";
+
+/// Platform configuration shared by every composition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Platform {
+    /// Names of the Crossplane provider configs composed resources use.
+    pub provider_configs: ProviderConfigs,
+    /// TTL of responses while a composition waits for something it depends on (a workspace
+    /// URL, a load balancer address), so that the XR is looked at again soon.
+    pub waiting_ttl: Ttl,
+    /// VirtualMachine settings.
+    pub virtual_machine: virtual_machine::Settings,
+    /// Organisation settings.
+    pub organisation: organisation::Settings,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self {
+            provider_configs: ProviderConfigs::default(),
+            waiting_ttl: Ttl(Duration::from_secs(10)),
+            virtual_machine: virtual_machine::Settings::default(),
+            organisation: organisation::Settings::default(),
+        }
+    }
+}
+
+/// Provider config names. Cluster-scoped XRs reference `ProviderConfig`s of these names;
+/// namespaced XRs reference `ClusterProviderConfig`s of these names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ProviderConfigs {
+    /// provider-kubernetes config for the service cluster (where XRs live).
+    pub kubernetes: String,
+    /// provider-kubernetes config whose kubeconfig points at KCP's root workspace.
+    pub kcp_root: String,
+    /// provider-keycloak config with admin access to the Keycloak master realm.
+    pub keycloak: String,
+}
+
+impl Default for ProviderConfigs {
+    fn default() -> Self {
+        Self {
+            kubernetes: "kubernetes-provider".into(),
+            kcp_root: "kcp-root-provider".into(),
+            keycloak: "keycloak-provider".into(),
+        }
+    }
+}
+
+/// A duration written as `10s`, `5m`, `500ms` or `1h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "String")]
+pub struct Ttl(pub Duration);
+
+impl Serialize for Ttl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let text = if d.subsec_millis() != 0 {
+            format!("{}ms", d.as_millis())
+        } else if d.as_secs() % 3600 == 0 && d.as_secs() > 0 {
+            format!("{}h", d.as_secs() / 3600)
+        } else if d.as_secs() % 60 == 0 && d.as_secs() > 0 {
+            format!("{}m", d.as_secs() / 60)
+        } else {
+            format!("{}s", d.as_secs())
+        };
+        s.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ttl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::sdk::args::parse_duration(&text).map(Ttl).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where a bad configuration value came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid platform configuration at {source_path}.{key}: {message}")]
+pub struct ConfigError {
+    /// `environment.sco` or `input spec.platform`.
+    pub source_path: &'static str,
+    /// The key, dotted (`virtualMachine.storageSizes.small`).
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Platform {
+    /// Defaults, overridden by the environment's `sco` value and then the input's.
+    pub fn resolve(environment: Option<&Value>, input: Option<&Value>) -> Result<Self, ConfigError> {
+        let mut merged = serde_json::to_value(Self::default()).expect("defaults serialise");
+        for (layer, source_path) in [(environment, "environment.sco"), (input, "input spec.platform")] {
+            let Some(layer) = layer else { continue };
+            if !layer.is_object() {
+                return Err(ConfigError {
+                    source_path,
+                    key: String::new(),
+                    message: format!("expected an object, got {}", structpb::kind_name(layer)),
+                });
+            }
+            merge(&mut merged, layer);
+            // Decode after each layer so the error names the layer that broke it.
+            structpb::from_value::<Self>(merged.clone()).map_err(|e| ConfigError {
+                source_path,
+                key: e.path.trim_start_matches('.').to_owned(),
+                message: e.message,
+            })?;
+        }
+        Ok(structpb::from_value(merged).expect("validated above"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_round_trip() {
+        let p = Platform::default();
+        assert_eq!(Platform::resolve(None, None).unwrap(), p);
+        assert_eq!(p.provider_configs.kubernetes, "kubernetes-provider");
+        assert_eq!(p.waiting_ttl, Ttl(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn input_wins_over_environment_over_defaults() {
+        let env = json!({"providerConfigs": {"kubernetes": "env-k8s", "keycloak": "env-kc"}});
+        let input = json!({"providerConfigs": {"keycloak": "input-kc"}, "waitingTtl": "5s"});
+        let p = Platform::resolve(Some(&env), Some(&input)).unwrap();
+        assert_eq!(p.provider_configs.kubernetes, "env-k8s");
+        assert_eq!(p.provider_configs.keycloak, "input-kc");
+        assert_eq!(p.provider_configs.kcp_root, "kcp-root-provider");
+        assert_eq!(p.waiting_ttl, Ttl(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key_and_layer() {
+        let err = Platform::resolve(Some(&json!({"waitingTtl": "soon"})), None).unwrap_err();
+        assert_eq!(err.source_path, "environment.sco");
+        assert_eq!(err.key, "waitingTtl");
+        let err = Platform::resolve(None, Some(&json!({"providerConfigs": {"kubernetse": "x"}}))).unwrap_err();
+        assert_eq!(err.source_path, "input spec.platform");
+        assert!(err.to_string().contains("providerConfigs"), "{err}");
+        assert!(err.to_string().contains("kubernetse"), "{err}");
+        assert!(Platform::resolve(Some(&json!("text")), None).is_err());
+    }
+
+    #[test]
+    fn ttl_text_round_trips() {
+        for text in ["10s", "5m", "2h", "500ms"] {
+            let ttl: Ttl = serde_json::from_value(json!(text)).unwrap();
+            assert_eq!(serde_json::to_value(ttl).unwrap(), json!(text));
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The SCO function: reads the step input and platform configuration, picks the composition
+//! (the input's `spec.composition`, else the XR's apiVersion and kind), renders, and writes the
+//! outcome into the response. Every problem with the request ends here as a Fatal result plus
+//! a `Valid=False` condition that names the field.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kube::CustomResource;
+use kube::core::CustomResourceExt;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::compositions::{self, CompositionKind, Desired, Entry, Invalid, Observed};
+use crate::config::{ENVIRONMENT_KEY, Platform};
+use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
+use crate::sdk::resource::Ready;
+use crate::sdk::response::{self, WithMessage, WithReason};
+use crate::sdk::{Function, Handled, request, structpb};
+
+/// apiVersion of the function input.
+pub const INPUT_API_VERSION: &str = "sco.fn.stakater.com/v1alpha1";
+
+/// Condition type reporting whether the XR, input and configuration are valid.
+pub const CONDITION_VALID: &str = "Valid";
+/// Condition type reporting whether everything is composed and ready, and if not, why.
+pub const CONDITION_RESOURCES_READY: &str = "ResourcesReady";
+
+/// The function input: which composition to run and platform configuration overrides.
+#[derive(CustomResource, Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "sco.fn.stakater.com",
+    version = "v1alpha1",
+    kind = "Input",
+    namespaced,
+    doc = "Input of a function-sco pipeline step."
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InputSpec {
+    /// The composition to render the XR with. Without it, the XR's apiVersion and kind choose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composition: Option<CompositionKind>,
+    /// Platform configuration for this pipeline step. Wins over the environment's `sco` key,
+    /// which wins over the built-in defaults; see the README for every key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Platform>")]
+    pub platform: Option<Value>,
+}
+
+/// The input as it arrives in the request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InputObject {
+    api_version: String,
+    kind: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    metadata: Option<Value>,
+    #[serde(default)]
+    spec: InputSpec,
+}
+
+/// The function input CRD (shipped in `package/input/` for tooling).
+pub fn input_definition() -> Value {
+    serde_json::to_value(Input::crd()).expect("the CRD serialises")
+}
+
+/// The SCO composition function.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sco;
+
+/// Why a call could not be rendered.
+struct Failure {
+    reason: &'static str,
+    message: String,
+    handler: &'static str,
+}
+
+impl Function for Sco {
+    fn run(&self, req: &RunFunctionRequest, ttl: Duration) -> Handled {
+        let mut rsp = response::to(req, ttl);
+        let handler = match compose(req, &mut rsp) {
+            Ok(handler) => handler,
+            Err(Failure { reason, message, handler }) => {
+                response::fatal(&mut rsp, message.clone()).with_reason(reason);
+                response::condition_false(&mut rsp, CONDITION_VALID, reason).with_message(message);
+                handler
+            }
+        };
+        Handled { response: rsp, handler }
+    }
+}
+
+fn compose(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse) -> Result<&'static str, Failure> {
+    let fail = |reason, message: String, handler| Failure { reason, message, handler };
+    let input = parse_input(req).map_err(|m| fail("InvalidInput", m, "unknown"))?;
+    let Some(composite) = request::observed_composite(req) else {
+        return Err(fail("NoCompositeResource", "the request has no observed composite resource".into(), "unknown"));
+    };
+    let entry = select(input.composition, &composite).map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
+
+    let environment = request::environment(req);
+    let platform = Platform::resolve(environment.as_ref().and_then(|e| e.get(ENVIRONMENT_KEY)), input.platform.as_ref())
+        .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;
+
+    let resources = request::observed_composed(req);
+    let required: BTreeMap<String, Vec<Value>> = req
+        .required_resources
+        .keys()
+        .chain({
+            #[allow(deprecated)]
+            req.extra_resources.keys()
+        })
+        .filter_map(|k| request::required_resources(req, k).map(|v| (k.clone(), v)))
+        .collect();
+    let observed = Observed { composite: &composite, resources: &resources, required: &required };
+    let desired = (entry.render)(&composite, &observed, &platform)
+        .map_err(|e: Invalid| fail("InvalidSpec", e.to_string(), entry.name))?;
+    write(req, rsp, desired, &platform);
+    Ok(entry.name)
+}
+
+fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
+    let Some(value) = request::input(req) else { return Ok(InputSpec::default()) };
+    let input: InputObject = structpb::from_value(value).map_err(|e| {
+        let path = e.path.trim_start_matches('.');
+        format!("input {path}: {}", e.message)
+    })?;
+    if input.api_version != INPUT_API_VERSION || input.kind != "Input" {
+        return Err(format!(
+            "input: expected apiVersion {INPUT_API_VERSION} and kind Input, got apiVersion {:?} and kind {:?}",
+            input.api_version, input.kind
+        ));
+    }
+    Ok(input.spec)
+}
+
+fn select(wanted: Option<CompositionKind>, composite: &Value) -> Result<&'static Entry, String> {
+    let text = |p: &str| composite.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    let (api_version, kind) = (text("/apiVersion"), text("/kind"));
+    if let Some(wanted) = wanted {
+        let entry = compositions::by_kind(wanted);
+        if entry.api_version != api_version || entry.xr_kind != kind {
+            return Err(format!(
+                "input spec.composition is {} but the composite resource is apiVersion {api_version:?} kind {kind:?}; {} renders {} {}",
+                entry.name, entry.name, entry.api_version, entry.xr_kind
+            ));
+        }
+        return Ok(entry);
+    }
+    compositions::for_xr(api_version, kind).ok_or_else(|| {
+        format!("function-sco has no composition for apiVersion {api_version:?} kind {kind:?}; it serves {}", compositions::supported())
+    })
+}
+
+/// Writes a rendered composition into the response.
+fn write(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse, desired: Desired, platform: &Platform) {
+    let ready = desired.ready();
+    for (name, requirement) in &desired.requirements {
+        response::require_resources(rsp, req, name, requirement);
+    }
+    for (name, composed) in &desired.resources {
+        let readiness = if composed.ready { Ready::True } else { Ready::False };
+        response::set_desired_composed(rsp, name, &composed.manifest, readiness);
+    }
+    if !desired.status.is_empty() {
+        response::set_desired_composite_status(rsp, &Value::Object(desired.status));
+    }
+    response::set_desired_composite_ready(rsp, if ready { Ready::True } else { Ready::False });
+    response::condition_true(rsp, CONDITION_VALID, "ValidSpec");
+    match (&desired.waiting, ready) {
+        (Some(waiting), _) => {
+            response::condition_false(rsp, CONDITION_RESOURCES_READY, &waiting.reason).with_message(waiting.message.clone());
+        }
+        (None, true) => {
+            response::condition_true(rsp, CONDITION_RESOURCES_READY, "Available");
+        }
+        (None, false) => {
+            let unready: Vec<&str> = desired.resources.iter().filter(|(_, c)| !c.ready).map(|(n, _)| n.as_str()).collect();
+            response::condition_false(rsp, CONDITION_RESOURCES_READY, "Creating")
+                .with_message(format!("waiting for {} to become ready", unready.join(", ")));
+        }
+    }
+    if !ready {
+        let current = rsp.meta.as_ref().and_then(|m| m.ttl).map(|t| Duration::new(t.seconds.max(0).unsigned_abs(), 0));
+        let shorter = current.map_or(platform.waiting_ttl.0, |c| c.min(platform.waiting_ttl.0));
+        response::set_ttl(rsp, shorter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdk::proto::v1::{Resource, Severity, State, Status};
+    use serde_json::json;
+
+    fn request(xr: Value, input: Option<Value>) -> RunFunctionRequest {
+        let mut desired = State::default();
+        desired.resources.insert("from-earlier-step".into(), Resource::default());
+        RunFunctionRequest {
+            observed: Some(State {
+                composite: Some(Resource { resource: structpb::from_json_value(&xr), ..Default::default() }),
+                ..Default::default()
+            }),
+            desired: Some(desired),
+            input: input.as_ref().and_then(structpb::from_json_value),
+            ..Default::default()
+        }
+    }
+
+    fn fatal_message(rsp: &RunFunctionResponse) -> &str {
+        let r = rsp.results.iter().find(|r| r.severity() == Severity::Fatal).expect("a fatal result");
+        let valid = rsp.conditions.iter().find(|c| c.r#type == CONDITION_VALID).expect("a Valid condition");
+        assert_eq!(valid.status(), Status::ConditionFalse);
+        assert_eq!(valid.message.as_deref(), Some(r.message.as_str()));
+        &r.message
+    }
+
+    #[test]
+    fn an_unknown_kind_is_fatal_and_lists_the_supported_ones() {
+        let req = request(json!({"apiVersion": "example.org/v1", "kind": "XBucket"}), None);
+        let rsp = Sco.run(&req, Duration::from_secs(60)).response;
+        let message = fatal_message(&rsp);
+        assert!(message.contains("XBucket"), "{message}");
+        assert!(message.contains("compute.cloud.stakater.com/v1 VirtualMachine"), "{message}");
+        assert!(rsp.desired.unwrap().resources.contains_key("from-earlier-step"));
+    }
+
+    #[test]
+    fn a_bad_input_is_fatal_and_names_the_field() {
+        let xr = json!({"apiVersion": "example.org/v1", "kind": "XBucket"});
+        let rsp = Sco.run(&request(xr.clone(), Some(json!({"apiVersion": INPUT_API_VERSION, "kind": "Input", "spec": {"compositon": "VirtualMachine"}}))), Duration::from_secs(60)).response;
+        assert!(fatal_message(&rsp).contains("compositon"), "{}", fatal_message(&rsp));
+        let rsp = Sco.run(&request(xr, Some(json!({"apiVersion": "other/v1", "kind": "Input"}))), Duration::from_secs(60)).response;
+        assert!(fatal_message(&rsp).contains(INPUT_API_VERSION));
+    }
+
+    #[test]
+    fn an_input_composition_must_match_the_xr() {
+        let xr = json!({"apiVersion": "example.org/v1", "kind": "XBucket"});
+        let input = json!({"apiVersion": INPUT_API_VERSION, "kind": "Input", "spec": {"composition": "VirtualMachine"}});
+        let rsp = Sco.run(&request(xr, Some(input)), Duration::from_secs(60)).response;
+        assert!(fatal_message(&rsp).contains("spec.composition is VirtualMachine"));
+    }
+
+    #[test]
+    fn the_input_crd_is_generated() {
+        let crd = input_definition();
+        assert_eq!(crd["metadata"]["name"], "inputs.sco.fn.stakater.com");
+        let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
+        assert!(spec["composition"]["enum"].as_array().unwrap().contains(&json!("VirtualMachine")));
+        assert!(spec["platform"]["properties"]["providerConfigs"].is_object());
+    }
+}

@@ -1,0 +1,386 @@
+//! Offline rendering: build the request Crossplane would send from files, run it through the
+//! same [`Runner`] the server uses (answering requirements from the files, as Crossplane's
+//! requirements loop does), and print the outcome as YAML the way `crossplane render` does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use prost::Message;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::proto::v1::{
+    Capability, Ready, RequestMeta, Resource, ResourceSelector, Resources, RunFunctionRequest, RunFunctionResponse,
+    Severity, State, Status, Target, resource_selector,
+};
+use super::request::KEY_ENVIRONMENT;
+use super::response;
+use super::runner::{Function, Runner};
+use super::structpb;
+
+/// The annotation Crossplane keys observed composed resources by.
+pub const COMPOSITION_RESOURCE_NAME: &str = "crossplane.io/composition-resource-name";
+
+/// How often Crossplane calls a function to settle its requirements (the first call plus five).
+const MAX_CALLS: usize = 6;
+
+/// What a render starts from.
+#[derive(Debug, Clone, Default)]
+pub struct RenderInput {
+    /// The composite resource (XR).
+    pub composite: Value,
+    /// Observed composed resources, each carrying the composition-resource-name annotation.
+    pub observed: Vec<Value>,
+    /// The step's input, if any.
+    pub input: Option<Value>,
+    /// Pipeline context (the environment included).
+    pub context: Map<String, Value>,
+    /// Objects that requirements may select.
+    pub required: Vec<Value>,
+}
+
+/// A file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Not readable.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not YAML, or not the expected shape.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// All YAML documents of a file (empty documents skipped).
+pub fn read_documents(path: &Path) -> Result<Vec<Value>, FileError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read { path: name.clone(), source })?;
+    let mut documents = Vec::new();
+    for document in serde_norway::Deserializer::from_str(&text) {
+        let value: Value = serde::Deserialize::deserialize(document)
+            .map_err(|e| FileError::Invalid { path: name.clone(), message: e.to_string() })?;
+        if !value.is_null() {
+            documents.push(value);
+        }
+    }
+    Ok(documents)
+}
+
+/// The single YAML document of a file.
+pub fn read_document(path: &Path) -> Result<Value, FileError> {
+    let mut documents = read_documents(path)?;
+    match documents.len() {
+        1 => Ok(documents.remove(0)),
+        n => Err(FileError::Invalid { path: path.display().to_string(), message: format!("expected one YAML document, found {n}") }),
+    }
+}
+
+/// The environment function-environment-configs would build from EnvironmentConfigs: their
+/// `data` merged in file order, as `{apiVersion: internal.crossplane.io/v1alpha1, kind:
+/// Environment, ...}`. A document that is not an EnvironmentConfig is used as data itself.
+pub fn environment_from(documents: &[Value]) -> Value {
+    let mut environment = json!({"apiVersion": "internal.crossplane.io/v1alpha1", "kind": "Environment"});
+    for document in documents {
+        let data = if document.get("kind").and_then(Value::as_str) == Some("EnvironmentConfig") {
+            document.get("data").cloned().unwrap_or(Value::Null)
+        } else {
+            document.clone()
+        };
+        if data.is_object() {
+            response::merge(&mut environment, &data);
+        }
+    }
+    environment
+}
+
+impl RenderInput {
+    /// Puts an environment into the context under Crossplane's environment key.
+    pub fn with_environment(mut self, environment: Value) -> Self {
+        self.context.insert(KEY_ENVIRONMENT.to_owned(), environment);
+        self
+    }
+
+    /// The first request Crossplane would send.
+    pub fn request(&self) -> RunFunctionRequest {
+        let mut observed = State {
+            composite: Some(Resource { resource: structpb::from_json_value(&self.composite), ..Default::default() }),
+            ..Default::default()
+        };
+        for object in &self.observed {
+            let name = object
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(COMPOSITION_RESOURCE_NAME))
+                .and_then(Value::as_str)
+                .or_else(|| object.pointer("/metadata/name").and_then(Value::as_str))
+                .unwrap_or_default();
+            observed
+                .resources
+                .insert(name.to_owned(), Resource { resource: structpb::from_json_value(object), ..Default::default() });
+        }
+        let mut req = RunFunctionRequest {
+            observed: Some(observed),
+            desired: Some(State::default()),
+            input: self.input.as_ref().and_then(structpb::from_json_value),
+            context: Some(structpb::from_json_object(&self.context)),
+            ..Default::default()
+        };
+        let capabilities = [
+            Capability::Capabilities,
+            Capability::RequiredResources,
+            Capability::Credentials,
+            Capability::Conditions,
+            Capability::RequiredSchemas,
+        ];
+        req.meta = Some(RequestMeta { tag: tag(&req), capabilities: capabilities.iter().map(|c| *c as i32).collect() });
+        req
+    }
+}
+
+/// Crossplane's tag: the SHA-256 of the request's encoding before meta is set.
+fn tag(req: &RunFunctionRequest) -> String {
+    let digest = Sha256::digest(req.encode_to_vec());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs the function as Crossplane's requirements loop would: call, fetch what the response
+/// requires from `input.required`, call again with the function's own context, until the
+/// requirements stop changing or a Fatal result ends it.
+pub fn run<F: Function>(runner: &Runner<F>, input: &RenderInput) -> RunFunctionResponse {
+    let mut req = input.request();
+    let mut previous = None;
+    let mut rsp = runner.call(&req);
+    for _ in 1..MAX_CALLS {
+        if response::has_fatal(&rsp) || rsp.requirements == previous {
+            break;
+        }
+        let Some(requirements) = rsp.requirements.clone() else { break };
+        for (name, selector) in &requirements.resources {
+            req.required_resources.insert(name.clone(), select(&input.required, selector));
+        }
+        #[allow(deprecated)]
+        for (name, selector) in &requirements.extra_resources {
+            req.extra_resources.insert(name.clone(), select(&input.required, selector));
+        }
+        req.context = rsp.context.clone();
+        previous = Some(requirements);
+        rsp = runner.call(&req);
+    }
+    rsp
+}
+
+/// The objects a selector matches, sorted by namespace and name.
+fn select(objects: &[Value], selector: &ResourceSelector) -> Resources {
+    let text = |o: &Value, p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let mut found: Vec<&Value> = objects
+        .iter()
+        .filter(|o| text(o, "/apiVersion") == selector.api_version && text(o, "/kind") == selector.kind)
+        .filter(|o| selector.namespace.as_ref().is_none_or(|ns| text(o, "/metadata/namespace") == *ns))
+        .filter(|o| match &selector.r#match {
+            Some(resource_selector::Match::MatchName(n)) => text(o, "/metadata/name") == *n,
+            Some(resource_selector::Match::MatchLabels(l)) => {
+                l.labels.iter().all(|(k, v)| o.pointer("/metadata/labels").and_then(|ls| ls.get(k)).and_then(Value::as_str) == Some(v))
+            }
+            None => true,
+        })
+        .collect();
+    found.sort_by_key(|o| (text(o, "/metadata/namespace"), text(o, "/metadata/name")));
+    Resources {
+        items: found.into_iter().map(|o| Resource { resource: structpb::from_json_value(o), ..Default::default() }).collect(),
+    }
+}
+
+/// The outcome as YAML documents, in `crossplane render`'s order: the composite resource with
+/// its desired status and conditions, the desired composed resources sorted by composition
+/// resource name (annotated with it), then one `Result` per result.
+pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
+    let desired = rsp.desired.clone().unwrap_or_default();
+    let composed: BTreeMap<String, Resource> = desired.resources.into_iter().collect();
+    let mut out = Vec::with_capacity(composed.len() + rsp.results.len() + 1);
+
+    let mut status = desired
+        .composite
+        .as_ref()
+        .and_then(|c| c.resource.as_ref())
+        .map(structpb::to_json_value)
+        .and_then(|v| v.get("status").cloned())
+        .unwrap_or_else(|| json!({}));
+    let conditions = composite_conditions(rsp, desired.composite.as_ref().map_or(Ready::Unspecified, Resource::ready), &composed);
+    if let Some(obj) = status.as_object_mut() {
+        obj.insert("conditions".to_owned(), Value::Array(conditions));
+    }
+    let mut metadata = Map::new();
+    for key in ["name", "namespace"] {
+        if let Some(v) = composite.pointer(&format!("/metadata/{key}")) {
+            metadata.insert(key.to_owned(), v.clone());
+        }
+    }
+    out.push(json!({
+        "apiVersion": composite.get("apiVersion").cloned().unwrap_or(Value::Null),
+        "kind": composite.get("kind").cloned().unwrap_or(Value::Null),
+        "metadata": metadata,
+        "status": status,
+    }));
+
+    for (name, resource) in &composed {
+        let mut object = resource.resource.as_ref().map_or_else(|| json!({}), structpb::to_json_value);
+        response::merge(&mut object, &json!({"metadata": {"annotations": {COMPOSITION_RESOURCE_NAME: name}}}));
+        out.push(object);
+    }
+
+    for result in &rsp.results {
+        let mut doc = json!({
+            "apiVersion": "render.crossplane.io/v1beta1",
+            "kind": "Result",
+            "severity": result.severity().as_str_name(),
+            "message": result.message,
+        });
+        if let Some(reason) = &result.reason {
+            doc["reason"] = json!(reason);
+        }
+        if result.target.is_some() {
+            doc["target"] = json!(result.target().as_str_name());
+        }
+        out.push(doc);
+    }
+    out
+}
+
+/// The conditions Crossplane would put on the composite resource: `Synced`, `Ready` derived
+/// from composed readiness (or the function's override), then the function's own.
+fn composite_conditions(rsp: &RunFunctionResponse, composite_ready: Ready, composed: &BTreeMap<String, Resource>) -> Vec<Value> {
+    let mut conditions = Vec::new();
+    let fatal = rsp.results.iter().find(|r| r.severity() == Severity::Fatal);
+    conditions.push(match fatal {
+        Some(r) => json!({"type": "Synced", "status": "False", "reason": "ReconcileError",
+            "message": format!("pipeline step returned a fatal result: {}", r.message)}),
+        None => json!({"type": "Synced", "status": "True", "reason": "ReconcileSuccess"}),
+    });
+    let unready: Vec<&str> = composed.iter().filter(|(_, r)| r.ready() != Ready::True).map(|(n, _)| n.as_str()).collect();
+    let ready = match composite_ready {
+        Ready::True => true,
+        Ready::False => false,
+        Ready::Unspecified => unready.is_empty(),
+    };
+    conditions.push(if ready {
+        json!({"type": "Ready", "status": "True", "reason": "Available"})
+    } else if unready.is_empty() {
+        json!({"type": "Ready", "status": "False", "reason": "Creating"})
+    } else {
+        json!({"type": "Ready", "status": "False", "reason": "Creating",
+            "message": format!("Unready resources: {}", unready.join(", "))})
+    });
+    for c in &rsp.conditions {
+        let status = match c.status() {
+            Status::ConditionTrue => "True",
+            Status::ConditionFalse => "False",
+            Status::ConditionUnknown | Status::ConditionUnspecified => "Unknown",
+        };
+        let mut condition = json!({"type": c.r#type, "status": status, "reason": c.reason});
+        if let Some(m) = &c.message {
+            condition["message"] = json!(m);
+        }
+        if c.target() == Target::CompositeAndClaim {
+            condition["target"] = json!("CompositeAndClaim");
+        }
+        conditions.push(condition);
+    }
+    conditions
+}
+
+/// Documents as one YAML stream.
+pub fn to_yaml(documents: &[Value]) -> String {
+    let mut out = String::new();
+    for document in documents {
+        out.push_str("---\n");
+        out.push_str(&serde_norway::to_string(document).unwrap_or_else(|e| format!("# cannot print document: {e}\n")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdk::request;
+    use crate::sdk::response::{Match, Requirement};
+    use crate::sdk::{Handled, resource::Name};
+    use std::time::Duration;
+
+    /// Requires a ConfigMap, then composes a copy of its data once it arrives.
+    struct NeedsConfig;
+    impl Function for NeedsConfig {
+        fn run(&self, req: &RunFunctionRequest, ttl: Duration) -> Handled {
+            let mut rsp = response::to(req, ttl);
+            let requirement = Requirement {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                matching: Match::Name("settings".into()),
+                namespace: Some("team".into()),
+            };
+            response::require_resources(&mut rsp, req, "cfg", &requirement);
+            if let Some(found) = request::required_resources(req, "cfg") {
+                let data = found.first().and_then(|c| c.get("data").cloned()).unwrap_or(Value::Null);
+                response::set_desired_composed(&mut rsp, &Name::from("copy"), &json!({"kind": "ConfigMap", "data": data}), Ready::True);
+            }
+            Handled { response: rsp, handler: "test" }
+        }
+    }
+
+    #[test]
+    fn requirements_are_answered_from_the_files() {
+        let input = RenderInput {
+            composite: json!({"apiVersion": "x/v1", "kind": "XR", "metadata": {"name": "a"}}),
+            required: vec![
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "other"}, "data": {"v": "no"}}),
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "team"}, "data": {"v": "yes"}}),
+            ],
+            ..Default::default()
+        };
+        let rsp = run(&Runner::new(NeedsConfig, Duration::from_secs(60)), &input);
+        let docs = documents(&input.composite, &rsp);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1]["data"]["v"], "yes");
+        assert_eq!(docs[1]["metadata"]["annotations"][COMPOSITION_RESOURCE_NAME], "copy");
+        assert_eq!(docs[0]["status"]["conditions"][1]["reason"], "Available");
+    }
+
+    #[test]
+    fn the_tag_is_deterministic() {
+        let input = RenderInput { composite: json!({"kind": "XR"}), ..Default::default() };
+        assert_eq!(input.request().meta.unwrap().tag, input.request().meta.unwrap().tag);
+        assert_eq!(input.request().meta.unwrap().tag.len(), 64);
+    }
+
+    #[test]
+    fn environment_configs_merge_in_order() {
+        let env = environment_from(&[
+            json!({"apiVersion": "apiextensions.crossplane.io/v1beta1", "kind": "EnvironmentConfig", "data": {"sco": {"a": 1, "b": 1}}}),
+            json!({"sco": {"b": 2}}),
+        ]);
+        assert_eq!(env["sco"], json!({"a": 1, "b": 2}));
+        assert_eq!(env["kind"], "Environment");
+    }
+
+    #[test]
+    fn unready_resources_are_listed() {
+        let mut rsp = RunFunctionResponse::default();
+        response::set_desired_composed(&mut rsp, &Name::from("b"), &json!({}), Ready::False);
+        response::set_desired_composed(&mut rsp, &Name::from("a"), &json!({}), Ready::True);
+        response::fatal(&mut rsp, "spec.x: bad");
+        let docs = documents(&json!({"kind": "XR"}), &rsp);
+        let conditions = &docs[0]["status"]["conditions"];
+        assert_eq!(conditions[0]["status"], "False");
+        assert_eq!(conditions[1]["message"], "Unready resources: b");
+        assert_eq!(docs.last().unwrap()["severity"], "SEVERITY_FATAL");
+        assert!(to_yaml(&docs).starts_with("---\n"));
+    }
+}

@@ -1,0 +1,220 @@
+//! Typed access to a `RunFunctionRequest`: observed and desired state, input, context, the
+//! Crossplane environment, required resources, credentials and capabilities.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::proto::v1::{Capability, RunFunctionRequest, credentials};
+use super::resource::{Name, Ready};
+use super::structpb::{self, PathError};
+
+/// The context key function-environment-configs writes the merged environment to.
+pub const KEY_ENVIRONMENT: &str = "apiextensions.crossplane.io/environment";
+
+/// An observed composed resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedComposed {
+    /// The whole object, including status.
+    pub resource: Value,
+    /// Its connection details.
+    pub connection_details: BTreeMap<String, Vec<u8>>,
+}
+
+/// A desired composed resource, as earlier steps (or this function) left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredComposed {
+    /// The partial object (SSA intent).
+    pub resource: Value,
+    /// Readiness.
+    pub ready: Ready,
+}
+
+/// The observed composite resource, as JSON.
+pub fn observed_composite(req: &RunFunctionRequest) -> Option<Value> {
+    let s = req.observed.as_ref()?.composite.as_ref()?.resource.as_ref()?;
+    Some(structpb::to_json_value(s))
+}
+
+/// The observed composite resource's connection details.
+pub fn observed_composite_connection_details(req: &RunFunctionRequest) -> BTreeMap<String, Vec<u8>> {
+    req.observed
+        .as_ref()
+        .and_then(|o| o.composite.as_ref())
+        .map(|c| c.connection_details.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// The observed composed resources by composition resource name.
+pub fn observed_composed(req: &RunFunctionRequest) -> BTreeMap<Name, ObservedComposed> {
+    let Some(observed) = req.observed.as_ref() else { return BTreeMap::new() };
+    observed
+        .resources
+        .iter()
+        .map(|(name, r)| {
+            let resource = r.resource.as_ref().map_or(Value::Object(Map::new()), structpb::to_json_value);
+            let connection_details = r.connection_details.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            (Name::from(name.as_str()), ObservedComposed { resource, connection_details })
+        })
+        .collect()
+}
+
+/// The desired composite resource so far (earlier steps may have set status), as JSON.
+pub fn desired_composite(req: &RunFunctionRequest) -> Option<Value> {
+    let s = req.desired.as_ref()?.composite.as_ref()?.resource.as_ref()?;
+    Some(structpb::to_json_value(s))
+}
+
+/// The desired composed resources so far, by composition resource name.
+pub fn desired_composed(req: &RunFunctionRequest) -> BTreeMap<Name, DesiredComposed> {
+    let Some(desired) = req.desired.as_ref() else { return BTreeMap::new() };
+    desired
+        .resources
+        .iter()
+        .map(|(name, r)| {
+            let resource = r.resource.as_ref().map_or(Value::Object(Map::new()), structpb::to_json_value);
+            (Name::from(name.as_str()), DesiredComposed { resource, ready: r.ready() })
+        })
+        .collect()
+}
+
+/// The step's input, as JSON, when the step has one.
+pub fn input(req: &RunFunctionRequest) -> Option<Value> {
+    req.input.as_ref().map(structpb::to_json_value)
+}
+
+/// The step's input decoded into `T`; `Ok(None)` when the step has no input.
+pub fn input_as<T: DeserializeOwned>(req: &RunFunctionRequest) -> Result<Option<T>, PathError> {
+    input(req).map(structpb::from_value).transpose()
+}
+
+/// A context value by key.
+pub fn context_key(req: &RunFunctionRequest, key: &str) -> Option<Value> {
+    req.context.as_ref()?.fields.get(key).map(structpb::to_json)
+}
+
+/// The Crossplane environment (`apiextensions.crossplane.io/environment`), when an earlier
+/// step (function-environment-configs) put one in the context.
+pub fn environment(req: &RunFunctionRequest) -> Option<Value> {
+    context_key(req, KEY_ENVIRONMENT)
+}
+
+/// Resources Crossplane fetched for requirement `name`.
+///
+/// `None` means not resolved yet (Crossplane has not answered the requirement);
+/// `Some(vec![])` means Crossplane looked and found nothing. Reads `required_resources` and
+/// falls back to the deprecated `extra_resources` that Crossplane 1.15 to 1.20 fill.
+pub fn required_resources(req: &RunFunctionRequest, name: &str) -> Option<Vec<Value>> {
+    #[allow(deprecated)]
+    let found = req.required_resources.get(name).or_else(|| req.extra_resources.get(name))?;
+    Some(
+        found
+            .items
+            .iter()
+            .filter_map(|r| r.resource.as_ref())
+            .map(structpb::to_json_value)
+            .collect(),
+    )
+}
+
+/// The credential data of the pipeline step's credential `name`.
+pub fn credentials<'a>(req: &'a RunFunctionRequest, name: &str) -> Option<&'a std::collections::HashMap<String, Vec<u8>>> {
+    match req.credentials.get(name)?.source.as_ref()? {
+        credentials::Source::CredentialData(d) => Some(&d.data),
+    }
+}
+
+/// The OpenAPI v3 schema Crossplane fetched for requirement `name`: `None` when not resolved,
+/// `Some(None)` when the kind was not found.
+pub fn required_schema(req: &RunFunctionRequest, name: &str) -> Option<Option<Value>> {
+    let schema = req.required_schemas.get(name)?;
+    Some(schema.openapi_v3.as_ref().map(structpb::to_json_value))
+}
+
+/// Whether the calling Crossplane advertises its capabilities (v2.2 and later).
+pub fn advertises_capabilities(req: &RunFunctionRequest) -> bool {
+    has_capability(req, Capability::Capabilities)
+}
+
+/// Whether the calling Crossplane advertises `capability`. When it advertises none
+/// ([`advertises_capabilities`] is false), absence says nothing about support.
+pub fn has_capability(req: &RunFunctionRequest, capability: Capability) -> bool {
+    req.meta.as_ref().is_some_and(|m| m.capabilities.contains(&(capability as i32)))
+}
+
+/// The request's tag.
+pub fn tag(req: &RunFunctionRequest) -> &str {
+    req.meta.as_ref().map_or("", |m| m.tag.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdk::proto::v1::{RequestMeta, Resource, Resources, State};
+    use serde_json::json;
+
+    fn res(v: Value) -> Resource {
+        Resource { resource: structpb::from_json_value(&v), ..Default::default() }
+    }
+
+    #[test]
+    fn required_resources_distinguish_unresolved_from_empty() {
+        let mut req = RunFunctionRequest::default();
+        assert_eq!(required_resources(&req, "kubeconfig"), None);
+        req.required_resources.insert("kubeconfig".into(), Resources::default());
+        assert_eq!(required_resources(&req, "kubeconfig"), Some(vec![]));
+        req.required_resources.insert(
+            "kubeconfig".into(),
+            Resources { items: vec![res(json!({"kind": "Secret", "data": {"n": 1}}))] },
+        );
+        assert_eq!(required_resources(&req, "kubeconfig").unwrap()[0]["data"]["n"], json!(1));
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn deprecated_extra_resources_are_read_too() {
+        let mut req = RunFunctionRequest::default();
+        req.extra_resources.insert("cfg".into(), Resources { items: vec![res(json!({"kind": "ConfigMap"}))] });
+        assert_eq!(required_resources(&req, "cfg").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn observed_and_desired_are_keyed_by_name() {
+        let mut req = RunFunctionRequest::default();
+        let mut observed = State { composite: Some(res(json!({"kind": "XR", "spec": {"n": 3}}))), ..Default::default() };
+        observed.resources.insert("vm".into(), res(json!({"kind": "VirtualMachine"})));
+        req.observed = Some(observed);
+        let mut desired = State::default();
+        let mut r = res(json!({"kind": "Service"}));
+        r.set_ready(Ready::True);
+        desired.resources.insert("svc".into(), r);
+        req.desired = Some(desired);
+
+        assert_eq!(observed_composite(&req).unwrap()["spec"]["n"], json!(3));
+        assert_eq!(observed_composed(&req)[&Name::from("vm")].resource["kind"], "VirtualMachine");
+        assert_eq!(desired_composed(&req)[&Name::from("svc")].ready, Ready::True);
+    }
+
+    #[test]
+    fn capabilities() {
+        let mut req = RunFunctionRequest::default();
+        assert!(!advertises_capabilities(&req));
+        req.meta = Some(RequestMeta {
+            tag: "t".into(),
+            capabilities: vec![Capability::Capabilities as i32, Capability::Conditions as i32],
+        });
+        assert!(advertises_capabilities(&req));
+        assert!(has_capability(&req, Capability::Conditions));
+        assert!(!has_capability(&req, Capability::RequiredResources));
+        assert_eq!(tag(&req), "t");
+    }
+
+    #[test]
+    fn environment_comes_from_context() {
+        let mut req = RunFunctionRequest::default();
+        req.context = structpb::from_json_value(&json!({KEY_ENVIRONMENT: {"sco": {"a": 1}}}));
+        assert_eq!(environment(&req).unwrap()["sco"]["a"], json!(1));
+        assert_eq!(context_key(&req, "missing"), None);
+    }
+}

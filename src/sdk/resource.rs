@@ -1,0 +1,145 @@
+//! Names, readiness and small helpers for Kubernetes objects as JSON.
+
+use std::fmt;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use super::proto::v1::Ready;
+
+/// A composition resource name: the key of a composed resource in desired and observed state.
+///
+/// Crossplane stores it in the `crossplane.io/composition-resource-name` annotation and uses it
+/// to match desired to observed resources, so it must be stable across reconciles. It is not the
+/// object's `metadata.name`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(String);
+
+impl Name {
+    /// A composition resource name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The name as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// Kubernetes' limit for DNS labels and most object names.
+pub const DNS_LABEL_MAX: usize = 63;
+
+/// A deterministic DNS-1123 label made of `parts` joined by `-`.
+///
+/// Parts are lower-cased and characters outside `[a-z0-9-]` become `-`. A result longer than
+/// `max` is cut and given a suffix of the first 8 hex digits of the SHA-256 of the full name,
+/// so two long names that share a prefix stay distinct and the same input always gives the
+/// same name.
+pub fn child_name(parts: &[&str], max: usize) -> String {
+    let mut full = String::new();
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        if !full.is_empty() {
+            full.push('-');
+        }
+        full.extend(part.chars().map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '-') => c,
+            _ => '-',
+        }));
+    }
+    let trimmed = full.trim_matches('-');
+    if trimmed.len() <= max {
+        return trimmed.to_owned();
+    }
+    let digest = Sha256::digest(trimmed.as_bytes());
+    let suffix: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let keep = max.saturating_sub(suffix.len() + 1);
+    let head = trimmed[..keep].trim_end_matches('-');
+    format!("{head}-{suffix}")
+}
+
+/// Whether `name` is a valid DNS-1123 label (lower-case alphanumerics and `-`, at most 63,
+/// starting and ending alphanumeric).
+pub fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= DNS_LABEL_MAX
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// The status of the condition of `type_` in `object.status.conditions`, if present.
+pub fn condition_status<'a>(object: &'a Value, type_: &str) -> Option<&'a str> {
+    condition(object, type_).and_then(|c| c.get("status")).and_then(Value::as_str)
+}
+
+/// The condition of `type_` in `object.status.conditions`, if present.
+pub fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
+    object
+        .pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
+}
+
+/// Whether `object` has a `Ready` condition with status `True`.
+pub fn is_condition_ready(object: &Value) -> bool {
+    condition_status(object, "Ready") == Some("True")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn short_names_are_joined_and_cleaned() {
+        assert_eq!(child_name(&["Acme", "org_admins"], 63), "acme-org-admins");
+        assert_eq!(child_name(&["a", "", "b"], 63), "a-b");
+    }
+
+    #[test]
+    fn long_names_get_a_stable_hash_suffix() {
+        let long = "x".repeat(80);
+        let a = child_name(&[&long, "one"], 63);
+        let b = child_name(&[&long, "two"], 63);
+        assert_eq!(a.len(), 63);
+        assert_ne!(a, b);
+        assert_eq!(a, child_name(&[&long, "one"], 63));
+        assert!(is_dns_label(&a));
+    }
+
+    #[test]
+    fn dns_labels() {
+        assert!(is_dns_label("acme-corp"));
+        assert!(!is_dns_label("Acme"));
+        assert!(!is_dns_label("-a"));
+        assert!(!is_dns_label(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn conditions_are_found_by_type() {
+        let obj = json!({"status": {"conditions": [{"type": "Synced", "status": "True"}, {"type": "Ready", "status": "False"}]}});
+        assert_eq!(condition_status(&obj, "Ready"), Some("False"));
+        assert!(!is_condition_ready(&obj));
+        assert!(condition(&obj, "Missing").is_none());
+    }
+}

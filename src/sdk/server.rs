@@ -1,0 +1,190 @@
+//! The gRPC server: v1 and v1beta1 `RunFunction`, mTLS or insecure, health, reflection,
+//! metrics, a request size limit and graceful shutdown.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+
+use super::args::ServerArgs;
+use super::beta::{V1, V1Beta1};
+use super::error::Error;
+use super::metrics::{self, Metrics};
+use super::proto::{FILE_DESCRIPTOR_SET, v1, v1beta1};
+use super::runner::{Function, Runner};
+
+/// gRPC service names, as health checks name them.
+pub const V1_SERVICE: &str = "apiextensions.fn.proto.v1.FunctionRunnerService";
+/// The v1beta1 service name.
+pub const V1BETA1_SERVICE: &str = "apiextensions.fn.proto.v1beta1.FunctionRunnerService";
+
+/// Serves `function` as `args` say until SIGTERM or SIGINT, then drains in-flight calls.
+pub async fn serve<F: Function>(function: F, args: &ServerArgs) -> Result<(), Error> {
+    let grpc = bind(args.address).await?;
+    let metrics = match args.metrics_address.0 {
+        Some(address) => Some(bind(address).await?),
+        None => None,
+    };
+    serve_with_incoming(function, args, grpc, metrics, shutdown_signal()).await
+}
+
+async fn bind(address: std::net::SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(address).await.map_err(|source| Error::Listen { address: address.to_string(), source })
+}
+
+/// Resolves on SIGTERM (how Kubernetes stops a pod) or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down: no new connections, finishing calls in flight");
+}
+
+/// Serves on listeners the caller bound (tests bind `127.0.0.1:0`) until `shutdown` resolves.
+/// `args.address` and `args.metrics_address` are not used; the listeners are.
+pub async fn serve_with_incoming<F: Function>(
+    function: F,
+    args: &ServerArgs,
+    grpc: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let tls = tls_config(args)?;
+    let metrics = Arc::new(Metrics::new());
+    let runner = Arc::new(Runner::new(function, args.ttl).with_metrics(metrics.clone()));
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for service in [V1_SERVICE, V1BETA1_SERVICE] {
+        health.set_service_status(service, ServingStatus::Serving).await;
+    }
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let limit = args.max_recv_message_size;
+    let v1 = v1::function_runner_service_server::FunctionRunnerServiceServer::new(V1(runner.clone()))
+        .max_decoding_message_size(limit);
+    let v1beta1 = v1beta1::function_runner_service_server::FunctionRunnerServiceServer::new(V1Beta1(runner))
+        .max_decoding_message_size(limit);
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_metrics = {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    if let Some(listener) = metrics_listener {
+        tracing::info!(address = %local(&listener), "serving metrics at /metrics");
+        tokio::spawn(metrics::serve(metrics, listener, stop_metrics));
+    }
+
+    let address = local(&grpc);
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    tracing::info!(%address, tls = !args.insecure, max_recv_message_size = limit, ttl = ?args.ttl, "serving RunFunction v1 and v1beta1");
+    let drain = async move {
+        shutdown.await;
+        for service in ["", V1_SERVICE, V1BETA1_SERVICE] {
+            health.set_service_status(service, ServingStatus::NotServing).await;
+        }
+        let _ = stop_tx.send(true);
+    };
+    builder
+        .layer(tower::layer::layer_fn(OversizeIsResourceExhausted))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(v1)
+        .add_service(v1beta1)
+        .serve_with_incoming_shutdown(TcpIncoming::from(grpc), drain)
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn local(listener: &TcpListener) -> String {
+    listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string())
+}
+
+/// The TLS configuration `args` ask for: `None` for `--insecure`.
+fn tls_config(args: &ServerArgs) -> Result<Option<ServerTlsConfig>, Error> {
+    if args.insecure {
+        return Ok(None);
+    }
+    let Some(dir) = args.tls_certs_dir.as_deref() else {
+        return Err(Error::NoTransportSecurity);
+    };
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|source| Error::ReadCertificate { path, source })
+    };
+    let (cert, key, ca) = (read("tls.crt")?, read("tls.key")?, read("ca.crt")?);
+    // rustls speaks TLS 1.2 and 1.3 only; tonic advertises ALPN h2, which grpc-go requires.
+    Ok(Some(
+        ServerTlsConfig::new()
+            .identity(Identity::from_pem(cert, key))
+            .client_ca_root(Certificate::from_pem(ca))
+            .client_auth_optional(false),
+    ))
+}
+
+/// Whether `dir` holds the three files `--tls-certs-dir` needs.
+pub fn has_tls_files(dir: &Path) -> bool {
+    ["tls.crt", "tls.key", "ca.crt"].iter().all(|f| dir.join(f).is_file())
+}
+
+/// tonic reports a request above the decoding limit as OUT_OF_RANGE; gRPC (and grpc-go, which
+/// Crossplane uses) call that RESOURCE_EXHAUSTED. The handlers never return OUT_OF_RANGE, so
+/// this layer rewrites that status in trailers-only responses.
+#[derive(Clone)]
+struct OversizeIsResourceExhausted<S>(S);
+
+impl<S, B, ResBody> tower::Service<http::Request<B>> for OversizeIsResourceExhausted<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<ResBody>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let fut = self.0.call(req);
+        Box::pin(async move {
+            let mut rsp = fut.await?;
+            let out_of_range = rsp.headers().get("grpc-status").is_some_and(|v| v == "11");
+            if out_of_range {
+                rsp.headers_mut().insert("grpc-status", http::HeaderValue::from_static("8"));
+            }
+            Ok(rsp)
+        })
+    }
+}

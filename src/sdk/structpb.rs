@@ -1,0 +1,192 @@
+//! Conversion between `google.protobuf.Struct` and JSON.
+//!
+//! Struct numbers are `f64` on the wire. Integral values that an `f64` holds exactly
+//! (|n| <= 2^53) come back as JSON integers, so `cpu: 2` deserialises into a `u32`. JSON
+//! never holds NaN or infinities; a non-finite number arriving in a Struct becomes `null`.
+
+use prost_types::{ListValue, Struct, Value as PbValue, value::Kind};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Number, Value};
+
+/// Largest integer an `f64` represents exactly.
+const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// A Struct as a JSON object.
+pub fn to_json_object(s: &Struct) -> Map<String, Value> {
+    s.fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()
+}
+
+/// A Struct as a JSON value (always an object).
+pub fn to_json_value(s: &Struct) -> Value {
+    Value::Object(to_json_object(s))
+}
+
+/// A protobuf Value as JSON.
+pub fn to_json(v: &PbValue) -> Value {
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        Some(Kind::NumberValue(n)) => number_to_json(*n),
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(to_json).collect()),
+        Some(Kind::StructValue(s)) => to_json_value(s),
+    }
+}
+
+fn number_to_json(n: f64) -> Value {
+    if !n.is_finite() {
+        return Value::Null;
+    }
+    if n.fract() == 0.0 && n.abs() <= MAX_EXACT_INTEGER {
+        // Exact: the value is integral and within the range f64 represents exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        return Value::Number(Number::from(n as i64));
+    }
+    Number::from_f64(n).map_or(Value::Null, Value::Number)
+}
+
+/// A JSON object as a Struct. Non-object values yield an empty Struct.
+pub fn from_json_object(m: &Map<String, Value>) -> Struct {
+    Struct { fields: m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect() }
+}
+
+/// A JSON value as a Struct, when it is an object.
+pub fn from_json_value(v: &Value) -> Option<Struct> {
+    v.as_object().map(from_json_object)
+}
+
+/// A JSON value as a protobuf Value.
+pub fn from_json(v: &Value) -> PbValue {
+    let kind = match v {
+        Value::Null => Kind::NullValue(0),
+        Value::Bool(b) => Kind::BoolValue(*b),
+        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => Kind::StringValue(s.clone()),
+        Value::Array(a) => Kind::ListValue(ListValue { values: a.iter().map(from_json).collect() }),
+        Value::Object(o) => Kind::StructValue(from_json_object(o)),
+    };
+    PbValue { kind: Some(kind) }
+}
+
+/// Serialises a typed value into a Struct. The value must serialise to a JSON object.
+pub fn to_struct<T: Serialize>(value: &T) -> Result<Struct, serde_json::Error> {
+    match serde_json::to_value(value)? {
+        Value::Object(m) => Ok(from_json_object(&m)),
+        other => Err(serde::ser::Error::custom(format!("expected an object, got {}", kind_name(&other)))),
+    }
+}
+
+/// Deserialises a Struct into a typed value, naming the failing field path in the error.
+pub fn from_struct<T: DeserializeOwned>(s: &Struct) -> Result<T, PathError> {
+    from_value(to_json_value(s))
+}
+
+/// Deserialises JSON into a typed value, naming the failing field path in the error.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, PathError> {
+    serde_path_to_error::deserialize(value).map_err(|e| PathError {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// A deserialisation error with the path of the field that failed (`spec.parameters.flavour`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") })]
+pub struct PathError {
+    /// Dotted path of the failing field; `.` or empty for the root.
+    pub path: String,
+    /// What was wrong there.
+    pub message: String,
+}
+
+impl PathError {
+    /// The same error with `prefix` put in front of its path (`spec` + `parameters.x`).
+    #[must_use]
+    pub fn within(mut self, prefix: &str) -> Self {
+        self.path = if self.path.is_empty() || self.path == "." {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}.{}", self.path)
+        };
+        self
+    }
+}
+
+/// A short name for a JSON value's type, for messages.
+pub fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[test]
+    fn integers_are_restored() {
+        let s = from_json_value(&json!({"cpu": 2, "big": 9_007_199_254_740_992_i64, "neg": -3})).unwrap();
+        let back = to_json_value(&s);
+        assert_eq!(back, json!({"cpu": 2, "big": 9_007_199_254_740_992_i64, "neg": -3}));
+        assert!(back["cpu"].is_i64());
+    }
+
+    #[test]
+    fn fractions_stay_fractions_and_huge_values_stay_floats() {
+        let s = from_json_value(&json!({"ratio": 0.5, "huge": 1.0e300})).unwrap();
+        let back = to_json_value(&s);
+        assert_eq!(back["ratio"], json!(0.5));
+        assert!(back["huge"].is_f64());
+    }
+
+    #[test]
+    fn non_finite_numbers_become_null() {
+        for n in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let v = PbValue { kind: Some(Kind::NumberValue(n)) };
+            assert_eq!(to_json(&v), Value::Null);
+        }
+    }
+
+    #[test]
+    fn typed_round_trip_through_struct() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Vm {
+            cores: u32,
+            name: String,
+            tags: Vec<String>,
+        }
+        let vm = Vm { cores: 4, name: "a".into(), tags: vec!["x".into()] };
+        let s = to_struct(&vm).unwrap();
+        assert_eq!(from_struct::<Vm>(&s).unwrap(), vm);
+    }
+
+    #[test]
+    fn errors_name_the_field_path() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            size: u32,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            parameters: Inner,
+        }
+        let err = from_value::<Outer>(json!({"parameters": {"size": "big"}})).unwrap_err();
+        assert_eq!(err.path, "parameters.size");
+        assert_eq!(err.within("spec").to_string().split(':').next().unwrap(), "spec.parameters.size");
+    }
+
+    #[test]
+    fn scalars_are_not_structs() {
+        assert!(to_struct(&3).is_err());
+        assert!(from_json_value(&json!([1])).is_none());
+    }
+}
