@@ -90,8 +90,8 @@ fn serve(args: &ServerArgs) -> ExitCode {
     match runtime.block_on(sdk::server::serve(Sco::default(), args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // The logger is installed: one structured line says why.
             tracing::error!(error = %e, "function-sco stopped");
-            eprintln!("function-sco: {e}");
             ExitCode::FAILURE
         }
     }
