@@ -63,7 +63,7 @@ impl Workspace {
 }
 
 /// What KCP reports about a workspace, read from the observed object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ObservedWorkspace<'a> {
     /// `status.phase` (`Scheduling`, `Initializing`, `Ready`, ...), if reported.
     pub phase: Option<&'a str>,

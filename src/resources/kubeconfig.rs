@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 /// Why a kubeconfig cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KubeconfigError {
-    /// Not a kubeconfig YAML document.
-    #[error("not a kubeconfig: {0}")]
+    /// Not a kubeconfig YAML document. Only the position is kept: parser messages may quote
+    /// the file, and a kubeconfig holds credentials.
+    #[error("it is not a kubeconfig YAML document (error at {0})")]
     Parse(String),
     /// No `current-context`, and not exactly one context to fall back to.
     #[error("it has no current-context and {0} contexts, so which one to use is unclear")]
@@ -99,7 +100,12 @@ pub struct NamedUser {
 impl Kubeconfig {
     /// Parses a kubeconfig file.
     pub fn parse(bytes: &[u8]) -> Result<Self, KubeconfigError> {
-        serde_norway::from_slice(bytes).map_err(|e| KubeconfigError::Parse(e.to_string()))
+        serde_norway::from_slice(bytes).map_err(|e| {
+            KubeconfigError::Parse(e.location().map_or_else(
+                || "the start".to_owned(),
+                |l| format!("line {}, column {}", l.line(), l.column()),
+            ))
+        })
     }
 
     /// A kubeconfig with the current context's credentials and TLS settings, pointed at
