@@ -70,6 +70,7 @@ macro_rules! referable {
 
 pub mod kcp;
 pub mod keycloak;
+pub mod kubevirt;
 pub mod kubeconfig;
 pub mod provider_kubernetes;
 pub mod usage;
