@@ -265,6 +265,11 @@ fn composite_conditions(rsp: &RunFunctionResponse, composite_ready: Ready, compo
             "message": format!("pipeline step returned a fatal result: {}", r.message)}),
         None => json!({"type": "Synced", "status": "True", "reason": "ReconcileSuccess"}),
     });
+    if fatal.is_some() {
+        // Crossplane applies nothing after a Fatal result, so readiness is not re-derived.
+        conditions.extend(rsp.conditions.iter().map(function_condition));
+        return conditions;
+    }
     let unready: Vec<&str> = composed.iter().filter(|(_, r)| r.ready() != Ready::True).map(|(n, _)| n.as_str()).collect();
     let ready = match composite_ready {
         Ready::True => true,
@@ -279,22 +284,25 @@ fn composite_conditions(rsp: &RunFunctionResponse, composite_ready: Ready, compo
         json!({"type": "Ready", "status": "False", "reason": "Creating",
             "message": format!("Unready resources: {}", unready.join(", "))})
     });
-    for c in &rsp.conditions {
-        let status = match c.status() {
-            Status::ConditionTrue => "True",
-            Status::ConditionFalse => "False",
-            Status::ConditionUnknown | Status::ConditionUnspecified => "Unknown",
-        };
-        let mut condition = json!({"type": c.r#type, "status": status, "reason": c.reason});
-        if let Some(m) = &c.message {
-            condition["message"] = json!(m);
-        }
-        if c.target() == Target::CompositeAndClaim {
-            condition["target"] = json!("CompositeAndClaim");
-        }
-        conditions.push(condition);
-    }
+    conditions.extend(rsp.conditions.iter().map(function_condition));
     conditions
+}
+
+/// A condition the function returned, as it appears on the composite resource.
+fn function_condition(c: &super::proto::v1::Condition) -> Value {
+    let status = match c.status() {
+        Status::ConditionTrue => "True",
+        Status::ConditionFalse => "False",
+        Status::ConditionUnknown | Status::ConditionUnspecified => "Unknown",
+    };
+    let mut condition = json!({"type": c.r#type, "status": status, "reason": c.reason});
+    if let Some(m) = &c.message {
+        condition["message"] = json!(m);
+    }
+    if c.target() == Target::CompositeAndClaim {
+        condition["target"] = json!("CompositeAndClaim");
+    }
+    condition
 }
 
 /// Documents as one YAML stream.
@@ -371,16 +379,20 @@ mod tests {
     }
 
     #[test]
-    fn unready_resources_are_listed() {
+    fn fatal_results_stop_readiness_and_unready_resources_are_listed() {
         let mut rsp = RunFunctionResponse::default();
         response::set_desired_composed(&mut rsp, &Name::from("b"), &json!({}), Ready::False);
         response::set_desired_composed(&mut rsp, &Name::from("a"), &json!({}), Ready::True);
         response::fatal(&mut rsp, "spec.x: bad");
         let docs = documents(&json!({"kind": "XR"}), &rsp);
+        assert_eq!(docs.last().unwrap()["severity"], "SEVERITY_FATAL");
         let conditions = &docs[0]["status"]["conditions"];
         assert_eq!(conditions[0]["status"], "False");
-        assert_eq!(conditions[1]["message"], "Unready resources: b");
-        assert_eq!(docs.last().unwrap()["severity"], "SEVERITY_FATAL");
+        assert_eq!(conditions.as_array().unwrap().len(), 1, "no Ready is derived after a Fatal result");
+        let mut rsp = RunFunctionResponse::default();
+        response::set_desired_composed(&mut rsp, &Name::from("b"), &json!({}), Ready::False);
+        let docs = documents(&json!({"kind": "XR"}), &rsp);
+        assert_eq!(docs[0]["status"]["conditions"][1]["message"], "Unready resources: b");
         assert!(to_yaml(&docs).starts_with("---\n"));
     }
 }
