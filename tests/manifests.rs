@@ -1,0 +1,84 @@
+//! The YAML we ship is valid where it is applied: XRDs against Crossplane's XRD CRD,
+//! Compositions against the Composition CRD, example XRs against our own XRDs, and the
+//! EnvironmentConfigs against theirs. Every composition has an XRD, a Composition and examples.
+
+mod support;
+
+use std::path::Path;
+
+use function_sco::compositions::REGISTRY;
+use function_sco::sdk::render;
+use serde_json::Value;
+use support::{case_dirs, root, schema};
+
+fn documents(path: &Path) -> Vec<Value> {
+    render::read_documents(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn dir_of(entry_name: &str) -> String {
+    entry_name.to_ascii_lowercase()
+}
+
+#[test]
+fn every_composition_ships_an_xrd_a_composition_and_examples() {
+    for entry in REGISTRY {
+        let dir = root().join("xrds").join(dir_of(entry.name));
+        for file in ["definition.yaml", "composition.yaml"] {
+            assert!(dir.join(file).is_file(), "{} has no xrds/{}/{file}", entry.name, dir_of(entry.name));
+        }
+        let examples = case_dirs(&root().join("examples").join(dir_of(entry.name)));
+        assert!(!examples.is_empty(), "{} has no examples", entry.name);
+        for example in examples {
+            for file in ["observed.yaml", "environment.yaml", "expected.yaml"] {
+                assert!(example.join(file).is_file(), "{} lacks {file}", example.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn xrds_and_compositions_are_valid_crossplane_objects() {
+    for entry in REGISTRY {
+        let dir = root().join("xrds").join(dir_of(entry.name));
+        for file in ["definition.yaml", "composition.yaml"] {
+            for doc in documents(&dir.join(file)) {
+                schema::assert_valid(&doc);
+            }
+        }
+        let composition = &documents(&dir.join("composition.yaml"))[0];
+        assert_eq!(composition["spec"]["compositeTypeRef"]["apiVersion"], entry.api_version);
+        assert_eq!(composition["spec"]["compositeTypeRef"]["kind"], entry.xr_kind);
+        let steps = composition["spec"]["pipeline"].as_array().expect("a pipeline");
+        let ours = steps.iter().find(|s| s["functionRef"]["name"] == "function-sco").expect("a function-sco step");
+        assert_eq!(ours["input"]["spec"]["composition"], entry.name);
+    }
+}
+
+#[test]
+fn examples_are_valid_against_their_xrd_and_platform_schema() {
+    for entry in REGISTRY {
+        let definition = (entry.definition)();
+        let xr_schema = &definition["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        for example in case_dirs(&root().join("examples").join(dir_of(entry.name))) {
+            let xr = render::read_document(&example.join("xr.yaml")).unwrap();
+            if let Err(errors) = schema::validate_against(xr_schema, &xr) {
+                panic!("{}/xr.yaml is not valid against the {} XRD:\n{}", example.display(), entry.name, errors.join("\n"));
+            }
+            for config in documents(&example.join("environment.yaml")) {
+                schema::assert_valid(&config);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_example_that_breaks_the_xrd_is_caught() {
+    // The check above can fail: a misspelt parameter is rejected by the generated schema.
+    let entry = &REGISTRY[0];
+    let definition = (entry.definition)();
+    let xr_schema = &definition["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    let example = &case_dirs(&root().join("examples").join(dir_of(entry.name)))[0];
+    let mut xr = render::read_document(&example.join("xr.yaml")).unwrap();
+    xr["spec"]["parameters"]["nmae"] = Value::from("typo");
+    assert!(schema::validate_against(xr_schema, &xr).is_err());
+}
