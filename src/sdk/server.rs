@@ -39,26 +39,40 @@ async fn bind(address: std::net::SocketAddr) -> Result<TcpListener, Error> {
     TcpListener::bind(address).await.map_err(|source| Error::Listen { address: address.to_string(), source })
 }
 
-/// Resolves on SIGTERM (how Kubernetes stops a pod) or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGTERM (how Kubernetes stops a pod) or SIGINT. The handlers are installed
+/// when this is called, before the server announces itself, so that an early signal drains the
+/// server instead of killing it with the default action.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let wait = |registered: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match registered {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot handle a shutdown signal");
+                    std::future::pending::<()>().await;
+                }
             }
         };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+        let (term, interrupt) = (wait(signal(SignalKind::terminate())), wait(signal(SignalKind::interrupt())));
+        async move {
+            tokio::select! {
+                () = term => {},
+                () = interrupt => {},
+            }
         }
-    }
+    };
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down: no new connections, finishing calls in flight");
+    let signals = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    async move {
+        signals.await;
+        tracing::info!("shutting down: no new connections, finishing calls in flight");
+    }
 }
 
 /// Serves on listeners the caller bound (tests bind `127.0.0.1:0`) until `shutdown` resolves.
