@@ -57,7 +57,10 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
                 }
             }
         };
-        let (term, interrupt) = (wait(signal(SignalKind::terminate())), wait(signal(SignalKind::interrupt())));
+        let (term, interrupt) = (
+            wait(signal(SignalKind::terminate())),
+            wait(signal(SignalKind::interrupt())),
+        );
         async move {
             tokio::select! {
                 () = term => {},
@@ -131,7 +134,10 @@ pub async fn serve_with_incoming<F: Function>(
     };
     // The incoming stream ends (closing the listener) when `drain` does; tonic then shuts down
     // gracefully, so its own shutdown signal is never needed.
-    let incoming = UntilShutdown { incoming: Some(TcpIncoming::from(grpc)), shutdown: Box::pin(drain) };
+    let incoming = UntilShutdown {
+        incoming: Some(TcpIncoming::from(grpc)),
+        shutdown: Box::pin(drain),
+    };
     builder
         .layer(tower::layer::layer_fn(OversizeIsResourceExhausted))
         .add_service(health_service)
