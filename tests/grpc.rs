@@ -194,18 +194,22 @@ fn assert_answers(req: &v1::RunFunctionRequest, rsp: &v1::RunFunctionResponse, t
     assert_eq!(valid.message.as_deref(), Some(result.message.as_str()));
 }
 
+/// Calls RunFunction with [`request`]`(tag)` and asserts the call is served and answered.
+async fn assert_served(client: &mut V1Client, tag: &str, ttl: Duration) {
+    let req = request(tag);
+    let rsp = client
+        .run_function(req.clone())
+        .await
+        .unwrap_or_else(|e| panic!("call {tag:?}: {e:?}"));
+    assert_answers(&req, &rsp.into_inner(), ttl);
+}
+
 #[tokio::test]
 async fn an_insecure_call_is_answered_with_the_tag_ttl_and_earlier_desired_state() {
     let server = InProcess::start(args()).await;
     let mut client = V1Client::new(server.channel().await);
     for tag in ["first", "second"] {
-        let req = request(tag);
-        let rsp = client
-            .run_function(req.clone())
-            .await
-            .expect("RunFunction")
-            .into_inner();
-        assert_answers(&req, &rsp, Duration::from_secs(42));
+        assert_served(&mut client, tag, Duration::from_secs(42)).await;
     }
     server.stop().await;
 }
@@ -406,13 +410,12 @@ async fn a_request_above_the_size_limit_is_resource_exhausted_and_the_server_kee
         .expect_err("a 2 MiB request above a 1 MiB limit");
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
 
-    let req = request("after-the-oversized-one");
-    let rsp = client
-        .run_function(req.clone())
-        .await
-        .expect("the next call is served")
-        .into_inner();
-    assert_answers(&req, &rsp, Duration::from_secs(42));
+    assert_served(
+        &mut client,
+        "after-the-oversized-one",
+        Duration::from_secs(42),
+    )
+    .await;
     server.stop().await;
 }
 
@@ -763,12 +766,12 @@ async fn sigterm_under_load_finishes_calls_in_flight_and_exits_zero() {
     ));
     opened.await.expect("the held call starts sending");
     // A later stream on the same connection, answered: the server has seen the held one too.
-    let req = request("behind-the-held-call");
-    let rsp = V1Client::new(held_channel)
-        .run_function(req.clone())
-        .await
-        .expect("a call beside the held one");
-    assert_answers(&req, &rsp.into_inner(), Duration::from_secs(60));
+    assert_served(
+        &mut V1Client::new(held_channel),
+        "behind-the-held-call",
+        Duration::from_secs(60),
+    )
+    .await;
     answered.insert("behind-the-held-call".to_owned());
 
     let progress = Arc::new(watch::channel(0).0);
