@@ -3,10 +3,12 @@
 
 use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::net::TcpListener;
+use tonic::codegen::tokio_stream::Stream;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
@@ -37,26 +39,43 @@ async fn bind(address: std::net::SocketAddr) -> Result<TcpListener, Error> {
     TcpListener::bind(address).await.map_err(|source| Error::Listen { address: address.to_string(), source })
 }
 
-/// Resolves on SIGTERM (how Kubernetes stops a pod) or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGTERM (how Kubernetes stops a pod) or SIGINT. The handlers are installed
+/// when this is called, before the server announces itself, so that an early signal drains the
+/// server instead of killing it with the default action.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let wait = |registered: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match registered {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot handle a shutdown signal");
+                    std::future::pending::<()>().await;
+                }
             }
         };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+        let (term, interrupt) = (
+            wait(signal(SignalKind::terminate())),
+            wait(signal(SignalKind::interrupt())),
+        );
+        async move {
+            tokio::select! {
+                () = term => {},
+                () = interrupt => {},
+            }
         }
-    }
+    };
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down: no new connections, finishing calls in flight");
+    let signals = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    async move {
+        signals.await;
+        tracing::info!("shutting down: no new connections, finishing calls in flight");
+    }
 }
 
 /// Serves on listeners the caller bound (tests bind `127.0.0.1:0`) until `shutdown` resolves.
@@ -113,6 +132,12 @@ pub async fn serve_with_incoming<F: Function>(
         }
         let _ = stop_tx.send(true);
     };
+    // The incoming stream ends (closing the listener) when `drain` does; tonic then shuts down
+    // gracefully, so its own shutdown signal is never needed.
+    let incoming = UntilShutdown {
+        incoming: Some(TcpIncoming::from(grpc)),
+        shutdown: Box::pin(drain),
+    };
     builder
         .layer(tower::layer::layer_fn(OversizeIsResourceExhausted))
         .add_service(health_service)
@@ -120,7 +145,7 @@ pub async fn serve_with_incoming<F: Function>(
         .add_service(reflection_v1alpha)
         .add_service(v1)
         .add_service(v1beta1)
-        .serve_with_incoming_shutdown(TcpIncoming::from(grpc), drain)
+        .serve_with_incoming_shutdown(incoming, std::future::pending())
         .await?;
     tracing::info!("stopped");
     Ok(())
@@ -128,6 +153,29 @@ pub async fn serve_with_incoming<F: Function>(
 
 fn local(listener: &TcpListener) -> String {
     listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string())
+}
+
+/// Accepted connections until shutdown starts; then the listener is closed, so that new
+/// connections are refused at once. (tonic keeps the stream it accepts from, and so the
+/// listener, until every connection has drained: connections made meanwhile would wait in the
+/// kernel's backlog, never served, and be reset when the process exits.)
+struct UntilShutdown {
+    incoming: Option<TcpIncoming>,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Stream for UntilShutdown {
+    type Item = <TcpIncoming as Stream>::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.incoming.is_some() && self.shutdown.as_mut().poll(cx).is_ready() {
+            self.incoming = None;
+        }
+        match self.incoming.as_mut() {
+            Some(incoming) => Pin::new(incoming).poll_next(cx),
+            None => Poll::Ready(None),
+        }
+    }
 }
 
 /// The TLS configuration `args` ask for: `None` for `--insecure`.

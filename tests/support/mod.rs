@@ -1,9 +1,11 @@
-//! Shared test support: rendering a case directory through the function, golden files, and
-//! (in `schema`) strict validation against the upstream schemas in `../shared/schemas`.
+//! Shared test support: rendering a case directory through the function, golden files, the
+//! built binary as a server process (`process`) and (in `schema`) strict validation against the
+//! upstream schemas in `../shared/schemas`.
 
 #![allow(dead_code)]
 
 pub mod golden;
+pub mod process;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,839 @@
+//! Wire tests: the server on `127.0.0.1:0`, called through tonic's generated clients. Each
+//! transport feature runs in process (`serve_with_incoming`); graceful shutdown runs the built
+//! binary and sends it a real SIGTERM.
+//!
+//! The requests name an XR kind no composition serves, so their outcome does not depend on any
+//! composition: a Fatal result and a `Valid=False` condition (a successful gRPC call) that must
+//! keep the tag, the TTL, the context and what an earlier pipeline step composed.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use function_sco::function::{CONDITION_VALID, Sco};
+use function_sco::sdk::proto::{v1, v1beta1};
+use function_sco::sdk::server::{V1_SERVICE, V1BETA1_SERVICE, serve_with_incoming};
+use function_sco::sdk::{Error, ServerArgs, structpb};
+use prost::Message;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tonic::Code;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+use support::process::Served;
+
+type V1Client = v1::function_runner_service_client::FunctionRunnerServiceClient<Channel>;
+type V1Beta1Client = v1beta1::function_runner_service_client::FunctionRunnerServiceClient<Channel>;
+
+/// The XR kind in every request; no composition serves it.
+const UNSERVED_KIND: &str = "XBucket";
+
+/// A server running in this test's runtime until [`InProcess::stop`].
+struct InProcess {
+    address: SocketAddr,
+    metrics: Option<SocketAddr>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), Error>>,
+}
+
+impl InProcess {
+    async fn start(args: ServerArgs) -> Self {
+        Self::start_with_metrics(args, false).await
+    }
+
+    async fn start_with_metrics(args: ServerArgs, with_metrics: bool) -> Self {
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind gRPC");
+        let address = grpc.local_addr().unwrap();
+        let metrics_listener = match with_metrics {
+            true => Some(
+                TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind metrics"),
+            ),
+            false => None,
+        };
+        let metrics = metrics_listener.as_ref().map(|l| l.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            serve_with_incoming(Sco, &args, grpc, metrics_listener, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Self {
+            address,
+            metrics,
+            stop,
+            task,
+        }
+    }
+
+    async fn channel(&self) -> Channel {
+        connect(&format!("http://{}", self.address)).await
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .expect("server task")
+            .expect("server stops cleanly");
+    }
+}
+
+async fn connect(url: &str) -> Channel {
+    Endpoint::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect")
+}
+
+fn args() -> ServerArgs {
+    ServerArgs {
+        ttl: Duration::from_secs(42),
+        ..ServerArgs::insecure_defaults()
+    }
+}
+
+/// A request for an XR no composition serves, carrying context and two resources an earlier
+/// pipeline step composed (one with connection details and readiness).
+fn request(tag: &str) -> v1::RunFunctionRequest {
+    let xr = json!({
+        "apiVersion": "example.org/v1",
+        "kind": UNSERVED_KIND,
+        "metadata": {"name": "bucket", "namespace": "team-a"},
+        "spec": {"size": 3, "ratio": 0.5},
+    });
+    let mut desired = v1::State::default();
+    desired.resources.insert(
+        "from-earlier-step".into(),
+        v1::Resource {
+            resource: structpb::from_json_value(&json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "settings", "labels": {"app": "x"}},
+                "data": {"replicas": "2"},
+            })),
+            connection_details: [("password".to_owned(), b"not-logged".to_vec())]
+                .into_iter()
+                .collect(),
+            ready: v1::Ready::True.into(),
+        },
+    );
+    desired.resources.insert(
+        "another".into(),
+        v1::Resource {
+            resource: structpb::from_json_value(
+                &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}),
+            ),
+            ..Default::default()
+        },
+    );
+    v1::RunFunctionRequest {
+        meta: Some(v1::RequestMeta {
+            tag: tag.to_owned(),
+            ..Default::default()
+        }),
+        observed: Some(v1::State {
+            composite: Some(v1::Resource {
+                resource: structpb::from_json_value(&xr),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        desired: Some(desired),
+        context: structpb::from_json_value(&json!({"example.org/step": {"seen": [1, 2]}})),
+        ..Default::default()
+    }
+}
+
+/// Asserts `rsp` answers `req`: tag, TTL, desired state and context kept, and the Fatal result
+/// plus `Valid=False` condition an unserved kind gets.
+fn assert_answers(req: &v1::RunFunctionRequest, rsp: &v1::RunFunctionResponse, ttl: Duration) {
+    let meta = rsp.meta.as_ref().expect("response meta");
+    assert_eq!(
+        meta.tag,
+        req.meta.as_ref().unwrap().tag,
+        "the tag is echoed"
+    );
+    assert_eq!(
+        meta.ttl,
+        Some(prost_types::Duration {
+            seconds: ttl.as_secs() as i64,
+            nanos: 0
+        }),
+        "the TTL is the server's"
+    );
+    assert_eq!(
+        rsp.desired, req.desired,
+        "desired state from earlier steps is kept as it was"
+    );
+    assert_eq!(rsp.context, req.context, "the context is passed on");
+    assert_eq!(rsp.results.len(), 1, "{:?}", rsp.results);
+    let result = &rsp.results[0];
+    assert_eq!(result.severity(), v1::Severity::Fatal);
+    assert_eq!(result.reason.as_deref(), Some("UnsupportedComposite"));
+    assert!(result.message.contains(UNSERVED_KIND), "{}", result.message);
+    let valid = rsp
+        .conditions
+        .iter()
+        .find(|c| c.r#type == CONDITION_VALID)
+        .expect("a Valid condition");
+    assert_eq!(valid.status(), v1::Status::ConditionFalse);
+    assert_eq!(valid.reason, "UnsupportedComposite");
+    assert_eq!(valid.message.as_deref(), Some(result.message.as_str()));
+}
+
+/// Calls RunFunction with [`request`]`(tag)` and asserts the call is served and answered.
+async fn assert_served(client: &mut V1Client, tag: &str, ttl: Duration) {
+    let req = request(tag);
+    let rsp = client
+        .run_function(req.clone())
+        .await
+        .unwrap_or_else(|e| panic!("call {tag:?}: {e:?}"));
+    assert_answers(&req, &rsp.into_inner(), ttl);
+}
+
+#[tokio::test]
+async fn an_insecure_call_is_answered_with_the_tag_ttl_and_earlier_desired_state() {
+    let server = InProcess::start(args()).await;
+    let mut client = V1Client::new(server.channel().await);
+    for tag in ["first", "second"] {
+        assert_served(&mut client, tag, Duration::from_secs(42)).await;
+    }
+    server.stop().await;
+}
+
+/// Messages as raw bytes, so tests see exactly what the server sent.
+#[derive(Default)]
+struct Raw;
+
+impl tonic::codec::Codec for Raw {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = Raw;
+    type Decoder = Raw;
+
+    fn encoder(&mut self) -> Raw {
+        Raw
+    }
+
+    fn decoder(&mut self) -> Raw {
+        Raw
+    }
+}
+
+impl tonic::codec::Encoder for Raw {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        prost::bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for Raw {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        use prost::bytes::Buf;
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+/// RunFunction of `service` with an encoded request; returns the encoded response as sent.
+async fn raw_call(channel: Channel, service: &str, request: Vec<u8>) -> Vec<u8> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("channel ready");
+    let path = http::uri::PathAndQuery::try_from(format!("/{service}/RunFunction")).unwrap();
+    grpc.unary(tonic::Request::new(request), path, Raw)
+        .await
+        .expect("RunFunction")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn identical_requests_get_byte_identical_answers() {
+    let server = InProcess::start(args()).await;
+    let channel = server.channel().await;
+    let mut req = request("same");
+    let desired = req.desired.as_mut().unwrap();
+    for n in 0..8 {
+        desired
+            .resources
+            .insert(format!("earlier-{n}"), v1::Resource::default());
+    }
+    let first = raw_call(channel.clone(), V1_SERVICE, req.encode_to_vec()).await;
+    let second = raw_call(channel, V1_SERVICE, req.encode_to_vec()).await;
+    assert_eq!(first, second);
+    assert_answers(
+        &req,
+        &v1::RunFunctionResponse::decode(first.as_slice()).unwrap(),
+        Duration::from_secs(42),
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn v1_and_v1beta1_give_the_same_answer() {
+    let server = InProcess::start(args()).await;
+    let channel = server.channel().await;
+    let req = request("both-versions");
+    // Typed clients of both packages, as Crossplane (v1) and Crossplane 1.14 to 1.16 (v1beta1) call.
+    let from_v1 = V1Client::new(channel.clone())
+        .run_function(req.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let beta_req = v1beta1::RunFunctionRequest::decode(req.encode_to_vec().as_slice()).unwrap();
+    let from_beta = V1Beta1Client::new(channel.clone())
+        .run_function(beta_req)
+        .await
+        .unwrap()
+        .into_inner();
+    let from_beta = v1::RunFunctionResponse::decode(from_beta.encode_to_vec().as_slice()).unwrap();
+    assert_answers(&req, &from_v1, Duration::from_secs(42));
+    assert_eq!(from_v1.encode_to_vec(), from_beta.encode_to_vec());
+    // And byte for byte as sent.
+    let raw_v1 = raw_call(channel.clone(), V1_SERVICE, req.encode_to_vec()).await;
+    let raw_beta = raw_call(channel, V1BETA1_SERVICE, req.encode_to_vec()).await;
+    assert_eq!(raw_v1, raw_beta);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_reports_serving_for_the_server_and_both_services() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+    let server = InProcess::start(args()).await;
+    let mut health = HealthClient::new(server.channel().await);
+    for service in ["", V1_SERVICE, V1BETA1_SERVICE] {
+        let rsp = health
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .expect("health check");
+        assert_eq!(
+            rsp.into_inner().status(),
+            ServingStatus::Serving,
+            "service {service:?}"
+        );
+    }
+    let unknown = health
+        .check(HealthCheckRequest {
+            service: "no.such.Service".to_owned(),
+        })
+        .await;
+    assert_eq!(
+        unknown.expect_err("an unknown service is not found").code(),
+        Code::NotFound
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn reflection_lists_both_function_services() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let server = InProcess::start(args()).await;
+    let mut reflection = ServerReflectionClient::new(server.channel().await);
+    let list = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = reflection
+        .server_reflection_info(tokio_stream::once(list))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let answer = answers
+        .message()
+        .await
+        .expect("a reflection answer")
+        .expect("one message");
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("expected a service list, got {answer:?}");
+    };
+    let names: Vec<&str> = list.service.iter().map(|s| s.name.as_str()).collect();
+    for service in [V1_SERVICE, V1BETA1_SERVICE] {
+        assert!(names.contains(&service), "{service} missing from {names:?}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_above_the_size_limit_is_resource_exhausted_and_the_server_keeps_serving() {
+    let server = InProcess::start(ServerArgs {
+        max_recv_message_size: 1 << 20,
+        ..args()
+    })
+    .await;
+    let mut client = V1Client::new(server.channel().await);
+    let mut oversized = request("oversized");
+    let xr = oversized
+        .observed
+        .as_mut()
+        .unwrap()
+        .composite
+        .as_mut()
+        .unwrap();
+    xr.resource = structpb::from_json_value(
+        &json!({"apiVersion": "example.org/v1", "kind": UNSERVED_KIND, "spec": {"blob": "x".repeat(2 << 20)}}),
+    );
+    let refused = client
+        .run_function(oversized)
+        .await
+        .expect_err("a 2 MiB request above a 1 MiB limit");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+
+    assert_served(
+        &mut client,
+        "after-the-oversized-one",
+        Duration::from_secs(42),
+    )
+    .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_composition_and_outcome() {
+    let server = InProcess::start_with_metrics(args(), true).await;
+    let mut client = V1Client::new(server.channel().await);
+    for n in 0..3 {
+        client
+            .run_function(request(&format!("call-{n}")))
+            .await
+            .expect("RunFunction");
+    }
+    let text = http_get(server.metrics.unwrap(), "/metrics").await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    for line in [
+        r#"function_sco_run_function_calls_total{composition="unknown",outcome="fatal"} 3"#,
+        r#"function_sco_run_function_duration_seconds_count{composition="unknown"} 3"#,
+        "function_sco_run_function_in_flight 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line:?} missing from:\n{text}"
+        );
+    }
+    assert!(
+        http_get(server.metrics.unwrap(), "/other")
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    server.stop().await;
+}
+
+/// A plain HTTP/1.1 GET; returns the whole response, status line first.
+async fn http_get(address: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(address)
+        .await
+        .expect("connect to metrics");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn without_insecure_or_tls_certificates_the_server_refuses_to_start() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secure = ServerArgs {
+        insecure: false,
+        tls_certs_dir: None,
+        ..args()
+    };
+    let refused = serve_with_incoming(Sco, &secure, listener, None, std::future::pending()).await;
+    assert!(
+        matches!(refused, Err(Error::NoTransportSecurity)),
+        "{refused:?}"
+    );
+
+    let empty = scratch_dir("no-certificates");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let missing = ServerArgs {
+        insecure: false,
+        tls_certs_dir: Some(empty),
+        ..args()
+    };
+    let refused = serve_with_incoming(Sco, &missing, listener, None, std::future::pending()).await;
+    assert!(
+        matches!(&refused, Err(Error::ReadCertificate { path, .. }) if path.ends_with("tls.crt")),
+        "{refused:?}"
+    );
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_function-sco"))
+        .args(["--address", "127.0.0.1:0", "--metrics-address", ""])
+        .env_remove("TLS_SERVER_CERTS_DIR")
+        .output()
+        .expect("run function-sco");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "it must not serve without transport security: {stderr}"
+    );
+    assert!(
+        stderr.contains("--tls-certs-dir") && stderr.contains("--insecure"),
+        "{stderr}"
+    );
+}
+
+/// An empty directory of this test run's own, under cargo's scratch directory.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("grpc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A certificate and its key, PEM.
+struct Pem {
+    cert: String,
+    key: String,
+}
+
+/// A CA that can sign server and client certificates.
+struct Authority(rcgen::CertifiedIssuer<'static, rcgen::KeyPair>);
+
+impl Authority {
+    fn new(name: &str) -> Self {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        Self(
+            rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap())
+                .unwrap(),
+        )
+    }
+
+    fn pem(&self) -> String {
+        self.0.pem()
+    }
+
+    fn issue(&self, names: &[&str], usage: rcgen::ExtendedKeyUsagePurpose) -> Pem {
+        let mut params = rcgen::CertificateParams::new(
+            names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            names.first().copied().unwrap_or("client"),
+        );
+        params.extended_key_usages = vec![usage];
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.0).unwrap();
+        Pem {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+}
+
+/// Calls RunFunction over TLS trusting `ca`, presenting `identity` if given. Any failure, in
+/// the handshake or the call, is an `Err`.
+async fn call_over_tls(
+    address: SocketAddr,
+    ca: &str,
+    identity: Option<&Pem>,
+    tag: &str,
+) -> Result<v1::RunFunctionResponse, String> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .domain_name("localhost");
+    if let Some(identity) = identity {
+        tls = tls.identity(Identity::from_pem(&identity.cert, &identity.key));
+    }
+    let endpoint = Endpoint::from_shared(format!("https://{address}"))
+        .unwrap()
+        .tls_config(tls)
+        .map_err(|e| e.to_string())?;
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    let rsp = V1Client::new(channel)
+        .run_function(request(tag))
+        .await
+        .map_err(|e| format!("call: {e:?}"))?;
+    Ok(rsp.into_inner())
+}
+
+#[tokio::test]
+async fn mtls_serves_only_clients_with_a_certificate_from_its_ca() {
+    use rcgen::ExtendedKeyUsagePurpose::{ClientAuth, ServerAuth};
+    let crossplane = Authority::new("crossplane-root-ca");
+    let stranger = Authority::new("another-ca");
+    let server_cert = crossplane.issue(&["localhost", "127.0.0.1"], ServerAuth);
+    let dir = scratch_dir("mtls");
+    std::fs::write(dir.join("tls.crt"), &server_cert.cert).unwrap();
+    std::fs::write(dir.join("tls.key"), &server_cert.key).unwrap();
+    std::fs::write(dir.join("ca.crt"), crossplane.pem()).unwrap();
+    let server = InProcess::start(ServerArgs {
+        insecure: false,
+        tls_certs_dir: Some(dir),
+        ..args()
+    })
+    .await;
+
+    let client = crossplane.issue(&["crossplane"], ClientAuth);
+    let rsp = call_over_tls(server.address, &crossplane.pem(), Some(&client), "mtls")
+        .await
+        .expect("a client of the same CA is served");
+    assert_answers(&request("mtls"), &rsp, Duration::from_secs(42));
+
+    // The server's TLS alerts say why: rustls names them CertificateRequired and UnknownCA.
+    let refused = call_over_tls(server.address, &crossplane.pem(), None, "anonymous").await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("CertificateRequired")),
+        "a client without a certificate must be refused: {refused:?}"
+    );
+    let foreign = stranger.issue(&["crossplane"], ClientAuth);
+    let refused = call_over_tls(server.address, &crossplane.pem(), Some(&foreign), "foreign").await;
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("UnknownCA")),
+        "a client certificate from another CA must be refused: {refused:?}"
+    );
+    let plaintext = V1Client::new(server.channel().await)
+        .run_function(request("plaintext"))
+        .await;
+    assert!(
+        plaintext.is_err(),
+        "plaintext must be refused: {plaintext:?}"
+    );
+
+    let rsp = call_over_tls(server.address, &crossplane.pem(), Some(&client), "again")
+        .await
+        .expect("still serving");
+    assert_eq!(rsp.meta.unwrap().tag, "again");
+    server.stop().await;
+}
+
+/// A request body that signals when the client starts sending it (the HTTP/2 stream is open)
+/// and then holds the one message back until released: a call that is in flight on the server
+/// for as long as the test wants.
+struct HeldBody {
+    opened: Option<oneshot::Sender<()>>,
+    release: Option<oneshot::Receiver<v1::RunFunctionRequest>>,
+}
+
+impl tokio_stream::Stream for HeldBody {
+    type Item = v1::RunFunctionRequest;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(opened) = self.opened.take() {
+            let _ = opened.send(());
+        }
+        let Some(release) = self.release.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(release).poll(cx) {
+            Poll::Ready(message) => {
+                self.release = None;
+                Poll::Ready(message.ok())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// RunFunction with a [`HeldBody`]: on the wire a unary call whose message comes late.
+async fn held_call(
+    channel: Channel,
+    body: HeldBody,
+) -> Result<v1::RunFunctionResponse, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let path = http::uri::PathAndQuery::from_static(
+        "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction",
+    );
+    let codec = tonic_prost::ProstCodec::default();
+    grpc.client_streaming(tonic::Request::new(body), path, codec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// One client looping RunFunction on its own connection until a call fails; returns the tags
+/// of the calls answered and the status that ended the loop.
+async fn load(
+    channel: Channel,
+    client: usize,
+    progress: Arc<watch::Sender<usize>>,
+) -> (Vec<String>, tonic::Status) {
+    let mut runner = V1Client::new(channel);
+    let mut answered = Vec::new();
+    loop {
+        let tag = format!("load-{client}-{}", answered.len());
+        let req = request(&tag);
+        match runner.run_function(req.clone()).await {
+            Ok(rsp) => {
+                assert_answers(&req, &rsp.into_inner(), Duration::from_secs(60));
+                answered.push(tag);
+                progress.send_modify(|n| *n += 1);
+            }
+            Err(status) => return (answered, status),
+        }
+    }
+}
+
+/// Whether a failed call provably never reached the server's handler: its connection was
+/// refused, the client never sent it (hyper cancelled it as the connection closed), or the
+/// server's GOAWAY declared its stream unprocessed (grpc-go, Crossplane's client, retries those
+/// transparently; tonic does not).
+fn never_processed(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>()
+            && hyper.is_canceled()
+        {
+            return true;
+        }
+        if let Some(h2) = error.downcast_ref::<h2::Error>() {
+            return h2.is_go_away() && h2.is_remote() && h2.reason() == Some(h2::Reason::NO_ERROR);
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// Polls until a new TCP connection to `address` is refused: the server stopped accepting.
+async fn until_refused(address: SocketAddr) {
+    let started = Instant::now();
+    while TcpStream::connect(address).await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the server kept accepting connections after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_under_load_finishes_calls_in_flight_and_exits_zero() {
+    const CLIENTS: usize = 32;
+    let mut server = Served::start(&["--insecure"]);
+    let mut answered = BTreeSet::new();
+
+    // A call the server has accepted but cannot finish before the test releases its message.
+    let held_channel = connect(&server.url()).await;
+    let (opened_tx, opened) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    let held = tokio::spawn(held_call(
+        held_channel.clone(),
+        HeldBody {
+            opened: Some(opened_tx),
+            release: Some(release_rx),
+        },
+    ));
+    opened.await.expect("the held call starts sending");
+    // A later stream on the same connection, answered: the server has seen the held one too.
+    assert_served(
+        &mut V1Client::new(held_channel),
+        "behind-the-held-call",
+        Duration::from_secs(60),
+    )
+    .await;
+    answered.insert("behind-the-held-call".to_owned());
+
+    let progress = Arc::new(watch::channel(0).0);
+    let mut watcher = progress.subscribe();
+    let mut clients = Vec::new();
+    for c in 0..CLIENTS {
+        clients.push(tokio::spawn(load(
+            connect(&server.url()).await,
+            c,
+            progress.clone(),
+        )));
+    }
+    watcher.wait_for(|&n| n >= CLIENTS * 8).await.unwrap();
+
+    server.terminate();
+    until_refused(server.address).await;
+    let req = request("held");
+    release
+        .send(req.clone())
+        .expect("the held call is still waiting");
+    let rsp = held
+        .await
+        .unwrap()
+        .expect("the call in flight at SIGTERM is answered");
+    assert_answers(&req, &rsp, Duration::from_secs(60));
+    answered.insert("held".to_owned());
+
+    for client in clients {
+        let (tags, status) = client.await.expect("a load client");
+        answered.extend(tags);
+        assert!(
+            never_processed(&status),
+            "a call failed after the server accepted it: {status:?}"
+        );
+    }
+    let exit = server.wait();
+    assert_eq!(
+        exit.code(),
+        Some(0),
+        "function-sco must exit 0 on SIGTERM; its log:\n{}",
+        server.log()
+    );
+    // Every call the function handled was answered, and only those.
+    let handled: BTreeSet<String> = server
+        .events()
+        .iter()
+        .filter(|e| e["message"] == "RunFunction")
+        .filter_map(|e| e["tag"].as_str().map(str::to_owned))
+        .collect();
+    assert!(answered.len() > CLIENTS * 8);
+    assert_eq!(handled, answered);
+}
+
+#[test]
+fn sigterm_right_after_start_exits_zero() {
+    let mut server = Served::start(&["--insecure"]);
+    server.terminate();
+    let exit = server.wait();
+    assert_eq!(exit.code(), Some(0), "its log:\n{}", server.log());
+    assert!(
+        server.events().iter().any(|e| e["message"] == "stopped"),
+        "{}",
+        server.log()
+    );
+}
