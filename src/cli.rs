@@ -80,7 +80,10 @@ pub fn main() -> ExitCode {
 
 fn serve(args: &ServerArgs) -> ExitCode {
     sdk::telemetry::init(args.debug);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("function-sco: cannot start the async runtime: {e}");
@@ -105,8 +108,15 @@ fn render_files(args: &RenderArgs) -> ExitCode {
         Ok(input) => {
             let runner = Runner::new(Sco, sdk::response::DEFAULT_TTL);
             let rsp = render::run(&runner, &input);
-            print!("{}", render::to_yaml(&render::documents(&input.composite, &rsp)));
-            if sdk::response::has_fatal(&rsp) { ExitCode::from(3) } else { ExitCode::SUCCESS }
+            print!(
+                "{}",
+                render::to_yaml(&render::documents(&input.composite, &rsp))
+            );
+            if sdk::response::has_fatal(&rsp) {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("function-sco render: {e}");
@@ -116,7 +126,10 @@ fn render_files(args: &RenderArgs) -> ExitCode {
 }
 
 fn load(args: &RenderArgs) -> Result<render::RenderInput, render::FileError> {
-    let mut input = render::RenderInput { composite: render::read_document(&args.xr)?, ..Default::default() };
+    let mut input = render::RenderInput {
+        composite: render::read_document(&args.xr)?,
+        ..Default::default()
+    };
     if let Some(path) = &args.observed {
         input.observed = render::read_documents(path)?;
     }

@@ -92,7 +92,9 @@ impl Serialize for Ttl {
 impl<'de> Deserialize<'de> for Ttl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        crate::sdk::args::parse_duration(&text).map(Ttl).map_err(serde::de::Error::custom)
+        crate::sdk::args::parse_duration(&text)
+            .map(Ttl)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -110,9 +112,15 @@ pub struct ConfigError {
 
 impl Platform {
     /// Defaults, overridden by the environment's `sco` value and then the input's.
-    pub fn resolve(environment: Option<&Value>, input: Option<&Value>) -> Result<Self, ConfigError> {
+    pub fn resolve(
+        environment: Option<&Value>,
+        input: Option<&Value>,
+    ) -> Result<Self, ConfigError> {
         let mut merged = serde_json::to_value(Self::default()).expect("defaults serialise");
-        for (layer, source_path) in [(environment, "environment.sco"), (input, "input spec.platform")] {
+        for (layer, source_path) in [
+            (environment, "environment.sco"),
+            (input, "input spec.platform"),
+        ] {
             let Some(layer) = layer else { continue };
             if !layer.is_object() {
                 return Err(ConfigError {
@@ -162,7 +170,8 @@ mod tests {
         let err = Platform::resolve(Some(&json!({"waitingTtl": "soon"})), None).unwrap_err();
         assert_eq!(err.source_path, "environment.sco");
         assert_eq!(err.key, "waitingTtl");
-        let err = Platform::resolve(None, Some(&json!({"providerConfigs": {"kubernetse": "x"}}))).unwrap_err();
+        let err = Platform::resolve(None, Some(&json!({"providerConfigs": {"kubernetse": "x"}})))
+            .unwrap_err();
         assert_eq!(err.source_path, "input spec.platform");
         assert!(err.to_string().contains("providerConfigs"), "{err}");
         assert!(err.to_string().contains("kubernetse"), "{err}");

@@ -82,27 +82,49 @@ impl Function for Sco {
         let mut rsp = response::to(req, ttl);
         let handler = match compose(req, &mut rsp) {
             Ok(handler) => handler,
-            Err(Failure { reason, message, handler }) => {
+            Err(Failure {
+                reason,
+                message,
+                handler,
+            }) => {
                 response::fatal(&mut rsp, message.clone()).with_reason(reason);
                 response::condition_false(&mut rsp, CONDITION_VALID, reason).with_message(message);
                 handler
             }
         };
-        Handled { response: rsp, handler }
+        Handled {
+            response: rsp,
+            handler,
+        }
     }
 }
 
-fn compose(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse) -> Result<&'static str, Failure> {
-    let fail = |reason, message: String, handler| Failure { reason, message, handler };
+fn compose(
+    req: &RunFunctionRequest,
+    rsp: &mut RunFunctionResponse,
+) -> Result<&'static str, Failure> {
+    let fail = |reason, message: String, handler| Failure {
+        reason,
+        message,
+        handler,
+    };
     let input = parse_input(req).map_err(|m| fail("InvalidInput", m, "unknown"))?;
     let Some(composite) = request::observed_composite(req) else {
-        return Err(fail("NoCompositeResource", "the request has no observed composite resource".into(), "unknown"));
+        return Err(fail(
+            "NoCompositeResource",
+            "the request has no observed composite resource".into(),
+            "unknown",
+        ));
     };
-    let entry = select(input.composition, &composite).map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
+    let entry = select(input.composition, &composite)
+        .map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
 
     let environment = request::environment(req);
-    let platform = Platform::resolve(environment.as_ref().and_then(|e| e.get(ENVIRONMENT_KEY)), input.platform.as_ref())
-        .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;
+    let platform = Platform::resolve(
+        environment.as_ref().and_then(|e| e.get(ENVIRONMENT_KEY)),
+        input.platform.as_ref(),
+    )
+    .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;
 
     let resources = request::observed_composed(req);
     let required: BTreeMap<String, Vec<Value>> = req
@@ -114,7 +136,11 @@ fn compose(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse) -> Result<&'
         })
         .filter_map(|k| request::required_resources(req, k).map(|v| (k.clone(), v)))
         .collect();
-    let observed = Observed { composite: &composite, resources: &resources, required: &required };
+    let observed = Observed {
+        composite: &composite,
+        resources: &resources,
+        required: &required,
+    };
     let desired = (entry.render)(&composite, &observed, &platform)
         .map_err(|e: Invalid| fail("InvalidSpec", e.to_string(), entry.name))?;
     write(req, rsp, desired, &platform);
@@ -122,7 +148,9 @@ fn compose(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse) -> Result<&'
 }
 
 fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
-    let Some(value) = request::input(req) else { return Ok(InputSpec::default()) };
+    let Some(value) = request::input(req) else {
+        return Ok(InputSpec::default());
+    };
     let input: InputObject = structpb::from_value(value).map_err(|e| {
         let path = e.path.trim_start_matches('.');
         format!("input {path}: {}", e.message)
@@ -137,7 +165,12 @@ fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
 }
 
 fn select(wanted: Option<CompositionKind>, composite: &Value) -> Result<&'static Entry, String> {
-    let text = |p: &str| composite.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    let text = |p: &str| {
+        composite
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
     let (api_version, kind) = (text("/apiVersion"), text("/kind"));
     if let Some(wanted) = wanted {
         let entry = compositions::by_kind(wanted);
@@ -155,13 +188,22 @@ fn select(wanted: Option<CompositionKind>, composite: &Value) -> Result<&'static
 }
 
 /// Writes a rendered composition into the response.
-fn write(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse, desired: Desired, platform: &Platform) {
+fn write(
+    req: &RunFunctionRequest,
+    rsp: &mut RunFunctionResponse,
+    desired: Desired,
+    platform: &Platform,
+) {
     let ready = desired.ready();
     for (name, requirement) in &desired.requirements {
         response::require_resources(rsp, req, name, requirement);
     }
     for (name, composed) in &desired.resources {
-        let readiness = if composed.ready { Ready::True } else { Ready::False };
+        let readiness = if composed.ready {
+            Ready::True
+        } else {
+            Ready::False
+        };
         response::set_desired_composed(rsp, name, &composed.manifest, readiness);
     }
     if !desired.status.is_empty() {
@@ -171,19 +213,30 @@ fn write(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse, desired: Desir
     response::condition_true(rsp, CONDITION_VALID, "ValidSpec");
     match (&desired.waiting, ready) {
         (Some(waiting), _) => {
-            response::condition_false(rsp, CONDITION_RESOURCES_READY, &waiting.reason).with_message(waiting.message.clone());
+            response::condition_false(rsp, CONDITION_RESOURCES_READY, &waiting.reason)
+                .with_message(waiting.message.clone());
         }
         (None, true) => {
             response::condition_true(rsp, CONDITION_RESOURCES_READY, "Available");
         }
         (None, false) => {
-            let unready: Vec<&str> = desired.resources.iter().filter(|(_, c)| !c.ready).map(|(n, _)| n.as_str()).collect();
-            response::condition_false(rsp, CONDITION_RESOURCES_READY, "Creating")
-                .with_message(format!("waiting for {} to become ready", unready.join(", ")));
+            let unready: Vec<&str> = desired
+                .resources
+                .iter()
+                .filter(|(_, c)| !c.ready)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            response::condition_false(rsp, CONDITION_RESOURCES_READY, "Creating").with_message(
+                format!("waiting for {} to become ready", unready.join(", ")),
+            );
         }
     }
     if !ready {
-        let current = rsp.meta.as_ref().and_then(|m| m.ttl).map(|t| Duration::new(t.seconds.max(0).unsigned_abs(), 0));
+        let current = rsp
+            .meta
+            .as_ref()
+            .and_then(|m| m.ttl)
+            .map(|t| Duration::new(t.seconds.max(0).unsigned_abs(), 0));
         let shorter = current.map_or(platform.waiting_ttl.0, |c| c.min(platform.waiting_ttl.0));
         response::set_ttl(rsp, shorter);
     }
@@ -197,10 +250,15 @@ mod tests {
 
     fn request(xr: Value, input: Option<Value>) -> RunFunctionRequest {
         let mut desired = State::default();
-        desired.resources.insert("from-earlier-step".into(), Resource::default());
+        desired
+            .resources
+            .insert("from-earlier-step".into(), Resource::default());
         RunFunctionRequest {
             observed: Some(State {
-                composite: Some(Resource { resource: structpb::from_json_value(&xr), ..Default::default() }),
+                composite: Some(Resource {
+                    resource: structpb::from_json_value(&xr),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             desired: Some(desired),
@@ -210,8 +268,16 @@ mod tests {
     }
 
     fn fatal_message(rsp: &RunFunctionResponse) -> &str {
-        let r = rsp.results.iter().find(|r| r.severity() == Severity::Fatal).expect("a fatal result");
-        let valid = rsp.conditions.iter().find(|c| c.r#type == CONDITION_VALID).expect("a Valid condition");
+        let r = rsp
+            .results
+            .iter()
+            .find(|r| r.severity() == Severity::Fatal)
+            .expect("a fatal result");
+        let valid = rsp
+            .conditions
+            .iter()
+            .find(|c| c.r#type == CONDITION_VALID)
+            .expect("a Valid condition");
         assert_eq!(valid.status(), Status::ConditionFalse);
         assert_eq!(valid.message.as_deref(), Some(r.message.as_str()));
         &r.message
@@ -219,20 +285,40 @@ mod tests {
 
     #[test]
     fn an_unknown_kind_is_fatal_and_lists_the_supported_ones() {
-        let req = request(json!({"apiVersion": "example.org/v1", "kind": "XBucket"}), None);
+        let req = request(
+            json!({"apiVersion": "example.org/v1", "kind": "XBucket"}),
+            None,
+        );
         let rsp = Sco.run(&req, Duration::from_secs(60)).response;
         let message = fatal_message(&rsp);
         assert!(message.contains("XBucket"), "{message}");
-        assert!(message.contains("compute.cloud.stakater.com/v1 VirtualMachine"), "{message}");
-        assert!(rsp.desired.unwrap().resources.contains_key("from-earlier-step"));
+        assert!(
+            message.contains("compute.cloud.stakater.com/v1 VirtualMachine"),
+            "{message}"
+        );
+        assert!(
+            rsp.desired
+                .unwrap()
+                .resources
+                .contains_key("from-earlier-step")
+        );
     }
 
     #[test]
     fn a_bad_input_is_fatal_and_names_the_field() {
         let xr = json!({"apiVersion": "example.org/v1", "kind": "XBucket"});
         let rsp = Sco.run(&request(xr.clone(), Some(json!({"apiVersion": INPUT_API_VERSION, "kind": "Input", "spec": {"compositon": "VirtualMachine"}}))), Duration::from_secs(60)).response;
-        assert!(fatal_message(&rsp).contains("compositon"), "{}", fatal_message(&rsp));
-        let rsp = Sco.run(&request(xr, Some(json!({"apiVersion": "other/v1", "kind": "Input"}))), Duration::from_secs(60)).response;
+        assert!(
+            fatal_message(&rsp).contains("compositon"),
+            "{}",
+            fatal_message(&rsp)
+        );
+        let rsp = Sco
+            .run(
+                &request(xr, Some(json!({"apiVersion": "other/v1", "kind": "Input"}))),
+                Duration::from_secs(60),
+            )
+            .response;
         assert!(fatal_message(&rsp).contains(INPUT_API_VERSION));
     }
 
@@ -240,7 +326,9 @@ mod tests {
     fn an_input_composition_must_match_the_xr() {
         let xr = json!({"apiVersion": "example.org/v1", "kind": "XBucket"});
         let input = json!({"apiVersion": INPUT_API_VERSION, "kind": "Input", "spec": {"composition": "VirtualMachine"}});
-        let rsp = Sco.run(&request(xr, Some(input)), Duration::from_secs(60)).response;
+        let rsp = Sco
+            .run(&request(xr, Some(input)), Duration::from_secs(60))
+            .response;
         assert!(fatal_message(&rsp).contains("spec.composition is VirtualMachine"));
     }
 
@@ -249,7 +337,12 @@ mod tests {
         let crd = input_definition();
         assert_eq!(crd["metadata"]["name"], "inputs.sco.fn.stakater.com");
         let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
-        assert!(spec["composition"]["enum"].as_array().unwrap().contains(&json!("VirtualMachine")));
+        assert!(
+            spec["composition"]["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("VirtualMachine"))
+        );
         assert!(spec["platform"]["properties"]["providerConfigs"].is_object());
     }
 }

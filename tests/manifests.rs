@@ -24,13 +24,22 @@ fn every_composition_ships_an_xrd_a_composition_and_examples() {
     for entry in REGISTRY {
         let dir = root().join("xrds").join(dir_of(entry.name));
         for file in ["definition.yaml", "composition.yaml"] {
-            assert!(dir.join(file).is_file(), "{} has no xrds/{}/{file}", entry.name, dir_of(entry.name));
+            assert!(
+                dir.join(file).is_file(),
+                "{} has no xrds/{}/{file}",
+                entry.name,
+                dir_of(entry.name)
+            );
         }
         let examples = case_dirs(&root().join("examples").join(dir_of(entry.name)));
         assert!(!examples.is_empty(), "{} has no examples", entry.name);
         for example in examples {
             for file in ["observed.yaml", "environment.yaml", "expected.yaml"] {
-                assert!(example.join(file).is_file(), "{} lacks {file}", example.display());
+                assert!(
+                    example.join(file).is_file(),
+                    "{} lacks {file}",
+                    example.display()
+                );
             }
         }
     }
@@ -46,10 +55,21 @@ fn xrds_and_compositions_are_valid_crossplane_objects() {
             }
         }
         let composition = &documents(&dir.join("composition.yaml"))[0];
-        assert_eq!(composition["spec"]["compositeTypeRef"]["apiVersion"], entry.api_version);
-        assert_eq!(composition["spec"]["compositeTypeRef"]["kind"], entry.xr_kind);
-        let steps = composition["spec"]["pipeline"].as_array().expect("a pipeline");
-        let ours = steps.iter().find(|s| s["functionRef"]["name"] == "function-sco").expect("a function-sco step");
+        assert_eq!(
+            composition["spec"]["compositeTypeRef"]["apiVersion"],
+            entry.api_version
+        );
+        assert_eq!(
+            composition["spec"]["compositeTypeRef"]["kind"],
+            entry.xr_kind
+        );
+        let steps = composition["spec"]["pipeline"]
+            .as_array()
+            .expect("a pipeline");
+        let ours = steps
+            .iter()
+            .find(|s| s["functionRef"]["name"] == "function-sco")
+            .expect("a function-sco step");
         assert_eq!(ours["input"]["spec"]["composition"], entry.name);
     }
 }
@@ -62,7 +82,12 @@ fn examples_are_valid_against_their_xrd_and_platform_schema() {
         for example in case_dirs(&root().join("examples").join(dir_of(entry.name))) {
             let xr = render::read_document(&example.join("xr.yaml")).unwrap();
             if let Err(errors) = schema::validate_against(xr_schema, &xr) {
-                panic!("{}/xr.yaml is not valid against the {} XRD:\n{}", example.display(), entry.name, errors.join("\n"));
+                panic!(
+                    "{}/xr.yaml is not valid against the {} XRD:\n{}",
+                    example.display(),
+                    entry.name,
+                    errors.join("\n")
+                );
             }
             for config in documents(&example.join("environment.yaml")) {
                 schema::assert_valid(&config);

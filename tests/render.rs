@@ -18,7 +18,12 @@ fn fixtures_and_examples_match_their_golden_output() {
         let first = render::to_yaml(&render::documents(&input.composite, &rsp));
         let (_, again) = render_case(dir);
         let second = render::to_yaml(&render::documents(&input.composite, &again));
-        assert_eq!(first, second, "{}: rendering twice gave different output", dir.display());
+        assert_eq!(
+            first,
+            second,
+            "{}: rendering twice gave different output",
+            dir.display()
+        );
         assert_golden(&dir.join("expected.yaml"), &first);
     }
 }
@@ -33,14 +38,29 @@ fn every_composed_manifest_is_strictly_valid() {
         let (_, rsp) = render_case(dir);
         let desired = rsp.desired.unwrap_or_default();
         for (name, resource) in &desired.resources {
-            let manifest = resource.resource.as_ref().map(function_sco::sdk::structpb::to_json_value).unwrap_or_default();
+            let manifest = resource
+                .resource
+                .as_ref()
+                .map(function_sco::sdk::structpb::to_json_value)
+                .unwrap_or_default();
             checked += 1;
             if let Err(errors) = schema::validate(&manifest) {
-                failures.push(format!("{} {name}:\n    {}", dir.display(), errors.join("\n    ")));
+                failures.push(format!(
+                    "{} {name}:\n    {}",
+                    dir.display(),
+                    errors.join("\n    ")
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "invalid manifests:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "invalid manifests:\n{}",
+        failures.join("\n")
+    );
     // Once compositions exist, their fixtures must compose something.
-    assert!(dirs.is_empty() || checked > 0, "no composed manifests were checked");
+    assert!(
+        dirs.is_empty() || checked > 0,
+        "no composed manifests were checked"
+    );
 }

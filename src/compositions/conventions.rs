@@ -58,13 +58,23 @@ pub struct XrIdentity {
 impl XrIdentity {
     /// Reads the identity of an observed XR.
     pub fn of(composite: &Value) -> Self {
-        let text = |p: &str| composite.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let text = |p: &str| {
+            composite
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         let namespace = text("/metadata/namespace");
         Self {
             api_version: text("/apiVersion"),
             kind: text("/kind"),
             name: text("/metadata/name"),
-            scope: if namespace.is_empty() { Scope::Cluster } else { Scope::Namespaced(namespace) },
+            scope: if namespace.is_empty() {
+                Scope::Cluster
+            } else {
+                Scope::Namespaced(namespace)
+            },
         }
     }
 
@@ -73,7 +83,10 @@ impl XrIdentity {
     pub fn labels(&self, org: Option<&str>, project: Option<&str>) -> BTreeMap<String, String> {
         let mut labels = BTreeMap::new();
         labels.insert(LABEL_MANAGED_BY.to_owned(), "function-sco".to_owned());
-        labels.insert(LABEL_XR_KIND.to_owned(), label_value(&self.kind.to_ascii_lowercase()));
+        labels.insert(
+            LABEL_XR_KIND.to_owned(),
+            label_value(&self.kind.to_ascii_lowercase()),
+        );
         labels.insert(LABEL_XR_NAME.to_owned(), label_value(&self.name));
         if let Some(ns) = self.scope.namespace() {
             labels.insert(LABEL_XR_NAMESPACE.to_owned(), label_value(ns));
@@ -93,7 +106,13 @@ impl XrIdentity {
 pub fn label_value(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let cleaned = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     if cleaned.len() <= DNS_LABEL_MAX {
@@ -127,8 +146,10 @@ mod tests {
 
     #[test]
     fn identity_and_scope() {
-        let vm = XrIdentity::of(&json!({"apiVersion": "compute.cloud.stakater.com/v1", "kind": "VirtualMachine",
-            "metadata": {"name": "web", "namespace": "ws-shop-vms"}}));
+        let vm = XrIdentity::of(
+            &json!({"apiVersion": "compute.cloud.stakater.com/v1", "kind": "VirtualMachine",
+            "metadata": {"name": "web", "namespace": "ws-shop-vms"}}),
+        );
         assert_eq!(vm.scope, Scope::Namespaced("ws-shop-vms".into()));
         let org = XrIdentity::of(&json!({"kind": "Organisation", "metadata": {"name": "acme"}}));
         assert_eq!(org.scope, Scope::Cluster);
@@ -137,7 +158,9 @@ mod tests {
 
     #[test]
     fn labels_name_the_xr_org_and_project() {
-        let vm = XrIdentity::of(&json!({"kind": "VirtualMachine", "metadata": {"name": "web", "namespace": "ws-shop-vms"}}));
+        let vm = XrIdentity::of(
+            &json!({"kind": "VirtualMachine", "metadata": {"name": "web", "namespace": "ws-shop-vms"}}),
+        );
         let labels = vm.labels(Some("acme"), Some("shop"));
         assert_eq!(labels[LABEL_XR_KIND], "virtualmachine");
         assert_eq!(labels[LABEL_XR_NAMESPACE], "ws-shop-vms");
@@ -169,7 +192,9 @@ mod tests {
     #[test]
     fn readiness_comes_from_the_ready_condition() {
         assert!(!ready(None));
-        assert!(ready(Some(&json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}))));
+        assert!(ready(Some(
+            &json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+        )));
         assert!(!ready(Some(&json!({"status": {}}))));
     }
 }

@@ -79,8 +79,10 @@ pub struct Desired {
 impl Desired {
     /// Adds a composed resource built from a typed value.
     pub fn add(&mut self, name: impl Into<Name>, manifest: &impl Serialize, ready: bool) {
-        let manifest = serde_json::to_value(manifest).expect("composed resources serialise to JSON");
-        self.resources.insert(name.into(), Composed { manifest, ready });
+        let manifest =
+            serde_json::to_value(manifest).expect("composed resources serialise to JSON");
+        self.resources
+            .insert(name.into(), Composed { manifest, ready });
     }
 
     /// Whether everything is composed and ready.
@@ -105,7 +107,10 @@ pub struct Invalid(pub Vec<FieldError>);
 impl Invalid {
     /// One invalid field.
     pub fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self(vec![FieldError { path: path.into(), message: message.into() }])
+        Self(vec![FieldError {
+            path: path.into(),
+            message: message.into(),
+        }])
     }
 }
 
@@ -134,7 +139,11 @@ pub trait Composition {
     /// The typed XR.
     type Xr: DeserializeOwned;
     /// Renders desired state. Pure and deterministic.
-    fn render(xr: &Self::Xr, observed: &Observed<'_>, platform: &Platform) -> Result<Desired, Invalid>;
+    fn render(
+        xr: &Self::Xr,
+        observed: &Observed<'_>,
+        platform: &Platform,
+    ) -> Result<Desired, Invalid>;
     /// The CompositeResourceDefinition serving this XR, generated from the Rust types.
     fn definition() -> Value;
 }
@@ -165,10 +174,21 @@ pub struct Entry {
 }
 
 const fn entry<C: Composition>(kind: CompositionKind) -> Entry {
-    Entry { kind, name: C::NAME, api_version: C::API_VERSION, xr_kind: C::KIND, render: render_value::<C>, definition: C::definition }
+    Entry {
+        kind,
+        name: C::NAME,
+        api_version: C::API_VERSION,
+        xr_kind: C::KIND,
+        render: render_value::<C>,
+        definition: C::definition,
+    }
 }
 
-fn render_value<C: Composition>(xr: &Value, observed: &Observed<'_>, platform: &Platform) -> Result<Desired, Invalid> {
+fn render_value<C: Composition>(
+    xr: &Value,
+    observed: &Observed<'_>,
+    platform: &Platform,
+) -> Result<Desired, Invalid> {
     let typed: C::Xr = structpb::from_value(xr.clone()).map_err(|e| {
         let path = e.path.trim_start_matches('.');
         Invalid::field(if path.is_empty() { "(root)" } else { path }, e.message)
@@ -184,17 +204,26 @@ pub static REGISTRY: &[Entry] = &[
 
 /// The entry for a composition kind.
 pub fn by_kind(kind: CompositionKind) -> &'static Entry {
-    REGISTRY.iter().find(|e| e.kind == kind).expect("every kind is registered")
+    REGISTRY
+        .iter()
+        .find(|e| e.kind == kind)
+        .expect("every kind is registered")
 }
 
 /// The entry serving an XR's apiVersion and kind.
 pub fn for_xr(api_version: &str, kind: &str) -> Option<&'static Entry> {
-    REGISTRY.iter().find(|e| e.api_version == api_version && e.xr_kind == kind)
+    REGISTRY
+        .iter()
+        .find(|e| e.api_version == api_version && e.xr_kind == kind)
 }
 
 /// `apiVersion kind` of every served XR, for messages.
 pub fn supported() -> String {
-    REGISTRY.iter().map(|e| format!("{} {}", e.api_version, e.xr_kind)).collect::<Vec<_>>().join(", ")
+    REGISTRY
+        .iter()
+        .map(|e| format!("{} {}", e.api_version, e.xr_kind))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A generated manifest as YAML: `input` for the function input CRD, or a composition's name
@@ -208,8 +237,14 @@ pub fn generate(what: &str) -> Result<String, String> {
             .iter()
             .find(|e| e.name.to_ascii_lowercase() == wanted)
             .ok_or_else(|| {
-                let names: Vec<_> = REGISTRY.iter().map(|e| e.name.to_ascii_lowercase()).collect();
-                format!("cannot generate {what:?}: choose input or one of {}", names.join(", "))
+                let names: Vec<_> = REGISTRY
+                    .iter()
+                    .map(|e| e.name.to_ascii_lowercase())
+                    .collect();
+                format!(
+                    "cannot generate {what:?}: choose input or one of {}",
+                    names.join(", ")
+                )
             })?;
         (entry.definition)()
     };

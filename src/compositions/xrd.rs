@@ -19,7 +19,10 @@ pub fn definition<K: CustomResourceExt>() -> Value {
         "referenceable": true,
         "schema": {"openAPIV3Schema": version["schema"]["openAPIV3Schema"]},
     });
-    if let Some(columns) = version.get("additionalPrinterColumns").filter(|c| c.as_array().is_some_and(|a| !a.is_empty())) {
+    if let Some(columns) = version
+        .get("additionalPrinterColumns")
+        .filter(|c| c.as_array().is_some_and(|a| !a.is_empty()))
+    {
         served["additionalPrinterColumns"] = columns.clone();
     }
     let mut names = json!({"kind": spec["names"]["kind"], "plural": spec["names"]["plural"]});

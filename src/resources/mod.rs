@@ -70,8 +70,8 @@ macro_rules! referable {
 
 pub mod kcp;
 pub mod keycloak;
-pub mod kubevirt;
 pub mod kubeconfig;
+pub mod kubevirt;
 pub mod provider_kubernetes;
 pub mod usage;
 

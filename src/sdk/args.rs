@@ -49,7 +49,7 @@ pub struct MetricsAddress(pub Option<SocketAddr>);
 impl ServerArgs {
     /// Defaults, as if no flag was given, but insecure: for tests and tools.
     pub fn insecure_defaults() -> Self {
-        use clap::{FromArgMatches, Args};
+        use clap::{Args, FromArgMatches};
         let matches = Self::augment_args(clap::Command::new("function-sco"))
             .no_binary_name(true)
             .get_matches_from(["--insecure"]);
@@ -63,7 +63,8 @@ pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
         let port: u16 = port.parse().map_err(|_| format!("invalid port in {s:?}"))?;
         return Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
     }
-    s.parse().map_err(|_| format!("invalid address {s:?}: expected host:port, [ipv6]:port or :port"))
+    s.parse()
+        .map_err(|_| format!("invalid address {s:?}: expected host:port, [ipv6]:port or :port"))
 }
 
 fn parse_metrics_address(s: &str) -> Result<MetricsAddress, String> {
@@ -78,15 +79,23 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let n: usize = number.parse().map_err(|_| format!("invalid size {s:?}: expected a number of MiB or e.g. 16MiB"))?;
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: expected a number of MiB or e.g. 16MiB"))?;
     let factor = match unit.trim() {
         "" | "Mi" | "MiB" | "M" | "MB" => 1 << 20,
         "B" => 1,
         "Ki" | "KiB" | "K" | "KB" => 1 << 10,
         "Gi" | "GiB" | "G" | "GB" => 1 << 30,
-        other => return Err(format!("invalid size unit {other:?} in {s:?}: use B, KiB, MiB or GiB")),
+        other => {
+            return Err(format!(
+                "invalid size unit {other:?} in {s:?}: use B, KiB, MiB or GiB"
+            ));
+        }
     };
-    n.checked_mul(factor).filter(|&b| b > 0).ok_or_else(|| format!("invalid size {s:?}: must be above zero"))
+    n.checked_mul(factor)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("invalid size {s:?}: must be above zero"))
 }
 
 /// Parses a duration: a number followed by `ms`, `s`, `m` or `h` (`90s`, `1m`, `0s`).
@@ -94,13 +103,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("invalid duration {s:?}: expected e.g. 60s, 5m, 500ms"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 60s, 5m, 500ms"))?;
     Ok(match unit {
         "ms" => Duration::from_millis(n),
         "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n * 60),
         "h" => Duration::from_secs(n * 3600),
-        _ => return Err(format!("invalid duration {s:?}: the unit must be ms, s, m or h")),
+        _ => {
+            return Err(format!(
+                "invalid duration {s:?}: the unit must be ms, s, m or h"
+            ));
+        }
     })
 }
 
@@ -110,7 +125,10 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(parse_address(":9443").unwrap(), "0.0.0.0:9443".parse().unwrap());
+        assert_eq!(
+            parse_address(":9443").unwrap(),
+            "0.0.0.0:9443".parse().unwrap()
+        );
         assert_eq!(parse_address("127.0.0.1:0").unwrap().port(), 0);
         assert!(parse_address("[::1]:9443").is_ok());
         assert!(parse_address("localhost").is_err());
@@ -140,7 +158,10 @@ mod tests {
         assert_eq!(args.address, "0.0.0.0:9443".parse().unwrap());
         assert_eq!(args.max_recv_message_size, 8 << 20);
         assert_eq!(args.ttl, Duration::from_secs(60));
-        assert_eq!(args.metrics_address, MetricsAddress(Some("0.0.0.0:8080".parse().unwrap())));
+        assert_eq!(
+            args.metrics_address,
+            MetricsAddress(Some("0.0.0.0:8080".parse().unwrap()))
+        );
         assert!(args.insecure);
     }
 }

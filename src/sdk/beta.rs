@@ -14,7 +14,10 @@ pub struct V1<F>(pub Arc<Runner<F>>);
 
 #[tonic::async_trait]
 impl<F: Function> v1::function_runner_service_server::FunctionRunnerService for V1<F> {
-    async fn run_function(&self, request: Request<v1::RunFunctionRequest>) -> Result<Response<v1::RunFunctionResponse>, Status> {
+    async fn run_function(
+        &self,
+        request: Request<v1::RunFunctionRequest>,
+    ) -> Result<Response<v1::RunFunctionResponse>, Status> {
         Ok(Response::new(self.0.call(request.get_ref())))
     }
 }
@@ -29,7 +32,9 @@ impl<F: Function> v1beta1::function_runner_service_server::FunctionRunnerService
         request: Request<v1beta1::RunFunctionRequest>,
     ) -> Result<Response<v1beta1::RunFunctionResponse>, Status> {
         let req = v1::RunFunctionRequest::decode(request.get_ref().encode_to_vec().as_slice())
-            .map_err(|e| Status::invalid_argument(format!("cannot read v1beta1 request as v1: {e}")))?;
+            .map_err(|e| {
+                Status::invalid_argument(format!("cannot read v1beta1 request as v1: {e}"))
+            })?;
         let rsp = self.0.call(&req);
         let rsp = v1beta1::RunFunctionResponse::decode(rsp.encode_to_vec().as_slice())
             .map_err(|e| Status::internal(format!("cannot write v1 response as v1beta1: {e}")))?;

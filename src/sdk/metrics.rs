@@ -59,10 +59,27 @@ impl Metrics {
         let calls = Family::<CallLabels, Counter>::default();
         let duration = HistogramFamily::new_with_constructor(latency_histogram);
         let in_flight = Gauge::default();
-        registry.register("run_function_calls", "RunFunction calls by composition and outcome (ok, warning, fatal)", calls.clone());
-        registry.register("run_function_duration_seconds", "RunFunction handling time by composition", duration.clone());
-        registry.register("run_function_in_flight", "RunFunction calls being handled", in_flight.clone());
-        Self { registry, calls, duration, in_flight }
+        registry.register(
+            "run_function_calls",
+            "RunFunction calls by composition and outcome (ok, warning, fatal)",
+            calls.clone(),
+        );
+        registry.register(
+            "run_function_duration_seconds",
+            "RunFunction handling time by composition",
+            duration.clone(),
+        );
+        registry.register(
+            "run_function_in_flight",
+            "RunFunction calls being handled",
+            in_flight.clone(),
+        );
+        Self {
+            registry,
+            calls,
+            duration,
+            in_flight,
+        }
     }
 
     /// Counts a call as in flight until the guard is dropped.
@@ -73,8 +90,15 @@ impl Metrics {
 
     /// Records a finished call.
     pub fn observe(&self, composition: &'static str, outcome: &'static str, elapsed: Duration) {
-        self.calls.get_or_create(&CallLabels { composition, outcome }).inc();
-        self.duration.get_or_create(&CompositionLabel { composition }).observe(elapsed.as_secs_f64());
+        self.calls
+            .get_or_create(&CallLabels {
+                composition,
+                outcome,
+            })
+            .inc();
+        self.duration
+            .get_or_create(&CompositionLabel { composition })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// The metrics in Prometheus text format.
@@ -87,7 +111,11 @@ impl Metrics {
 }
 
 /// Serves `/metrics` on `listener` until `shutdown` resolves.
-pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    metrics: Arc<Metrics>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -106,7 +134,9 @@ pub async fn serve(metrics: Arc<Metrics>, listener: TcpListener, shutdown: impl 
                 let metrics = metrics.clone();
                 async move { Ok::<_, Infallible>(respond(&metrics, &req)) }
             });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
@@ -116,11 +146,15 @@ fn respond(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> 
         let mut rsp = Response::new(Full::new(Bytes::from(metrics.encode())));
         rsp.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            hyper::header::HeaderValue::from_static(
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            ),
         );
         rsp
     } else {
-        Response::new(Full::new(Bytes::from_static(b"not found; metrics are at /metrics\n")))
+        Response::new(Full::new(Bytes::from_static(
+            b"not found; metrics are at /metrics\n",
+        )))
     };
     if req.uri().path() != "/metrics" {
         *rsp.status_mut() = StatusCode::NOT_FOUND;
@@ -142,7 +176,10 @@ mod tests {
         m.observe("VirtualMachine", "ok", Duration::from_micros(40));
         m.observe("VirtualMachine", "fatal", Duration::from_micros(40));
         let text = m.encode();
-        assert!(text.contains("function_sco_run_function_in_flight 0"), "{text}");
+        assert!(
+            text.contains("function_sco_run_function_in_flight 0"),
+            "{text}"
+        );
         assert!(text.contains(r#"function_sco_run_function_calls_total{composition="VirtualMachine",outcome="ok"} 1"#), "{text}");
         assert!(text.contains(r#"function_sco_run_function_duration_seconds_count{composition="VirtualMachine"} 2"#), "{text}");
     }

@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::proto::v1::{
-    Capability, Ready, RequestMeta, Resource, ResourceSelector, Resources, RunFunctionRequest, RunFunctionResponse,
-    Severity, State, Status, Target, resource_selector,
+    Capability, Ready, RequestMeta, Resource, ResourceSelector, Resources, RunFunctionRequest,
+    RunFunctionResponse, Severity, State, Status, Target, resource_selector,
 };
 use super::request::KEY_ENVIRONMENT;
 use super::response;
@@ -64,11 +64,17 @@ pub enum FileError {
 /// All YAML documents of a file (empty documents skipped).
 pub fn read_documents(path: &Path) -> Result<Vec<Value>, FileError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read { path: name.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read {
+        path: name.clone(),
+        source,
+    })?;
     let mut documents = Vec::new();
     for document in serde_norway::Deserializer::from_str(&text) {
-        let value: Value = serde::Deserialize::deserialize(document)
-            .map_err(|e| FileError::Invalid { path: name.clone(), message: e.to_string() })?;
+        let value: Value =
+            serde::Deserialize::deserialize(document).map_err(|e| FileError::Invalid {
+                path: name.clone(),
+                message: e.to_string(),
+            })?;
         if !value.is_null() {
             documents.push(value);
         }
@@ -81,7 +87,10 @@ pub fn read_document(path: &Path) -> Result<Value, FileError> {
     let mut documents = read_documents(path)?;
     match documents.len() {
         1 => Ok(documents.remove(0)),
-        n => Err(FileError::Invalid { path: path.display().to_string(), message: format!("expected one YAML document, found {n}") }),
+        n => Err(FileError::Invalid {
+            path: path.display().to_string(),
+            message: format!("expected one YAML document, found {n}"),
+        }),
     }
 }
 
@@ -89,7 +98,8 @@ pub fn read_document(path: &Path) -> Result<Value, FileError> {
 /// `data` merged in file order, as `{apiVersion: internal.crossplane.io/v1alpha1, kind:
 /// Environment, ...}`. A document that is not an EnvironmentConfig is used as data itself.
 pub fn environment_from(documents: &[Value]) -> Value {
-    let mut environment = json!({"apiVersion": "internal.crossplane.io/v1alpha1", "kind": "Environment"});
+    let mut environment =
+        json!({"apiVersion": "internal.crossplane.io/v1alpha1", "kind": "Environment"});
     for document in documents {
         let data = if document.get("kind").and_then(Value::as_str) == Some("EnvironmentConfig") {
             document.get("data").cloned().unwrap_or(Value::Null)
@@ -113,7 +123,10 @@ impl RenderInput {
     /// The first request Crossplane would send.
     pub fn request(&self) -> RunFunctionRequest {
         let mut observed = State {
-            composite: Some(Resource { resource: structpb::from_json_value(&self.composite), ..Default::default() }),
+            composite: Some(Resource {
+                resource: structpb::from_json_value(&self.composite),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         for object in &self.observed {
@@ -123,9 +136,13 @@ impl RenderInput {
                 .and_then(Value::as_str)
                 .or_else(|| object.pointer("/metadata/name").and_then(Value::as_str))
                 .unwrap_or_default();
-            observed
-                .resources
-                .insert(name.to_owned(), Resource { resource: structpb::from_json_value(object), ..Default::default() });
+            observed.resources.insert(
+                name.to_owned(),
+                Resource {
+                    resource: structpb::from_json_value(object),
+                    ..Default::default()
+                },
+            );
         }
         let mut req = RunFunctionRequest {
             observed: Some(observed),
@@ -141,7 +158,10 @@ impl RenderInput {
             Capability::Conditions,
             Capability::RequiredSchemas,
         ];
-        req.meta = Some(RequestMeta { tag: tag(&req), capabilities: capabilities.iter().map(|c| *c as i32).collect() });
+        req.meta = Some(RequestMeta {
+            tag: tag(&req),
+            capabilities: capabilities.iter().map(|c| *c as i32).collect(),
+        });
         req
     }
 }
@@ -163,13 +183,17 @@ pub fn run<F: Function>(runner: &Runner<F>, input: &RenderInput) -> RunFunctionR
         if response::has_fatal(&rsp) || rsp.requirements == previous {
             break;
         }
-        let Some(requirements) = rsp.requirements.clone() else { break };
+        let Some(requirements) = rsp.requirements.clone() else {
+            break;
+        };
         for (name, selector) in &requirements.resources {
-            req.required_resources.insert(name.clone(), select(&input.required, selector));
+            req.required_resources
+                .insert(name.clone(), select(&input.required, selector));
         }
         #[allow(deprecated)]
         for (name, selector) in &requirements.extra_resources {
-            req.extra_resources.insert(name.clone(), select(&input.required, selector));
+            req.extra_resources
+                .insert(name.clone(), select(&input.required, selector));
         }
         req.context = rsp.context.clone();
         previous = Some(requirements);
@@ -180,22 +204,43 @@ pub fn run<F: Function>(runner: &Runner<F>, input: &RenderInput) -> RunFunctionR
 
 /// The objects a selector matches, sorted by namespace and name.
 fn select(objects: &[Value], selector: &ResourceSelector) -> Resources {
-    let text = |o: &Value, p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |o: &Value, p: &str| {
+        o.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let mut found: Vec<&Value> = objects
         .iter()
-        .filter(|o| text(o, "/apiVersion") == selector.api_version && text(o, "/kind") == selector.kind)
-        .filter(|o| selector.namespace.as_ref().is_none_or(|ns| text(o, "/metadata/namespace") == *ns))
+        .filter(|o| {
+            text(o, "/apiVersion") == selector.api_version && text(o, "/kind") == selector.kind
+        })
+        .filter(|o| {
+            selector
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| text(o, "/metadata/namespace") == *ns)
+        })
         .filter(|o| match &selector.r#match {
             Some(resource_selector::Match::MatchName(n)) => text(o, "/metadata/name") == *n,
-            Some(resource_selector::Match::MatchLabels(l)) => {
-                l.labels.iter().all(|(k, v)| o.pointer("/metadata/labels").and_then(|ls| ls.get(k)).and_then(Value::as_str) == Some(v))
-            }
+            Some(resource_selector::Match::MatchLabels(l)) => l.labels.iter().all(|(k, v)| {
+                o.pointer("/metadata/labels")
+                    .and_then(|ls| ls.get(k))
+                    .and_then(Value::as_str)
+                    == Some(v)
+            }),
             None => true,
         })
         .collect();
     found.sort_by_key(|o| (text(o, "/metadata/namespace"), text(o, "/metadata/name")));
     Resources {
-        items: found.into_iter().map(|o| Resource { resource: structpb::from_json_value(o), ..Default::default() }).collect(),
+        items: found
+            .into_iter()
+            .map(|o| Resource {
+                resource: structpb::from_json_value(o),
+                ..Default::default()
+            })
+            .collect(),
     }
 }
 
@@ -214,7 +259,14 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
         .map(structpb::to_json_value)
         .and_then(|v| v.get("status").cloned())
         .unwrap_or_else(|| json!({}));
-    let conditions = composite_conditions(rsp, desired.composite.as_ref().map_or(Ready::Unspecified, Resource::ready), &composed);
+    let conditions = composite_conditions(
+        rsp,
+        desired
+            .composite
+            .as_ref()
+            .map_or(Ready::Unspecified, Resource::ready),
+        &composed,
+    );
     if let Some(obj) = status.as_object_mut() {
         obj.insert("conditions".to_owned(), Value::Array(conditions));
     }
@@ -232,8 +284,14 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
     }));
 
     for (name, resource) in &composed {
-        let mut object = resource.resource.as_ref().map_or_else(|| json!({}), structpb::to_json_value);
-        response::merge(&mut object, &json!({"metadata": {"annotations": {COMPOSITION_RESOURCE_NAME: name}}}));
+        let mut object = resource
+            .resource
+            .as_ref()
+            .map_or_else(|| json!({}), structpb::to_json_value);
+        response::merge(
+            &mut object,
+            &json!({"metadata": {"annotations": {COMPOSITION_RESOURCE_NAME: name}}}),
+        );
         out.push(object);
     }
 
@@ -257,7 +315,11 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
 
 /// The conditions Crossplane would put on the composite resource: `Synced`, `Ready` derived
 /// from composed readiness (or the function's override), then the function's own.
-fn composite_conditions(rsp: &RunFunctionResponse, composite_ready: Ready, composed: &BTreeMap<String, Resource>) -> Vec<Value> {
+fn composite_conditions(
+    rsp: &RunFunctionResponse,
+    composite_ready: Ready,
+    composed: &BTreeMap<String, Resource>,
+) -> Vec<Value> {
     let mut conditions = Vec::new();
     let fatal = rsp.results.iter().find(|r| r.severity() == Severity::Fatal);
     conditions.push(match fatal {
@@ -270,7 +332,11 @@ fn composite_conditions(rsp: &RunFunctionResponse, composite_ready: Ready, compo
         conditions.extend(rsp.conditions.iter().map(function_condition));
         return conditions;
     }
-    let unready: Vec<&str> = composed.iter().filter(|(_, r)| r.ready() != Ready::True).map(|(n, _)| n.as_str()).collect();
+    let unready: Vec<&str> = composed
+        .iter()
+        .filter(|(_, r)| r.ready() != Ready::True)
+        .map(|(n, _)| n.as_str())
+        .collect();
     let ready = match composite_ready {
         Ready::True => true,
         Ready::False => false,
@@ -310,7 +376,10 @@ pub fn to_yaml(documents: &[Value]) -> String {
     let mut out = String::new();
     for document in documents {
         out.push_str("---\n");
-        out.push_str(&serde_norway::to_string(document).unwrap_or_else(|e| format!("# cannot print document: {e}\n")));
+        out.push_str(
+            &serde_norway::to_string(document)
+                .unwrap_or_else(|e| format!("# cannot print document: {e}\n")),
+        );
     }
     out
 }
@@ -336,10 +405,21 @@ mod tests {
             };
             response::require_resources(&mut rsp, req, "cfg", &requirement);
             if let Some(found) = request::required_resources(req, "cfg") {
-                let data = found.first().and_then(|c| c.get("data").cloned()).unwrap_or(Value::Null);
-                response::set_desired_composed(&mut rsp, &Name::from("copy"), &json!({"kind": "ConfigMap", "data": data}), Ready::True);
+                let data = found
+                    .first()
+                    .and_then(|c| c.get("data").cloned())
+                    .unwrap_or(Value::Null);
+                response::set_desired_composed(
+                    &mut rsp,
+                    &Name::from("copy"),
+                    &json!({"kind": "ConfigMap", "data": data}),
+                    Ready::True,
+                );
             }
-            Handled { response: rsp, handler: "test" }
+            Handled {
+                response: rsp,
+                handler: "test",
+            }
         }
     }
 
@@ -357,14 +437,23 @@ mod tests {
         let docs = documents(&input.composite, &rsp);
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["data"]["v"], "yes");
-        assert_eq!(docs[1]["metadata"]["annotations"][COMPOSITION_RESOURCE_NAME], "copy");
+        assert_eq!(
+            docs[1]["metadata"]["annotations"][COMPOSITION_RESOURCE_NAME],
+            "copy"
+        );
         assert_eq!(docs[0]["status"]["conditions"][1]["reason"], "Available");
     }
 
     #[test]
     fn the_tag_is_deterministic() {
-        let input = RenderInput { composite: json!({"kind": "XR"}), ..Default::default() };
-        assert_eq!(input.request().meta.unwrap().tag, input.request().meta.unwrap().tag);
+        let input = RenderInput {
+            composite: json!({"kind": "XR"}),
+            ..Default::default()
+        };
+        assert_eq!(
+            input.request().meta.unwrap().tag,
+            input.request().meta.unwrap().tag
+        );
         assert_eq!(input.request().meta.unwrap().tag.len(), 64);
     }
 
@@ -388,11 +477,18 @@ mod tests {
         assert_eq!(docs.last().unwrap()["severity"], "SEVERITY_FATAL");
         let conditions = &docs[0]["status"]["conditions"];
         assert_eq!(conditions[0]["status"], "False");
-        assert_eq!(conditions.as_array().unwrap().len(), 1, "no Ready is derived after a Fatal result");
+        assert_eq!(
+            conditions.as_array().unwrap().len(),
+            1,
+            "no Ready is derived after a Fatal result"
+        );
         let mut rsp = RunFunctionResponse::default();
         response::set_desired_composed(&mut rsp, &Name::from("b"), &json!({}), Ready::False);
         let docs = documents(&json!({"kind": "XR"}), &rsp);
-        assert_eq!(docs[0]["status"]["conditions"][1]["message"], "Unready resources: b");
+        assert_eq!(
+            docs[0]["status"]["conditions"][1]["message"],
+            "Unready resources: b"
+        );
         assert!(to_yaml(&docs).starts_with("---\n"));
     }
 }

@@ -33,48 +33,93 @@ pub struct DesiredComposed {
 
 /// The observed composite resource, as JSON.
 pub fn observed_composite(req: &RunFunctionRequest) -> Option<Value> {
-    let s = req.observed.as_ref()?.composite.as_ref()?.resource.as_ref()?;
+    let s = req
+        .observed
+        .as_ref()?
+        .composite
+        .as_ref()?
+        .resource
+        .as_ref()?;
     Some(structpb::to_json_value(s))
 }
 
 /// The observed composite resource's connection details.
-pub fn observed_composite_connection_details(req: &RunFunctionRequest) -> BTreeMap<String, Vec<u8>> {
+pub fn observed_composite_connection_details(
+    req: &RunFunctionRequest,
+) -> BTreeMap<String, Vec<u8>> {
     req.observed
         .as_ref()
         .and_then(|o| o.composite.as_ref())
-        .map(|c| c.connection_details.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|c| {
+            c.connection_details
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The observed composed resources by composition resource name.
 pub fn observed_composed(req: &RunFunctionRequest) -> BTreeMap<Name, ObservedComposed> {
-    let Some(observed) = req.observed.as_ref() else { return BTreeMap::new() };
+    let Some(observed) = req.observed.as_ref() else {
+        return BTreeMap::new();
+    };
     observed
         .resources
         .iter()
         .map(|(name, r)| {
-            let resource = r.resource.as_ref().map_or(Value::Object(Map::new()), structpb::to_json_value);
-            let connection_details = r.connection_details.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            (Name::from(name.as_str()), ObservedComposed { resource, connection_details })
+            let resource = r
+                .resource
+                .as_ref()
+                .map_or(Value::Object(Map::new()), structpb::to_json_value);
+            let connection_details = r
+                .connection_details
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (
+                Name::from(name.as_str()),
+                ObservedComposed {
+                    resource,
+                    connection_details,
+                },
+            )
         })
         .collect()
 }
 
 /// The desired composite resource so far (earlier steps may have set status), as JSON.
 pub fn desired_composite(req: &RunFunctionRequest) -> Option<Value> {
-    let s = req.desired.as_ref()?.composite.as_ref()?.resource.as_ref()?;
+    let s = req
+        .desired
+        .as_ref()?
+        .composite
+        .as_ref()?
+        .resource
+        .as_ref()?;
     Some(structpb::to_json_value(s))
 }
 
 /// The desired composed resources so far, by composition resource name.
 pub fn desired_composed(req: &RunFunctionRequest) -> BTreeMap<Name, DesiredComposed> {
-    let Some(desired) = req.desired.as_ref() else { return BTreeMap::new() };
+    let Some(desired) = req.desired.as_ref() else {
+        return BTreeMap::new();
+    };
     desired
         .resources
         .iter()
         .map(|(name, r)| {
-            let resource = r.resource.as_ref().map_or(Value::Object(Map::new()), structpb::to_json_value);
-            (Name::from(name.as_str()), DesiredComposed { resource, ready: r.ready() })
+            let resource = r
+                .resource
+                .as_ref()
+                .map_or(Value::Object(Map::new()), structpb::to_json_value);
+            (
+                Name::from(name.as_str()),
+                DesiredComposed {
+                    resource,
+                    ready: r.ready(),
+                },
+            )
         })
         .collect()
 }
@@ -107,7 +152,10 @@ pub fn environment(req: &RunFunctionRequest) -> Option<Value> {
 /// falls back to the deprecated `extra_resources` that Crossplane 1.15 to 1.20 fill.
 pub fn required_resources(req: &RunFunctionRequest, name: &str) -> Option<Vec<Value>> {
     #[allow(deprecated)]
-    let found = req.required_resources.get(name).or_else(|| req.extra_resources.get(name))?;
+    let found = req
+        .required_resources
+        .get(name)
+        .or_else(|| req.extra_resources.get(name))?;
     Some(
         found
             .items
@@ -119,7 +167,10 @@ pub fn required_resources(req: &RunFunctionRequest, name: &str) -> Option<Vec<Va
 }
 
 /// The credential data of the pipeline step's credential `name`.
-pub fn credentials<'a>(req: &'a RunFunctionRequest, name: &str) -> Option<&'a BTreeMap<String, Vec<u8>>> {
+pub fn credentials<'a>(
+    req: &'a RunFunctionRequest,
+    name: &str,
+) -> Option<&'a BTreeMap<String, Vec<u8>>> {
     match req.credentials.get(name)?.source.as_ref()? {
         credentials::Source::CredentialData(d) => Some(&d.data),
     }
@@ -140,7 +191,9 @@ pub fn advertises_capabilities(req: &RunFunctionRequest) -> bool {
 /// Whether the calling Crossplane advertises `capability`. When it advertises none
 /// ([`advertises_capabilities`] is false), absence says nothing about support.
 pub fn has_capability(req: &RunFunctionRequest, capability: Capability) -> bool {
-    req.meta.as_ref().is_some_and(|m| m.capabilities.contains(&(capability as i32)))
+    req.meta
+        .as_ref()
+        .is_some_and(|m| m.capabilities.contains(&(capability as i32)))
 }
 
 /// The request's tag.
@@ -155,35 +208,54 @@ mod tests {
     use serde_json::json;
 
     fn res(v: Value) -> Resource {
-        Resource { resource: structpb::from_json_value(&v), ..Default::default() }
+        Resource {
+            resource: structpb::from_json_value(&v),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn required_resources_distinguish_unresolved_from_empty() {
         let mut req = RunFunctionRequest::default();
         assert_eq!(required_resources(&req, "kubeconfig"), None);
-        req.required_resources.insert("kubeconfig".into(), Resources::default());
+        req.required_resources
+            .insert("kubeconfig".into(), Resources::default());
         assert_eq!(required_resources(&req, "kubeconfig"), Some(vec![]));
         req.required_resources.insert(
             "kubeconfig".into(),
-            Resources { items: vec![res(json!({"kind": "Secret", "data": {"n": 1}}))] },
+            Resources {
+                items: vec![res(json!({"kind": "Secret", "data": {"n": 1}}))],
+            },
         );
-        assert_eq!(required_resources(&req, "kubeconfig").unwrap()[0]["data"]["n"], json!(1));
+        assert_eq!(
+            required_resources(&req, "kubeconfig").unwrap()[0]["data"]["n"],
+            json!(1)
+        );
     }
 
     #[test]
     #[allow(deprecated)]
     fn deprecated_extra_resources_are_read_too() {
         let mut req = RunFunctionRequest::default();
-        req.extra_resources.insert("cfg".into(), Resources { items: vec![res(json!({"kind": "ConfigMap"}))] });
+        req.extra_resources.insert(
+            "cfg".into(),
+            Resources {
+                items: vec![res(json!({"kind": "ConfigMap"}))],
+            },
+        );
         assert_eq!(required_resources(&req, "cfg").unwrap().len(), 1);
     }
 
     #[test]
     fn observed_and_desired_are_keyed_by_name() {
         let mut req = RunFunctionRequest::default();
-        let mut observed = State { composite: Some(res(json!({"kind": "XR", "spec": {"n": 3}}))), ..Default::default() };
-        observed.resources.insert("vm".into(), res(json!({"kind": "VirtualMachine"})));
+        let mut observed = State {
+            composite: Some(res(json!({"kind": "XR", "spec": {"n": 3}}))),
+            ..Default::default()
+        };
+        observed
+            .resources
+            .insert("vm".into(), res(json!({"kind": "VirtualMachine"})));
         req.observed = Some(observed);
         let mut desired = State::default();
         let mut r = res(json!({"kind": "Service"}));
@@ -192,8 +264,14 @@ mod tests {
         req.desired = Some(desired);
 
         assert_eq!(observed_composite(&req).unwrap()["spec"]["n"], json!(3));
-        assert_eq!(observed_composed(&req)[&Name::from("vm")].resource["kind"], "VirtualMachine");
-        assert_eq!(desired_composed(&req)[&Name::from("svc")].ready, Ready::True);
+        assert_eq!(
+            observed_composed(&req)[&Name::from("vm")].resource["kind"],
+            "VirtualMachine"
+        );
+        assert_eq!(
+            desired_composed(&req)[&Name::from("svc")].ready,
+            Ready::True
+        );
     }
 
     #[test]
@@ -202,7 +280,10 @@ mod tests {
         assert!(!advertises_capabilities(&req));
         req.meta = Some(RequestMeta {
             tag: "t".into(),
-            capabilities: vec![Capability::Capabilities as i32, Capability::Conditions as i32],
+            capabilities: vec![
+                Capability::Capabilities as i32,
+                Capability::Conditions as i32,
+            ],
         });
         assert!(advertises_capabilities(&req));
         assert!(has_capability(&req, Capability::Conditions));

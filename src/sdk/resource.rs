@@ -81,14 +81,18 @@ pub fn child_name(parts: &[&str], max: usize) -> String {
 pub fn is_dns_label(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= DNS_LABEL_MAX
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-')
 }
 
 /// The status of the condition of `type_` in `object.status.conditions`, if present.
 pub fn condition_status<'a>(object: &'a Value, type_: &str) -> Option<&'a str> {
-    condition(object, type_).and_then(|c| c.get("status")).and_then(Value::as_str)
+    condition(object, type_)
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
 }
 
 /// The condition of `type_` in `object.status.conditions`, if present.

@@ -6,8 +6,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::proto::v1::{
-    Capability, Condition, MatchLabels, Requirements, Resource, ResourceSelector, ResponseMeta, Result as FnResult,
-    RunFunctionRequest, RunFunctionResponse, SchemaSelector, Severity, State, Status, Target, resource_selector,
+    Capability, Condition, MatchLabels, Requirements, Resource, ResourceSelector, ResponseMeta,
+    Result as FnResult, RunFunctionRequest, RunFunctionResponse, SchemaSelector, Severity, State,
+    Status, Target, resource_selector,
 };
 use super::request;
 use super::resource::{Name, Ready};
@@ -21,7 +22,10 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// unless this function changes it on purpose.
 pub fn to(req: &RunFunctionRequest, ttl: Duration) -> RunFunctionResponse {
     RunFunctionResponse {
-        meta: Some(ResponseMeta { tag: request::tag(req).to_owned(), ttl: Some(duration(ttl)) }),
+        meta: Some(ResponseMeta {
+            tag: request::tag(req).to_owned(),
+            ttl: Some(duration(ttl)),
+        }),
         desired: req.desired.clone(),
         context: req.context.clone(),
         ..Default::default()
@@ -56,7 +60,11 @@ pub fn normal(rsp: &mut RunFunctionResponse, message: impl Into<String>) -> &mut
     push_result(rsp, Severity::Normal, message.into())
 }
 
-fn push_result(rsp: &mut RunFunctionResponse, severity: Severity, message: String) -> &mut FnResult {
+fn push_result(
+    rsp: &mut RunFunctionResponse,
+    severity: Severity,
+    message: String,
+) -> &mut FnResult {
     rsp.results.push(FnResult {
         severity: severity as i32,
         message,
@@ -129,7 +137,12 @@ impl WithMessage for Condition {
 
 /// Sets condition `type_` on the composite resource, replacing an earlier one of the same type
 /// in this response. `reason` must be PascalCase and not empty.
-pub fn condition<'a>(rsp: &'a mut RunFunctionResponse, type_: &str, status: Status, reason: &str) -> &'a mut Condition {
+pub fn condition<'a>(
+    rsp: &'a mut RunFunctionResponse,
+    type_: &str,
+    status: Status,
+    reason: &str,
+) -> &'a mut Condition {
     rsp.conditions.retain(|c| c.r#type != type_);
     rsp.conditions.push(Condition {
         r#type: type_.to_owned(),
@@ -142,17 +155,29 @@ pub fn condition<'a>(rsp: &'a mut RunFunctionResponse, type_: &str, status: Stat
 }
 
 /// Sets condition `type_` to `True`.
-pub fn condition_true<'a>(rsp: &'a mut RunFunctionResponse, type_: &str, reason: &str) -> &'a mut Condition {
+pub fn condition_true<'a>(
+    rsp: &'a mut RunFunctionResponse,
+    type_: &str,
+    reason: &str,
+) -> &'a mut Condition {
     condition(rsp, type_, Status::ConditionTrue, reason)
 }
 
 /// Sets condition `type_` to `False`.
-pub fn condition_false<'a>(rsp: &'a mut RunFunctionResponse, type_: &str, reason: &str) -> &'a mut Condition {
+pub fn condition_false<'a>(
+    rsp: &'a mut RunFunctionResponse,
+    type_: &str,
+    reason: &str,
+) -> &'a mut Condition {
     condition(rsp, type_, Status::ConditionFalse, reason)
 }
 
 /// Sets condition `type_` to `Unknown`.
-pub fn condition_unknown<'a>(rsp: &'a mut RunFunctionResponse, type_: &str, reason: &str) -> &'a mut Condition {
+pub fn condition_unknown<'a>(
+    rsp: &'a mut RunFunctionResponse,
+    type_: &str,
+    reason: &str,
+) -> &'a mut Condition {
     condition(rsp, type_, Status::ConditionUnknown, reason)
 }
 
@@ -162,8 +187,16 @@ fn desired(rsp: &mut RunFunctionResponse) -> &mut State {
 
 /// Sets (adds or replaces) the desired composed resource `name` with explicit readiness.
 /// Other desired resources are left as they are.
-pub fn set_desired_composed(rsp: &mut RunFunctionResponse, name: &Name, resource: &Value, ready: Ready) {
-    let mut r = Resource { resource: structpb::from_json_value(resource), ..Default::default() };
+pub fn set_desired_composed(
+    rsp: &mut RunFunctionResponse,
+    name: &Name,
+    resource: &Value,
+    ready: Ready,
+) {
+    let mut r = Resource {
+        resource: structpb::from_json_value(resource),
+        ..Default::default()
+    };
     r.set_ready(ready);
     desired(rsp).resources.insert(name.to_string(), r);
 }
@@ -181,8 +214,13 @@ fn desired_composite(rsp: &mut RunFunctionResponse) -> &mut Resource {
 /// earlier steps that `status` does not name are kept; nested objects merge key by key.
 pub fn set_desired_composite_status(rsp: &mut RunFunctionResponse, status: &Value) {
     let composite = desired_composite(rsp);
-    let mut whole = composite.resource.as_ref().map_or_else(Map::new, structpb::to_json_object);
-    let entry = whole.entry("status").or_insert_with(|| Value::Object(Map::new()));
+    let mut whole = composite
+        .resource
+        .as_ref()
+        .map_or_else(Map::new, structpb::to_json_object);
+    let entry = whole
+        .entry("status")
+        .or_insert_with(|| Value::Object(Map::new()));
     merge(entry, status);
     composite.resource = Some(structpb::from_json_object(&whole));
 }
@@ -207,12 +245,17 @@ pub fn set_desired_composite_ready(rsp: &mut RunFunctionResponse, ready: Ready) 
 /// Sets a connection detail on the desired composite resource (published for legacy XRs only;
 /// Crossplane v2 XRs need a composed Secret instead).
 pub fn set_composite_connection_detail(rsp: &mut RunFunctionResponse, key: &str, value: &[u8]) {
-    desired_composite(rsp).connection_details.insert(key.to_owned(), value.to_vec());
+    desired_composite(rsp)
+        .connection_details
+        .insert(key.to_owned(), value.to_vec());
 }
 
 /// Sets a context key for the steps that follow.
 pub fn set_context_key(rsp: &mut RunFunctionResponse, key: &str, value: &Value) {
-    rsp.context.get_or_insert_with(Default::default).fields.insert(key.to_owned(), structpb::from_json(value));
+    rsp.context
+        .get_or_insert_with(Default::default)
+        .fields
+        .insert(key.to_owned(), structpb::from_json(value));
 }
 
 /// What a resource requirement matches.
@@ -245,7 +288,12 @@ pub struct Requirement {
 /// Crossplane 2.2 and later advertise capabilities; they get `requirements.resources` when
 /// they support it. Older Crossplane advertises nothing: 2.0 and 2.1 read `resources`, 1.15
 /// to 1.20 only the deprecated `extra_resources`, so both are set.
-pub fn require_resources(rsp: &mut RunFunctionResponse, req: &RunFunctionRequest, name: &str, requirement: &Requirement) {
+pub fn require_resources(
+    rsp: &mut RunFunctionResponse,
+    req: &RunFunctionRequest,
+    name: &str,
+    requirement: &Requirement,
+) {
     let selector = ResourceSelector {
         api_version: requirement.api_version.clone(),
         kind: requirement.kind.clone(),
@@ -265,7 +313,9 @@ pub fn require_resources(rsp: &mut RunFunctionResponse, req: &RunFunctionRequest
         }
     } else {
         #[allow(deprecated)]
-        requirements.extra_resources.insert(name.to_owned(), selector.clone());
+        requirements
+            .extra_resources
+            .insert(name.to_owned(), selector.clone());
         requirements.resources.insert(name.to_owned(), selector);
     }
 }
@@ -275,7 +325,13 @@ pub fn require_schema(rsp: &mut RunFunctionResponse, name: &str, api_version: &s
     rsp.requirements
         .get_or_insert_with(Requirements::default)
         .schemas
-        .insert(name.to_owned(), SchemaSelector { api_version: api_version.to_owned(), kind: kind.to_owned() });
+        .insert(
+            name.to_owned(),
+            SchemaSelector {
+                api_version: api_version.to_owned(),
+                kind: kind.to_owned(),
+            },
+        );
 }
 
 #[cfg(test)]
@@ -286,12 +342,18 @@ mod tests {
 
     fn request_with_desired() -> RunFunctionRequest {
         let mut req = RunFunctionRequest {
-            meta: Some(RequestMeta { tag: "abc".into(), capabilities: vec![] }),
+            meta: Some(RequestMeta {
+                tag: "abc".into(),
+                capabilities: vec![],
+            }),
             context: structpb::from_json_value(&json!({"k": "v"})),
             ..Default::default()
         };
         let mut desired = State::default();
-        let mut earlier = Resource { resource: structpb::from_json_value(&json!({"kind": "Bucket"})), ..Default::default() };
+        let mut earlier = Resource {
+            resource: structpb::from_json_value(&json!({"kind": "Bucket"})),
+            ..Default::default()
+        };
         earlier.set_ready(Ready::True);
         desired.resources.insert("bucket".into(), earlier);
         desired.composite = Some(Resource {
@@ -326,7 +388,12 @@ mod tests {
     fn adding_resources_preserves_earlier_steps() {
         let req = request_with_desired();
         let mut rsp = to(&req, DEFAULT_TTL);
-        set_desired_composed(&mut rsp, &Name::from("vm"), &json!({"kind": "VirtualMachine"}), Ready::False);
+        set_desired_composed(
+            &mut rsp,
+            &Name::from("vm"),
+            &json!({"kind": "VirtualMachine"}),
+            Ready::False,
+        );
         let resources = &rsp.desired.as_ref().unwrap().resources;
         assert_eq!(resources.len(), 2);
         assert_eq!(resources["bucket"].ready(), Ready::True);
@@ -339,11 +406,17 @@ mod tests {
     fn composite_status_merges_with_earlier_status() {
         let req = request_with_desired();
         let mut rsp = to(&req, DEFAULT_TTL);
-        set_desired_composite_status(&mut rsp, &json!({"vm": {"ready": true}, "earlier": {"b": 2}}));
+        set_desired_composite_status(
+            &mut rsp,
+            &json!({"vm": {"ready": true}, "earlier": {"b": 2}}),
+        );
         set_desired_composite_ready(&mut rsp, Ready::False);
         let composite = rsp.desired.as_ref().unwrap().composite.as_ref().unwrap();
         let status = structpb::to_json_value(composite.resource.as_ref().unwrap());
-        assert_eq!(status, json!({"status": {"earlier": {"a": 1, "b": 2}, "vm": {"ready": true}}}));
+        assert_eq!(
+            status,
+            json!({"status": {"earlier": {"a": 1, "b": 2}, "vm": {"ready": true}}})
+        );
         assert_eq!(composite.ready(), Ready::False);
     }
 
@@ -352,7 +425,9 @@ mod tests {
         let mut rsp = RunFunctionResponse::default();
         normal(&mut rsp, "fine");
         assert!(!has_fatal(&rsp));
-        fatal(&mut rsp, "spec.x: bad").target_composite_and_claim().with_reason("InvalidSpec");
+        fatal(&mut rsp, "spec.x: bad")
+            .target_composite_and_claim()
+            .with_reason("InvalidSpec");
         warning(&mut rsp, "careful");
         assert!(has_fatal(&rsp));
         assert_eq!(rsp.results[0].target(), Target::Composite);
@@ -390,13 +465,19 @@ mod tests {
         #[allow(deprecated)]
         let extra = &r.extra_resources;
         assert!(extra.contains_key("kubeconfig"));
-        assert_eq!(r.resources["kubeconfig"].namespace.as_deref(), Some("crossplane-system"));
+        assert_eq!(
+            r.resources["kubeconfig"].namespace.as_deref(),
+            Some("crossplane-system")
+        );
 
         // New Crossplane advertising required resources: only the current field.
         let new = RunFunctionRequest {
             meta: Some(RequestMeta {
                 tag: String::new(),
-                capabilities: vec![Capability::Capabilities as i32, Capability::RequiredResources as i32],
+                capabilities: vec![
+                    Capability::Capabilities as i32,
+                    Capability::RequiredResources as i32,
+                ],
             }),
             ..Default::default()
         };
@@ -406,10 +487,15 @@ mod tests {
         #[allow(deprecated)]
         let extra = &r.extra_resources;
         assert!(extra.is_empty());
-        assert!(matches!(r.resources["kubeconfig"].r#match, Some(resource_selector::Match::MatchName(ref n)) if n == "kcp-admin"));
+        assert!(
+            matches!(r.resources["kubeconfig"].r#match, Some(resource_selector::Match::MatchName(ref n)) if n == "kcp-admin")
+        );
 
         require_schema(&mut rsp, "vm-schema", "kubevirt.io/v1", "VirtualMachine");
-        assert_eq!(rsp.requirements.unwrap().schemas["vm-schema"].kind, "VirtualMachine");
+        assert_eq!(
+            rsp.requirements.unwrap().schemas["vm-schema"].kind,
+            "VirtualMachine"
+        );
     }
 
     #[test]

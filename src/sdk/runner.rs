@@ -37,7 +37,11 @@ pub struct Runner<F> {
 impl<F: Function> Runner<F> {
     /// A runner for `function` whose responses default to `ttl`.
     pub fn new(function: F, ttl: Duration) -> Self {
-        Self { function, ttl, metrics: None }
+        Self {
+            function,
+            ttl,
+            metrics: None,
+        }
     }
 
     pub(crate) fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
@@ -49,7 +53,10 @@ impl<F: Function> Runner<F> {
     pub fn call(&self, req: &RunFunctionRequest) -> RunFunctionResponse {
         let started = Instant::now();
         let _in_flight = self.metrics.as_ref().map(|m| m.in_flight());
-        let Handled { response: rsp, handler } = match catch_unwind(AssertUnwindSafe(|| self.function.run(req, self.ttl))) {
+        let Handled {
+            response: rsp,
+            handler,
+        } = match catch_unwind(AssertUnwindSafe(|| self.function.run(req, self.ttl))) {
             Ok(handled) => handled,
             Err(panic) => {
                 let what = panic
@@ -58,14 +65,24 @@ impl<F: Function> Runner<F> {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_owned());
                 let mut rsp = response::to(req, self.ttl);
-                response::fatal(&mut rsp, format!("internal error in function-sco: {what}; please report this bug"))
-                    .reason = Some("InternalError".to_owned());
-                Handled { response: rsp, handler: "panic" }
+                response::fatal(
+                    &mut rsp,
+                    format!("internal error in function-sco: {what}; please report this bug"),
+                )
+                .reason = Some("InternalError".to_owned());
+                Handled {
+                    response: rsp,
+                    handler: "panic",
+                }
             }
         };
         let elapsed = started.elapsed();
         let outcome = outcome(&rsp);
-        let xr = req.observed.as_ref().and_then(|o| o.composite.as_ref()).and_then(|c| c.resource.as_ref());
+        let xr = req
+            .observed
+            .as_ref()
+            .and_then(|o| o.composite.as_ref())
+            .and_then(|c| c.resource.as_ref());
         tracing::info!(
             tag = request::tag(req),
             xr.api_version = field(xr, &["apiVersion"]),
@@ -103,12 +120,18 @@ fn field<'a>(s: Option<&'a Struct>, path: &[&str]) -> &'a str {
     let mut current = s;
     let (last, parents) = path.split_last().expect("non-empty path");
     for p in parents {
-        current = match current.and_then(|s| s.fields.get(*p)).and_then(|v| v.kind.as_ref()) {
+        current = match current
+            .and_then(|s| s.fields.get(*p))
+            .and_then(|v| v.kind.as_ref())
+        {
             Some(Kind::StructValue(s)) => Some(s),
             _ => None,
         };
     }
-    match current.and_then(|s| s.fields.get(*last)).and_then(|v| v.kind.as_ref()) {
+    match current
+        .and_then(|s| s.fields.get(*last))
+        .and_then(|v| v.kind.as_ref())
+    {
         Some(Kind::StringValue(v)) => v,
         _ => "",
     }
@@ -131,23 +154,41 @@ mod tests {
     #[test]
     fn a_panic_becomes_a_fatal_result_that_keeps_desired_state() {
         let mut desired = State::default();
-        desired.resources.insert("earlier".into(), Resource::default());
+        desired
+            .resources
+            .insert("earlier".into(), Resource::default());
         let req = RunFunctionRequest {
-            meta: Some(RequestMeta { tag: "t1".into(), capabilities: vec![] }),
+            meta: Some(RequestMeta {
+                tag: "t1".into(),
+                capabilities: vec![],
+            }),
             desired: Some(desired),
             ..Default::default()
         };
         let rsp = Runner::new(Panics, Duration::from_secs(5)).call(&req);
         assert_eq!(rsp.meta.as_ref().unwrap().tag, "t1");
-        assert!(rsp.desired.as_ref().unwrap().resources.contains_key("earlier"));
+        assert!(
+            rsp.desired
+                .as_ref()
+                .unwrap()
+                .resources
+                .contains_key("earlier")
+        );
         assert_eq!(rsp.results.len(), 1);
         assert_eq!(rsp.results[0].severity(), Severity::Fatal);
-        assert!(rsp.results[0].message.contains("boom"), "{}", rsp.results[0].message);
+        assert!(
+            rsp.results[0].message.contains("boom"),
+            "{}",
+            rsp.results[0].message
+        );
     }
 
     #[test]
     fn fields_are_read_by_path() {
-        let s = structpb::from_json_value(&json!({"kind": "VM", "metadata": {"name": "a", "labels": 3}})).unwrap();
+        let s = structpb::from_json_value(
+            &json!({"kind": "VM", "metadata": {"name": "a", "labels": 3}}),
+        )
+        .unwrap();
         assert_eq!(field(Some(&s), &["kind"]), "VM");
         assert_eq!(field(Some(&s), &["metadata", "name"]), "a");
         assert_eq!(field(Some(&s), &["metadata", "namespace"]), "");

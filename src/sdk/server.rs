@@ -36,7 +36,12 @@ pub async fn serve<F: Function>(function: F, args: &ServerArgs) -> Result<(), Er
 }
 
 async fn bind(address: std::net::SocketAddr) -> Result<TcpListener, Error> {
-    TcpListener::bind(address).await.map_err(|source| Error::Listen { address: address.to_string(), source })
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| Error::Listen {
+            address: address.to_string(),
+            source,
+        })
 }
 
 /// Resolves on SIGTERM (how Kubernetes stops a pod) or SIGINT. The handlers are installed
@@ -93,7 +98,9 @@ pub async fn serve_with_incoming<F: Function>(
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for service in [V1_SERVICE, V1BETA1_SERVICE] {
-        health.set_service_status(service, ServingStatus::Serving).await;
+        health
+            .set_service_status(service, ServingStatus::Serving)
+            .await;
     }
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
@@ -102,10 +109,12 @@ pub async fn serve_with_incoming<F: Function>(
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let limit = args.max_recv_message_size;
-    let v1 = v1::function_runner_service_server::FunctionRunnerServiceServer::new(V1(runner.clone()))
-        .max_decoding_message_size(limit);
-    let v1beta1 = v1beta1::function_runner_service_server::FunctionRunnerServiceServer::new(V1Beta1(runner))
-        .max_decoding_message_size(limit);
+    let v1 =
+        v1::function_runner_service_server::FunctionRunnerServiceServer::new(V1(runner.clone()))
+            .max_decoding_message_size(limit);
+    let v1beta1 =
+        v1beta1::function_runner_service_server::FunctionRunnerServiceServer::new(V1Beta1(runner))
+            .max_decoding_message_size(limit);
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stop_metrics = {
@@ -128,7 +137,9 @@ pub async fn serve_with_incoming<F: Function>(
     let drain = async move {
         shutdown.await;
         for service in ["", V1_SERVICE, V1BETA1_SERVICE] {
-            health.set_service_status(service, ServingStatus::NotServing).await;
+            health
+                .set_service_status(service, ServingStatus::NotServing)
+                .await;
         }
         let _ = stop_tx.send(true);
     };
@@ -152,7 +163,9 @@ pub async fn serve_with_incoming<F: Function>(
 }
 
 fn local(listener: &TcpListener) -> String {
-    listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string())
+    listener
+        .local_addr()
+        .map_or_else(|_| "?".to_owned(), |a| a.to_string())
 }
 
 /// Accepted connections until shutdown starts; then the listener is closed, so that new
@@ -202,7 +215,9 @@ fn tls_config(args: &ServerArgs) -> Result<Option<ServerTlsConfig>, Error> {
 
 /// Whether `dir` holds the three files `--tls-certs-dir` needs.
 pub fn has_tls_files(dir: &Path) -> bool {
-    ["tls.crt", "tls.key", "ca.crt"].iter().all(|f| dir.join(f).is_file())
+    ["tls.crt", "tls.key", "ca.crt"]
+        .iter()
+        .all(|f| dir.join(f).is_file())
 }
 
 /// tonic reports a request above the decoding limit as OUT_OF_RANGE; gRPC (and grpc-go, which
@@ -218,7 +233,8 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.0.poll_ready(cx)
@@ -230,7 +246,8 @@ where
             let mut rsp = fut.await?;
             let out_of_range = rsp.headers().get("grpc-status").is_some_and(|v| v == "11");
             if out_of_range {
-                rsp.headers_mut().insert("grpc-status", http::HeaderValue::from_static("8"));
+                rsp.headers_mut()
+                    .insert("grpc-status", http::HeaderValue::from_static("8"));
             }
             Ok(rsp)
         })

@@ -13,7 +13,10 @@ const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
 /// A Struct as a JSON object.
 pub fn to_json_object(s: &Struct) -> Map<String, Value> {
-    s.fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()
+    s.fields
+        .iter()
+        .map(|(k, v)| (k.clone(), to_json(v)))
+        .collect()
 }
 
 /// A Struct as a JSON value (always an object).
@@ -47,7 +50,9 @@ fn number_to_json(n: f64) -> Value {
 
 /// A JSON object as a Struct. Non-object values yield an empty Struct.
 pub fn from_json_object(m: &Map<String, Value>) -> Struct {
-    Struct { fields: m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect() }
+    Struct {
+        fields: m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect(),
+    }
 }
 
 /// A JSON value as a Struct, when it is an object.
@@ -62,7 +67,9 @@ pub fn from_json(v: &Value) -> PbValue {
         Value::Bool(b) => Kind::BoolValue(*b),
         Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
         Value::String(s) => Kind::StringValue(s.clone()),
-        Value::Array(a) => Kind::ListValue(ListValue { values: a.iter().map(from_json).collect() }),
+        Value::Array(a) => Kind::ListValue(ListValue {
+            values: a.iter().map(from_json).collect(),
+        }),
         Value::Object(o) => Kind::StructValue(from_json_object(o)),
     };
     PbValue { kind: Some(kind) }
@@ -72,7 +79,10 @@ pub fn from_json(v: &Value) -> PbValue {
 pub fn to_struct<T: Serialize>(value: &T) -> Result<Struct, serde_json::Error> {
     match serde_json::to_value(value)? {
         Value::Object(m) => Ok(from_json_object(&m)),
-        other => Err(serde::ser::Error::custom(format!("expected an object, got {}", kind_name(&other)))),
+        other => Err(serde::ser::Error::custom(format!(
+            "expected an object, got {}",
+            kind_name(&other)
+        ))),
     }
 }
 
@@ -132,9 +142,13 @@ mod tests {
 
     #[test]
     fn integers_are_restored() {
-        let s = from_json_value(&json!({"cpu": 2, "big": 9_007_199_254_740_992_i64, "neg": -3})).unwrap();
+        let s = from_json_value(&json!({"cpu": 2, "big": 9_007_199_254_740_992_i64, "neg": -3}))
+            .unwrap();
         let back = to_json_value(&s);
-        assert_eq!(back, json!({"cpu": 2, "big": 9_007_199_254_740_992_i64, "neg": -3}));
+        assert_eq!(
+            back,
+            json!({"cpu": 2, "big": 9_007_199_254_740_992_i64, "neg": -3})
+        );
         assert!(back["cpu"].is_i64());
     }
 
@@ -149,7 +163,9 @@ mod tests {
     #[test]
     fn non_finite_numbers_become_null() {
         for n in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            let v = PbValue { kind: Some(Kind::NumberValue(n)) };
+            let v = PbValue {
+                kind: Some(Kind::NumberValue(n)),
+            };
             assert_eq!(to_json(&v), Value::Null);
         }
     }
@@ -162,7 +178,11 @@ mod tests {
             name: String,
             tags: Vec<String>,
         }
-        let vm = Vm { cores: 4, name: "a".into(), tags: vec!["x".into()] };
+        let vm = Vm {
+            cores: 4,
+            name: "a".into(),
+            tags: vec!["x".into()],
+        };
         let s = to_struct(&vm).unwrap();
         assert_eq!(from_struct::<Vm>(&s).unwrap(), vm);
     }
@@ -181,7 +201,10 @@ mod tests {
         }
         let err = from_value::<Outer>(json!({"parameters": {"size": "big"}})).unwrap_err();
         assert_eq!(err.path, "parameters.size");
-        assert_eq!(err.within("spec").to_string().split(':').next().unwrap(), "spec.parameters.size");
+        assert_eq!(
+            err.within("spec").to_string().split(':').next().unwrap(),
+            "spec.parameters.size"
+        );
     }
 
     #[test]

@@ -6,13 +6,24 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber; later calls are no-ops.
 pub fn init(debug: bool) {
-    let default = if debug { "debug,h2=info,hyper=info,tower=info" } else { "info" };
+    let default = if debug {
+        "debug,h2=info,hyper=info,tower=info"
+    } else {
+        "info"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let installed = if debug {
         builder.try_init().is_ok()
     } else {
-        builder.json().flatten_event(true).with_current_span(false).try_init().is_ok()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init()
+            .is_ok()
     };
     if installed {
         std::panic::set_hook(Box::new(|info| {

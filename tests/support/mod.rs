@@ -44,7 +44,9 @@ pub fn case_input(dir: &Path) -> render::RenderInput {
         }
     }
     if let Some(p) = file("environment.yaml") {
-        input = input.with_environment(render::environment_from(&render::read_documents(&p).expect("environment.yaml")));
+        input = input.with_environment(render::environment_from(
+            &render::read_documents(&p).expect("environment.yaml"),
+        ));
     }
     input
 }
@@ -68,7 +70,9 @@ pub fn case_dirs(base: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![base.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
