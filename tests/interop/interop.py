@@ -4,10 +4,12 @@ Usage: python tests/interop/interop.py HOST:PORT [TTL_SECONDS]
 
 The server must run with --insecure (and --ttl TTL_SECONDS if given; 60 is the default). Only
 crossplane-function-sdk-python is used (its generated v1 and v1beta1 stubs and
-resource.dict_to_struct) with grpcio: nothing of function-sco. Every request names an XR kind
-function-sco does not serve or carries a bad input, so each answer is a Fatal result; that
+resource.dict_to_struct) with grpcio: nothing of function-sco. The first requests name an XR
+kind function-sco does not serve or carry a bad input, so each answer is a Fatal result; that
 is a successful call, which must still echo the tag, set the TTL and keep the context and the
-desired state earlier pipeline steps composed. Exits 1 on the first failed check.
+desired state earlier pipeline steps composed. A VirtualMachine XR is then rendered for
+real: its resources join the earlier step's, with readiness and conditions set. Exits 1 on
+the first failed check.
 """
 
 import sys
@@ -25,6 +27,12 @@ XR = {
     "kind": "XBucket",
     "metadata": {"name": "bucket", "namespace": "team-a"},
     "spec": {"size": 3},
+}
+VM = {
+    "apiVersion": "compute.cloud.stakater.com/v1",
+    "kind": "VirtualMachine",
+    "metadata": {"name": "db", "namespace": "ws-shop-vms"},
+    "spec": {"parameters": {"flavour": "rhel9", "instanceType": "u1.small"}},
 }
 EARLIER = {
     "apiVersion": "v1",
@@ -53,10 +61,10 @@ def expect(condition, what):
         raise CheckFailed(what)
 
 
-def request(pb, tag, step_input=None):
+def request(pb, tag, step_input=None, xr=XR):
     """A request as Crossplane sends it, with what an earlier step composed."""
     req = pb.RunFunctionRequest(meta=pb.RequestMeta(tag=tag))
-    req.observed.composite.resource.CopyFrom(resource.dict_to_struct(XR))
+    req.observed.composite.resource.CopyFrom(resource.dict_to_struct(xr))
     earlier = req.desired.resources["from-earlier-step"]
     earlier.resource.CopyFrom(resource.dict_to_struct(EARLIER))
     earlier.ready = pb.READY_TRUE
@@ -87,6 +95,25 @@ def check_fatal(pb, req, rsp, ttl, reason, mentions):
     expect(valid[0].reason == reason, f"Valid reason {valid[0].reason!r} is {reason!r}")
 
 
+def check_virtual_machine(pb, req, rsp):
+    """A first render of a VM: composed beside the earlier step's resource, nothing ready yet."""
+    expect(rsp.meta.tag == req.meta.tag, "tag echoed")
+    expect(not [r for r in rsp.results if r.severity == pb.SEVERITY_FATAL], f"no Fatal result: {list(rsp.results)}")
+    resources = rsp.desired.resources
+    expect(resources["from-earlier-step"] == req.desired.resources["from-earlier-step"], "the earlier resource is kept")
+    for name in ("virtual-machine", "cloud-init", "service"):
+        expect(name in resources, f"{name} is composed, got {sorted(resources)}")
+        expect(resources[name].ready == pb.READY_FALSE, f"{name} is not ready before it is observed")
+    vm = resource.struct_to_dict(resources["virtual-machine"].resource)
+    expect(vm["apiVersion"] == "kubevirt.io/v1" and vm["kind"] == "VirtualMachine", f"a KubeVirt VM, got {vm['kind']}")
+    expect(vm["spec"]["instancetype"]["name"] == "u1.small", "the instance type is used")
+    expect(rsp.desired.composite.ready == pb.READY_FALSE, "the XR is not ready yet")
+    conditions = {c.type: c for c in rsp.conditions}
+    expect(conditions["Valid"].status == pb.STATUS_CONDITION_TRUE, "Valid is True")
+    expect(conditions["ResourcesReady"].status == pb.STATUS_CONDITION_FALSE, "ResourcesReady is False")
+    expect(rsp.meta.ttl.seconds == 10, f"waiting shortens the TTL to 10s, got {rsp.meta.ttl.seconds}s")
+
+
 def main(address, ttl):
     with grpc.insecure_channel(address) as channel:
         grpc.channel_ready_future(channel).result(timeout=60)
@@ -99,7 +126,9 @@ def main(address, ttl):
             req = request(pb, f"interop-{name}-bad-input", BAD_INPUT)
             rsp = run(req, timeout=60)
             check_fatal(pb, req, rsp, ttl, "InvalidInput", "compositon")
-            print(f"{name}: tag, TTL, context and earlier desired state kept; Fatal for unknown kind and bad input")
+            req = request(pb, f"interop-{name}-vm", xr=VM)
+            check_virtual_machine(pb, req, run(req, timeout=60))
+            print(f"{name}: tag, TTL, context and earlier desired state kept; Fatal for unknown kind and bad input; a VM rendered")
 
         # Same tag, same request: the v1beta1 answer must be the v1 answer, byte for byte.
         same = {name: request(pb, "same") for name, (pb, _) in VERSIONS.items()}
