@@ -27,6 +27,8 @@ pub const V1BETA1_SERVICE: &str = "apiextensions.fn.proto.v1beta1.FunctionRunner
 
 /// Serves `function` as `args` say until SIGTERM or SIGINT, then drains in-flight calls.
 pub async fn serve<F: Function>(function: F, args: &ServerArgs) -> Result<(), Error> {
+    // Say what is wrong with the TLS flags before a busy port can hide it.
+    tls_config(args)?;
     let grpc = bind(args.address).await?;
     let metrics = match args.metrics_address.0 {
         Some(address) => Some(bind(address).await?),
