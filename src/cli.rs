@@ -87,11 +87,11 @@ fn serve(args: &ServerArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(sdk::server::serve(Sco::default(), args)) {
+    match runtime.block_on(sdk::server::serve(Sco, args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // The logger is installed: one structured line says why.
             tracing::error!(error = %e, "function-sco stopped");
-            eprintln!("function-sco: {e}");
             ExitCode::FAILURE
         }
     }
@@ -103,7 +103,7 @@ fn render_files(args: &RenderArgs) -> ExitCode {
     }
     match load(args) {
         Ok(input) => {
-            let runner = Runner::new(Sco::default(), sdk::response::DEFAULT_TTL);
+            let runner = Runner::new(Sco, sdk::response::DEFAULT_TTL);
             let rsp = render::run(&runner, &input);
             print!("{}", render::to_yaml(&render::documents(&input.composite, &rsp)));
             if sdk::response::has_fatal(&rsp) { ExitCode::from(3) } else { ExitCode::SUCCESS }

@@ -219,8 +219,10 @@ mod tests {
 
     #[test]
     fn environment_comes_from_context() {
-        let mut req = RunFunctionRequest::default();
-        req.context = structpb::from_json_value(&json!({KEY_ENVIRONMENT: {"sco": {"a": 1}}}));
+        let req = RunFunctionRequest {
+            context: structpb::from_json_value(&json!({KEY_ENVIRONMENT: {"sco": {"a": 1}}})),
+            ..Default::default()
+        };
         assert_eq!(environment(&req).unwrap()["sco"]["a"], json!(1));
         assert_eq!(context_key(&req, "missing"), None);
     }

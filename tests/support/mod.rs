@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod golden;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 
