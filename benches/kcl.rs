@@ -2,7 +2,8 @@
 //! (`benches/kcl/virtual_machine.k`), run by the real KCL engine as function-kcl runs it on
 //! every call, side by side with function-sco on the same requests in the same run.
 //!
-//! For every VirtualMachine example (and, with `--bench`, the large VM request) this builds
+//! For every VirtualMachine example and test fixture that renders (and, with `--bench`, the
+//! large VM request) this builds
 //! the `option("params")` function-kcl builds from the request, and function-sco's desired
 //! state; `benches/kcl/anchor.py` (in `benches/.venv`, with kcl-lib) checks the KCL output
 //! equals ours and times the engine per call, while this binary times our handler (decode,
@@ -21,7 +22,7 @@ use std::time::Instant;
 use common::Case;
 use function_sco::function::Prepared;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionRequest, RunFunctionResponse, Status};
-use function_sco::sdk::{request, structpb, telemetry};
+use function_sco::sdk::{request, response, structpb, telemetry};
 use k8s_openapi::ByteString;
 use prost::Message;
 use serde_json::{Map, Value, json};
@@ -202,9 +203,15 @@ fn main() -> ExitCode {
         };
     }
     telemetry::init_with_writer(false, std::io::sink);
+    // Examples and test fixtures that render (the fixtures of bad input end in a Fatal
+    // result, which function-kcl would turn an assert into).
+    let runner = common::runner();
     let mut cases: Vec<Case> = common::examples()
         .into_iter()
-        .filter(|c| c.composition() == COMPOSITION)
+        .chain(common::cases_under(&common::root().join("tests/fixtures")))
+        .filter(|c| {
+            c.composition() == COMPOSITION && !response::has_fatal(&runner.call(&c.request))
+        })
         .collect();
     if benchmarking {
         if let Some(vm) = common::example_of(COMPOSITION) {
@@ -223,7 +230,6 @@ fn main() -> ExitCode {
     };
     let mut failed = false;
     let mut rows = Vec::new();
-    let runner = common::runner();
     for (case, kcl) in cases
         .iter()
         .zip(report["cases"].as_array().into_iter().flatten())

@@ -54,14 +54,18 @@ pub fn runner() -> Runner<Sco> {
 
 /// Every example, as its settled request, sorted by name.
 pub fn examples() -> Vec<Case> {
-    let base = root().join("examples");
-    render::case_dirs(&base)
+    cases_under(&root().join("examples"))
+}
+
+/// Every render case under `base` (`examples/`, `tests/fixtures/`), as its settled request.
+pub fn cases_under(base: &Path) -> Vec<Case> {
+    render::case_dirs(base)
         .iter()
-        .map(|dir| example(&base, dir))
+        .map(|dir| case(base, dir))
         .collect()
 }
 
-fn example(base: &Path, dir: &Path) -> Case {
+fn case(base: &Path, dir: &Path) -> Case {
     let input = render::RenderFiles::in_dir(dir)
         .load()
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -214,9 +218,16 @@ pub fn full_virtual_machine(req: RunFunctionRequest) -> RunFunctionRequest {
     })
 }
 
-/// A running KubeVirt VM's status, with the conditions and volume details KubeVirt writes.
+/// A running KubeVirt VM's status as KubeVirt writes it, plus what its instance (VMI)
+/// reports (interfaces, guest OS, volumes, topology, migration state), so the observed VM is
+/// as large as the two objects; the composition reads only `printableStatus`, `ready` and
+/// `created` of it.
 fn kubevirt_status() -> Value {
     let condition = |t: &str, status: &str, reason: &str| json!({"type": t, "status": status, "reason": reason, "message": "", "lastProbeTime": null, "lastTransitionTime": "2026-11-20T10:00:00Z"});
+    let phases: Vec<Value> = ["Pending", "Scheduling", "Scheduled", "Running"]
+        .iter()
+        .map(|p| json!({"phase": p, "phaseTransitionTimestamp": "2026-11-20T10:00:00Z"}))
+        .collect();
     json!({"status": {
         "created": true,
         "ready": true,
@@ -241,6 +252,31 @@ fn kubevirt_status() -> Value {
             "controllerRevisionRef": {"name": "web-1-u1.medium-v1beta1-5d9c-1"}},
         "preferenceRef": {"kind": "VirtualMachineClusterPreference", "name": "rhel.9",
             "controllerRevisionRef": {"name": "web-1-rhel.9-v1beta1-2f1a-1"}},
+        "phase": "Running",
+        "nodeName": "worker-2.ocp.acme.example",
+        "qosClass": "Burstable",
+        "launcherContainerImageVersion": "registry.redhat.io/container-native-virtualization/virt-launcher-rhel9@sha256:4f1c0e8a9d2b7e6f5a3c1d0b9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f",
+        "machine": {"type": "pc-q35-rhel9.4.0"},
+        "migrationMethod": "BlockMigration",
+        "migrationTransport": "Unix",
+        "activePods": {"0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6": "worker-2.ocp.acme.example"},
+        "currentCPUTopology": {"cores": 1, "sockets": 2, "threads": 1},
+        "memory": {"guestAtBoot": "8Gi", "guestCurrent": "8Gi", "guestRequested": "8Gi"},
+        "guestOSInfo": {"id": "fedora", "name": "Fedora Linux", "prettyName": "Fedora Linux 41 (Cloud Edition)",
+            "version": "41 (Cloud Edition)", "versionId": "41", "kernelRelease": "6.11.4-301.fc41.x86_64",
+            "kernelVersion": "#1 SMP PREEMPT_DYNAMIC Sun Oct 20 15:02:33 UTC 2024", "machine": "x86_64"},
+        "interfaces": [{"name": "default", "interfaceName": "eth0", "infoSource": "domain, guest-agent",
+            "ipAddress": "10.128.4.37", "ipAddresses": ["10.128.4.37", "fd02:0:0:5::25"], "mac": "02:4c:1e:00:00:07",
+            "linkState": "up", "queueCount": 1, "podInterfaceName": "eth0"}],
+        "phaseTransitionTimestamps": phases,
+        "volumeStatus": [
+            {"name": "rootdisk", "target": "vda", "phase": "Bound", "reason": "Bound",
+                "persistentVolumeClaimInfo": {"claimName": "web-1-root", "accessModes": ["ReadWriteMany"], "volumeMode": "Block",
+                    "capacity": {"storage": "50Gi"}, "requests": {"storage": "50Gi"}, "filesystemOverhead": "0"},
+                "message": "PVC web-1-root is Bound"},
+            {"name": "cloudinitdisk", "target": "vdb", "size": 1_048_576},
+        ],
+        "selinuxContext": "system_u:object_r:container_file_t:s0:c104,c923",
     }})
 }
 
