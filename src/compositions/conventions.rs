@@ -108,6 +108,13 @@ pub fn name(parts: &[&str]) -> String {
     resource::child_name(parts, DNS_LABEL_MAX)
 }
 
+/// The project a service-cluster namespace belongs to, by SCO's naming `ws-<project>-<suffix>`
+/// (`ws-proj-frontend-vms` is project `proj-frontend`); `None` for any other namespace.
+pub fn project_of_namespace(namespace: &str) -> Option<&str> {
+    let (project, suffix) = namespace.strip_prefix("ws-")?.rsplit_once('-')?;
+    (!project.is_empty() && !suffix.is_empty()).then_some(project)
+}
+
 /// Whether an observed managed resource (or provider-kubernetes Object) reports `Ready=True`.
 pub fn ready(observed: Option<&Value>) -> bool {
     observed.is_some_and(resource::is_condition_ready)
@@ -137,6 +144,18 @@ mod tests {
         assert_eq!(labels[LABEL_ORG], "acme");
         assert_eq!(labels[LABEL_TENANT], "shop");
         assert_eq!(labels[LABEL_MANAGED_BY], "function-sco");
+    }
+
+    #[test]
+    fn projects_come_from_workspace_namespaces() {
+        assert_eq!(
+            project_of_namespace("ws-proj-frontend-vms"),
+            Some("proj-frontend")
+        );
+        assert_eq!(project_of_namespace("ws-shop-vms"), Some("shop"));
+        assert_eq!(project_of_namespace("ws-vms"), None);
+        assert_eq!(project_of_namespace("ws--vms"), None);
+        assert_eq!(project_of_namespace("default"), None);
     }
 
     #[test]

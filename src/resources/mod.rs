@@ -1,3 +1,201 @@
 //! Typed builders for the Kubernetes objects the compositions emit. No protocol types here:
 //! each builder returns a serialisable value whose fields follow the upstream schema in
 //! `../shared/schemas` (the tests validate every rendered manifest against it).
+//!
+//! Crossplane managed resources come in two flavours: cluster-scoped (`kubernetes.crossplane.io`,
+//! `*.keycloak.crossplane.io`) for cluster-scoped XRs, and namespaced (`kubernetes.m.crossplane.io`,
+//! `*.keycloak.m.crossplane.io`) for namespaced XRs. Every builder picks the flavour from the
+//! object's namespace: `None` builds the cluster-scoped flavour, `Some(ns)` the namespaced one.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::Resource as _;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+/// Metadata with only what the function owns: name, namespace (namespaced flavour) and labels.
+pub fn meta(name: &str, namespace: Option<&str>, labels: &BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: namespace.map(str::to_owned),
+        labels: (!labels.is_empty()).then(|| labels.clone()),
+        ..ObjectMeta::default()
+    }
+}
+
+/// The `apiVersion`, `kind` and name of an object, for references to it (Usages).
+pub trait Referable {
+    /// apiVersion.
+    fn api_version(&self) -> &str;
+    /// kind.
+    fn kind(&self) -> &str;
+    /// metadata.
+    fn metadata(&self) -> &ObjectMeta;
+    /// metadata.name.
+    fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+}
+
+impl Referable for Secret {
+    fn api_version(&self) -> &str {
+        Self::API_VERSION
+    }
+    fn kind(&self) -> &str {
+        Self::KIND
+    }
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+}
+
+/// Implements [`Referable`] for builder types with `api_version`, `kind` and `metadata` fields
+/// (declared before the modules below, which use it).
+macro_rules! referable {
+    ($(impl $(<$($g:ident),+>)? for $ty:ty;)+) => {$(
+        impl $(<$($g),+>)? $crate::resources::Referable for $ty {
+            fn api_version(&self) -> &str {
+                &self.api_version
+            }
+            fn kind(&self) -> &str {
+                &self.kind
+            }
+            fn metadata(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &self.metadata
+            }
+        }
+    )+};
+}
+
+pub mod kcp;
+pub mod keycloak;
+pub mod kubevirt;
+pub mod kubeconfig;
+pub mod provider_kubernetes;
+pub mod usage;
+
+/// Which provider config a managed resource uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderConfig {
+    /// One the platform provides: a `ProviderConfig` for cluster-scoped managed resources, a
+    /// `ClusterProviderConfig` for namespaced ones.
+    Platform(String),
+    /// One a composition creates next to the resource: a `ProviderConfig` in either flavour
+    /// (namespaced in the resource's namespace for namespaced ones).
+    Composed(String),
+}
+
+/// `spec.providerConfigRef` of a managed resource: `{name}` in the cluster-scoped flavour,
+/// `{kind, name}` in the namespaced one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfigRef {
+    /// `ClusterProviderConfig` or `ProviderConfig` (namespaced flavour only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The provider config's name.
+    pub name: String,
+}
+
+impl ProviderConfig {
+    /// The reference a managed resource in `namespace` (or cluster-scoped for `None`) carries.
+    pub fn reference(&self, namespace: Option<&str>) -> ProviderConfigRef {
+        let (name, namespaced_kind) = match self {
+            Self::Platform(name) => (name, "ClusterProviderConfig"),
+            Self::Composed(name) => (name, "ProviderConfig"),
+        };
+        ProviderConfigRef {
+            kind: namespace.map(|_| namespaced_kind),
+            name: name.clone(),
+        }
+    }
+}
+
+/// A reference to another managed resource by `metadata.name` (`*Ref` fields). Namespaced
+/// resources only refer to resources in their own namespace, so no namespace is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    /// metadata.name of the referenced managed resource.
+    pub name: String,
+}
+
+impl Reference {
+    /// A reference to the managed resource called `name`.
+    pub fn to(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+}
+
+/// A key of a Secret (`*SecretRef` fields). Cluster-scoped managed resources name the
+/// Secret's namespace; namespaced ones read Secrets in their own namespace only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretKeySelector {
+    /// The key in the Secret's data.
+    pub key: String,
+    /// The Secret's name.
+    pub name: String,
+    /// The Secret's namespace (cluster-scoped flavour only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl SecretKeySelector {
+    /// Key `key` of Secret `name`, for a managed resource in `namespace` (`None`: a
+    /// cluster-scoped one, which must name `secret_namespace`).
+    pub fn new(secret_namespace: &str, name: &str, key: &str, namespace: Option<&str>) -> Self {
+        Self {
+            key: key.to_owned(),
+            name: name.to_owned(),
+            namespace: namespace.is_none().then(|| secret_namespace.to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn provider_config_refs_follow_the_flavour() {
+        let platform = ProviderConfig::Platform("keycloak".into());
+        assert_eq!(
+            serde_json::to_value(platform.reference(None)).unwrap(),
+            json!({"name": "keycloak"})
+        );
+        assert_eq!(
+            serde_json::to_value(platform.reference(Some("team"))).unwrap(),
+            json!({"kind": "ClusterProviderConfig", "name": "keycloak"})
+        );
+        let composed = ProviderConfig::Composed("kcp-acme".into());
+        assert_eq!(
+            serde_json::to_value(composed.reference(Some("team"))).unwrap(),
+            json!({"kind": "ProviderConfig", "name": "kcp-acme"})
+        );
+    }
+
+    #[test]
+    fn secret_refs_name_a_namespace_only_when_cluster_scoped() {
+        let cluster = SecretKeySelector::new("crossplane-system", "idp", "clientSecret", None);
+        assert_eq!(cluster.namespace.as_deref(), Some("crossplane-system"));
+        let namespaced =
+            SecretKeySelector::new("crossplane-system", "idp", "clientSecret", Some("team"));
+        assert_eq!(
+            serde_json::to_value(namespaced).unwrap(),
+            json!({"key": "clientSecret", "name": "idp"})
+        );
+    }
+
+    #[test]
+    fn metadata_carries_only_what_is_set() {
+        let m = serde_json::to_value(meta("a", None, &BTreeMap::new())).unwrap();
+        assert_eq!(m, json!({"name": "a"}));
+        let labels = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
+        let m = serde_json::to_value(meta("a", Some("ns"), &labels)).unwrap();
+        assert_eq!(
+            m,
+            json!({"name": "a", "namespace": "ns", "labels": {"k": "v"}})
+        );
+    }
+}

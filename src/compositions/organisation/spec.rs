@@ -1,0 +1,493 @@
+//! The Organisation XR (`tenant.cloud.stakater.com/v1`, cluster-scoped): the source of its
+//! XRD schema. Names, email addresses and URLs are newtypes that validate while the XR is
+//! decoded, so a bad value becomes a Fatal result naming its field
+//! (`spec.parameters.admin.email: "ada" is not an email address ...`).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use kube::CustomResource;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+use crate::sdk::resource::is_dns_label;
+
+/// Schema pattern of a DNS-1123 label.
+const DNS_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+/// Schema pattern of an email address (the function checks more closely).
+const EMAIL_PATTERN: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
+/// Schema pattern of an https URL.
+const HTTPS_URL_PATTERN: &str = r"^https://[^\s/?#]+([/?#]\S*)?$";
+/// Schema pattern of a Keycloak username (Keycloak stores usernames in lower case).
+const USERNAME_PATTERN: &str = r"^[^\sA-Z]+$";
+/// Keycloak's administration realm, which no organisation may take.
+const RESERVED_REALM: &str = "master";
+
+/// Spec of an Organisation: a tenant of SCO, with its own Keycloak realm and KCP workspace.
+#[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "tenant.cloud.stakater.com",
+    version = "v1",
+    kind = "Organisation",
+    shortname = "org",
+    status = "OrganisationStatus",
+    doc = "An SCO organisation: a company, business unit or customer with its own Keycloak realm, first administrator and KCP workspace, under which its projects are created.",
+    printcolumn = r#"{"name": "REALM", "type": "string", "jsonPath": ".status.realm.name"}"#,
+    printcolumn = r#"{"name": "WORKSPACE-URL", "type": "string", "jsonPath": ".status.workspace.url", "priority": 1}"#
+)]
+pub struct OrganisationSpec {
+    /// What the organisation is and who administers it.
+    pub parameters: Parameters,
+}
+
+/// The organisation's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Parameters {
+    /// Short, URL-safe name of the organisation (a DNS label: lower-case letters, digits and
+    /// '-'). It names the Keycloak realm and the KCP workspace, and cannot change.
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the organisation name is immutable"}]))]
+    pub name: OrganisationName,
+    /// Human-readable name, shown on the login page.
+    #[schemars(length(min = 1, max = 255))]
+    pub display_name: String,
+    /// The first administrator, created in the realm and made a member of `org-admins`.
+    pub admin: Administrator,
+    /// A corporate OpenID Connect provider the organisation's users can log in with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<IdentityProvider>,
+}
+
+/// The organisation's first administrator. No password is set: Keycloak asks them to verify
+/// their email address and choose a password when they first log in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Administrator {
+    /// Email address.
+    pub email: Email,
+    /// Username in the realm; defaults to the email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<Username>,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    pub last_name: Option<String>,
+}
+
+/// A corporate OpenID Connect provider to federate into the realm. Take the endpoints from
+/// the provider's `.well-known/openid-configuration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdentityProvider {
+    /// Alias of the provider in the realm (a DNS label). It is part of the redirect URI to
+    /// register at the provider, which the status shows.
+    #[serde(default = "default_alias")]
+    pub alias: Alias,
+    /// Name of the login button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub display_name: Option<String>,
+    /// Issuer: must equal the `iss` claim of the provider's tokens.
+    pub issuer: HttpsUrl,
+    /// Authorization endpoint.
+    pub authorization_url: HttpsUrl,
+    /// Token endpoint.
+    pub token_url: HttpsUrl,
+    /// JSON Web Key Set endpoint; when given, token signatures are validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<HttpsUrl>,
+    /// Userinfo endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_info_url: Option<HttpsUrl>,
+    /// End-session endpoint, for logging out of the provider too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<HttpsUrl>,
+    /// Client ID registered at the provider (not a secret).
+    #[schemars(length(min = 1, max = 255))]
+    pub client_id: String,
+    /// The Secret key holding the client secret registered at the provider.
+    pub client_secret_ref: SecretKeyRef,
+    /// Space-separated scopes to request.
+    #[serde(default = "default_scopes")]
+    #[schemars(length(min = 1))]
+    pub scopes: String,
+    /// Whether the provider's email addresses count as verified.
+    #[serde(default)]
+    pub trust_email: bool,
+}
+
+fn default_alias() -> Alias {
+    Alias("corporate".into())
+}
+
+fn default_scopes() -> String {
+    "openid profile email".into()
+}
+
+/// A key of a Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretKeyRef {
+    /// The Secret's name.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// The Secret's namespace.
+    #[schemars(length(min = 1, max = 63), pattern(DNS_LABEL_PATTERN))]
+    pub namespace: String,
+    /// The key in the Secret's data.
+    #[serde(default = "default_secret_key")]
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
+}
+
+fn default_secret_key() -> String {
+    "clientSecret".into()
+}
+
+/// Observed state of an Organisation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganisationStatus {
+    /// The organisation's KCP workspace, once KCP serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<WorkspaceStatus>,
+    /// The organisation's Keycloak realm, once it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<RealmStatus>,
+    /// The provider-kubernetes ProviderConfig that manages objects in the workspace, once ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_config: Option<String>,
+    /// The federated identity provider, once the realm exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<IdentityProviderStatus>,
+    /// The workspace type for project workspaces, whose tokens are validated against the
+    /// realm (only where the platform enables it), once ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_workspace_type: Option<WorkspaceTypeStatus>,
+    /// Whether the KCP workspace is ready.
+    #[serde(default)]
+    pub workspace_ready: bool,
+    /// Whether the workspace's kubeconfig Secret and ProviderConfig exist.
+    #[serde(default)]
+    pub provider_config_ready: bool,
+    /// Whether the Keycloak realm is ready.
+    #[serde(default)]
+    pub realm_ready: bool,
+    /// Whether the console and kubectl clients and their mappers are ready.
+    #[serde(default)]
+    pub clients_ready: bool,
+    /// Whether the org-admins group, the first administrator and their membership are ready.
+    #[serde(default)]
+    pub admin_ready: bool,
+    /// Whether the federated identity provider is ready (only when one is configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider_ready: Option<bool>,
+    /// Whether the project workspace type and its authentication configuration are ready
+    /// (only where the platform enables token validation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_validation_ready: Option<bool>,
+    /// Whether every composed resource is ready.
+    #[serde(default)]
+    pub all_resources_ready: bool,
+}
+
+/// The organisation's KCP workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceStatus {
+    /// Its name in the root workspace.
+    pub name: String,
+    /// Its absolute path (`root:acme`).
+    pub path: String,
+    /// Its API endpoint.
+    pub url: String,
+}
+
+/// The organisation's Keycloak realm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RealmStatus {
+    /// The realm's name.
+    pub name: String,
+    /// The OIDC issuer URL of its tokens.
+    pub issuer_url: String,
+}
+
+/// The federated identity provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityProviderStatus {
+    /// Its alias in the realm.
+    pub alias: String,
+    /// The redirect URI to register for the client at the provider.
+    pub redirect_uri: String,
+}
+
+/// A KCP workspace type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceTypeStatus {
+    /// The type's name.
+    pub name: String,
+    /// The path of the workspace that holds it.
+    pub path: String,
+}
+
+/// A string newtype that is validated when decoded, with the same constraints (length and
+/// pattern) in its schema, so the API server rejects most bad values before the function
+/// sees them.
+macro_rules! validated_string {
+    ($(#[$doc:meta])* $name:ident, $check:path, length($min:literal..=$max:literal), $pattern:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// The value.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                $check(&value).map(|()| Self(value))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn inline_schema() -> bool {
+                true
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({"type": "string", "minLength": $min, "maxLength": $max, "pattern": $pattern})
+            }
+        }
+    };
+}
+
+validated_string!(
+    /// An organisation name: a DNS label other than `master`.
+    OrganisationName, check_organisation_name, length(1..=63), DNS_LABEL_PATTERN
+);
+validated_string!(
+    /// An identity provider alias: a DNS label.
+    Alias, check_dns_label, length(1..=63), DNS_LABEL_PATTERN
+);
+validated_string!(
+    /// An email address.
+    Email, check_email, length(3..=254), EMAIL_PATTERN
+);
+validated_string!(
+    /// A Keycloak username: no whitespace, no upper case.
+    Username, check_username, length(1..=255), USERNAME_PATTERN
+);
+validated_string!(
+    /// An absolute https URL.
+    HttpsUrl, check_https_url, length(9..=2048), HTTPS_URL_PATTERN
+);
+
+fn check_dns_label(value: &str) -> Result<(), String> {
+    if is_dns_label(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{value:?} is not a DNS label: use 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+        ))
+    }
+}
+
+fn check_organisation_name(value: &str) -> Result<(), String> {
+    check_dns_label(value)?;
+    if value == RESERVED_REALM {
+        return Err(format!(
+            "{value:?} is Keycloak's administration realm; choose another name"
+        ));
+    }
+    Ok(())
+}
+
+fn check_email(value: &str) -> Result<(), String> {
+    let fail = |why: &str| {
+        Err(format!(
+            "{value:?} is not an email address ({why}); expected name@example.com"
+        ))
+    };
+    if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return fail("too long or contains whitespace");
+    }
+    let Some((local, domain)) = value.split_once('@') else {
+        return fail("no '@'");
+    };
+    if local.is_empty() || local.len() > 64 || domain.contains('@') {
+        return fail("the part before '@' must be 1 to 64 characters, with a single '@'");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        return fail("the domain must be dot-separated labels such as example.com");
+    }
+    Ok(())
+}
+
+fn check_username(value: &str) -> Result<(), String> {
+    if value.is_empty()
+        || value.len() > 255
+        || value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c.is_uppercase())
+    {
+        return Err(format!(
+            "{value:?} is not a Keycloak username: use 1 to 255 characters without whitespace or upper case"
+        ));
+    }
+    Ok(())
+}
+
+fn check_https_url(value: &str) -> Result<(), String> {
+    let fail = |why: &str| {
+        Err(format!(
+            "{value:?} is not an https URL ({why}); expected https://host/path"
+        ))
+    };
+    let Some(rest) = value.strip_prefix("https://") else {
+        return fail("it must start with https://");
+    };
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return fail("it contains whitespace");
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_ok = !host.is_empty()
+        && !host.contains('@')
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && !host.starts_with(['.', '-', ':']);
+    if !host_ok {
+        return fail("it has no valid host");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisation_names() {
+        assert!(OrganisationName::try_from("acme-corp".to_owned()).is_ok());
+        assert!(
+            OrganisationName::try_from("Acme".to_owned())
+                .unwrap_err()
+                .contains("not a DNS label")
+        );
+        assert!(
+            OrganisationName::try_from("master".to_owned())
+                .unwrap_err()
+                .contains("administration realm")
+        );
+    }
+
+    /// Asserts `T` accepts every `good` value and refuses every `bad` one saying `why`.
+    fn accepts_and_refuses<T: TryFrom<String, Error = String>>(
+        good: &[&str],
+        bad: &[&str],
+        why: &str,
+    ) {
+        for value in good {
+            assert!(T::try_from((*value).to_owned()).is_ok(), "{value}");
+        }
+        for value in bad {
+            let err = T::try_from((*value).to_owned())
+                .err()
+                .unwrap_or_else(|| panic!("{value} accepted"));
+            assert!(err.contains(why), "{value}: {err}");
+        }
+    }
+
+    #[test]
+    fn email_addresses() {
+        accepts_and_refuses::<Email>(
+            &["ada@acme.example", "a.b+c@mail.acme-corp.example"],
+            &[
+                "ada",
+                "ada@",
+                "@acme.example",
+                "ada@acme",
+                "ada@@acme.example",
+                "a da@acme.example",
+                "ada@-acme.example",
+            ],
+            "is not an email address",
+        );
+    }
+
+    #[test]
+    fn usernames() {
+        accepts_and_refuses::<Username>(
+            &["ada.lovelace", "ada@acme.example"],
+            &["Ada", "a b", ""],
+            "is not a Keycloak username",
+        );
+    }
+
+    #[test]
+    fn https_urls() {
+        accepts_and_refuses::<HttpsUrl>(
+            &[
+                "https://login.example.com",
+                "https://login.example.com:8443/realms/x?y#z",
+                "https://[::1]/x",
+            ],
+            &[
+                "http://login.example.com",
+                "https://",
+                "https:///path",
+                "https://user@host/",
+                "https://a b/",
+                "login.example.com",
+            ],
+            "is not an https URL",
+        );
+    }
+
+    #[test]
+    fn defaults_fill_the_identity_provider() {
+        let idp: IdentityProvider = serde_json::from_value(serde_json::json!({
+            "issuer": "https://login.example.com", "authorizationUrl": "https://login.example.com/a",
+            "tokenUrl": "https://login.example.com/t", "clientId": "sco",
+            "clientSecretRef": {"name": "acme-idp", "namespace": "crossplane-system"},
+        }))
+        .unwrap();
+        assert_eq!(idp.alias.as_str(), "corporate");
+        assert_eq!(idp.scopes, "openid profile email");
+        assert_eq!(idp.client_secret_ref.key, "clientSecret");
+        assert!(!idp.trust_email);
+    }
+}

@@ -1,0 +1,211 @@
+//! Unit tests of the Organisation render: settings, names, flavour and the workspace gate.
+//! The stage-by-stage walk is in `tests/organisation.rs`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::compositions::Observed;
+use crate::sdk::request::ObservedComposed;
+use crate::sdk::structpb;
+
+fn xr(name: &str, namespace: Option<&str>) -> Value {
+    let mut xr = json!({
+        "apiVersion": "tenant.cloud.stakater.com/v1", "kind": "Organisation",
+        "metadata": {"name": name},
+        "spec": {"parameters": {"name": name, "displayName": "ACME", "admin": {"email": "Ada@ACME.example"}}},
+    });
+    if let Some(ns) = namespace {
+        xr["metadata"]["namespace"] = json!(ns);
+    }
+    xr
+}
+
+fn platform() -> Platform {
+    let sco = json!({"organisation": {"keycloak": {
+        "url": "https://sso.example.com/", "console": {"clientId": "sco-console", "redirectUris": ["https://console.example.com/*"]}}}});
+    Platform::resolve(Some(&sco), None).expect("valid settings")
+}
+
+fn render(
+    composite: &Value,
+    resources: &BTreeMap<Name, ObservedComposed>,
+    platform: &Platform,
+) -> Result<Desired, Invalid> {
+    let typed: spec::Organisation = structpb::from_value(composite.clone()).expect("a valid XR");
+    let required = BTreeMap::new();
+    Organisation::render(
+        &typed,
+        &Observed {
+            composite,
+            resources,
+            required: &required,
+        },
+        platform,
+    )
+}
+
+fn observed(name: &str, resource: Value) -> BTreeMap<Name, ObservedComposed> {
+    BTreeMap::from([(
+        Name::from(name),
+        ObservedComposed {
+            resource,
+            connection_details: BTreeMap::new(),
+        },
+    )])
+}
+
+#[test]
+fn token_validation_is_off_and_names_have_defaults() {
+    let settings = Settings::default();
+    assert!(!settings.token_validation.enabled);
+    assert_eq!(settings.admin_group, "org-admins");
+    assert_eq!(settings.kcp.admin_kubeconfig.key, "kubeconfig");
+    assert_eq!(
+        settings.keycloak.kubectl.redirect_uris,
+        ["http://localhost:8000", "http://localhost:18000"]
+    );
+    let round_trip: Settings =
+        serde_json::from_value(serde_json::to_value(&settings).unwrap()).unwrap();
+    assert_eq!(round_trip, settings);
+}
+
+#[test]
+fn console_redirect_uris_are_required() {
+    let sco = json!({"organisation": {"keycloak": {"url": "https://sso.example.com"}}});
+    let platform = Platform::resolve(Some(&sco), None).unwrap();
+    let err = render(&xr("acme", None), &BTreeMap::new(), &platform).unwrap_err();
+    assert_eq!(
+        err.0[0].path,
+        "platform organisation.keycloak.console.redirectUris"
+    );
+}
+
+#[test]
+fn a_bad_keycloak_url_is_refused_where_it_is_configured() {
+    let sco = json!({"organisation": {"keycloak": {"url": "sso.example.com"}}});
+    let err = Platform::resolve(Some(&sco), None).unwrap_err();
+    assert_eq!(err.key, "organisation.keycloak.url");
+    assert!(err.message.contains("is not an https URL"), "{err}");
+}
+
+#[test]
+fn the_issuer_and_username_are_derived() {
+    let desired = render(&xr("acme", None), &BTreeMap::new(), &platform()).unwrap();
+    let user = &desired.resources[&Name::from(names::ADMIN_USER)].manifest["spec"]["forProvider"];
+    assert_eq!(
+        user["username"], "ada@acme.example",
+        "Keycloak stores usernames in lower case"
+    );
+    assert_eq!(user["email"], "Ada@ACME.example");
+    let composite = xr("acme", None);
+    let typed: spec::Organisation = structpb::from_value(composite.clone()).unwrap();
+    let (resources, required) = (BTreeMap::new(), BTreeMap::new());
+    let observed = Observed {
+        composite: &composite,
+        resources: &resources,
+        required: &required,
+    };
+    let platform = platform();
+    let render = Render::new(&typed, &observed, &platform).map(|r| r.issuer);
+    assert_eq!(
+        render.unwrap(),
+        "https://sso.example.com/realms/acme",
+        "no double slash"
+    );
+}
+
+#[test]
+fn long_organisation_names_give_valid_deterministic_object_names() {
+    let long = "a".repeat(63);
+    let first = render(&xr(&long, None), &BTreeMap::new(), &platform()).unwrap();
+    let second = render(&xr(&long, None), &BTreeMap::new(), &platform()).unwrap();
+    assert_eq!(first, second);
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, composed) in &first.resources {
+        let object = composed.manifest["metadata"]["name"].as_str().unwrap();
+        assert!(
+            crate::sdk::resource::is_dns_label(object),
+            "{name}: {object}"
+        );
+        assert!(
+            seen.insert((
+                composed.manifest["kind"].as_str().unwrap().to_owned(),
+                object.to_owned()
+            )),
+            "{name}: {object} twice"
+        );
+    }
+    assert_eq!(
+        first.resources[&Name::from(names::REALM)].manifest["spec"]["forProvider"]["realm"],
+        long.as_str()
+    );
+}
+
+#[test]
+fn a_namespaced_xr_composes_the_namespaced_flavour() {
+    let desired = render(&xr("acme", Some("tenants")), &BTreeMap::new(), &platform()).unwrap();
+    let manifest = |name: &str| &desired.resources[&Name::from(name)].manifest;
+    assert_eq!(
+        manifest(names::WORKSPACE)["apiVersion"],
+        "kubernetes.m.crossplane.io/v1alpha1"
+    );
+    assert_eq!(
+        manifest(names::WORKSPACE)["spec"]["providerConfigRef"],
+        json!({"kind": "ClusterProviderConfig", "name": "kcp-root-provider"})
+    );
+    assert_eq!(
+        manifest(names::REALM)["apiVersion"],
+        "realm.keycloak.m.crossplane.io/v1alpha1"
+    );
+    assert_eq!(manifest(names::REALM)["metadata"]["namespace"], "tenants");
+    assert_eq!(manifest(names::USAGE_REALM_BY_USER)["kind"], "Usage");
+    assert_eq!(
+        manifest(names::USAGE_REALM_BY_USER)["metadata"]["namespace"],
+        "tenants"
+    );
+}
+
+#[test]
+fn a_workspace_with_a_url_but_not_ready_is_waited_for() {
+    let object = json!({"status": {
+        "conditions": [{"type": "Ready", "status": "False"}],
+        "atProvider": {"manifest": {"spec": {"URL": "https://kcp/clusters/root:acme"}, "status": {"phase": "Initializing"}}}}});
+    let desired = render(
+        &xr("acme", None),
+        &observed(names::WORKSPACE, object),
+        &platform(),
+    )
+    .unwrap();
+    let waiting = desired.waiting.expect("waiting");
+    assert_eq!(waiting.reason, "WaitingForWorkspace");
+    assert_eq!(
+        waiting.message,
+        "KCP workspace root:acme is in phase Initializing"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::KUBECONFIG))
+    );
+    assert_eq!(
+        desired.status["workspace"]["url"],
+        "https://kcp/clusters/root:acme"
+    );
+    assert_eq!(desired.status["workspaceReady"], false);
+}
+
+#[test]
+fn an_object_ready_without_a_ready_workspace_is_not_ready() {
+    let object = json!({"status": {
+        "conditions": [{"type": "Ready", "status": "True"}],
+        "atProvider": {"manifest": {"status": {"phase": "Scheduling"}}}}});
+    let desired = render(
+        &xr("acme", None),
+        &observed(names::WORKSPACE, object),
+        &platform(),
+    )
+    .unwrap();
+    assert!(!desired.resources[&Name::from(names::WORKSPACE)].ready);
+}

@@ -1,0 +1,505 @@
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::spec::{INSTANCE_TYPES, InstanceTypeFacts};
+use super::*;
+use crate::sdk::request::ObservedComposed;
+
+const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f dev@example.com";
+
+fn composite(name: &str, parameters: Value) -> Value {
+    json!({
+        "apiVersion": "compute.cloud.stakater.com/v1",
+        "kind": "VirtualMachine",
+        "metadata": {"name": name, "namespace": "ws-shop-vms"},
+        "spec": {"parameters": parameters},
+    })
+}
+
+fn render_with(
+    composite: &Value,
+    observed: &[(&str, Value)],
+    platform: &Platform,
+) -> Result<Desired, Invalid> {
+    let xr: spec::VirtualMachine = serde_json::from_value(composite.clone()).expect("a valid XR");
+    let resources: BTreeMap<Name, ObservedComposed> = observed
+        .iter()
+        .map(|(name, resource)| {
+            (
+                Name::from(*name),
+                ObservedComposed {
+                    resource: resource.clone(),
+                    connection_details: BTreeMap::new(),
+                },
+            )
+        })
+        .collect();
+    let required = BTreeMap::new();
+    VirtualMachine::render(
+        &xr,
+        &Observed {
+            composite,
+            resources: &resources,
+            required: &required,
+        },
+        platform,
+    )
+}
+
+fn render(parameters: Value) -> Result<Desired, Invalid> {
+    render_with(&composite("web", parameters), &[], &Platform::default())
+}
+
+fn invalid(parameters: Value) -> String {
+    render(parameters)
+        .expect_err("the parameters break a rule")
+        .to_string()
+}
+
+#[test]
+fn too_little_memory_for_the_flavour_is_refused() {
+    assert_eq!(
+        invalid(json!({"flavour": "rhel9", "instanceType": "u1.nano"})),
+        r#"spec.parameters.instanceType: "u1.nano" has 512Mi, flavour rhel9 needs at least 1.5Gi; choose u1.small or larger"#
+    );
+    assert_eq!(
+        invalid(json!({"flavour": "fedora", "instanceType": "rt1.micro"})),
+        r#"spec.parameters.instanceType: "rt1.micro" has 1Gi, flavour fedora needs at least 2Gi; choose rt1.small or larger"#
+    );
+    assert!(render(json!({"flavour": "fedora", "instanceType": "o1.small"})).is_ok());
+    assert!(render(json!({"flavour": "centos-stream9", "instanceType": "u1.small"})).is_ok());
+}
+
+#[test]
+fn rhel7_needs_one_gibibyte() {
+    let mut platform = Platform::default();
+    platform.virtual_machine.golden_images.rhel7 = Some("rhel7-guest".into());
+    let rhel7 = |instance_type: &str| {
+        render_with(
+            &composite(
+                "web",
+                json!({"flavour": "rhel7", "instanceType": instance_type}),
+            ),
+            &[],
+            &platform,
+        )
+    };
+    assert!(rhel7("u1.micro").is_ok());
+    assert_eq!(
+        rhel7("o1.nano").unwrap_err().to_string(),
+        r#"spec.parameters.instanceType: "o1.nano" has 512Mi, flavour rhel7 needs at least 1Gi; choose o1.micro or larger"#
+    );
+}
+
+#[test]
+fn a_bad_ssh_key_is_refused() {
+    assert_eq!(
+        invalid(
+            json!({"flavour": "rhel9", "instanceType": "u1.small", "sshPublicKey": {"data": "ssh-dss AAAAB3NzaC1kc3M="}})
+        ),
+        "spec.parameters.sshPublicKey.data: not an OpenSSH public key: key type \"ssh-dss\" is not supported (supported: \
+         ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, \
+         sk-ecdsa-sha2-nistp256@openssh.com); give the one line of your .pub file (\"ssh-ed25519 AAAA... you@host\"), raw or \
+         base64-encoded"
+    );
+    assert_eq!(
+        invalid(
+            json!({"flavour": "rhel9", "instanceType": "u1.small", "sshPublicKey": {"data": "my key"}})
+        ),
+        "spec.parameters.sshPublicKey.data: not an OpenSSH public key: key type \"my\" is not supported (supported: \
+         ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, \
+         sk-ecdsa-sha2-nistp256@openssh.com); give the one line of your .pub file (\"ssh-ed25519 AAAA... you@host\"), raw or \
+         base64-encoded"
+    );
+}
+
+#[test]
+fn a_flavour_without_golden_image_is_refused_and_names_the_setting() {
+    assert_eq!(
+        invalid(json!({"flavour": "rhel8", "instanceType": "u1.small"})),
+        "spec.parameters.flavour: rhel8 has no golden image on this platform; choose another flavour, or ask the platform \
+         team to set virtualMachine.goldenImages.rhel8 to a DataSource in openshift-virtualization-os-images"
+    );
+}
+
+#[test]
+fn an_instance_series_the_platform_does_not_offer_is_refused() {
+    let platform = Platform::resolve(
+        Some(&json!({"virtualMachine": {"instanceSeries": ["u1", "o1"]}})),
+        None,
+    )
+    .unwrap();
+    let err = render_with(
+        &composite(
+            "web",
+            json!({"flavour": "rhel9", "instanceType": "cx1.medium"}),
+        ),
+        &[],
+        &platform,
+    );
+    assert_eq!(
+        err.unwrap_err().to_string(),
+        r#"spec.parameters.instanceType: "cx1.medium" is in series cx1, which this platform does not offer (it offers o1, u1); choose an instance type of an offered series, or ask the platform team to add cx1 to virtualMachine.instanceSeries"#
+    );
+}
+
+#[test]
+fn every_broken_rule_is_reported_at_once() {
+    let platform = Platform::resolve(
+        Some(&json!({"virtualMachine": {"instanceSeries": ["o1"]}})),
+        None,
+    )
+    .unwrap();
+    let parameters =
+        json!({"flavour": "rhel8", "instanceType": "u1.nano", "sshPublicKey": {"data": ""}});
+    let Invalid(errors) = render_with(&composite("web", parameters), &[], &platform).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.parameters.flavour",
+            "spec.parameters.instanceType",
+            "spec.parameters.instanceType",
+            "spec.parameters.sshPublicKey.data"
+        ]
+    );
+    assert!(
+        errors[2].message.ends_with("choose u1.small or larger"),
+        "{}",
+        errors[2].message
+    );
+    assert!(
+        errors[3]
+            .message
+            .starts_with("not an OpenSSH public key: it is empty;"),
+        "{}",
+        errors[3].message
+    );
+}
+
+#[test]
+fn an_xr_without_namespace_is_refused() {
+    let mut xr = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.small"}),
+    );
+    xr["metadata"].as_object_mut().unwrap().remove("namespace");
+    assert_eq!(
+        render_with(&xr, &[], &Platform::default())
+            .unwrap_err()
+            .to_string(),
+        "metadata.namespace: a VirtualMachine is namespaced; create it in its project's namespace"
+    );
+}
+
+#[test]
+fn nothing_observed_composes_everything_but_the_connection_secret() {
+    let desired = render(
+        json!({"flavour": "rhel9", "instanceType": "u1.medium", "sshPublicKey": {"data": KEY}}),
+    )
+    .unwrap();
+    let names: Vec<&str> = desired.resources.keys().map(Name::as_str).collect();
+    assert_eq!(names, [CLOUD_INIT, SERVICE, SSH_KEY, VIRTUAL_MACHINE]);
+    assert!(desired.resources.values().all(|r| !r.ready));
+    let waiting = desired.waiting.as_ref().expect("waiting for the address");
+    assert_eq!(waiting.reason, "WaitingForAddress");
+    assert_eq!(
+        waiting.message,
+        "waiting for Service ws-shop-vms/web-ssh to get a cluster IP; the connection Secret web-connection is written then"
+    );
+    assert_eq!(
+        Value::Object(desired.status),
+        json!({"vm": {"ready": false, "created": false, "cpuCores": 1, "memory": "4Gi"}})
+    );
+}
+
+#[test]
+fn the_vm_follows_the_parameters_and_platform_settings() {
+    let platform = Platform::resolve(
+        Some(&json!({"virtualMachine": {
+            "goldenImageNamespace": "os-images",
+            "goldenImages": {"fedora": "fedora-42"},
+            "storageClass": "ceph-rbd-virt",
+            "storageSizes": {"large": "80Gi"},
+            "networkBinding": "l2bridge",
+        }})),
+        None,
+    )
+    .unwrap();
+    let xr = composite(
+        "web",
+        json!({"flavour": "fedora", "instanceType": "u1.large", "storageSize": "large", "running": false}),
+    );
+    let desired = render_with(&xr, &[], &platform).unwrap();
+    let vm = &desired.resources[&Name::from(VIRTUAL_MACHINE)].manifest;
+    assert_eq!(vm["spec"]["runStrategy"], "Halted");
+    assert_eq!(
+        vm["spec"]["preference"],
+        json!({"kind": "VirtualMachineClusterPreference", "name": "fedora"})
+    );
+    assert_eq!(
+        vm["spec"]["instancetype"],
+        json!({"kind": "VirtualMachineClusterInstancetype", "name": "u1.large"})
+    );
+    assert_eq!(
+        vm["spec"]["dataVolumeTemplates"][0]["spec"],
+        json!({
+            "sourceRef": {"kind": "DataSource", "name": "fedora-42", "namespace": "os-images"},
+            "storage": {"resources": {"requests": {"storage": "80Gi"}}, "storageClassName": "ceph-rbd-virt"},
+        })
+    );
+    assert_eq!(
+        vm["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][0]["binding"],
+        json!({"name": "l2bridge"})
+    );
+    assert_eq!(
+        vm["spec"]["template"]["metadata"]["labels"][LABEL_VIRTUAL_MACHINE],
+        "web"
+    );
+    assert_eq!(vm["metadata"]["labels"][conventions::LABEL_TENANT], "shop");
+    assert!(
+        vm["spec"]["template"]["spec"]
+            .get("accessCredentials")
+            .is_none()
+    );
+    assert!(!desired.resources.contains_key(&Name::from(SSH_KEY)));
+}
+
+#[test]
+fn user_data_goes_into_a_secret_and_defaults_to_naming_the_ssh_user() {
+    let user_data = |desired: &Desired| {
+        desired.resources[&Name::from(CLOUD_INIT)].manifest["data"]["userdata"].clone()
+    };
+    let default = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
+    assert_eq!(
+        user_data(&default),
+        json!(ssh::encode(b"#cloud-config\nuser: cloud-user\n"))
+    );
+    let given = render(
+        json!({"flavour": "rhel9", "instanceType": "u1.small", "cloudInit": {"userData": "#cloud-config\npackages: [nginx]\n"}}),
+    );
+    assert_eq!(
+        user_data(&given.unwrap()),
+        json!(ssh::encode(b"#cloud-config\npackages: [nginx]\n"))
+    );
+}
+
+#[test]
+fn base64_ssh_keys_are_stored_decoded() {
+    let desired = render(
+        json!({"flavour": "rhel9", "instanceType": "u1.small", "sshPublicKey": {"data": ssh::encode(KEY.as_bytes())}}),
+    );
+    let secret = &desired.unwrap().resources[&Name::from(SSH_KEY)].manifest;
+    assert_eq!(secret["data"], json!({"key": ssh::encode(KEY.as_bytes())}));
+    assert_eq!(secret["metadata"]["name"], "web-ssh-key");
+}
+
+#[test]
+fn the_service_name_starts_with_a_letter() {
+    assert_eq!(Names::of("web").service, "web-ssh");
+    assert_eq!(Names::of("3f2a9c-17d0e4").service, "vm-3f2a9c-17d0e4-ssh");
+    let long = Names::of(&"a".repeat(80));
+    assert!(
+        [long.vm, long.root_disk, long.service, long.connection]
+            .iter()
+            .all(|n| n.len() <= 63)
+    );
+}
+
+#[test]
+fn the_vm_is_ready_in_the_state_running_asks_for() {
+    let status = |printable: &str, ready: bool| ObservedStatus {
+        printable_status: Some(printable.into()),
+        ready,
+        created: ready,
+    };
+    assert!(vm_ready(&status("Running", true), true));
+    assert!(!vm_ready(&status("Running", false), true));
+    assert!(!vm_ready(&status("Starting", false), true));
+    assert!(!vm_ready(&status("Stopped", false), true));
+    assert!(vm_ready(&status("Stopped", false), false));
+    assert!(!vm_ready(&status("Stopping", false), false));
+    assert!(!vm_ready(&ObservedStatus::default(), false));
+}
+
+#[test]
+fn addresses_come_from_the_cluster_ip_or_the_load_balancer() {
+    let service = |v: Value| Service::deserialize(v).unwrap();
+    let private = service(
+        json!({"apiVersion": "v1", "kind": "Service", "spec": {"clusterIP": "172.30.1.2"}}),
+    );
+    assert_eq!(
+        Address::of(&private, Connection::Private).unwrap().host(),
+        "172.30.1.2"
+    );
+    assert_eq!(Address::of(&private, Connection::Public), None);
+    let headless =
+        service(json!({"apiVersion": "v1", "kind": "Service", "spec": {"clusterIP": "None"}}));
+    assert_eq!(Address::of(&headless, Connection::Private), None);
+    let lb = |ingress: Value| {
+        service(
+            json!({"apiVersion": "v1", "kind": "Service", "status": {"loadBalancer": {"ingress": ingress}}}),
+        )
+    };
+    let by_name = Address::of(
+        &lb(json!([{"hostname": "vm.lb.example.com"}])),
+        Connection::Public,
+    )
+    .unwrap();
+    assert_eq!(
+        (by_name.host(), by_name.ip.as_deref()),
+        ("vm.lb.example.com", None)
+    );
+    let both = Address::of(
+        &lb(json!([{"ip": "203.0.113.7", "hostname": "vm.lb.example.com"}])),
+        Connection::Public,
+    )
+    .unwrap();
+    assert_eq!(both.host(), "203.0.113.7");
+    assert_eq!(Address::of(&lb(json!([])), Connection::Public), None);
+}
+
+#[test]
+fn the_instance_type_table_is_complete_and_ordered() {
+    assert_eq!(INSTANCE_TYPES.len(), 44);
+    for (index, facts) in INSTANCE_TYPES.iter().enumerate() {
+        let InstanceTypeFacts {
+            instance_type,
+            series,
+            ..
+        } = *facts;
+        assert_eq!(instance_type as usize, index, "{instance_type}");
+        assert_eq!(instance_type.facts(), *facts);
+        assert_eq!(
+            serde_json::to_value(instance_type).unwrap(),
+            json!(instance_type.as_str())
+        );
+        assert!(
+            instance_type.as_str().starts_with(&format!("{series}.")),
+            "{instance_type}"
+        );
+    }
+    for series in InstanceSeries::ALL {
+        let sizes: Vec<_> = INSTANCE_TYPES
+            .iter()
+            .filter(|f| f.series == series)
+            .map(|f| (f.memory, f.cpus))
+            .collect();
+        assert!(
+            sizes.windows(2).all(|w| w[0] <= w[1]),
+            "{series} is not in ascending order"
+        );
+    }
+    let u1_medium = InstanceType::U1Medium.facts();
+    assert_eq!(
+        (u1_medium.cpus, u1_medium.memory.to_string()),
+        (1, "4Gi".to_owned())
+    );
+    assert_eq!(InstanceType::N1Medium.facts().cpus, 4);
+    assert_eq!(InstanceType::M18xlarge.facts().memory.to_string(), "256Gi");
+}
+
+#[test]
+fn names_match_their_serde_spelling() {
+    for flavour in Flavour::ALL {
+        assert_eq!(
+            serde_json::to_value(flavour).unwrap(),
+            json!(flavour.as_str())
+        );
+    }
+    for series in InstanceSeries::ALL {
+        assert_eq!(
+            serde_json::to_value(series).unwrap(),
+            json!(series.as_str())
+        );
+    }
+    assert_eq!(Memory::mib(512).to_string(), "512Mi");
+    assert_eq!(Memory::mib(1536).to_string(), "1.5Gi");
+    assert_eq!(Memory::mib(2048).to_string(), "2Gi");
+}
+
+#[test]
+fn parameters_default_and_reject_unknown_fields() {
+    let xr: spec::VirtualMachine = serde_json::from_value(composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.small"}),
+    ))
+    .unwrap();
+    let p = xr.spec.parameters;
+    assert_eq!(
+        (p.storage_size, p.connection, p.running),
+        (StorageSize::Medium, Connection::Private, true)
+    );
+    let typo = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.small", "sshKey": {"data": KEY}}),
+    );
+    assert!(serde_json::from_value::<spec::VirtualMachine>(typo).is_err());
+}
+
+#[test]
+fn platform_settings_default_and_override() {
+    let defaults = Settings::default();
+    assert_eq!(
+        defaults.golden_image_namespace,
+        "openshift-virtualization-os-images"
+    );
+    assert_eq!(
+        defaults
+            .golden_images
+            .get(Flavour::CentosStream10)
+            .as_deref(),
+        Some("centos-stream10")
+    );
+    assert_eq!(*defaults.golden_images.get(Flavour::Rhel7), None);
+    assert_eq!(
+        defaults.preferences.get(Flavour::CentosStream9),
+        "centos.stream9"
+    );
+    assert_eq!(
+        defaults.storage_sizes.get(StorageSize::Xlarge),
+        &DiskSize::new("100Gi")
+    );
+    assert_eq!(defaults.instance_series.len(), 6);
+    let env = json!({"virtualMachine": {"goldenImages": {"rhel8": "rhel8-guest", "fedora": null}, "sshUser": "admin"}});
+    let settings = Platform::resolve(Some(&env), None).unwrap().virtual_machine;
+    assert_eq!(
+        settings.golden_images.get(Flavour::Rhel8).as_deref(),
+        Some("rhel8-guest")
+    );
+    assert_eq!(*settings.golden_images.get(Flavour::Fedora), None);
+    assert_eq!(
+        settings.golden_images.get(Flavour::Rhel9).as_deref(),
+        Some("rhel9")
+    );
+    assert_eq!(settings.ssh_user.to_string(), "admin");
+}
+
+#[test]
+fn bad_platform_settings_name_the_key() {
+    let err = |vm: Value| {
+        Platform::resolve(Some(&json!({"virtualMachine": vm})), None)
+            .unwrap_err()
+            .to_string()
+    };
+    let size = err(json!({"storageSizes": {"small": "10 GB"}}));
+    assert!(
+        size.contains("virtualMachine.storageSizes.small") && size.contains("30Gi"),
+        "{size}"
+    );
+    let user = err(json!({"sshUser": "Cloud User"}));
+    assert!(
+        user.contains("virtualMachine.sshUser") && user.contains("Linux user name"),
+        "{user}"
+    );
+    let flavour = err(json!({"goldenImages": {"rhel11": "x"}}));
+    assert!(flavour.contains("rhel11"), "{flavour}");
+    assert!(err(json!({"instanceSeries": ["x1"]})).contains("x1"));
+    for good in ["10Gi", "1.5Ti", "500M", "1000000000"] {
+        assert!(DiskSize::try_from(good.to_owned()).is_ok(), "{good}");
+    }
+    for bad in ["0Gi", "Gi", "-1Gi", "1.Gi", "10GiB"] {
+        assert!(DiskSize::try_from(bad.to_owned()).is_err(), "{bad}");
+    }
+}

@@ -1,0 +1,738 @@
+//! provider-keycloak managed resources: realm, OpenID clients, protocol mappers, groups,
+//! users, memberships and OIDC identity providers. Every kind exists cluster-scoped
+//! (`<group>.keycloak.crossplane.io`) and namespaced (`<group>.keycloak.m.crossplane.io`); the
+//! flavour follows the metadata's namespace. Field names follow the provider's CRDs.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use super::{ProviderConfig, ProviderConfigRef, Reference, SecretKeySelector};
+
+/// The `forProvider` parameters of one managed resource kind.
+pub trait Parameters: Serialize {
+    /// The short API group (`realm` in `realm.keycloak.crossplane.io`).
+    const GROUP: &'static str;
+    /// The served storage version.
+    const VERSION: &'static str;
+    /// The kind.
+    const KIND: &'static str;
+}
+
+/// A provider-keycloak managed resource with parameters `P`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Managed<P> {
+    /// `<group>.keycloak.crossplane.io/<version>` or `<group>.keycloak.m.crossplane.io/<version>`.
+    pub api_version: String,
+    /// The kind.
+    pub kind: &'static str,
+    /// Metadata; a namespace makes it the namespaced flavour.
+    pub metadata: ObjectMeta,
+    /// Spec.
+    pub spec: ManagedSpec<P>,
+}
+
+/// `spec` of a managed resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedSpec<P> {
+    /// The desired state in Keycloak.
+    pub for_provider: P,
+    /// The provider-keycloak config (Keycloak URL and admin credentials).
+    pub provider_config_ref: ProviderConfigRef,
+}
+
+impl<P: Parameters> Managed<P> {
+    /// A managed resource; the flavour follows `metadata.namespace`.
+    pub fn new(metadata: ObjectMeta, for_provider: P, provider_config: &ProviderConfig) -> Self {
+        let namespace = metadata.namespace.as_deref();
+        let flavour = if namespace.is_some() {
+            "keycloak.m.crossplane.io"
+        } else {
+            "keycloak.crossplane.io"
+        };
+        Self {
+            api_version: format!("{}.{flavour}/{}", P::GROUP, P::VERSION),
+            kind: P::KIND,
+            spec: ManagedSpec {
+                for_provider,
+                provider_config_ref: provider_config.reference(namespace),
+            },
+            metadata,
+        }
+    }
+}
+
+referable! {
+    impl<P> for Managed<P>;
+}
+
+/// Which realm a resource belongs to (`realmId` / `realmIdRef`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RealmId {
+    /// A realm managed elsewhere, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realm_id: Option<String>,
+    /// A `Realm` managed resource, by metadata.name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realm_id_ref: Option<Reference>,
+}
+
+impl RealmId {
+    /// The realm of the `Realm` managed resource called `name`.
+    pub fn managed(name: &str) -> Self {
+        Self {
+            realm_id: None,
+            realm_id_ref: Some(Reference::to(name)),
+        }
+    }
+
+    /// An existing realm, by its name.
+    pub fn existing(realm: &str) -> Self {
+        Self {
+            realm_id: Some(realm.to_owned()),
+            realm_id_ref: None,
+        }
+    }
+}
+
+/// `Realm` (`realm.keycloak.crossplane.io`).
+pub type Realm = Managed<RealmParameters>;
+
+/// `forProvider` of a `Realm`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RealmParameters {
+    /// The realm's name, which is also its ID.
+    pub realm: String,
+    /// Whether users and clients can use the realm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name shown on the login page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Whether users may log in with their email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_with_email_allowed: Option<bool>,
+    /// Whether two users may share an email address (must be false with email login).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_emails_allowed: Option<bool>,
+    /// Whether users may register themselves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_allowed: Option<bool>,
+    /// Whether the login page offers "forgot password".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_password_allowed: Option<bool>,
+    /// Whether users must verify their email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
+    /// `none`, `external` or `all`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssl_required: Option<&'static str>,
+    /// The SMTP server the realm sends email through (at most one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub smtp_server: Vec<SmtpServer>,
+}
+
+impl Parameters for RealmParameters {
+    const GROUP: &'static str = "realm";
+    const VERSION: &'static str = "v1alpha1";
+    const KIND: &'static str = "Realm";
+}
+
+/// `smtpServer[]` of a `Realm`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmtpServer {
+    /// Host name.
+    pub host: String,
+    /// Port (a string in the provider's schema).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// Sender address.
+    pub from: String,
+    /// Sender display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_display_name: Option<String>,
+    /// Use SSL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssl: Option<bool>,
+    /// Use STARTTLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<bool>,
+    /// Login to the SMTP server (at most one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub auth: Vec<SmtpAuth>,
+}
+
+/// `smtpServer[].auth[]` of a `Realm`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmtpAuth {
+    /// User name.
+    pub username: String,
+    /// The Secret key holding the password.
+    pub password_secret_ref: SecretKeySelector,
+}
+
+/// OpenID `Client` (`openidclient.keycloak.crossplane.io/v1alpha2`).
+pub type Client = Managed<ClientParameters>;
+
+/// `accessType` of a client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum AccessType {
+    /// No secret: browsers and CLIs (with PKCE).
+    #[default]
+    #[serde(rename = "PUBLIC")]
+    Public,
+    /// Has a client secret.
+    #[serde(rename = "CONFIDENTIAL")]
+    Confidential,
+    /// Only validates tokens.
+    #[serde(rename = "BEARER-ONLY")]
+    BearerOnly,
+}
+
+/// `pkceCodeChallengeMethod` of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PkceMethod {
+    /// SHA-256 challenge (the one to use).
+    S256,
+    /// Plain challenge.
+    #[serde(rename = "plain")]
+    Plain,
+}
+
+/// `forProvider` of an OpenID `Client`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The client ID used in authentication requests and tokens.
+    pub client_id: String,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Public, confidential or bearer-only.
+    pub access_type: AccessType,
+    /// Whether the authorization code flow is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_flow_enabled: Option<bool>,
+    /// Whether the implicit flow is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implicit_flow_enabled: Option<bool>,
+    /// Whether the resource-owner password flow is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_access_grants_enabled: Option<bool>,
+    /// Whether the client has a service account (client credentials flow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_accounts_enabled: Option<bool>,
+    /// PKCE method required from clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkce_code_challenge_method: Option<PkceMethod>,
+    /// Where the browser may be sent after login.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub valid_redirect_uris: Vec<String>,
+    /// Where the browser may be sent after logout (`+`: the redirect URIs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub valid_post_logout_redirect_uris: Vec<String>,
+    /// Allowed CORS origins (`+`: the redirect URIs' origins).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub web_origins: Vec<String>,
+}
+
+impl Parameters for ClientParameters {
+    const GROUP: &'static str = "openidclient";
+    const VERSION: &'static str = "v1alpha2";
+    const KIND: &'static str = "Client";
+}
+
+/// `GroupMembershipProtocolMapper` (`openidgroup.keycloak.crossplane.io`): puts the user's
+/// group names into a token claim.
+pub type GroupMembershipProtocolMapper = Managed<GroupMembershipProtocolMapperParameters>;
+
+/// `forProvider` of a `GroupMembershipProtocolMapper`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMembershipProtocolMapperParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The `Client` managed resource the mapper belongs to.
+    pub client_id_ref: Reference,
+    /// The mapper's display name.
+    pub name: String,
+    /// The claim to fill.
+    pub claim_name: String,
+    /// Whether values are full paths (`/parent/child`) rather than names.
+    pub full_path: bool,
+    /// Add the claim to ID tokens.
+    pub add_to_id_token: bool,
+    /// Add the claim to access tokens.
+    pub add_to_access_token: bool,
+    /// Add the claim to the userinfo response.
+    pub add_to_userinfo: bool,
+}
+
+impl Parameters for GroupMembershipProtocolMapperParameters {
+    const GROUP: &'static str = "openidgroup";
+    const VERSION: &'static str = "v1alpha1";
+    const KIND: &'static str = "GroupMembershipProtocolMapper";
+}
+
+/// `AudienceProtocolMapper` (`openidgroup.keycloak.crossplane.io`): adds an audience to tokens.
+pub type AudienceProtocolMapper = Managed<AudienceProtocolMapperParameters>;
+
+/// `forProvider` of an `AudienceProtocolMapper`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AudienceProtocolMapperParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The `Client` managed resource the mapper belongs to.
+    pub client_id_ref: Reference,
+    /// The mapper's display name.
+    pub name: String,
+    /// The audience to add.
+    pub included_custom_audience: String,
+    /// Add it to ID tokens.
+    pub add_to_id_token: bool,
+    /// Add it to access tokens.
+    pub add_to_access_token: bool,
+}
+
+impl Parameters for AudienceProtocolMapperParameters {
+    const GROUP: &'static str = "openidgroup";
+    const VERSION: &'static str = "v1alpha1";
+    const KIND: &'static str = "AudienceProtocolMapper";
+}
+
+/// `Group` (`group.keycloak.crossplane.io`).
+pub type Group = Managed<GroupParameters>;
+
+/// `forProvider` of a `Group`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The group's name.
+    pub name: String,
+    /// The parent `Group` managed resource, for a subgroup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id_ref: Option<Reference>,
+}
+
+impl Parameters for GroupParameters {
+    const GROUP: &'static str = "group";
+    const VERSION: &'static str = "v1alpha1";
+    const KIND: &'static str = "Group";
+}
+
+/// `Memberships` (`group.keycloak.crossplane.io`): the members of a group, authoritatively
+/// (members added any other way are removed).
+pub type Memberships = Managed<MembershipsParameters>;
+
+/// `forProvider` of a `Memberships`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipsParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The `Group` managed resource.
+    pub group_id_ref: Reference,
+    /// Usernames of the members.
+    pub members: Vec<String>,
+}
+
+impl Parameters for MembershipsParameters {
+    const GROUP: &'static str = "group";
+    const VERSION: &'static str = "v1alpha1";
+    const KIND: &'static str = "Memberships";
+}
+
+/// `User` (`user.keycloak.crossplane.io`).
+pub type User = Managed<UserParameters>;
+
+/// A required action a user must complete at their next login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RequiredAction {
+    /// Verify the email address.
+    VerifyEmail,
+    /// Choose a password.
+    UpdatePassword,
+    /// Complete the profile.
+    UpdateProfile,
+    /// Set up one-time passwords.
+    ConfigureTotp,
+}
+
+/// `forProvider` of a `User`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The username (Keycloak lower-cases it).
+    pub username: String,
+    /// Email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the address counts as verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Whether the user may log in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// First name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Actions required at the next login.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_actions: Vec<RequiredAction>,
+}
+
+impl Parameters for UserParameters {
+    const GROUP: &'static str = "user";
+    const VERSION: &'static str = "v1alpha1";
+    const KIND: &'static str = "User";
+}
+
+/// User `Groups` (`user.keycloak.crossplane.io`): the groups a user is in; with
+/// `exhaustive: false` it only adds, leaving memberships made elsewhere alone.
+pub type UserGroups = Managed<UserGroupsParameters>;
+
+/// `forProvider` of a user `Groups`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserGroupsParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The `User` managed resource.
+    pub user_id_ref: Reference,
+    /// The `Group` managed resources.
+    pub group_ids_refs: Vec<Reference>,
+    /// Whether groups the user joined some other way are removed.
+    pub exhaustive: bool,
+}
+
+impl Parameters for UserGroupsParameters {
+    const GROUP: &'static str = "user";
+    const VERSION: &'static str = "v1alpha1";
+    const KIND: &'static str = "Groups";
+}
+
+/// OIDC `IdentityProvider` (`oidc.keycloak.crossplane.io/v1alpha2`): a federated OpenID
+/// Connect provider users can log in with.
+pub type OidcIdentityProvider = Managed<OidcIdentityProviderParameters>;
+
+/// `forProvider` of an OIDC `IdentityProvider`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OidcIdentityProviderParameters {
+    /// The `Realm` managed resource (this kind names the realm `realm`, not `realmId`).
+    pub realm_ref: Reference,
+    /// Unique alias; part of the broker redirect URI.
+    pub alias: String,
+    /// Name on the login page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Whether users can log in with it.
+    pub enabled: bool,
+    /// Expected `iss` of its tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Authorization endpoint.
+    pub authorization_url: String,
+    /// Token endpoint.
+    pub token_url: String,
+    /// JWKS endpoint for signature validation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<String>,
+    /// Userinfo endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_info_url: Option<String>,
+    /// End-session endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<String>,
+    /// Whether token signatures are validated (needs `jwksUrl`).
+    pub validate_signature: bool,
+    /// Space-separated scopes to request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_scopes: Option<String>,
+    /// Whether its email addresses count as verified.
+    pub trust_email: bool,
+    /// The Secret key holding the client ID registered at the provider.
+    pub client_id_secret_ref: SecretKeySelector,
+    /// The Secret key holding the client secret.
+    pub client_secret_secret_ref: SecretKeySelector,
+}
+
+impl Parameters for OidcIdentityProviderParameters {
+    const GROUP: &'static str = "oidc";
+    const VERSION: &'static str = "v1alpha2";
+    const KIND: &'static str = "IdentityProvider";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{Referable, meta};
+    use serde_json::{Value, json};
+    use std::collections::BTreeMap;
+
+    fn keycloak() -> ProviderConfig {
+        ProviderConfig::Platform("keycloak-provider".into())
+    }
+
+    fn render<P: Parameters>(namespace: Option<&str>, params: P) -> Value {
+        serde_json::to_value(Managed::new(
+            meta("x", namespace, &BTreeMap::new()),
+            params,
+            &keycloak(),
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn realm_in_both_flavours() {
+        let params = RealmParameters {
+            realm: "acme".into(),
+            enabled: Some(true),
+            ..Default::default()
+        };
+        let cluster = render(None, params.clone());
+        assert_eq!(
+            cluster["apiVersion"],
+            "realm.keycloak.crossplane.io/v1alpha1"
+        );
+        assert_eq!(cluster["kind"], "Realm");
+        assert_eq!(
+            cluster["spec"],
+            json!({"forProvider": {"realm": "acme", "enabled": true}, "providerConfigRef": {"name": "keycloak-provider"}})
+        );
+        let namespaced = render(Some("team"), params);
+        assert_eq!(
+            namespaced["apiVersion"],
+            "realm.keycloak.m.crossplane.io/v1alpha1"
+        );
+        assert_eq!(
+            namespaced["spec"]["providerConfigRef"],
+            json!({"kind": "ClusterProviderConfig", "name": "keycloak-provider"})
+        );
+    }
+
+    #[test]
+    fn public_pkce_client() {
+        let client = render(
+            Some("team"),
+            ClientParameters {
+                realm: RealmId::existing("acme"),
+                client_id: "kubectl".into(),
+                access_type: AccessType::Public,
+                standard_flow_enabled: Some(true),
+                pkce_code_challenge_method: Some(PkceMethod::S256),
+                valid_redirect_uris: vec!["http://localhost:8000".into()],
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            client["apiVersion"],
+            "openidclient.keycloak.m.crossplane.io/v1alpha2"
+        );
+        assert_eq!(
+            client["spec"]["forProvider"],
+            json!({"realmId": "acme", "clientId": "kubectl", "accessType": "PUBLIC", "standardFlowEnabled": true,
+                   "pkceCodeChallengeMethod": "S256", "validRedirectUris": ["http://localhost:8000"]})
+        );
+        assert_eq!(
+            serde_json::to_value(AccessType::BearerOnly).unwrap(),
+            "BEARER-ONLY"
+        );
+        assert_eq!(serde_json::to_value(PkceMethod::Plain).unwrap(), "plain");
+    }
+
+    #[test]
+    fn mappers_groups_users_and_memberships() {
+        let mapper = render(
+            Some("team"),
+            GroupMembershipProtocolMapperParameters {
+                realm: RealmId::managed("acme-realm"),
+                client_id_ref: Reference::to("acme-kubectl"),
+                name: "groups".into(),
+                claim_name: "groups".into(),
+                full_path: false,
+                add_to_id_token: true,
+                add_to_access_token: true,
+                add_to_userinfo: true,
+            },
+        );
+        assert_eq!(
+            mapper["apiVersion"],
+            "openidgroup.keycloak.m.crossplane.io/v1alpha1"
+        );
+        assert_eq!(
+            mapper["spec"]["forProvider"]["realmIdRef"],
+            json!({"name": "acme-realm"})
+        );
+        assert_eq!(
+            mapper["spec"]["forProvider"]["clientIdRef"],
+            json!({"name": "acme-kubectl"})
+        );
+
+        let audience = render(
+            Some("team"),
+            AudienceProtocolMapperParameters {
+                realm: RealmId::existing("acme"),
+                client_id_ref: Reference::to("acme-kubectl"),
+                name: "kcp".into(),
+                included_custom_audience: "https://kcp.example.com".into(),
+                add_to_id_token: true,
+                add_to_access_token: true,
+            },
+        );
+        assert_eq!(audience["kind"], "AudienceProtocolMapper");
+
+        let group = render(
+            Some("team"),
+            GroupParameters {
+                realm: RealmId::existing("acme"),
+                name: "shop-admin".into(),
+                parent_id_ref: None,
+            },
+        );
+        assert_eq!(
+            group["apiVersion"],
+            "group.keycloak.m.crossplane.io/v1alpha1"
+        );
+        assert_eq!(
+            group["spec"]["forProvider"],
+            json!({"realmId": "acme", "name": "shop-admin"})
+        );
+
+        let user = render(
+            Some("team"),
+            UserParameters {
+                realm: RealmId::existing("acme"),
+                username: "ada".into(),
+                required_actions: vec![RequiredAction::VerifyEmail, RequiredAction::UpdatePassword],
+                ..Default::default()
+            },
+        );
+        assert_eq!(user["apiVersion"], "user.keycloak.m.crossplane.io/v1alpha1");
+        assert_eq!(
+            user["spec"]["forProvider"]["requiredActions"],
+            json!(["VERIFY_EMAIL", "UPDATE_PASSWORD"])
+        );
+
+        let memberships = render(
+            Some("team"),
+            MembershipsParameters {
+                realm: RealmId::existing("acme"),
+                group_id_ref: Reference::to("shop-admin"),
+                members: vec!["ada".into()],
+            },
+        );
+        assert_eq!(memberships["kind"], "Memberships");
+        assert_eq!(
+            memberships["spec"]["forProvider"]["members"],
+            json!(["ada"])
+        );
+
+        let groups = render(
+            None,
+            UserGroupsParameters {
+                realm: RealmId::managed("acme-realm"),
+                user_id_ref: Reference::to("acme-admin"),
+                group_ids_refs: vec![Reference::to("acme-org-admins")],
+                exhaustive: false,
+            },
+        );
+        assert_eq!(groups["apiVersion"], "user.keycloak.crossplane.io/v1alpha1");
+        assert_eq!(groups["kind"], "Groups");
+        assert_eq!(groups["spec"]["forProvider"]["exhaustive"], false);
+    }
+
+    #[test]
+    fn oidc_identity_provider_secret_refs_follow_the_flavour() {
+        let params = |namespace: Option<&str>| OidcIdentityProviderParameters {
+            realm_ref: Reference::to("acme-realm"),
+            alias: "corporate".into(),
+            display_name: None,
+            enabled: true,
+            issuer: Some("https://login.example.com".into()),
+            authorization_url: "https://login.example.com/authorize".into(),
+            token_url: "https://login.example.com/token".into(),
+            jwks_url: None,
+            user_info_url: None,
+            logout_url: None,
+            validate_signature: false,
+            default_scopes: None,
+            trust_email: false,
+            client_id_secret_ref: SecretKeySelector::new(
+                "crossplane-system",
+                "acme-idp",
+                "clientId",
+                namespace,
+            ),
+            client_secret_secret_ref: SecretKeySelector::new(
+                "crossplane-system",
+                "acme-idp",
+                "clientSecret",
+                namespace,
+            ),
+        };
+        let cluster = render(None, params(None));
+        assert_eq!(
+            cluster["apiVersion"],
+            "oidc.keycloak.crossplane.io/v1alpha2"
+        );
+        assert_eq!(cluster["kind"], "IdentityProvider");
+        assert_eq!(
+            cluster["spec"]["forProvider"]["clientIdSecretRef"]["namespace"],
+            "crossplane-system"
+        );
+        let namespaced = render(Some("team"), params(Some("team")));
+        assert_eq!(
+            namespaced["apiVersion"],
+            "oidc.keycloak.m.crossplane.io/v1alpha2"
+        );
+        assert_eq!(
+            namespaced["spec"]["forProvider"]["clientSecretSecretRef"],
+            json!({"key": "clientSecret", "name": "acme-idp"})
+        );
+        assert_eq!(
+            namespaced["spec"]["forProvider"]["realmRef"],
+            json!({"name": "acme-realm"})
+        );
+    }
+
+    #[test]
+    fn managed_resources_are_referable() {
+        let realm = Managed::new(
+            meta("acme-realm", None, &BTreeMap::new()),
+            RealmParameters::default(),
+            &keycloak(),
+        );
+        assert_eq!(
+            (realm.api_version(), realm.kind(), realm.name()),
+            (
+                "realm.keycloak.crossplane.io/v1alpha1",
+                "Realm",
+                "acme-realm"
+            )
+        );
+    }
+}

@@ -1,0 +1,540 @@
+//! KubeVirt `kubevirt.io/v1` `VirtualMachine`: a Linux VM sized by a cluster instance type,
+//! shaped by a cluster preference, booted from a root disk cloned from a golden-image
+//! DataSource, initialised by cloud-init (NoCloud, user data from a Secret) with an SSH key
+//! propagated through cloud-init. Field names follow the schema in
+//! `../shared/schemas/kubevirt/virtualmachines.kubevirt.io.openAPIV3Schema.yaml`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// apiVersion of KubeVirt's VirtualMachine.
+pub const API_VERSION: &str = "kubevirt.io/v1";
+/// Name of the VM's root disk and its volume.
+pub const ROOT_DISK: &str = "rootdisk";
+/// Name of the cloud-init disk and its volume.
+pub const CLOUD_INIT_DISK: &str = "cloudinitdisk";
+/// Name of the VM's one interface and network.
+pub const DEFAULT_NETWORK: &str = "default";
+/// The key KubeVirt reads NoCloud user data from in a `secretRef` Secret.
+pub const USER_DATA_KEY: &str = "userdata";
+
+/// How the VM's interface attaches to the pod network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PodNetworkBinding {
+    /// NAT behind the virt-launcher pod's IP (KubeVirt's `masquerade`), for the cluster's
+    /// default pod network.
+    #[default]
+    Masquerade,
+    /// The `l2bridge` binding plugin, for namespaces whose primary network is an
+    /// OVN-Kubernetes user-defined network (the namespace carries
+    /// `k8s.ovn.org/primary-user-defined-network`).
+    L2bridge,
+}
+
+/// Whether KubeVirt keeps the VM running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RunStrategy {
+    /// Always running: restarted whenever it stops, including after a guest shutdown.
+    Always,
+    /// Never running: the VM object and its disks stay, no instance runs.
+    Halted,
+}
+
+/// A golden-image DataSource to clone the root disk from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldenImage<'a> {
+    /// Namespace of the DataSource.
+    pub namespace: &'a str,
+    /// Name of the DataSource.
+    pub name: &'a str,
+}
+
+/// What a Linux VM is made of, as a composition describes it.
+#[derive(Debug, Clone)]
+pub struct LinuxVm<'a> {
+    /// Name, namespace and labels of the VirtualMachine.
+    pub metadata: ObjectMeta,
+    /// `VirtualMachineClusterInstancetype` name (`u1.medium`).
+    pub instancetype: &'a str,
+    /// `VirtualMachineClusterPreference` name (`rhel.9`).
+    pub preference: &'a str,
+    /// Running or halted.
+    pub run_strategy: RunStrategy,
+    /// Name of the root disk's DataVolume.
+    pub root_disk_name: String,
+    /// Where the root disk is cloned from.
+    pub golden_image: GoldenImage<'a>,
+    /// Root disk capacity.
+    pub root_disk_size: Quantity,
+    /// StorageClass of the root disk; `None` uses the cluster default.
+    pub storage_class: Option<&'a str>,
+    /// Labels of the VM's instance (and its virt-launcher pod), for Service selection.
+    pub template_labels: BTreeMap<String, String>,
+    /// How the interface attaches to the pod network.
+    pub binding: PodNetworkBinding,
+    /// Secret holding the SSH public key to authorise, if any.
+    pub ssh_key_secret: Option<&'a str>,
+    /// Secret holding the cloud-init user data (key [`USER_DATA_KEY`]).
+    pub user_data_secret: &'a str,
+}
+
+/// A KubeVirt VirtualMachine (the fields the compositions own).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualMachine {
+    /// `kubevirt.io/v1`.
+    pub api_version: &'static str,
+    /// `VirtualMachine`.
+    pub kind: &'static str,
+    /// Metadata.
+    pub metadata: ObjectMeta,
+    /// Spec.
+    pub spec: VirtualMachineSpec,
+}
+
+/// `spec` of a VirtualMachine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualMachineSpec {
+    /// Running or halted.
+    pub run_strategy: RunStrategy,
+    /// The cluster instance type.
+    pub instancetype: Matcher,
+    /// The cluster preference.
+    pub preference: Matcher,
+    /// DataVolumes created with the VM and deleted with it.
+    pub data_volume_templates: Vec<DataVolumeTemplate>,
+    /// The instance to run.
+    pub template: Template,
+}
+
+/// A reference to a cluster instance type or preference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Matcher {
+    /// `VirtualMachineClusterInstancetype` or `VirtualMachineClusterPreference`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+}
+
+/// A DataVolume created with the VM.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataVolumeTemplate {
+    /// Name and labels of the DataVolume.
+    pub metadata: ObjectMeta,
+    /// What it holds.
+    pub spec: DataVolumeSpec,
+}
+
+/// `spec` of a DataVolume cloned from a DataSource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataVolumeSpec {
+    /// The DataSource to clone.
+    pub source_ref: SourceRef,
+    /// Capacity and class; access and volume modes come from the StorageProfile.
+    pub storage: Storage,
+}
+
+/// A reference to a DataSource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceRef {
+    /// `DataSource`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+}
+
+/// Storage of a DataVolume.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Storage {
+    /// Requested capacity.
+    pub resources: StorageResources,
+    /// StorageClass; absent for the cluster default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_class_name: Option<String>,
+}
+
+/// Resource requests of a DataVolume.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageResources {
+    /// `storage: <capacity>`.
+    pub requests: BTreeMap<String, Quantity>,
+}
+
+/// The VM's instance template.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Template {
+    /// Labels of the instance.
+    pub metadata: ObjectMeta,
+    /// The instance.
+    pub spec: TemplateSpec,
+}
+
+/// `spec.template.spec` of a VirtualMachine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateSpec {
+    /// Devices (CPU and memory come from the instance type).
+    pub domain: Domain,
+    /// Networks the interfaces attach to.
+    pub networks: Vec<Network>,
+    /// Credentials injected into the guest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access_credentials: Vec<AccessCredential>,
+    /// Volumes backing the disks.
+    pub volumes: Vec<Volume>,
+}
+
+/// `domain` of an instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Domain {
+    /// Disks and interfaces.
+    pub devices: Devices,
+}
+
+/// `domain.devices` of an instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Devices {
+    /// Disks, in boot order.
+    pub disks: Vec<Disk>,
+    /// Network interfaces.
+    pub interfaces: Vec<Interface>,
+}
+
+/// A disk backed by the volume of the same name (bus from the preference).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Disk {
+    /// Name of the disk and its volume.
+    pub name: &'static str,
+    /// `{}`: a plain disk.
+    pub disk: Empty,
+}
+
+/// An empty object (`{}`), for KubeVirt's marker fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Empty {}
+
+/// A network interface.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Interface {
+    /// Name, matching a network.
+    pub name: &'static str,
+    /// Masquerade (NAT) binding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masquerade: Option<Empty>,
+    /// A network binding plugin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Binding>,
+}
+
+/// A network binding plugin by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Binding {
+    /// Plugin name (`l2bridge`).
+    pub name: &'static str,
+}
+
+/// A network.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Network {
+    /// Name, matching an interface.
+    pub name: &'static str,
+    /// The pod network (the namespace's primary network).
+    pub pod: Empty,
+}
+
+/// A credential injected into the guest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessCredential {
+    /// SSH public keys from a Secret.
+    pub ssh_public_key: SshPublicKeyCredential,
+}
+
+/// SSH public keys from a Secret, and how they reach the guest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SshPublicKeyCredential {
+    /// The Secret (every value is an authorised key).
+    pub source: CredentialSource,
+    /// How the keys reach the guest.
+    pub propagation_method: PropagationMethod,
+}
+
+/// Where credentials come from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CredentialSource {
+    /// A Secret in the VM's namespace.
+    pub secret: SecretSource,
+}
+
+/// A Secret by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretSource {
+    /// Name of the Secret.
+    pub secret_name: String,
+}
+
+/// How SSH keys reach the guest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropagationMethod {
+    /// Through the NoCloud cloud-init metadata (the user data is left alone).
+    pub no_cloud: Empty,
+}
+
+/// A volume.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    /// Name, matching a disk.
+    pub name: &'static str,
+    /// A DataVolume (from `dataVolumeTemplates`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_volume: Option<DataVolumeSource>,
+    /// A cloud-init NoCloud disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_init_no_cloud: Option<CloudInitNoCloud>,
+}
+
+/// A DataVolume by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataVolumeSource {
+    /// Name of the DataVolume.
+    pub name: String,
+}
+
+/// A cloud-init NoCloud source whose user data is in a Secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudInitNoCloud {
+    /// The Secret holding the user data (KubeVirt's `UserDataSecretRef`).
+    pub secret_ref: LocalObjectReference,
+}
+
+/// A reference to an object in the same namespace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocalObjectReference {
+    /// Its name.
+    pub name: String,
+}
+
+impl VirtualMachine {
+    /// The VirtualMachine for a Linux VM.
+    pub fn linux(vm: LinuxVm<'_>) -> Self {
+        let (masquerade, binding) = match vm.binding {
+            PodNetworkBinding::Masquerade => (Some(Empty {}), None),
+            PodNetworkBinding::L2bridge => (None, Some(Binding { name: "l2bridge" })),
+        };
+        let access_credentials = vm
+            .ssh_key_secret
+            .map(|secret| AccessCredential {
+                ssh_public_key: SshPublicKeyCredential {
+                    source: CredentialSource {
+                        secret: SecretSource {
+                            secret_name: secret.to_owned(),
+                        },
+                    },
+                    propagation_method: PropagationMethod { no_cloud: Empty {} },
+                },
+            })
+            .into_iter()
+            .collect();
+        let data_volume = DataVolumeTemplate {
+            metadata: ObjectMeta {
+                name: Some(vm.root_disk_name.clone()),
+                labels: vm.metadata.labels.clone(),
+                ..ObjectMeta::default()
+            },
+            spec: DataVolumeSpec {
+                source_ref: SourceRef {
+                    kind: "DataSource",
+                    name: vm.golden_image.name.to_owned(),
+                    namespace: vm.golden_image.namespace.to_owned(),
+                },
+                storage: Storage {
+                    resources: StorageResources {
+                        requests: BTreeMap::from([("storage".to_owned(), vm.root_disk_size)]),
+                    },
+                    storage_class_name: vm.storage_class.map(str::to_owned),
+                },
+            },
+        };
+        Self {
+            api_version: API_VERSION,
+            kind: "VirtualMachine",
+            metadata: vm.metadata,
+            spec: VirtualMachineSpec {
+                run_strategy: vm.run_strategy,
+                instancetype: Matcher {
+                    kind: "VirtualMachineClusterInstancetype",
+                    name: vm.instancetype.to_owned(),
+                },
+                preference: Matcher {
+                    kind: "VirtualMachineClusterPreference",
+                    name: vm.preference.to_owned(),
+                },
+                data_volume_templates: vec![data_volume],
+                template: Template {
+                    metadata: ObjectMeta {
+                        labels: Some(vm.template_labels),
+                        ..ObjectMeta::default()
+                    },
+                    spec: TemplateSpec {
+                        domain: Domain {
+                            devices: Devices {
+                                disks: vec![
+                                    Disk {
+                                        name: ROOT_DISK,
+                                        disk: Empty {},
+                                    },
+                                    Disk {
+                                        name: CLOUD_INIT_DISK,
+                                        disk: Empty {},
+                                    },
+                                ],
+                                interfaces: vec![Interface {
+                                    name: DEFAULT_NETWORK,
+                                    masquerade,
+                                    binding,
+                                }],
+                            },
+                        },
+                        networks: vec![Network {
+                            name: DEFAULT_NETWORK,
+                            pod: Empty {},
+                        }],
+                        access_credentials,
+                        volumes: vec![
+                            Volume {
+                                name: ROOT_DISK,
+                                data_volume: Some(DataVolumeSource {
+                                    name: vm.root_disk_name,
+                                }),
+                                cloud_init_no_cloud: None,
+                            },
+                            Volume {
+                                name: CLOUD_INIT_DISK,
+                                data_volume: None,
+                                cloud_init_no_cloud: Some(CloudInitNoCloud {
+                                    secret_ref: LocalObjectReference {
+                                        name: vm.user_data_secret.to_owned(),
+                                    },
+                                }),
+                            },
+                        ],
+                    },
+                },
+            },
+        }
+    }
+}
+
+/// What KubeVirt reports about a VirtualMachine (the fields compositions read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedStatus {
+    /// KubeVirt's summary (`Provisioning`, `Starting`, `Running`, `Stopped`, ...).
+    pub printable_status: Option<String>,
+    /// Whether the instance runs and is ready.
+    pub ready: bool,
+    /// Whether the instance exists.
+    pub created: bool,
+}
+
+impl ObservedStatus {
+    /// The status of an observed VirtualMachine; empty when it has none yet.
+    pub fn of(vm: &Value) -> Self {
+        vm.get("status")
+            .and_then(|s| Self::deserialize(s).ok())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vm(binding: PodNetworkBinding, ssh: Option<&str>) -> Value {
+        serde_json::to_value(VirtualMachine::linux(LinuxVm {
+            metadata: ObjectMeta {
+                name: Some("web".into()),
+                namespace: Some("ns".into()),
+                ..ObjectMeta::default()
+            },
+            instancetype: "u1.medium",
+            preference: "rhel.9",
+            run_strategy: RunStrategy::Always,
+            root_disk_name: "web-root".into(),
+            golden_image: GoldenImage {
+                namespace: "images",
+                name: "rhel9",
+            },
+            root_disk_size: Quantity("30Gi".into()),
+            storage_class: None,
+            template_labels: BTreeMap::from([("app".into(), "web".into())]),
+            binding,
+            ssh_key_secret: ssh,
+            user_data_secret: "web-cloud-init",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn binding_selects_the_interface_shape() {
+        let masquerade = vm(PodNetworkBinding::Masquerade, None);
+        assert_eq!(
+            masquerade["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"],
+            json!([{"name": "default", "masquerade": {}}])
+        );
+        let l2bridge = vm(PodNetworkBinding::L2bridge, None);
+        assert_eq!(
+            l2bridge["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"],
+            json!([{"name": "default", "binding": {"name": "l2bridge"}}])
+        );
+        assert_eq!(
+            l2bridge["spec"]["template"]["spec"]["networks"],
+            json!([{"name": "default", "pod": {}}])
+        );
+    }
+
+    #[test]
+    fn ssh_keys_are_propagated_by_cloud_init_only_when_given() {
+        assert!(
+            vm(PodNetworkBinding::Masquerade, None)["spec"]["template"]["spec"]
+                .get("accessCredentials")
+                .is_none()
+        );
+        let with_key = vm(PodNetworkBinding::Masquerade, Some("web-ssh-key"));
+        assert_eq!(
+            with_key["spec"]["template"]["spec"]["accessCredentials"],
+            json!([{"sshPublicKey": {"source": {"secret": {"secretName": "web-ssh-key"}}, "propagationMethod": {"noCloud": {}}}}])
+        );
+        assert_eq!(
+            with_key["spec"]["template"]["spec"]["volumes"][1],
+            json!({"name": "cloudinitdisk", "cloudInitNoCloud": {"secretRef": {"name": "web-cloud-init"}}})
+        );
+    }
+
+    #[test]
+    fn observed_status_tolerates_missing_fields() {
+        assert_eq!(ObservedStatus::of(&json!({})), ObservedStatus::default());
+        let running = ObservedStatus::of(
+            &json!({"status": {"printableStatus": "Running", "ready": true, "created": true, "conditions": []}}),
+        );
+        assert_eq!(running.printable_status.as_deref(), Some("Running"));
+        assert!(running.ready && running.created);
+    }
+}

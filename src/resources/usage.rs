@@ -1,0 +1,157 @@
+//! Crossplane v2 deletion ordering: a `protection.crossplane.io/v1beta1` `Usage` (namespaced)
+//! or `ClusterUsage` says one object is in use by another, so Crossplane blocks deleting the
+//! used object until the user is gone, then replays the blocked deletion.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use super::Referable;
+
+/// apiVersion of `Usage` and `ClusterUsage`.
+pub const API_VERSION: &str = "protection.crossplane.io/v1beta1";
+
+/// A `Usage` (namespaced) or `ClusterUsage`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    /// `protection.crossplane.io/v1beta1`.
+    pub api_version: &'static str,
+    /// `Usage` when namespaced, `ClusterUsage` otherwise.
+    pub kind: &'static str,
+    /// Metadata; a namespace makes it a `Usage`.
+    pub metadata: ObjectMeta,
+    /// Spec.
+    pub spec: UsageSpec,
+}
+
+/// `spec` of a Usage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageSpec {
+    /// The object in use, which must outlive `by`.
+    pub of: UsageResource,
+    /// The object using it.
+    pub by: UsageResource,
+    /// Delete the used object as soon as the user is gone, instead of waiting for the
+    /// deletion to be retried.
+    pub replay_deletion: bool,
+}
+
+/// One side of a Usage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageResource {
+    /// apiVersion of the object.
+    pub api_version: String,
+    /// kind of the object.
+    pub kind: String,
+    /// The object by name (in the Usage's namespace, or cluster-scoped).
+    pub resource_ref: ResourceRef,
+}
+
+/// `resourceRef` of a Usage side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceRef {
+    /// metadata.name.
+    pub name: String,
+}
+
+impl UsageResource {
+    /// The side naming `object`.
+    pub fn of(object: &impl Referable) -> Self {
+        Self {
+            api_version: object.api_version().to_owned(),
+            kind: object.kind().to_owned(),
+            resource_ref: ResourceRef {
+                name: object.name().to_owned(),
+            },
+        }
+    }
+}
+
+impl Usage {
+    /// `used` must outlive `user`. A `ClusterUsage` without a namespace in `metadata`, else a
+    /// `Usage` in that namespace: both objects must then be in that namespace or
+    /// cluster-scoped.
+    pub fn new(metadata: ObjectMeta, used: &impl Referable, user: &impl Referable) -> Self {
+        Self {
+            api_version: API_VERSION,
+            kind: if metadata.namespace.is_some() {
+                "Usage"
+            } else {
+                "ClusterUsage"
+            },
+            metadata,
+            spec: UsageSpec {
+                of: UsageResource::of(used),
+                by: UsageResource::of(user),
+                replay_deletion: true,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::meta;
+    use crate::resources::provider_kubernetes::ProviderConfig;
+    use k8s_openapi::api::core::v1::Secret;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn provider_config(namespace: Option<&str>) -> ProviderConfig {
+        ProviderConfig::kubeconfig(
+            meta("kcp-acme", namespace, &BTreeMap::new()),
+            "ns",
+            "acme-kubeconfig",
+            "kubeconfig",
+        )
+    }
+
+    fn secret(namespace: &str) -> Secret {
+        Secret {
+            metadata: meta("acme-kubeconfig", Some(namespace), &BTreeMap::new()),
+            ..Secret::default()
+        }
+    }
+
+    #[test]
+    fn a_cluster_usage_between_cluster_scoped_objects() {
+        let pc = provider_config(None);
+        let usage = Usage::new(meta("acme-pc-by-pc", None, &BTreeMap::new()), &pc, &pc);
+        assert_eq!(
+            serde_json::to_value(&usage).unwrap(),
+            json!({
+                "apiVersion": "protection.crossplane.io/v1beta1",
+                "kind": "ClusterUsage",
+                "metadata": {"name": "acme-pc-by-pc"},
+                "spec": {
+                    "of": {"apiVersion": "kubernetes.crossplane.io/v1alpha1", "kind": "ProviderConfig", "resourceRef": {"name": "kcp-acme"}},
+                    "by": {"apiVersion": "kubernetes.crossplane.io/v1alpha1", "kind": "ProviderConfig", "resourceRef": {"name": "kcp-acme"}},
+                    "replayDeletion": true,
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn a_namespaced_usage_of_a_secret() {
+        let usage = Usage::new(
+            meta("secret-by-pc", Some("team"), &BTreeMap::new()),
+            &secret("team"),
+            &provider_config(Some("team")),
+        );
+        let value = serde_json::to_value(&usage).unwrap();
+        assert_eq!(value["kind"], "Usage");
+        assert_eq!(value["metadata"]["namespace"], "team");
+        assert_eq!(
+            value["spec"]["of"],
+            json!({"apiVersion": "v1", "kind": "Secret", "resourceRef": {"name": "acme-kubeconfig"}})
+        );
+        assert_eq!(
+            value["spec"]["by"]["apiVersion"],
+            "kubernetes.m.crossplane.io/v1alpha1"
+        );
+    }
+}

@@ -1,0 +1,647 @@
+//! The Organisation composition walked through its stages (`tests/fixtures/organisation/`):
+//! what is composed at each stage, readiness, the conditions and the status; and bad input,
+//! which must be a Fatal result naming the field.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use function_sco::function::Sco;
+use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
+use function_sco::sdk::{Runner, render, response, structpb};
+use serde_json::{Value, json};
+use support::{case_input, render_case, root};
+
+fn stage(name: &str) -> PathBuf {
+    root().join("tests/fixtures/organisation").join(name)
+}
+
+/// A rendered stage: composed resources with readiness, XR status, conditions and TTL.
+struct Outcome {
+    response: RunFunctionResponse,
+    composed: BTreeMap<String, (Value, Ready)>,
+    status: Value,
+}
+
+impl Outcome {
+    fn of(response: RunFunctionResponse) -> Self {
+        let desired = response.desired.clone().unwrap_or_default();
+        let composed = desired
+            .resources
+            .iter()
+            .map(|(name, r)| {
+                (
+                    name.clone(),
+                    (
+                        r.resource
+                            .as_ref()
+                            .map_or(Value::Null, structpb::to_json_value),
+                        r.ready(),
+                    ),
+                )
+            })
+            .collect();
+        let status = desired
+            .composite
+            .and_then(|c| c.resource)
+            .map_or(Value::Null, |s| {
+                structpb::to_json_value(&s)["status"].clone()
+            });
+        Self {
+            response,
+            composed,
+            status,
+        }
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.composed.keys().map(String::as_str).collect()
+    }
+
+    fn manifest(&self, name: &str) -> &Value {
+        &self
+            .composed
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not composed; composed: {:?}", self.names()))
+            .0
+    }
+
+    fn ready(&self, name: &str) -> bool {
+        self.composed[name].1 == Ready::True
+    }
+
+    /// (status, reason, message) of condition `type_`.
+    fn condition(&self, type_: &str) -> (Status, String, String) {
+        let c = self
+            .response
+            .conditions
+            .iter()
+            .find(|c| c.r#type == type_)
+            .unwrap_or_else(|| panic!("no {type_} condition"));
+        (
+            c.status(),
+            c.reason.clone(),
+            c.message.clone().unwrap_or_default(),
+        )
+    }
+
+    fn composite_ready(&self) -> Ready {
+        self.response
+            .desired
+            .as_ref()
+            .and_then(|d| d.composite.as_ref())
+            .map_or(Ready::Unspecified, |c| c.ready())
+    }
+
+    fn ttl_seconds(&self) -> i64 {
+        self.response
+            .meta
+            .as_ref()
+            .and_then(|m| m.ttl)
+            .map_or(0, |t| t.seconds)
+    }
+
+    fn fatal(&self) -> Option<&str> {
+        self.response
+            .results
+            .iter()
+            .find(|r| r.severity() == Severity::Fatal)
+            .map(|r| r.message.as_str())
+    }
+}
+
+fn run(name: &str) -> Outcome {
+    let outcome = Outcome::of(render_case(&stage(name)).1);
+    assert_eq!(outcome.fatal(), None, "{name}: unexpected Fatal");
+    outcome
+}
+
+const KEYCLOAK: [&str; 8] = [
+    "realm",
+    "console-client",
+    "kubectl-client",
+    "console-groups-mapper",
+    "kubectl-groups-mapper",
+    "admins-group",
+    "admin-user",
+    "admin-membership",
+];
+const REALM_USAGES: [&str; 4] = [
+    "usage-realm-by-admin-user",
+    "usage-realm-by-admins-group",
+    "usage-realm-by-console-client",
+    "usage-realm-by-kubectl-client",
+];
+const PROVIDER_CONFIG: [&str; 4] = [
+    "kubeconfig",
+    "provider-config",
+    "usage-kubeconfig-by-provider-config",
+    "usage-workspace-by-provider-config",
+];
+
+fn sorted(parts: &[&[&'static str]]) -> Vec<&'static str> {
+    let mut all: Vec<&str> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+    all.sort_unstable();
+    all
+}
+
+#[test]
+fn nothing_observed_composes_workspace_and_realm_and_waits_for_the_workspace() {
+    let out = run("01-nothing-observed");
+    assert_eq!(
+        out.names(),
+        sorted(&[&["workspace"], &KEYCLOAK, &REALM_USAGES])
+    );
+    assert!(
+        out.composed
+            .values()
+            .all(|(_, ready)| *ready == Ready::False)
+    );
+
+    let workspace = out.manifest("workspace");
+    assert_eq!(workspace["apiVersion"], "kubernetes.crossplane.io/v1alpha2");
+    assert_eq!(
+        workspace["spec"]["providerConfigRef"],
+        json!({"name": "kcp-root-provider"})
+    );
+    assert_eq!(
+        workspace["spec"]["readiness"],
+        json!({"policy": "DeriveFromCelQuery", "celQuery": "object.status.phase == 'Ready'"})
+    );
+    assert_eq!(
+        workspace["spec"]["forProvider"]["manifest"]["metadata"]["name"],
+        "acme"
+    );
+    assert_eq!(
+        out.manifest("realm")["spec"]["forProvider"]["realm"],
+        "acme"
+    );
+
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForWorkspace")
+    );
+    assert!(message.contains("root:acme"), "{message}");
+    assert_eq!(out.condition("Valid").0, Status::ConditionTrue);
+    assert_eq!(out.composite_ready(), Ready::False);
+    assert_eq!(
+        out.ttl_seconds(),
+        10,
+        "a waiting XR is looked at again soon"
+    );
+
+    let requirement = &out
+        .response
+        .requirements
+        .as_ref()
+        .expect("requirements")
+        .resources["kcp-admin-kubeconfig"];
+    assert_eq!(
+        (requirement.kind.as_str(), requirement.namespace.as_deref()),
+        ("Secret", Some("crossplane-system"))
+    );
+
+    assert_eq!(out.status["workspaceReady"], false);
+    assert_eq!(out.status["allResourcesReady"], false);
+    assert!(out.status.get("workspace").is_none() && out.status.get("realm").is_none());
+}
+
+#[test]
+fn a_ready_workspace_brings_its_kubeconfig_and_provider_config() {
+    let out = run("02-workspace-ready");
+    assert_eq!(
+        out.names(),
+        sorted(&[&["workspace"], &KEYCLOAK, &REALM_USAGES, &PROVIDER_CONFIG])
+    );
+    assert!(out.ready("workspace"));
+    assert!(
+        !out.ready("kubeconfig") && !out.ready("provider-config"),
+        "not observed yet"
+    );
+
+    let secret = out.manifest("kubeconfig");
+    assert_eq!(
+        (
+            secret["metadata"]["name"].as_str(),
+            secret["metadata"]["namespace"].as_str()
+        ),
+        (Some("acme-kcp-kubeconfig"), Some("crossplane-system"))
+    );
+    let kubeconfig = decode(&secret["data"]["kubeconfig"]);
+    let kubeconfig: Value = serde_norway::from_str(&kubeconfig).unwrap();
+    assert_eq!(
+        kubeconfig["clusters"][0]["cluster"]["server"],
+        "https://kcp.cloud.example.com/clusters/root:acme"
+    );
+    assert_eq!(kubeconfig["current-context"], "root:acme");
+
+    let provider_config = out.manifest("provider-config");
+    assert_eq!(provider_config["metadata"]["name"], "kcp-acme");
+    assert_eq!(
+        provider_config["spec"]["credentials"]["secretRef"],
+        json!({"name": "acme-kcp-kubeconfig", "namespace": "crossplane-system", "key": "kubeconfig"})
+    );
+    let usage = out.manifest("usage-workspace-by-provider-config");
+    assert_eq!(usage["kind"], "ClusterUsage");
+    assert_eq!(usage["spec"]["of"]["resourceRef"]["name"], "acme-workspace");
+    assert_eq!(usage["spec"]["by"]["resourceRef"]["name"], "kcp-acme");
+    assert_eq!(
+        out.manifest("usage-kubeconfig-by-provider-config")["kind"],
+        "Usage"
+    );
+
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "Creating")
+    );
+    assert!(
+        message.contains("realm") && message.contains("provider-config"),
+        "{message}"
+    );
+    assert_eq!(out.status["workspaceReady"], true);
+    assert_eq!(out.status["providerConfigReady"], false);
+    assert_eq!(out.status["realmReady"], false);
+    assert_eq!(
+        out.status["workspace"]["url"],
+        "https://kcp.cloud.example.com/clusters/root:acme"
+    );
+    assert!(out.status.get("providerConfig").is_none());
+}
+
+#[test]
+fn everything_observed_ready_makes_the_organisation_ready() {
+    let out = run("03-all-ready");
+    assert_eq!(
+        out.names(),
+        sorted(&[&["workspace"], &KEYCLOAK, &REALM_USAGES, &PROVIDER_CONFIG])
+    );
+    assert!(
+        out.composed
+            .values()
+            .all(|(_, ready)| *ready == Ready::True)
+    );
+    assert_eq!(out.composite_ready(), Ready::True);
+    assert_eq!(
+        out.condition("ResourcesReady"),
+        (Status::ConditionTrue, "Available".into(), String::new())
+    );
+    assert_eq!(out.ttl_seconds(), 60);
+    assert_eq!(
+        out.status,
+        json!({
+            "workspace": {"name": "acme", "path": "root:acme", "url": "https://kcp.cloud.example.com/clusters/root:acme"},
+            "realm": {"name": "acme", "issuerUrl": "https://sso.cloud.example.com/realms/acme"},
+            "providerConfig": "kcp-acme",
+            "workspaceReady": true, "providerConfigReady": true, "realmReady": true, "clientsReady": true,
+            "adminReady": true, "allResourcesReady": true,
+        })
+    );
+}
+
+#[test]
+fn the_first_admin_has_no_password_and_must_verify_and_choose_one() {
+    let out = run("01-nothing-observed");
+    let user = &out.manifest("admin-user")["spec"]["forProvider"];
+    assert_eq!(
+        user["requiredActions"],
+        json!(["VERIFY_EMAIL", "UPDATE_PASSWORD"])
+    );
+    assert_eq!(user["username"], "ada@acme.example");
+    assert!(user.get("initialPassword").is_none());
+    let membership = &out.manifest("admin-membership")["spec"]["forProvider"];
+    assert_eq!(
+        membership["exhaustive"], false,
+        "admins added later are kept"
+    );
+    assert_eq!(
+        membership["groupIdsRefs"],
+        json!([{"name": "acme-org-admins"}])
+    );
+    let client = &out.manifest("kubectl-client")["spec"]["forProvider"];
+    assert_eq!(
+        (
+            client["accessType"].as_str(),
+            client["pkceCodeChallengeMethod"].as_str()
+        ),
+        (Some("PUBLIC"), Some("S256"))
+    );
+    let mapper = &out.manifest("console-groups-mapper")["spec"]["forProvider"];
+    assert_eq!(
+        (mapper["claimName"].as_str(), mapper["fullPath"].as_bool()),
+        (Some("groups"), Some(false))
+    );
+}
+
+#[test]
+fn a_missing_admin_kubeconfig_is_waited_for_not_fatal() {
+    let out = run("04-admin-kubeconfig-missing");
+    assert!(
+        !out.composed.contains_key("kubeconfig") && !out.composed.contains_key("provider-config")
+    );
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForKcpAdminKubeconfig")
+    );
+    assert_eq!(
+        message,
+        "the KCP admin kubeconfig Secret crossplane-system/kcp-admin-kubeconfig does not exist"
+    );
+    assert_eq!(out.status["workspaceReady"], true);
+}
+
+#[test]
+fn an_existing_kubeconfig_is_kept_when_the_admin_kubeconfig_goes() {
+    let out = run("05-admin-kubeconfig-gone-kubeconfig-kept");
+    let observed = support::case_input(&stage("05-admin-kubeconfig-gone-kubeconfig-kept")).observed;
+    let observed_secret = observed
+        .iter()
+        .find(|o| o["kind"] == "Secret")
+        .expect("observed kubeconfig");
+    assert_eq!(out.manifest("kubeconfig")["data"], observed_secret["data"]);
+    assert!(out.ready("kubeconfig") && out.ready("provider-config"));
+    let (_, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(reason, "WaitingForKcpAdminKubeconfig");
+    assert!(
+        message.ends_with("the existing kubeconfig for root:acme is kept"),
+        "{message}"
+    );
+    assert_eq!(out.composite_ready(), Ready::False);
+}
+
+#[test]
+fn token_validation_waits_for_the_provider_config_then_the_realm() {
+    let out = run("06-token-validation-waiting-for-provider-config");
+    assert!(
+        !out.composed.contains_key("auth-config")
+            && !out.composed.contains_key("project-workspace-type")
+    );
+    assert!(out.composed.contains_key("provider-config"));
+    assert_eq!(
+        out.condition("ResourcesReady").1,
+        "WaitingForProviderConfig"
+    );
+    assert_eq!(out.status["tokenValidationReady"], false);
+
+    let out = run("07-token-validation-waiting-for-realm");
+    assert!(!out.composed.contains_key("auth-config"));
+    assert_eq!(out.condition("ResourcesReady").1, "WaitingForRealm");
+}
+
+#[test]
+fn token_validation_trusts_the_realm_in_the_organisation_workspace() {
+    let out = run("08-token-validation-all-ready");
+    assert_eq!(out.composite_ready(), Ready::True);
+    let auth = out.manifest("auth-config");
+    assert_eq!(
+        auth["spec"]["providerConfigRef"],
+        json!({"name": "kcp-globex"}),
+        "created inside the organisation's workspace"
+    );
+    assert_eq!(
+        auth["spec"]["readiness"],
+        json!({"policy": "SuccessfulCreate"})
+    );
+    let issuer = &auth["spec"]["forProvider"]["manifest"]["spec"]["jwt"][0]["issuer"];
+    assert_eq!(issuer["url"], "https://sso.cloud.example.com/realms/globex");
+    assert_eq!(
+        issuer["audiences"],
+        json!(["kubectl", "sco-console", "https://kcp.cloud.example.com"])
+    );
+    let workspace_type = &out.manifest("project-workspace-type")["spec"]["forProvider"]["manifest"];
+    assert_eq!(workspace_type["metadata"]["name"], "project");
+    assert_eq!(
+        workspace_type["spec"]["authenticationConfigurations"],
+        json!([{"name": "keycloak-realm"}])
+    );
+    for client in ["console", "kubectl"] {
+        let mapper = &out.manifest(&format!("{client}-kcp-audience-mapper"))["spec"]["forProvider"];
+        assert_eq!(
+            mapper["includedCustomAudience"],
+            "https://kcp.cloud.example.com"
+        );
+    }
+    let kubeconfig: Value =
+        serde_norway::from_str(&decode(&out.manifest("kubeconfig")["data"]["kubeconfig"])).unwrap();
+    assert_eq!(
+        kubeconfig["clusters"][0]["cluster"]["server"],
+        "https://kcp-front-proxy.kcp-system.svc:8443/clusters/root:globex"
+    );
+
+    assert_eq!(
+        out.status["projectWorkspaceType"],
+        json!({"name": "project", "path": "root:globex"})
+    );
+    assert_eq!(out.status["tokenValidationReady"], true);
+    assert_eq!(out.status["identityProviderReady"], true);
+    assert_eq!(
+        out.status["identityProvider"],
+        json!({"alias": "entra-id", "redirectUri": "https://sso.cloud.example.com/realms/globex/broker/entra-id/endpoint"})
+    );
+    assert_eq!(
+        out.status["workspace"]["url"], "https://kcp.cloud.example.com/clusters/root:globex",
+        "the status shows KCP's own URL"
+    );
+}
+
+#[test]
+fn the_identity_provider_reads_its_client_credentials_from_secrets() {
+    let out = run("08-token-validation-all-ready");
+    let idp = &out.manifest("identity-provider")["spec"]["forProvider"];
+    assert_eq!(
+        idp["clientIdSecretRef"],
+        json!({"name": "globex-idp-client-id", "namespace": "crossplane-system", "key": "clientId"})
+    );
+    assert_eq!(
+        idp["clientSecretSecretRef"],
+        json!({"name": "globex-entra-id", "namespace": "crossplane-system", "key": "clientSecret"})
+    );
+    assert_eq!(idp["validateSignature"], true);
+    assert_eq!(
+        decode(&out.manifest("identity-provider-client-id")["data"]["clientId"]),
+        "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    );
+    for usage in [
+        "usage-realm-by-identity-provider",
+        "usage-identity-provider-client-id-by-identity-provider",
+    ] {
+        assert_eq!(
+            out.manifest(usage)["spec"]["by"]["kind"],
+            "IdentityProvider"
+        );
+    }
+}
+
+#[test]
+fn no_secret_value_reaches_status_or_conditions() {
+    for name in [
+        "03-all-ready",
+        "04-admin-kubeconfig-missing",
+        "05-admin-kubeconfig-gone-kubeconfig-kept",
+        "08-token-validation-all-ready",
+    ] {
+        let out = run(name);
+        let shown = format!(
+            "{} {:?} {:?}",
+            out.status, out.response.conditions, out.response.results
+        );
+        for secret in [
+            "not-a-real-token",
+            "certificate-authority-data",
+            "YXBpVmVyc2lvbj",
+            "kubeconfig: ",
+        ] {
+            assert!(!shown.contains(secret), "{name}: {secret} shows in {shown}");
+        }
+    }
+}
+
+fn decode(data: &Value) -> String {
+    let bytes: k8s_openapi::ByteString = serde_json::from_value(data.clone()).expect("base64");
+    String::from_utf8(bytes.0).expect("utf-8")
+}
+
+/// Renders `input` through the server's code path.
+fn render_input(input: &render::RenderInput) -> Outcome {
+    Outcome::of(render::run(&Runner::new(Sco, response::DEFAULT_TTL), input))
+}
+
+/// Renders the all-ready stage with `patch` applied to the XR at `pointer`.
+fn render_with(pointer: &str, value: Value) -> Outcome {
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    *input
+        .composite
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("{pointer} not in the XR")) = value;
+    render_input(&input)
+}
+
+/// Asserts a Fatal result and a `Valid=False` condition whose message starts with `path: `.
+fn assert_fatal_names(out: &Outcome, path: &str, fragment: &str) {
+    let message = out.fatal().expect("a Fatal result");
+    assert!(message.starts_with(&format!("{path}: ")), "{message}");
+    assert!(message.contains(fragment), "{message}");
+    let (status, reason, condition) = out.condition("Valid");
+    assert_eq!(
+        (status, reason.as_str(), condition.as_str()),
+        (Status::ConditionFalse, "InvalidSpec", message)
+    );
+    assert!(
+        out.composed.is_empty(),
+        "nothing is composed from a bad spec"
+    );
+}
+
+#[test]
+fn a_bad_organisation_name_is_fatal() {
+    let out = render_with("/spec/parameters/name", json!("Acme_Corp"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.name",
+        r#""Acme_Corp" is not a DNS label"#,
+    );
+}
+
+#[test]
+fn the_keycloak_admin_realm_name_is_refused() {
+    let out = render_with("/spec/parameters/name", json!("master"));
+    assert_fatal_names(&out, "spec.parameters.name", "administration realm");
+}
+
+#[test]
+fn a_bad_admin_email_is_fatal() {
+    let out = render_with(
+        "/spec/parameters/admin/email",
+        json!("hank-at-globex.example"),
+    );
+    assert_fatal_names(
+        &out,
+        "spec.parameters.admin.email",
+        "is not an email address",
+    );
+}
+
+#[test]
+fn a_bad_admin_username_is_fatal() {
+    let out = render_with("/spec/parameters/admin/username", json!("Hank Scorpio"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.admin.username",
+        "is not a Keycloak username",
+    );
+}
+
+#[test]
+fn a_bad_identity_provider_url_is_fatal() {
+    let out = render_with(
+        "/spec/parameters/identityProvider/tokenUrl",
+        json!("http://login.microsoftonline.com/token"),
+    );
+    assert_fatal_names(
+        &out,
+        "spec.parameters.identityProvider.tokenUrl",
+        "must start with https://",
+    );
+    let out = render_with(
+        "/spec/parameters/identityProvider/jwksUrl",
+        json!("https:///keys"),
+    );
+    assert_fatal_names(
+        &out,
+        "spec.parameters.identityProvider.jwksUrl",
+        "no valid host",
+    );
+}
+
+#[test]
+fn a_bad_identity_provider_alias_is_fatal() {
+    let out = render_with("/spec/parameters/identityProvider/alias", json!("Entra ID"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.identityProvider.alias",
+        "is not a DNS label",
+    );
+}
+
+#[test]
+fn a_missing_display_name_is_fatal() {
+    let out = render_with("/spec/parameters/displayName", json!(null));
+    assert_fatal_names(&out, "spec.parameters.displayName", "string");
+}
+
+#[test]
+fn an_unknown_parameter_is_fatal() {
+    let mut input = case_input(&stage("01-nothing-observed"));
+    input.composite["spec"]["parameters"]["colour"] = json!("blue");
+    let out = render_input(&input);
+    assert_fatal_names(&out, "spec.parameters.colour", "unknown field");
+}
+
+#[test]
+fn platform_settings_without_keycloak_url_are_fatal() {
+    let mut input = case_input(&stage("01-nothing-observed"));
+    let environment = input
+        .context
+        .get_mut("apiextensions.crossplane.io/environment")
+        .expect("environment");
+    environment["sco"]["organisation"]["keycloak"]
+        .as_object_mut()
+        .unwrap()
+        .remove("url");
+    let out = render_input(&input);
+    assert_fatal_names(&out, "platform organisation.keycloak.url", "is not set");
+}
+
+#[test]
+fn the_committed_xrd_is_the_generated_one() {
+    let committed =
+        std::fs::read_to_string(root().join("xrds/organisation/definition.yaml")).unwrap();
+    assert_eq!(
+        committed,
+        function_sco::compositions::generate("organisation").unwrap(),
+        "run: function-sco generate organisation > xrds/organisation/definition.yaml"
+    );
+}
