@@ -16,7 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("function_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
+    // Maps are BTreeMaps so that a message encodes to the same bytes every time (prost
+    // encodes map entries in iteration order; a HashMap's differs per instance).
     tonic_prost_build::configure()
+        .btree_map(".")
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;

@@ -126,7 +126,7 @@ pub fn required_resources(req: &RunFunctionRequest, name: &str) -> Option<Vec<Va
 }
 
 /// The credential data of the pipeline step's credential `name`.
-pub fn credentials<'a>(req: &'a RunFunctionRequest, name: &str) -> Option<&'a std::collections::HashMap<String, Vec<u8>>> {
+pub fn credentials<'a>(req: &'a RunFunctionRequest, name: &str) -> Option<&'a BTreeMap<String, Vec<u8>>> {
     match req.credentials.get(name)?.source.as_ref()? {
         credentials::Source::CredentialData(d) => Some(&d.data),
     }
