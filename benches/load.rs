@@ -55,7 +55,7 @@ impl Options {
         Self {
             binary: PathBuf::from(env!("CARGO_BIN_EXE_function-sco")),
             duration: Duration::from_secs(5),
-            max_requests: 40,
+            max_requests: 20,
             concurrency: vec![1, 8],
             soak: Duration::ZERO,
             startups: 1,

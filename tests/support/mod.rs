@@ -12,6 +12,7 @@ use function_sco::function::Sco;
 use function_sco::sdk::proto::v1::RunFunctionResponse;
 use function_sco::sdk::{Runner, render, response};
 
+#[allow(unused_imports)] // used by tests/render.rs only
 pub use function_sco::sdk::render::case_dirs;
 
 /// The repository root.
