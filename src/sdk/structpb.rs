@@ -4,7 +4,7 @@
 //! (|n| <= 2^53) come back as JSON integers, so `cpu: 2` deserialises into a `u32`. JSON
 //! never holds NaN or infinities; a non-finite number arriving in a Struct becomes `null`.
 
-use prost_types::{ListValue, Struct, Value as PbValue, value::Kind};
+use super::pbstruct::{ListValue, Struct, Value as PbValue, value::Kind};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Number, Value};
 
