@@ -77,27 +77,35 @@ fn delimited(len: usize) -> usize {
 }
 
 /// Lengths of the `Struct` and `ListValue` bodies of a tree, in the order the writer meets
-/// them (each container's slot comes before its children's).
-struct Lengths(Vec<usize>);
+/// them (each container's slot comes before its children's); without a `Vec`, only the
+/// length of the whole is computed (`encoded_len`).
+struct Lengths(Option<Vec<usize>>);
 
 impl Lengths {
     fn reserve(&mut self) -> usize {
-        self.0.push(0);
-        self.0.len() - 1
+        self.0.as_mut().map_or(0, |slots| {
+            slots.push(0);
+            slots.len() - 1
+        })
+    }
+
+    fn fill(&mut self, slot: usize, len: usize) -> usize {
+        if let Some(slots) = &mut self.0 {
+            slots[slot] = len;
+        }
+        len
     }
 
     fn of_struct(&mut self, s: &Struct) -> usize {
         let slot = self.reserve();
         let len = s.fields.iter().map(|(k, v)| delimited(self.entry(k, v))).sum();
-        self.0[slot] = len;
-        len
+        self.fill(slot, len)
     }
 
     fn of_list(&mut self, l: &ListValue) -> usize {
         let slot = self.reserve();
         let len = l.values.iter().map(|v| delimited(self.of_value(v))).sum();
-        self.0[slot] = len;
-        len
+        self.fill(slot, len)
     }
 
     fn entry(&mut self, k: &str, v: &Value) -> usize {
@@ -207,9 +215,9 @@ impl<B: BufMut> Writer<'_, B> {
 
 impl Message for Struct {
     fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut lengths = Lengths(Vec::new());
+        let mut lengths = Lengths(Some(Vec::new()));
         lengths.of_struct(self);
-        Writer { lengths: &lengths.0, next: 0, buf }.struct_body(self);
+        Writer { lengths: lengths.0.as_deref().unwrap_or_default(), next: 0, buf }.struct_body(self);
     }
 
     fn merge_field(&mut self, tag: u32, wire_type: WireType, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError> {
@@ -220,7 +228,7 @@ impl Message for Struct {
     }
 
     fn encoded_len(&self) -> usize {
-        Lengths(Vec::new()).of_struct(self)
+        Lengths(None).of_struct(self)
     }
 
     fn clear(&mut self) {
@@ -230,9 +238,9 @@ impl Message for Struct {
 
 impl Message for ListValue {
     fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut lengths = Lengths(Vec::new());
+        let mut lengths = Lengths(Some(Vec::new()));
         lengths.of_list(self);
-        Writer { lengths: &lengths.0, next: 0, buf }.list_body(self);
+        Writer { lengths: lengths.0.as_deref().unwrap_or_default(), next: 0, buf }.list_body(self);
     }
 
     fn merge_field(&mut self, tag: u32, wire_type: WireType, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError> {
@@ -243,7 +251,7 @@ impl Message for ListValue {
     }
 
     fn encoded_len(&self) -> usize {
-        Lengths(Vec::new()).of_list(self)
+        Lengths(None).of_list(self)
     }
 
     fn clear(&mut self) {
@@ -253,9 +261,9 @@ impl Message for ListValue {
 
 impl Message for Value {
     fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut lengths = Lengths(Vec::new());
+        let mut lengths = Lengths(Some(Vec::new()));
         lengths.of_value(self);
-        Writer { lengths: &lengths.0, next: 0, buf }.value_body(self);
+        Writer { lengths: lengths.0.as_deref().unwrap_or_default(), next: 0, buf }.value_body(self);
     }
 
     fn merge_field(&mut self, tag: u32, wire_type: WireType, buf: &mut impl Buf, ctx: DecodeContext) -> Result<(), DecodeError> {
@@ -302,7 +310,7 @@ impl Message for Value {
     }
 
     fn encoded_len(&self) -> usize {
-        Lengths(Vec::new()).of_value(self)
+        Lengths(None).of_value(self)
     }
 
     fn clear(&mut self) {
