@@ -16,10 +16,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("function_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
+    // Maps are BTreeMaps so that a message encodes to the same bytes every time (prost
+    // encodes map entries in iteration order; a HashMap's differs per instance).
     tonic_prost_build::configure()
-        // Ordered maps: the same message always encodes to the same bytes, so identical
-        // requests get byte-identical responses (HashMap order differs per decoded message).
         .btree_map(".")
+        // Struct with an encoder linear in the tree's size (see src/sdk/pbstruct.rs).
+        .extern_path(".google.protobuf.Struct", "crate::sdk::pbstruct::Struct")
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;

@@ -126,32 +126,13 @@ fn render_files(args: &RenderArgs) -> ExitCode {
 }
 
 fn load(args: &RenderArgs) -> Result<render::RenderInput, render::FileError> {
-    let mut input = render::RenderInput {
-        composite: render::read_document(&args.xr)?,
-        ..Default::default()
-    };
-    if let Some(path) = &args.observed {
-        input.observed = render::read_documents(path)?;
+    render::RenderFiles {
+        xr: args.xr.clone(),
+        observed: args.observed.clone(),
+        environment: args.environment.clone(),
+        input: args.input.clone(),
+        context: args.context.clone(),
+        required: args.required.clone(),
     }
-    if let Some(path) = &args.input {
-        input.input = Some(render::read_document(path)?);
-    }
-    if let Some(path) = &args.required {
-        input.required = render::read_documents(path)?;
-    }
-    if let Some(path) = &args.context {
-        match render::read_document(path)? {
-            serde_json::Value::Object(map) => input.context = map,
-            _ => {
-                return Err(render::FileError::Invalid {
-                    path: path.display().to_string(),
-                    message: "expected a map of context keys to values".into(),
-                });
-            }
-        }
-    }
-    if let Some(path) = &args.environment {
-        input = input.with_environment(render::environment_from(&render::read_documents(path)?));
-    }
-    Ok(input)
+    .load()
 }

@@ -6,6 +6,7 @@
 //! decoded strictly: an unknown key or a value of the wrong shape is a Fatal result naming the
 //! key and where it came from.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -110,9 +111,34 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Layers and what they resolved to.
+type Resolved = (Option<Value>, Option<Value>, Result<Platform, ConfigError>);
+
 impl Platform {
     /// Defaults, overridden by the environment's `sco` value and then the input's.
     pub fn resolve(
+        environment: Option<&Value>,
+        input: Option<&Value>,
+    ) -> Result<Self, ConfigError> {
+        thread_local! {
+            /// The last resolution on this thread. Crossplane sends the same environment and
+            /// input with nearly every call, and resolving them (a merge and a strict decode
+            /// per layer) costs more than most renders.
+            static LAST: RefCell<Option<Resolved>> = const { RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some((e, i, result)) if e.as_ref() == environment && i.as_ref() == input => {
+                result.clone()
+            }
+            _ => {
+                let result = Self::resolve_layers(environment, input);
+                *last = Some((environment.cloned(), input.cloned(), result.clone()));
+                result
+            }
+        })
+    }
+
+    fn resolve_layers(
         environment: Option<&Value>,
         input: Option<&Value>,
     ) -> Result<Self, ConfigError> {
@@ -176,6 +202,29 @@ mod tests {
         assert!(err.to_string().contains("providerConfigs"), "{err}");
         assert!(err.to_string().contains("kubernetse"), "{err}");
         assert!(Platform::resolve(Some(&json!("text")), None).is_err());
+    }
+
+    #[test]
+    fn a_repeated_resolution_gives_the_same_answer_and_a_new_one_a_new_answer() {
+        let five = json!({"waitingTtl": "5s"});
+        let bad = json!({"waitingTtl": "soon"});
+        for _ in 0..2 {
+            assert_eq!(
+                Platform::resolve(Some(&five), None).unwrap().waiting_ttl,
+                Ttl(Duration::from_secs(5))
+            );
+            assert_eq!(
+                Platform::resolve(Some(&five), Some(&json!({"waitingTtl": "7s"})))
+                    .unwrap()
+                    .waiting_ttl,
+                Ttl(Duration::from_secs(7))
+            );
+            assert_eq!(
+                Platform::resolve(Some(&bad), None).unwrap_err().key,
+                "waitingTtl"
+            );
+            assert_eq!(Platform::resolve(None, None).unwrap(), Platform::default());
+        }
     }
 
     #[test]

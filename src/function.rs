@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::compositions::{self, CompositionKind, Desired, Entry, Invalid, Observed};
 use crate::config::{ENVIRONMENT_KEY, Platform};
 use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
-use crate::sdk::resource::Ready;
+use crate::sdk::request::ObservedComposed;
+use crate::sdk::resource::{Name, Ready};
 use crate::sdk::response::{self, WithMessage, WithReason};
 use crate::sdk::{Function, Handled, request, structpb};
 
@@ -71,10 +72,14 @@ pub fn input_definition() -> Value {
 pub struct Sco;
 
 /// Why a call could not be rendered.
-struct Failure {
-    reason: &'static str,
-    message: String,
-    handler: &'static str,
+#[derive(Debug)]
+pub struct Failure {
+    /// PascalCase reason of the Fatal result and the `Valid=False` condition.
+    pub reason: &'static str,
+    /// What is wrong, naming the field.
+    pub message: String,
+    /// Which composition (or `unknown`) the call was for.
+    pub handler: &'static str,
 }
 
 impl Function for Sco {
@@ -99,52 +104,79 @@ impl Function for Sco {
     }
 }
 
+/// A request read and checked: the composition to run and everything its render takes.
+pub struct Prepared {
+    /// The composition serving the XR.
+    pub entry: &'static Entry,
+    /// The observed composite resource.
+    pub composite: Value,
+    /// Observed composed resources.
+    pub resources: BTreeMap<Name, ObservedComposed>,
+    /// Required resources by requirement name.
+    pub required: BTreeMap<String, Vec<Value>>,
+    /// The resolved platform configuration.
+    pub platform: Platform,
+}
+
+impl Prepared {
+    /// Reads a request: input, composite, platform configuration and observed state.
+    pub fn of(req: &RunFunctionRequest) -> Result<Self, Failure> {
+        let fail = |reason, message: String, handler| Failure {
+            reason,
+            message,
+            handler,
+        };
+        let input = parse_input(req).map_err(|m| fail("InvalidInput", m, "unknown"))?;
+        let Some(composite) = request::observed_composite(req) else {
+            return Err(fail(
+                "NoCompositeResource",
+                "the request has no observed composite resource".into(),
+                "unknown",
+            ));
+        };
+        let entry = select(input.composition, &composite)
+            .map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
+        let environment = request::environment(req);
+        let platform = Platform::resolve(
+            environment.as_ref().and_then(|e| e.get(ENVIRONMENT_KEY)),
+            input.platform.as_ref(),
+        )
+        .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;
+        let resources = request::observed_composed(req);
+        let required = request::all_required_resources(req);
+        Ok(Self {
+            entry,
+            composite,
+            resources,
+            required,
+            platform,
+        })
+    }
+
+    /// Renders the composition (pure: no protocol types involved).
+    pub fn render(&self) -> Result<Desired, Invalid> {
+        let observed = Observed {
+            composite: &self.composite,
+            resources: &self.resources,
+            required: &self.required,
+        };
+        (self.entry.render)(&self.composite, &observed, &self.platform)
+    }
+}
+
 fn compose(
     req: &RunFunctionRequest,
     rsp: &mut RunFunctionResponse,
 ) -> Result<&'static str, Failure> {
-    let fail = |reason, message: String, handler| Failure {
-        reason,
-        message,
-        handler,
-    };
-    let input = parse_input(req).map_err(|m| fail("InvalidInput", m, "unknown"))?;
-    let Some(composite) = request::observed_composite(req) else {
-        return Err(fail(
-            "NoCompositeResource",
-            "the request has no observed composite resource".into(),
-            "unknown",
-        ));
-    };
-    let entry = select(input.composition, &composite)
-        .map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
-
-    let environment = request::environment(req);
-    let platform = Platform::resolve(
-        environment.as_ref().and_then(|e| e.get(ENVIRONMENT_KEY)),
-        input.platform.as_ref(),
-    )
-    .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;
-
-    let resources = request::observed_composed(req);
-    let required: BTreeMap<String, Vec<Value>> = req
-        .required_resources
-        .keys()
-        .chain({
-            #[allow(deprecated)]
-            req.extra_resources.keys()
-        })
-        .filter_map(|k| request::required_resources(req, k).map(|v| (k.clone(), v)))
-        .collect();
-    let observed = Observed {
-        composite: &composite,
-        resources: &resources,
-        required: &required,
-    };
-    let desired = (entry.render)(&composite, &observed, &platform)
-        .map_err(|e: Invalid| fail("InvalidSpec", e.to_string(), entry.name))?;
-    write(req, rsp, desired, &platform);
-    Ok(entry.name)
+    let prepared = Prepared::of(req)?;
+    let name = prepared.entry.name;
+    let desired = prepared.render().map_err(|e: Invalid| Failure {
+        reason: "InvalidSpec",
+        message: e.to_string(),
+        handler: name,
+    })?;
+    write(req, rsp, desired, &prepared.platform);
+    Ok(name)
 }
 
 fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {

@@ -16,6 +16,13 @@
 //! configuration is a Fatal result and a `Valid=False` condition naming the field, never a
 //! gRPC error or a panic.
 
+/// With the `mimalloc` feature, every binary built on this crate (the server, tests,
+/// benchmarks) allocates with mimalloc: a call allocates and frees thousands of small nodes,
+/// which it does with about 30% less CPU than glibc, at about twice the resident memory.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod cli;
 pub mod compositions;
 pub mod config;

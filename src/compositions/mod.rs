@@ -189,7 +189,7 @@ fn render_value<C: Composition>(
     observed: &Observed<'_>,
     platform: &Platform,
 ) -> Result<Desired, Invalid> {
-    let typed: C::Xr = structpb::from_value(xr.clone()).map_err(|e| {
+    let typed: C::Xr = structpb::from_ref(xr).map_err(|e| {
         let path = e.path.trim_start_matches('.');
         Invalid::field(if path.is_empty() { "(root)" } else { path }, e.message)
     })?;

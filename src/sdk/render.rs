@@ -3,7 +3,7 @@
 //! requirements loop does), and print the outcome as YAML the way `crossplane render` does.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use prost::Message;
 use serde_json::{Map, Value, json};
@@ -94,6 +94,28 @@ pub fn read_document(path: &Path) -> Result<Value, FileError> {
     }
 }
 
+/// Every directory below `base` (recursively) that holds an `xr.yaml`, sorted: the render cases
+/// of tests, examples and benchmarks.
+pub fn case_dirs(base: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![base.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "xr.yaml") {
+                out.push(dir.clone());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The environment function-environment-configs would build from EnvironmentConfigs: their
 /// `data` merged in file order, as `{apiVersion: internal.crossplane.io/v1alpha1, kind:
 /// Environment, ...}`. A document that is not an EnvironmentConfig is used as data itself.
@@ -111,6 +133,72 @@ pub fn environment_from(documents: &[Value]) -> Value {
         }
     }
     environment
+}
+
+/// The files a render reads: the XR and, optionally, the others (`function-sco render`'s
+/// arguments).
+#[derive(Debug, Clone, Default)]
+pub struct RenderFiles {
+    /// The composite resource (XR).
+    pub xr: PathBuf,
+    /// Observed composed resources (a YAML stream).
+    pub observed: Option<PathBuf>,
+    /// EnvironmentConfig manifests (or plain data) making up the Crossplane environment.
+    pub environment: Option<PathBuf>,
+    /// The pipeline step's input.
+    pub input: Option<PathBuf>,
+    /// Pipeline context: a YAML map of context keys to values.
+    pub context: Option<PathBuf>,
+    /// Objects requirements may select.
+    pub required: Option<PathBuf>,
+}
+
+impl RenderFiles {
+    /// The files of a case directory: `xr.yaml`, and whichever of `observed.yaml`,
+    /// `environment.yaml`, `input.yaml`, `context.yaml` and `required.yaml` exist.
+    pub fn in_dir(dir: &Path) -> Self {
+        let file = |name: &str| Some(dir.join(name)).filter(|p| p.is_file());
+        Self {
+            xr: dir.join("xr.yaml"),
+            observed: file("observed.yaml"),
+            environment: file("environment.yaml"),
+            input: file("input.yaml"),
+            context: file("context.yaml"),
+            required: file("required.yaml"),
+        }
+    }
+
+    /// Reads the files into a render input.
+    pub fn load(&self) -> Result<RenderInput, FileError> {
+        let mut input = RenderInput {
+            composite: read_document(&self.xr)?,
+            ..Default::default()
+        };
+        if let Some(path) = &self.observed {
+            input.observed = read_documents(path)?;
+        }
+        if let Some(path) = &self.input {
+            input.input = Some(read_document(path)?);
+        }
+        if let Some(path) = &self.required {
+            input.required = read_documents(path)?;
+        }
+        if let Some(path) = &self.context {
+            match read_document(path)? {
+                Value::Object(map) => input.context = map,
+                _ => {
+                    return Err(FileError::Invalid {
+                        path: path.display().to_string(),
+                        message: "expected a map of context keys to values".into(),
+                    });
+                }
+            }
+        }
+        if let Some(path) = &self.environment {
+            input = input.with_environment(environment_from(&read_documents(path)?));
+        }
+        Ok(input)
+    }
 }
 
 impl RenderInput {
@@ -176,6 +264,15 @@ fn tag(req: &RunFunctionRequest) -> String {
 /// requires from `input.required`, call again with the function's own context, until the
 /// requirements stop changing or a Fatal result ends it.
 pub fn run<F: Function>(runner: &Runner<F>, input: &RenderInput) -> RunFunctionResponse {
+    settle(runner, input).1
+}
+
+/// [`run`], also returning the last request: the one Crossplane sends on every reconcile once
+/// the requirements are settled (benchmarks replay it).
+pub fn settle<F: Function>(
+    runner: &Runner<F>,
+    input: &RenderInput,
+) -> (RunFunctionRequest, RunFunctionResponse) {
     let mut req = input.request();
     let mut previous = None;
     let mut rsp = runner.call(&req);
@@ -199,7 +296,7 @@ pub fn run<F: Function>(runner: &Runner<F>, input: &RenderInput) -> RunFunctionR
         previous = Some(requirements);
         rsp = runner.call(&req);
     }
-    rsp
+    (req, rsp)
 }
 
 /// The objects a selector matches, sorted by namespace and name.
@@ -433,7 +530,12 @@ mod tests {
             ],
             ..Default::default()
         };
-        let rsp = run(&Runner::new(NeedsConfig, Duration::from_secs(60)), &input);
+        let (req, rsp) = settle(&Runner::new(NeedsConfig, Duration::from_secs(60)), &input);
+        assert_eq!(
+            req.required_resources["cfg"].items.len(),
+            1,
+            "the last request carries what was required"
+        );
         let docs = documents(&input.composite, &rsp);
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["data"]["v"], "yes");
@@ -442,6 +544,26 @@ mod tests {
             "copy"
         );
         assert_eq!(docs[0]["status"]["conditions"][1]["reason"], "Available");
+    }
+
+    #[test]
+    fn a_case_directory_is_read_by_file_name() {
+        let dir =
+            std::env::temp_dir().join(format!("function-sco-render-case-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
+        std::fs::write(dir.join("xr.yaml"), "apiVersion: x/v1\nkind: XR\n").unwrap();
+        std::fs::write(dir.join("input.yaml"), "kind: Input\n").unwrap();
+        std::fs::write(dir.join("nested/xr.yaml"), "kind: XR\n").unwrap();
+        let files = RenderFiles::in_dir(&dir);
+        assert!(files.observed.is_none() && files.input.is_some());
+        let input = files.load().unwrap();
+        assert_eq!(input.composite["kind"], "XR");
+        assert_eq!(input.input.unwrap()["kind"], "Input");
+        assert_eq!(case_dirs(&dir), vec![dir.clone(), dir.join("nested")]);
+        std::fs::write(dir.join("context.yaml"), "- not a map\n").unwrap();
+        let err = RenderFiles::in_dir(&dir).load().unwrap_err();
+        assert!(err.to_string().contains("context.yaml"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

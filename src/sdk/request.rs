@@ -145,6 +145,18 @@ pub fn environment(req: &RunFunctionRequest) -> Option<Value> {
     context_key(req, KEY_ENVIRONMENT)
 }
 
+/// Every resolved requirement's resources, by requirement name (see [`required_resources`]).
+pub fn all_required_resources(req: &RunFunctionRequest) -> BTreeMap<String, Vec<Value>> {
+    #[allow(deprecated)]
+    let names = req
+        .required_resources
+        .keys()
+        .chain(req.extra_resources.keys());
+    names
+        .filter_map(|name| required_resources(req, name).map(|found| (name.clone(), found)))
+        .collect()
+}
+
 /// Resources Crossplane fetched for requirement `name`.
 ///
 /// `None` means not resolved yet (Crossplane has not answered the requirement);

@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use prost_types::{Struct, value::Kind};
+use super::pbstruct::{Struct, value::Kind};
 
 use super::metrics::Metrics;
 use super::proto::v1::{RunFunctionRequest, RunFunctionResponse, Severity};

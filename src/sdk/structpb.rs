@@ -4,7 +4,7 @@
 //! (|n| <= 2^53) come back as JSON integers, so `cpu: 2` deserialises into a `u32`. JSON
 //! never holds NaN or infinities; a non-finite number arriving in a Struct becomes `null`.
 
-use prost_types::{ListValue, Struct, Value as PbValue, value::Kind};
+use super::pbstruct::{ListValue, Struct, Value as PbValue, value::Kind};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Number, Value};
 
@@ -93,9 +93,17 @@ pub fn from_struct<T: DeserializeOwned>(s: &Struct) -> Result<T, PathError> {
 
 /// Deserialises JSON into a typed value, naming the failing field path in the error.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, PathError> {
-    serde_path_to_error::deserialize(value).map_err(|e| PathError {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
+    from_ref(&value)
+}
+
+/// [`from_value`] without taking the value.
+pub fn from_ref<T: DeserializeOwned>(value: &Value) -> Result<T, PathError> {
+    // Tracking the path costs an allocation per field; do it only to explain a failure.
+    T::deserialize(value).or_else(|_| {
+        serde_path_to_error::deserialize(value).map_err(|e| PathError {
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        })
     })
 }
 

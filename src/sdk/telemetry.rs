@@ -3,9 +3,18 @@
 //! beside the Fatal result it turns into.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the global subscriber; later calls are no-ops.
+/// Installs the global subscriber, logging to stderr; later calls are no-ops.
 pub fn init(debug: bool) {
+    init_with_writer(debug, std::io::stderr);
+}
+
+/// [`init`] with another destination (benchmarks log to a sink to time the line itself).
+pub fn init_with_writer<W>(debug: bool, writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let default = if debug {
         "debug,h2=info,hyper=info,tower=info"
     } else {
@@ -14,7 +23,7 @@ pub fn init(debug: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let installed = if debug {
         builder.try_init().is_ok()
     } else {
