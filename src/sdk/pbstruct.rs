@@ -1,62 +1,201 @@
-//! `google.protobuf.Struct`, `Value` and `ListValue`: the same types as `prost_types` has
-//! (the generated protocol code uses these through `extern_path`), encoded to the same bytes,
-//! but in time linear in the size of the tree.
+//! `google.protobuf.Struct` kept as its wire bytes (the generated protocol code uses this type
+//! through `extern_path`), read into and written from `serde_json` directly.
 //!
-//! prost writes a nested message as its length, then its fields, and gets the length by
-//! walking the whole subtree; every level of a JSON document is two nested messages (a
-//! `Value` holding a `Struct`), so a Kubernetes manifest was walked once per level it is deep,
-//! and length computations were a third of a call. Here encoding a tree first computes the
-//! length of every nested `Struct` and `ListValue` in one pass (in the order the writer meets
-//! them), then writes it in a second.
+//! A function reads a few of the objects a request carries and passes the rest through:
+//! desired resources composed by earlier steps, the context, observed resources it does not
+//! look at. As prost messages every object became a tree of `Struct`s and `Value`s on decode,
+//! was cloned into the response, converted again into JSON when read, and freed node by node.
+//! Here decoding checks the bytes (well formed, UTF-8 strings, nesting at most
+//! [`MAX_DEPTH`]) and keeps them; passing an object through is a copy of bytes; reading one
+//! builds its `serde_json` tree in one pass; writing one encodes from `serde_json` straight to
+//! the bytes prost_types would write (map keys in order, lengths computed in one pass).
+//!
+//! A field of a oneof (`Value.kind`) or of a map entry that appears twice keeps the last one,
+//! as for scalars; canonical encoders (Go's, prost's) never write a message field twice.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
 use prost::bytes::{Buf, BufMut};
-use prost::encoding::{self, DecodeContext, WireType, encode_varint, encoded_len_varint};
+use prost::encoding::{
+    self, DecodeContext, WireType, check_wire_type, decode_varint, encode_varint,
+    encoded_len_varint,
+};
 use prost::{DecodeError, Message};
+use serde_json::{Map, Number, Value};
 
-/// A JSON object: `google.protobuf.Struct`.
-#[derive(Clone, PartialEq, Default, Debug)]
+/// How deep objects and lists may nest (prost's own recursion limit).
+pub const MAX_DEPTH: u32 = 100;
+
+/// Largest integer an `f64` represents exactly.
+const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// A JSON object, `google.protobuf.Struct`, as the body of its encoding: one length-delimited
+/// field 1 (a map entry) per key. Always well formed: only decoding (which checks) and
+/// [`Struct::from_json`] make one.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Struct {
-    /// Its fields.
-    pub fields: BTreeMap<String, Value>,
+    raw: Vec<u8>,
 }
 
-/// A JSON value: `google.protobuf.Value`.
-#[derive(Clone, PartialEq, Default, Debug)]
-pub struct Value {
-    /// Which value; `None` encodes as nothing (an unset value).
-    pub kind: Option<value::Kind>,
-}
+impl Struct {
+    /// Encodes a JSON object.
+    pub fn from_json(object: &Map<String, Value>) -> Self {
+        let mut lengths = Lengths(Some(Vec::new()));
+        let len = lengths.of_object(object);
+        let mut raw = Vec::with_capacity(len);
+        Writer {
+            lengths: lengths.0.as_deref().unwrap_or_default(),
+            next: 0,
+            buf: &mut raw,
+        }
+        .object_body(object);
+        Self { raw }
+    }
 
-/// A JSON array: `google.protobuf.ListValue`.
-#[derive(Clone, PartialEq, Default, Debug)]
-pub struct ListValue {
-    /// Its values.
-    pub values: Vec<Value>,
-}
+    /// The object as JSON.
+    pub fn to_json(&self) -> Map<String, Value> {
+        // The bytes were checked when they were decoded (or written by us): this cannot fail.
+        read_object::<Value>(&self.raw, 0).unwrap_or_default()
+    }
 
-/// The kinds of [`Value`].
-pub mod value {
-    /// The `kind` oneof of `google.protobuf.Value`.
-    #[derive(Clone, PartialEq, Debug)]
-    pub enum Kind {
-        /// `null` (the `NullValue` enum, always 0).
-        NullValue(i32),
-        /// A number.
-        NumberValue(f64),
-        /// A string.
-        StringValue(String),
-        /// A boolean.
-        BoolValue(bool),
-        /// An object.
-        StructValue(super::Struct),
-        /// An array.
-        ListValue(super::ListValue),
+    /// The value of `key`, as JSON.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let entry = self.entries().filter(|e| e.key == key).last()?;
+        read_entry::<Value>(entry.body, 1).ok().map(|(_, v)| v)
+    }
+
+    /// The string at `path` (`["metadata", "name"]`), borrowed: nothing is decoded but the
+    /// entries on the way.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        let (last, parents) = path.split_last()?;
+        let mut object = self.raw.as_slice();
+        for key in parents {
+            object = match find(object, key)? {
+                Scalar::Object(body) => body,
+                _ => return None,
+            };
+        }
+        match find(object, last)? {
+            Scalar::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Sets `key` to `value`, replacing every entry of that key. The entry goes before the
+    /// first key that sorts after it, so an object whose keys are in order stays in order.
+    pub fn insert(&mut self, key: &str, value: &Value) {
+        let mut lengths = Lengths(Some(Vec::new()));
+        let entry_len = lengths.entry(key, value);
+        let mut raw = Vec::with_capacity(self.raw.len() + delimited(entry_len));
+        let mut written = false;
+        for entry in self.entries() {
+            if entry.key == key {
+                continue;
+            }
+            if !written && entry.key > key {
+                write_entry(
+                    &mut raw,
+                    lengths.0.as_deref().unwrap_or_default(),
+                    key,
+                    value,
+                );
+                written = true;
+            }
+            raw.extend_from_slice(entry.whole);
+        }
+        if !written {
+            write_entry(
+                &mut raw,
+                lengths.0.as_deref().unwrap_or_default(),
+                key,
+                value,
+            );
+        }
+        self.raw = raw;
+    }
+
+    /// Whether the object has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        let mut reader = Reader(&self.raw);
+        std::iter::from_fn(move || {
+            loop {
+                let before = reader.0;
+                let (field, wire_type) = reader.key().ok()??;
+                if field != 1 || wire_type != WireType::LengthDelimited {
+                    reader.skip(wire_type).ok()?;
+                    continue;
+                }
+                let body = reader.delimited().ok()?;
+                let whole = &before[..before.len() - reader.0.len()];
+                let key = entry_key(body).unwrap_or_default();
+                return Some(Entry { key, body, whole });
+            }
+        })
     }
 }
 
-use value::Kind;
+impl fmt::Debug for Struct {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Struct({})", Value::Object(self.to_json()))
+    }
+}
+
+/// One map entry of a Struct's encoding.
+struct Entry<'a> {
+    key: &'a str,
+    /// The entry message's body.
+    body: &'a [u8],
+    /// The whole field: key, length and body.
+    whole: &'a [u8],
+}
+
+impl Message for Struct {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.raw);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), DecodeError> {
+        if tag != 1 {
+            return encoding::skip_field(wire_type, tag, buf, ctx);
+        }
+        check_wire_type(WireType::LengthDelimited, wire_type)?;
+        let len = decode_varint(buf)?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&len| len <= buf.remaining())
+            .ok_or_else(|| malformed("buffer underflow"))?;
+        let start = self.raw.len();
+        self.raw.reserve(len + 6);
+        self.raw.put_u8(ENTRY);
+        encode_varint(len as u64, &mut self.raw);
+        let body = self.raw.len();
+        self.raw.put(buf.take(len));
+        // The entry's value is one level below the Struct itself.
+        if let Err(e) = read_entry::<()>(&self.raw[body..], 1) {
+            self.raw.truncate(start);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.raw.len()
+    }
+
+    fn clear(&mut self) {
+        self.raw.clear();
+    }
+}
 
 // Field keys: all fields here are numbered below 16, so each key is one byte.
 const fn key(field: u8, wire_type: u8) -> u8 {
@@ -72,13 +211,315 @@ const BOOL: u8 = key(4, 0);
 const STRUCT: u8 = key(5, LEN);
 const LIST: u8 = key(6, LEN);
 
+// Reading.
+
+/// What decoded values are built into: JSON, or nothing (to check bytes without allocating).
+trait Build: Sized {
+    type Object: Default;
+    type Array: Default;
+    fn null() -> Self;
+    fn bool(b: bool) -> Self;
+    fn number(n: f64) -> Self;
+    fn string(s: &str) -> Self;
+    fn object(o: Self::Object) -> Self;
+    fn array(a: Self::Array) -> Self;
+    fn insert(o: &mut Self::Object, key: &str, value: Self);
+    fn push(a: &mut Self::Array, value: Self);
+}
+
+impl Build for () {
+    type Object = ();
+    type Array = ();
+    fn null() {}
+    fn bool(_: bool) {}
+    fn number(_: f64) {}
+    fn string(_: &str) {}
+    fn object(_: ()) {}
+    fn array(_: ()) {}
+    fn insert(_: &mut (), _: &str, _: ()) {}
+    fn push(_: &mut (), _: ()) {}
+}
+
+impl Build for Value {
+    type Object = Map<String, Value>;
+    type Array = Vec<Value>;
+    fn null() -> Self {
+        Value::Null
+    }
+    fn bool(b: bool) -> Self {
+        Value::Bool(b)
+    }
+    /// Integral values an `f64` holds exactly (|n| <= 2^53) become JSON integers, so `cpu: 2`
+    /// deserialises into a `u32`; JSON has no NaN or infinities, so those become `null`.
+    fn number(n: f64) -> Self {
+        if !n.is_finite() {
+            return Value::Null;
+        }
+        if n.fract() == 0.0 && n.abs() <= MAX_EXACT_INTEGER {
+            // Exact: the value is integral and within the range f64 represents exactly.
+            #[allow(clippy::cast_possible_truncation)]
+            return Value::Number(Number::from(n as i64));
+        }
+        Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+    fn string(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+    fn object(o: Map<String, Value>) -> Self {
+        Value::Object(o)
+    }
+    fn array(a: Vec<Value>) -> Self {
+        Value::Array(a)
+    }
+    fn insert(o: &mut Map<String, Value>, key: &str, value: Value) {
+        o.insert(key.to_owned(), value);
+    }
+    fn push(a: &mut Vec<Value>, value: Value) {
+        a.push(value);
+    }
+}
+
+/// Protobuf fields of a byte slice, one at a time.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    /// The next field's number and wire type; `None` at the end.
+    fn key(&mut self) -> Result<Option<(u32, WireType)>, DecodeError> {
+        if self.0.is_empty() {
+            return Ok(None);
+        }
+        let key = decode_varint(&mut self.0)?;
+        let wire_type = WireType::try_from(key & 7)?;
+        let field = u32::try_from(key >> 3)
+            .ok()
+            .filter(|&f| f != 0)
+            .ok_or_else(|| malformed("invalid field number"))?;
+        Ok(Some((field, wire_type)))
+    }
+
+    fn varint(&mut self) -> Result<u64, DecodeError> {
+        decode_varint(&mut self.0)
+    }
+
+    fn fixed64(&mut self) -> Result<u64, DecodeError> {
+        let (bytes, rest) = self
+            .0
+            .split_first_chunk::<8>()
+            .ok_or_else(|| malformed("buffer underflow"))?;
+        self.0 = rest;
+        Ok(u64::from_le_bytes(*bytes))
+    }
+
+    fn delimited(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.varint()?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&len| len <= self.0.len())
+            .ok_or_else(|| malformed("buffer underflow"))?;
+        let (body, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Ok(body)
+    }
+
+    fn string(&mut self) -> Result<&'a str, DecodeError> {
+        std::str::from_utf8(self.delimited()?)
+            .map_err(|_| malformed("invalid string value: data is not UTF-8 encoded"))
+    }
+
+    /// Skips a field of an unknown number. Groups are not skipped: google.protobuf's JSON
+    /// types never hold one.
+    fn skip(&mut self, wire_type: WireType) -> Result<(), DecodeError> {
+        match wire_type {
+            WireType::Varint => self.varint().map(drop),
+            WireType::SixtyFourBit => self.fixed64().map(drop),
+            WireType::LengthDelimited => self.delimited().map(drop),
+            WireType::ThirtyTwoBit => {
+                self.0 = self
+                    .0
+                    .get(4..)
+                    .ok_or_else(|| malformed("buffer underflow"))?;
+                Ok(())
+            }
+            WireType::StartGroup | WireType::EndGroup => {
+                Err(malformed("unexpected group in a google.protobuf.Struct"))
+            }
+        }
+    }
+}
+
+/// A decode error. prost keeps `DecodeError::new` public but deprecated for use outside it;
+/// a `Message` implemented by hand has no other way to report its own checks.
+fn malformed(what: &'static str) -> DecodeError {
+    #[allow(deprecated)]
+    DecodeError::new(what)
+}
+
+fn expect(wire_type: WireType, wanted: WireType) -> Result<(), DecodeError> {
+    check_wire_type(wanted, wire_type)
+}
+
+fn deeper(depth: u32) -> Result<u32, DecodeError> {
+    if depth >= MAX_DEPTH {
+        return Err(malformed("recursion limit reached"));
+    }
+    Ok(depth + 1)
+}
+
+fn read_object<B: Build>(body: &[u8], depth: u32) -> Result<B::Object, DecodeError> {
+    let depth = deeper(depth)?;
+    let mut reader = Reader(body);
+    let mut object = B::Object::default();
+    while let Some((field, wire_type)) = reader.key()? {
+        if field == 1 {
+            expect(wire_type, WireType::LengthDelimited)?;
+            let (key, value) = read_entry::<B>(reader.delimited()?, depth)?;
+            B::insert(&mut object, key, value);
+        } else {
+            reader.skip(wire_type)?;
+        }
+    }
+    Ok(object)
+}
+
+fn read_entry<B: Build>(body: &[u8], depth: u32) -> Result<(&str, B), DecodeError> {
+    let mut reader = Reader(body);
+    let (mut key, mut value) = ("", None);
+    while let Some((field, wire_type)) = reader.key()? {
+        match field {
+            1 => {
+                expect(wire_type, WireType::LengthDelimited)?;
+                key = reader.string()?;
+            }
+            2 => {
+                expect(wire_type, WireType::LengthDelimited)?;
+                value = Some(read_value::<B>(reader.delimited()?, depth)?);
+            }
+            _ => reader.skip(wire_type)?,
+        }
+    }
+    Ok((key, value.unwrap_or_else(B::null)))
+}
+
+fn read_value<B: Build>(body: &[u8], depth: u32) -> Result<B, DecodeError> {
+    let mut reader = Reader(body);
+    let mut value = None;
+    while let Some((field, wire_type)) = reader.key()? {
+        value = Some(match field {
+            1 => {
+                expect(wire_type, WireType::Varint)?;
+                reader.varint()?;
+                B::null()
+            }
+            2 => {
+                expect(wire_type, WireType::SixtyFourBit)?;
+                B::number(f64::from_bits(reader.fixed64()?))
+            }
+            3 => {
+                expect(wire_type, WireType::LengthDelimited)?;
+                B::string(reader.string()?)
+            }
+            4 => {
+                expect(wire_type, WireType::Varint)?;
+                B::bool(reader.varint()? != 0)
+            }
+            5 => {
+                expect(wire_type, WireType::LengthDelimited)?;
+                B::object(read_object::<B>(reader.delimited()?, depth)?)
+            }
+            6 => {
+                expect(wire_type, WireType::LengthDelimited)?;
+                B::array(read_list::<B>(reader.delimited()?, depth)?)
+            }
+            _ => {
+                reader.skip(wire_type)?;
+                continue;
+            }
+        });
+    }
+    Ok(value.unwrap_or_else(B::null))
+}
+
+fn read_list<B: Build>(body: &[u8], depth: u32) -> Result<B::Array, DecodeError> {
+    let depth = deeper(depth)?;
+    let mut reader = Reader(body);
+    let mut array = B::Array::default();
+    while let Some((field, wire_type)) = reader.key()? {
+        if field == 1 {
+            expect(wire_type, WireType::LengthDelimited)?;
+            B::push(&mut array, read_value::<B>(reader.delimited()?, depth)?);
+        } else {
+            reader.skip(wire_type)?;
+        }
+    }
+    Ok(array)
+}
+
+/// The key of a map entry, without reading its value.
+fn entry_key(body: &[u8]) -> Result<&str, DecodeError> {
+    let mut reader = Reader(body);
+    let mut key = "";
+    while let Some((field, wire_type)) = reader.key()? {
+        if field == 1 && wire_type == WireType::LengthDelimited {
+            key = reader.string()?;
+        } else {
+            reader.skip(wire_type)?;
+        }
+    }
+    Ok(key)
+}
+
+/// A value found by [`find`]: a string, an object's body, or something else.
+enum Scalar<'a> {
+    String(&'a str),
+    Object(&'a [u8]),
+    Other,
+}
+
+/// The value of `key` in an object's body (the last entry of that key), borrowed.
+fn find<'a>(object: &'a [u8], key: &str) -> Option<Scalar<'a>> {
+    let mut reader = Reader(object);
+    let mut found = None;
+    while let Some((field, wire_type)) = reader.key().ok()? {
+        if field != 1 || wire_type != WireType::LengthDelimited {
+            reader.skip(wire_type).ok()?;
+            continue;
+        }
+        let body = reader.delimited().ok()?;
+        if entry_key(body).ok()? != key {
+            continue;
+        }
+        let mut entry = Reader(body);
+        found = Some(Scalar::Other);
+        while let Some((field, wire_type)) = entry.key().ok()? {
+            if field != 2 || wire_type != WireType::LengthDelimited {
+                entry.skip(wire_type).ok()?;
+                continue;
+            }
+            let mut value = Reader(entry.delimited().ok()?);
+            while let Some((field, wire_type)) = value.key().ok()? {
+                found = Some(match (field, wire_type) {
+                    (3, WireType::LengthDelimited) => Scalar::String(value.string().ok()?),
+                    (5, WireType::LengthDelimited) => Scalar::Object(value.delimited().ok()?),
+                    _ => {
+                        value.skip(wire_type).ok()?;
+                        Scalar::Other
+                    }
+                });
+            }
+        }
+    }
+    found
+}
+
+// Writing.
+
 fn delimited(len: usize) -> usize {
     1 + encoded_len_varint(len as u64) + len
 }
 
-/// Lengths of the `Struct` and `ListValue` bodies of a tree, in the order the writer meets
-/// them (each container's slot comes before its children's); without a `Vec`, only the
-/// length of the whole is computed (`encoded_len`).
+/// Lengths of the object and list bodies of a tree, in the order the writer meets them (each
+/// container's slot comes before its children's); without a `Vec`, only the length of the
+/// whole is computed. prost would walk a subtree once per level to get nested lengths.
 struct Lengths(Option<Vec<usize>>);
 
 impl Lengths {
@@ -96,53 +537,51 @@ impl Lengths {
         len
     }
 
-    fn of_struct(&mut self, s: &Struct) -> usize {
+    fn of_object(&mut self, object: &Map<String, Value>) -> usize {
         let slot = self.reserve();
-        let len = s
-            .fields
+        let len = object
             .iter()
             .map(|(k, v)| delimited(self.entry(k, v)))
             .sum();
         self.fill(slot, len)
     }
 
-    fn of_list(&mut self, l: &ListValue) -> usize {
+    fn of_list(&mut self, list: &[Value]) -> usize {
         let slot = self.reserve();
-        let len = l.values.iter().map(|v| delimited(self.of_value(v))).sum();
+        let len = list.iter().map(|v| delimited(self.of_value(v))).sum();
         self.fill(slot, len)
     }
 
-    fn entry(&mut self, k: &str, v: &Value) -> usize {
-        let key_len = if k.is_empty() { 0 } else { delimited(k.len()) };
-        let value_len = if v.kind.is_none() {
+    /// A map entry: its key (absent when empty, as prost writes it) and its value.
+    fn entry(&mut self, key: &str, value: &Value) -> usize {
+        let key_len = if key.is_empty() {
             0
         } else {
-            delimited(self.of_value(v))
+            delimited(key.len())
         };
-        key_len + value_len
+        key_len + delimited(self.of_value(value))
     }
 
-    fn of_value(&mut self, v: &Value) -> usize {
-        match &v.kind {
-            Some(Kind::StructValue(s)) => delimited(self.of_struct(s)),
-            Some(Kind::ListValue(l)) => delimited(self.of_list(l)),
-            other => scalar_len(other.as_ref()),
+    fn of_value(&mut self, value: &Value) -> usize {
+        match value {
+            Value::Object(o) => delimited(self.of_object(o)),
+            Value::Array(a) => delimited(self.of_list(a)),
+            other => scalar_len(other),
         }
     }
 }
 
-/// The encoded length of a value that holds no container (0 for none).
-fn scalar_len(kind: Option<&Kind>) -> usize {
-    match kind {
-        None | Some(Kind::StructValue(_) | Kind::ListValue(_)) => 0,
-        Some(Kind::NullValue(n)) => 1 + encoded_len_varint(i64::from(*n) as u64),
-        Some(Kind::NumberValue(_)) => 9,
-        Some(Kind::StringValue(s)) => delimited(s.len()),
-        Some(Kind::BoolValue(_)) => 2,
+/// The encoded length of a value that is not a container.
+fn scalar_len(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => 2,
+        Value::Number(_) => 9,
+        Value::String(s) => delimited(s.len()),
+        Value::Object(_) | Value::Array(_) => 0,
     }
 }
 
-/// Writes a tree with the lengths `Lengths` computed for it.
+/// Writes a tree with the lengths [`Lengths`] computed for it.
 struct Writer<'a, B> {
     lengths: &'a [usize],
     next: usize,
@@ -151,10 +590,10 @@ struct Writer<'a, B> {
 
 impl<B: BufMut> Writer<'_, B> {
     /// The length of `v`'s encoding; its containers' lengths are the next slots.
-    fn value_len(&self, v: &Value) -> usize {
-        match &v.kind {
-            Some(Kind::StructValue(_) | Kind::ListValue(_)) => delimited(self.lengths[self.next]),
-            other => scalar_len(other.as_ref()),
+    fn value_len(&self, value: &Value) -> usize {
+        match value {
+            Value::Object(_) | Value::Array(_) => delimited(self.lengths[self.next]),
+            other => scalar_len(other),
         }
     }
 
@@ -163,304 +602,257 @@ impl<B: BufMut> Writer<'_, B> {
         encode_varint(len as u64, self.buf);
     }
 
-    fn struct_body(&mut self, s: &Struct) {
+    fn object_body(&mut self, object: &Map<String, Value>) {
         self.next += 1;
-        for (k, v) in &s.fields {
-            let key_len = if k.is_empty() { 0 } else { delimited(k.len()) };
-            let value_len = if v.kind.is_none() {
-                0
-            } else {
-                delimited(self.value_len(v))
-            };
-            self.delimiter(ENTRY, key_len + value_len);
-            if !k.is_empty() {
-                self.delimiter(ENTRY, k.len());
-                self.buf.put_slice(k.as_bytes());
-            }
-            if v.kind.is_some() {
-                let len = self.value_len(v);
-                self.delimiter(ENTRY_VALUE, len);
-                self.value_body(v);
-            }
+        for (k, v) in object {
+            self.entry(k, v);
         }
     }
 
-    fn list_body(&mut self, l: &ListValue) {
+    fn entry(&mut self, key: &str, value: &Value) {
+        let key_len = if key.is_empty() {
+            0
+        } else {
+            delimited(key.len())
+        };
+        let value_len = self.value_len(value);
+        self.delimiter(ENTRY, key_len + delimited(value_len));
+        if !key.is_empty() {
+            self.delimiter(ENTRY, key.len());
+            self.buf.put_slice(key.as_bytes());
+        }
+        self.delimiter(ENTRY_VALUE, value_len);
+        self.value_body(value);
+    }
+
+    fn list_body(&mut self, list: &[Value]) {
         self.next += 1;
-        for v in &l.values {
+        for v in list {
             let len = self.value_len(v);
             self.delimiter(ENTRY, len);
             self.value_body(v);
         }
     }
 
-    fn value_body(&mut self, v: &Value) {
-        match &v.kind {
-            None => {}
-            Some(Kind::NullValue(n)) => {
+    fn value_body(&mut self, value: &Value) {
+        match value {
+            Value::Null => {
                 self.buf.put_u8(NULL);
-                encode_varint(i64::from(*n) as u64, self.buf);
+                self.buf.put_u8(0);
             }
-            Some(Kind::NumberValue(n)) => {
+            Value::Number(n) => {
                 self.buf.put_u8(NUMBER);
-                self.buf.put_f64_le(*n);
+                self.buf.put_f64_le(n.as_f64().unwrap_or_default());
             }
-            Some(Kind::StringValue(s)) => {
+            Value::String(s) => {
                 self.delimiter(STRING, s.len());
                 self.buf.put_slice(s.as_bytes());
             }
-            Some(Kind::BoolValue(b)) => {
+            Value::Bool(b) => {
                 self.buf.put_u8(BOOL);
                 self.buf.put_u8(u8::from(*b));
             }
-            Some(Kind::StructValue(s)) => {
+            Value::Object(o) => {
                 self.delimiter(STRUCT, self.lengths[self.next]);
-                self.struct_body(s);
+                self.object_body(o);
             }
-            Some(Kind::ListValue(l)) => {
+            Value::Array(a) => {
                 self.delimiter(LIST, self.lengths[self.next]);
-                self.list_body(l);
+                self.list_body(a);
             }
         }
     }
 }
 
-impl Message for Struct {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut lengths = Lengths(Some(Vec::new()));
-        lengths.of_struct(self);
-        Writer {
-            lengths: lengths.0.as_deref().unwrap_or_default(),
-            next: 0,
-            buf,
-        }
-        .struct_body(self);
+/// Writes one map entry field with the lengths computed for it by [`Lengths::entry`].
+fn write_entry(buf: &mut Vec<u8>, lengths: &[usize], key: &str, value: &Value) {
+    Writer {
+        lengths,
+        next: 0,
+        buf,
     }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        match tag {
-            1 => encoding::btree_map::merge(
-                encoding::string::merge,
-                encoding::message::merge,
-                &mut self.fields,
-                buf,
-                ctx,
-            ),
-            _ => encoding::skip_field(wire_type, tag, buf, ctx),
-        }
-    }
-
-    fn encoded_len(&self) -> usize {
-        Lengths(None).of_struct(self)
-    }
-
-    fn clear(&mut self) {
-        self.fields.clear();
-    }
-}
-
-impl Message for ListValue {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut lengths = Lengths(Some(Vec::new()));
-        lengths.of_list(self);
-        Writer {
-            lengths: lengths.0.as_deref().unwrap_or_default(),
-            next: 0,
-            buf,
-        }
-        .list_body(self);
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        match tag {
-            1 => encoding::message::merge_repeated(wire_type, &mut self.values, buf, ctx),
-            _ => encoding::skip_field(wire_type, tag, buf, ctx),
-        }
-    }
-
-    fn encoded_len(&self) -> usize {
-        Lengths(None).of_list(self)
-    }
-
-    fn clear(&mut self) {
-        self.values.clear();
-    }
-}
-
-impl Message for Value {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut lengths = Lengths(Some(Vec::new()));
-        lengths.of_value(self);
-        Writer {
-            lengths: lengths.0.as_deref().unwrap_or_default(),
-            next: 0,
-            buf,
-        }
-        .value_body(self);
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        match tag {
-            1 => {
-                let mut n = 0;
-                encoding::int32::merge(wire_type, &mut n, buf, ctx)?;
-                self.kind = Some(Kind::NullValue(n));
-            }
-            2 => {
-                let mut n = 0.0;
-                encoding::double::merge(wire_type, &mut n, buf, ctx)?;
-                self.kind = Some(Kind::NumberValue(n));
-            }
-            3 => {
-                let mut s = String::new();
-                encoding::string::merge(wire_type, &mut s, buf, ctx)?;
-                self.kind = Some(Kind::StringValue(s));
-            }
-            4 => {
-                let mut b = false;
-                encoding::bool::merge(wire_type, &mut b, buf, ctx)?;
-                self.kind = Some(Kind::BoolValue(b));
-            }
-            5 => {
-                if !matches!(self.kind, Some(Kind::StructValue(_))) {
-                    self.kind = Some(Kind::StructValue(Struct::default()));
-                }
-                if let Some(Kind::StructValue(s)) = &mut self.kind {
-                    encoding::message::merge(wire_type, s, buf, ctx)?;
-                }
-            }
-            6 => {
-                if !matches!(self.kind, Some(Kind::ListValue(_))) {
-                    self.kind = Some(Kind::ListValue(ListValue::default()));
-                }
-                if let Some(Kind::ListValue(l)) = &mut self.kind {
-                    encoding::message::merge(wire_type, l, buf, ctx)?;
-                }
-            }
-            _ => encoding::skip_field(wire_type, tag, buf, ctx)?,
-        }
-        Ok(())
-    }
-
-    fn encoded_len(&self) -> usize {
-        Lengths(None).of_value(self)
-    }
-
-    fn clear(&mut self) {
-        self.kind = None;
-    }
+    .entry(key, value);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    /// The same tree as prost_types builds it.
-    fn theirs(s: &Struct) -> prost_types::Struct {
-        prost_types::Struct::decode(s.encode_to_vec().as_slice())
-            .expect("prost_types decodes our encoding")
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(o) => o,
+            _ => panic!("an object"),
+        }
     }
 
-    fn tree() -> Struct {
-        let v = |kind| Value { kind: Some(kind) };
-        let text = |s: &str| v(Kind::StringValue(s.to_owned()));
-        let inner = Struct {
-            fields: BTreeMap::from([
-                ("name".to_owned(), text("web")),
-                ("".to_owned(), text("empty key")),
-                ("unset".to_owned(), Value::default()),
-                ("big".to_owned(), text(&"x".repeat(300))),
-            ]),
-        };
-        let list = ListValue {
-            values: vec![
-                v(Kind::NumberValue(22.0)),
-                v(Kind::NumberValue(-0.5)),
-                v(Kind::BoolValue(true)),
-                v(Kind::BoolValue(false)),
-                v(Kind::NullValue(0)),
-                Value::default(),
-                v(Kind::StructValue(inner.clone())),
-                v(Kind::ListValue(ListValue {
-                    values: vec![text("deep"), v(Kind::StructValue(Struct::default()))],
-                })),
-            ],
-        };
-        Struct {
-            fields: BTreeMap::from([
-                ("metadata".to_owned(), v(Kind::StructValue(inner))),
-                ("items".to_owned(), v(Kind::ListValue(list))),
-                (
-                    "emptyList".to_owned(),
-                    v(Kind::ListValue(ListValue::default())),
-                ),
-                (
-                    "emptyObject".to_owned(),
-                    v(Kind::StructValue(Struct::default())),
-                ),
-                ("text".to_owned(), text("")),
-            ]),
+    fn tree() -> Map<String, Value> {
+        object(json!({
+            "metadata": {"name": "web", "": "empty key", "big": "x".repeat(300)},
+            "items": [22, -0.5, true, false, null, {"name": "web"}, ["deep", {}]],
+            "emptyList": [],
+            "emptyObject": {},
+            "text": "",
+            "huge": 1.0e300,
+            "cpu": 2,
+        }))
+    }
+
+    /// Decodes `bytes` as a message holding a Struct in field 1, the way a request holds one.
+    fn decode(bytes: &[u8]) -> Result<Struct, DecodeError> {
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct Holder {
+            #[prost(message, optional, tag = "1")]
+            s: Option<Struct>,
+        }
+        let mut framed = vec![ENTRY];
+        encode_varint(bytes.len() as u64, &mut framed);
+        framed.extend_from_slice(bytes);
+        Holder::decode(framed.as_slice()).map(|h| h.s.unwrap_or_default())
+    }
+
+    fn prost_types_struct(json: &Map<String, Value>) -> prost_types::Struct {
+        fn value(v: &Value) -> prost_types::Value {
+            use prost_types::value::Kind;
+            let kind = match v {
+                Value::Null => Kind::NullValue(0),
+                Value::Bool(b) => Kind::BoolValue(*b),
+                Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap()),
+                Value::String(s) => Kind::StringValue(s.clone()),
+                Value::Array(a) => Kind::ListValue(prost_types::ListValue {
+                    values: a.iter().map(value).collect(),
+                }),
+                Value::Object(o) => Kind::StructValue(prost_types_struct(o)),
+            };
+            prost_types::Value { kind: Some(kind) }
+        }
+        prost_types::Struct {
+            fields: json.iter().map(|(k, v)| (k.clone(), value(v))).collect(),
         }
     }
 
     #[test]
     fn encodes_to_the_bytes_prost_types_writes() {
-        let ours = tree();
-        let bytes = ours.encode_to_vec();
-        assert_eq!(bytes, theirs(&ours).encode_to_vec());
-        assert_eq!(ours.encoded_len(), bytes.len());
-        assert_eq!(Struct::decode(bytes.as_slice()).unwrap(), ours);
+        let json = tree();
+        let ours = Struct::from_json(&json);
+        assert_eq!(
+            ours.encode_to_vec(),
+            prost_types_struct(&json).encode_to_vec()
+        );
+        assert_eq!(ours.encoded_len(), ours.encode_to_vec().len());
     }
 
     #[test]
-    fn values_and_lists_encode_alone_too() {
-        let ours = tree();
-        let items = ours.fields["items"].clone();
-        let bytes = items.encode_to_vec();
-        assert_eq!(
-            bytes,
-            prost_types::Value::decode(bytes.as_slice())
-                .unwrap()
-                .encode_to_vec()
-        );
-        assert_eq!(Value::decode(bytes.as_slice()).unwrap(), items);
-        let Some(Kind::ListValue(list)) = items.kind else {
-            panic!("a list")
+    fn decodes_what_prost_types_writes() {
+        let bytes = prost_types_struct(&tree()).encode_to_vec();
+        let ours = decode(&bytes).unwrap();
+        assert_eq!(ours.to_json(), tree());
+        assert_eq!(ours.encode_to_vec(), bytes, "passed through unchanged");
+    }
+
+    #[test]
+    fn integers_come_back_as_integers_and_non_finite_numbers_as_null() {
+        let json = Struct::from_json(&tree()).to_json();
+        assert!(json["cpu"].is_u64());
+        assert!(json["items"][1].is_f64());
+        assert!(json["huge"].is_f64());
+        let nan = prost_types::Struct {
+            fields: [(
+                "n".to_owned(),
+                prost_types::Value {
+                    kind: Some(prost_types::value::Kind::NumberValue(f64::NAN)),
+                },
+            )]
+            .into(),
         };
-        let bytes = list.encode_to_vec();
         assert_eq!(
-            bytes,
-            prost_types::ListValue::decode(bytes.as_slice())
-                .unwrap()
-                .encode_to_vec()
+            decode(&nan.encode_to_vec()).unwrap().to_json()["n"],
+            Value::Null
         );
-        assert_eq!(list.encoded_len(), bytes.len());
     }
 
     #[test]
-    fn decodes_what_prost_types_writes_and_skips_unknown_fields() {
-        let bytes = theirs(&tree()).encode_to_vec();
-        assert_eq!(Struct::decode(bytes.as_slice()).unwrap(), tree());
-        let mut with_unknown = bytes.clone();
-        with_unknown.extend([key(9, 0), 7]);
-        assert_eq!(Struct::decode(with_unknown.as_slice()).unwrap(), tree());
+    fn unset_values_and_unknown_fields_are_read_as_protobuf_reads_them() {
+        // An entry without a value, a value without a kind, and unknown fields everywhere.
+        let unset = prost_types::Struct {
+            fields: [
+                ("a".to_owned(), prost_types::Value { kind: None }),
+                (
+                    "b".to_owned(),
+                    prost_types::Value {
+                        kind: Some(prost_types::value::Kind::StringValue("x".into())),
+                    },
+                ),
+            ]
+            .into(),
+        };
+        let mut bytes = unset.encode_to_vec();
+        bytes.extend([key(9, 0), 7]);
+        let s = decode(&bytes).unwrap();
+        assert_eq!(Value::Object(s.to_json()), json!({"a": null, "b": "x"}));
+    }
+
+    #[test]
+    fn malformed_bytes_are_a_decode_error() {
+        let good = Struct::from_json(&tree()).encode_to_vec();
+        for cut in [1, 5, good.len() / 2, good.len() - 1] {
+            assert!(decode(&good[..cut]).is_err(), "cut at {cut}");
+        }
+        let not_utf8 = [ENTRY, 4, ENTRY, 2, 0xff, 0xfe];
+        assert!(decode(&not_utf8).is_err());
+        let group = [ENTRY, 2, key(3, 3), 0];
+        assert!(decode(&group).is_err());
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let nested = |levels| {
+            let mut deep = json!({"leaf": [1]});
+            for _ in 1..levels {
+                deep = json!({ "a": deep });
+            }
+            object(deep)
+        };
+        // Objects and lists both count: MAX_DEPTH objects hold a list one level deeper.
+        let fits = nested(MAX_DEPTH - 1);
+        let bytes = Struct::from_json(&fits).encode_to_vec();
+        assert_eq!(decode(&bytes).unwrap().to_json(), fits);
+        let bytes = Struct::from_json(&nested(MAX_DEPTH)).encode_to_vec();
+        let err = decode(&bytes).unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
+    }
+
+    #[test]
+    fn fields_are_read_by_key_and_path() {
+        let s = Struct::from_json(&tree());
+        assert_eq!(s.get("cpu"), Some(json!(2)));
+        assert_eq!(s.get("missing"), None);
+        assert_eq!(s.str_at(&["metadata", "name"]), Some("web"));
+        assert_eq!(s.str_at(&["metadata", "missing"]), None);
+        assert_eq!(s.str_at(&["items", "name"]), None);
+        assert_eq!(s.str_at(&["cpu"]), None);
+        assert_eq!(s.str_at(&["text"]), Some(""));
+    }
+
+    #[test]
+    fn insert_replaces_the_key_and_keeps_keys_in_order() {
+        let mut s = Struct::from_json(&tree());
+        s.insert("cpu", &json!({"cores": 4}));
+        s.insert("aaa", &json!(1));
+        s.insert("zzz", &json!([]));
+        let mut expected = tree();
+        expected.insert("cpu".into(), json!({"cores": 4}));
+        expected.insert("aaa".into(), json!(1));
+        expected.insert("zzz".into(), json!([]));
+        assert_eq!(s.to_json(), expected);
+        assert_eq!(
+            s,
+            Struct::from_json(&expected),
+            "same bytes as encoding anew"
+        );
+        let mut empty = Struct::default();
+        assert!(empty.is_empty());
+        empty.insert("k", &json!("v"));
+        assert_eq!(Value::Object(empty.to_json()), json!({"k": "v"}));
     }
 }

@@ -136,7 +136,7 @@ pub fn input_as<T: DeserializeOwned>(req: &RunFunctionRequest) -> Result<Option<
 
 /// A context value by key.
 pub fn context_key(req: &RunFunctionRequest, key: &str) -> Option<Value> {
-    req.context.as_ref()?.fields.get(key).map(structpb::to_json)
+    req.context.as_ref()?.get(key)
 }
 
 /// The Crossplane environment (`apiextensions.crossplane.io/environment`), when an earlier

@@ -254,8 +254,7 @@ pub fn set_composite_connection_detail(rsp: &mut RunFunctionResponse, key: &str,
 pub fn set_context_key(rsp: &mut RunFunctionResponse, key: &str, value: &Value) {
     rsp.context
         .get_or_insert_with(Default::default)
-        .fields
-        .insert(key.to_owned(), structpb::from_json(value));
+        .insert(key, value);
 }
 
 /// What a resource requirement matches.

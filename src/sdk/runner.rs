@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::pbstruct::{Struct, value::Kind};
+use super::pbstruct::Struct;
 
 use super::metrics::Metrics;
 use super::proto::v1::{RunFunctionRequest, RunFunctionResponse, Severity};
@@ -117,24 +117,7 @@ fn outcome(rsp: &RunFunctionResponse) -> &'static str {
 
 /// A string field of an object, by path, without converting the whole Struct.
 fn field<'a>(s: Option<&'a Struct>, path: &[&str]) -> &'a str {
-    let mut current = s;
-    let (last, parents) = path.split_last().expect("non-empty path");
-    for p in parents {
-        current = match current
-            .and_then(|s| s.fields.get(*p))
-            .and_then(|v| v.kind.as_ref())
-        {
-            Some(Kind::StructValue(s)) => Some(s),
-            _ => None,
-        };
-    }
-    match current
-        .and_then(|s| s.fields.get(*last))
-        .and_then(|v| v.kind.as_ref())
-    {
-        Some(Kind::StringValue(v)) => v,
-        _ => "",
-    }
+    s.and_then(|s| s.str_at(path)).unwrap_or_default()
 }
 
 #[cfg(test)]

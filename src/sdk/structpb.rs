@@ -1,78 +1,31 @@
-//! Conversion between `google.protobuf.Struct` and JSON.
+//! Conversion between `google.protobuf.Struct` and JSON or typed values.
 //!
 //! Struct numbers are `f64` on the wire. Integral values that an `f64` holds exactly
 //! (|n| <= 2^53) come back as JSON integers, so `cpu: 2` deserialises into a `u32`. JSON
 //! never holds NaN or infinities; a non-finite number arriving in a Struct becomes `null`.
 
-use super::pbstruct::{ListValue, Struct, Value as PbValue, value::Kind};
+use super::pbstruct::Struct;
 use serde::{Serialize, de::DeserializeOwned};
-use serde_json::{Map, Number, Value};
-
-/// Largest integer an `f64` represents exactly.
-const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+use serde_json::{Map, Value};
 
 /// A Struct as a JSON object.
 pub fn to_json_object(s: &Struct) -> Map<String, Value> {
-    s.fields
-        .iter()
-        .map(|(k, v)| (k.clone(), to_json(v)))
-        .collect()
+    s.to_json()
 }
 
 /// A Struct as a JSON value (always an object).
 pub fn to_json_value(s: &Struct) -> Value {
-    Value::Object(to_json_object(s))
+    Value::Object(s.to_json())
 }
 
-/// A protobuf Value as JSON.
-pub fn to_json(v: &PbValue) -> Value {
-    match &v.kind {
-        None | Some(Kind::NullValue(_)) => Value::Null,
-        Some(Kind::BoolValue(b)) => Value::Bool(*b),
-        Some(Kind::NumberValue(n)) => number_to_json(*n),
-        Some(Kind::StringValue(s)) => Value::String(s.clone()),
-        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(to_json).collect()),
-        Some(Kind::StructValue(s)) => to_json_value(s),
-    }
-}
-
-fn number_to_json(n: f64) -> Value {
-    if !n.is_finite() {
-        return Value::Null;
-    }
-    if n.fract() == 0.0 && n.abs() <= MAX_EXACT_INTEGER {
-        // Exact: the value is integral and within the range f64 represents exactly.
-        #[allow(clippy::cast_possible_truncation)]
-        return Value::Number(Number::from(n as i64));
-    }
-    Number::from_f64(n).map_or(Value::Null, Value::Number)
-}
-
-/// A JSON object as a Struct. Non-object values yield an empty Struct.
+/// A JSON object as a Struct.
 pub fn from_json_object(m: &Map<String, Value>) -> Struct {
-    Struct {
-        fields: m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect(),
-    }
+    Struct::from_json(m)
 }
 
 /// A JSON value as a Struct, when it is an object.
 pub fn from_json_value(v: &Value) -> Option<Struct> {
-    v.as_object().map(from_json_object)
-}
-
-/// A JSON value as a protobuf Value.
-pub fn from_json(v: &Value) -> PbValue {
-    let kind = match v {
-        Value::Null => Kind::NullValue(0),
-        Value::Bool(b) => Kind::BoolValue(*b),
-        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
-        Value::String(s) => Kind::StringValue(s.clone()),
-        Value::Array(a) => Kind::ListValue(ListValue {
-            values: a.iter().map(from_json).collect(),
-        }),
-        Value::Object(o) => Kind::StructValue(from_json_object(o)),
-    };
-    PbValue { kind: Some(kind) }
+    v.as_object().map(Struct::from_json)
 }
 
 /// Serialises a typed value into a Struct. The value must serialise to a JSON object.
@@ -166,16 +119,6 @@ mod tests {
         let back = to_json_value(&s);
         assert_eq!(back["ratio"], json!(0.5));
         assert!(back["huge"].is_f64());
-    }
-
-    #[test]
-    fn non_finite_numbers_become_null() {
-        for n in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            let v = PbValue {
-                kind: Some(Kind::NumberValue(n)),
-            };
-            assert_eq!(to_json(&v), Value::Null);
-        }
     }
 
     #[test]
