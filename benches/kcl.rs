@@ -41,12 +41,13 @@ fn params(req: &RunFunctionRequest) -> Value {
         .map(|(name, o)| {
             let details: Map<String, Value> = o
                 .connection_details
+                .clone()
                 .into_iter()
                 .map(|(k, v)| (k, json!(ByteString(v))))
                 .collect();
             (
                 name.as_str().to_owned(),
-                json!({"Resource": o.resource, "ConnectionDetails": details}),
+                json!({"Resource": o.into_resource(), "ConnectionDetails": details}),
             )
         })
         .collect();

@@ -20,7 +20,7 @@ use crate::config::Platform;
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::Name;
 use crate::sdk::response::Requirement;
-use crate::sdk::structpb;
+use crate::sdk::structpb::{self, PathError};
 
 pub mod conventions;
 pub mod organisation;
@@ -41,7 +41,18 @@ pub struct Observed<'a> {
 impl Observed<'_> {
     /// The observed object of composed resource `name`, if it exists.
     pub fn resource(&self, name: &Name) -> Option<&Value> {
-        self.resources.get(name).map(|r| &r.resource)
+        self.resources.get(name).map(ObservedComposed::resource)
+    }
+
+    /// The observed object of composed resource `name` read into `T`, if it exists: only
+    /// the fields `T` names are read.
+    pub fn read<T: DeserializeOwned>(&self, name: &Name) -> Option<Result<T, PathError>> {
+        self.resources.get(name).map(ObservedComposed::read)
+    }
+
+    /// Whether composed resource `name` exists, without reading it.
+    pub fn exists(&self, name: &Name) -> bool {
+        self.resources.contains_key(name)
     }
 }
 

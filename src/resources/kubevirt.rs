@@ -10,7 +10,6 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// apiVersion of KubeVirt's VirtualMachine.
 pub const API_VERSION: &str = "kubevirt.io/v1";
@@ -453,19 +452,19 @@ pub struct ObservedStatus {
     pub created: bool,
 }
 
-impl ObservedStatus {
-    /// The status of an observed VirtualMachine; empty when it has none yet.
-    pub fn of(vm: &Value) -> Self {
-        vm.get("status")
-            .and_then(|s| Self::deserialize(s).ok())
-            .unwrap_or_default()
-    }
+/// An observed VirtualMachine, as far as compositions read it: its status, empty when it has
+/// none yet. Read straight from the request, so the rest of the object is skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ObservedVirtualMachine {
+    /// What KubeVirt reports.
+    pub status: ObservedStatus,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn vm(binding: PodNetworkBinding, ssh: Option<&str>) -> Value {
         serde_json::to_value(VirtualMachine::linux(LinuxVm {
@@ -530,9 +529,10 @@ mod tests {
 
     #[test]
     fn observed_status_tolerates_missing_fields() {
-        assert_eq!(ObservedStatus::of(&json!({})), ObservedStatus::default());
-        let running = ObservedStatus::of(
-            &json!({"status": {"printableStatus": "Running", "ready": true, "created": true, "conditions": []}}),
+        let read = |v: Value| ObservedVirtualMachine::deserialize(v).unwrap().status;
+        assert_eq!(read(json!({})), ObservedStatus::default());
+        let running = read(
+            json!({"status": {"printableStatus": "Running", "ready": true, "created": true, "conditions": []}}),
         );
         assert_eq!(running.printable_status.as_deref(), Some("Running"));
         assert!(running.ready && running.created);

@@ -21,6 +21,7 @@ use prost::encoding::{
     encoded_len_varint,
 };
 use prost::{DecodeError, Message};
+use serde::de;
 use serde_json::{Map, Number, Value};
 
 /// How deep objects and lists may nest (prost's own recursion limit).
@@ -284,11 +285,17 @@ struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
     /// The next field's number and wire type; `None` at the end.
+    #[inline]
     fn key(&mut self) -> Result<Option<(u32, WireType)>, DecodeError> {
-        if self.0.is_empty() {
-            return Ok(None);
-        }
-        let key = decode_varint(&mut self.0)?;
+        let key = match self.0 {
+            [] => return Ok(None),
+            // Every field of google.protobuf's JSON types has a one-byte key.
+            [byte @ 0x08..0x80, rest @ ..] => {
+                self.0 = rest;
+                u64::from(*byte)
+            }
+            _ => self.varint()?,
+        };
         let wire_type = WireType::try_from(key & 7)?;
         let field = u32::try_from(key >> 3)
             .ok()
@@ -297,8 +304,16 @@ impl<'a> Reader<'a> {
         Ok(Some((field, wire_type)))
     }
 
+    /// A varint; keys and most lengths here are one byte, so that case comes first.
+    #[inline]
     fn varint(&mut self) -> Result<u64, DecodeError> {
-        decode_varint(&mut self.0)
+        match self.0 {
+            [byte @ 0..0x80, rest @ ..] => {
+                self.0 = rest;
+                Ok(u64::from(*byte))
+            }
+            _ => decode_varint(&mut self.0),
+        }
     }
 
     fn fixed64(&mut self) -> Result<u64, DecodeError> {
@@ -310,6 +325,7 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(*bytes))
     }
 
+    #[inline]
     fn delimited(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.varint()?;
         let len = usize::try_from(len)
@@ -321,6 +337,7 @@ impl<'a> Reader<'a> {
         Ok(body)
     }
 
+    #[inline]
     fn string(&mut self) -> Result<&'a str, DecodeError> {
         std::str::from_utf8(self.delimited()?)
             .map_err(|_| malformed("invalid string value: data is not UTF-8 encoded"))
@@ -509,6 +526,209 @@ fn find<'a>(object: &'a [u8], key: &str) -> Option<Scalar<'a>> {
         }
     }
     found
+}
+
+// Reading into typed values.
+
+/// An error reading a typed value out of a Struct.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DeError(String);
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+impl From<DecodeError> for DeError {
+    fn from(e: DecodeError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl Struct {
+    /// A deserializer reading this object straight from its bytes: no JSON tree is built,
+    /// fields the target type ignores are skipped, strings are borrowed until kept. Numbers
+    /// and enums read as from `serde_json::Value` (integral numbers as integers, enums as
+    /// strings).
+    pub fn deserializer(&self) -> Wire<'_> {
+        Wire::Object(&self.raw)
+    }
+}
+
+/// One value of a Struct's encoding, borrowed: a serde `Deserializer`.
+#[derive(Debug, Clone, Copy)]
+pub enum Wire<'de> {
+    /// `null`, or a value that is not set.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    Str(&'de str),
+    /// An object: the body of its Struct.
+    Object(&'de [u8]),
+    /// A list: the body of its ListValue.
+    List(&'de [u8]),
+}
+
+/// The value a `google.protobuf.Value` body holds (the last kind set wins).
+fn wire_value(body: &[u8]) -> Result<Wire<'_>, DecodeError> {
+    let mut reader = Reader(body);
+    let mut value = Wire::Null;
+    while let Some((field, wire_type)) = reader.key()? {
+        value = match (field, wire_type) {
+            (1, WireType::Varint) => {
+                reader.varint()?;
+                Wire::Null
+            }
+            (2, WireType::SixtyFourBit) => Wire::Number(f64::from_bits(reader.fixed64()?)),
+            (3, WireType::LengthDelimited) => Wire::Str(reader.string()?),
+            (4, WireType::Varint) => Wire::Bool(reader.varint()? != 0),
+            (5, WireType::LengthDelimited) => Wire::Object(reader.delimited()?),
+            (6, WireType::LengthDelimited) => Wire::List(reader.delimited()?),
+            (1..=6, _) => return Err(malformed("invalid wire type in google.protobuf.Value")),
+            _ => {
+                reader.skip(wire_type)?;
+                continue;
+            }
+        };
+    }
+    Ok(value)
+}
+
+/// A map entry's key and value.
+fn wire_entry(body: &[u8]) -> Result<(&str, Wire<'_>), DecodeError> {
+    let mut reader = Reader(body);
+    let (mut key, mut value) = ("", Wire::Null);
+    while let Some((field, wire_type)) = reader.key()? {
+        match (field, wire_type) {
+            (1, WireType::LengthDelimited) => key = reader.string()?,
+            (2, WireType::LengthDelimited) => value = wire_value(reader.delimited()?)?,
+            _ => reader.skip(wire_type)?,
+        }
+    }
+    Ok((key, value))
+}
+
+/// The next length-delimited field 1 (a Struct's entry, a ListValue's value), skipping others.
+fn next_item<'de>(reader: &mut Reader<'de>) -> Result<Option<&'de [u8]>, DecodeError> {
+    while let Some((field, wire_type)) = reader.key()? {
+        if field == 1 && wire_type == WireType::LengthDelimited {
+            return reader.delimited().map(Some);
+        }
+        reader.skip(wire_type)?;
+    }
+    Ok(None)
+}
+
+impl<'de> de::Deserializer<'de> for Wire<'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self {
+            Wire::Null => visitor.visit_unit(),
+            Wire::Bool(b) => visitor.visit_bool(b),
+            Wire::Number(n) => match <Value as Build>::number(n) {
+                Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                    (Some(u), _, _) => visitor.visit_u64(u),
+                    (None, Some(i), _) => visitor.visit_i64(i),
+                    (None, None, Some(f)) => visitor.visit_f64(f),
+                    (None, None, None) => visitor.visit_unit(),
+                },
+                _ => visitor.visit_unit(),
+            },
+            Wire::Str(s) => visitor.visit_borrowed_str(s),
+            Wire::Object(body) => visitor.visit_map(ObjectAccess {
+                reader: Reader(body),
+                value: Wire::Null,
+            }),
+            Wire::List(body) => visitor.visit_seq(ListAccess(Reader(body))),
+        }
+    }
+
+    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self {
+            Wire::Null => visitor.visit_none(),
+            other => visitor.visit_some(other),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match self {
+            Wire::Str(s) => visitor.visit_enum(de::value::BorrowedStrDeserializer::new(s)),
+            other => other.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_ignored_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
+
+struct ObjectAccess<'de> {
+    reader: Reader<'de>,
+    value: Wire<'de>,
+}
+
+impl<'de> de::MapAccess<'de> for ObjectAccess<'de> {
+    type Error = DeError;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some(entry) = next_item(&mut self.reader)? else {
+            return Ok(None);
+        };
+        let (key, value) = wire_entry(entry)?;
+        self.value = value;
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<S: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, DeError> {
+        seed.deserialize(std::mem::replace(&mut self.value, Wire::Null))
+    }
+}
+
+struct ListAccess<'de>(Reader<'de>);
+
+impl<'de> de::SeqAccess<'de> for ListAccess<'de> {
+    type Error = DeError;
+
+    fn next_element_seed<S: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, DeError> {
+        match next_item(&mut self.0)? {
+            Some(body) => seed.deserialize(wire_value(body)?).map(Some),
+            None => Ok(None),
+        }
+    }
 }
 
 // Writing.
@@ -832,6 +1052,46 @@ mod tests {
         assert_eq!(s.str_at(&["items", "name"]), None);
         assert_eq!(s.str_at(&["cpu"]), None);
         assert_eq!(s.str_at(&["text"]), Some(""));
+    }
+
+    #[test]
+    fn typed_values_read_straight_from_the_bytes_as_from_json() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Typed {
+            cpu: u32,
+            huge: f64,
+            items: (i64, f64, bool, bool, Option<u8>, Named, (String, Empty)),
+            empty_list: Vec<u8>,
+            missing: Option<String>,
+            mode: Mode,
+        }
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Named {
+            name: String,
+        }
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Empty {}
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        enum Mode {
+            Fast,
+        }
+        let mut json = tree();
+        json.insert("mode".into(), json!("Fast"));
+        let s = Struct::from_json(&json);
+        let from_bytes: Typed = serde::Deserialize::deserialize(s.deserializer()).unwrap();
+        let from_json: Typed = serde_json::from_value(Value::Object(json)).unwrap();
+        assert_eq!(from_bytes, from_json);
+        assert_eq!(from_bytes.items.0, 22);
+
+        let err = <Named as serde::Deserialize>::deserialize(
+            Struct::from_json(&object(json!({"name": 3}))).deserializer(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("invalid type: integer `3`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Typed access to a `RunFunctionRequest`: observed and desired state, input, context, the
 //! Crossplane environment, required resources, credentials and capabilities.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::pbstruct::Struct;
 use super::proto::v1::{Capability, RunFunctionRequest, credentials};
 use super::resource::{Name, Ready};
 use super::structpb::{self, PathError};
@@ -13,13 +15,54 @@ use super::structpb::{self, PathError};
 /// The context key function-environment-configs writes the merged environment to.
 pub const KEY_ENVIRONMENT: &str = "apiextensions.crossplane.io/environment";
 
-/// An observed composed resource.
+/// An observed composed resource. Its object is read out of the request when first asked
+/// for: a composition that only checks that a resource exists never pays for reading it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedComposed {
-    /// The whole object, including status.
-    pub resource: Value,
+    /// The object as it arrived, until it is read.
+    encoded: Option<Struct>,
+    /// The object, once read.
+    read: OnceCell<Value>,
     /// Its connection details.
     pub connection_details: BTreeMap<String, Vec<u8>>,
+}
+
+impl ObservedComposed {
+    /// An observed resource from its object (tests, and callers that hold JSON already).
+    pub fn new(resource: Value, connection_details: BTreeMap<String, Vec<u8>>) -> Self {
+        Self {
+            encoded: None,
+            read: OnceCell::from(resource),
+            connection_details,
+        }
+    }
+
+    /// The whole object, including status.
+    pub fn resource(&self) -> &Value {
+        self.read.get_or_init(|| {
+            Value::Object(
+                self.encoded
+                    .as_ref()
+                    .map(Struct::to_json)
+                    .unwrap_or_default(),
+            )
+        })
+    }
+
+    /// The object read into `T`: fields `T` does not name are skipped, not read.
+    pub fn read<T: DeserializeOwned>(&self) -> Result<T, PathError> {
+        match (self.read.get(), &self.encoded) {
+            (Some(json), _) => structpb::from_ref(json),
+            (None, Some(encoded)) => structpb::from_struct(encoded),
+            (None, None) => structpb::from_value(Value::Object(Map::new())),
+        }
+    }
+
+    /// The object, taken out.
+    pub fn into_resource(self) -> Value {
+        self.resource();
+        self.read.into_inner().unwrap_or_default()
+    }
 }
 
 /// A desired composed resource, as earlier steps (or this function) left it.
@@ -68,22 +111,12 @@ pub fn observed_composed(req: &RunFunctionRequest) -> BTreeMap<Name, ObservedCom
         .resources
         .iter()
         .map(|(name, r)| {
-            let resource = r
-                .resource
-                .as_ref()
-                .map_or(Value::Object(Map::new()), structpb::to_json_value);
-            let connection_details = r
-                .connection_details
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            (
-                Name::from(name.as_str()),
-                ObservedComposed {
-                    resource,
-                    connection_details,
-                },
-            )
+            let composed = ObservedComposed {
+                encoded: r.resource.clone(),
+                read: OnceCell::new(),
+                connection_details: r.connection_details.clone(),
+            };
+            (Name::from(name.as_str()), composed)
         })
         .collect()
 }
@@ -277,7 +310,7 @@ mod tests {
 
         assert_eq!(observed_composite(&req).unwrap()["spec"]["n"], json!(3));
         assert_eq!(
-            observed_composed(&req)[&Name::from("vm")].resource["kind"],
+            observed_composed(&req)[&Name::from("vm")].resource()["kind"],
             "VirtualMachine"
         );
         assert_eq!(

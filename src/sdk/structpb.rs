@@ -39,9 +39,16 @@ pub fn to_struct<T: Serialize>(value: &T) -> Result<Struct, serde_json::Error> {
     }
 }
 
-/// Deserialises a Struct into a typed value, naming the failing field path in the error.
+/// Deserialises a Struct into a typed value straight from its bytes, naming the failing
+/// field path in the error.
 pub fn from_struct<T: DeserializeOwned>(s: &Struct) -> Result<T, PathError> {
-    from_value(to_json_value(s))
+    // Tracking the path costs an allocation per field; do it only to explain a failure.
+    T::deserialize(s.deserializer()).or_else(|_| {
+        serde_path_to_error::deserialize(s.deserializer()).map_err(|e| PathError {
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        })
+    })
 }
 
 /// Deserialises JSON into a typed value, naming the failing field path in the error.

@@ -579,7 +579,7 @@ impl<'a> Render<'a> {
             KUBECONFIG_KEY,
         );
         let secret_exists = existing.is_some();
-        let config_exists = self.observed(names::PROVIDER_CONFIG).is_some();
+        let config_exists = self.observed.exists(&Name::from(names::PROVIDER_CONFIG));
         self.add(
             names::KUBECONFIG,
             Part::ProviderConfig,
@@ -800,7 +800,7 @@ impl<'a> Render<'a> {
             type_: Some("Opaque".into()),
             ..Secret::default()
         };
-        let exists = self.observed(names::IDP_CLIENT_ID).is_some();
+        let exists = self.observed.exists(&Name::from(names::IDP_CLIENT_ID));
         self.add(
             names::IDP_CLIENT_ID,
             Part::IdentityProvider,
@@ -850,7 +850,7 @@ impl<'a> Render<'a> {
     /// The project workspace type trusting the realm, inside the organisation's workspace.
     fn token_validation(&mut self, provider_config: Option<&pk::ProviderConfig>) {
         let Some(provider_config) =
-            provider_config.filter(|_| self.observed(names::PROVIDER_CONFIG).is_some())
+            provider_config.filter(|_| self.observed.exists(&Name::from(names::PROVIDER_CONFIG)))
         else {
             let message = format!(
                 "the provider config for KCP workspace {} does not exist yet",

@@ -49,10 +49,7 @@ fn render(
 fn observed(name: &str, resource: Value) -> BTreeMap<Name, ObservedComposed> {
     BTreeMap::from([(
         Name::from(name),
-        ObservedComposed {
-            resource,
-            connection_details: BTreeMap::new(),
-        },
+        ObservedComposed::new(resource, BTreeMap::new()),
     )])
 }
 

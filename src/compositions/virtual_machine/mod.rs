@@ -50,7 +50,8 @@ use super::conventions::{self, XrIdentity};
 use super::{Composition, Desired, FieldError, Invalid, Observed, Waiting};
 use crate::config::Platform;
 use crate::resources::kubevirt::{
-    self, GoldenImage, LinuxVm, ObservedStatus, PodNetworkBinding, RunStrategy,
+    self, GoldenImage, LinuxVm, ObservedStatus, ObservedVirtualMachine, PodNetworkBinding,
+    RunStrategy,
 };
 use crate::sdk::resource::Name;
 
@@ -304,7 +305,7 @@ impl Composition for VirtualMachine {
             labels: Some(labels.clone()),
             ..ObjectMeta::default()
         };
-        let seen = |name: &str| observed.resource(&Name::from(name)).is_some();
+        let seen = |name: &str| observed.exists(&Name::from(name));
         let mut desired = Desired::default();
 
         if let Some(key) = &checked.ssh_key {
@@ -328,9 +329,10 @@ impl Composition for VirtualMachine {
         );
 
         let vm_status = observed
-            .resource(&Name::from(VIRTUAL_MACHINE))
-            .map(ObservedStatus::of)
-            .unwrap_or_default();
+            .read::<ObservedVirtualMachine>(&Name::from(VIRTUAL_MACHINE))
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .status;
         let mut template_labels = labels.clone();
         template_labels.insert(LABEL_VIRTUAL_MACHINE.to_owned(), names.vm.clone());
         let vm = kubevirt::VirtualMachine::linux(LinuxVm {
@@ -357,8 +359,8 @@ impl Composition for VirtualMachine {
         desired.add(VIRTUAL_MACHINE, &vm, vm_ready(&vm_status, params.running));
 
         let address = observed
-            .resource(&Name::from(SERVICE))
-            .and_then(|s| Service::deserialize(s).ok())
+            .read::<Service>(&Name::from(SERVICE))
+            .and_then(Result::ok)
             .and_then(|s| Address::of(&s, params.connection));
         desired.add(
             SERVICE,

@@ -28,10 +28,7 @@ fn render_with(
         .map(|(name, resource)| {
             (
                 Name::from(*name),
-                ObservedComposed {
-                    resource: resource.clone(),
-                    connection_details: BTreeMap::new(),
-                },
+                ObservedComposed::new(resource.clone(), BTreeMap::new()),
             )
         })
         .collect();
