@@ -24,31 +24,6 @@ use function_sco::sdk::telemetry;
 use prost::Message;
 use serde_json::json;
 
-/// Large requests built on the VirtualMachine example.
-fn large_cases() -> Vec<Case> {
-    let Some(vm) = common::example_of("VirtualMachine") else {
-        return Vec::new();
-    };
-    let full = common::full_virtual_machine(vm.request.clone());
-    let mut cases = vec![Case {
-        name: "vm-64KiB-cloud-init-full-status".into(),
-        request: full,
-    }];
-    for count in [200, 2_000] {
-        let request = common::with_passthrough(vm.request.clone(), count);
-        cases.push(Case {
-            name: format!("vm-passthrough-{count}"),
-            request,
-        });
-    }
-    let request = common::with_observed_bytes(vm.request.clone(), 300 << 10);
-    cases.push(Case {
-        name: "vm-observed-300KiB".into(),
-        request,
-    });
-    cases
-}
-
 /// How the handler's cost grows, per dimension: `(dimension, size, request)`.
 fn growth_cases() -> Vec<(&'static str, usize, RunFunctionRequest)> {
     let Some(vm) = common::example_of("VirtualMachine") else {
@@ -162,7 +137,7 @@ fn main() {
     telemetry::init_with_writer(false, std::io::sink);
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let mut cases = common::examples();
-    cases.extend(large_cases());
+    cases.extend(common::large_cases());
     let growth = growth_cases();
     if benchmarking {
         write_sizes(&cases, &growth);

@@ -97,6 +97,31 @@ pub fn example_of(composition: &str) -> Option<Case> {
         .find(|c| c.composition() == composition)
 }
 
+/// Large requests built on the VirtualMachine example.
+pub fn large_cases() -> Vec<Case> {
+    let Some(vm) = example_of("VirtualMachine") else {
+        return Vec::new();
+    };
+    let full = full_virtual_machine(vm.request.clone());
+    let mut cases = vec![Case {
+        name: "vm-64KiB-cloud-init-full-status".into(),
+        request: full,
+    }];
+    for count in [200, 2_000] {
+        let request = with_passthrough(vm.request.clone(), count);
+        cases.push(Case {
+            name: format!("vm-passthrough-{count}"),
+            request,
+        });
+    }
+    let request = with_observed_bytes(vm.request.clone(), 300 << 10);
+    cases.push(Case {
+        name: "vm-observed-300KiB".into(),
+        request,
+    });
+    cases
+}
+
 /// A request carrying `count` desired resources from earlier pipeline steps, each a
 /// provider-kubernetes Object wrapping a ConfigMap of about 1 KiB. The function passes them
 /// through untouched.
