@@ -2,7 +2,7 @@
 //! connection, as Crossplane holds one connection per function.
 //!
 //! `cargo bench --bench load -- [--binary PATH] [--duration S] [--max-requests N]
-//! [--concurrency 1,16,64] [--soak S] [--startups N] [--client-threads N]` measures the
+//! [--concurrency 1,16,64] [--soak S] [--startups N] [--client-threads N] [--no-h2load]` measures the
 //! release binary (`target/release/function-sco` by default) started with `--insecure` on
 //! 127.0.0.1: startup time to SERVING (gRPC health), idle RSS, then per composition (its
 //! example with the largest request) and concurrency: requests/s, p50/p99/p999 latency, CPU
@@ -10,6 +10,11 @@
 //! highest concurrency over every case, sampling RSS each second. Every response is checked
 //! byte for byte against the first one for its request. Each run stops after its duration or
 //! request count, whichever comes first; figures go to stdout and `benches/out/load.json`.
+//!
+//! When h2load (Debian's nghttp2-client) is installed, each run is repeated with it as the
+//! load generator (`--no-h2load` skips that): a C client costs the two shared cores less
+//! than this Rust one, so its figures are closer to what the server alone can do. h2load
+//! cannot read gRPC trailers; its runs are checked against the server's own call counter.
 //!
 //! Without `--bench` (under `cargo test --all-targets`) it is a smoke test of the same code:
 //! the test build of the binary, a few dozen requests per example, no timing figures.
@@ -46,6 +51,8 @@ struct Options {
     soak: Duration,
     startups: usize,
     client_threads: usize,
+    /// Also drive each run with h2load (nghttp2), when it is installed.
+    h2load: bool,
     /// Whether this is the full benchmark (figures written) or the smoke test.
     full: bool,
 }
@@ -60,6 +67,7 @@ impl Options {
             soak: Duration::ZERO,
             startups: 1,
             client_threads: 1,
+            h2load: false,
             full: false,
         }
     }
@@ -73,6 +81,7 @@ impl Options {
             soak: Duration::from_secs(60),
             startups: 20,
             client_threads: 2,
+            h2load: which("h2load"),
             full: true,
         };
         let mut args = args.iter().filter(|a| *a != "--bench");
@@ -89,6 +98,7 @@ impl Options {
                 "--soak" => options.soak = Duration::from_secs(number(value()?)?),
                 "--startups" => options.startups = number(value()?)? as usize,
                 "--client-threads" => options.client_threads = number(value()?)? as usize,
+                "--no-h2load" => options.h2load = false,
                 "--concurrency" => {
                     options.concurrency = value()?
                         .split(',')
@@ -153,6 +163,7 @@ async fn call(channel: &Channel, body: Bytes) -> Result<Bytes, tonic::Status> {
 struct Server {
     child: Child,
     address: SocketAddr,
+    metrics: SocketAddr,
 }
 
 impl Server {
@@ -174,7 +185,11 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let server = Self { child, address };
+        let server = Self {
+            child,
+            address,
+            metrics,
+        };
         let deadline = started + Duration::from_secs(10);
         while Instant::now() < deadline {
             if server.serving().await {
@@ -423,6 +438,153 @@ async fn load(
     Ok(run)
 }
 
+/// Whether `program` is on the PATH.
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// The server's `function_sco_run_function_calls_total`, summed: (ok, any other outcome).
+fn calls_counted(server: &Server) -> Result<(u64, u64), String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.metrics)
+        .map_err(|e| format!("cannot reach the metrics endpoint: {e}"))?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    stream
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    let (mut ok, mut other) = (0, 0);
+    for line in text.lines() {
+        let Some(labels) = line.strip_prefix("function_sco_run_function_calls_total{") else {
+            continue;
+        };
+        let count: f64 = line
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0);
+        if labels.contains("outcome=\"ok\"") {
+            ok += count as u64;
+        } else {
+            other += count as u64;
+        }
+    }
+    Ok((ok, other))
+}
+
+/// One run driven by h2load (nghttp2's HTTP/2 load generator, written in C: it costs the
+/// shared cores less than a Rust gRPC client): one connection, `concurrency` streams, for
+/// `duration`. Latencies come from its per-request log. h2load sees HTTP status codes only,
+/// not gRPC trailers, so the server's own call counter must grow by exactly the number of
+/// requests, all with outcome `ok`.
+async fn h2load(
+    server: &Server,
+    body: &Bytes,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<Run, String> {
+    let dir = common::out_dir();
+    let body_file = dir.join("h2load-request.bin");
+    let log_file = dir.join("h2load-log.tsv");
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
+    framed.extend_from_slice(body);
+    std::fs::write(&body_file, framed).map_err(|e| e.to_string())?;
+    let url = format!("http://{}{RUN_FUNCTION}", server.address);
+    let generator = |extra: &[String]| {
+        let mut command = Command::new("h2load");
+        command
+            .args(["--clients=1", "--threads=1"])
+            .arg(format!("--max-concurrent-streams={concurrency}"))
+            .arg(format!("--data={}", body_file.display()))
+            .args([
+                "--header=content-type: application/grpc",
+                "--header=te: trailers",
+            ])
+            .args(extra)
+            .arg(&url)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    };
+    // Warm-up, then the measured run.
+    generator(&["--requests=2000".to_owned()])
+        .output()
+        .map_err(|e| format!("cannot run h2load: {e}"))?;
+    let counted_before = calls_counted(server)?;
+    let pid = server.pid();
+    let cpu_before = cpu_seconds(pid);
+    let sampler = RssSampler::start(pid, Duration::from_millis(50));
+    let started = Instant::now();
+    let output = generator(&[
+        format!("--duration={}", duration.as_secs().max(1)),
+        format!("--log-file={}", log_file.display()),
+    ])
+    .output()
+    .map_err(|e| format!("cannot run h2load: {e}"))?;
+    let mut run = Run {
+        seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: cpu_seconds(pid) - cpu_before,
+        rss: sampler.finish(),
+        ..Run::default()
+    };
+    let counted_after = calls_counted(server)?;
+    if !output.status.success() {
+        return Err(format!(
+            "h2load failed: {}",
+            String::from_utf8_lossy(&output.stdout)
+        ));
+    }
+    let log = std::fs::read_to_string(&log_file).map_err(|e| e.to_string())?;
+    for line in log.lines() {
+        let mut columns = line.split('\t');
+        let (status, micros) = (columns.nth(1), columns.next());
+        match (status, micros.and_then(|m| m.trim().parse::<u64>().ok())) {
+            (Some("200"), Some(us)) => run.latencies_ns.push(us * 1_000),
+            _ => {
+                run.errors += 1;
+                run.first_error
+                    .get_or_insert_with(|| format!("h2load logged {line:?}"));
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&log_file);
+    // "finished in 10.00s, 14459.18 req/s, ...": the measured period, without process start.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if let Some(seconds) = stdout
+        .split("finished in ")
+        .nth(1)
+        .and_then(|rest| rest.split('s').next())
+        .and_then(|n| n.parse::<f64>().ok())
+    {
+        run.seconds = seconds;
+    }
+    let (ok, other) = (
+        counted_after.0 - counted_before.0,
+        counted_after.1 - counted_before.1,
+    );
+    let answered = run.latencies_ns.len() as u64;
+    if other > 0 || ok < answered {
+        run.errors += other.max(answered - ok.min(answered));
+        run.first_error.get_or_insert_with(|| {
+            format!("the server counted {ok} ok and {other} other calls for {answered} HTTP 200 responses")
+        });
+    }
+    run.peak_rss_kib = run
+        .rss
+        .iter()
+        .map(|(_, kib)| *kib)
+        .max()
+        .unwrap_or(0)
+        .max(status_kib(pid, "VmRSS"));
+    run.requests = answered;
+    run.latencies_ns.sort_unstable();
+    Ok(run)
+}
+
 /// A case's encoded request and the response the server gives to it, checked to be a
 /// rendered (not Fatal) response.
 async fn prepare(server: &Server, case: &common::Case) -> Result<(Bytes, Bytes), String> {
@@ -522,6 +684,7 @@ async fn run(options: Options) -> Result<(), String> {
     }
 
     let mut runs = Vec::new();
+    let mut h2load_runs = Vec::new();
     let mut failed = Vec::new();
     for (case, body) in cases.iter().zip(&bodies) {
         for &concurrency in &options.concurrency {
@@ -556,6 +719,21 @@ async fn run(options: Options) -> Result<(), String> {
                 ));
             }
             runs.push(summary);
+            if options.h2load {
+                let run = h2load(&server, &body.0, concurrency, options.duration).await?;
+                let summary = run.summary(json!({"generator": "h2load", "composition": case.composition(), "case": case.name, "concurrency": concurrency, "request_bytes": body.0.len(), "response_bytes": body.1.len()}));
+                println!("{summary}");
+                if run.errors > 0 || run.requests == 0 {
+                    failed.push(format!(
+                        "h2load: {} at concurrency {concurrency}: {} errors of {} ({})",
+                        case.name,
+                        run.errors,
+                        run.requests,
+                        run.first_error.unwrap_or_default()
+                    ));
+                }
+                h2load_runs.push(summary);
+            }
         }
     }
 
@@ -597,6 +775,7 @@ async fn run(options: Options) -> Result<(), String> {
         "peak_rss_kib": status_kib(server.pid(), "VmHWM"),
         "client_threads": options.client_threads,
         "runs": runs,
+        "h2load_runs": h2load_runs,
         "soak": soak,
     });
     if options.full {

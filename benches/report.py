@@ -155,6 +155,7 @@ def main():
         ]
         rows = [
             [
+                r.get("generator", "Rust client"),
                 r["composition"],
                 f"`{r['case']}`",
                 r["concurrency"],
@@ -167,12 +168,12 @@ def main():
                 r["cpu_seconds_per_1000"],
                 f"{r['peak_rss_kib']:,}",
             ]
-            for r in report["runs"]
+            for r in report["runs"] + report.get("h2load_runs", [])
         ]
         out += [
-            f"## Loopback load (client threads: {report['client_threads']})",
+            f"## Loopback load (Rust client threads: {report['client_threads']}; h2load: one thread)",
             "",
-            table(["composition", "case", "concurrency", "requests", "errors", "req/s", "p50 µs", "p99 µs", "p999 µs", "CPU s / 1,000 req", "peak RSS KiB"], rows),
+            table(["generator", "composition", "case", "concurrency", "requests", "errors", "req/s", "p50 µs", "p99 µs", "p999 µs", "CPU s / 1,000 req", "peak RSS KiB"], rows),
             "",
         ]
         soak = report.get("soak")

@@ -20,6 +20,16 @@ if ! benches/.venv/bin/python -c 'import kcl_lib' 2>/dev/null; then
     benches/.venv/bin/pip install --quiet "kcl-lib==$KCL_LIB_VERSION"
 fi
 
+# h2load (nghttp2's HTTP/2 load generator) drives the load runs a second time; install it
+# from Debian's packages when missing and possible.
+if ! command -v h2load >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y -q nghttp2-client >/dev/null || echo "h2load not installed: its load runs are skipped"
+    else
+        echo "h2load (Debian package nghttp2-client) is missing: its load runs are skipped"
+    fi
+fi
+
 # Build everything before measuring anything.
 cargo build --release
 cargo bench --no-run
@@ -53,6 +63,7 @@ else
     load_args=(--duration 10 --soak 60 --startups 20)
 fi
 
+cargo bench --bench instructions
 cargo bench --bench render -- "${criterion_args[@]}"
 cargo bench --bench kcl
 cargo bench --bench load -- "${load_args[@]}"
