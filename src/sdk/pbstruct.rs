@@ -182,7 +182,7 @@ impl Message for Struct {
         let body = self.raw.len();
         self.raw.put(buf.take(len));
         // The entry's value is one level below the Struct itself.
-        if let Err(e) = read_entry::<()>(&self.raw[body..], 1) {
+        if let Err(e) = check(&self.raw[body..], Json::Entry, 1) {
             self.raw.truncate(start);
             return Err(e);
         }
@@ -214,7 +214,7 @@ const LIST: u8 = key(6, LEN);
 
 // Reading.
 
-/// What decoded values are built into: JSON, or nothing (to check bytes without allocating).
+/// What decoded values are built into.
 trait Build: Sized {
     type Object: Default;
     type Array: Default;
@@ -226,19 +226,6 @@ trait Build: Sized {
     fn array(a: Self::Array) -> Self;
     fn insert(o: &mut Self::Object, key: &str, value: Self);
     fn push(a: &mut Self::Array, value: Self);
-}
-
-impl Build for () {
-    type Object = ();
-    type Array = ();
-    fn null() {}
-    fn bool(_: bool) {}
-    fn number(_: f64) {}
-    fn string(_: &str) {}
-    fn object(_: ()) {}
-    fn array(_: ()) {}
-    fn insert(_: &mut (), _: &str, _: ()) {}
-    fn push(_: &mut (), _: ()) {}
 }
 
 impl Build for Value {
@@ -469,6 +456,76 @@ fn read_list<B: Build>(body: &[u8], depth: u32) -> Result<B::Array, DecodeError>
         }
     }
     Ok(array)
+}
+
+/// The messages of google.protobuf's JSON types.
+#[derive(Clone, Copy)]
+enum Json {
+    Struct,
+    Entry,
+    Value,
+    List,
+}
+
+/// Checks the body of a `message` as decoding must (well formed, strings UTF-8, nesting at
+/// most [`MAX_DEPTH`]) without building anything: every byte of a request passes here once,
+/// so it takes the common one-byte keys and lengths without a call.
+fn check(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> {
+    while let [first, rest @ ..] = body {
+        let (field, wire_type) = if *first < 0x80 {
+            body = rest;
+            (first >> 3, first & 7)
+        } else {
+            let key = decode_varint(&mut body)?;
+            // Numbers above 6 are unknown fields for every message here.
+            (u8::try_from(key >> 3).unwrap_or(u8::MAX), (key & 7) as u8)
+        };
+        if field == 0 {
+            return Err(malformed("invalid field number"));
+        }
+        match (message, field, wire_type) {
+            (Json::Struct | Json::List, 1, LEN) => {
+                let inner = if matches!(message, Json::Struct) {
+                    Json::Entry
+                } else {
+                    Json::Value
+                };
+                check(take(&mut body)?, inner, depth)?;
+            }
+            (Json::Entry, 1, LEN) | (Json::Value, 3, LEN) => {
+                let text = take(&mut body)?;
+                if !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                    return Err(malformed("invalid string value: data is not UTF-8 encoded"));
+                }
+            }
+            (Json::Entry, 2, LEN) => check(take(&mut body)?, Json::Value, depth)?,
+            (Json::Value, 5, LEN) => check(take(&mut body)?, Json::Struct, deeper(depth)?)?,
+            (Json::Value, 6, LEN) => check(take(&mut body)?, Json::List, deeper(depth)?)?,
+            (Json::Value, 1 | 4, 0) | (Json::Value, 2, 1) => {
+                let mut reader = Reader(body);
+                reader.skip(WireType::try_from(u64::from(wire_type))?)?;
+                body = reader.0;
+            }
+            (Json::Value, 1..=6, _) | (Json::Entry, 1 | 2, _) => {
+                return Err(malformed("invalid wire type"));
+            }
+            _ => {
+                let mut reader = Reader(body);
+                reader.skip(WireType::try_from(u64::from(wire_type))?)?;
+                body = reader.0;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The next length-delimited body.
+#[inline]
+fn take<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
+    let mut reader = Reader(body);
+    let taken = reader.delimited()?;
+    *body = reader.0;
+    Ok(taken)
 }
 
 /// The key of a map entry, without reading its value.
