@@ -236,7 +236,7 @@ fn write(
         } else {
             Ready::False
         };
-        response::set_desired_composed(rsp, name, &composed.manifest, readiness);
+        response::set_desired_composed_struct(rsp, name, Some(composed.encoded.clone()), readiness);
     }
     if !desired.status.is_empty() {
         response::set_desired_composite_status(rsp, &Value::Object(desired.status));

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::config::Platform;
+use crate::sdk::pbser;
+use crate::sdk::pbstruct::Struct;
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::Name;
 use crate::sdk::response::Requirement;
@@ -59,10 +61,18 @@ impl Observed<'_> {
 /// A composed resource a composition wants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composed {
-    /// The manifest (SSA intent: only fields the function owns).
-    pub manifest: Value,
+    /// The manifest (SSA intent: only fields the function owns), written straight from its
+    /// typed builder to the bytes the response carries.
+    pub encoded: Struct,
     /// Whether it was observed ready.
     pub ready: bool,
+}
+
+impl Composed {
+    /// The manifest as JSON.
+    pub fn manifest(&self) -> Value {
+        Value::Object(self.encoded.to_json())
+    }
 }
 
 /// Why a composition is not done yet.
@@ -90,10 +100,9 @@ pub struct Desired {
 impl Desired {
     /// Adds a composed resource built from a typed value.
     pub fn add(&mut self, name: impl Into<Name>, manifest: &impl Serialize, ready: bool) {
-        let manifest =
-            serde_json::to_value(manifest).expect("composed resources serialise to JSON");
+        let encoded = pbser::to_struct(manifest).expect("composed resources serialise to objects");
         self.resources
-            .insert(name.into(), Composed { manifest, ready });
+            .insert(name.into(), Composed { encoded, ready });
     }
 
     /// Whether everything is composed and ready.

@@ -12,6 +12,7 @@ pub mod args;
 mod beta;
 pub mod error;
 mod metrics;
+pub mod pbser;
 pub mod pbstruct;
 pub mod proto;
 pub mod render;

@@ -53,6 +53,11 @@ impl Struct {
         Self { raw }
     }
 
+    /// A Struct from the bytes of its body, which [`super::pbser`] wrote.
+    pub(crate) fn from_raw(raw: Vec<u8>) -> Self {
+        Self { raw }
+    }
+
     /// The object as JSON.
     pub fn to_json(&self) -> Map<String, Value> {
         // The bytes were checked when they were decoded (or written by us): this cannot fail.

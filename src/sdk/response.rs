@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::pbstruct::Struct;
 use super::proto::v1::{
     Capability, Condition, MatchLabels, Requirements, Resource, ResourceSelector, ResponseMeta,
     Result as FnResult, RunFunctionRequest, RunFunctionResponse, SchemaSelector, Severity, State,
@@ -193,8 +194,18 @@ pub fn set_desired_composed(
     resource: &Value,
     ready: Ready,
 ) {
+    set_desired_composed_struct(rsp, name, structpb::from_json_value(resource), ready);
+}
+
+/// [`set_desired_composed`] for an object already encoded (see [`super::pbser`]).
+pub fn set_desired_composed_struct(
+    rsp: &mut RunFunctionResponse,
+    name: &Name,
+    resource: Option<Struct>,
+    ready: Ready,
+) {
     let mut r = Resource {
-        resource: structpb::from_json_value(resource),
+        resource,
         ..Default::default()
     };
     r.set_ready(ready);

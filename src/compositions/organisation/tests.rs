@@ -90,7 +90,7 @@ fn a_bad_keycloak_url_is_refused_where_it_is_configured() {
 #[test]
 fn the_issuer_and_username_are_derived() {
     let desired = render(&xr("acme", None), &BTreeMap::new(), &platform()).unwrap();
-    let user = &desired.resources[&Name::from(names::ADMIN_USER)].manifest["spec"]["forProvider"];
+    let user = &desired.resources[&Name::from(names::ADMIN_USER)].manifest()["spec"]["forProvider"];
     assert_eq!(
         user["username"], "ada@acme.example",
         "Keycloak stores usernames in lower case"
@@ -121,21 +121,22 @@ fn long_organisation_names_give_valid_deterministic_object_names() {
     assert_eq!(first, second);
     let mut seen = std::collections::BTreeSet::new();
     for (name, composed) in &first.resources {
-        let object = composed.manifest["metadata"]["name"].as_str().unwrap();
+        let manifest = composed.manifest();
+        let object = manifest["metadata"]["name"].as_str().unwrap();
         assert!(
             crate::sdk::resource::is_dns_label(object),
             "{name}: {object}"
         );
         assert!(
             seen.insert((
-                composed.manifest["kind"].as_str().unwrap().to_owned(),
+                manifest["kind"].as_str().unwrap().to_owned(),
                 object.to_owned()
             )),
             "{name}: {object} twice"
         );
     }
     assert_eq!(
-        first.resources[&Name::from(names::REALM)].manifest["spec"]["forProvider"]["realm"],
+        first.resources[&Name::from(names::REALM)].manifest()["spec"]["forProvider"]["realm"],
         long.as_str()
     );
 }
@@ -143,7 +144,7 @@ fn long_organisation_names_give_valid_deterministic_object_names() {
 #[test]
 fn a_namespaced_xr_composes_the_namespaced_flavour() {
     let desired = render(&xr("acme", Some("tenants")), &BTreeMap::new(), &platform()).unwrap();
-    let manifest = |name: &str| &desired.resources[&Name::from(name)].manifest;
+    let manifest = |name: &str| desired.resources[&Name::from(name)].manifest();
     assert_eq!(
         manifest(names::WORKSPACE)["apiVersion"],
         "kubernetes.m.crossplane.io/v1alpha1"

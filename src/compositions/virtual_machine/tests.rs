@@ -229,7 +229,7 @@ fn the_vm_follows_the_parameters_and_platform_settings() {
         json!({"flavour": "fedora", "instanceType": "u1.large", "storageSize": "large", "running": false}),
     );
     let desired = render_with(&xr, &[], &platform).unwrap();
-    let vm = &desired.resources[&Name::from(VIRTUAL_MACHINE)].manifest;
+    let vm = &desired.resources[&Name::from(VIRTUAL_MACHINE)].manifest();
     assert_eq!(vm["spec"]["runStrategy"], "Halted");
     assert_eq!(
         vm["spec"]["preference"],
@@ -266,7 +266,7 @@ fn the_vm_follows_the_parameters_and_platform_settings() {
 #[test]
 fn user_data_goes_into_a_secret_and_defaults_to_naming_the_ssh_user() {
     let user_data = |desired: &Desired| {
-        desired.resources[&Name::from(CLOUD_INIT)].manifest["data"]["userdata"].clone()
+        desired.resources[&Name::from(CLOUD_INIT)].manifest()["data"]["userdata"].clone()
     };
     let default = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
     assert_eq!(
@@ -287,7 +287,7 @@ fn base64_ssh_keys_are_stored_decoded() {
     let desired = render(
         json!({"flavour": "rhel9", "instanceType": "u1.small", "sshPublicKey": {"data": ssh::encode(KEY.as_bytes())}}),
     );
-    let secret = &desired.unwrap().resources[&Name::from(SSH_KEY)].manifest;
+    let secret = &desired.unwrap().resources[&Name::from(SSH_KEY)].manifest();
     assert_eq!(secret["data"], json!({"key": ssh::encode(KEY.as_bytes())}));
     assert_eq!(secret["metadata"]["name"], "web-ssh-key");
 }

@@ -1,0 +1,708 @@
+//! A serde `Serializer` that writes typed values straight to `google.protobuf.Struct` bytes,
+//! so a composed manifest goes from its typed builder to the response without a
+//! `serde_json::Value` in between. It writes what `serde_json::to_value` and then
+//! [`Struct::from_json`](super::pbstruct::Struct::from_json) would, except that an object's
+//! keys come in the order the type serialises them rather than sorted (protobuf maps have no
+//! order; the output is as deterministic as the type).
+//!
+//! Each container's length is written after its content: one byte is reserved, and the
+//! content moves up when the length needs more (a container of 128 bytes or more).
+
+use std::fmt;
+
+use prost::encoding::encode_varint;
+use serde::ser::{self, Serialize};
+
+use super::pbstruct::Struct;
+
+/// Why a value could not be written as a Struct.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SerError(String);
+
+impl ser::Error for SerError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+// Field keys of google.protobuf.Value, ListValue, Struct and its map entries.
+const ENTRY: u8 = 0x0a; // Struct.fields, ListValue.values, an entry's key: field 1, length-delimited
+const ENTRY_VALUE: u8 = 0x12; // an entry's value: field 2, length-delimited
+const NULL: u8 = 0x08;
+const NUMBER: u8 = 0x11;
+const STRING: u8 = 0x1a;
+const BOOL: u8 = 0x20;
+const STRUCT: u8 = 0x2a;
+const LIST: u8 = 0x32;
+
+/// Serialises `value`, which must serialise as an object, into a Struct.
+pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, SerError> {
+    let mut out = Vec::with_capacity(256);
+    value.serialize(ValueWriter { out: &mut out })?;
+    // A Value holding an object is [STRUCT, length, the Struct's body].
+    match out.first() {
+        Some(&STRUCT) => {
+            out.drain(..header_len(&out));
+            Ok(Struct::from_raw(out))
+        }
+        _ => Err(SerError("expected an object".into())),
+    }
+}
+
+/// Length of the key and length varint at the start of a container.
+fn header_len(out: &[u8]) -> usize {
+    1 + out[1..].iter().take_while(|b| **b >= 0x80).count() + 1
+}
+
+/// Opens a container: writes `key` and a one-byte length slot; returns where content starts.
+fn open(out: &mut Vec<u8>, key: u8) -> usize {
+    out.push(key);
+    out.push(0);
+    out.len()
+}
+
+/// Closes the container whose content started at `start`: fills in its length.
+fn close(out: &mut Vec<u8>, start: usize) {
+    let len = out.len() - start;
+    if len < 0x80 {
+        out[start - 1] = len as u8;
+    } else {
+        let mut varint = Vec::with_capacity(10);
+        encode_varint(len as u64, &mut varint);
+        out.splice(start - 1..start, varint);
+    }
+}
+
+fn string(out: &mut Vec<u8>, key: u8, s: &str) {
+    out.push(key);
+    encode_varint(s.len() as u64, out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn number(out: &mut Vec<u8>, n: f64) {
+    out.push(NUMBER);
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+/// Writes the body of a `google.protobuf.Value`.
+struct ValueWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> ValueWriter<'a> {
+    /// `{variant: ...}`, as serde_json writes an enum variant with content, open where the
+    /// variant's content goes.
+    fn open_variant(self, variant: &str) -> Variant<'a> {
+        let object = open(self.out, STRUCT);
+        let entry = open(self.out, ENTRY);
+        string(self.out, ENTRY, variant);
+        let value = open(self.out, ENTRY_VALUE);
+        Variant {
+            out: self.out,
+            starts: [object, entry, value],
+        }
+    }
+}
+
+/// An enum variant's wrapping object, open.
+struct Variant<'a> {
+    out: &'a mut Vec<u8>,
+    starts: [usize; 3],
+}
+
+impl Variant<'_> {
+    fn close(self) {
+        for start in self.starts.into_iter().rev() {
+            close(self.out, start);
+        }
+    }
+}
+
+impl<'a> ser::Serializer for ValueWriter<'a> {
+    type Ok = ();
+    type Error = SerError;
+    type SerializeSeq = ListWriter<'a>;
+    type SerializeTuple = ListWriter<'a>;
+    type SerializeTupleStruct = ListWriter<'a>;
+    type SerializeTupleVariant = VariantList<'a>;
+    type SerializeMap = ObjectWriter<'a>;
+    type SerializeStruct = ObjectWriter<'a>;
+    type SerializeStructVariant = VariantObject<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), SerError> {
+        self.out.extend_from_slice(&[BOOL, u8::from(v)]);
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), SerError> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), SerError> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), SerError> {
+        self.serialize_f64(f64::from(v))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn serialize_i64(self, v: i64) -> Result<(), SerError> {
+        self.serialize_f64(v as f64)
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn serialize_i128(self, v: i128) -> Result<(), SerError> {
+        self.serialize_f64(v as f64)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), SerError> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), SerError> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), SerError> {
+        self.serialize_f64(f64::from(v))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn serialize_u64(self, v: u64) -> Result<(), SerError> {
+        self.serialize_f64(v as f64)
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn serialize_u128(self, v: u128) -> Result<(), SerError> {
+        self.serialize_f64(v as f64)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), SerError> {
+        self.serialize_f64(f64::from(v))
+    }
+    /// serde_json has no NaN or infinities: it writes `null` for them.
+    fn serialize_f64(self, v: f64) -> Result<(), SerError> {
+        if v.is_finite() {
+            number(self.out, v);
+            Ok(())
+        } else {
+            self.serialize_unit()
+        }
+    }
+    fn serialize_char(self, v: char) -> Result<(), SerError> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), SerError> {
+        string(self.out, STRING, v);
+        Ok(())
+    }
+    /// As serde_json: a list of numbers.
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), SerError> {
+        use ser::SerializeSeq;
+        let mut list = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            list.serialize_element(b)?;
+        }
+        list.end()
+    }
+    fn serialize_none(self) -> Result<(), SerError> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), SerError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), SerError> {
+        self.out.extend_from_slice(&[NULL, 0]);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), SerError> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), SerError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        let wrapper = self.open_variant(variant);
+        value.serialize(ValueWriter {
+            out: &mut *wrapper.out,
+        })?;
+        wrapper.close();
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<ListWriter<'a>, SerError> {
+        let start = open(self.out, LIST);
+        Ok(ListWriter {
+            out: self.out,
+            start,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<ListWriter<'a>, SerError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<ListWriter<'a>, SerError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<VariantList<'a>, SerError> {
+        let wrapper = self.open_variant(variant);
+        let start = open(wrapper.out, LIST);
+        Ok(VariantList { wrapper, start })
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<ObjectWriter<'a>, SerError> {
+        let start = open(self.out, STRUCT);
+        Ok(ObjectWriter {
+            out: self.out,
+            start,
+            entry: None,
+        })
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<ObjectWriter<'a>, SerError> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<VariantObject<'a>, SerError> {
+        let wrapper = self.open_variant(variant);
+        let start = open(wrapper.out, STRUCT);
+        Ok(VariantObject { wrapper, start })
+    }
+}
+
+/// A list being written.
+pub struct ListWriter<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+}
+
+impl ListWriter<'_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        let start = open(self.out, ENTRY);
+        value.serialize(ValueWriter {
+            out: &mut *self.out,
+        })?;
+        close(self.out, start);
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for ListWriter<'_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), SerError> {
+        close(self.out, self.start);
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for ListWriter<'_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), SerError> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for ListWriter<'_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), SerError> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+/// A tuple variant's list, inside its wrapping object.
+pub struct VariantList<'a> {
+    wrapper: Variant<'a>,
+    start: usize,
+}
+
+impl ser::SerializeTupleVariant for VariantList<'_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        ListWriter {
+            out: &mut *self.wrapper.out,
+            start: self.start,
+        }
+        .element(value)
+    }
+    fn end(self) -> Result<(), SerError> {
+        close(self.wrapper.out, self.start);
+        self.wrapper.close();
+        Ok(())
+    }
+}
+
+/// An object being written; `entry` is the open entry between a key and its value.
+pub struct ObjectWriter<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    entry: Option<usize>,
+}
+
+impl ObjectWriter<'_> {
+    fn key(&mut self, key: &str) {
+        let entry = open(self.out, ENTRY);
+        // prost leaves an empty key out, as protobuf does with default values.
+        if !key.is_empty() {
+            string(self.out, ENTRY, key);
+        }
+        self.entry = Some(entry);
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        let entry = self
+            .entry
+            .take()
+            .ok_or_else(|| SerError("a map value without a key".into()))?;
+        let start = open(self.out, ENTRY_VALUE);
+        value.serialize(ValueWriter {
+            out: &mut *self.out,
+        })?;
+        close(self.out, start);
+        close(self.out, entry);
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for ObjectWriter<'_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerError> {
+        let key = key.serialize(KeyWriter)?;
+        self.key(&key);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.value(value)
+    }
+    fn end(self) -> Result<(), SerError> {
+        close(self.out, self.start);
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for ObjectWriter<'_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        self.key(key);
+        self.value(value)
+    }
+    fn end(self) -> Result<(), SerError> {
+        ser::SerializeMap::end(self)
+    }
+}
+
+/// A struct variant's object, inside its wrapping object.
+pub struct VariantObject<'a> {
+    wrapper: Variant<'a>,
+    start: usize,
+}
+
+impl ser::SerializeStructVariant for VariantObject<'_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        let mut object = ObjectWriter {
+            out: &mut *self.wrapper.out,
+            start: self.start,
+            entry: None,
+        };
+        object.key(key);
+        object.value(value)
+    }
+    fn end(self) -> Result<(), SerError> {
+        close(self.wrapper.out, self.start);
+        self.wrapper.close();
+        Ok(())
+    }
+}
+
+/// Map keys: strings, and what serde_json turns into strings (numbers, chars, bools).
+struct KeyWriter;
+
+impl ser::Serializer for KeyWriter {
+    type Ok = String;
+    type Error = SerError;
+    type SerializeSeq = ser::Impossible<String, SerError>;
+    type SerializeTuple = ser::Impossible<String, SerError>;
+    type SerializeTupleStruct = ser::Impossible<String, SerError>;
+    type SerializeTupleVariant = ser::Impossible<String, SerError>;
+    type SerializeMap = ser::Impossible<String, SerError>;
+    type SerializeStruct = ser::Impossible<String, SerError>;
+    type SerializeStructVariant = ser::Impossible<String, SerError>;
+
+    fn serialize_str(self, v: &str) -> Result<String, SerError> {
+        Ok(v.to_owned())
+    }
+    fn serialize_char(self, v: char) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_bool(self, v: bool) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_i8(self, v: i8) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<String, SerError> {
+        Ok(v.to_string())
+    }
+    fn serialize_f32(self, _: f32) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_f64(self, _: f64) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_none(self) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_unit(self) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<String, SerError> {
+        Ok(variant.to_owned())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, SerError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, SerError> {
+        Err(key_error())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerError> {
+        Err(key_error())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, SerError> {
+        Err(key_error())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, SerError> {
+        Err(key_error())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, SerError> {
+        Err(key_error())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, SerError> {
+        Err(key_error())
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, SerError> {
+        Err(key_error())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, SerError> {
+        Err(key_error())
+    }
+}
+
+fn key_error() -> SerError {
+    SerError("a map key must be a string".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use serde_json::{Value, json};
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Typed {
+        name: String,
+        cores: u32,
+        ratio: f64,
+        nan: f64,
+        on: bool,
+        missing: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<String>,
+        tags: Vec<String>,
+        empty: Vec<u8>,
+        labels: BTreeMap<String, String>,
+        numbered: BTreeMap<u16, bool>,
+        mode: Mode,
+        shape: Shape,
+        pair: (i64, char),
+        long: String,
+        nested: Vec<BTreeMap<String, Vec<Shape>>>,
+    }
+
+    #[derive(Serialize)]
+    enum Mode {
+        Fast,
+    }
+
+    #[derive(Serialize)]
+    enum Shape {
+        Circle(f64),
+        Rect { w: u8, h: u8 },
+        Line(u8, u8),
+    }
+
+    fn typed() -> Typed {
+        Typed {
+            name: "web".into(),
+            cores: 4,
+            ratio: -0.5,
+            nan: f64::NAN,
+            on: true,
+            missing: None,
+            skipped: None,
+            tags: vec!["a".into(), String::new()],
+            empty: vec![],
+            labels: [
+                ("app".to_owned(), "web".to_owned()),
+                (String::new(), "x".to_owned()),
+            ]
+            .into(),
+            numbered: [(7, true)].into(),
+            mode: Mode::Fast,
+            shape: Shape::Rect { w: 2, h: 3 },
+            pair: (-9, 'z'),
+            long: "y".repeat(70_000),
+            nested: vec![
+                [(
+                    "shapes".to_owned(),
+                    vec![Shape::Circle(1.5), Shape::Line(1, 2)],
+                )]
+                .into(),
+            ],
+        }
+    }
+
+    #[test]
+    fn writes_what_serde_json_and_from_json_write() {
+        let ours = to_struct(&typed()).unwrap();
+        let Value::Object(json) = serde_json::to_value(typed()).unwrap() else {
+            panic!("an object")
+        };
+        assert_eq!(ours.to_json(), json);
+        // Same entries as from_json writes, in the type's order rather than sorted.
+        let mut ours_sorted = Struct::default();
+        for (k, v) in ours.to_json() {
+            ours_sorted.insert(&k, &v);
+        }
+        assert_eq!(ours_sorted, Struct::from_json(&json));
+    }
+
+    #[test]
+    fn the_output_is_a_well_formed_struct() {
+        use prost::Message;
+        let ours = to_struct(&typed()).unwrap();
+        let bytes = ours.encode_to_vec();
+        let theirs = prost_types::Struct::decode(bytes.as_slice()).unwrap();
+        assert_eq!(theirs.encoded_len(), bytes.len());
+    }
+
+    #[test]
+    fn only_objects_become_structs() {
+        assert!(to_struct(&3).is_err());
+        assert!(to_struct(&json!([1])).is_err());
+        assert_eq!(to_struct(&json!({})).unwrap(), Struct::default());
+        let bad_key: BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        assert!(to_struct(&bad_key).is_err());
+    }
+}
