@@ -1,7 +1,7 @@
 """Prints the figures of a benches/run.sh run as the Markdown tables of BENCHMARKS.md.
 
 Reads criterion's estimates (target/criterion/**/new/{benchmark,estimates}.json) and
-benches/out/{machine.txt,sizes.json,kcl.json,load.json}. Standard library only.
+benches/out/{machine.txt,sizes.json,instructions.json,kcl.json,load.json}. Standard library only.
 """
 
 import glob
@@ -73,10 +73,13 @@ def main():
                 kib(size["response_bytes"]) if size else "",
             ]
         )
+    instructions = {i["case"]: i["instructions"] for i in load("instructions.json") or []}
+    for row, case in zip(rows, cases):
+        row.insert(4, f"{instructions[case]:,}" if case in instructions else "")
     out += [
-        "## One call (criterion medians, µs)",
+        "## One call (criterion medians, µs; instructions per handler call counted by callgrind)",
         "",
-        table(["case", "render", "handler", "handler 95% CI", "request KiB", "response KiB"], rows),
+        table(["case", "render", "handler", "handler 95% CI", "handler instructions", "request KiB", "response KiB"], rows),
         "",
     ]
 
