@@ -332,6 +332,19 @@ struct Run {
 }
 
 impl Run {
+    /// Counts and sorts the latencies and takes the peak RSS, once the run is over.
+    fn finish(&mut self, pid: u32) {
+        self.peak_rss_kib = self
+            .rss
+            .iter()
+            .map(|(_, kib)| *kib)
+            .max()
+            .unwrap_or(0)
+            .max(status_kib(pid, "VmRSS"));
+        self.requests = self.latencies_ns.len() as u64;
+        self.latencies_ns.sort_unstable();
+    }
+
     fn percentile_us(&self, p: f64) -> f64 {
         if self.latencies_ns.is_empty() {
             return 0.0;
@@ -426,15 +439,7 @@ async fn load(
     run.seconds = started.elapsed().as_secs_f64();
     run.cpu_seconds = cpu_seconds(pid) - cpu_before;
     run.rss = sampler.finish();
-    run.peak_rss_kib = run
-        .rss
-        .iter()
-        .map(|(_, kib)| *kib)
-        .max()
-        .unwrap_or(0)
-        .max(status_kib(pid, "VmRSS"));
-    run.requests = run.latencies_ns.len() as u64;
-    run.latencies_ns.sort_unstable();
+    run.finish(pid);
     Ok(run)
 }
 
@@ -573,15 +578,7 @@ async fn h2load(
             format!("the server counted {ok} ok and {other} other calls for {answered} HTTP 200 responses")
         });
     }
-    run.peak_rss_kib = run
-        .rss
-        .iter()
-        .map(|(_, kib)| *kib)
-        .max()
-        .unwrap_or(0)
-        .max(status_kib(pid, "VmRSS"));
-    run.requests = answered;
-    run.latencies_ns.sort_unstable();
+    run.finish(pid);
     Ok(run)
 }
 
