@@ -4,7 +4,9 @@
 //! The module names mirror function-sdk-go: [`request`] reads a `RunFunctionRequest`,
 //! [`response`] builds a `RunFunctionResponse` (always starting from [`response::to`], so that
 //! what earlier pipeline steps composed is kept), [`resource`] holds names and readiness
-//! helpers, [`structpb`] converts `google.protobuf.Struct` to and from JSON. [`server`] serves
+//! helpers, [`structpb`] converts `google.protobuf.Struct` to and from JSON and typed values.
+//! [`pbstruct`] is that Struct, kept as its wire bytes and read straight into JSON or typed
+//! values; [`pbser`] writes typed values straight to those bytes. [`server`] serves
 //! v1 and v1beta1 over gRPC with mTLS, health, reflection and metrics; [`render`] runs the very
 //! same [`Runner`] offline on files.
 
