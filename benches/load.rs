@@ -20,6 +20,8 @@
 //! the test build of the binary, a few dozen requests per example, no timing figures.
 
 mod common;
+#[path = "../tests/support/raw.rs"]
+mod raw;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -28,13 +30,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BufMut, Bytes};
 use function_sco::sdk::proto::v1::{RunFunctionResponse, Severity};
 use function_sco::sdk::response;
 use function_sco::sdk::server::V1_SERVICE;
 use prost::Message;
+use prost::bytes::Bytes;
 use serde_json::{Value, json};
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -112,51 +113,8 @@ impl Options {
     }
 }
 
-/// A raw-bytes gRPC codec: the client sends the encoded request as it is and keeps the
-/// response bytes, so the load generator spends no CPU on protobuf.
-#[derive(Debug, Clone, Copy, Default)]
-struct Raw;
-
-impl Codec for Raw {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = Raw;
-    type Decoder = Raw;
-    fn encoder(&mut self) -> Raw {
-        Raw
-    }
-    fn decoder(&mut self) -> Raw {
-        Raw
-    }
-}
-
-impl Encoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
-    }
-}
-
 async fn call(channel: &Channel, body: Bytes) -> Result<Bytes, tonic::Status> {
-    let mut grpc = tonic::client::Grpc::new(channel.clone());
-    grpc.ready()
-        .await
-        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-    let path = http::uri::PathAndQuery::from_static(RUN_FUNCTION);
-    Ok(grpc
-        .unary(tonic::Request::new(body), path, Raw)
-        .await?
-        .into_inner())
+    raw::call(channel, RUN_FUNCTION, body).await
 }
 
 /// The server process.

@@ -214,61 +214,12 @@ async fn an_insecure_call_is_answered_with_the_tag_ttl_and_earlier_desired_state
     server.stop().await;
 }
 
-/// Messages as raw bytes, so tests see exactly what the server sent.
-#[derive(Default)]
-struct Raw;
-
-impl tonic::codec::Codec for Raw {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = Raw;
-    type Decoder = Raw;
-
-    fn encoder(&mut self) -> Raw {
-        Raw
-    }
-
-    fn decoder(&mut self) -> Raw {
-        Raw
-    }
-}
-
-impl tonic::codec::Encoder for Raw {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-
-    fn encode(
-        &mut self,
-        item: Vec<u8>,
-        dst: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), tonic::Status> {
-        prost::bytes::BufMut::put_slice(dst, &item);
-        Ok(())
-    }
-}
-
-impl tonic::codec::Decoder for Raw {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-
-    fn decode(
-        &mut self,
-        src: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> Result<Option<Vec<u8>>, tonic::Status> {
-        use prost::bytes::Buf;
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
-    }
-}
-
 /// RunFunction of `service` with an encoded request; returns the encoded response as sent.
 async fn raw_call(channel: Channel, service: &str, request: Vec<u8>) -> Vec<u8> {
-    let mut grpc = tonic::client::Grpc::new(channel);
-    grpc.ready().await.expect("channel ready");
-    let path = http::uri::PathAndQuery::try_from(format!("/{service}/RunFunction")).unwrap();
-    grpc.unary(tonic::Request::new(request), path, Raw)
+    support::raw::call(&channel, &format!("/{service}/RunFunction"), request.into())
         .await
         .expect("RunFunction")
-        .into_inner()
+        .to_vec()
 }
 
 #[tokio::test]

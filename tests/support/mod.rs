@@ -5,6 +5,7 @@
 
 pub mod golden;
 pub mod process;
+pub mod raw;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
