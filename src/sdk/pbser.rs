@@ -8,23 +8,10 @@
 //! Each container's length is written after its content: one byte is reserved, and the
 //! content moves up when the length needs more (a container of 128 bytes or more).
 
-use std::fmt;
-
 use prost::encoding::encode_varint;
 use serde::ser::{self, Serialize};
 
-use super::pbstruct::Struct;
-
-/// Why a value could not be written as a Struct.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SerError(String);
-
-impl ser::Error for SerError {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        Self(msg.to_string())
-    }
-}
+use super::pbstruct::{SerdeError, Struct};
 
 // Field keys of google.protobuf.Value, ListValue, Struct and its map entries.
 const ENTRY: u8 = 0x0a; // Struct.fields, ListValue.values, an entry's key: field 1, length-delimited
@@ -37,7 +24,7 @@ const STRUCT: u8 = 0x2a;
 const LIST: u8 = 0x32;
 
 /// Serialises `value`, which must serialise as an object, into a Struct.
-pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, SerError> {
+pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, SerdeError> {
     let mut out = Vec::with_capacity(256);
     value.serialize(ValueWriter { out: &mut out })?;
     // A Value holding an object is [STRUCT, length, the Struct's body].
@@ -46,7 +33,7 @@ pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, SerError> {
             out.drain(..header_len(&out));
             Ok(Struct::from_raw(out))
         }
-        _ => Err(SerError("expected an object".into())),
+        _ => Err(SerdeError("expected an object".into())),
     }
 }
 
@@ -121,7 +108,7 @@ impl Variant<'_> {
 
 impl<'a> ser::Serializer for ValueWriter<'a> {
     type Ok = ();
-    type Error = SerError;
+    type Error = SerdeError;
     type SerializeSeq = ListWriter<'a>;
     type SerializeTuple = ListWriter<'a>;
     type SerializeTupleStruct = ListWriter<'a>;
@@ -130,49 +117,49 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
     type SerializeStruct = ObjectWriter<'a>;
     type SerializeStructVariant = VariantObject<'a>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), SerError> {
+    fn serialize_bool(self, v: bool) -> Result<(), SerdeError> {
         self.out.extend_from_slice(&[BOOL, u8::from(v)]);
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), SerError> {
+    fn serialize_i8(self, v: i8) -> Result<(), SerdeError> {
         self.serialize_f64(f64::from(v))
     }
-    fn serialize_i16(self, v: i16) -> Result<(), SerError> {
+    fn serialize_i16(self, v: i16) -> Result<(), SerdeError> {
         self.serialize_f64(f64::from(v))
     }
-    fn serialize_i32(self, v: i32) -> Result<(), SerError> {
-        self.serialize_f64(f64::from(v))
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_i64(self, v: i64) -> Result<(), SerError> {
-        self.serialize_f64(v as f64)
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_i128(self, v: i128) -> Result<(), SerError> {
-        self.serialize_f64(v as f64)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), SerError> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), SerError> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), SerError> {
+    fn serialize_i32(self, v: i32) -> Result<(), SerdeError> {
         self.serialize_f64(f64::from(v))
     }
     #[allow(clippy::cast_precision_loss)]
-    fn serialize_u64(self, v: u64) -> Result<(), SerError> {
+    fn serialize_i64(self, v: i64) -> Result<(), SerdeError> {
         self.serialize_f64(v as f64)
     }
     #[allow(clippy::cast_precision_loss)]
-    fn serialize_u128(self, v: u128) -> Result<(), SerError> {
+    fn serialize_i128(self, v: i128) -> Result<(), SerdeError> {
         self.serialize_f64(v as f64)
     }
-    fn serialize_f32(self, v: f32) -> Result<(), SerError> {
+    fn serialize_u8(self, v: u8) -> Result<(), SerdeError> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), SerdeError> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), SerdeError> {
+        self.serialize_f64(f64::from(v))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn serialize_u64(self, v: u64) -> Result<(), SerdeError> {
+        self.serialize_f64(v as f64)
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn serialize_u128(self, v: u128) -> Result<(), SerdeError> {
+        self.serialize_f64(v as f64)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), SerdeError> {
         self.serialize_f64(f64::from(v))
     }
     /// serde_json has no NaN or infinities: it writes `null` for them.
-    fn serialize_f64(self, v: f64) -> Result<(), SerError> {
+    fn serialize_f64(self, v: f64) -> Result<(), SerdeError> {
         if v.is_finite() {
             number(self.out, v);
             Ok(())
@@ -180,15 +167,15 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
             self.serialize_unit()
         }
     }
-    fn serialize_char(self, v: char) -> Result<(), SerError> {
+    fn serialize_char(self, v: char) -> Result<(), SerdeError> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
-    fn serialize_str(self, v: &str) -> Result<(), SerError> {
+    fn serialize_str(self, v: &str) -> Result<(), SerdeError> {
         string(self.out, STRING, v);
         Ok(())
     }
     /// As serde_json: a list of numbers.
-    fn serialize_bytes(self, v: &[u8]) -> Result<(), SerError> {
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), SerdeError> {
         use ser::SerializeSeq;
         let mut list = self.serialize_seq(Some(v.len()))?;
         for b in v {
@@ -196,17 +183,17 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         }
         list.end()
     }
-    fn serialize_none(self) -> Result<(), SerError> {
+    fn serialize_none(self) -> Result<(), SerdeError> {
         self.serialize_unit()
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), SerError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), SerdeError> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<(), SerError> {
+    fn serialize_unit(self) -> Result<(), SerdeError> {
         self.out.extend_from_slice(&[NULL, 0]);
         Ok(())
     }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), SerError> {
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), SerdeError> {
         self.serialize_unit()
     }
     fn serialize_unit_variant(
@@ -214,14 +201,14 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-    ) -> Result<(), SerError> {
+    ) -> Result<(), SerdeError> {
         self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
         value: &T,
-    ) -> Result<(), SerError> {
+    ) -> Result<(), SerdeError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -230,7 +217,7 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         _index: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<(), SerError> {
+    ) -> Result<(), SerdeError> {
         let wrapper = self.open_variant(variant);
         value.serialize(ValueWriter {
             out: &mut *wrapper.out,
@@ -238,21 +225,21 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         wrapper.close();
         Ok(())
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<ListWriter<'a>, SerError> {
+    fn serialize_seq(self, _len: Option<usize>) -> Result<ListWriter<'a>, SerdeError> {
         let start = open(self.out, LIST);
         Ok(ListWriter {
             out: self.out,
             start,
         })
     }
-    fn serialize_tuple(self, len: usize) -> Result<ListWriter<'a>, SerError> {
+    fn serialize_tuple(self, len: usize) -> Result<ListWriter<'a>, SerdeError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
         len: usize,
-    ) -> Result<ListWriter<'a>, SerError> {
+    ) -> Result<ListWriter<'a>, SerdeError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -261,12 +248,12 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<VariantList<'a>, SerError> {
+    ) -> Result<VariantList<'a>, SerdeError> {
         let wrapper = self.open_variant(variant);
         let start = open(wrapper.out, LIST);
         Ok(VariantList { wrapper, start })
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<ObjectWriter<'a>, SerError> {
+    fn serialize_map(self, _len: Option<usize>) -> Result<ObjectWriter<'a>, SerdeError> {
         let start = open(self.out, STRUCT);
         Ok(ObjectWriter {
             out: self.out,
@@ -278,7 +265,7 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         self,
         _name: &'static str,
         len: usize,
-    ) -> Result<ObjectWriter<'a>, SerError> {
+    ) -> Result<ObjectWriter<'a>, SerdeError> {
         self.serialize_map(Some(len))
     }
     fn serialize_struct_variant(
@@ -287,7 +274,7 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<VariantObject<'a>, SerError> {
+    ) -> Result<VariantObject<'a>, SerdeError> {
         let wrapper = self.open_variant(variant);
         let start = open(wrapper.out, STRUCT);
         Ok(VariantObject { wrapper, start })
@@ -301,7 +288,7 @@ pub struct ListWriter<'a> {
 }
 
 impl ListWriter<'_> {
-    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
         let start = open(self.out, ENTRY);
         value.serialize(ValueWriter {
             out: &mut *self.out,
@@ -313,11 +300,11 @@ impl ListWriter<'_> {
 
 impl ser::SerializeSeq for ListWriter<'_> {
     type Ok = ();
-    type Error = SerError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+    type Error = SerdeError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
         self.element(value)
     }
-    fn end(self) -> Result<(), SerError> {
+    fn end(self) -> Result<(), SerdeError> {
         close(self.out, self.start);
         Ok(())
     }
@@ -325,22 +312,22 @@ impl ser::SerializeSeq for ListWriter<'_> {
 
 impl ser::SerializeTuple for ListWriter<'_> {
     type Ok = ();
-    type Error = SerError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+    type Error = SerdeError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
         self.element(value)
     }
-    fn end(self) -> Result<(), SerError> {
+    fn end(self) -> Result<(), SerdeError> {
         ser::SerializeSeq::end(self)
     }
 }
 
 impl ser::SerializeTupleStruct for ListWriter<'_> {
     type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+    type Error = SerdeError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
         self.element(value)
     }
-    fn end(self) -> Result<(), SerError> {
+    fn end(self) -> Result<(), SerdeError> {
         ser::SerializeSeq::end(self)
     }
 }
@@ -353,15 +340,15 @@ pub struct VariantList<'a> {
 
 impl ser::SerializeTupleVariant for VariantList<'_> {
     type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+    type Error = SerdeError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
         ListWriter {
             out: &mut *self.wrapper.out,
             start: self.start,
         }
         .element(value)
     }
-    fn end(self) -> Result<(), SerError> {
+    fn end(self) -> Result<(), SerdeError> {
         close(self.wrapper.out, self.start);
         self.wrapper.close();
         Ok(())
@@ -385,11 +372,11 @@ impl ObjectWriter<'_> {
         self.entry = Some(entry);
     }
 
-    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
         let entry = self
             .entry
             .take()
-            .ok_or_else(|| SerError("a map value without a key".into()))?;
+            .ok_or_else(|| SerdeError("a map value without a key".into()))?;
         let start = open(self.out, ENTRY_VALUE);
         value.serialize(ValueWriter {
             out: &mut *self.out,
@@ -402,16 +389,16 @@ impl ObjectWriter<'_> {
 
 impl ser::SerializeMap for ObjectWriter<'_> {
     type Ok = ();
-    type Error = SerError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerError> {
+    type Error = SerdeError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerdeError> {
         let key = key.serialize(KeyWriter)?;
         self.key(&key);
         Ok(())
     }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
         self.value(value)
     }
-    fn end(self) -> Result<(), SerError> {
+    fn end(self) -> Result<(), SerdeError> {
         close(self.out, self.start);
         Ok(())
     }
@@ -419,16 +406,16 @@ impl ser::SerializeMap for ObjectWriter<'_> {
 
 impl ser::SerializeStruct for ObjectWriter<'_> {
     type Ok = ();
-    type Error = SerError;
+    type Error = SerdeError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
-    ) -> Result<(), SerError> {
+    ) -> Result<(), SerdeError> {
         self.key(key);
         self.value(value)
     }
-    fn end(self) -> Result<(), SerError> {
+    fn end(self) -> Result<(), SerdeError> {
         ser::SerializeMap::end(self)
     }
 }
@@ -441,12 +428,12 @@ pub struct VariantObject<'a> {
 
 impl ser::SerializeStructVariant for VariantObject<'_> {
     type Ok = ();
-    type Error = SerError;
+    type Error = SerdeError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
-    ) -> Result<(), SerError> {
+    ) -> Result<(), SerdeError> {
         let mut object = ObjectWriter {
             out: &mut *self.wrapper.out,
             start: self.start,
@@ -455,7 +442,7 @@ impl ser::SerializeStructVariant for VariantObject<'_> {
         object.key(key);
         object.value(value)
     }
-    fn end(self) -> Result<(), SerError> {
+    fn end(self) -> Result<(), SerdeError> {
         close(self.wrapper.out, self.start);
         self.wrapper.close();
         Ok(())
@@ -467,67 +454,67 @@ struct KeyWriter;
 
 impl ser::Serializer for KeyWriter {
     type Ok = String;
-    type Error = SerError;
-    type SerializeSeq = ser::Impossible<String, SerError>;
-    type SerializeTuple = ser::Impossible<String, SerError>;
-    type SerializeTupleStruct = ser::Impossible<String, SerError>;
-    type SerializeTupleVariant = ser::Impossible<String, SerError>;
-    type SerializeMap = ser::Impossible<String, SerError>;
-    type SerializeStruct = ser::Impossible<String, SerError>;
-    type SerializeStructVariant = ser::Impossible<String, SerError>;
+    type Error = SerdeError;
+    type SerializeSeq = ser::Impossible<String, SerdeError>;
+    type SerializeTuple = ser::Impossible<String, SerdeError>;
+    type SerializeTupleStruct = ser::Impossible<String, SerdeError>;
+    type SerializeTupleVariant = ser::Impossible<String, SerdeError>;
+    type SerializeMap = ser::Impossible<String, SerdeError>;
+    type SerializeStruct = ser::Impossible<String, SerdeError>;
+    type SerializeStructVariant = ser::Impossible<String, SerdeError>;
 
-    fn serialize_str(self, v: &str) -> Result<String, SerError> {
+    fn serialize_str(self, v: &str) -> Result<String, SerdeError> {
         Ok(v.to_owned())
     }
-    fn serialize_char(self, v: char) -> Result<String, SerError> {
+    fn serialize_char(self, v: char) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_bool(self, v: bool) -> Result<String, SerError> {
+    fn serialize_bool(self, v: bool) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_i8(self, v: i8) -> Result<String, SerError> {
+    fn serialize_i8(self, v: i8) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_i16(self, v: i16) -> Result<String, SerError> {
+    fn serialize_i16(self, v: i16) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_i32(self, v: i32) -> Result<String, SerError> {
+    fn serialize_i32(self, v: i32) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_i64(self, v: i64) -> Result<String, SerError> {
+    fn serialize_i64(self, v: i64) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_u8(self, v: u8) -> Result<String, SerError> {
+    fn serialize_u8(self, v: u8) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_u16(self, v: u16) -> Result<String, SerError> {
+    fn serialize_u16(self, v: u16) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_u32(self, v: u32) -> Result<String, SerError> {
+    fn serialize_u32(self, v: u32) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_u64(self, v: u64) -> Result<String, SerError> {
+    fn serialize_u64(self, v: u64) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_f32(self, _: f32) -> Result<String, SerError> {
+    fn serialize_f32(self, _: f32) -> Result<String, SerdeError> {
         Err(key_error())
     }
-    fn serialize_f64(self, _: f64) -> Result<String, SerError> {
+    fn serialize_f64(self, _: f64) -> Result<String, SerdeError> {
         Err(key_error())
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, SerError> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, SerdeError> {
         Err(key_error())
     }
-    fn serialize_none(self) -> Result<String, SerError> {
+    fn serialize_none(self) -> Result<String, SerdeError> {
         Err(key_error())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, SerError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, SerdeError> {
         Err(key_error())
     }
-    fn serialize_unit(self) -> Result<String, SerError> {
+    fn serialize_unit(self) -> Result<String, SerdeError> {
         Err(key_error())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, SerError> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, SerdeError> {
         Err(key_error())
     }
     fn serialize_unit_variant(
@@ -535,14 +522,14 @@ impl ser::Serializer for KeyWriter {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<String, SerError> {
+    ) -> Result<String, SerdeError> {
         Ok(variant.to_owned())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<String, SerError> {
+    ) -> Result<String, SerdeError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -551,20 +538,20 @@ impl ser::Serializer for KeyWriter {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String, SerError> {
+    ) -> Result<String, SerdeError> {
         Err(key_error())
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerError> {
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerdeError> {
         Err(key_error())
     }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, SerError> {
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, SerdeError> {
         Err(key_error())
     }
     fn serialize_tuple_struct(
         self,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeTupleStruct, SerError> {
+    ) -> Result<Self::SerializeTupleStruct, SerdeError> {
         Err(key_error())
     }
     fn serialize_tuple_variant(
@@ -573,17 +560,17 @@ impl ser::Serializer for KeyWriter {
         _: u32,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeTupleVariant, SerError> {
+    ) -> Result<Self::SerializeTupleVariant, SerdeError> {
         Err(key_error())
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, SerError> {
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, SerdeError> {
         Err(key_error())
     }
     fn serialize_struct(
         self,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeStruct, SerError> {
+    ) -> Result<Self::SerializeStruct, SerdeError> {
         Err(key_error())
     }
     fn serialize_struct_variant(
@@ -592,13 +579,13 @@ impl ser::Serializer for KeyWriter {
         _: u32,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeStructVariant, SerError> {
+    ) -> Result<Self::SerializeStructVariant, SerdeError> {
         Err(key_error())
     }
 }
 
-fn key_error() -> SerError {
-    SerError("a map key must be a string".into())
+fn key_error() -> SerdeError {
+    SerdeError("a map key must be a string".into())
 }
 
 #[cfg(test)]

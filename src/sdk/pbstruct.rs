@@ -21,8 +21,8 @@ use prost::encoding::{
     encoded_len_varint,
 };
 use prost::{DecodeError, Message};
-use serde::de;
-use serde_json::{Map, Number, Value};
+use serde::{Deserialize, de};
+use serde_json::{Map, Value};
 
 /// How deep objects and lists may nest (prost's own recursion limit).
 pub const MAX_DEPTH: u32 = 100;
@@ -61,28 +61,27 @@ impl Struct {
     /// The object as JSON.
     pub fn to_json(&self) -> Map<String, Value> {
         // The bytes were checked when they were decoded (or written by us): this cannot fail.
-        read_object::<Value>(&self.raw, 0).unwrap_or_default()
+        Map::deserialize(self.deserializer()).unwrap_or_default()
     }
 
     /// The value of `key`, as JSON.
     pub fn get(&self, key: &str) -> Option<Value> {
-        let entry = self.entries().filter(|e| e.key == key).last()?;
-        read_entry::<Value>(entry.body, 1).ok().map(|(_, v)| v)
+        let entry = entries(&self.raw).filter(|e| e.key == key).last()?;
+        Value::deserialize(entry.value).ok()
     }
 
     /// The string at `path` (`["metadata", "name"]`), borrowed: nothing is decoded but the
     /// entries on the way.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
-        let (last, parents) = path.split_last()?;
-        let mut object = self.raw.as_slice();
-        for key in parents {
-            object = match find(object, key)? {
-                Scalar::Object(body) => body,
-                _ => return None,
+        let mut current = self.deserializer();
+        for key in path {
+            let Wire::Object(object) = current else {
+                return None;
             };
+            current = entries(object).filter(|e| e.key == *key).last()?.value;
         }
-        match find(object, last)? {
-            Scalar::String(s) => Some(s),
+        match current {
+            Wire::Str(s) => Some(s),
             _ => None,
         }
     }
@@ -94,7 +93,7 @@ impl Struct {
         let entry_len = lengths.entry(key, value);
         let mut raw = Vec::with_capacity(self.raw.len() + delimited(entry_len));
         let mut written = false;
-        for entry in self.entries() {
+        for entry in entries(&self.raw) {
             if entry.key == key {
                 continue;
             }
@@ -124,24 +123,6 @@ impl Struct {
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
-
-    fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
-        let mut reader = Reader(&self.raw);
-        std::iter::from_fn(move || {
-            loop {
-                let before = reader.0;
-                let (field, wire_type) = reader.key().ok()??;
-                if field != 1 || wire_type != WireType::LengthDelimited {
-                    reader.skip(wire_type).ok()?;
-                    continue;
-                }
-                let body = reader.delimited().ok()?;
-                let whole = &before[..before.len() - reader.0.len()];
-                let key = entry_key(body).unwrap_or_default();
-                return Some(Entry { key, body, whole });
-            }
-        })
-    }
 }
 
 impl fmt::Debug for Struct {
@@ -153,10 +134,29 @@ impl fmt::Debug for Struct {
 /// One map entry of a Struct's encoding.
 struct Entry<'a> {
     key: &'a str,
-    /// The entry message's body.
-    body: &'a [u8],
+    value: Wire<'a>,
     /// The whole field: key, length and body.
     whole: &'a [u8],
+}
+
+/// The entries of an object's body, in the order they were written; stops at the first
+/// malformed one (checked bytes have none).
+fn entries(object: &[u8]) -> impl Iterator<Item = Entry<'_>> {
+    let mut reader = Reader(object);
+    std::iter::from_fn(move || {
+        loop {
+            let before = reader.0;
+            let (field, wire_type) = reader.key().ok()??;
+            if field != 1 || wire_type != WireType::LengthDelimited {
+                reader.skip(wire_type).ok()?;
+                continue;
+            }
+            let body = reader.delimited().ok()?;
+            let whole = &before[..before.len() - reader.0.len()];
+            let (key, value) = wire_entry(body).ok()?;
+            return Some(Entry { key, value, whole });
+        }
+    })
 }
 
 impl Message for Struct {
@@ -218,59 +218,6 @@ const STRUCT: u8 = key(5, LEN);
 const LIST: u8 = key(6, LEN);
 
 // Reading.
-
-/// What decoded values are built into.
-trait Build: Sized {
-    type Object: Default;
-    type Array: Default;
-    fn null() -> Self;
-    fn bool(b: bool) -> Self;
-    fn number(n: f64) -> Self;
-    fn string(s: &str) -> Self;
-    fn object(o: Self::Object) -> Self;
-    fn array(a: Self::Array) -> Self;
-    fn insert(o: &mut Self::Object, key: &str, value: Self);
-    fn push(a: &mut Self::Array, value: Self);
-}
-
-impl Build for Value {
-    type Object = Map<String, Value>;
-    type Array = Vec<Value>;
-    fn null() -> Self {
-        Value::Null
-    }
-    fn bool(b: bool) -> Self {
-        Value::Bool(b)
-    }
-    /// Integral values an `f64` holds exactly (|n| <= 2^53) become JSON integers, so `cpu: 2`
-    /// deserialises into a `u32`; JSON has no NaN or infinities, so those become `null`.
-    fn number(n: f64) -> Self {
-        if !n.is_finite() {
-            return Value::Null;
-        }
-        if n.fract() == 0.0 && n.abs() <= MAX_EXACT_INTEGER {
-            // Exact: the value is integral and within the range f64 represents exactly.
-            #[allow(clippy::cast_possible_truncation)]
-            return Value::Number(Number::from(n as i64));
-        }
-        Number::from_f64(n).map_or(Value::Null, Value::Number)
-    }
-    fn string(s: &str) -> Self {
-        Value::String(s.to_owned())
-    }
-    fn object(o: Map<String, Value>) -> Self {
-        Value::Object(o)
-    }
-    fn array(a: Vec<Value>) -> Self {
-        Value::Array(a)
-    }
-    fn insert(o: &mut Map<String, Value>, key: &str, value: Value) {
-        o.insert(key.to_owned(), value);
-    }
-    fn push(a: &mut Vec<Value>, value: Value) {
-        a.push(value);
-    }
-}
 
 /// Protobuf fields of a byte slice, one at a time.
 struct Reader<'a>(&'a [u8]);
@@ -363,104 +310,11 @@ fn malformed(what: &'static str) -> DecodeError {
     DecodeError::new(what)
 }
 
-fn expect(wire_type: WireType, wanted: WireType) -> Result<(), DecodeError> {
-    check_wire_type(wanted, wire_type)
-}
-
 fn deeper(depth: u32) -> Result<u32, DecodeError> {
     if depth >= MAX_DEPTH {
         return Err(malformed("recursion limit reached"));
     }
     Ok(depth + 1)
-}
-
-fn read_object<B: Build>(body: &[u8], depth: u32) -> Result<B::Object, DecodeError> {
-    let depth = deeper(depth)?;
-    let mut reader = Reader(body);
-    let mut object = B::Object::default();
-    while let Some((field, wire_type)) = reader.key()? {
-        if field == 1 {
-            expect(wire_type, WireType::LengthDelimited)?;
-            let (key, value) = read_entry::<B>(reader.delimited()?, depth)?;
-            B::insert(&mut object, key, value);
-        } else {
-            reader.skip(wire_type)?;
-        }
-    }
-    Ok(object)
-}
-
-fn read_entry<B: Build>(body: &[u8], depth: u32) -> Result<(&str, B), DecodeError> {
-    let mut reader = Reader(body);
-    let (mut key, mut value) = ("", None);
-    while let Some((field, wire_type)) = reader.key()? {
-        match field {
-            1 => {
-                expect(wire_type, WireType::LengthDelimited)?;
-                key = reader.string()?;
-            }
-            2 => {
-                expect(wire_type, WireType::LengthDelimited)?;
-                value = Some(read_value::<B>(reader.delimited()?, depth)?);
-            }
-            _ => reader.skip(wire_type)?,
-        }
-    }
-    Ok((key, value.unwrap_or_else(B::null)))
-}
-
-fn read_value<B: Build>(body: &[u8], depth: u32) -> Result<B, DecodeError> {
-    let mut reader = Reader(body);
-    let mut value = None;
-    while let Some((field, wire_type)) = reader.key()? {
-        value = Some(match field {
-            1 => {
-                expect(wire_type, WireType::Varint)?;
-                reader.varint()?;
-                B::null()
-            }
-            2 => {
-                expect(wire_type, WireType::SixtyFourBit)?;
-                B::number(f64::from_bits(reader.fixed64()?))
-            }
-            3 => {
-                expect(wire_type, WireType::LengthDelimited)?;
-                B::string(reader.string()?)
-            }
-            4 => {
-                expect(wire_type, WireType::Varint)?;
-                B::bool(reader.varint()? != 0)
-            }
-            5 => {
-                expect(wire_type, WireType::LengthDelimited)?;
-                B::object(read_object::<B>(reader.delimited()?, depth)?)
-            }
-            6 => {
-                expect(wire_type, WireType::LengthDelimited)?;
-                B::array(read_list::<B>(reader.delimited()?, depth)?)
-            }
-            _ => {
-                reader.skip(wire_type)?;
-                continue;
-            }
-        });
-    }
-    Ok(value.unwrap_or_else(B::null))
-}
-
-fn read_list<B: Build>(body: &[u8], depth: u32) -> Result<B::Array, DecodeError> {
-    let depth = deeper(depth)?;
-    let mut reader = Reader(body);
-    let mut array = B::Array::default();
-    while let Some((field, wire_type)) = reader.key()? {
-        if field == 1 {
-            expect(wire_type, WireType::LengthDelimited)?;
-            B::push(&mut array, read_value::<B>(reader.delimited()?, depth)?);
-        } else {
-            reader.skip(wire_type)?;
-        }
-    }
-    Ok(array)
 }
 
 /// The messages of google.protobuf's JSON types.
@@ -533,77 +387,26 @@ fn take<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
     Ok(taken)
 }
 
-/// The key of a map entry, without reading its value.
-fn entry_key(body: &[u8]) -> Result<&str, DecodeError> {
-    let mut reader = Reader(body);
-    let mut key = "";
-    while let Some((field, wire_type)) = reader.key()? {
-        if field == 1 && wire_type == WireType::LengthDelimited {
-            key = reader.string()?;
-        } else {
-            reader.skip(wire_type)?;
-        }
-    }
-    Ok(key)
-}
-
-/// A value found by [`find`]: a string, an object's body, or something else.
-enum Scalar<'a> {
-    String(&'a str),
-    Object(&'a [u8]),
-    Other,
-}
-
-/// The value of `key` in an object's body (the last entry of that key), borrowed.
-fn find<'a>(object: &'a [u8], key: &str) -> Option<Scalar<'a>> {
-    let mut reader = Reader(object);
-    let mut found = None;
-    while let Some((field, wire_type)) = reader.key().ok()? {
-        if field != 1 || wire_type != WireType::LengthDelimited {
-            reader.skip(wire_type).ok()?;
-            continue;
-        }
-        let body = reader.delimited().ok()?;
-        if entry_key(body).ok()? != key {
-            continue;
-        }
-        let mut entry = Reader(body);
-        found = Some(Scalar::Other);
-        while let Some((field, wire_type)) = entry.key().ok()? {
-            if field != 2 || wire_type != WireType::LengthDelimited {
-                entry.skip(wire_type).ok()?;
-                continue;
-            }
-            let mut value = Reader(entry.delimited().ok()?);
-            while let Some((field, wire_type)) = value.key().ok()? {
-                found = Some(match (field, wire_type) {
-                    (3, WireType::LengthDelimited) => Scalar::String(value.string().ok()?),
-                    (5, WireType::LengthDelimited) => Scalar::Object(value.delimited().ok()?),
-                    _ => {
-                        value.skip(wire_type).ok()?;
-                        Scalar::Other
-                    }
-                });
-            }
-        }
-    }
-    found
-}
-
 // Reading into typed values.
 
-/// An error reading a typed value out of a Struct.
+/// An error reading a typed value out of a Struct, or writing one into a Struct.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct DeError(String);
+pub struct SerdeError(pub(crate) String);
 
-impl de::Error for DeError {
+impl de::Error for SerdeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         Self(msg.to_string())
     }
 }
 
-impl From<DecodeError> for DeError {
+impl serde::ser::Error for SerdeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+impl From<DecodeError> for SerdeError {
     fn from(e: DecodeError) -> Self {
         Self(e.to_string())
     }
@@ -687,21 +490,24 @@ fn next_item<'de>(reader: &mut Reader<'de>) -> Result<Option<&'de [u8]>, DecodeE
 }
 
 impl<'de> de::Deserializer<'de> for Wire<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
-    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self {
             Wire::Null => visitor.visit_unit(),
             Wire::Bool(b) => visitor.visit_bool(b),
-            Wire::Number(n) => match <Value as Build>::number(n) {
-                Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-                    (Some(u), _, _) => visitor.visit_u64(u),
-                    (None, Some(i), _) => visitor.visit_i64(i),
-                    (None, None, Some(f)) => visitor.visit_f64(f),
-                    (None, None, None) => visitor.visit_unit(),
-                },
-                _ => visitor.visit_unit(),
-            },
+            // JSON has no NaN or infinities: those read as null. Integral values an f64
+            // holds exactly (|n| <= 2^53) read as integers, so `cpu: 2` fills a `u32`.
+            Wire::Number(n) if !n.is_finite() => visitor.visit_unit(),
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Wire::Number(n) if n.fract() == 0.0 && n.abs() <= MAX_EXACT_INTEGER => {
+                if n >= 0.0 {
+                    visitor.visit_u64(n as u64)
+                } else {
+                    visitor.visit_i64(n as i64)
+                }
+            }
+            Wire::Number(n) => visitor.visit_f64(n),
             Wire::Str(s) => visitor.visit_borrowed_str(s),
             Wire::Object(body) => visitor.visit_map(ObjectAccess {
                 reader: Reader(body),
@@ -711,7 +517,7 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
         }
     }
 
-    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self {
             Wire::Null => visitor.visit_none(),
             other => visitor.visit_some(other),
@@ -722,7 +528,7 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
         self,
         _name: &'static str,
         visitor: V,
-    ) -> Result<V::Value, DeError> {
+    ) -> Result<V::Value, SerdeError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -731,14 +537,17 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, DeError> {
+    ) -> Result<V::Value, SerdeError> {
         match self {
             Wire::Str(s) => visitor.visit_enum(de::value::BorrowedStrDeserializer::new(s)),
             other => other.deserialize_any(visitor),
         }
     }
 
-    fn deserialize_ignored_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_ignored_any<V: de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
         visitor.visit_unit()
     }
 
@@ -754,12 +563,12 @@ struct ObjectAccess<'de> {
 }
 
 impl<'de> de::MapAccess<'de> for ObjectAccess<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(
         &mut self,
         seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
+    ) -> Result<Option<K::Value>, SerdeError> {
         let Some(entry) = next_item(&mut self.reader)? else {
             return Ok(None);
         };
@@ -772,7 +581,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess<'de> {
     fn next_value_seed<S: de::DeserializeSeed<'de>>(
         &mut self,
         seed: S,
-    ) -> Result<S::Value, DeError> {
+    ) -> Result<S::Value, SerdeError> {
         seed.deserialize(std::mem::replace(&mut self.value, Wire::Null))
     }
 }
@@ -780,12 +589,12 @@ impl<'de> de::MapAccess<'de> for ObjectAccess<'de> {
 struct ListAccess<'de>(Reader<'de>);
 
 impl<'de> de::SeqAccess<'de> for ListAccess<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
     fn next_element_seed<S: de::DeserializeSeed<'de>>(
         &mut self,
         seed: S,
-    ) -> Result<Option<S::Value>, DeError> {
+    ) -> Result<Option<S::Value>, SerdeError> {
         match next_item(&mut self.0)? {
             Some(body) => seed.deserialize(wire_value(body)?).map(Some),
             None => Ok(None),
