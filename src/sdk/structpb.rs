@@ -5,7 +5,8 @@
 //! never holds NaN or infinities; a non-finite number arriving in a Struct becomes `null`.
 
 use super::pbstruct::Struct;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A Struct as a JSON object.
@@ -42,13 +43,7 @@ pub fn to_struct<T: Serialize>(value: &T) -> Result<Struct, serde_json::Error> {
 /// Deserialises a Struct into a typed value straight from its bytes, naming the failing
 /// field path in the error.
 pub fn from_struct<T: DeserializeOwned>(s: &Struct) -> Result<T, PathError> {
-    // Tracking the path costs an allocation per field; do it only to explain a failure.
-    T::deserialize(s.deserializer()).or_else(|_| {
-        serde_path_to_error::deserialize(s.deserializer()).map_err(|e| PathError {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        })
-    })
+    explained(s.deserializer())
 }
 
 /// Deserialises JSON into a typed value, naming the failing field path in the error.
@@ -58,9 +53,19 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, PathError> {
 
 /// [`from_value`] without taking the value.
 pub fn from_ref<T: DeserializeOwned>(value: &Value) -> Result<T, PathError> {
+    explained(value)
+}
+
+/// Deserialises from `from`; on failure, again with path tracking to name the field.
+fn explained<'de, T, D>(from: D) -> Result<T, PathError>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de> + Copy,
+    D::Error: std::fmt::Display,
+{
     // Tracking the path costs an allocation per field; do it only to explain a failure.
-    T::deserialize(value).or_else(|_| {
-        serde_path_to_error::deserialize(value).map_err(|e| PathError {
+    T::deserialize(from).or_else(|_| {
+        serde_path_to_error::deserialize(from).map_err(|e| PathError {
             path: e.path().to_string(),
             message: e.inner().to_string(),
         })
