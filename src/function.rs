@@ -230,14 +230,6 @@ fn write(
     for (name, requirement) in &desired.requirements {
         response::require_resources(rsp, req, name, requirement);
     }
-    for (name, composed) in &desired.resources {
-        let readiness = if composed.ready {
-            Ready::True
-        } else {
-            Ready::False
-        };
-        response::set_desired_composed_struct(rsp, name, Some(composed.encoded.clone()), readiness);
-    }
     if !desired.status.is_empty() {
         response::set_desired_composite_status(rsp, &Value::Object(desired.status));
     }
@@ -262,6 +254,14 @@ fn write(
                 format!("waiting for {} to become ready", unready.join(", ")),
             );
         }
+    }
+    for (name, composed) in desired.resources {
+        let readiness = if composed.ready {
+            Ready::True
+        } else {
+            Ready::False
+        };
+        response::set_desired_composed_struct(rsp, &name, Some(composed.encoded), readiness);
     }
     if !ready {
         let current = rsp
