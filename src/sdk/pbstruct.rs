@@ -7,8 +7,9 @@
 //! was cloned into the response, converted again into JSON when read, and freed node by node.
 //! Here decoding checks the bytes (well formed, UTF-8 strings, nesting at most
 //! [`MAX_DEPTH`]) and keeps them; passing an object through is a copy of bytes; reading one
-//! builds its `serde_json` tree in one pass; writing one encodes from `serde_json` straight to
-//! the bytes prost_types would write (map keys in order, lengths computed in one pass).
+//! goes through one serde `Deserializer` over the bytes ([`Wire`]), into `serde_json` or
+//! straight into a typed value; writing `serde_json` gives the bytes prost_types would write
+//! (map keys in order, lengths computed in one pass); [`super::pbser`] writes typed values.
 //!
 //! A field of a oneof (`Value.kind`) or of a map entry that appears twice keeps the last one,
 //! as for scalars; canonical encoders (Go's, prost's) never write a message field twice.
