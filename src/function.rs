@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::compositions::{self, CompositionKind, Desired, Entry, Invalid, Observed};
 use crate::config::{ENVIRONMENT_KEY, Platform};
+use crate::sdk::pbstruct::Struct;
 use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::{Name, Ready};
@@ -108,8 +109,8 @@ impl Function for Sco {
 pub struct Prepared {
     /// The composition serving the XR.
     pub entry: &'static Entry,
-    /// The observed composite resource.
-    pub composite: Value,
+    /// The observed composite resource, as the request carries it.
+    pub composite: Struct,
     /// Observed composed resources.
     pub resources: BTreeMap<Name, ObservedComposed>,
     /// Required resources by requirement name.
@@ -127,18 +128,17 @@ impl Prepared {
             handler,
         };
         let input = parse_input(req).map_err(|m| fail("InvalidInput", m, "unknown"))?;
-        let Some(composite) = request::observed_composite(req) else {
+        let Some(composite) = request::observed_composite_struct(req) else {
             return Err(fail(
                 "NoCompositeResource",
                 "the request has no observed composite resource".into(),
                 "unknown",
             ));
         };
-        let entry = select(input.composition, &composite)
+        let entry = select(input.composition, composite)
             .map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
-        let environment = request::environment(req);
         let platform = Platform::resolve(
-            environment.as_ref().and_then(|e| e.get(ENVIRONMENT_KEY)),
+            request::environment_key(req, ENVIRONMENT_KEY).as_ref(),
             input.platform.as_ref(),
         )
         .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;
@@ -146,7 +146,7 @@ impl Prepared {
         let required = request::all_required_resources(req);
         Ok(Self {
             entry,
-            composite,
+            composite: composite.clone(),
             resources,
             required,
             platform,
@@ -156,7 +156,6 @@ impl Prepared {
     /// Renders the composition (pure: no protocol types involved).
     pub fn render(&self) -> Result<Desired, Invalid> {
         let observed = Observed {
-            composite: &self.composite,
             resources: &self.resources,
             required: &self.required,
         };
@@ -180,10 +179,10 @@ fn compose(
 }
 
 fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
-    let Some(value) = request::input(req) else {
+    let Some(input) = &req.input else {
         return Ok(InputSpec::default());
     };
-    let input: InputObject = structpb::from_value(value).map_err(|e| {
+    let input: InputObject = structpb::from_struct(input).map_err(|e| {
         let path = e.path.trim_start_matches('.');
         format!("input {path}: {}", e.message)
     })?;
@@ -196,14 +195,9 @@ fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
     Ok(input.spec)
 }
 
-fn select(wanted: Option<CompositionKind>, composite: &Value) -> Result<&'static Entry, String> {
-    let text = |p: &str| {
-        composite
-            .pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    };
-    let (api_version, kind) = (text("/apiVersion"), text("/kind"));
+fn select(wanted: Option<CompositionKind>, composite: &Struct) -> Result<&'static Entry, String> {
+    let text = |key| composite.str_at(&[key]).unwrap_or_default();
+    let (api_version, kind) = (text("apiVersion"), text("kind"));
     if let Some(wanted) = wanted {
         let entry = compositions::by_kind(wanted);
         if entry.api_version != api_version || entry.xr_kind != kind {

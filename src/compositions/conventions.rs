@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
+use super::Composition;
 use crate::sdk::resource::{self, DNS_LABEL_MAX};
 
 /// Label naming the organisation (as SCO labels project namespaces).
@@ -45,10 +47,8 @@ impl Scope {
 /// The identity of the XR being rendered, read from its observed metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XrIdentity {
-    /// apiVersion.
-    pub api_version: String,
     /// kind.
-    pub kind: String,
+    pub kind: &'static str,
     /// metadata.name.
     pub name: String,
     /// Cluster-scoped or in which namespace.
@@ -56,20 +56,12 @@ pub struct XrIdentity {
 }
 
 impl XrIdentity {
-    /// Reads the identity of an observed XR.
-    pub fn of(composite: &Value) -> Self {
-        let text = |p: &str| {
-            composite
-                .pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let namespace = text("/metadata/namespace");
+    /// The identity of an XR of composition `C`, from its metadata.
+    pub fn of<C: Composition>(metadata: &ObjectMeta) -> Self {
+        let namespace = metadata.namespace.clone().unwrap_or_default();
         Self {
-            api_version: text("/apiVersion"),
-            kind: text("/kind"),
-            name: text("/metadata/name"),
+            kind: C::KIND,
+            name: metadata.name.clone().unwrap_or_default(),
             scope: if namespace.is_empty() {
                 Scope::Cluster
             } else {
@@ -142,27 +134,34 @@ pub fn ready(observed: Option<&Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compositions::organisation::Organisation;
+    use crate::compositions::virtual_machine::VirtualMachine;
     use serde_json::json;
+
+    fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: namespace.map(str::to_owned),
+            ..ObjectMeta::default()
+        }
+    }
 
     #[test]
     fn identity_and_scope() {
-        let vm = XrIdentity::of(
-            &json!({"apiVersion": "compute.cloud.stakater.com/v1", "kind": "VirtualMachine",
-            "metadata": {"name": "web", "namespace": "ws-shop-vms"}}),
-        );
+        let vm = XrIdentity::of::<VirtualMachine>(&meta("web", Some("ws-shop-vms")));
         assert_eq!(vm.scope, Scope::Namespaced("ws-shop-vms".into()));
-        let org = XrIdentity::of(&json!({"kind": "Organisation", "metadata": {"name": "acme"}}));
+        assert_eq!((vm.kind, vm.name.as_str()), ("VirtualMachine", "web"));
+        let org = XrIdentity::of::<Organisation>(&meta("acme", None));
         assert_eq!(org.scope, Scope::Cluster);
         assert_eq!(org.scope.namespace(), None);
     }
 
     #[test]
     fn labels_name_the_xr_org_and_project() {
-        let vm = XrIdentity::of(
-            &json!({"kind": "VirtualMachine", "metadata": {"name": "web", "namespace": "ws-shop-vms"}}),
-        );
+        let vm = XrIdentity::of::<VirtualMachine>(&meta("web", Some("ws-shop-vms")));
         let labels = vm.labels(Some("acme"), Some("shop"));
         assert_eq!(labels[LABEL_XR_KIND], "virtualmachine");
+        assert_eq!(labels[LABEL_XR_NAME], "web");
         assert_eq!(labels[LABEL_XR_NAMESPACE], "ws-shop-vms");
         assert_eq!(labels[LABEL_ORG], "acme");
         assert_eq!(labels[LABEL_TENANT], "shop");

@@ -29,11 +29,9 @@ pub mod organisation;
 pub mod virtual_machine;
 pub mod xrd;
 
-/// What a composition sees of the request.
+/// What a composition sees of the request besides its typed XR.
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {
-    /// The observed composite resource, whole (metadata, spec, status).
-    pub composite: &'a Value,
     /// Observed composed resources by composition resource name.
     pub resources: &'a BTreeMap<Name, ObservedComposed>,
     /// Resources Crossplane fetched, by requirement name; a missing key means not resolved yet.
@@ -187,8 +185,8 @@ pub struct Entry {
     pub api_version: &'static str,
     /// The XR kind it serves.
     pub xr_kind: &'static str,
-    /// Decodes the XR and renders it.
-    pub render: fn(&Value, &Observed<'_>, &Platform) -> Result<Desired, Invalid>,
+    /// Reads the typed XR from the observed composite and renders it.
+    pub render: fn(&Struct, &Observed<'_>, &Platform) -> Result<Desired, Invalid>,
     /// Its XRD.
     pub definition: fn() -> Value,
 }
@@ -199,17 +197,17 @@ const fn entry<C: Composition>(kind: CompositionKind) -> Entry {
         name: C::NAME,
         api_version: C::API_VERSION,
         xr_kind: C::KIND,
-        render: render_value::<C>,
+        render: render_composite::<C>,
         definition: C::definition,
     }
 }
 
-fn render_value<C: Composition>(
-    xr: &Value,
+fn render_composite<C: Composition>(
+    xr: &Struct,
     observed: &Observed<'_>,
     platform: &Platform,
 ) -> Result<Desired, Invalid> {
-    let typed: C::Xr = structpb::from_ref(xr).map_err(|e| {
+    let typed: C::Xr = structpb::from_struct(xr).map_err(|e| {
         let path = e.path.trim_start_matches('.');
         Invalid::field(if path.is_empty() { "(root)" } else { path }, e.message)
     })?;

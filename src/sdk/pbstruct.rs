@@ -67,13 +67,26 @@ impl Struct {
 
     /// The value of `key`, as JSON.
     pub fn get(&self, key: &str) -> Option<Value> {
-        let entry = entries(&self.raw).filter(|e| e.key == key).last()?;
-        Value::deserialize(entry.value).ok()
+        self.value_at(&[key])
+    }
+
+    /// The value at `path` (`["sco", "virtualMachine"]`), as JSON: nothing else is decoded.
+    pub fn value_at(&self, path: &[&str]) -> Option<Value> {
+        Value::deserialize(self.wire_at(path)?).ok()
     }
 
     /// The string at `path` (`["metadata", "name"]`), borrowed: nothing is decoded but the
     /// entries on the way.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        match self.wire_at(path)? {
+            Wire::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value at `path`, found by walking the entries on the way (the last of a repeated
+    /// key wins, as when decoding).
+    fn wire_at(&self, path: &[&str]) -> Option<Wire<'_>> {
         let mut current = self.deserializer();
         for key in path {
             let Wire::Object(object) = current else {
@@ -81,10 +94,7 @@ impl Struct {
             };
             current = entries(object).filter(|e| e.key == *key).last()?.value;
         }
-        match current {
-            Wire::Str(s) => Some(s),
-            _ => None,
-        }
+        Some(current)
     }
 
     /// Sets `key` to `value`, replacing every entry of that key. The entry goes before the

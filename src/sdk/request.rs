@@ -76,14 +76,12 @@ pub struct DesiredComposed {
 
 /// The observed composite resource, as JSON.
 pub fn observed_composite(req: &RunFunctionRequest) -> Option<Value> {
-    let s = req
-        .observed
-        .as_ref()?
-        .composite
-        .as_ref()?
-        .resource
-        .as_ref()?;
-    Some(structpb::to_json_value(s))
+    observed_composite_struct(req).map(structpb::to_json_value)
+}
+
+/// The observed composite resource, as the request carries it.
+pub fn observed_composite_struct(req: &RunFunctionRequest) -> Option<&Struct> {
+    req.observed.as_ref()?.composite.as_ref()?.resource.as_ref()
 }
 
 /// The observed composite resource's connection details.
@@ -176,6 +174,11 @@ pub fn context_key(req: &RunFunctionRequest, key: &str) -> Option<Value> {
 /// step (function-environment-configs) put one in the context.
 pub fn environment(req: &RunFunctionRequest) -> Option<Value> {
     context_key(req, KEY_ENVIRONMENT)
+}
+
+/// One key of the Crossplane environment; the rest of the environment is not read.
+pub fn environment_key(req: &RunFunctionRequest, key: &str) -> Option<Value> {
+    req.context.as_ref()?.value_at(&[KEY_ENVIRONMENT, key])
 }
 
 /// Every resolved requirement's resources, by requirement name (see [`required_resources`]).
@@ -343,6 +346,8 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(environment(&req).unwrap()["sco"]["a"], json!(1));
+        assert_eq!(environment_key(&req, "sco"), Some(json!({"a": 1})));
+        assert_eq!(environment_key(&req, "other"), None);
         assert_eq!(context_key(&req, "missing"), None);
     }
 }

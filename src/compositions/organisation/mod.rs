@@ -392,7 +392,7 @@ impl<'a> Render<'a> {
                 "is empty: list the SCO console's redirect URIs (https://console.example.com/*)",
             ));
         }
-        let identity = XrIdentity::of(observed.composite);
+        let identity = XrIdentity::of::<Organisation>(&xr.metadata);
         let params = &xr.spec.parameters;
         let org = params.name.as_str();
         Ok(Self {

@@ -38,7 +38,6 @@ fn render(
     Organisation::render(
         &typed,
         &Observed {
-            composite,
             resources,
             required: &required,
         },
@@ -100,7 +99,6 @@ fn the_issuer_and_username_are_derived() {
     let typed: spec::Organisation = structpb::from_value(composite.clone()).unwrap();
     let (resources, required) = (BTreeMap::new(), BTreeMap::new());
     let observed = Observed {
-        composite: &composite,
         resources: &resources,
         required: &required,
     };

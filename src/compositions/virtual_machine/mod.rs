@@ -290,7 +290,7 @@ impl Composition for VirtualMachine {
         let settings = &platform.virtual_machine;
         let params = &xr.spec.parameters;
         let checked = check(params, settings)?;
-        let identity = XrIdentity::of(observed.composite);
+        let identity = XrIdentity::of::<VirtualMachine>(&xr.metadata);
         let Some(namespace) = identity.scope.namespace() else {
             return Err(Invalid::field(
                 "metadata.namespace",

@@ -36,7 +36,6 @@ fn render_with(
     VirtualMachine::render(
         &xr,
         &Observed {
-            composite,
             resources: &resources,
             required: &required,
         },
