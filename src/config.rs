@@ -7,6 +7,7 @@
 //! key and where it came from.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -112,14 +113,19 @@ pub struct ConfigError {
 }
 
 /// Layers and what they resolved to.
-type Resolved = (Option<Value>, Option<Value>, Result<Platform, ConfigError>);
+type Resolved = (
+    Option<Value>,
+    Option<Value>,
+    Result<Arc<Platform>, ConfigError>,
+);
 
 impl Platform {
-    /// Defaults, overridden by the environment's `sco` value and then the input's.
+    /// Defaults, overridden by the environment's `sco` value and then the input's. Shared:
+    /// calls with the same layers get the same resolution.
     pub fn resolve(
         environment: Option<&Value>,
         input: Option<&Value>,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Arc<Self>, ConfigError> {
         thread_local! {
             /// The last resolution on this thread. Crossplane sends the same environment and
             /// input with nearly every call, and resolving them (a merge and a strict decode
@@ -131,7 +137,7 @@ impl Platform {
                 result.clone()
             }
             _ => {
-                let result = Self::resolve_layers(environment, input);
+                let result = Self::resolve_layers(environment, input).map(Arc::new);
                 *last = Some((environment.cloned(), input.cloned(), result.clone()));
                 result
             }
@@ -175,7 +181,7 @@ mod tests {
     #[test]
     fn defaults_round_trip() {
         let p = Platform::default();
-        assert_eq!(Platform::resolve(None, None).unwrap(), p);
+        assert_eq!(*Platform::resolve(None, None).unwrap(), p);
         assert_eq!(p.provider_configs.kubernetes, "kubernetes-provider");
         assert_eq!(p.waiting_ttl, Ttl(Duration::from_secs(10)));
     }
@@ -223,7 +229,7 @@ mod tests {
                 Platform::resolve(Some(&bad), None).unwrap_err().key,
                 "waitingTtl"
             );
-            assert_eq!(Platform::resolve(None, None).unwrap(), Platform::default());
+            assert_eq!(*Platform::resolve(None, None).unwrap(), Platform::default());
         }
     }
 

@@ -4,6 +4,7 @@
 //! a `Valid=False` condition that names the field.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::CustomResource;
@@ -116,7 +117,7 @@ pub struct Prepared {
     /// Required resources by requirement name.
     pub required: BTreeMap<String, Vec<Value>>,
     /// The resolved platform configuration.
-    pub platform: Platform,
+    pub platform: Arc<Platform>,
 }
 
 impl Prepared {

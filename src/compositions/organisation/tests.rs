@@ -2,6 +2,7 @@
 //! The stage-by-stage walk is in `tests/organisation.rs`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -25,7 +26,9 @@ fn xr(name: &str, namespace: Option<&str>) -> Value {
 fn platform() -> Platform {
     let sco = json!({"organisation": {"keycloak": {
         "url": "https://sso.example.com/", "console": {"clientId": "sco-console", "redirectUris": ["https://console.example.com/*"]}}}});
-    Platform::resolve(Some(&sco), None).expect("valid settings")
+    Platform::resolve(Some(&sco), None)
+        .map(Arc::unwrap_or_clone)
+        .expect("valid settings")
 }
 
 fn render(

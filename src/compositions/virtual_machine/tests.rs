@@ -459,7 +459,10 @@ fn platform_settings_default_and_override() {
     );
     assert_eq!(defaults.instance_series.len(), 6);
     let env = json!({"virtualMachine": {"goldenImages": {"rhel8": "rhel8-guest", "fedora": null}, "sshUser": "admin"}});
-    let settings = Platform::resolve(Some(&env), None).unwrap().virtual_machine;
+    let settings = Platform::resolve(Some(&env), None)
+        .unwrap()
+        .virtual_machine
+        .clone();
     assert_eq!(
         settings.golden_images.get(Flavour::Rhel8).as_deref(),
         Some("rhel8-guest")
