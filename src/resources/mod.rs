@@ -9,8 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::Resource as _;
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -38,18 +36,6 @@ pub trait Referable {
     }
 }
 
-impl Referable for Secret {
-    fn api_version(&self) -> &str {
-        Self::API_VERSION
-    }
-    fn kind(&self) -> &str {
-        Self::KIND
-    }
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-}
-
 /// Implements [`Referable`] for builder types with `api_version`, `kind` and `metadata` fields
 /// (declared before the modules below, which use it).
 macro_rules! referable {
@@ -73,6 +59,7 @@ pub mod keycloak;
 pub mod kubeconfig;
 pub mod kubevirt;
 pub mod provider_kubernetes;
+pub mod secret;
 pub mod usage;
 
 /// Which provider config a managed resource uses.

@@ -96,7 +96,7 @@ mod tests {
     use super::*;
     use crate::resources::meta;
     use crate::resources::provider_kubernetes::ProviderConfig;
-    use k8s_openapi::api::core::v1::Secret;
+    use crate::resources::secret::Secret;
     use serde_json::json;
     use std::collections::BTreeMap;
 
@@ -109,11 +109,11 @@ mod tests {
         )
     }
 
-    fn secret(namespace: &str) -> Secret {
-        Secret {
-            metadata: meta("acme-kubeconfig", Some(namespace), &BTreeMap::new()),
-            ..Secret::default()
-        }
+    fn secret(namespace: &str) -> Secret<'static> {
+        Secret::new(
+            meta("acme-kubeconfig", Some(namespace), &BTreeMap::new()),
+            [],
+        )
     }
 
     #[test]

@@ -55,10 +55,10 @@ pub mod spec;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,7 @@ use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
 use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
 use crate::resources::kubeconfig::Kubeconfig;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
+use crate::resources::secret::{Base64, Secret};
 use crate::resources::usage::Usage;
 use crate::resources::{ProviderConfig, Referable, Reference, SecretKeySelector, meta};
 use crate::sdk::resource::Name;
@@ -546,12 +547,15 @@ impl<'a> Render<'a> {
         {
             Ok(kubeconfig) => BTreeMap::from([(
                 KUBECONFIG_KEY.to_owned(),
-                ByteString(kubeconfig.to_yaml().into_bytes()),
+                Base64::from(kubeconfig.to_yaml()),
             )]),
             Err(why) => {
                 let kept = existing.and_then(|s| {
-                    serde_json::from_value::<BTreeMap<String, ByteString>>(s.get("data")?.clone())
-                        .ok()
+                    let data = serde_json::from_value::<BTreeMap<String, ByteString>>(
+                        s.get("data")?.clone(),
+                    );
+                    let kept = data.ok()?.into_iter();
+                    Some(kept.map(|(k, v)| (k, Base64(Cow::Owned(v.0)))).collect())
                 });
                 let message = match kept {
                     Some(_) => format!("{why}; the existing kubeconfig for {path} is kept"),
@@ -562,16 +566,15 @@ impl<'a> Render<'a> {
             }
         };
         let secret_namespace = self.secret_namespace();
-        let secret = Secret {
-            metadata: meta(
+        let secret = Secret::new(
+            meta(
                 &self.name("kcp-kubeconfig"),
                 Some(&secret_namespace),
                 &self.labels,
             ),
-            data: Some(data),
-            type_: Some("Opaque".into()),
-            ..Secret::default()
-        };
+            data,
+        )
+        .opaque();
         let provider_config = pk::ProviderConfig::kubeconfig(
             self.meta(&self.provider_config_name()),
             &secret_namespace,
@@ -787,19 +790,18 @@ impl<'a> Render<'a> {
     /// The federated OIDC provider and the Secret holding its client ID.
     fn identity_provider(&mut self, idp: &spec::IdentityProvider, realm: &keycloak::Realm) {
         let secret_namespace = self.secret_namespace();
-        let client_id = Secret {
-            metadata: meta(
+        let client_id = Secret::new(
+            meta(
                 &self.name("idp-client-id"),
                 Some(&secret_namespace),
                 &self.labels,
             ),
-            data: Some(BTreeMap::from([(
+            [(
                 CLIENT_ID_KEY.to_owned(),
-                ByteString(idp.client_id.clone().into_bytes()),
-            )])),
-            type_: Some("Opaque".into()),
-            ..Secret::default()
-        };
+                Base64::from(idp.client_id.as_str()),
+            )],
+        )
+        .opaque();
         let exists = self.observed.exists(&Name::from(names::IDP_CLIENT_ID));
         self.add(
             names::IDP_CLIENT_ID,

@@ -34,11 +34,11 @@
 //!   not known to this XR, so no organisation label is set.
 //! - No `Usage`s: nothing here has to outlive anything else on deletion.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::{Secret, Service, ServicePort, ServiceSpec};
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -53,6 +53,7 @@ use crate::resources::kubevirt::{
     self, GoldenImage, LinuxVm, ObservedStatus, ObservedVirtualMachine, PodNetworkBinding,
     RunStrategy,
 };
+use crate::resources::secret::{Base64, Secret};
 use crate::sdk::resource::Name;
 
 pub mod spec;
@@ -316,14 +317,14 @@ impl Composition for VirtualMachine {
             );
         }
         let user_data = params.cloud_init.as_ref().map_or_else(
-            || default_user_data(&settings.ssh_user),
-            |c| c.user_data.clone(),
+            || Cow::Owned(default_user_data(&settings.ssh_user)),
+            |c| Cow::Borrowed(c.user_data.as_str()),
         );
         desired.add(
             CLOUD_INIT,
             &secret(
                 metadata(&names.cloud_init),
-                [(kubevirt::USER_DATA_KEY, user_data.as_str())],
+                [(kubevirt::USER_DATA_KEY, &*user_data)],
             ),
             seen(CLOUD_INIT),
         );
@@ -584,16 +585,15 @@ fn vm_ready(status: &ObservedStatus, running: bool) -> bool {
 }
 
 /// An Opaque Secret holding `data`.
-fn secret<'a>(metadata: ObjectMeta, data: impl IntoIterator<Item = (&'a str, &'a str)>) -> Secret {
-    Secret {
+fn secret<'a>(
+    metadata: ObjectMeta,
+    data: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Secret<'a> {
+    Secret::new(
         metadata,
-        data: Some(
-            data.into_iter()
-                .map(|(k, v)| (k.to_owned(), ByteString(v.as_bytes().to_vec())))
-                .collect(),
-        ),
-        ..Secret::default()
-    }
+        data.into_iter()
+            .map(|(k, v)| (k.to_owned(), Base64::from(v))),
+    )
 }
 
 /// The Service exposing the VM's SSH port.
