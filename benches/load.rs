@@ -15,6 +15,8 @@
 //! load generator (`--no-h2load` skips that): a C client costs the two shared cores less
 //! than this Rust one, so its figures are closer to what the server alone can do. h2load
 //! cannot read gRPC trailers; its runs are checked against the server's own call counter.
+//! h2load also runs a `grpc.health.v1.Health/Check` with an empty request at each
+//! concurrency: the transport's floor on this machine, under every RunFunction figure.
 //!
 //! Without `--bench` (under `cargo test --all-targets`) it is a smoke test of the same code:
 //! the test build of the binary, a few dozen requests per example, no timing figures.
@@ -41,6 +43,8 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const RUN_FUNCTION: &str = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
+/// The transport's floor: a health check with an empty request does no work of ours.
+const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -438,25 +442,34 @@ fn calls_counted(server: &Server) -> Result<(u64, u64), String> {
     Ok((ok, other))
 }
 
+/// What an h2load run calls: `path` with `body` (a gRPC message, unframed), named `name`.
+struct Call<'a> {
+    name: &'a str,
+    path: &'static str,
+    body: &'a [u8],
+}
+
 /// One run driven by h2load (nghttp2's HTTP/2 load generator, written in C: it costs the
 /// shared cores less than a Rust gRPC client): one connection, `concurrency` streams, for
 /// `duration`. Latencies come from its per-request log. h2load sees HTTP status codes only,
-/// not gRPC trailers, so the server's own call counter must grow by exactly the number of
-/// requests, all with outcome `ok`.
+/// not gRPC trailers, so for RunFunction the server's own call counter must grow by exactly
+/// the number of requests, all with outcome `ok`.
 async fn h2load(
     server: &Server,
-    body: &Bytes,
+    call: &Call<'_>,
     concurrency: usize,
     duration: Duration,
 ) -> Result<Run, String> {
+    let (body, counted) = (call.body, call.path == RUN_FUNCTION);
     let dir = common::out_dir();
-    let body_file = dir.join("h2load-request.bin");
+    // Kept after the run (one per case), for running h2load by hand as BENCHMARKS.md does.
+    let body_file = dir.join(format!("h2load-{}.bin", call.name.replace('/', "-")));
     let log_file = dir.join("h2load-log.tsv");
     let mut framed = vec![0u8];
     framed.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
     framed.extend_from_slice(body);
     std::fs::write(&body_file, framed).map_err(|e| e.to_string())?;
-    let url = format!("http://{}{RUN_FUNCTION}", server.address);
+    let url = format!("http://{}{}", server.address, call.path);
     let generator = |extra: &[String]| {
         let mut command = Command::new("h2load");
         command
@@ -477,7 +490,11 @@ async fn h2load(
     generator(&["--requests=2000".to_owned()])
         .output()
         .map_err(|e| format!("cannot run h2load: {e}"))?;
-    let counted_before = calls_counted(server)?;
+    let counted_before = if counted {
+        calls_counted(server)?
+    } else {
+        (0, 0)
+    };
     let pid = server.pid();
     let cpu_before = cpu_seconds(pid);
     let sampler = RssSampler::start(pid, Duration::from_millis(50));
@@ -494,7 +511,11 @@ async fn h2load(
         rss: sampler.finish(),
         ..Run::default()
     };
-    let counted_after = calls_counted(server)?;
+    let counted_after = if counted {
+        calls_counted(server)?
+    } else {
+        (0, 0)
+    };
     if !output.status.success() {
         return Err(format!(
             "h2load failed: {}",
@@ -530,7 +551,7 @@ async fn h2load(
         counted_after.1 - counted_before.1,
     );
     let answered = run.latencies_ns.len() as u64;
-    if other > 0 || ok < answered {
+    if counted && (other > 0 || ok < answered) {
         run.errors += other.max(answered - ok.min(answered));
         run.first_error.get_or_insert_with(|| {
             format!("the server counted {ok} ok and {other} other calls for {answered} HTTP 200 responses")
@@ -675,7 +696,12 @@ async fn run(options: Options) -> Result<(), String> {
             }
             runs.push(summary);
             if options.h2load {
-                let run = h2load(&server, &body.0, concurrency, options.duration).await?;
+                let call = Call {
+                    name: &case.name,
+                    path: RUN_FUNCTION,
+                    body: &body.0,
+                };
+                let run = h2load(&server, &call, concurrency, options.duration).await?;
                 let summary = run.summary(json!({"generator": "h2load", "composition": case.composition(), "case": case.name, "concurrency": concurrency, "request_bytes": body.0.len(), "response_bytes": body.1.len()}));
                 println!("{summary}");
                 if run.errors > 0 || run.requests == 0 {
@@ -689,6 +715,31 @@ async fn run(options: Options) -> Result<(), String> {
                 }
                 h2load_runs.push(summary);
             }
+        }
+    }
+
+    if options.h2load {
+        // The same runs against a health check: what the transport alone costs on this
+        // machine (an HTTP/2 round trip through loopback, tonic, and the wake-ups of both
+        // processes), the floor under every RunFunction figure above.
+        let call = Call {
+            name: "health-check",
+            path: HEALTH_CHECK,
+            body: &[],
+        };
+        for &concurrency in &options.concurrency {
+            let run = h2load(&server, &call, concurrency, options.duration).await?;
+            let summary = run.summary(json!({"generator": "h2load", "composition": "transport floor", "case": "grpc.health.v1.Health/Check, empty request", "concurrency": concurrency, "request_bytes": 0, "response_bytes": 2}));
+            println!("{summary}");
+            if run.errors > 0 || run.requests == 0 {
+                failed.push(format!(
+                    "h2load: health check at concurrency {concurrency}: {} errors of {} ({})",
+                    run.errors,
+                    run.requests,
+                    run.first_error.unwrap_or_default()
+                ));
+            }
+            h2load_runs.push(summary);
         }
     }
 
