@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde_json::Value;
 
-use super::Composition;
-use crate::sdk::resource::{self, DNS_LABEL_MAX};
+use super::{Composition, Observed};
+use crate::sdk::resource::{self, Conditions, DNS_LABEL_MAX, Name};
 
 /// Label naming the organisation (as SCO labels project namespaces).
 pub const LABEL_ORG: &str = "stakater.com/org";
@@ -126,9 +125,13 @@ pub fn project_of_namespace(namespace: &str) -> Option<&str> {
     (!project.is_empty() && !suffix.is_empty()).then_some(project)
 }
 
-/// Whether an observed managed resource (or provider-kubernetes Object) reports `Ready=True`.
-pub fn ready(observed: Option<&Value>) -> bool {
-    observed.is_some_and(resource::is_condition_ready)
+/// Whether observed composed resource `name` (a managed resource or provider-kubernetes
+/// Object) reports `Ready=True`; only its conditions are read.
+pub fn ready(observed: &Observed<'_>, name: &Name) -> bool {
+    observed
+        .read::<Conditions>(name)
+        .and_then(Result::ok)
+        .is_some_and(|c| c.is_ready())
 }
 
 #[cfg(test)]
@@ -136,6 +139,7 @@ mod tests {
     use super::*;
     use crate::compositions::organisation::Organisation;
     use crate::compositions::virtual_machine::VirtualMachine;
+    use crate::sdk::request::ObservedComposed;
     use serde_json::json;
 
     fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
@@ -190,10 +194,25 @@ mod tests {
 
     #[test]
     fn readiness_comes_from_the_ready_condition() {
-        assert!(!ready(None));
-        assert!(ready(Some(
-            &json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}})
-        )));
-        assert!(!ready(Some(&json!({"status": {}}))));
+        let resources: BTreeMap<Name, ObservedComposed> = [
+            (
+                "ready",
+                json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+            ),
+            ("empty", json!({"status": {}})),
+            ("odd", json!({"status": {"conditions": "none"}})),
+        ]
+        .into_iter()
+        .map(|(n, v)| (Name::from(n), ObservedComposed::new(v, BTreeMap::new())))
+        .collect();
+        let required = BTreeMap::new();
+        let observed = Observed {
+            resources: &resources,
+            required: &required,
+        };
+        assert!(ready(&observed, &Name::from("ready")));
+        assert!(!ready(&observed, &Name::from("empty")));
+        assert!(!ready(&observed, &Name::from("odd")));
+        assert!(!ready(&observed, &Name::from("missing")));
     }
 }

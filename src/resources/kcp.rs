@@ -4,8 +4,7 @@
 //! wrapped in provider-kubernetes `Object`s.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 /// apiVersion of the tenancy kinds.
 pub const API_VERSION: &str = "tenancy.kcp.io/v1alpha1";
@@ -62,33 +61,44 @@ impl Workspace {
     }
 }
 
-/// What KCP reports about a workspace, read from the observed object.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ObservedWorkspace<'a> {
-    /// `status.phase` (`Scheduling`, `Initializing`, `Ready`, ...), if reported.
-    pub phase: Option<&'a str>,
-    /// `spec.URL`, once KCP has set it.
-    pub url: Option<&'a str>,
+/// What KCP reports about a workspace, read from the observed object: `spec.URL` and
+/// `status.phase`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedWorkspace {
+    #[serde(default)]
+    spec: Option<ObservedWorkspaceSpec>,
+    #[serde(default)]
+    status: Option<ObservedWorkspaceStatus>,
 }
 
-impl<'a> ObservedWorkspace<'a> {
-    /// Reads an observed Workspace.
-    pub fn of(workspace: &'a Value) -> Self {
-        let text = |p: &str| {
-            workspace
-                .pointer(p)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        Self {
-            phase: text("/status/phase"),
-            url: text("/spec/URL"),
-        }
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedWorkspaceSpec {
+    #[serde(rename = "URL", default)]
+    url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedWorkspaceStatus {
+    #[serde(default)]
+    phase: Option<String>,
+}
+
+impl ObservedWorkspace {
+    /// `status.phase` (`Scheduling`, `Initializing`, `Ready`, ...), if reported.
+    pub fn phase(&self) -> Option<&str> {
+        let phase = self.status.as_ref()?.phase.as_deref();
+        phase.filter(|p| !p.is_empty())
+    }
+
+    /// `spec.URL`, once KCP has set it.
+    pub fn url(&self) -> Option<&str> {
+        let url = self.spec.as_ref()?.url.as_deref();
+        url.filter(|u| !u.is_empty())
     }
 
     /// Whether the workspace is `Ready`.
     pub fn is_ready(&self) -> bool {
-        self.phase == Some(PHASE_READY)
+        self.phase() == Some(PHASE_READY)
     }
 }
 
@@ -251,14 +261,19 @@ mod tests {
 
     #[test]
     fn observed_workspace_phase_and_url() {
+        let read = |v| serde_json::from_value::<ObservedWorkspace>(v).unwrap();
         let ready = json!({"spec": {"URL": "https://kcp/clusters/root:acme"}, "status": {"phase": "Ready"}});
-        let observed = ObservedWorkspace::of(&ready);
+        let observed = read(ready);
         assert!(observed.is_ready());
-        assert_eq!(observed.url, Some("https://kcp/clusters/root:acme"));
+        assert_eq!(observed.url(), Some("https://kcp/clusters/root:acme"));
         let scheduling = json!({"spec": {"URL": ""}, "status": {"phase": "Scheduling"}});
-        let observed = ObservedWorkspace::of(&scheduling);
+        let observed = read(scheduling);
         assert!(!observed.is_ready());
-        assert_eq!(observed.url, None);
+        assert_eq!(
+            (observed.phase(), observed.url()),
+            (Some("Scheduling"), None)
+        );
+        assert_eq!(read(json!({})), ObservedWorkspace::default());
     }
 
     #[test]

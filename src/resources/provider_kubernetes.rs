@@ -4,8 +4,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
-use serde_json::Value;
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::{ProviderConfig as ProviderConfigChoice, ProviderConfigRef, SecretKeySelector};
 
@@ -112,9 +111,32 @@ referable! {
     impl for ProviderConfig;
 }
 
-/// The wrapped object as provider-kubernetes last observed it (`status.atProvider.manifest`).
-pub fn observed_manifest(object: &Value) -> Option<&Value> {
-    object.pointer("/status/atProvider/manifest")
+/// An observed Object, as far as a composition reads it: the wrapped object as
+/// provider-kubernetes last observed it (`status.atProvider.manifest`), read into `T`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Observed<T> {
+    #[serde(default = "Option::default")]
+    status: Option<ObservedStatus<T>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedStatus<T> {
+    #[serde(default = "Option::default")]
+    at_provider: Option<AtProvider<T>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct AtProvider<T> {
+    #[serde(default = "Option::default")]
+    manifest: Option<T>,
+}
+
+impl<T> Observed<T> {
+    /// The wrapped object, once provider-kubernetes has observed it.
+    pub fn manifest(self) -> Option<T> {
+        self.status?.at_provider?.manifest
+    }
 }
 
 /// A provider-kubernetes `ProviderConfig` whose credentials are a kubeconfig in a Secret.
@@ -184,7 +206,7 @@ impl ProviderConfig {
 mod tests {
     use super::*;
     use crate::resources::{Referable, meta};
-    use serde_json::json;
+    use serde_json::{Value, json};
     use std::collections::BTreeMap;
 
     #[test]
@@ -281,12 +303,15 @@ mod tests {
 
     #[test]
     fn the_observed_wrapped_object_is_read_from_at_provider() {
+        let read = |v| {
+            serde_json::from_value::<Observed<Value>>(v)
+                .unwrap()
+                .manifest()
+        };
         let observed =
             json!({"status": {"atProvider": {"manifest": {"status": {"phase": "Ready"}}}}});
-        assert_eq!(
-            observed_manifest(&observed).unwrap()["status"]["phase"],
-            "Ready"
-        );
-        assert!(observed_manifest(&json!({})).is_none());
+        assert_eq!(read(observed).unwrap()["status"]["phase"], "Ready");
+        assert_eq!(read(json!({})), None);
+        assert_eq!(read(json!({"status": {"atProvider": {}}})), None);
     }
 }

@@ -6,8 +6,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::Referable;
 
@@ -58,6 +59,14 @@ impl Referable for Secret<'_> {
     }
 }
 
+/// What a composition reads of an observed Secret: its data, decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedSecret {
+    /// data.
+    #[serde(default)]
+    pub data: Option<BTreeMap<String, ByteString>>,
+}
+
 /// Bytes written as standard base64 with padding, as Kubernetes writes `[]byte` fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Base64<'a>(pub Cow<'a, [u8]>);
@@ -84,7 +93,6 @@ impl Serialize for Base64<'_> {
 mod tests {
     use super::*;
     use base64::Engine as _;
-    use k8s_openapi::ByteString;
     use serde_json::json;
 
     #[test]

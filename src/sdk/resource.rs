@@ -1,8 +1,8 @@
-//! Names, readiness and small helpers for Kubernetes objects as JSON.
+//! Names, readiness and small helpers for Kubernetes objects.
 
 use std::fmt;
 
-use serde_json::Value;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use super::proto::v1::Ready;
@@ -88,25 +88,40 @@ pub fn is_dns_label(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// The status of the condition of `type_` in `object.status.conditions`, if present.
-pub fn condition_status<'a>(object: &'a Value, type_: &str) -> Option<&'a str> {
-    condition(object, type_)
-        .and_then(|c| c.get("status"))
-        .and_then(Value::as_str)
+/// What readiness needs of an observed object: the types and statuses of its
+/// `status.conditions`, read on their own (`Observed::read`) without the rest of the object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Conditions {
+    #[serde(default)]
+    status: Option<ConditionsStatus>,
 }
 
-/// The condition of `type_` in `object.status.conditions`, if present.
-pub fn condition<'a>(object: &'a Value, type_: &str) -> Option<&'a Value> {
-    object
-        .pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ConditionsStatus {
+    #[serde(default)]
+    conditions: Option<Vec<ConditionStatus>>,
 }
 
-/// Whether `object` has a `Ready` condition with status `True`.
-pub fn is_condition_ready(object: &Value) -> bool {
-    condition_status(object, "Ready") == Some("True")
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct ConditionStatus {
+    #[serde(rename = "type")]
+    type_: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+impl Conditions {
+    /// The status of the condition of `type_`, if present.
+    pub fn status_of(&self, type_: &str) -> Option<&str> {
+        let conditions = self.status.as_ref()?.conditions.as_deref()?;
+        let found = conditions.iter().find(|c| c.type_ == type_)?;
+        found.status.as_deref()
+    }
+
+    /// Whether there is a `Ready` condition with status `True`.
+    pub fn is_ready(&self) -> bool {
+        self.status_of("Ready") == Some("True")
+    }
 }
 
 #[cfg(test)]
@@ -141,9 +156,18 @@ mod tests {
 
     #[test]
     fn conditions_are_found_by_type() {
-        let obj = json!({"status": {"conditions": [{"type": "Synced", "status": "True"}, {"type": "Ready", "status": "False"}]}});
-        assert_eq!(condition_status(&obj, "Ready"), Some("False"));
-        assert!(!is_condition_ready(&obj));
-        assert!(condition(&obj, "Missing").is_none());
+        let read = |v| serde_json::from_value::<Conditions>(v).unwrap();
+        let obj = read(
+            json!({"status": {"conditions": [{"type": "Synced", "status": "True"}, {"type": "Ready", "status": "False"}]}}),
+        );
+        assert_eq!(obj.status_of("Ready"), Some("False"));
+        assert!(!obj.is_ready());
+        assert_eq!(obj.status_of("Missing"), None);
+        assert!(
+            read(json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}))
+                .is_ready()
+        );
+        assert!(!read(json!({"status": null})).is_ready());
+        assert!(!read(json!({"spec": {}})).is_ready());
     }
 }

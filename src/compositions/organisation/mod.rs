@@ -71,7 +71,7 @@ use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
 use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
 use crate::resources::kubeconfig::Kubeconfig;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
-use crate::resources::secret::{Base64, Secret};
+use crate::resources::secret::{Base64, ObservedSecret, Secret};
 use crate::resources::usage::Usage;
 use crate::resources::{ProviderConfig, Referable, Reference, SecretKeySelector, meta};
 use crate::sdk::resource::Name;
@@ -466,13 +466,9 @@ impl<'a> Render<'a> {
             .to_owned()
     }
 
-    fn observed(&self, name: &str) -> Option<&'a Value> {
-        self.observed.resource(&Name::from(name))
-    }
-
     /// Whether the observed resource reports `Ready=True`.
     fn ready(&self, name: &str) -> bool {
-        conventions::ready(self.observed(name))
+        conventions::ready(self.observed, &Name::from(name))
     }
 
     fn add(&mut self, name: &str, part: Part, manifest: &impl Serialize, ready: bool) {
@@ -508,11 +504,14 @@ impl<'a> Render<'a> {
         object
     }
 
-    fn observed_workspace(&self) -> ObservedWorkspace<'a> {
+    fn observed_workspace(&self) -> ObservedWorkspace {
         let wrapped = self
-            .observed(names::WORKSPACE)
-            .and_then(pk::observed_manifest);
-        wrapped.map(ObservedWorkspace::of).unwrap_or_default()
+            .observed
+            .read::<pk::Observed<ObservedWorkspace>>(&Name::from(names::WORKSPACE));
+        let manifest = wrapped
+            .and_then(Result::ok)
+            .and_then(pk::Observed::manifest);
+        manifest.unwrap_or_default()
     }
 
     /// The kubeconfig Secret and ProviderConfig for the workspace, once it is ready and the
@@ -522,14 +521,17 @@ impl<'a> Render<'a> {
         workspace: &Object<kcp::Workspace>,
     ) -> Option<pk::ProviderConfig> {
         let observed_ws = self.observed_workspace();
-        let existing = self.observed(names::KUBECONFIG);
+        let existing = self
+            .observed
+            .read::<ObservedSecret>(&Name::from(names::KUBECONFIG));
+        let secret_exists = existing.is_some();
         let path = self.workspace_path();
         let Some(url) = observed_ws
-            .url
-            .filter(|_| observed_ws.is_ready() || existing.is_some())
+            .url()
+            .filter(|_| observed_ws.is_ready() || secret_exists)
         else {
             let state = observed_ws
-                .phase
+                .phase()
                 .map_or_else(|| "not created yet".to_owned(), |p| format!("in phase {p}"));
             self.wait(
                 "WaitingForWorkspace",
@@ -550,11 +552,8 @@ impl<'a> Render<'a> {
                 Base64::from(kubeconfig.to_yaml()),
             )]),
             Err(why) => {
-                let kept = existing.and_then(|s| {
-                    let data = serde_json::from_value::<BTreeMap<String, ByteString>>(
-                        s.get("data")?.clone(),
-                    );
-                    let kept = data.ok()?.into_iter();
+                let kept = existing.and_then(Result::ok).and_then(|s| {
+                    let kept = s.data?.into_iter();
                     Some(kept.map(|(k, v)| (k, Base64(Cow::Owned(v.0)))).collect())
                 });
                 let message = match kept {
@@ -581,7 +580,6 @@ impl<'a> Render<'a> {
             secret.name(),
             KUBECONFIG_KEY,
         );
-        let secret_exists = existing.is_some();
         let config_exists = self.observed.exists(&Name::from(names::PROVIDER_CONFIG));
         self.add(
             names::KUBECONFIG,
@@ -997,7 +995,7 @@ impl<'a> Render<'a> {
         let tv = &self.settings.token_validation;
         let token_validation_ready = tv.enabled.then(|| self.part_ready(Part::TokenValidation));
         let status = OrganisationStatus {
-            workspace: observed_ws.url.map(|url| spec::WorkspaceStatus {
+            workspace: observed_ws.url().map(|url| spec::WorkspaceStatus {
                 name: org.to_owned(),
                 path: self.workspace_path(),
                 url: url.to_owned(),
