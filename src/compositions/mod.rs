@@ -39,11 +39,6 @@ pub struct Observed<'a> {
 }
 
 impl Observed<'_> {
-    /// The observed object of composed resource `name`, if it exists.
-    pub fn resource(&self, name: &Name) -> Option<&Value> {
-        self.resources.get(name).map(ObservedComposed::resource)
-    }
-
     /// The observed object of composed resource `name` read into `T`, if it exists: only
     /// the fields `T` names are read.
     pub fn read<T: DeserializeOwned>(&self, name: &Name) -> Option<Result<T, PathError>> {
