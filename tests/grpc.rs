@@ -664,14 +664,20 @@ async fn load(
 }
 
 /// Whether a failed call provably never reached the server's handler: its connection was
-/// refused, the client never sent it (hyper cancelled it as the connection closed), or the
-/// server's GOAWAY declared its stream unprocessed (grpc-go, Crossplane's client, retries those
-/// transparently; tonic does not).
+/// refused, the client never sent it (hyper cancelled it as the connection closed), its
+/// request was still being written when the server closed the connection (the server closes
+/// it only once every stream it accepted is answered, so that stream was never accepted), or
+/// the server's GOAWAY declared its stream unprocessed (grpc-go, Crossplane's client, retries
+/// those transparently; tonic does not). The test checks the server's side separately: every
+/// call its log says it handled was answered.
 fn never_processed(status: &tonic::Status) -> bool {
     let mut source = std::error::Error::source(status);
     while let Some(error) = source {
         if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::BrokenPipe
+            );
         }
         if let Some(hyper) = error.downcast_ref::<hyper::Error>()
             && hyper.is_canceled()
@@ -698,6 +704,18 @@ async fn until_refused(address: SocketAddr) {
     }
 }
 
+/// `future`'s output, or a failure naming `what` and showing the server's log after two
+/// minutes: a wait that cannot end must fail the test, not hang it.
+async fn within<T>(server: &Served, what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(120), future).await {
+        Ok(output) => output,
+        Err(_) => panic!(
+            "{what}: not within 120 s; the server's log:\n{}",
+            server.log()
+        ),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_under_load_finishes_calls_in_flight_and_exits_zero() {
     const CLIENTS: usize = 32;
@@ -715,7 +733,9 @@ async fn sigterm_under_load_finishes_calls_in_flight_and_exits_zero() {
             release: Some(release_rx),
         },
     ));
-    opened.await.expect("the held call starts sending");
+    within(&server, "the held call starts sending", opened)
+        .await
+        .expect("the held call starts sending");
     // A later stream on the same connection, answered: the server has seen the held one too.
     assert_served(
         &mut V1Client::new(held_channel),
@@ -735,7 +755,13 @@ async fn sigterm_under_load_finishes_calls_in_flight_and_exits_zero() {
             progress.clone(),
         )));
     }
-    watcher.wait_for(|&n| n >= CLIENTS * 8).await.unwrap();
+    within(
+        &server,
+        "the load clients get answers",
+        watcher.wait_for(|&n| n >= CLIENTS * 8),
+    )
+    .await
+    .unwrap();
 
     server.terminate();
     until_refused(server.address).await;
@@ -743,7 +769,7 @@ async fn sigterm_under_load_finishes_calls_in_flight_and_exits_zero() {
     release
         .send(req.clone())
         .expect("the held call is still waiting");
-    let rsp = held
+    let rsp = within(&server, "the held call ends", held)
         .await
         .unwrap()
         .expect("the call in flight at SIGTERM is answered");
@@ -751,7 +777,9 @@ async fn sigterm_under_load_finishes_calls_in_flight_and_exits_zero() {
     answered.insert("held".to_owned());
 
     for client in clients {
-        let (tags, status) = client.await.expect("a load client");
+        let (tags, status) = within(&server, "a load client ends", client)
+            .await
+            .expect("a load client");
         answered.extend(tags);
         assert!(
             never_processed(&status),
