@@ -360,7 +360,7 @@ impl Composition for VirtualMachine {
         desired.add(VIRTUAL_MACHINE, &vm, vm_ready(&vm_status, params.running));
 
         let address = observed
-            .read::<Service>(&Name::from(SERVICE))
+            .read::<ObservedService>(&Name::from(SERVICE))
             .and_then(Result::ok)
             .and_then(|s| Address::of(&s, params.connection));
         desired.add(
@@ -621,17 +621,48 @@ fn service(metadata: ObjectMeta, vm: &str, connection: Connection) -> Service {
     }
 }
 
-/// Where SSH reaches the VM, read from the observed Service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where SSH reaches the VM, read from the observed Service (a load balancer ingress point
+/// has the same shape).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 struct Address {
     ip: Option<String>,
     hostname: Option<String>,
 }
 
+/// What the composition reads of its observed Service: the cluster IP and the load
+/// balancer's ingress points, nothing else.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedService {
+    #[serde(default)]
+    spec: Option<ObservedServiceSpec>,
+    #[serde(default)]
+    status: Option<ObservedServiceStatus>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ObservedServiceSpec {
+    #[serde(rename = "clusterIP", default)]
+    cluster_ip: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedServiceStatus {
+    #[serde(default)]
+    load_balancer: Option<ObservedLoadBalancer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ObservedLoadBalancer {
+    #[serde(default)]
+    ingress: Option<Vec<Address>>,
+}
+
 impl Address {
     /// The cluster IP of a private VM's Service, or the first load balancer ingress of a
     /// public one; `None` until there is one.
-    fn of(service: &Service, connection: Connection) -> Option<Self> {
+    fn of(service: &ObservedService, connection: Connection) -> Option<Self> {
         let present = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
         match connection {
             Connection::Private => {

@@ -321,7 +321,7 @@ fn the_vm_is_ready_in_the_state_running_asks_for() {
 
 #[test]
 fn addresses_come_from_the_cluster_ip_or_the_load_balancer() {
-    let service = |v: Value| Service::deserialize(v).unwrap();
+    let service = |v: Value| ObservedService::deserialize(v).unwrap();
     let private = service(
         json!({"apiVersion": "v1", "kind": "Service", "spec": {"clusterIP": "172.30.1.2"}}),
     );
