@@ -104,7 +104,7 @@ struct ConditionsStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 struct ConditionStatus {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     type_: String,
     #[serde(default)]
     status: Option<String>,
@@ -169,5 +169,8 @@ mod tests {
         );
         assert!(!read(json!({"status": null})).is_ready());
         assert!(!read(json!({"spec": {}})).is_ready());
+        // A condition without a type does not hide the others.
+        let untyped = json!({"status": {"conditions": [{"status": "False"}, {"type": "Ready", "status": "True"}]}});
+        assert!(read(untyped).is_ready());
     }
 }
