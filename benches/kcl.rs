@@ -47,7 +47,7 @@ fn params(req: &RunFunctionRequest) -> Value {
                 .collect();
             (
                 name.as_str().to_owned(),
-                json!({"Resource": o.into_resource(), "ConnectionDetails": details}),
+                json!({"Resource": o.resource(), "ConnectionDetails": details}),
             )
         })
         .collect();

@@ -203,7 +203,7 @@ mod tests {
             ("odd", json!({"status": {"conditions": "none"}})),
         ]
         .into_iter()
-        .map(|(n, v)| (Name::from(n), ObservedComposed::new(v, BTreeMap::new())))
+        .map(|(n, v)| (Name::from(n), ObservedComposed::new(&v, BTreeMap::new())))
         .collect();
         let required = BTreeMap::new();
         let observed = Observed {

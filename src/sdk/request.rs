@@ -1,7 +1,6 @@
 //! Typed access to a `RunFunctionRequest`: observed and desired state, input, context, the
 //! Crossplane environment, required resources, credentials and capabilities.
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -15,53 +14,34 @@ use super::structpb::{self, PathError};
 /// The context key function-environment-configs writes the merged environment to.
 pub const KEY_ENVIRONMENT: &str = "apiextensions.crossplane.io/environment";
 
-/// An observed composed resource. Its object is read out of the request when first asked
-/// for: a composition that only checks that a resource exists never pays for reading it.
+/// An observed composed resource, kept as the request carries it: reading it is on demand,
+/// and a composition that only checks that a resource exists never pays for reading it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedComposed {
-    /// The object as it arrived, until it is read.
-    encoded: Option<Struct>,
-    /// The object, once read.
-    read: OnceCell<Value>,
+    /// The object as it arrived.
+    encoded: Struct,
     /// Its connection details.
     pub connection_details: BTreeMap<String, Vec<u8>>,
 }
 
 impl ObservedComposed {
-    /// An observed resource from its object (tests, and callers that hold JSON already).
-    pub fn new(resource: Value, connection_details: BTreeMap<String, Vec<u8>>) -> Self {
+    /// An observed resource from its object (tests, and callers that hold JSON already); a
+    /// value that is not an object is an empty object, as a Struct cannot hold it.
+    pub fn new(resource: &Value, connection_details: BTreeMap<String, Vec<u8>>) -> Self {
         Self {
-            encoded: None,
-            read: OnceCell::from(resource),
+            encoded: structpb::from_json_value(resource).unwrap_or_default(),
             connection_details,
         }
     }
 
-    /// The whole object, including status.
-    pub fn resource(&self) -> &Value {
-        self.read.get_or_init(|| {
-            Value::Object(
-                self.encoded
-                    .as_ref()
-                    .map(Struct::to_json)
-                    .unwrap_or_default(),
-            )
-        })
+    /// The whole object, including status, as JSON.
+    pub fn resource(&self) -> Value {
+        structpb::to_json_value(&self.encoded)
     }
 
     /// The object read into `T`: fields `T` does not name are skipped, not read.
     pub fn read<T: DeserializeOwned>(&self) -> Result<T, PathError> {
-        match (self.read.get(), &self.encoded) {
-            (Some(json), _) => structpb::from_ref(json),
-            (None, Some(encoded)) => structpb::from_struct(encoded),
-            (None, None) => structpb::from_value(Value::Object(Map::new())),
-        }
-    }
-
-    /// The object, taken out.
-    pub fn into_resource(self) -> Value {
-        self.resource();
-        self.read.into_inner().unwrap_or_default()
+        structpb::from_struct(&self.encoded)
     }
 }
 
@@ -110,8 +90,7 @@ pub fn observed_composed(req: &RunFunctionRequest) -> BTreeMap<Name, ObservedCom
         .iter()
         .map(|(name, r)| {
             let composed = ObservedComposed {
-                encoded: r.resource.clone(),
-                read: OnceCell::new(),
+                encoded: r.resource.clone().unwrap_or_default(),
                 connection_details: r.connection_details.clone(),
             };
             (Name::from(name.as_str()), composed)

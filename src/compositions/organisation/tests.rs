@@ -51,7 +51,7 @@ fn render(
 fn observed(name: &str, resource: Value) -> BTreeMap<Name, ObservedComposed> {
     BTreeMap::from([(
         Name::from(name),
-        ObservedComposed::new(resource, BTreeMap::new()),
+        ObservedComposed::new(&resource, BTreeMap::new()),
     )])
 }
 

@@ -28,7 +28,7 @@ fn render_with(
         .map(|(name, resource)| {
             (
                 Name::from(*name),
-                ObservedComposed::new(resource.clone(), BTreeMap::new()),
+                ObservedComposed::new(resource, BTreeMap::new()),
             )
         })
         .collect();
