@@ -294,6 +294,18 @@ struct Run {
 }
 
 impl Run {
+    /// What went wrong in the run `what`, if any call failed or none was answered.
+    fn failure(&self, what: &str) -> Option<String> {
+        (self.errors > 0 || self.requests == 0).then(|| {
+            format!(
+                "{what}: {} errors of {} ({})",
+                self.errors,
+                self.requests,
+                self.first_error.as_deref().unwrap_or_default()
+            )
+        })
+    }
+
     /// Counts and sorts the latencies and takes the peak RSS, once the run is over.
     fn finish(&mut self, pid: u32) {
         self.peak_rss_kib = self
@@ -685,15 +697,7 @@ async fn run(options: Options) -> Result<(), String> {
             .await?;
             let summary = run.summary(json!({"composition": case.composition(), "case": case.name, "concurrency": concurrency, "request_bytes": body.0.len(), "response_bytes": body.1.len()}));
             println!("{summary}");
-            if run.errors > 0 || run.requests == 0 {
-                failed.push(format!(
-                    "{} at concurrency {concurrency}: {} errors of {} ({})",
-                    case.name,
-                    run.errors,
-                    run.requests,
-                    run.first_error.unwrap_or_default()
-                ));
-            }
+            failed.extend(run.failure(&format!("{} at concurrency {concurrency}", case.name)));
             runs.push(summary);
             if options.h2load {
                 let call = Call {
@@ -704,15 +708,8 @@ async fn run(options: Options) -> Result<(), String> {
                 let run = h2load(&server, &call, concurrency, options.duration).await?;
                 let summary = run.summary(json!({"generator": "h2load", "composition": case.composition(), "case": case.name, "concurrency": concurrency, "request_bytes": body.0.len(), "response_bytes": body.1.len()}));
                 println!("{summary}");
-                if run.errors > 0 || run.requests == 0 {
-                    failed.push(format!(
-                        "h2load: {} at concurrency {concurrency}: {} errors of {} ({})",
-                        case.name,
-                        run.errors,
-                        run.requests,
-                        run.first_error.unwrap_or_default()
-                    ));
-                }
+                let what = format!("h2load: {} at concurrency {concurrency}", case.name);
+                failed.extend(run.failure(&what));
                 h2load_runs.push(summary);
             }
         }
@@ -731,14 +728,8 @@ async fn run(options: Options) -> Result<(), String> {
             let run = h2load(&server, &call, concurrency, options.duration).await?;
             let summary = run.summary(json!({"generator": "h2load", "composition": "transport floor", "case": "grpc.health.v1.Health/Check, empty request", "concurrency": concurrency, "request_bytes": 0, "response_bytes": 2}));
             println!("{summary}");
-            if run.errors > 0 || run.requests == 0 {
-                failed.push(format!(
-                    "h2load: health check at concurrency {concurrency}: {} errors of {} ({})",
-                    run.errors,
-                    run.requests,
-                    run.first_error.unwrap_or_default()
-                ));
-            }
+            let what = format!("h2load: health check at concurrency {concurrency}");
+            failed.extend(run.failure(&what));
             h2load_runs.push(summary);
         }
     }
