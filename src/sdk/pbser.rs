@@ -106,6 +106,25 @@ impl Variant<'_> {
     }
 }
 
+/// `Serializer` methods that write a number as the f64 a Struct holds.
+macro_rules! numbers_as_f64 {
+    ($($method:ident: $type:ty),+ $(,)?) => {$(
+        #[allow(clippy::cast_precision_loss, clippy::cast_lossless)]
+        fn $method(self, v: $type) -> Result<(), SerdeError> {
+            self.serialize_f64(v as f64)
+        }
+    )+};
+}
+
+/// `Serializer` methods that turn a map key into its text.
+macro_rules! keys_as_text {
+    ($($method:ident: $type:ty),+ $(,)?) => {$(
+        fn $method(self, v: $type) -> Result<String, SerdeError> {
+            Ok(v.to_string())
+        }
+    )+};
+}
+
 impl<'a> ser::Serializer for ValueWriter<'a> {
     type Ok = ();
     type Error = SerdeError;
@@ -121,42 +140,11 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
         self.out.extend_from_slice(&[BOOL, u8::from(v)]);
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), SerdeError> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), SerdeError> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), SerdeError> {
-        self.serialize_f64(f64::from(v))
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_i64(self, v: i64) -> Result<(), SerdeError> {
-        self.serialize_f64(v as f64)
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_i128(self, v: i128) -> Result<(), SerdeError> {
-        self.serialize_f64(v as f64)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), SerdeError> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), SerdeError> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), SerdeError> {
-        self.serialize_f64(f64::from(v))
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_u64(self, v: u64) -> Result<(), SerdeError> {
-        self.serialize_f64(v as f64)
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_u128(self, v: u128) -> Result<(), SerdeError> {
-        self.serialize_f64(v as f64)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), SerdeError> {
-        self.serialize_f64(f64::from(v))
+    // Struct numbers are f64 (wide integers lose precision, as in serde_json's Value).
+    numbers_as_f64! {
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+        serialize_u64: u64, serialize_u128: u128, serialize_f32: f32,
     }
     /// serde_json has no NaN or infinities: it writes `null` for them.
     fn serialize_f64(self, v: f64) -> Result<(), SerdeError> {
@@ -469,32 +457,11 @@ impl ser::Serializer for KeyWriter {
     fn serialize_char(self, v: char) -> Result<String, SerdeError> {
         Ok(v.to_string())
     }
-    fn serialize_bool(self, v: bool) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, SerdeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, SerdeError> {
-        Ok(v.to_string())
+    // As serde_json: booleans and integers become their text.
+    keys_as_text! {
+        serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+        serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+        serialize_u64: u64,
     }
     fn serialize_f32(self, _: f32) -> Result<String, SerdeError> {
         Err(key_error())
