@@ -65,21 +65,18 @@ impl Workspace {
 /// `status.phase`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedWorkspace {
-    #[serde(default)]
     spec: Option<ObservedWorkspaceSpec>,
-    #[serde(default)]
     status: Option<ObservedWorkspaceStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 struct ObservedWorkspaceSpec {
-    #[serde(rename = "URL", default)]
+    #[serde(rename = "URL")]
     url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 struct ObservedWorkspaceStatus {
-    #[serde(default)]
     phase: Option<String>,
 }
 

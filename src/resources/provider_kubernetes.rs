@@ -115,20 +115,17 @@ referable! {
 /// provider-kubernetes last observed it (`status.atProvider.manifest`), read into `T`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Observed<T> {
-    #[serde(default = "Option::default")]
     status: Option<ObservedStatus<T>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ObservedStatus<T> {
-    #[serde(default = "Option::default")]
     at_provider: Option<AtProvider<T>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 struct AtProvider<T> {
-    #[serde(default = "Option::default")]
     manifest: Option<T>,
 }
 

@@ -63,7 +63,6 @@ impl Referable for Secret<'_> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedSecret {
     /// data.
-    #[serde(default)]
     pub data: Option<BTreeMap<String, ByteString>>,
 }
 

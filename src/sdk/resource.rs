@@ -92,13 +92,11 @@ pub fn is_dns_label(name: &str) -> bool {
 /// `status.conditions`, read on their own (`Observed::read`) without the rest of the object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Conditions {
-    #[serde(default)]
     status: Option<ConditionsStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 struct ConditionsStatus {
-    #[serde(default)]
     conditions: Option<Vec<ConditionStatus>>,
 }
 
@@ -106,7 +104,6 @@ struct ConditionsStatus {
 struct ConditionStatus {
     #[serde(rename = "type", default)]
     type_: String,
-    #[serde(default)]
     status: Option<String>,
 }
 

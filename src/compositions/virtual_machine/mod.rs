@@ -634,28 +634,24 @@ struct Address {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ObservedService {
-    #[serde(default)]
     spec: Option<ObservedServiceSpec>,
-    #[serde(default)]
     status: Option<ObservedServiceStatus>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct ObservedServiceSpec {
-    #[serde(rename = "clusterIP", default)]
+    #[serde(rename = "clusterIP")]
     cluster_ip: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ObservedServiceStatus {
-    #[serde(default)]
     load_balancer: Option<ObservedLoadBalancer>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct ObservedLoadBalancer {
-    #[serde(default)]
     ingress: Option<Vec<Address>>,
 }
 
