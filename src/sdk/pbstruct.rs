@@ -338,9 +338,27 @@ enum Json {
 }
 
 /// Checks the body of a `message` as decoding must (well formed, strings UTF-8, nesting at
-/// most [`MAX_DEPTH`]) without building anything: every byte of a request passes here once,
-/// so it takes the common one-byte keys and lengths without a call.
-fn check(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> {
+/// most [`MAX_DEPTH`]) without building anything. Every byte of a request passes here: the
+/// encoding canonical encoders write (Go's, prost's, ours) is checked by [`canonical`] in
+/// one pass without a call per protobuf message; anything else (unknown or repeated fields,
+/// long varints, every malformed body) is walked again by [`check_any`], which also names
+/// what is wrong, so no body costs more than two passes.
+fn check(body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> {
+    let canonical = match message {
+        Json::Entry => canonical::entry(body, depth),
+        Json::Struct => canonical::object(body, depth),
+        Json::Value => canonical::value(body, depth),
+        Json::List => canonical::list(body, depth),
+    };
+    if canonical {
+        Ok(())
+    } else {
+        check_any(body, message, depth)
+    }
+}
+
+/// [`check`] for any encoding a protobuf decoder accepts.
+fn check_any(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> {
     while let [first, rest @ ..] = body {
         let (field, wire_type) = if *first < 0x80 {
             body = rest;
@@ -360,7 +378,7 @@ fn check(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> 
                 } else {
                     Json::Value
                 };
-                check(take(&mut body)?, inner, depth)?;
+                check_any(take(&mut body)?, inner, depth)?;
             }
             (Json::Entry, 1, LEN) | (Json::Value, 3, LEN) => {
                 let text = take(&mut body)?;
@@ -368,9 +386,9 @@ fn check(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> 
                     return Err(malformed("invalid string value: data is not UTF-8 encoded"));
                 }
             }
-            (Json::Entry, 2, LEN) => check(take(&mut body)?, Json::Value, depth)?,
-            (Json::Value, 5, LEN) => check(take(&mut body)?, Json::Struct, deeper(depth)?)?,
-            (Json::Value, 6, LEN) => check(take(&mut body)?, Json::List, deeper(depth)?)?,
+            (Json::Entry, 2, LEN) => check_any(take(&mut body)?, Json::Value, depth)?,
+            (Json::Value, 5, LEN) => check_any(take(&mut body)?, Json::Struct, deeper(depth)?)?,
+            (Json::Value, 6, LEN) => check_any(take(&mut body)?, Json::List, deeper(depth)?)?,
             (Json::Value, 1 | 4, 0) | (Json::Value, 2, 1) => {
                 let mut reader = Reader(body);
                 reader.skip(WireType::try_from(u64::from(wire_type))?)?;
@@ -387,6 +405,99 @@ fn check(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> 
         }
     }
     Ok(())
+}
+
+/// The canonical encoding of google.protobuf's JSON types, checked in one pass: each field
+/// once, in field order, lengths in at most three bytes. `true` means the body is valid;
+/// `false` only that it is not in this form ([`check_any`] then decides). Every body this
+/// accepts, [`check_any`] accepts too (a test compares them on every one-byte change of an
+/// encoding), so [`check`] means the same either way.
+mod canonical {
+    use super::{BOOL, ENTRY, ENTRY_VALUE, LIST, MAX_DEPTH, NULL, NUMBER, STRING, STRUCT};
+
+    /// A map entry of a Struct: key, then value.
+    pub(super) fn entry(mut body: &[u8], depth: u32) -> bool {
+        // proto3 leaves an empty key out.
+        let key = match body {
+            [ENTRY_VALUE, ..] => Some(&[][..]),
+            _ => field(&mut body, ENTRY),
+        };
+        let (Some(key), Some(value)) = (key, field(&mut body, ENTRY_VALUE)) else {
+            return false;
+        };
+        body.is_empty() && text(key) && self::value(value, depth)
+    }
+
+    /// A Struct's body: its entries.
+    pub(super) fn object(mut body: &[u8], depth: u32) -> bool {
+        while !body.is_empty() {
+            match field(&mut body, ENTRY) {
+                Some(e) if entry(e, depth) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// A ListValue's body: its values.
+    pub(super) fn list(mut body: &[u8], depth: u32) -> bool {
+        while !body.is_empty() {
+            match field(&mut body, ENTRY) {
+                Some(v) if value(v, depth) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// A Value's body: one kind, or none (null).
+    pub(super) fn value(body: &[u8], depth: u32) -> bool {
+        let mut rest = body;
+        match body {
+            [] => true,
+            [NUMBER, number @ ..] => number.len() == 8,
+            [NULL | BOOL, 0..0x80] => true,
+            [STRING, ..] => field(&mut rest, STRING).is_some_and(|s| rest.is_empty() && text(s)),
+            // Nesting counts as check_any counts it; at the limit, check_any reports it.
+            [STRUCT, ..] if depth < MAX_DEPTH => {
+                field(&mut rest, STRUCT).is_some_and(|o| rest.is_empty() && object(o, depth + 1))
+            }
+            [LIST, ..] if depth < MAX_DEPTH => {
+                field(&mut rest, LIST).is_some_and(|l| rest.is_empty() && list(l, depth + 1))
+            }
+            _ => false,
+        }
+    }
+
+    /// The body of the length-delimited field with one-byte key `key` at the front of
+    /// `body`, which moves past it; `None` if something else comes next.
+    #[inline(always)]
+    fn field<'a>(body: &mut &'a [u8], key: u8) -> Option<&'a [u8]> {
+        let (len, rest) = match *body {
+            [k, len @ 0..0x80, rest @ ..] if *k == key => (usize::from(*len), rest),
+            [k, low @ 0x80..=0xff, high @ 0..0x80, rest @ ..] if *k == key => {
+                (usize::from(low & 0x7f) | usize::from(*high) << 7, rest)
+            }
+            [
+                k,
+                low @ 0x80..=0xff,
+                mid @ 0x80..=0xff,
+                high @ 0..0x80,
+                rest @ ..,
+            ] if *k == key => (
+                usize::from(low & 0x7f) | usize::from(mid & 0x7f) << 7 | usize::from(*high) << 14,
+                rest,
+            ),
+            _ => return None,
+        };
+        let (taken, rest) = rest.split_at_checked(len)?;
+        *body = rest;
+        Some(taken)
+    }
+
+    fn text(bytes: &[u8]) -> bool {
+        bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+    }
 }
 
 /// The next length-delimited body.
@@ -904,6 +1015,46 @@ mod tests {
         assert!(decode(&not_utf8).is_err());
         let group = [ENTRY, 2, key(3, 3), 0];
         assert!(decode(&group).is_err());
+    }
+
+    #[test]
+    fn the_canonical_check_agrees_with_the_general_one_on_every_one_byte_change() {
+        // One- two- and three-byte lengths, every kind, an empty key, a non-ASCII string.
+        let mut json = tree();
+        json.insert("long".into(), json!("é".repeat(9000)));
+        let good = Struct::from_json(&json).encode_to_vec();
+        let (body, depth) = (&good[..], 1);
+        assert!(
+            canonical::object(body, depth),
+            "our own encoding is canonical"
+        );
+        let agree = |bytes: &[u8]| {
+            let general = check_any(bytes, Json::Struct, depth).is_ok();
+            assert!(
+                !canonical::object(bytes, depth) || general,
+                "canonical accepts what check_any refuses: {bytes:?}"
+            );
+            assert_eq!(check(bytes, Json::Struct, depth).is_ok(), general);
+        };
+        let mut changed = body.to_vec();
+        // The long string's bytes change nothing but its UTF-8; skip most of them.
+        let positions = (0..body.len()).filter(|&i| i < 400 || i % 97 == 0 || i + 40 > body.len());
+        for i in positions {
+            for byte in 0..=u8::MAX {
+                changed[i] = byte;
+                agree(&changed);
+            }
+            changed[i] = body[i];
+            agree(&body[..i]);
+        }
+        // At the nesting limit, both report it.
+        let mut deep = json!([1]);
+        for _ in 0..MAX_DEPTH {
+            deep = json!({ "a": deep });
+        }
+        let deep = Struct::from_json(&object(deep)).encode_to_vec();
+        assert!(check(&deep, Json::Struct, depth).is_err());
+        assert!(check_any(&deep, Json::Struct, depth).is_err());
     }
 
     #[test]
