@@ -197,8 +197,7 @@ fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
 }
 
 fn select(wanted: Option<CompositionKind>, composite: &Struct) -> Result<&'static Entry, String> {
-    let text = |key| composite.str_at(&[key]).unwrap_or_default();
-    let (api_version, kind) = (text("apiVersion"), text("kind"));
+    let [api_version, kind] = composite.strs_at(&[], ["apiVersion", "kind"]);
     if let Some(wanted) = wanted {
         let entry = compositions::by_kind(wanted);
         if entry.api_version != api_version || entry.xr_kind != kind {

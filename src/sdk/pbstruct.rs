@@ -84,6 +84,24 @@ impl Struct {
         }
     }
 
+    /// The strings at `keys` of the object at `path` (`&[]`: this object), all read in one
+    /// pass over its entries; `""` for a key that is missing or not a string.
+    pub fn strs_at<const N: usize>(&self, path: &[&str], keys: [&str; N]) -> [&str; N] {
+        let mut found = [""; N];
+        if let Some(Wire::Object(object)) = self.wire_at(path) {
+            for entry in entries(object) {
+                if let Some(i) = keys.iter().position(|k| *k == entry.key) {
+                    // The last of a repeated key wins, as when decoding.
+                    found[i] = match entry.value {
+                        Wire::Str(s) => s,
+                        _ => "",
+                    };
+                }
+            }
+        }
+        found
+    }
+
     /// The value at `path`, found by walking the entries on the way (the last of a repeated
     /// key wins, as when decoding).
     fn wire_at(&self, path: &[&str]) -> Option<Wire<'_>> {
@@ -1085,6 +1103,12 @@ mod tests {
         assert_eq!(s.str_at(&["items", "name"]), None);
         assert_eq!(s.str_at(&["cpu"]), None);
         assert_eq!(s.str_at(&["text"]), Some(""));
+        assert_eq!(
+            s.strs_at(&["metadata"], ["missing", "name", "big"])[..2],
+            ["", "web"]
+        );
+        assert_eq!(s.strs_at(&[], ["cpu", "text", "metadata"]), ["", "", ""]);
+        assert_eq!(s.strs_at(&["nowhere"], ["name"]), [""]);
     }
 
     #[test]

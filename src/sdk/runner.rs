@@ -5,8 +5,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::pbstruct::Struct;
-
 use super::metrics::Metrics;
 use super::proto::v1::{RunFunctionRequest, RunFunctionResponse, Severity};
 use super::{request, response};
@@ -78,17 +76,20 @@ impl<F: Function> Runner<F> {
         };
         let elapsed = started.elapsed();
         let outcome = outcome(&rsp);
-        let xr = req
-            .observed
-            .as_ref()
-            .and_then(|o| o.composite.as_ref())
-            .and_then(|c| c.resource.as_ref());
+        let ([api_version, kind], [namespace, name]) = request::observed_composite_struct(req)
+            .map(|xr| {
+                (
+                    xr.strs_at(&[], ["apiVersion", "kind"]),
+                    xr.strs_at(&["metadata"], ["namespace", "name"]),
+                )
+            })
+            .unwrap_or_default();
         tracing::info!(
             tag = request::tag(req),
-            xr.api_version = field(xr, &["apiVersion"]),
-            xr.kind = field(xr, &["kind"]),
-            xr.namespace = field(xr, &["metadata", "namespace"]),
-            xr.name = field(xr, &["metadata", "name"]),
+            xr.api_version = api_version,
+            xr.kind = kind,
+            xr.namespace = namespace,
+            xr.name = name,
             composition = handler,
             duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
             outcome,
@@ -115,17 +116,10 @@ fn outcome(rsp: &RunFunctionResponse) -> &'static str {
     outcome
 }
 
-/// A string field of an object, by path, without converting the whole Struct.
-fn field<'a>(s: Option<&'a Struct>, path: &[&str]) -> &'a str {
-    s.and_then(|s| s.str_at(path)).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sdk::proto::v1::{RequestMeta, Resource, State};
-    use crate::sdk::structpb;
-    use serde_json::json;
 
     struct Panics;
     impl Function for Panics {
@@ -167,15 +161,72 @@ mod tests {
     }
 
     #[test]
-    fn fields_are_read_by_path() {
-        let s = structpb::from_json_value(
-            &json!({"kind": "VM", "metadata": {"name": "a", "labels": 3}}),
-        )
+    fn each_call_logs_one_line_naming_the_xr() {
+        struct Answers;
+        impl Function for Answers {
+            fn run(&self, req: &RunFunctionRequest, ttl: Duration) -> Handled {
+                Handled {
+                    response: response::to(req, ttl),
+                    handler: "Answers",
+                }
+            }
+        }
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        let xr = crate::sdk::structpb::from_json_value(&serde_json::json!({
+            "apiVersion": "sco.stakater.com/v1alpha1",
+            "kind": "VirtualMachine",
+            "metadata": {"name": "web", "namespace": "team-a", "labels": {"name": "not this"}},
+            "spec": {"name": "nor this"},
+        }))
         .unwrap();
-        assert_eq!(field(Some(&s), &["kind"]), "VM");
-        assert_eq!(field(Some(&s), &["metadata", "name"]), "a");
-        assert_eq!(field(Some(&s), &["metadata", "namespace"]), "");
-        assert_eq!(field(None, &["kind"]), "");
+        let req = RunFunctionRequest {
+            meta: Some(RequestMeta {
+                tag: "t1".into(),
+                capabilities: vec![],
+            }),
+            observed: Some(State {
+                composite: Some(Resource {
+                    resource: Some(xr),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        tracing::subscriber::with_default(subscriber, || {
+            Runner::new(Answers, Duration::from_secs(5)).call(&req)
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        for (field, want) in [
+            ("message", "RunFunction"),
+            ("tag", "t1"),
+            ("xr.api_version", "sco.stakater.com/v1alpha1"),
+            ("xr.kind", "VirtualMachine"),
+            ("xr.namespace", "team-a"),
+            ("xr.name", "web"),
+            ("composition", "Answers"),
+            ("outcome", "ok"),
+        ] {
+            assert_eq!(line[field], want, "{field} in {text}");
+        }
     }
 
     #[test]
