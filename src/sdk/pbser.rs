@@ -54,10 +54,22 @@ fn close(out: &mut Vec<u8>, start: usize) {
     let len = out.len() - start;
     if len < 0x80 {
         out[start - 1] = len as u8;
-    } else {
-        let mut varint = Vec::with_capacity(10);
-        encode_varint(len as u64, &mut varint);
-        out.splice(start - 1..start, varint);
+        return;
+    }
+    // The length needs more than its one reserved byte: move the content up.
+    let mut varint = [0; 10];
+    let written = {
+        let mut free = &mut varint[..];
+        encode_varint(len as u64, &mut free);
+        10 - free.len()
+    };
+    out.splice(start - 1..start, varint[..written].iter().copied());
+}
+
+/// A map entry's key; prost leaves an empty key out, as protobuf does with default values.
+fn key_text(out: &mut Vec<u8>, key: &str) {
+    if !key.is_empty() {
+        string(out, ENTRY, key);
     }
 }
 
@@ -119,8 +131,9 @@ macro_rules! numbers_as_f64 {
 /// `Serializer` methods that turn a map key into its text.
 macro_rules! keys_as_text {
     ($($method:ident: $type:ty),+ $(,)?) => {$(
-        fn $method(self, v: $type) -> Result<String, SerdeError> {
-            Ok(v.to_string())
+        fn $method(self, v: $type) -> Result<(), SerdeError> {
+            key_text(self.out, &v.to_string());
+            Ok(())
         }
     )+};
 }
@@ -352,12 +365,8 @@ pub struct ObjectWriter<'a> {
 
 impl ObjectWriter<'_> {
     fn key(&mut self, key: &str) {
-        let entry = open(self.out, ENTRY);
-        // prost leaves an empty key out, as protobuf does with default values.
-        if !key.is_empty() {
-            string(self.out, ENTRY, key);
-        }
-        self.entry = Some(entry);
+        self.entry = Some(open(self.out, ENTRY));
+        key_text(self.out, key);
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
@@ -379,8 +388,9 @@ impl ser::SerializeMap for ObjectWriter<'_> {
     type Ok = ();
     type Error = SerdeError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerdeError> {
-        let key = key.serialize(KeyWriter)?;
-        self.key(&key);
+        let entry = open(self.out, ENTRY);
+        key.serialize(KeyWriter { out: self.out })?;
+        self.entry = Some(entry);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerdeError> {
@@ -438,24 +448,28 @@ impl ser::SerializeStructVariant for VariantObject<'_> {
 }
 
 /// Map keys: strings, and what serde_json turns into strings (numbers, chars, bools).
-struct KeyWriter;
+struct KeyWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
 
-impl ser::Serializer for KeyWriter {
-    type Ok = String;
+impl ser::Serializer for KeyWriter<'_> {
+    type Ok = ();
     type Error = SerdeError;
-    type SerializeSeq = ser::Impossible<String, SerdeError>;
-    type SerializeTuple = ser::Impossible<String, SerdeError>;
-    type SerializeTupleStruct = ser::Impossible<String, SerdeError>;
-    type SerializeTupleVariant = ser::Impossible<String, SerdeError>;
-    type SerializeMap = ser::Impossible<String, SerdeError>;
-    type SerializeStruct = ser::Impossible<String, SerdeError>;
-    type SerializeStructVariant = ser::Impossible<String, SerdeError>;
+    type SerializeSeq = ser::Impossible<(), SerdeError>;
+    type SerializeTuple = ser::Impossible<(), SerdeError>;
+    type SerializeTupleStruct = ser::Impossible<(), SerdeError>;
+    type SerializeTupleVariant = ser::Impossible<(), SerdeError>;
+    type SerializeMap = ser::Impossible<(), SerdeError>;
+    type SerializeStruct = ser::Impossible<(), SerdeError>;
+    type SerializeStructVariant = ser::Impossible<(), SerdeError>;
 
-    fn serialize_str(self, v: &str) -> Result<String, SerdeError> {
-        Ok(v.to_owned())
+    fn serialize_str(self, v: &str) -> Result<(), SerdeError> {
+        key_text(self.out, v);
+        Ok(())
     }
-    fn serialize_char(self, v: char) -> Result<String, SerdeError> {
-        Ok(v.to_string())
+    fn serialize_char(self, v: char) -> Result<(), SerdeError> {
+        key_text(self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
     }
     // As serde_json: booleans and integers become their text.
     keys_as_text! {
@@ -463,25 +477,25 @@ impl ser::Serializer for KeyWriter {
         serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
         serialize_u64: u64,
     }
-    fn serialize_f32(self, _: f32) -> Result<String, SerdeError> {
+    fn serialize_f32(self, _: f32) -> Result<(), SerdeError> {
         Err(key_error())
     }
-    fn serialize_f64(self, _: f64) -> Result<String, SerdeError> {
+    fn serialize_f64(self, _: f64) -> Result<(), SerdeError> {
         Err(key_error())
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, SerdeError> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), SerdeError> {
         Err(key_error())
     }
-    fn serialize_none(self) -> Result<String, SerdeError> {
+    fn serialize_none(self) -> Result<(), SerdeError> {
         Err(key_error())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, SerdeError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), SerdeError> {
         Err(key_error())
     }
-    fn serialize_unit(self) -> Result<String, SerdeError> {
+    fn serialize_unit(self) -> Result<(), SerdeError> {
         Err(key_error())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, SerdeError> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), SerdeError> {
         Err(key_error())
     }
     fn serialize_unit_variant(
@@ -489,14 +503,15 @@ impl ser::Serializer for KeyWriter {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<String, SerdeError> {
-        Ok(variant.to_owned())
+    ) -> Result<(), SerdeError> {
+        key_text(self.out, variant);
+        Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<String, SerdeError> {
+    ) -> Result<(), SerdeError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -505,7 +520,7 @@ impl ser::Serializer for KeyWriter {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String, SerdeError> {
+    ) -> Result<(), SerdeError> {
         Err(key_error())
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerdeError> {
