@@ -447,21 +447,21 @@ mod canonical {
     }
 
     /// A Struct's body: its entries.
-    pub(super) fn object(mut body: &[u8], depth: u32) -> bool {
-        while !body.is_empty() {
-            match field(&mut body, ENTRY) {
-                Some(e) if entry(e, depth) => {}
-                _ => return false,
-            }
-        }
-        true
+    pub(super) fn object(body: &[u8], depth: u32) -> bool {
+        each(body, depth, entry)
     }
 
     /// A ListValue's body: its values.
-    pub(super) fn list(mut body: &[u8], depth: u32) -> bool {
+    pub(super) fn list(body: &[u8], depth: u32) -> bool {
+        each(body, depth, value)
+    }
+
+    /// A body of repeated field 1, each item valid as `item` says.
+    #[inline(always)]
+    fn each(mut body: &[u8], depth: u32, item: impl Fn(&[u8], u32) -> bool) -> bool {
         while !body.is_empty() {
             match field(&mut body, ENTRY) {
-                Some(v) if value(v, depth) => {}
+                Some(one) if item(one, depth) => {}
                 _ => return false,
             }
         }
