@@ -592,6 +592,8 @@ mod tests {
         empty: Vec<u8>,
         labels: BTreeMap<String, String>,
         numbered: BTreeMap<u16, bool>,
+        lettered: BTreeMap<char, u8>,
+        by_mode: BTreeMap<Mode, u8>,
         mode: Mode,
         shape: Shape,
         pair: (i64, char),
@@ -599,7 +601,7 @@ mod tests {
         nested: Vec<BTreeMap<String, Vec<Shape>>>,
     }
 
-    #[derive(Serialize)]
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
     enum Mode {
         Fast,
     }
@@ -628,6 +630,8 @@ mod tests {
             ]
             .into(),
             numbered: [(7, true)].into(),
+            lettered: [('é', 1)].into(),
+            by_mode: [(Mode::Fast, 2)].into(),
             mode: Mode::Fast,
             shape: Shape::Rect { w: 2, h: 3 },
             pair: (-9, 'z'),
