@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Composition, Observed};
+use crate::resources::Labels;
 use crate::sdk::resource::{self, Conditions, DNS_LABEL_MAX, Name};
 
 /// Label naming the organisation (as SCO labels project namespaces).
@@ -71,7 +72,7 @@ impl XrIdentity {
 
     /// Labels every composed manifest carries: who manages it, which XR it belongs to, and
     /// the organisation and project where known.
-    pub fn labels(&self, org: Option<&str>, project: Option<&str>) -> BTreeMap<String, String> {
+    pub fn labels(&self, org: Option<&str>, project: Option<&str>) -> Labels {
         let mut labels = BTreeMap::new();
         labels.insert(LABEL_MANAGED_BY.to_owned(), "function-sco".to_owned());
         labels.insert(
@@ -88,7 +89,7 @@ impl XrIdentity {
         if let Some(project) = project {
             labels.insert(LABEL_TENANT.to_owned(), label_value(project));
         }
-        labels
+        labels.into()
     }
 }
 
@@ -164,12 +165,12 @@ mod tests {
     fn labels_name_the_xr_org_and_project() {
         let vm = XrIdentity::of::<VirtualMachine>(&meta("web", Some("ws-shop-vms")));
         let labels = vm.labels(Some("acme"), Some("shop"));
-        assert_eq!(labels[LABEL_XR_KIND], "virtualmachine");
-        assert_eq!(labels[LABEL_XR_NAME], "web");
-        assert_eq!(labels[LABEL_XR_NAMESPACE], "ws-shop-vms");
-        assert_eq!(labels[LABEL_ORG], "acme");
-        assert_eq!(labels[LABEL_TENANT], "shop");
-        assert_eq!(labels[LABEL_MANAGED_BY], "function-sco");
+        assert_eq!(labels.get(LABEL_XR_KIND), Some("virtualmachine"));
+        assert_eq!(labels.get(LABEL_XR_NAME), Some("web"));
+        assert_eq!(labels.get(LABEL_XR_NAMESPACE), Some("ws-shop-vms"));
+        assert_eq!(labels.get(LABEL_ORG), Some("acme"));
+        assert_eq!(labels.get(LABEL_TENANT), Some("shop"));
+        assert_eq!(labels.get(LABEL_MANAGED_BY), Some("function-sco"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! an extra OIDC issuer. All are cluster-scoped inside their logical cluster and reach KCP
 //! wrapped in provider-kubernetes `Object`s.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use super::Meta;
 use serde::{Deserialize, Serialize};
 
 /// apiVersion of the tenancy kinds.
@@ -36,7 +36,7 @@ pub struct Workspace {
     /// `Workspace`.
     pub kind: &'static str,
     /// Metadata (the name is the workspace's name in its parent).
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: WorkspaceSpec,
 }
@@ -51,7 +51,7 @@ pub struct WorkspaceSpec {
 
 impl Workspace {
     /// A workspace of type `type_`.
-    pub fn new(metadata: ObjectMeta, type_: WorkspaceTypeReference) -> Self {
+    pub fn new(metadata: Meta, type_: WorkspaceTypeReference) -> Self {
         Self {
             api_version: API_VERSION,
             kind: "Workspace",
@@ -108,7 +108,7 @@ pub struct WorkspaceType {
     /// `WorkspaceType`.
     pub kind: &'static str,
     /// Metadata.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: WorkspaceTypeSpec,
 }
@@ -142,7 +142,7 @@ pub struct WorkspaceTypeExtension {
 
 impl WorkspaceType {
     /// A workspace type.
-    pub fn new(metadata: ObjectMeta, spec: WorkspaceTypeSpec) -> Self {
+    pub fn new(metadata: Meta, spec: WorkspaceTypeSpec) -> Self {
         Self {
             api_version: API_VERSION,
             kind: "WorkspaceType",
@@ -162,7 +162,7 @@ pub struct WorkspaceAuthenticationConfiguration {
     /// `WorkspaceAuthenticationConfiguration`.
     pub kind: &'static str,
     /// Metadata.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: AuthenticationConfigurationSpec,
 }
@@ -221,7 +221,7 @@ pub struct PrefixedClaim {
 
 impl WorkspaceAuthenticationConfiguration {
     /// An authentication configuration with these authenticators.
-    pub fn new(metadata: ObjectMeta, jwt: Vec<JwtAuthenticator>) -> Self {
+    pub fn new(metadata: Meta, jwt: Vec<JwtAuthenticator>) -> Self {
         Self {
             api_version: API_VERSION,
             kind: "WorkspaceAuthenticationConfiguration",
@@ -234,9 +234,8 @@ impl WorkspaceAuthenticationConfiguration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::meta;
+    use crate::resources::{Labels, meta};
     use serde_json::json;
-    use std::collections::BTreeMap;
 
     fn root_type(name: &str) -> WorkspaceTypeReference {
         WorkspaceTypeReference {
@@ -247,7 +246,10 @@ mod tests {
 
     #[test]
     fn workspace() {
-        let ws = Workspace::new(meta("acme", None, &BTreeMap::new()), root_type("universal"));
+        let ws = Workspace::new(
+            meta("acme", None, &Labels::default()),
+            root_type("universal"),
+        );
         assert_eq!(
             serde_json::to_value(ws).unwrap(),
             json!({"apiVersion": "tenancy.kcp.io/v1alpha1", "kind": "Workspace", "metadata": {"name": "acme"},
@@ -284,7 +286,7 @@ mod tests {
             }),
         };
         let value = serde_json::to_value(WorkspaceType::new(
-            meta("project", None, &BTreeMap::new()),
+            meta("project", None, &Labels::default()),
             spec,
         ))
         .unwrap();
@@ -297,7 +299,7 @@ mod tests {
             json!({"name": "universal", "path": "root"})
         );
         let bare = serde_json::to_value(WorkspaceType::new(
-            meta("plain", None, &BTreeMap::new()),
+            meta("plain", None, &Labels::default()),
             WorkspaceTypeSpec::default(),
         ))
         .unwrap();
@@ -325,7 +327,7 @@ mod tests {
             },
         };
         let value = serde_json::to_value(WorkspaceAuthenticationConfiguration::new(
-            meta("keycloak-acme", None, &BTreeMap::new()),
+            meta("keycloak-acme", None, &Labels::default()),
             vec![jwt],
         ))
         .unwrap();

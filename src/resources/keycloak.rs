@@ -3,7 +3,7 @@
 //! (`<group>.keycloak.crossplane.io`) and namespaced (`<group>.keycloak.m.crossplane.io`); the
 //! flavour follows the metadata's namespace. Field names follow the provider's CRDs.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use super::Meta;
 use serde::Serialize;
 
 use super::{ProviderConfig, ProviderConfigRef, Reference, SecretKeySelector};
@@ -27,7 +27,7 @@ pub struct Managed<P> {
     /// The kind.
     pub kind: &'static str,
     /// Metadata; a namespace makes it the namespaced flavour.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: ManagedSpec<P>,
 }
@@ -44,7 +44,7 @@ pub struct ManagedSpec<P> {
 
 impl<P: Parameters> Managed<P> {
     /// A managed resource; the flavour follows `metadata.namespace`.
-    pub fn new(metadata: ObjectMeta, for_provider: P, provider_config: &ProviderConfig) -> Self {
+    pub fn new(metadata: Meta, for_provider: P, provider_config: &ProviderConfig) -> Self {
         let namespace = metadata.namespace.as_deref();
         let flavour = if namespace.is_some() {
             "keycloak.m.crossplane.io"
@@ -489,9 +489,8 @@ impl Parameters for OidcIdentityProviderParameters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::{Referable, meta};
+    use crate::resources::{Labels, Referable, meta};
     use serde_json::{Value, json};
-    use std::collections::BTreeMap;
 
     fn keycloak() -> ProviderConfig {
         ProviderConfig::Platform("keycloak-provider".into())
@@ -499,7 +498,7 @@ mod tests {
 
     fn render<P: Parameters>(namespace: Option<&str>, params: P) -> Value {
         serde_json::to_value(Managed::new(
-            meta("x", namespace, &BTreeMap::new()),
+            meta("x", namespace, &Labels::default()),
             params,
             &keycloak(),
         ))
@@ -722,7 +721,7 @@ mod tests {
     #[test]
     fn managed_resources_are_referable() {
         let realm = Managed::new(
-            meta("acme-realm", None, &BTreeMap::new()),
+            meta("acme-realm", None, &Labels::default()),
             RealmParameters::default(),
             &keycloak(),
         );

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use super::{Labels, Meta};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +58,7 @@ pub struct GoldenImage<'a> {
 #[derive(Debug, Clone)]
 pub struct LinuxVm<'a> {
     /// Name, namespace and labels of the VirtualMachine.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// `VirtualMachineClusterInstancetype` name (`u1.medium`).
     pub instancetype: &'a str,
     /// `VirtualMachineClusterPreference` name (`rhel.9`).
@@ -74,7 +74,7 @@ pub struct LinuxVm<'a> {
     /// StorageClass of the root disk; `None` uses the cluster default.
     pub storage_class: Option<&'a str>,
     /// Labels of the VM's instance (and its virt-launcher pod), for Service selection.
-    pub template_labels: BTreeMap<String, String>,
+    pub template_labels: Labels,
     /// How the interface attaches to the pod network.
     pub binding: PodNetworkBinding,
     /// Secret holding the SSH public key to authorise, if any.
@@ -92,7 +92,7 @@ pub struct VirtualMachine {
     /// `VirtualMachine`.
     pub kind: &'static str,
     /// Metadata.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: VirtualMachineSpec,
 }
@@ -126,7 +126,7 @@ pub struct Matcher {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataVolumeTemplate {
     /// Name and labels of the DataVolume.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// What it holds.
     pub spec: DataVolumeSpec,
 }
@@ -174,7 +174,7 @@ pub struct StorageResources {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Template {
     /// Labels of the instance.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// The instance.
     pub spec: TemplateSpec,
 }
@@ -351,10 +351,10 @@ impl VirtualMachine {
             .into_iter()
             .collect();
         let data_volume = DataVolumeTemplate {
-            metadata: ObjectMeta {
-                name: Some(vm.root_disk_name.clone()),
+            metadata: Meta {
+                name: vm.root_disk_name.clone(),
                 labels: vm.metadata.labels.clone(),
-                ..ObjectMeta::default()
+                ..Meta::default()
             },
             spec: DataVolumeSpec {
                 source_ref: SourceRef {
@@ -386,9 +386,9 @@ impl VirtualMachine {
                 },
                 data_volume_templates: vec![data_volume],
                 template: Template {
-                    metadata: ObjectMeta {
-                        labels: Some(vm.template_labels),
-                        ..ObjectMeta::default()
+                    metadata: Meta {
+                        labels: vm.template_labels,
+                        ..Meta::default()
                     },
                     spec: TemplateSpec {
                         domain: Domain {
@@ -468,10 +468,10 @@ mod tests {
 
     fn vm(binding: PodNetworkBinding, ssh: Option<&str>) -> Value {
         serde_json::to_value(VirtualMachine::linux(LinuxVm {
-            metadata: ObjectMeta {
-                name: Some("web".into()),
+            metadata: Meta {
+                name: "web".into(),
                 namespace: Some("ns".into()),
-                ..ObjectMeta::default()
+                ..Meta::default()
             },
             instancetype: "u1.medium",
             preference: "rhel.9",
@@ -483,7 +483,7 @@ mod tests {
             },
             root_disk_size: Quantity("30Gi".into()),
             storage_class: None,
-            template_labels: BTreeMap::from([("app".into(), "web".into())]),
+            template_labels: BTreeMap::from([("app".into(), "web".into())]).into(),
             binding,
             ssh_key_secret: ssh,
             user_data_secret: "web-cloud-init",

@@ -8,17 +8,81 @@
 //! object's namespace: `None` builds the cluster-scoped flavour, `Some(ns)` the namespaced one.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
+/// The metadata a composed object carries: only what the function owns (name, namespace
+/// in the namespaced flavour, labels), as server-side apply intent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Meta {
+    /// metadata.name; empty for an embedded template, which has none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// metadata.namespace; `None` for cluster-scoped objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// metadata.labels.
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
+}
+
+/// Labels, shared: every object an XR composes carries the same map, so each holds a
+/// reference to it rather than a copy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Labels(Arc<BTreeMap<String, String>>);
+
+impl Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl Labels {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// These labels and `key: value`.
+    #[must_use]
+    pub fn with(&self, key: &str, value: &str) -> Self {
+        let mut labels = BTreeMap::clone(&self.0);
+        labels.insert(key.to_owned(), value.to_owned());
+        Self::from(labels)
+    }
+
+    /// The label `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
+
+impl From<BTreeMap<String, String>> for Labels {
+    fn from(labels: BTreeMap<String, String>) -> Self {
+        Self(Arc::new(labels))
+    }
+}
+
+/// For builders made of k8s-openapi types (a Service).
+impl From<Meta> for ObjectMeta {
+    fn from(meta: Meta) -> Self {
+        Self {
+            name: (!meta.name.is_empty()).then_some(meta.name),
+            namespace: meta.namespace,
+            labels: (!meta.labels.is_empty()).then(|| BTreeMap::clone(&meta.labels.0)),
+            ..Self::default()
+        }
+    }
+}
+
 /// Metadata with only what the function owns: name, namespace (namespaced flavour) and labels.
-pub fn meta(name: &str, namespace: Option<&str>, labels: &BTreeMap<String, String>) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
+pub fn meta(name: &str, namespace: Option<&str>, labels: &Labels) -> Meta {
+    Meta {
+        name: name.to_owned(),
         namespace: namespace.map(str::to_owned),
-        labels: (!labels.is_empty()).then(|| labels.clone()),
-        ..ObjectMeta::default()
+        labels: labels.clone(),
     }
 }
 
@@ -29,10 +93,10 @@ pub trait Referable {
     /// kind.
     fn kind(&self) -> &str;
     /// metadata.
-    fn metadata(&self) -> &ObjectMeta;
+    fn metadata(&self) -> &Meta;
     /// metadata.name.
     fn name(&self) -> &str {
-        self.metadata().name.as_deref().unwrap_or_default()
+        &self.metadata().name
     }
 }
 
@@ -47,7 +111,7 @@ macro_rules! referable {
             fn kind(&self) -> &str {
                 &self.kind
             }
-            fn metadata(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            fn metadata(&self) -> &$crate::resources::Meta {
                 &self.metadata
             }
         }
@@ -175,10 +239,28 @@ mod tests {
     }
 
     #[test]
+    fn labels_are_shared_and_extended_by_copy() {
+        let labels = Labels::from(BTreeMap::from([("k".to_owned(), "v".to_owned())]));
+        let vm = meta("vm", Some("ns"), &labels);
+        let template = labels.with("app", "vm");
+        assert_eq!(labels.get("app"), None);
+        assert_eq!(
+            (template.get("k"), template.get("app")),
+            (Some("v"), Some("vm"))
+        );
+        let object_meta = ObjectMeta::from(vm.clone());
+        assert_eq!(
+            serde_json::to_value(&object_meta).unwrap(),
+            serde_json::to_value(&vm).unwrap()
+        );
+        assert_eq!(ObjectMeta::from(Meta::default()), ObjectMeta::default());
+    }
+
+    #[test]
     fn metadata_carries_only_what_is_set() {
-        let m = serde_json::to_value(meta("a", None, &BTreeMap::new())).unwrap();
+        let m = serde_json::to_value(meta("a", None, &Labels::default())).unwrap();
         assert_eq!(m, json!({"name": "a"}));
-        let labels = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
+        let labels = Labels::from(BTreeMap::from([("k".to_owned(), "v".to_owned())]));
         let m = serde_json::to_value(meta("a", Some("ns"), &labels)).unwrap();
         assert_eq!(
             m,

@@ -2,7 +2,7 @@
 //! workspace, or cluster-scoped kinds from a namespaced XR) and the `ProviderConfig` that
 //! points provider-kubernetes at a cluster through a kubeconfig Secret.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use super::Meta;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -56,7 +56,7 @@ pub struct Object<M> {
     /// `Object`.
     pub kind: &'static str,
     /// Metadata; a namespace makes it the namespaced flavour.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: ObjectSpec<M>,
 }
@@ -83,7 +83,7 @@ pub struct ForProvider<M> {
 impl<M: Serialize> Object<M> {
     /// Wraps `manifest`; the flavour follows `metadata.namespace`.
     pub fn new(
-        metadata: ObjectMeta,
+        metadata: Meta,
         manifest: M,
         provider_config: &ProviderConfigChoice,
         readiness: Readiness,
@@ -145,7 +145,7 @@ pub struct ProviderConfig {
     /// `ProviderConfig`.
     pub kind: &'static str,
     /// Metadata; a namespace makes it the namespaced flavour.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: ProviderConfigSpec,
 }
@@ -171,7 +171,7 @@ impl ProviderConfig {
     /// A provider config using the kubeconfig in key `key` of Secret `secret_name`, which
     /// lives in `secret_namespace`; the flavour follows `metadata.namespace`.
     pub fn kubeconfig(
-        metadata: ObjectMeta,
+        metadata: Meta,
         secret_namespace: &str,
         secret_name: &str,
         key: &str,
@@ -202,14 +202,14 @@ impl ProviderConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::{Referable, meta};
+    use crate::resources::{Labels, Referable, meta};
     use serde_json::{Value, json};
     use std::collections::BTreeMap;
 
     #[test]
     fn cluster_scoped_object() {
         let object = Object::new(
-            meta("acme-workspace", None, &BTreeMap::new()),
+            meta("acme-workspace", None, &Labels::default()),
             json!({"apiVersion": "tenancy.kcp.io/v1alpha1", "kind": "Workspace", "metadata": {"name": "acme"}}),
             &ProviderConfigChoice::Platform("kcp-root-provider".into()),
             Readiness::DeriveFromCelQuery("object.status.phase == 'Ready'".into()),
@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn namespaced_object_refers_to_a_provider_config_kind() {
-        let labels = BTreeMap::from([("app".to_owned(), "x".to_owned())]);
+        let labels = Labels::from(BTreeMap::from([("app".to_owned(), "x".to_owned())]));
         let object = Object::new(
             meta("binding", Some("ws-shop"), &labels),
             json!({"kind": "APIBinding"}),
@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn provider_config_for_a_kubeconfig_secret() {
         let cluster = ProviderConfig::kubeconfig(
-            meta("kcp-acme", None, &BTreeMap::new()),
+            meta("kcp-acme", None, &Labels::default()),
             "crossplane-system",
             "acme-kubeconfig",
             "kubeconfig",
@@ -285,7 +285,7 @@ mod tests {
             })
         );
         let namespaced = ProviderConfig::kubeconfig(
-            meta("kcp-shop", Some("team"), &BTreeMap::new()),
+            meta("kcp-shop", Some("team"), &Labels::default()),
             "team",
             "shop-kubeconfig",
             "kubeconfig",

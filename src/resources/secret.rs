@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::Meta;
 use k8s_openapi::ByteString;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::Referable;
@@ -19,7 +19,7 @@ pub struct Secret<'a> {
     api_version: &'static str,
     kind: &'static str,
     /// metadata.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// `type` (`Opaque` when unset).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<&'static str>,
@@ -29,7 +29,7 @@ pub struct Secret<'a> {
 
 impl<'a> Secret<'a> {
     /// A Secret holding `data`.
-    pub fn new(metadata: ObjectMeta, data: impl IntoIterator<Item = (String, Base64<'a>)>) -> Self {
+    pub fn new(metadata: Meta, data: impl IntoIterator<Item = (String, Base64<'a>)>) -> Self {
         Self {
             api_version: "v1",
             kind: "Secret",
@@ -54,7 +54,7 @@ impl Referable for Secret<'_> {
     fn kind(&self) -> &str {
         self.kind
     }
-    fn metadata(&self) -> &ObjectMeta {
+    fn metadata(&self) -> &Meta {
         &self.metadata
     }
 }
@@ -96,9 +96,9 @@ mod tests {
 
     #[test]
     fn it_writes_what_k8s_openapi_writes() {
-        let metadata = ObjectMeta {
-            name: Some("s".into()),
-            ..ObjectMeta::default()
+        let metadata = Meta {
+            name: "s".into(),
+            ..Meta::default()
         };
         // Every length modulo 3, and bytes that are not text.
         let values: Vec<Vec<u8>> = (0..70u8)
@@ -112,7 +112,7 @@ mod tests {
                 .map(|(i, v)| (format!("k{i:02}"), Base64(Cow::Borrowed(v.as_slice())))),
         );
         let theirs = k8s_openapi::api::core::v1::Secret {
-            metadata,
+            metadata: metadata.into(),
             data: Some(
                 values
                     .iter()
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn opaque_sets_the_type() {
-        let secret = Secret::new(ObjectMeta::default(), []).opaque();
+        let secret = Secret::new(Meta::default(), []).opaque();
         let written = serde_json::to_value(&secret).unwrap();
         assert_eq!(written["type"], "Opaque");
         assert_eq!(written["kind"], "Secret");

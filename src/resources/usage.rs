@@ -2,7 +2,7 @@
 //! or `ClusterUsage` says one object is in use by another, so Crossplane blocks deleting the
 //! used object until the user is gone, then replays the blocked deletion.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use super::Meta;
 use serde::Serialize;
 
 use super::Referable;
@@ -19,7 +19,7 @@ pub struct Usage {
     /// `Usage` when namespaced, `ClusterUsage` otherwise.
     pub kind: &'static str,
     /// Metadata; a namespace makes it a `Usage`.
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// Spec.
     pub spec: UsageSpec,
 }
@@ -73,7 +73,7 @@ impl Usage {
     /// `used` must outlive `user`. A `ClusterUsage` without a namespace in `metadata`, else a
     /// `Usage` in that namespace: both objects must then be in that namespace or
     /// cluster-scoped.
-    pub fn new(metadata: ObjectMeta, used: &impl Referable, user: &impl Referable) -> Self {
+    pub fn new(metadata: Meta, used: &impl Referable, user: &impl Referable) -> Self {
         Self {
             api_version: API_VERSION,
             kind: if metadata.namespace.is_some() {
@@ -94,15 +94,14 @@ impl Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::meta;
     use crate::resources::provider_kubernetes::ProviderConfig;
     use crate::resources::secret::Secret;
+    use crate::resources::{Labels, meta};
     use serde_json::json;
-    use std::collections::BTreeMap;
 
     fn provider_config(namespace: Option<&str>) -> ProviderConfig {
         ProviderConfig::kubeconfig(
-            meta("kcp-acme", namespace, &BTreeMap::new()),
+            meta("kcp-acme", namespace, &Labels::default()),
             "ns",
             "acme-kubeconfig",
             "kubeconfig",
@@ -111,7 +110,7 @@ mod tests {
 
     fn secret(namespace: &str) -> Secret<'static> {
         Secret::new(
-            meta("acme-kubeconfig", Some(namespace), &BTreeMap::new()),
+            meta("acme-kubeconfig", Some(namespace), &Labels::default()),
             [],
         )
     }
@@ -119,7 +118,7 @@ mod tests {
     #[test]
     fn a_cluster_usage_between_cluster_scoped_objects() {
         let pc = provider_config(None);
-        let usage = Usage::new(meta("acme-pc-by-pc", None, &BTreeMap::new()), &pc, &pc);
+        let usage = Usage::new(meta("acme-pc-by-pc", None, &Labels::default()), &pc, &pc);
         assert_eq!(
             serde_json::to_value(&usage).unwrap(),
             json!({
@@ -138,7 +137,7 @@ mod tests {
     #[test]
     fn a_namespaced_usage_of_a_secret() {
         let usage = Usage::new(
-            meta("secret-by-pc", Some("team"), &BTreeMap::new()),
+            meta("secret-by-pc", Some("team"), &Labels::default()),
             &secret("team"),
             &provider_config(Some("team")),
         );

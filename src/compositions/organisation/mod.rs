@@ -59,7 +59,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -73,7 +72,9 @@ use crate::resources::kubeconfig::Kubeconfig;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
 use crate::resources::secret::{Base64, ObservedSecret, Secret};
 use crate::resources::usage::Usage;
-use crate::resources::{ProviderConfig, Referable, Reference, SecretKeySelector, meta};
+use crate::resources::{
+    Labels, Meta, ProviderConfig, Referable, Reference, SecretKeySelector, meta,
+};
 use crate::sdk::resource::Name;
 use crate::sdk::response::{Match, Requirement};
 use spec::OrganisationStatus;
@@ -368,7 +369,7 @@ struct Render<'a> {
     settings: &'a Settings,
     /// Namespace of namespaced-flavour managed resources (`None` for this cluster-scoped XR).
     namespace: Option<String>,
-    labels: BTreeMap<String, String>,
+    labels: Labels,
     issuer: String,
     desired: Desired,
     parts: BTreeMap<Name, Part>,
@@ -445,7 +446,7 @@ impl<'a> Render<'a> {
     }
 
     /// Metadata of a managed resource: in the XR's namespace for a namespaced XR.
-    fn meta(&self, name: &str) -> ObjectMeta {
+    fn meta(&self, name: &str) -> Meta {
         meta(name, self.ns(), &self.labels)
     }
 

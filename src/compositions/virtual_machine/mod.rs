@@ -40,7 +40,6 @@ use std::fmt;
 
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -54,6 +53,7 @@ use crate::resources::kubevirt::{
     RunStrategy,
 };
 use crate::resources::secret::{Base64, Secret};
+use crate::resources::{self, Meta};
 use crate::sdk::resource::Name;
 
 pub mod spec;
@@ -300,12 +300,7 @@ impl Composition for VirtualMachine {
         };
         let names = Names::of(&identity.name);
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
-        let metadata = |name: &str| ObjectMeta {
-            name: Some(name.to_owned()),
-            namespace: Some(namespace.to_owned()),
-            labels: Some(labels.clone()),
-            ..ObjectMeta::default()
-        };
+        let metadata = |name: &str| resources::meta(name, Some(namespace), &labels);
         let seen = |name: &str| observed.exists(&Name::from(name));
         let mut desired = Desired::default();
 
@@ -334,8 +329,6 @@ impl Composition for VirtualMachine {
             .and_then(Result::ok)
             .unwrap_or_default()
             .status;
-        let mut template_labels = labels.clone();
-        template_labels.insert(LABEL_VIRTUAL_MACHINE.to_owned(), names.vm.clone());
         let vm = kubevirt::VirtualMachine::linux(LinuxVm {
             metadata: metadata(&names.vm),
             instancetype: params.instance_type.as_str(),
@@ -352,7 +345,7 @@ impl Composition for VirtualMachine {
             },
             root_disk_size: Quantity(settings.storage_sizes.get(params.storage_size).0.clone()),
             storage_class: settings.storage_class.as_deref(),
-            template_labels,
+            template_labels: labels.with(LABEL_VIRTUAL_MACHINE, &names.vm),
             binding: settings.network_binding,
             ssh_key_secret: checked.ssh_key.as_ref().map(|_| names.ssh_key.as_str()),
             user_data_secret: &names.cloud_init,
@@ -585,10 +578,7 @@ fn vm_ready(status: &ObservedStatus, running: bool) -> bool {
 }
 
 /// An Opaque Secret holding `data`.
-fn secret<'a>(
-    metadata: ObjectMeta,
-    data: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Secret<'a> {
+fn secret<'a>(metadata: Meta, data: impl IntoIterator<Item = (&'a str, &'a str)>) -> Secret<'a> {
     Secret::new(
         metadata,
         data.into_iter()
@@ -597,14 +587,14 @@ fn secret<'a>(
 }
 
 /// The Service exposing the VM's SSH port.
-fn service(metadata: ObjectMeta, vm: &str, connection: Connection) -> Service {
+fn service(metadata: Meta, vm: &str, connection: Connection) -> Service {
     let type_ = match connection {
         Connection::Private => "ClusterIP",
         Connection::Public => "LoadBalancer",
     };
     let port = i32::from(SSH_PORT);
     Service {
-        metadata,
+        metadata: metadata.into(),
         spec: Some(ServiceSpec {
             type_: Some(type_.to_owned()),
             selector: Some([(LABEL_VIRTUAL_MACHINE.to_owned(), vm.to_owned())].into()),
