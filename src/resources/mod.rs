@@ -124,6 +124,7 @@ pub mod kubeconfig;
 pub mod kubevirt;
 pub mod provider_kubernetes;
 pub mod secret;
+pub mod service;
 pub mod usage;
 
 /// Which provider config a managed resource uses.

@@ -38,9 +38,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -53,6 +51,7 @@ use crate::resources::kubevirt::{
     RunStrategy,
 };
 use crate::resources::secret::{Base64, Secret};
+use crate::resources::service::{Service, ServicePort, ServiceType};
 use crate::resources::{self, Meta};
 use crate::sdk::resource::Name;
 
@@ -587,28 +586,17 @@ fn secret<'a>(metadata: Meta, data: impl IntoIterator<Item = (&'a str, &'a str)>
 }
 
 /// The Service exposing the VM's SSH port.
-fn service(metadata: Meta, vm: &str, connection: Connection) -> Service {
+fn service<'a>(metadata: Meta, vm: &'a str, connection: Connection) -> Service<'a> {
     let type_ = match connection {
-        Connection::Private => "ClusterIP",
-        Connection::Public => "LoadBalancer",
+        Connection::Private => ServiceType::ClusterIP,
+        Connection::Public => ServiceType::LoadBalancer,
     };
-    let port = i32::from(SSH_PORT);
-    Service {
-        metadata: metadata.into(),
-        spec: Some(ServiceSpec {
-            type_: Some(type_.to_owned()),
-            selector: Some([(LABEL_VIRTUAL_MACHINE.to_owned(), vm.to_owned())].into()),
-            ports: Some(vec![ServicePort {
-                name: Some("ssh".to_owned()),
-                protocol: Some("TCP".to_owned()),
-                port,
-                target_port: Some(IntOrString::Int(port)),
-                ..ServicePort::default()
-            }]),
-            ..ServiceSpec::default()
-        }),
-        ..Service::default()
-    }
+    Service::new(
+        metadata,
+        type_,
+        (LABEL_VIRTUAL_MACHINE, vm),
+        vec![ServicePort::tcp("ssh", SSH_PORT)],
+    )
 }
 
 /// Where SSH reaches the VM, read from the observed Service (a load balancer ingress point

@@ -1,0 +1,140 @@
+//! Services as the compositions compose them: metadata, type, one selector label and TCP
+//! ports (k8s-openapi's `Service` would own a copy of each and of the labels).
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::Meta;
+
+/// A core/v1 Service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    /// metadata.
+    pub metadata: Meta,
+    /// spec.
+    pub spec: ServiceSpec<'a>,
+}
+
+impl<'a> Service<'a> {
+    /// A Service of `type_` sending `ports` to the pods labelled `selector`.
+    pub fn new(
+        metadata: Meta,
+        type_: ServiceType,
+        selector: (&'a str, &'a str),
+        ports: Vec<ServicePort<'a>>,
+    ) -> Self {
+        Self {
+            api_version: "v1",
+            kind: "Service",
+            metadata,
+            spec: ServiceSpec {
+                type_,
+                selector: Selector(selector),
+                ports,
+            },
+        }
+    }
+}
+
+/// `spec` of a Service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceSpec<'a> {
+    /// How the Service is exposed.
+    #[serde(rename = "type")]
+    pub type_: ServiceType,
+    /// The label selecting the Service's pods.
+    pub selector: Selector<'a>,
+    /// The ports.
+    pub ports: Vec<ServicePort<'a>>,
+}
+
+/// `spec.type` of a Service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ServiceType {
+    /// A cluster-internal virtual IP.
+    ClusterIP,
+    /// A cluster IP plus an external load balancer.
+    LoadBalancer,
+}
+
+/// A selector of one label, written as the map `{key: value}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Selector<'a>(pub (&'a str, &'a str));
+
+impl Serialize for Selector<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0.0, self.0.1)?;
+        map.end()
+    }
+}
+
+/// A TCP port of a Service, sent to the same port number on the pods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort<'a> {
+    /// The port's name.
+    pub name: &'a str,
+    /// `TCP`.
+    protocol: &'static str,
+    /// The port number.
+    pub port: u16,
+    /// The pods' port number.
+    target_port: u16,
+}
+
+impl<'a> ServicePort<'a> {
+    /// TCP port `port` named `name`, to the same port on the pods.
+    pub fn tcp(name: &'a str, port: u16) -> Self {
+        Self {
+            name,
+            protocol: "TCP",
+            port,
+            target_port: port,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{Labels, meta};
+    use k8s_openapi::api::core::v1 as k8s;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn it_writes_what_k8s_openapi_writes() {
+        let labels = Labels::from(BTreeMap::from([("app".to_owned(), "web".to_owned())]));
+        let metadata = meta("web-ssh", Some("team"), &labels);
+        let ours = Service::new(
+            metadata.clone(),
+            ServiceType::LoadBalancer,
+            ("vm", "web"),
+            vec![ServicePort::tcp("ssh", 22)],
+        );
+        let theirs = k8s::Service {
+            metadata: metadata.into(),
+            spec: Some(k8s::ServiceSpec {
+                type_: Some("LoadBalancer".to_owned()),
+                selector: Some(BTreeMap::from([("vm".to_owned(), "web".to_owned())])),
+                ports: Some(vec![k8s::ServicePort {
+                    name: Some("ssh".to_owned()),
+                    protocol: Some("TCP".to_owned()),
+                    port: 22,
+                    target_port: Some(IntOrString::Int(22)),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&ours).unwrap(),
+            serde_json::to_value(&theirs).unwrap()
+        );
+    }
+}
