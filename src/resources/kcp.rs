@@ -3,8 +3,9 @@
 //! an extra OIDC issuer. All are cluster-scoped inside their logical cluster and reach KCP
 //! wrapped in provider-kubernetes `Object`s.
 
-use super::Meta;
 use serde::{Deserialize, Serialize};
+
+use super::Meta;
 
 /// apiVersion of the tenancy kinds.
 pub const API_VERSION: &str = "tenancy.kcp.io/v1alpha1";

@@ -3,10 +3,9 @@
 //! (`<group>.keycloak.crossplane.io`) and namespaced (`<group>.keycloak.m.crossplane.io`); the
 //! flavour follows the metadata's namespace. Field names follow the provider's CRDs.
 
-use super::Meta;
 use serde::Serialize;
 
-use super::{ProviderConfig, ProviderConfigRef, Reference, SecretKeySelector};
+use super::{Meta, ProviderConfig, ProviderConfigRef, Reference, SecretKeySelector};
 
 /// The `forProvider` parameters of one managed resource kind.
 pub trait Parameters: Serialize {

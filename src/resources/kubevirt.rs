@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{Labels, Meta};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::{Labels, Meta};
 
 /// apiVersion of KubeVirt's VirtualMachine.
 pub const API_VERSION: &str = "kubevirt.io/v1";

@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 /// The metadata a composed object carries: only what the function owns (name, namespace
@@ -65,8 +64,9 @@ impl From<BTreeMap<String, String>> for Labels {
     }
 }
 
-/// For builders made of k8s-openapi types (a Service).
-impl From<Meta> for ObjectMeta {
+/// Tests compare our builders with k8s-openapi's, which hold an `ObjectMeta`.
+#[cfg(test)]
+impl From<Meta> for k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
     fn from(meta: Meta) -> Self {
         Self {
             name: (!meta.name.is_empty()).then_some(meta.name),
@@ -207,6 +207,7 @@ impl SecretKeySelector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use serde_json::json;
 
     #[test]

@@ -2,11 +2,10 @@
 //! workspace, or cluster-scoped kinds from a namespaced XR) and the `ProviderConfig` that
 //! points provider-kubernetes at a cluster through a kubeconfig Secret.
 
-use super::Meta;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{ProviderConfig as ProviderConfigChoice, ProviderConfigRef, SecretKeySelector};
+use super::{Meta, ProviderConfig as ProviderConfigChoice, ProviderConfigRef, SecretKeySelector};
 
 /// apiVersion of the cluster-scoped flavour.
 pub const CLUSTER_API_VERSION: &str = "kubernetes.crossplane.io/v1alpha2";

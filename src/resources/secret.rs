@@ -6,11 +6,10 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::Meta;
 use k8s_openapi::ByteString;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::Referable;
+use super::Meta;
 
 /// A core/v1 Secret.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,16 +46,8 @@ impl<'a> Secret<'a> {
     }
 }
 
-impl Referable for Secret<'_> {
-    fn api_version(&self) -> &str {
-        self.api_version
-    }
-    fn kind(&self) -> &str {
-        self.kind
-    }
-    fn metadata(&self) -> &Meta {
-        &self.metadata
-    }
+referable! {
+    impl for Secret<'_>;
 }
 
 /// What a composition reads of an observed Secret: its data, decoded.

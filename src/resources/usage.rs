@@ -2,10 +2,9 @@
 //! or `ClusterUsage` says one object is in use by another, so Crossplane blocks deleting the
 //! used object until the user is gone, then replays the blocked deletion.
 
-use super::Meta;
 use serde::Serialize;
 
-use super::Referable;
+use super::{Meta, Referable};
 
 /// apiVersion of `Usage` and `ClusterUsage`.
 pub const API_VERSION: &str = "protection.crossplane.io/v1beta1";
