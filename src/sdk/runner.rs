@@ -184,11 +184,10 @@ mod tests {
         }
         let lines = Lines::default();
         let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_writer(move || writer.clone())
-            .finish();
+        let subscriber = crate::sdk::telemetry::json_lines(
+            tracing_subscriber::EnvFilter::new("info"),
+            move || writer.clone(),
+        );
         let xr = crate::sdk::structpb::from_json_value(&serde_json::json!({
             "apiVersion": "sco.stakater.com/v1alpha1",
             "kind": "VirtualMachine",
