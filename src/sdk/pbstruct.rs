@@ -210,7 +210,14 @@ impl Message for Struct {
             .filter(|&len| len <= buf.remaining())
             .ok_or_else(|| malformed("buffer underflow"))?;
         let start = self.raw.len();
-        self.raw.reserve(len + 6);
+        if start == 0 {
+            // prost hands over one entry at a time; the entries that follow this one are in
+            // the same buffer, so room for all of them is made now rather than regrown (and
+            // copied) entry by entry.
+            self.raw.reserve(following_entries(len, buf.chunk()));
+        } else {
+            self.raw.reserve(delimited(len));
+        }
         self.raw.put_u8(ENTRY);
         encode_varint(len as u64, &mut self.raw);
         let body = self.raw.len();
@@ -230,6 +237,23 @@ impl Message for Struct {
     fn clear(&mut self) {
         self.raw.clear();
     }
+}
+
+/// The size, as this type stores them, of a Struct's entry whose body (`len` bytes) starts
+/// `rest` and of the entries (`ENTRY` fields) that directly follow it in `rest`. Only an
+/// estimate for reserving: a field 1 of the enclosing message right after the Struct counts
+/// as one more entry, and the scan stops at anything that does not fit.
+fn following_entries(len: usize, rest: &[u8]) -> usize {
+    let mut total = delimited(len);
+    let mut reader = Reader(rest.get(len..).unwrap_or_default());
+    while let [ENTRY, after @ ..] = reader.0 {
+        reader.0 = after;
+        match reader.delimited() {
+            Ok(body) => total += delimited(body.len()),
+            Err(_) => break,
+        }
+    }
+    total
 }
 
 // Field keys: all fields here are numbered below 16, so each key is one byte.
@@ -981,6 +1005,39 @@ mod tests {
         let ours = decode(&bytes).unwrap();
         assert_eq!(ours.to_json(), tree());
         assert_eq!(ours.encode_to_vec(), bytes, "passed through unchanged");
+    }
+
+    #[test]
+    fn a_decoded_struct_is_allocated_once_at_its_size() {
+        let bytes = prost_types_struct(&tree()).encode_to_vec();
+        let ours = decode(&bytes).unwrap();
+        assert_eq!(ours.raw.len(), bytes.len());
+        assert_eq!(
+            ours.raw.capacity(),
+            bytes.len(),
+            "reserved for every entry at once"
+        );
+        // The estimate from the first entry's body on: every entry, and nothing of what
+        // follows the Struct in its message unless it looks like one more entry.
+        let mut reader = Reader(&bytes);
+        reader.key().unwrap();
+        let first = reader.delimited().unwrap().len();
+        let body_at = bytes.len() - reader.0.len() - first;
+        let with = |tail: &[u8]| [&bytes[body_at..], tail].concat();
+        assert_eq!(following_entries(first, &with(&[])), bytes.len());
+        assert_eq!(
+            following_entries(first, &with(&[key(2, 0), 1])),
+            bytes.len()
+        );
+        assert_eq!(following_entries(first, &with(&[ENTRY, 200])), bytes.len());
+        assert_eq!(
+            following_entries(first, &with(&[ENTRY, 1, 0])),
+            bytes.len() + 3
+        );
+        assert_eq!(
+            following_entries(first, &bytes[body_at..body_at + 1]),
+            delimited(first)
+        );
     }
 
     #[test]
