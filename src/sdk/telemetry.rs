@@ -161,31 +161,30 @@ fn string(line: &mut Vec<u8>, value: &str) {
 struct Escaped<'a>(&'a mut Vec<u8>);
 
 impl Escaped<'_> {
-    fn push(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            let escape: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0x00..=0x1f => b"",
-                _ => continue,
-            };
-            self.0.extend_from_slice(&bytes[start..i]);
-            if escape.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                self.0.extend_from_slice(b"\\u00");
-                self.0.push(HEX[usize::from(b >> 4)]);
-                self.0.push(HEX[usize::from(b & 0xf)]);
-            } else {
-                self.0.extend_from_slice(escape);
+    fn push(&mut self, mut text: &str) {
+        // Runs that need no escaping (all of most values) are copied whole.
+        while let Some(i) = text
+            .bytes()
+            .position(|b| b < 0x20 || b == b'"' || b == b'\\')
+        {
+            let b = text.as_bytes()[i];
+            self.0.extend_from_slice(&text.as_bytes()[..i]);
+            match b {
+                b'"' => self.0.extend_from_slice(b"\\\""),
+                b'\\' => self.0.extend_from_slice(b"\\\\"),
+                b'\n' => self.0.extend_from_slice(b"\\n"),
+                b'\r' => self.0.extend_from_slice(b"\\r"),
+                b'\t' => self.0.extend_from_slice(b"\\t"),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    self.0.extend_from_slice(b"\\u00");
+                    self.0.push(HEX[usize::from(b >> 4)]);
+                    self.0.push(HEX[usize::from(b & 0xf)]);
+                }
             }
-            start = i + 1;
+            text = &text[i + 1..];
         }
-        self.0.extend_from_slice(&bytes[start..]);
+        self.0.extend_from_slice(text.as_bytes());
     }
 }
 
