@@ -171,18 +171,7 @@ mod tests {
                 }
             }
         }
-        #[derive(Clone, Default)]
-        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Lines {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let lines = Lines::default();
+        let lines = crate::sdk::telemetry::Lines::default();
         let writer = lines.clone();
         let subscriber = crate::sdk::telemetry::json_lines(
             tracing_subscriber::EnvFilter::new("info"),
@@ -212,7 +201,7 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             Runner::new(Answers, Duration::from_secs(5)).call(&req)
         });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let text = lines.take();
         let line: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         for (field, want) in [
             ("message", "RunFunction"),
