@@ -41,9 +41,8 @@ fn params(req: &RunFunctionRequest) -> Value {
         .map(|(name, o)| {
             let details: Map<String, Value> = o
                 .connection_details
-                .clone()
-                .into_iter()
-                .map(|(k, v)| (k, json!(ByteString(v))))
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(ByteString(v.clone()))))
                 .collect();
             (
                 name.as_str().to_owned(),

@@ -106,23 +106,24 @@ impl Function for Sco {
     }
 }
 
-/// A request read and checked: the composition to run and everything its render takes.
-pub struct Prepared {
+/// A request read and checked: the composition to run and everything its render takes,
+/// borrowing the objects the request carries rather than copying them.
+pub struct Prepared<'req> {
     /// The composition serving the XR.
     pub entry: &'static Entry,
     /// The observed composite resource, as the request carries it.
-    pub composite: Struct,
+    pub composite: &'req Struct,
     /// Observed composed resources.
-    pub resources: BTreeMap<Name, ObservedComposed>,
+    pub resources: BTreeMap<Name, ObservedComposed<'req>>,
     /// Required resources by requirement name.
     pub required: BTreeMap<String, Vec<Value>>,
     /// The resolved platform configuration.
     pub platform: Arc<Platform>,
 }
 
-impl Prepared {
+impl<'req> Prepared<'req> {
     /// Reads a request: input, composite, platform configuration and observed state.
-    pub fn of(req: &RunFunctionRequest) -> Result<Self, Failure> {
+    pub fn of(req: &'req RunFunctionRequest) -> Result<Self, Failure> {
         let fail = |reason, message: String, handler| Failure {
             reason,
             message,
@@ -147,7 +148,7 @@ impl Prepared {
         let required = request::all_required_resources(req);
         Ok(Self {
             entry,
-            composite: composite.clone(),
+            composite,
             resources,
             required,
             platform,
@@ -160,7 +161,7 @@ impl Prepared {
             resources: &self.resources,
             required: &self.required,
         };
-        (self.entry.render)(&self.composite, &observed, &self.platform)
+        (self.entry.render)(self.composite, &observed, &self.platform)
     }
 }
 

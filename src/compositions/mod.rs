@@ -33,7 +33,7 @@ pub mod xrd;
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {
     /// Observed composed resources by composition resource name.
-    pub resources: &'a BTreeMap<Name, ObservedComposed>,
+    pub resources: &'a BTreeMap<Name, ObservedComposed<'a>>,
     /// Resources Crossplane fetched, by requirement name; a missing key means not resolved yet.
     pub required: &'a BTreeMap<String, Vec<Value>>,
 }

@@ -1,6 +1,7 @@
 //! Typed access to a `RunFunctionRequest`: observed and desired state, input, context, the
 //! Crossplane environment, required resources, credentials and capabilities.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -14,26 +15,29 @@ use super::structpb::{self, PathError};
 /// The context key function-environment-configs writes the merged environment to.
 pub const KEY_ENVIRONMENT: &str = "apiextensions.crossplane.io/environment";
 
-/// An observed composed resource, kept as the request carries it: reading it is on demand,
-/// and a composition that only checks that a resource exists never pays for reading it.
+/// An observed composed resource, kept as the request carries it: borrowed from the request,
+/// read on demand, so a composition that only checks that a resource exists never pays for
+/// copying or reading it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ObservedComposed {
+pub struct ObservedComposed<'a> {
     /// The object as it arrived.
-    encoded: Struct,
+    encoded: Cow<'a, Struct>,
     /// Its connection details.
-    pub connection_details: BTreeMap<String, Vec<u8>>,
+    pub connection_details: Cow<'a, BTreeMap<String, Vec<u8>>>,
 }
 
-impl ObservedComposed {
+impl ObservedComposed<'static> {
     /// An observed resource from its object (tests, and callers that hold JSON already); a
     /// value that is not an object is an empty object, as a Struct cannot hold it.
     pub fn new(resource: &Value, connection_details: BTreeMap<String, Vec<u8>>) -> Self {
         Self {
-            encoded: structpb::from_json_value(resource).unwrap_or_default(),
-            connection_details,
+            encoded: Cow::Owned(structpb::from_json_value(resource).unwrap_or_default()),
+            connection_details: Cow::Owned(connection_details),
         }
     }
+}
 
+impl ObservedComposed<'_> {
     /// The whole object, including status, as JSON.
     pub fn resource(&self) -> Value {
         structpb::to_json_value(&self.encoded)
@@ -80,8 +84,8 @@ pub fn observed_composite_connection_details(
         .unwrap_or_default()
 }
 
-/// The observed composed resources by composition resource name.
-pub fn observed_composed(req: &RunFunctionRequest) -> BTreeMap<Name, ObservedComposed> {
+/// The observed composed resources by composition resource name, borrowed from the request.
+pub fn observed_composed(req: &RunFunctionRequest) -> BTreeMap<Name, ObservedComposed<'_>> {
     let Some(observed) = req.observed.as_ref() else {
         return BTreeMap::new();
     };
@@ -90,8 +94,11 @@ pub fn observed_composed(req: &RunFunctionRequest) -> BTreeMap<Name, ObservedCom
         .iter()
         .map(|(name, r)| {
             let composed = ObservedComposed {
-                encoded: r.resource.clone().unwrap_or_default(),
-                connection_details: r.connection_details.clone(),
+                encoded: r
+                    .resource
+                    .as_ref()
+                    .map_or_else(|| Cow::Owned(Struct::default()), Cow::Borrowed),
+                connection_details: Cow::Borrowed(&r.connection_details),
             };
             (Name::from(name.as_str()), composed)
         })

@@ -48,7 +48,7 @@ fn render(
     )
 }
 
-fn observed(name: &str, resource: Value) -> BTreeMap<Name, ObservedComposed> {
+fn observed(name: &str, resource: Value) -> BTreeMap<Name, ObservedComposed<'static>> {
     BTreeMap::from([(
         Name::from(name),
         ObservedComposed::new(&resource, BTreeMap::new()),
