@@ -79,7 +79,7 @@ impl Struct {
     /// entries on the way.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
         match self.wire_at(path)? {
-            Wire::Str(s) => Some(s),
+            Wire::Str(bytes) => text(bytes).ok(),
             _ => None,
         }
     }
@@ -93,7 +93,7 @@ impl Struct {
                 if let Some(i) = keys.iter().position(|k| *k == entry.key) {
                     // The last of a repeated key wins, as when decoding.
                     found[i] = match entry.value {
-                        Wire::Str(s) => s,
+                        Wire::Str(bytes) => text(bytes).unwrap_or_default(),
                         _ => "",
                     };
                 }
@@ -331,8 +331,7 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn string(&mut self) -> Result<&'a str, DecodeError> {
-        std::str::from_utf8(self.delimited()?)
-            .map_err(|_| malformed("invalid string value: data is not UTF-8 encoded"))
+        text(self.delimited()?)
     }
 
     /// Skips a field of an unknown number. Groups are not skipped: google.protobuf's JSON
@@ -597,8 +596,9 @@ pub enum Wire<'de> {
     Bool(bool),
     /// A number.
     Number(f64),
-    /// A string.
-    Str(&'de str),
+    /// A string, as its bytes: checked as UTF-8 when decoded, and again (safe Rust cannot
+    /// skip it) only when read, so strings a reader skips cost nothing.
+    Str(&'de [u8]),
     /// An object: the body of its Struct.
     Object(&'de [u8]),
     /// A list: the body of its ListValue.
@@ -616,7 +616,7 @@ fn wire_value(body: &[u8]) -> Result<Wire<'_>, DecodeError> {
                 Wire::Null
             }
             (2, WireType::SixtyFourBit) => Wire::Number(f64::from_bits(reader.fixed64()?)),
-            (3, WireType::LengthDelimited) => Wire::Str(reader.string()?),
+            (3, WireType::LengthDelimited) => Wire::Str(reader.delimited()?),
             (4, WireType::Varint) => Wire::Bool(reader.varint()? != 0),
             (5, WireType::LengthDelimited) => Wire::Object(reader.delimited()?),
             (6, WireType::LengthDelimited) => Wire::List(reader.delimited()?),
@@ -628,6 +628,13 @@ fn wire_value(body: &[u8]) -> Result<Wire<'_>, DecodeError> {
         };
     }
     Ok(value)
+}
+
+/// A string value's text (its bytes were checked when decoded, so this only fails on bytes
+/// that were not).
+fn text(bytes: &[u8]) -> Result<&str, DecodeError> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| malformed("invalid string value: data is not UTF-8 encoded"))
 }
 
 /// A map entry's key and value.
@@ -674,7 +681,7 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
                 }
             }
             Wire::Number(n) => visitor.visit_f64(n),
-            Wire::Str(s) => visitor.visit_borrowed_str(s),
+            Wire::Str(bytes) => visitor.visit_borrowed_str(text(bytes)?),
             Wire::Object(body) => visitor.visit_map(ObjectAccess {
                 reader: Reader(body),
                 value: Wire::Null,
@@ -705,7 +712,9 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
         visitor: V,
     ) -> Result<V::Value, SerdeError> {
         match self {
-            Wire::Str(s) => visitor.visit_enum(de::value::BorrowedStrDeserializer::new(s)),
+            Wire::Str(bytes) => {
+                visitor.visit_enum(de::value::BorrowedStrDeserializer::new(text(bytes)?))
+            }
             other => other.deserialize_any(visitor),
         }
     }
