@@ -225,6 +225,12 @@ fn desired_composite(rsp: &mut RunFunctionResponse) -> &mut Resource {
 /// earlier steps that `status` does not name are kept; nested objects merge key by key.
 pub fn set_desired_composite_status(rsp: &mut RunFunctionResponse, status: &Value) {
     let composite = desired_composite(rsp);
+    // Nothing to merge with (the usual case): the status is written straight in.
+    let resource = composite.resource.get_or_insert_with(Default::default);
+    if !resource.contains_key("status") {
+        resource.insert("status", status);
+        return;
+    }
     let mut whole = composite
         .resource
         .as_ref()
@@ -410,6 +416,27 @@ mod tests {
         assert_eq!(resources["vm"].ready(), Ready::False);
         remove_desired_composed(&mut rsp, &Name::from("vm"));
         assert_eq!(rsp.desired.as_ref().unwrap().resources.len(), 1);
+    }
+
+    #[test]
+    fn composite_status_is_written_beside_what_earlier_steps_set() {
+        let mut rsp = RunFunctionResponse::default();
+        set_desired_composite_status(&mut rsp, &json!({"vm": {"ready": true}}));
+        let composite = rsp.desired.as_ref().unwrap().composite.as_ref().unwrap();
+        assert_eq!(
+            structpb::to_json_value(composite.resource.as_ref().unwrap()),
+            json!({"status": {"vm": {"ready": true}}})
+        );
+        // An earlier step's desired composite without a status keeps its other keys.
+        let mut rsp = RunFunctionResponse::default();
+        desired_composite(&mut rsp).resource =
+            structpb::from_json_value(&json!({"metadata": {"labels": {"a": "b"}}, "zz": 1}));
+        set_desired_composite_status(&mut rsp, &json!({"x": 1}));
+        let composite = rsp.desired.as_ref().unwrap().composite.as_ref().unwrap();
+        assert_eq!(
+            structpb::to_json_value(composite.resource.as_ref().unwrap()),
+            json!({"metadata": {"labels": {"a": "b"}}, "status": {"x": 1}, "zz": 1})
+        );
     }
 
     #[test]
