@@ -96,6 +96,10 @@ impl XrIdentity {
 /// A valid label value for `text`: at most 63 characters of `[A-Za-z0-9._-]`, starting and
 /// ending alphanumeric; longer values are shortened with a stable hash suffix.
 pub fn label_value(text: &str) -> String {
+    if is_label_value(text) {
+        // Names usually are already.
+        return text.to_owned();
+    }
     let cleaned: String = text
         .chars()
         .map(|c| {
@@ -112,6 +116,17 @@ pub fn label_value(text: &str) -> String {
     } else {
         resource::child_name(&[cleaned], DNS_LABEL_MAX)
     }
+}
+
+/// Whether `text` is a valid label value as it is (what [`label_value`] leaves unchanged).
+fn is_label_value(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() <= DNS_LABEL_MAX
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// A deterministic object name from `parts`, at most 63 characters (see [`resource::child_name`]).
@@ -191,6 +206,13 @@ mod tests {
         let long = label_value(&"a".repeat(100));
         assert_eq!(long.len(), 63);
         assert_eq!(label_value("-x-"), "x");
+        for unchanged in ["web", "ws-proj-frontend-vms", "a.b_c-1", &"a".repeat(63)] {
+            assert!(is_label_value(unchanged), "{unchanged}");
+            assert_eq!(label_value(unchanged), unchanged);
+        }
+        for changed in ["", "-x", "x-", "a b", "ü", &"a".repeat(64)] {
+            assert!(!is_label_value(changed), "{changed}");
+        }
     }
 
     #[test]
