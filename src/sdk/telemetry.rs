@@ -163,10 +163,7 @@ struct Escaped<'a>(&'a mut Vec<u8>);
 impl Escaped<'_> {
     fn push(&mut self, mut text: &str) {
         // Runs that need no escaping (all of most values) are copied whole.
-        while let Some(i) = text
-            .bytes()
-            .position(|b| b < 0x20 || b == b'"' || b == b'\\')
-        {
+        while let Some(i) = next_escape(text.as_bytes()) {
             let b = text.as_bytes()[i];
             self.0.extend_from_slice(&text.as_bytes()[..i]);
             match b {
@@ -186,6 +183,38 @@ impl Escaped<'_> {
         }
         self.0.extend_from_slice(text.as_bytes());
     }
+}
+
+/// Whether `b` must be escaped inside a JSON string.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The index of the first byte that must be escaped, looking at eight bytes at a time.
+fn next_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte of `w - ONES * n` has its high bit set, where `w`'s has not, if that byte of `w`
+    // is below `n` (or follows one that is): a word with no hit holds no such byte.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if below(w, 0x20)
+            | below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+        {
+            return chunk.iter().position(|&b| needs_escape(b)).map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|i| at + i)
 }
 
 impl fmt::Write for Escaped<'_> {
@@ -361,6 +390,21 @@ mod tests {
             log_some,
         );
         assert_eq!(writes.0.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn escapes_are_found_in_every_position() {
+        // Every byte value at every offset of a 19-byte text (two words and a remainder).
+        for b in 0..=0x7f_u8 {
+            for at in 0..19 {
+                let mut bytes = vec![b'a'; 19];
+                bytes[at] = b;
+                let want = bytes.iter().position(|&b| needs_escape(b));
+                assert_eq!(next_escape(&bytes), want, "byte {b:#x} at {at}");
+            }
+        }
+        // Non-ASCII bytes never need escaping.
+        assert_eq!(next_escape("ünïcödé ünïcödé".as_bytes()), None);
     }
 
     #[test]
