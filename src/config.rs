@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::compositions::{organisation, virtual_machine};
+use crate::sdk::pbstruct::Encoded;
 use crate::sdk::response::merge;
 use crate::sdk::structpb;
 
@@ -112,18 +113,27 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// Layers and what they resolved to.
+/// Layers (the environment by its encoded key) and what they resolved to.
 type Resolved = (
-    Option<Value>,
+    Option<Vec<u8>>,
     Option<Value>,
     Result<Arc<Platform>, ConfigError>,
 );
 
 impl Platform {
-    /// Defaults, overridden by the environment's `sco` value and then the input's. Shared:
-    /// calls with the same layers get the same resolution.
+    /// Defaults, overridden by the environment's `sco` value and then the input's.
     pub fn resolve(
         environment: Option<&Value>,
+        input: Option<&Value>,
+    ) -> Result<Arc<Self>, ConfigError> {
+        Self::resolve_layers(environment, input).map(Arc::new)
+    }
+
+    /// [`Platform::resolve`] with the environment's value as the request encodes it. Shared:
+    /// calls with the same layers get the same resolution, and the environment is compared
+    /// by its bytes, so that it is read only when it changes.
+    pub fn resolve_encoded(
+        environment: Option<Encoded<'_>>,
         input: Option<&Value>,
     ) -> Result<Arc<Self>, ConfigError> {
         thread_local! {
@@ -132,13 +142,17 @@ impl Platform {
             /// per layer) costs more than most renders.
             static LAST: RefCell<Option<Resolved>> = const { RefCell::new(None) };
         }
+        let same_environment = |key: &Option<Vec<u8>>| match (key, environment) {
+            (None, None) => true,
+            (Some(key), Some(environment)) => environment.has_key(key),
+            _ => false,
+        };
         LAST.with_borrow_mut(|last| match last {
-            Some((e, i, result)) if e.as_ref() == environment && i.as_ref() == input => {
-                result.clone()
-            }
+            Some((e, i, result)) if same_environment(e) && i.as_ref() == input => result.clone(),
             _ => {
-                let result = Self::resolve_layers(environment, input).map(Arc::new);
-                *last = Some((environment.cloned(), input.cloned(), result.clone()));
+                let json = environment.map(Encoded::to_json);
+                let result = Self::resolve(json.as_ref(), input);
+                *last = Some((environment.map(|e| e.key()), input.cloned(), result.clone()));
                 result
             }
         })
@@ -176,6 +190,7 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sdk::pbstruct::Struct;
     use serde_json::json;
 
     #[test]
@@ -231,6 +246,39 @@ mod tests {
             );
             assert_eq!(*Platform::resolve(None, None).unwrap(), Platform::default());
         }
+    }
+
+    #[test]
+    fn an_encoded_environment_is_read_again_only_when_its_bytes_change() {
+        let encoded = |v: Value| structpb::from_json_value(&json!({"sco": v})).unwrap();
+        let (five, seven, bad) = (
+            encoded(json!({"waitingTtl": "5s"})),
+            encoded(json!({"waitingTtl": "7s"})),
+            encoded(json!({"waitingTtl": "soon"})),
+        );
+        fn at(s: &Struct) -> Option<Encoded<'_>> {
+            s.encoded_at(&["sco"])
+        }
+        let first = Platform::resolve_encoded(at(&five), None).unwrap();
+        let again = Platform::resolve_encoded(at(&five), None).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the same bytes: the same resolution"
+        );
+        assert_eq!(first.waiting_ttl, Ttl(Duration::from_secs(5)));
+        let other = Platform::resolve_encoded(at(&seven), None).unwrap();
+        assert_eq!(other.waiting_ttl, Ttl(Duration::from_secs(7)));
+        let input = json!({"waitingTtl": "9s"});
+        let with_input = Platform::resolve_encoded(at(&seven), Some(&input)).unwrap();
+        assert_eq!(with_input.waiting_ttl, Ttl(Duration::from_secs(9)));
+        for _ in 0..2 {
+            let err = Platform::resolve_encoded(at(&bad), None).unwrap_err();
+            assert_eq!(err.key, "waitingTtl");
+        }
+        assert_eq!(
+            *Platform::resolve_encoded(None, None).unwrap(),
+            Platform::default()
+        );
     }
 
     #[test]

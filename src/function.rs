@@ -139,8 +139,8 @@ impl<'req> Prepared<'req> {
         };
         let entry = select(input.composition, composite)
             .map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
-        let platform = Platform::resolve(
-            request::environment_key(req, ENVIRONMENT_KEY).as_ref(),
+        let platform = Platform::resolve_encoded(
+            request::environment_key_encoded(req, ENVIRONMENT_KEY),
             input.platform.as_ref(),
         )
         .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;

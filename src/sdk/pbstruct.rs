@@ -75,6 +75,11 @@ impl Struct {
         Value::deserialize(self.wire_at(path)?).ok()
     }
 
+    /// The value at `path`, still encoded: compared by its bytes, read only when needed.
+    pub fn encoded_at(&self, path: &[&str]) -> Option<Encoded<'_>> {
+        self.wire_at(path).map(Encoded)
+    }
+
     /// The string at `path` (`["metadata", "name"]`), borrowed: nothing is decoded but the
     /// entries on the way.
     pub fn str_at(&self, path: &[&str]) -> Option<&str> {
@@ -162,6 +167,39 @@ impl Struct {
 impl fmt::Debug for Struct {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Struct({})", Value::Object(self.to_json()))
+    }
+}
+
+/// A value of a Struct as it is encoded (see [`Struct::encoded_at`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Encoded<'a>(Wire<'a>);
+
+impl Encoded<'_> {
+    /// The value as JSON.
+    pub fn to_json(self) -> Value {
+        Value::deserialize(self.0).unwrap_or(Value::Null)
+    }
+
+    /// Bytes identifying the value: values with the same key are the same value (the same
+    /// value encoded differently, with its keys in another order say, has another key).
+    pub fn key(&self) -> Vec<u8> {
+        self.key_parts(|kind, bytes| [&[kind][..], bytes].concat())
+    }
+
+    /// Whether `key` is this value's [`Encoded::key`], compared without building it.
+    pub fn has_key(&self, key: &[u8]) -> bool {
+        self.key_parts(|kind, bytes| key.split_first() == Some((&kind, bytes)))
+    }
+
+    fn key_parts<R>(&self, with: impl FnOnce(u8, &[u8]) -> R) -> R {
+        match self.0 {
+            Wire::Null => with(0, &[]),
+            Wire::Bool(b) => with(1, &[u8::from(b)]),
+            Wire::Number(n) => with(2, &n.to_le_bytes()),
+            Wire::Str(bytes) => with(3, bytes),
+            Wire::Object(bytes) => with(4, bytes),
+            Wire::List(bytes) => with(5, bytes),
+        }
     }
 }
 
@@ -1052,6 +1090,29 @@ mod tests {
             following_entries(first, &bytes[body_at..body_at + 1]),
             delimited(first)
         );
+    }
+
+    #[test]
+    fn encoded_values_are_keyed_by_their_bytes() {
+        let s = Struct::from_json(&tree());
+        let metadata = s.encoded_at(&["metadata"]).unwrap();
+        assert_eq!(metadata.to_json(), tree()["metadata"]);
+        assert!(metadata.has_key(&metadata.key()));
+        let other = Struct::from_json(&object(json!({"metadata": {"name": "db"}})));
+        assert!(
+            !other
+                .encoded_at(&["metadata"])
+                .unwrap()
+                .has_key(&metadata.key())
+        );
+        // The same bytes as another kind of value are another value.
+        let name = s.encoded_at(&["metadata", "name"]).unwrap();
+        assert_eq!(name.to_json(), json!("web"));
+        let mut as_object = name.key();
+        as_object[0] = 4;
+        assert!(!name.has_key(&as_object));
+        assert!(!name.has_key(&[]));
+        assert!(s.encoded_at(&["metadata", "missing"]).is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::pbstruct::Struct;
+use super::pbstruct::{Encoded, Struct};
 use super::proto::v1::{Capability, RunFunctionRequest, credentials};
 use super::resource::{Name, Ready};
 use super::structpb::{self, PathError};
@@ -165,6 +165,11 @@ pub fn environment(req: &RunFunctionRequest) -> Option<Value> {
 /// One key of the Crossplane environment; the rest of the environment is not read.
 pub fn environment_key(req: &RunFunctionRequest, key: &str) -> Option<Value> {
     req.context.as_ref()?.value_at(&[KEY_ENVIRONMENT, key])
+}
+
+/// [`environment_key`], still encoded (to compare with an earlier call's before reading it).
+pub fn environment_key_encoded<'a>(req: &'a RunFunctionRequest, key: &str) -> Option<Encoded<'a>> {
+    req.context.as_ref()?.encoded_at(&[KEY_ENVIRONMENT, key])
 }
 
 /// Every resolved requirement's resources, by requirement name (see [`required_resources`]).
