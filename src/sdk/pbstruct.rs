@@ -153,11 +153,6 @@ impl Struct {
         self.raw = raw;
     }
 
-    /// Whether the object has an entry `key`.
-    pub fn contains_key(&self, key: &str) -> bool {
-        entries(&self.raw).any(|e| e.key == key)
-    }
-
     /// Whether the object has no entries.
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()

@@ -164,7 +164,7 @@ pub fn environment(req: &RunFunctionRequest) -> Option<Value> {
 
 /// One key of the Crossplane environment; the rest of the environment is not read.
 pub fn environment_key(req: &RunFunctionRequest, key: &str) -> Option<Value> {
-    req.context.as_ref()?.value_at(&[KEY_ENVIRONMENT, key])
+    environment_key_encoded(req, key).map(Encoded::to_json)
 }
 
 /// [`environment_key`], still encoded (to compare with an earlier call's before reading it).

@@ -1,9 +1,10 @@
 //! Building a `RunFunctionResponse` the way function-sdk-go does: start from the request
 //! ([`to`]), then add results, conditions, desired resources, status and requirements.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::pbstruct::Struct;
 use super::proto::v1::{
@@ -224,22 +225,18 @@ fn desired_composite(rsp: &mut RunFunctionResponse) -> &mut Resource {
 /// Merges `status` (a JSON object) into the desired composite resource's status. Keys set by
 /// earlier steps that `status` does not name are kept; nested objects merge key by key.
 pub fn set_desired_composite_status(rsp: &mut RunFunctionResponse, status: &Value) {
-    let composite = desired_composite(rsp);
-    // Nothing to merge with (the usual case): the status is written straight in.
-    let resource = composite.resource.get_or_insert_with(Default::default);
-    if !resource.contains_key("status") {
-        resource.insert("status", status);
-        return;
-    }
-    let mut whole = composite
+    let resource = desired_composite(rsp)
         .resource
-        .as_ref()
-        .map_or_else(Map::new, structpb::to_json_object);
-    let entry = whole
-        .entry("status")
-        .or_insert_with(|| Value::Object(Map::new()));
-    merge(entry, status);
-    composite.resource = Some(structpb::from_json_object(&whole));
+        .get_or_insert_with(Default::default);
+    // Only the status entry is read and written again; the rest stays as earlier steps left it.
+    let status = match resource.get("status") {
+        Some(mut earlier) => {
+            merge(&mut earlier, status);
+            Cow::Owned(earlier)
+        }
+        None => Cow::Borrowed(status),
+    };
+    resource.insert("status", &status);
 }
 
 /// JSON merge of `patch` into `target`: objects merge recursively, anything else replaces.

@@ -9,11 +9,6 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A Struct as a JSON object.
-pub fn to_json_object(s: &Struct) -> Map<String, Value> {
-    s.to_json()
-}
-
 /// A Struct as a JSON value (always an object).
 pub fn to_json_value(s: &Struct) -> Value {
     Value::Object(s.to_json())
