@@ -65,7 +65,7 @@ pub fn main() -> ExitCode {
         None => serve(&cli.serve),
         Some(Command::Serve(args)) => serve(&args),
         Some(Command::Render(args)) => render_files(&args),
-        Some(Command::Generate { what }) => match crate::compositions::generate(&what) {
+        Some(Command::Generate { what }) => match crate::function::generate(&what) {
             Ok(yaml) => {
                 print!("{yaml}");
                 ExitCode::SUCCESS

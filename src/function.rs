@@ -9,16 +9,16 @@ use std::time::Duration;
 
 use kube::CustomResource;
 use kube::core::CustomResourceExt;
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::compositions::{self, CompositionKind, Desired, Entry, Invalid, Observed};
-use crate::config::{ENVIRONMENT_KEY, Platform};
-use crate::sdk::pbstruct::Struct;
+use crate::compositions::platform::Platform;
+use crate::compositions::{self, Desired, Entry, Invalid, Observed, REGISTRY};
+use crate::config::{Config, ENVIRONMENT_KEY};
 use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use crate::sdk::request::ObservedComposed;
-use crate::sdk::resource::{Name, Ready};
+use crate::sdk::resource::{Name, Object, Ready};
 use crate::sdk::response::{self, WithMessage, WithReason};
 use crate::sdk::{Function, Handled, request, structpb};
 
@@ -43,12 +43,42 @@ pub const CONDITION_RESOURCES_READY: &str = "ResourcesReady";
 pub struct InputSpec {
     /// The composition to render the XR with. Without it, the XR's apiVersion and kind choose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub composition: Option<CompositionKind>,
+    #[schemars(schema_with = "composition_schema")]
+    pub composition: Option<String>,
     /// Platform configuration for this pipeline step. Wins over the environment's `sco` key,
     /// which wins over the built-in defaults; see the README for every key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<Platform>")]
+    #[schemars(schema_with = "platform_schema")]
     pub platform: Option<Value>,
+}
+
+/// The input's `spec.composition`: one of the registered compositions' names.
+fn composition_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "The composition to render the XR with. Without it, the XR's apiVersion and kind choose.",
+        "type": "string",
+        "nullable": true,
+        "enum": compositions::names(),
+    })
+}
+
+/// The input's `spec.platform`: the shared settings, and each registered composition's own
+/// under its key.
+fn platform_schema(generator: &mut SchemaGenerator) -> Schema {
+    let mut schema = generator.subschema_for::<Platform>();
+    let object = schema.ensure_object();
+    object.insert(
+        "description".into(),
+        "Platform configuration for this pipeline step. Wins over the environment's `sco` key, which wins over the built-in defaults; see the README for every key.".into(),
+    );
+    object.insert("nullable".into(), true.into());
+    for entry in REGISTRY {
+        let settings = entry.settings_schema(generator).to_value();
+        if let Some(Value::Object(properties)) = schema.ensure_object().get_mut("properties") {
+            properties.insert(entry.settings_key.to_owned(), settings);
+        }
+    }
+    schema
 }
 
 /// The input as it arrives in the request.
@@ -67,6 +97,24 @@ struct InputObject {
 /// The function input CRD (shipped in `package/input/` for tooling).
 pub fn input_definition() -> Value {
     serde_json::to_value(Input::crd()).expect("the CRD serialises")
+}
+
+/// A generated manifest as YAML: `input` for the function input CRD, or a composition's name
+/// (case-insensitive, `-`/`_` ignored) for its XRD.
+pub fn generate(what: &str) -> Result<String, String> {
+    let value = if what.eq_ignore_ascii_case("input") {
+        input_definition()
+    } else {
+        let entry = compositions::by_loose_name(what).ok_or_else(|| {
+            let names: Vec<String> = REGISTRY.iter().map(Entry::dir).collect();
+            format!(
+                "cannot generate {what:?}: choose input or one of {}",
+                names.join(", ")
+            )
+        })?;
+        (entry.definition)()
+    };
+    serde_norway::to_string(&value).map_err(|e| e.to_string())
 }
 
 /// The SCO composition function.
@@ -112,13 +160,13 @@ pub struct Prepared<'req> {
     /// The composition serving the XR.
     pub entry: &'static Entry,
     /// The observed composite resource, as the request carries it.
-    pub composite: &'req Struct,
+    pub composite: Object<'req>,
     /// Observed composed resources.
     pub resources: BTreeMap<Name, ObservedComposed<'req>>,
     /// Required resources by requirement name.
     pub required: BTreeMap<String, Vec<Value>>,
     /// The resolved platform configuration.
-    pub platform: Arc<Platform>,
+    pub config: Arc<Config>,
 }
 
 impl<'req> Prepared<'req> {
@@ -137,9 +185,10 @@ impl<'req> Prepared<'req> {
                 "unknown",
             ));
         };
-        let entry = select(input.composition, composite)
+        let composite = Object::new(composite);
+        let entry = select(input.composition.as_deref(), composite)
             .map_err(|m| fail("UnsupportedComposite", m, "unknown"))?;
-        let platform = Platform::resolve_encoded(
+        let config = Config::resolve_encoded(
             request::environment_key_encoded(req, ENVIRONMENT_KEY),
             input.platform.as_ref(),
         )
@@ -151,7 +200,7 @@ impl<'req> Prepared<'req> {
             composite,
             resources,
             required,
-            platform,
+            config,
         })
     }
 
@@ -161,7 +210,12 @@ impl<'req> Prepared<'req> {
             resources: &self.resources,
             required: &self.required,
         };
-        (self.entry.render)(self.composite, &observed, &self.platform)
+        self.entry.render(
+            self.composite,
+            &observed,
+            &self.config.platform,
+            self.config.settings(self.entry),
+        )
     }
 }
 
@@ -176,7 +230,7 @@ fn compose(
         message: e.to_string(),
         handler: name,
     })?;
-    write(req, rsp, desired, &prepared.platform);
+    write(req, rsp, desired, &prepared.config.platform);
     Ok(name)
 }
 
@@ -197,10 +251,15 @@ fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
     Ok(input.spec)
 }
 
-fn select(wanted: Option<CompositionKind>, composite: &Struct) -> Result<&'static Entry, String> {
+fn select(wanted: Option<&str>, composite: Object<'_>) -> Result<&'static Entry, String> {
     let [api_version, kind] = composite.strs_at(&[], ["apiVersion", "kind"]);
     if let Some(wanted) = wanted {
-        let entry = compositions::by_kind(wanted);
+        let entry = compositions::by_name(wanted).ok_or_else(|| {
+            format!(
+                "input spec.composition is {wanted:?}, which function-sco does not have; choose one of {}",
+                compositions::names().join(", ")
+            )
+        })?;
         if entry.api_version != api_version || entry.xr_kind != kind {
             return Err(format!(
                 "input spec.composition is {} but the composite resource is apiVersion {api_version:?} kind {kind:?}; {} renders {} {}",
@@ -256,7 +315,12 @@ fn write(
         } else {
             Ready::False
         };
-        response::set_desired_composed_struct(rsp, &name, Some(composed.encoded), readiness);
+        response::set_desired_composed_struct(
+            rsp,
+            &name,
+            Some(composed.manifest.into_encoded()),
+            readiness,
+        );
     }
     if !ready {
         let current = rsp
@@ -360,6 +424,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_input_composition_is_fatal_and_lists_the_known_ones() {
+        let xr = json!({"apiVersion": "compute.cloud.stakater.com/v1", "kind": "VirtualMachine"});
+        let input = json!({"apiVersion": INPUT_API_VERSION, "kind": "Input", "spec": {"composition": "Bucket"}});
+        let rsp = Sco
+            .run(&request(xr, Some(input)), Duration::from_secs(60))
+            .response;
+        let message = fatal_message(&rsp);
+        assert!(message.contains("\"Bucket\""), "{message}");
+        assert!(
+            message.contains("Organisation, VirtualMachine"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn the_input_crd_is_generated() {
         let crd = input_definition();
         assert_eq!(crd["metadata"]["name"], "inputs.sco.fn.stakater.com");
@@ -371,5 +450,18 @@ mod tests {
                 .contains(&json!("VirtualMachine"))
         );
         assert!(spec["platform"]["properties"]["providerConfigs"].is_object());
+        for entry in REGISTRY {
+            assert!(
+                spec["composition"]["enum"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(entry.name))
+            );
+            assert!(
+                spec["platform"]["properties"][entry.settings_key].is_object(),
+                "{} settings in the schema",
+                entry.name
+            );
+        }
     }
 }

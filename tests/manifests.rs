@@ -16,7 +16,29 @@ fn documents(path: &Path) -> Vec<Value> {
 }
 
 fn dir_of(entry_name: &str) -> String {
-    entry_name.to_ascii_lowercase()
+    function_sco::compositions::by_name(entry_name)
+        .expect("a registered composition")
+        .dir()
+}
+
+#[test]
+fn every_committed_xrd_is_the_generated_one() {
+    for entry in REGISTRY {
+        let path = root()
+            .join("xrds")
+            .join(entry.dir())
+            .join("definition.yaml");
+        let committed =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let generated = function_sco::function::generate(&entry.dir()).unwrap();
+        assert!(
+            committed == generated,
+            "{} is stale; regenerate it with `cargo run -- generate {} > xrds/{}/definition.yaml`",
+            path.display(),
+            entry.dir(),
+            entry.dir()
+        );
+    }
 }
 
 #[test]
@@ -71,6 +93,21 @@ fn xrds_and_compositions_are_valid_crossplane_objects() {
             .find(|s| s["functionRef"]["name"] == "function-sco")
             .expect("a function-sco step");
         assert_eq!(ours["input"]["spec"]["composition"], entry.name);
+        // The platform settings come from function-environment-configs, which runs first
+        // and loads the EnvironmentConfig the examples ship.
+        assert_eq!(
+            steps[0]["functionRef"]["name"], "function-environment-configs",
+            "{}: the environment step runs first",
+            entry.name
+        );
+        assert_eq!(
+            steps[0]["input"]["spec"]["environmentConfigs"][0]["ref"]["name"],
+            "sco-platform"
+        );
+        for example in case_dirs(&root().join("examples").join(entry.dir())) {
+            let environment = documents(&example.join("environment.yaml"));
+            assert_eq!(environment[0]["metadata"]["name"], "sco-platform");
+        }
     }
 }
 

@@ -627,21 +627,10 @@ fn platform_settings_without_keycloak_url_are_fatal() {
         .context
         .get_mut("apiextensions.crossplane.io/environment")
         .expect("environment");
-    environment["sco"]["organisation"]["keycloak"]
+    environment["sco"]["keycloak"]
         .as_object_mut()
         .unwrap()
         .remove("url");
     let out = render_input(&input);
-    assert_fatal_names(&out, "platform organisation.keycloak.url", "is not set");
-}
-
-#[test]
-fn the_committed_xrd_is_the_generated_one() {
-    let committed =
-        std::fs::read_to_string(root().join("xrds/organisation/definition.yaml")).unwrap();
-    assert_eq!(
-        committed,
-        function_sco::compositions::generate("organisation").unwrap(),
-        "run: function-sco generate organisation > xrds/organisation/definition.yaml"
-    );
+    assert_fatal_names(&out, "platform keycloak.url", "is not set");
 }

@@ -44,7 +44,7 @@ fn the_package_metadata_names_function_sco_for_compositions() {
 
 #[test]
 fn the_packaged_input_crd_is_the_generated_one() {
-    let generated = function_sco::compositions::generate("input").expect("generate input");
+    let generated = function_sco::function::generate("input").expect("generate input");
     assert_golden(
         &root().join("package/input/sco.fn.stakater.com_inputs.yaml"),
         &generated,

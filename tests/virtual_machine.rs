@@ -7,7 +7,6 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use function_sco::compositions;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
 use function_sco::sdk::{render, structpb};
 use serde_json::{Value, json};
@@ -235,44 +234,4 @@ fn a_broken_rule_is_a_fatal_result_naming_the_field() {
         (Status::ConditionFalse, Some(fatal.message.as_str()))
     );
     assert!(rsp.desired.is_none_or(|d| d.resources.is_empty()));
-}
-
-#[test]
-fn the_committed_xrd_is_the_generated_one() {
-    let path = root().join("xrds/virtualmachine/definition.yaml");
-    let committed = std::fs::read_to_string(&path).unwrap();
-    let generated = compositions::generate("virtualmachine").unwrap();
-    assert!(
-        committed == generated,
-        "{} is stale; regenerate it with `cargo run -- generate virtualmachine > xrds/virtualmachine/definition.yaml`",
-        path.display()
-    );
-}
-
-#[test]
-fn the_composition_runs_environment_configs_then_function_sco() {
-    let composition =
-        render::read_document(&root().join("xrds/virtualmachine/composition.yaml")).unwrap();
-    assert_eq!(
-        composition["spec"]["compositeTypeRef"],
-        json!({"apiVersion": "compute.cloud.stakater.com/v1", "kind": "VirtualMachine"})
-    );
-    let steps = composition["spec"]["pipeline"].as_array().unwrap();
-    let functions: Vec<&str> = steps
-        .iter()
-        .map(|s| s["functionRef"]["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(functions, ["function-environment-configs", "function-sco"]);
-    assert_eq!(
-        steps[0]["input"]["spec"]["environmentConfigs"][0]["ref"]["name"],
-        "sco-platform"
-    );
-    assert_eq!(
-        steps[1]["input"],
-        json!({"apiVersion": "sco.fn.stakater.com/v1alpha1", "kind": "Input", "spec": {"composition": "VirtualMachine"}})
-    );
-    let environment =
-        render::read_documents(&root().join("examples/virtualmachine/public/environment.yaml"))
-            .unwrap();
-    assert_eq!(environment[0]["metadata"]["name"], "sco-platform");
 }

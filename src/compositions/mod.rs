@@ -1,35 +1,151 @@
-//! The SCO compositions, one module per composite resource kind, all of the same shape:
-//! `spec.rs` holds the typed XR (the source of the XRD schema), `mod.rs` a pure `render` from
-//! the XR, observed state and platform settings to [`Desired`] state, and tests sit beside it.
-//! [`conventions`] holds what every composition shares: scope, labels, names, readiness.
+//! The SCO compositions and the one shape they share.
+//!
+//! A composition is a module implementing [`Composition`], registered by one line in
+//! [`REGISTRY`]. Everything else follows from that line: the dispatch by the XR's apiVersion
+//! and kind, the input's `spec.composition` values, the composition's key in the platform
+//! settings and its part of their schema, `function-sco generate <name>`, and the tests that
+//! every registered composition gets (its XRD is the generated one, its examples render to
+//! their goldens, every manifest is strictly valid).
+//!
+//! Every composition module has the same files and reads the same way:
+//! - `spec.rs`: the typed XR (a kube `CustomResource`), the source of its XRD, and its status;
+//! - `settings.rs`: its own platform settings, with their defaults (the shared ones are
+//!   [`platform::Platform`]);
+//! - `names.rs`: composition resource names and object names, in one place;
+//! - `mod.rs`: what it composes and why (the module doc), then [`Composition::validate`]
+//!   (every rule, every bad field at once), [`Composition::compose`] (the resources, through
+//!   a [`build::Build`]) and [`Composition::status`], in that order;
+//! - `tests.rs`: unit tests beside it.
+//!
+//! Shared by all: [`build`] (add a part with its readiness, wait with a reason, add a Usage),
+//! [`kcp`] (a provider config for an observed KCP workspace), [`conventions`] (scope,
+//! labels, names, readiness), [`types`] (validated names) and [`xrd`] (XRDs from the types).
 //!
 //! | Composition | XR | module |
 //! |---|---|---|
 //! | Organisation | `tenant.cloud.stakater.com/v1` `Organisation` (cluster-scoped) | [`organisation`] |
 //! | VirtualMachine | `compute.cloud.stakater.com/v1` `VirtualMachine` (namespaced) | [`virtual_machine`] |
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
-use schemars::JsonSchema;
+use kube::core::CustomResourceExt;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::config::Platform;
-use crate::sdk::pbser;
-use crate::sdk::pbstruct::Struct;
 use crate::sdk::request::ObservedComposed;
-use crate::sdk::resource::Name;
+use crate::sdk::resource::{Manifest, Name, Object};
 use crate::sdk::response::Requirement;
 use crate::sdk::structpb::{self, PathError};
 
+pub mod build;
 pub mod conventions;
-pub mod organisation;
-pub mod virtual_machine;
+pub mod kcp;
+pub mod platform;
+pub mod types;
 pub mod xrd;
 
+pub mod organisation;
+pub mod virtual_machine;
+
+use build::Build;
+use platform::Platform;
+
+/// Every composition function-sco serves, one line each, in the order the README lists them.
+pub static REGISTRY: &[Entry] = &[
+    Entry::of::<organisation::Organisation>(),
+    Entry::of::<virtual_machine::VirtualMachine>(),
+];
+
+/// A composition: a typed XR validated, composed and given a status.
+///
+/// [`Composition::render`] runs the three steps in order; a composition implements them and
+/// nothing else. Each is pure and deterministic: the same XR, observed state and settings
+/// always give the same desired state.
+pub trait Composition: 'static {
+    /// The name used in the input's `spec.composition`, logs, metrics and file paths
+    /// (lower-cased: `xrds/<name>/`, `examples/<name>/`).
+    const NAME: &'static str;
+    /// The XR's apiVersion.
+    const API_VERSION: &'static str;
+    /// The XR's kind.
+    const KIND: &'static str;
+    /// The key of its own settings in the platform settings (`virtualMachine`).
+    const SETTINGS_KEY: &'static str;
+    /// The typed XR, whose schema is the XRD's.
+    type Xr: DeserializeOwned + CustomResourceExt;
+    /// Its own platform settings.
+    type Settings: Settings;
+    /// The status flags composed resources count towards (`workspaceReady`, ...).
+    type Part: Copy + Ord + fmt::Debug;
+    /// What validation found: everything composing and the status need.
+    type Valid<'a>;
+    /// The XR's status.
+    type Status: Serialize;
+
+    /// Checks the XR and settings against every rule, naming every bad field at once.
+    fn validate<'a>(
+        xr: &'a Self::Xr,
+        cx: Context<'a, Self::Settings>,
+    ) -> Result<Self::Valid<'a>, Invalid>;
+
+    /// Adds the composed resources, with their readiness, and what is waited for.
+    fn compose(valid: &Self::Valid<'_>, build: &mut Build<'_, Self::Part>);
+
+    /// The XR's status, from what was composed and observed.
+    fn status(valid: &Self::Valid<'_>, build: &Build<'_, Self::Part>) -> Self::Status;
+
+    /// Validate, compose, status.
+    fn render(xr: &Self::Xr, cx: Context<'_, Self::Settings>) -> Result<Desired, Invalid> {
+        let valid = Self::validate(xr, cx)?;
+        let mut build = Build::new(cx.observed);
+        Self::compose(&valid, &mut build);
+        let status = Self::status(&valid, &build);
+        Ok(build.finish(&status))
+    }
+
+    /// The CompositeResourceDefinition serving this XR, generated from [`Composition::Xr`].
+    fn definition() -> Value {
+        xrd::definition::<Self::Xr>()
+    }
+}
+
+/// What a composition's own settings must be: decoded strictly from its key of the platform
+/// settings, with defaults for what is not set, and a schema for the input CRD.
+pub trait Settings:
+    DeserializeOwned + Serialize + JsonSchema + Default + Send + Sync + 'static
+{
+}
+
+impl<T: DeserializeOwned + Serialize + JsonSchema + Default + Send + Sync + 'static> Settings
+    for T
+{
+}
+
 /// What a composition sees of the request besides its typed XR.
+#[derive(Debug)]
+pub struct Context<'a, S> {
+    /// Observed state.
+    pub observed: &'a Observed<'a>,
+    /// The shared platform settings.
+    pub platform: &'a Platform,
+    /// The composition's own settings.
+    pub settings: &'a S,
+}
+
+impl<S> Clone for Context<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Context<'_, S> {}
+
+/// Observed state: the composed resources and the resources Crossplane fetched.
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {
     /// Observed composed resources by composition resource name.
@@ -56,16 +172,9 @@ impl Observed<'_> {
 pub struct Composed {
     /// The manifest (SSA intent: only fields the function owns), written straight from its
     /// typed builder to the bytes the response carries.
-    pub encoded: Struct,
+    pub manifest: Manifest,
     /// Whether it was observed ready.
     pub ready: bool,
-}
-
-impl Composed {
-    /// The manifest as JSON.
-    pub fn manifest(&self) -> Value {
-        Value::Object(self.encoded.to_json())
-    }
 }
 
 /// Why a composition is not done yet.
@@ -91,13 +200,6 @@ pub struct Desired {
 }
 
 impl Desired {
-    /// Adds a composed resource built from a typed value.
-    pub fn add(&mut self, name: impl Into<Name>, manifest: &impl Serialize, ready: bool) {
-        let encoded = pbser::to_struct(manifest).expect("composed resources serialise to objects");
-        self.resources
-            .insert(name.into(), Composed { encoded, ready });
-    }
-
     /// Whether everything is composed and ready.
     pub fn ready(&self) -> bool {
         self.waiting.is_none() && self.resources.values().all(|r| r.ready)
@@ -141,86 +243,115 @@ impl fmt::Display for Invalid {
 
 impl std::error::Error for Invalid {}
 
-/// A composition: a typed XR rendered into desired state.
-pub trait Composition {
-    /// The name used in the input's `spec.composition`, logs and metrics.
-    const NAME: &'static str;
-    /// The XR's apiVersion.
-    const API_VERSION: &'static str;
-    /// The XR's kind.
-    const KIND: &'static str;
-    /// The typed XR.
-    type Xr: DeserializeOwned;
-    /// Renders desired state. Pure and deterministic.
-    fn render(
-        xr: &Self::Xr,
-        observed: &Observed<'_>,
-        platform: &Platform,
-    ) -> Result<Desired, Invalid>;
-    /// The CompositeResourceDefinition serving this XR, generated from the Rust types.
-    fn definition() -> Value;
-}
+/// A composition's own settings, decoded, behind a type-erased pointer: the platform
+/// configuration holds one per registered composition and hands each its own.
+pub type AnySettings = Arc<dyn Any + Send + Sync>;
 
-/// The compositions function-sco serves, as the input's `spec.composition` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum CompositionKind {
-    /// `tenant.cloud.stakater.com/v1` `Organisation`.
-    Organisation,
-    /// `compute.cloud.stakater.com/v1` `VirtualMachine`.
-    VirtualMachine,
-}
-
-/// A registry entry.
+/// A registered composition: its identity and its code, with the types erased.
 pub struct Entry {
-    /// Which composition.
-    pub kind: CompositionKind,
-    /// Its name.
+    /// Its name ([`Composition::NAME`]).
     pub name: &'static str,
     /// The XR apiVersion it serves.
     pub api_version: &'static str,
     /// The XR kind it serves.
     pub xr_kind: &'static str,
-    /// Reads the typed XR from the observed composite and renders it.
-    pub render: fn(&Struct, &Observed<'_>, &Platform) -> Result<Desired, Invalid>,
+    /// The key of its settings in the platform settings.
+    pub settings_key: &'static str,
     /// Its XRD.
     pub definition: fn() -> Value,
+    render: fn(Object<'_>, &Observed<'_>, &Platform, &AnySettings) -> Result<Desired, Invalid>,
+    default_settings: fn() -> Value,
+    decode_settings: fn(&Value) -> Result<AnySettings, PathError>,
+    settings_schema: fn(&mut SchemaGenerator) -> Schema,
 }
 
-const fn entry<C: Composition>(kind: CompositionKind) -> Entry {
-    Entry {
-        kind,
-        name: C::NAME,
-        api_version: C::API_VERSION,
-        xr_kind: C::KIND,
-        render: render_composite::<C>,
-        definition: C::definition,
+impl Entry {
+    /// The entry of composition `C`.
+    pub const fn of<C: Composition>() -> Self {
+        Self {
+            name: C::NAME,
+            api_version: C::API_VERSION,
+            xr_kind: C::KIND,
+            settings_key: C::SETTINGS_KEY,
+            definition: C::definition,
+            render: render_erased::<C>,
+            default_settings: default_settings::<C>,
+            decode_settings: decode_settings::<C>,
+            settings_schema: settings_schema::<C>,
+        }
+    }
+
+    /// Reads the typed XR from the observed composite and renders it with `settings`, which
+    /// [`Entry::decode_settings`] made.
+    pub fn render(
+        &self,
+        xr: Object<'_>,
+        observed: &Observed<'_>,
+        platform: &Platform,
+        settings: &AnySettings,
+    ) -> Result<Desired, Invalid> {
+        (self.render)(xr, observed, platform, settings)
+    }
+
+    /// Its settings' defaults, as JSON.
+    pub fn default_settings(&self) -> Value {
+        (self.default_settings)()
+    }
+
+    /// Decodes its settings strictly from JSON.
+    pub fn decode_settings(&self, value: &Value) -> Result<AnySettings, PathError> {
+        (self.decode_settings)(value)
+    }
+
+    /// The schema of its settings.
+    pub fn settings_schema(&self, generator: &mut SchemaGenerator) -> Schema {
+        (self.settings_schema)(generator)
+    }
+
+    /// The directory name of its XRD, Composition and examples (`virtualmachine`).
+    pub fn dir(&self) -> String {
+        self.name.to_ascii_lowercase()
     }
 }
 
-fn render_composite<C: Composition>(
-    xr: &Struct,
+fn render_erased<C: Composition>(
+    xr: Object<'_>,
     observed: &Observed<'_>,
     platform: &Platform,
+    settings: &AnySettings,
 ) -> Result<Desired, Invalid> {
-    let typed: C::Xr = structpb::from_struct(xr).map_err(|e| {
+    let typed: C::Xr = xr.read().map_err(|e| {
         let path = e.path.trim_start_matches('.');
         Invalid::field(if path.is_empty() { "(root)" } else { path }, e.message)
     })?;
-    C::render(&typed, observed, platform)
+    let settings = settings
+        .downcast_ref::<C::Settings>()
+        .expect("the platform configuration decodes each composition's settings as its own type");
+    C::render(
+        &typed,
+        Context {
+            observed,
+            platform,
+            settings,
+        },
+    )
 }
 
-/// Every composition, in the order the README lists them.
-pub static REGISTRY: &[Entry] = &[
-    entry::<organisation::Organisation>(CompositionKind::Organisation),
-    entry::<virtual_machine::VirtualMachine>(CompositionKind::VirtualMachine),
-];
+fn default_settings<C: Composition>() -> Value {
+    serde_json::to_value(C::Settings::default()).expect("settings serialise")
+}
 
-/// The entry for a composition kind.
-pub fn by_kind(kind: CompositionKind) -> &'static Entry {
-    REGISTRY
-        .iter()
-        .find(|e| e.kind == kind)
-        .expect("every kind is registered")
+fn decode_settings<C: Composition>(value: &Value) -> Result<AnySettings, PathError> {
+    structpb::from_ref::<C::Settings>(value).map(|s| Arc::new(s) as AnySettings)
+}
+
+fn settings_schema<C: Composition>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<C::Settings>()
+}
+
+/// The entry of the composition named `name`.
+pub fn by_name(name: &str) -> Option<&'static Entry> {
+    REGISTRY.iter().find(|e| e.name == name)
 }
 
 /// The entry serving an XR's apiVersion and kind.
@@ -239,27 +370,50 @@ pub fn supported() -> String {
         .join(", ")
 }
 
-/// A generated manifest as YAML: `input` for the function input CRD, or a composition's name
-/// (case-insensitive, `-`/`_` ignored) for its XRD.
-pub fn generate(what: &str) -> Result<String, String> {
+/// The names of every composition, for messages and the input's schema.
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|e| e.name).collect()
+}
+
+/// The entry whose name matches `what` loosely (case-insensitive, `-` and `_` ignored), for
+/// `function-sco generate`.
+pub fn by_loose_name(what: &str) -> Option<&'static Entry> {
     let wanted = what.to_ascii_lowercase().replace(['-', '_'], "");
-    let value = if wanted == "input" {
-        crate::function::input_definition()
-    } else {
-        let entry = REGISTRY
-            .iter()
-            .find(|e| e.name.to_ascii_lowercase() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<_> = REGISTRY
-                    .iter()
-                    .map(|e| e.name.to_ascii_lowercase())
-                    .collect();
-                format!(
-                    "cannot generate {what:?}: choose input or one of {}",
-                    names.join(", ")
-                )
-            })?;
-        (entry.definition)()
-    };
-    serde_norway::to_string(&value).map_err(|e| e.to_string())
+    REGISTRY.iter().find(|e| e.dir() == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_compositions_have_distinct_names_kinds_and_settings_keys() {
+        for (i, a) in REGISTRY.iter().enumerate() {
+            for b in &REGISTRY[i + 1..] {
+                assert_ne!(a.name, b.name);
+                assert_ne!((a.api_version, a.xr_kind), (b.api_version, b.xr_kind));
+                assert_ne!(a.settings_key, b.settings_key);
+            }
+            assert!(
+                a.decode_settings(&a.default_settings()).is_ok(),
+                "{}: the default settings decode",
+                a.name
+            );
+        }
+    }
+
+    #[test]
+    fn dispatch_follows_the_registry() {
+        for entry in REGISTRY {
+            assert!(std::ptr::eq(by_name(entry.name).unwrap(), entry));
+            assert!(std::ptr::eq(
+                for_xr(entry.api_version, entry.xr_kind).unwrap(),
+                entry
+            ));
+            assert!(std::ptr::eq(by_loose_name(&entry.dir()).unwrap(), entry));
+        }
+        assert!(by_name("Bucket").is_none());
+        assert!(for_xr("example.org/v1", "Bucket").is_none());
+        assert!(by_loose_name("virtual-machine").is_some());
+    }
 }

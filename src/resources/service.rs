@@ -2,7 +2,7 @@
 //! ports (k8s-openapi's `Service` would own a copy of each and of the labels).
 
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::Meta;
 
@@ -98,6 +98,86 @@ impl<'a> ServicePort<'a> {
     }
 }
 
+/// An address of a Service: an IP, a host name, or both (a load balancer ingress point has
+/// this shape).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Address {
+    /// The IP address.
+    pub ip: Option<String>,
+    /// The host name.
+    pub hostname: Option<String>,
+}
+
+impl Address {
+    /// The IP, else the host name.
+    pub fn host(&self) -> &str {
+        self.ip
+            .as_deref()
+            .or(self.hostname.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+/// What is read of an observed Service: its cluster IP and its load balancer's ingress
+/// points, nothing else.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedService {
+    spec: Option<ObservedServiceSpec>,
+    status: Option<ObservedServiceStatus>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ObservedServiceSpec {
+    #[serde(rename = "clusterIP")]
+    cluster_ip: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedServiceStatus {
+    load_balancer: Option<ObservedLoadBalancer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ObservedLoadBalancer {
+    ingress: Option<Vec<Address>>,
+}
+
+fn present(s: &Option<String>) -> Option<String> {
+    s.clone().filter(|s| !s.is_empty())
+}
+
+impl ObservedService {
+    /// The cluster IP, once assigned (a headless Service's `None` is none).
+    pub fn cluster_ip(&self) -> Option<Address> {
+        let ip = self
+            .spec
+            .as_ref()
+            .and_then(|s| present(&s.cluster_ip))
+            .filter(|ip| ip != "None")?;
+        Some(Address {
+            ip: Some(ip),
+            hostname: None,
+        })
+    }
+
+    /// The first load balancer ingress point with an IP or host name.
+    pub fn load_balancer(&self) -> Option<Address> {
+        self.status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref())
+            .and_then(|lb| lb.ingress.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|ingress| Address {
+                ip: present(&ingress.ip),
+                hostname: present(&ingress.hostname),
+            })
+            .find(|a| a.ip.is_some() || a.hostname.is_some())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +216,36 @@ mod tests {
             serde_json::to_value(&ours).unwrap(),
             serde_json::to_value(&theirs).unwrap()
         );
+    }
+
+    #[test]
+    fn addresses_come_from_the_cluster_ip_or_the_load_balancer() {
+        let service = |v: serde_json::Value| serde_json::from_value::<ObservedService>(v).unwrap();
+        let private = service(
+            serde_json::json!({"apiVersion": "v1", "kind": "Service", "spec": {"clusterIP": "172.30.1.2"}}),
+        );
+        assert_eq!(private.cluster_ip().unwrap().host(), "172.30.1.2");
+        assert_eq!(private.load_balancer(), None);
+        let headless = service(
+            serde_json::json!({"apiVersion": "v1", "kind": "Service", "spec": {"clusterIP": "None"}}),
+        );
+        assert_eq!(headless.cluster_ip(), None);
+        let lb = |ingress: serde_json::Value| {
+            service(
+                serde_json::json!({"apiVersion": "v1", "kind": "Service", "status": {"loadBalancer": {"ingress": ingress}}}),
+            )
+        };
+        let by_name = lb(serde_json::json!([{"hostname": "vm.lb.example.com"}]))
+            .load_balancer()
+            .unwrap();
+        assert_eq!(
+            (by_name.host(), by_name.ip.as_deref()),
+            ("vm.lb.example.com", None)
+        );
+        let both = lb(serde_json::json!([{"ip": "203.0.113.7", "hostname": "vm.lb.example.com"}]))
+            .load_balancer()
+            .unwrap();
+        assert_eq!(both.host(), "203.0.113.7");
+        assert_eq!(lb(serde_json::json!([])).load_balancer(), None);
     }
 }

@@ -2,10 +2,59 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::pbstruct::{SerdeError, Struct};
+use super::structpb::{self, PathError};
+
 pub use super::proto::v1::Ready;
+
+/// An object as the request carries it (the observed composite resource), read into typed
+/// values on demand: callers never see its encoding.
+#[derive(Debug, Clone, Copy)]
+pub struct Object<'a>(&'a Struct);
+
+impl<'a> Object<'a> {
+    /// The object encoded as `encoded`.
+    pub fn new(encoded: &'a Struct) -> Self {
+        Self(encoded)
+    }
+
+    /// The object read into `T`, naming the failing field path in the error.
+    pub fn read<T: DeserializeOwned>(&self) -> Result<T, PathError> {
+        structpb::from_struct(self.0)
+    }
+
+    /// The strings at `keys` of the object at `path`, empty where absent.
+    pub fn strs_at<const N: usize>(&self, path: &[&str], keys: [&str; N]) -> [&'a str; N] {
+        self.0.strs_at(path, keys)
+    }
+}
+
+/// A composed resource's manifest, encoded once from its typed builder into the bytes the
+/// response carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest(Struct);
+
+impl Manifest {
+    /// Encodes `manifest`, which must serialise as an object.
+    pub fn of<T: Serialize + ?Sized>(manifest: &T) -> Result<Self, SerdeError> {
+        super::pbser::to_struct(manifest).map(Self)
+    }
+
+    /// The manifest as JSON.
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.0.to_json())
+    }
+
+    /// The encoded manifest.
+    pub fn into_encoded(self) -> Struct {
+        self.0
+    }
+}
 
 /// A composition resource name: the key of a composed resource in desired and observed state.
 ///

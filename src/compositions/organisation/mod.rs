@@ -50,399 +50,142 @@
 //!   because KCP's `WorkspaceAuthentication` feature gate is.
 //! - Readiness: Objects from their `Ready` condition plus the workspace's `status.phase`;
 //!   Keycloak resources and Usages from `Ready`; Secrets and ProviderConfigs once they exist.
+//!
+//! Settings: the shared KCP, Keycloak and token validation settings
+//! ([`crate::compositions::platform`]); the workspace access (kubeconfig Secret and
+//! ProviderConfig) is the shared [`crate::compositions::kcp`] code the Project composition
+//! uses for project workspaces.
 
+pub mod names;
+pub mod settings;
 pub mod spec;
 #[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-
-use k8s_openapi::ByteString;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use super::conventions::{self, XrIdentity};
-use super::{Composition, Desired, Invalid, Observed, Waiting};
-use crate::config::Platform;
+use super::build::Build;
+use super::conventions::XrIdentity;
+use super::kcp::{self as kcp_access, Access};
+use super::platform::{ClientSettings, Platform, SecretKey};
+use super::types::HttpsUrl;
+use super::{Composition, Context, Invalid};
 use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
 use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
-use crate::resources::kubeconfig::Kubeconfig;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
-use crate::resources::secret::{Base64, ObservedSecret, Secret};
-use crate::resources::usage::Usage;
+use crate::resources::secret::{Base64, Secret};
 use crate::resources::{
     Labels, Meta, ProviderConfig, Referable, Reference, SecretKeySelector, meta,
 };
-use crate::sdk::resource::Name;
-use crate::sdk::response::{Match, Requirement};
 use spec::OrganisationStatus;
 
-/// The requirement under which Crossplane fetches the KCP admin kubeconfig Secret.
-pub const KCP_ADMIN_KUBECONFIG: &str = "kcp-admin-kubeconfig";
+pub use settings::Settings;
+
 /// The token claim carrying group names.
 const GROUPS_CLAIM: &str = "groups";
-/// The name of the authentication configuration inside the organisation's workspace.
-const AUTH_CONFIG_NAME: &str = "keycloak-realm";
-/// The Secret key of the workspace kubeconfig.
-const KUBECONFIG_KEY: &str = "kubeconfig";
 /// The Secret key of the identity provider's client ID.
 const CLIENT_ID_KEY: &str = "clientId";
 
-/// Platform settings of the Organisation composition (`organisation` in the `sco`
-/// environment key).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct Settings {
-    /// KCP: where organisation workspaces go and how to reach them.
-    pub kcp: KcpSettings,
-    /// Keycloak: its public URL and the clients every realm gets.
-    pub keycloak: KeycloakSettings,
-    /// Validating project workspace tokens against the organisation's realm.
-    pub token_validation: TokenValidation,
-    /// Namespace of the Secrets the composition writes (workspace kubeconfigs, identity
-    /// provider client IDs).
-    pub secret_namespace: String,
-    /// Name of the administrators' group in every realm.
-    pub admin_group: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            kcp: KcpSettings::default(),
-            keycloak: KeycloakSettings::default(),
-            token_validation: TokenValidation::default(),
-            secret_namespace: "crossplane-system".into(),
-            admin_group: "org-admins".into(),
-        }
-    }
-}
-
-/// KCP settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct KcpSettings {
-    /// Path of the workspace organisation workspaces are created in; the `kcpRoot` provider
-    /// config must point at it.
-    pub root_workspace: String,
-    /// Type of organisation workspaces.
-    pub organisation_workspace_type: WorkspaceTypeRef,
-    /// The Secret holding the KCP admin kubeconfig, fetched as a required resource; its
-    /// current context's credentials are reused for each organisation workspace.
-    pub admin_kubeconfig: SecretKey,
-    /// Base URL for workspace kubeconfigs (`<serverUrl>/clusters/<path>`), for example an
-    /// in-cluster front-proxy Service; by default the workspace's own URL is used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_url: Option<spec::HttpsUrl>,
-}
-
-impl Default for KcpSettings {
-    fn default() -> Self {
-        Self {
-            root_workspace: "root".into(),
-            organisation_workspace_type: WorkspaceTypeRef {
-                name: "universal".into(),
-                path: "root".into(),
-            },
-            admin_kubeconfig: SecretKey {
-                name: "kcp-admin-kubeconfig".into(),
-                namespace: "crossplane-system".into(),
-                key: KUBECONFIG_KEY.into(),
-            },
-            server_url: None,
-        }
-    }
-}
-
-/// A KCP workspace type reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct WorkspaceTypeRef {
-    /// The type's name.
-    pub name: String,
-    /// Path of the workspace holding it.
-    pub path: String,
-}
-
-impl From<&WorkspaceTypeRef> for WorkspaceTypeReference {
-    fn from(r: &WorkspaceTypeRef) -> Self {
-        Self {
-            name: r.name.clone(),
-            path: r.path.clone(),
-        }
-    }
-}
-
-/// A key of a Secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretKey {
-    /// The Secret's name.
-    pub name: String,
-    /// The Secret's namespace.
-    pub namespace: String,
-    /// The key in its data.
-    pub key: String,
-}
-
-/// Keycloak settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct KeycloakSettings {
-    /// Keycloak's public URL, including any base path (`https://sso.example.com`); realm
-    /// issuers are `<url>/realms/<organisation>`. Required.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<spec::HttpsUrl>,
-    /// The SCO console's client in every realm. Its redirect URIs are required.
-    pub console: ClientSettings,
-    /// The client `kubectl oidc-login` uses.
-    pub kubectl: ClientSettings,
-    /// The SMTP server realms send email (verification, password reset) through.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub smtp: Option<Smtp>,
-}
-
-impl Default for KeycloakSettings {
-    fn default() -> Self {
-        Self {
-            url: None,
-            console: ClientSettings {
-                client_id: "sco-console".into(),
-                redirect_uris: Vec::new(),
-                post_logout_redirect_uris: vec!["+".into()],
-                web_origins: vec!["+".into()],
-            },
-            kubectl: ClientSettings {
-                client_id: "kubectl".into(),
-                redirect_uris: vec![
-                    "http://localhost:8000".into(),
-                    "http://localhost:18000".into(),
-                ],
-                post_logout_redirect_uris: Vec::new(),
-                web_origins: Vec::new(),
-            },
-            smtp: None,
-        }
-    }
-}
-
-/// A public OpenID client (PKCE S256, authorization code flow only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ClientSettings {
-    /// The client ID.
-    pub client_id: String,
-    /// Where Keycloak may send the browser after login.
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-    /// Where Keycloak may send the browser after logout (`+`: the redirect URIs).
-    #[serde(default)]
-    pub post_logout_redirect_uris: Vec<String>,
-    /// Allowed CORS origins (`+`: those of the redirect URIs).
-    #[serde(default)]
-    pub web_origins: Vec<String>,
-}
-
-/// An SMTP server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Smtp {
-    /// Host name.
-    pub host: String,
-    /// Port.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// Sender address.
-    pub from: String,
-    /// Sender display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_display_name: Option<String>,
-    /// Use SSL.
-    #[serde(default)]
-    pub ssl: bool,
-    /// Use STARTTLS.
-    #[serde(default)]
-    pub starttls: bool,
-    /// Login, when the server needs one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth: Option<SmtpAuth>,
-}
-
-/// SMTP login.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SmtpAuth {
-    /// User name.
-    pub username: String,
-    /// The Secret key holding the password.
-    pub password_secret: SecretKey,
-}
-
-/// Per-organisation token validation in KCP.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct TokenValidation {
-    /// Compose the project workspace type and its authentication configuration. Needs KCP's
-    /// `WorkspaceAuthentication` feature gate (off by default in KCP, so off here too).
-    pub enabled: bool,
-    /// Name of the workspace type for project workspaces, created in each organisation's
-    /// workspace.
-    pub project_workspace_type: String,
-    /// Types the project workspace type extends.
-    pub extends: Vec<WorkspaceTypeRef>,
-    /// The claim that becomes the KCP username.
-    pub username_claim: String,
-    /// Prefix of usernames from the realm (must not be `system:`).
-    pub username_prefix: String,
-    /// Prefix of group names from the realm (must not be `system:`).
-    pub groups_prefix: String,
-    /// KCP's global API audience (`--api-audiences`), which every token needs; when set, both
-    /// clients add it to their tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kcp_audience: Option<String>,
-    /// PEM CA bundle KCP needs to fetch the realm's discovery document, when Keycloak's
-    /// certificate is not publicly trusted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuer_certificate_authority: Option<String>,
-}
-
-impl Default for TokenValidation {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            project_workspace_type: "project".into(),
-            extends: vec![WorkspaceTypeRef {
-                name: "universal".into(),
-                path: "root".into(),
-            }],
-            username_claim: "preferred_username".into(),
-            username_prefix: "oidc:".into(),
-            groups_prefix: "oidc:".into(),
-            kcp_audience: None,
-            issuer_certificate_authority: None,
-        }
-    }
-}
-
 /// The Organisation composition.
 pub struct Organisation;
+
+/// Which status flag a composed resource counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// `workspaceReady`.
+    Workspace,
+    /// `providerConfigReady`.
+    ProviderConfig,
+    /// `realmReady`.
+    Realm,
+    /// `clientsReady`.
+    Clients,
+    /// `adminReady`.
+    Admin,
+    /// `identityProviderReady`.
+    IdentityProvider,
+    /// `tokenValidationReady`.
+    TokenValidation,
+    /// Usages, which count towards no flag but `allResourcesReady`.
+    DeletionOrder,
+}
 
 impl Composition for Organisation {
     const NAME: &'static str = "Organisation";
     const API_VERSION: &'static str = "tenant.cloud.stakater.com/v1";
     const KIND: &'static str = "Organisation";
+    const SETTINGS_KEY: &'static str = "organisation";
     type Xr = spec::Organisation;
+    type Settings = Settings;
+    type Part = Part;
+    type Valid<'a> = Org<'a>;
+    type Status = OrganisationStatus;
 
-    fn render(
-        xr: &spec::Organisation,
-        observed: &Observed<'_>,
-        platform: &Platform,
-    ) -> Result<Desired, Invalid> {
-        Render::new(xr, observed, platform)?.run()
-    }
-
-    fn definition() -> Value {
-        super::xrd::definition::<spec::Organisation>()
-    }
-}
-
-/// Which status flag a composed resource counts towards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Part {
-    Workspace,
-    ProviderConfig,
-    Realm,
-    Clients,
-    Admin,
-    IdentityProvider,
-    TokenValidation,
-    DeletionOrder,
-}
-
-/// One render: the inputs, derived names, and the desired state being built.
-struct Render<'a> {
-    params: &'a spec::Parameters,
-    observed: &'a Observed<'a>,
-    platform: &'a Platform,
-    settings: &'a Settings,
-    /// Namespace of namespaced-flavour managed resources (`None` for this cluster-scoped XR).
-    namespace: Option<String>,
-    labels: Labels,
-    issuer: String,
-    desired: Desired,
-    parts: BTreeMap<Name, Part>,
-}
-
-impl<'a> Render<'a> {
-    fn new(
+    fn validate<'a>(
         xr: &'a spec::Organisation,
-        observed: &'a Observed<'a>,
-        platform: &'a Platform,
-    ) -> Result<Self, Invalid> {
-        let settings = &platform.organisation;
-        let url = settings.keycloak.url.as_ref().ok_or_else(|| {
+        cx: Context<'a, Settings>,
+    ) -> Result<Org<'a>, Invalid> {
+        let platform = cx.platform;
+        let url = platform.keycloak.url.as_ref().ok_or_else(|| {
             Invalid::field(
-                "platform organisation.keycloak.url",
+                "platform keycloak.url",
                 "is not set: set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig",
             )
         })?;
-        if settings.keycloak.console.redirect_uris.is_empty() {
+        if platform.keycloak.console.redirect_uris.is_empty() {
             return Err(Invalid::field(
-                "platform organisation.keycloak.console.redirectUris",
+                "platform keycloak.console.redirectUris",
                 "is empty: list the SCO console's redirect URIs (https://console.example.com/*)",
             ));
         }
         let identity = XrIdentity::of::<Organisation>(&xr.metadata);
         let params = &xr.spec.parameters;
         let org = params.name.as_str();
-        Ok(Self {
+        Ok(Org {
             params,
-            observed,
             platform,
-            settings,
             namespace: identity.scope.namespace().map(str::to_owned),
             labels: identity.labels(Some(org), None),
             issuer: format!("{}/realms/{org}", url.as_str().trim_end_matches('/')),
-            desired: Desired::default(),
-            parts: BTreeMap::new(),
         })
     }
 
-    fn run(mut self) -> Result<Desired, Invalid> {
-        let kcp_admin = &self.settings.kcp.admin_kubeconfig;
-        self.desired.requirements.insert(
-            KCP_ADMIN_KUBECONFIG.to_owned(),
-            Requirement {
-                api_version: "v1".into(),
-                kind: "Secret".into(),
-                matching: Match::Name(kcp_admin.name.clone()),
-                namespace: Some(kcp_admin.namespace.clone()),
-            },
-        );
-        let workspace = self.workspace();
-        let provider_config = self.provider_config(&workspace);
-        self.keycloak();
-        if self.settings.token_validation.enabled {
-            self.token_validation(provider_config.as_ref());
+    fn compose(org: &Org<'_>, build: &mut Build<'_, Part>) {
+        kcp_access::require_admin_kubeconfig(build, org.platform);
+        let workspace = org.workspace(build);
+        let provider_config = org.provider_config(build, &workspace);
+        org.keycloak(build);
+        if org.platform.token_validation.enabled {
+            org.token_validation(build, provider_config.as_ref());
         }
-        self.status();
-        Ok(self.desired)
     }
 
+    fn status(org: &Org<'_>, build: &Build<'_, Part>) -> OrganisationStatus {
+        org.status(build)
+    }
+}
+
+/// A valid Organisation: its parameters, the settings it reads and what follows from them.
+pub struct Org<'a> {
+    params: &'a spec::Parameters,
+    platform: &'a Platform,
+    /// Namespace of namespaced-flavour managed resources (`None` for this cluster-scoped XR).
+    namespace: Option<String>,
+    labels: Labels,
+    issuer: String,
+}
+
+impl<'a> Org<'a> {
     fn org(&self) -> &'a str {
         self.params.name.as_str()
     }
 
     /// The workspace's absolute path.
     fn workspace_path(&self) -> String {
-        kcp::child_path(&self.settings.kcp.root_workspace, self.org())
+        kcp::child_path(&self.platform.kcp.root_workspace, self.org())
     }
 
     /// A deterministic object name `<organisation>-<suffix>`.
     fn name(&self, suffix: &str) -> String {
-        conventions::name(&[self.org(), suffix])
+        names::object(self.org(), suffix)
     }
 
     /// Metadata of a managed resource: in the XR's namespace for a namespaced XR.
@@ -455,44 +198,67 @@ impl<'a> Render<'a> {
         self.namespace.as_deref()
     }
 
-    /// The name of the workspace's provider-kubernetes ProviderConfig (`kcp-<organisation>`).
-    fn provider_config_name(&self) -> String {
-        conventions::name(&["kcp", self.org()])
-    }
-
     /// Where the composition's own Secrets go.
     fn secret_namespace(&self) -> String {
         self.ns()
-            .unwrap_or(&self.settings.secret_namespace)
+            .unwrap_or(&self.platform.secret_namespace)
             .to_owned()
-    }
-
-    /// Whether the observed resource reports `Ready=True`.
-    fn ready(&self, name: &str) -> bool {
-        conventions::ready(self.observed, &Name::from(name))
-    }
-
-    fn add(&mut self, name: &str, part: Part, manifest: &impl Serialize, ready: bool) {
-        self.desired.add(name, manifest, ready);
-        self.parts.insert(Name::from(name), part);
-    }
-
-    fn wait(&mut self, reason: &str, message: String) {
-        self.desired.waiting.get_or_insert(Waiting {
-            reason: reason.to_owned(),
-            message,
-        });
     }
 
     fn keycloak_config(&self) -> ProviderConfig {
         ProviderConfig::Platform(self.platform.provider_configs.keycloak.clone())
     }
 
+    /// Adds a Usage in the XR's scope: `used` outlives `user`.
+    fn usage(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        used: &impl Referable,
+        user: &impl Referable,
+    ) {
+        self.usage_in(build, self.ns(), composed, used, user);
+    }
+
+    /// Adds a Usage named after `composed`: `used` outlives `user`. `namespace` makes it a
+    /// namespaced `Usage` (both objects in that namespace or cluster-scoped), else a
+    /// `ClusterUsage`.
+    fn usage_in(
+        &self,
+        build: &mut Build<'_, Part>,
+        namespace: Option<&str>,
+        composed: &str,
+        used: &impl Referable,
+        user: &impl Referable,
+    ) {
+        let name = self.name(composed.trim_start_matches("usage-"));
+        build.usage(
+            composed,
+            Part::DeletionOrder,
+            meta(&name, namespace, &self.labels),
+            used,
+            user,
+        );
+    }
+
+    /// A Keycloak managed resource `<organisation>-<suffix>` on the platform's Keycloak config.
+    fn keycloak_resource<P: keycloak::Parameters>(&self, suffix: &str, params: P) -> Managed<P> {
+        Managed::new(
+            self.meta(&self.name(suffix)),
+            params,
+            &self.keycloak_config(),
+        )
+    }
+
+    fn secret_key(&self, key: &SecretKey) -> SecretKeySelector {
+        SecretKeySelector::new(&key.namespace, &key.name, &key.key, self.ns())
+    }
+
     /// The organisation's workspace in the root workspace.
-    fn workspace(&mut self) -> Object<kcp::Workspace> {
+    fn workspace(&self, build: &mut Build<'_, Part>) -> Object<kcp::Workspace> {
         let workspace = kcp::Workspace::new(
             meta(self.org(), None, &self.labels),
-            WorkspaceTypeReference::from(&self.settings.kcp.organisation_workspace_type),
+            WorkspaceTypeReference::from(&self.platform.kcp.organisation_workspace_type),
         );
         let object = Object::new(
             self.meta(&self.name("workspace")),
@@ -500,103 +266,39 @@ impl<'a> Render<'a> {
             &ProviderConfig::Platform(self.platform.provider_configs.kcp_root.clone()),
             Readiness::DeriveFromCelQuery(kcp::WORKSPACE_READY_QUERY.to_owned()),
         );
-        let ready = self.ready(names::WORKSPACE) && self.observed_workspace().is_ready();
-        self.add(names::WORKSPACE, Part::Workspace, &object, ready);
+        let ready = build.ready(names::WORKSPACE) && observed_workspace(build).is_ready();
+        build.add(names::WORKSPACE, Part::Workspace, &object, ready);
         object
     }
 
-    fn observed_workspace(&self) -> ObservedWorkspace {
-        let wrapped = self
-            .observed
-            .read::<pk::Observed<ObservedWorkspace>>(&Name::from(names::WORKSPACE));
-        let manifest = wrapped
-            .and_then(Result::ok)
-            .and_then(pk::Observed::manifest);
-        manifest.unwrap_or_default()
-    }
-
-    /// The kubeconfig Secret and ProviderConfig for the workspace, once it is ready and the
-    /// admin kubeconfig is there; `None` until then.
+    /// The kubeconfig Secret and ProviderConfig for the workspace (the shared KCP access),
+    /// and the Usages that keep the workspace and the Secret until the ProviderConfig is gone.
     fn provider_config(
-        &mut self,
+        &self,
+        build: &mut Build<'_, Part>,
         workspace: &Object<kcp::Workspace>,
     ) -> Option<pk::ProviderConfig> {
-        let observed_ws = self.observed_workspace();
-        let existing = self
-            .observed
-            .read::<ObservedSecret>(&Name::from(names::KUBECONFIG));
-        let secret_exists = existing.is_some();
+        let observed = observed_workspace(build);
         let path = self.workspace_path();
-        let Some(url) = observed_ws
-            .url()
-            .filter(|_| observed_ws.is_ready() || secret_exists)
-        else {
-            let state = observed_ws
-                .phase()
-                .map_or_else(|| "not created yet".to_owned(), |p| format!("in phase {p}"));
-            self.wait(
-                "WaitingForWorkspace",
-                format!("KCP workspace {path} is {state}"),
-            );
-            return None;
-        };
-        let server = match &self.settings.kcp.server_url {
-            Some(base) => format!("{}/clusters/{path}", base.as_str().trim_end_matches('/')),
-            None => url.to_owned(),
-        };
-        let data = match self
-            .admin_kubeconfig()
-            .and_then(|admin| admin.pointed_at(&server, &path).map_err(|e| e.to_string()))
-        {
-            Ok(kubeconfig) => BTreeMap::from([(
-                KUBECONFIG_KEY.to_owned(),
-                Base64::from(kubeconfig.to_yaml()),
-            )]),
-            Err(why) => {
-                let kept = existing.and_then(Result::ok).and_then(|s| {
-                    let kept = s.data?.into_iter();
-                    Some(kept.map(|(k, v)| (k, Base64(Cow::Owned(v.0)))).collect())
-                });
-                let message = match kept {
-                    Some(_) => format!("{why}; the existing kubeconfig for {path} is kept"),
-                    None => why,
-                };
-                self.wait("WaitingForKcpAdminKubeconfig", message);
-                kept?
-            }
-        };
         let secret_namespace = self.secret_namespace();
-        let secret = Secret::new(
-            meta(
+        let access = Access {
+            path: &path,
+            workspace: &observed,
+            secret_resource: names::KUBECONFIG,
+            secret: meta(
                 &self.name("kcp-kubeconfig"),
                 Some(&secret_namespace),
                 &self.labels,
             ),
-            data,
-        )
-        .opaque();
-        let provider_config = pk::ProviderConfig::kubeconfig(
-            self.meta(&self.provider_config_name()),
-            &secret_namespace,
-            secret.name(),
-            KUBECONFIG_KEY,
-        );
-        let config_exists = self.observed.exists(&Name::from(names::PROVIDER_CONFIG));
-        self.add(
-            names::KUBECONFIG,
-            Part::ProviderConfig,
-            &secret,
-            secret_exists,
-        );
-        self.add(
-            names::PROVIDER_CONFIG,
-            Part::ProviderConfig,
-            &provider_config,
-            config_exists,
-        );
-        self.usage(names::USAGE_WORKSPACE, workspace, &provider_config);
+            provider_config_resource: names::PROVIDER_CONFIG,
+            provider_config: self.meta(&names::provider_config(self.org())),
+        };
+        let (secret, provider_config) =
+            kcp_access::provider_config(build, self.platform, access, Part::ProviderConfig)?;
+        self.usage(build, names::USAGE_WORKSPACE, workspace, &provider_config);
         self.usage_in(
-            Some(secret_namespace),
+            build,
+            Some(&secret_namespace),
             names::USAGE_KUBECONFIG,
             &secret,
             &provider_config,
@@ -604,57 +306,36 @@ impl<'a> Render<'a> {
         Some(provider_config)
     }
 
-    /// The KCP admin kubeconfig from the required resource, or why it is not usable (never
-    /// quoting its content).
-    fn admin_kubeconfig(&self) -> Result<Kubeconfig, String> {
-        let source = &self.settings.kcp.admin_kubeconfig;
-        let secret = format!("Secret {}/{}", source.namespace, source.name);
-        let Some(found) = self.observed.required.get(KCP_ADMIN_KUBECONFIG) else {
-            return Err(format!(
-                "Crossplane has not fetched the KCP admin kubeconfig ({secret}) yet"
-            ));
-        };
-        let object = found
-            .first()
-            .ok_or_else(|| format!("the KCP admin kubeconfig {secret} does not exist"))?;
-        let encoded = object
-            .pointer(&format!("/data/{}", source.key))
-            .ok_or_else(|| format!("{secret} has no key {:?}", source.key))?;
-        let bytes = serde_json::from_value::<ByteString>(encoded.clone())
-            .map_err(|_| format!("{secret} key {:?} is not base64", source.key))?;
-        Kubeconfig::parse(&bytes.0).map_err(|e| format!("{secret} key {:?}: {e}", source.key))
-    }
-
     /// The realm, its clients, the admin group and user, and the federated provider.
-    fn keycloak(&mut self) {
+    fn keycloak(&self, build: &mut Build<'_, Part>) {
         let realm = self.realm();
-        let realm_ready = self.ready(names::REALM);
-        self.add(names::REALM, Part::Realm, &realm, realm_ready);
+        build.add_managed(names::REALM, Part::Realm, &realm);
         let in_realm = RealmId::managed(realm.name());
 
-        let kcp_audience = self
-            .settings
-            .token_validation
-            .kcp_audience
-            .clone()
-            .filter(|_| self.settings.token_validation.enabled);
+        let tv = &self.platform.token_validation;
+        let kcp_audience = tv.kcp_audience.clone().filter(|_| tv.enabled);
         for (client_name, settings, groups_mapper, audience_mapper) in [
             (
                 names::CONSOLE_CLIENT,
-                &self.settings.keycloak.console,
+                &self.platform.keycloak.console,
                 names::CONSOLE_GROUPS,
                 names::CONSOLE_AUDIENCE,
             ),
             (
                 names::KUBECTL_CLIENT,
-                &self.settings.keycloak.kubectl,
+                &self.platform.keycloak.kubectl,
                 names::KUBECTL_GROUPS,
                 names::KUBECTL_AUDIENCE,
             ),
         ] {
             let client = self.client(client_name, settings, &in_realm);
-            self.add_keycloak(client_name, Part::Clients, &client);
-            self.usage(&format!("usage-realm-by-{client_name}"), &realm, &client);
+            build.add_managed(client_name, Part::Clients, &client);
+            self.usage(
+                build,
+                &format!("usage-realm-by-{client_name}"),
+                &realm,
+                &client,
+            );
             let mapper = keycloak::GroupMembershipProtocolMapperParameters {
                 realm: in_realm.clone(),
                 client_id_ref: Reference::to(client.name()),
@@ -666,7 +347,7 @@ impl<'a> Render<'a> {
                 add_to_userinfo: true,
             };
             let mapper = self.keycloak_resource(groups_mapper, mapper);
-            self.add_keycloak(groups_mapper, Part::Clients, &mapper);
+            build.add_managed(groups_mapper, Part::Clients, &mapper);
             if let Some(audience) = &kcp_audience {
                 let mapper = keycloak::AudienceProtocolMapperParameters {
                     realm: in_realm.clone(),
@@ -677,19 +358,19 @@ impl<'a> Render<'a> {
                     add_to_access_token: true,
                 };
                 let mapper = self.keycloak_resource(audience_mapper, mapper);
-                self.add_keycloak(audience_mapper, Part::Clients, &mapper);
+                build.add_managed(audience_mapper, Part::Clients, &mapper);
             }
         }
 
-        self.admin(&realm, &in_realm);
+        self.admin(build, &realm, &in_realm);
         if let Some(idp) = self.params.identity_provider.as_ref() {
-            self.identity_provider(idp, &realm);
+            self.identity_provider(build, idp, &realm);
         }
     }
 
     fn realm(&self) -> keycloak::Realm {
         let smtp = self
-            .settings
+            .platform
             .keycloak
             .smtp
             .as_ref()
@@ -748,15 +429,15 @@ impl<'a> Render<'a> {
     }
 
     /// The `org-admins` group, the first administrator, and their membership.
-    fn admin(&mut self, realm: &keycloak::Realm, in_realm: &RealmId) {
+    fn admin(&self, build: &mut Build<'_, Part>, realm: &keycloak::Realm, in_realm: &RealmId) {
         let group = keycloak::GroupParameters {
             realm: in_realm.clone(),
-            name: self.settings.admin_group.clone(),
+            name: self.platform.keycloak.admin_group.clone(),
             parent_id_ref: None,
         };
-        let group = self.keycloak_resource(&self.settings.admin_group, group);
-        self.add_keycloak(names::ADMINS_GROUP, Part::Admin, &group);
-        self.usage(names::USAGE_REALM_BY_GROUP, realm, &group);
+        let group = self.keycloak_resource(&self.platform.keycloak.admin_group, group);
+        build.add_managed(names::ADMINS_GROUP, Part::Admin, &group);
+        self.usage(build, names::USAGE_REALM_BY_GROUP, realm, &group);
 
         let admin = &self.params.admin;
         let user = keycloak::UserParameters {
@@ -773,8 +454,8 @@ impl<'a> Render<'a> {
             required_actions: vec![RequiredAction::VerifyEmail, RequiredAction::UpdatePassword],
         };
         let user = self.keycloak_resource("admin", user);
-        self.add_keycloak(names::ADMIN_USER, Part::Admin, &user);
-        self.usage(names::USAGE_REALM_BY_USER, realm, &user);
+        build.add_managed(names::ADMIN_USER, Part::Admin, &user);
+        self.usage(build, names::USAGE_REALM_BY_USER, realm, &user);
 
         let membership = keycloak::UserGroupsParameters {
             realm: in_realm.clone(),
@@ -783,11 +464,16 @@ impl<'a> Render<'a> {
             exhaustive: false,
         };
         let membership = self.keycloak_resource("admin-groups", membership);
-        self.add_keycloak(names::ADMIN_MEMBERSHIP, Part::Admin, &membership);
+        build.add_managed(names::ADMIN_MEMBERSHIP, Part::Admin, &membership);
     }
 
     /// The federated OIDC provider and the Secret holding its client ID.
-    fn identity_provider(&mut self, idp: &spec::IdentityProvider, realm: &keycloak::Realm) {
+    fn identity_provider(
+        &self,
+        build: &mut Build<'_, Part>,
+        idp: &spec::IdentityProvider,
+        realm: &keycloak::Realm,
+    ) {
         let secret_namespace = self.secret_namespace();
         let client_id = Secret::new(
             meta(
@@ -801,15 +487,15 @@ impl<'a> Render<'a> {
             )],
         )
         .opaque();
-        let exists = self.observed.exists(&Name::from(names::IDP_CLIENT_ID));
-        self.add(
+        let exists = build.exists(names::IDP_CLIENT_ID);
+        build.add(
             names::IDP_CLIENT_ID,
             Part::IdentityProvider,
             &client_id,
             exists,
         );
 
-        let url = |u: &Option<spec::HttpsUrl>| u.as_ref().map(ToString::to_string);
+        let url = |u: &Option<HttpsUrl>| u.as_ref().map(ToString::to_string);
         let params = keycloak::OidcIdentityProviderParameters {
             realm_ref: Reference::to(realm.name()),
             alias: idp.alias.to_string(),
@@ -838,10 +524,11 @@ impl<'a> Render<'a> {
             ),
         };
         let provider = self.keycloak_resource("identity-provider", params);
-        self.add_keycloak(names::IDENTITY_PROVIDER, Part::IdentityProvider, &provider);
-        self.usage(names::USAGE_REALM_BY_IDP, realm, &provider);
+        build.add_managed(names::IDENTITY_PROVIDER, Part::IdentityProvider, &provider);
+        self.usage(build, names::USAGE_REALM_BY_IDP, realm, &provider);
         self.usage_in(
-            Some(secret_namespace),
+            build,
+            Some(&secret_namespace),
             names::USAGE_IDP_CLIENT_ID,
             &client_id,
             &provider,
@@ -849,28 +536,32 @@ impl<'a> Render<'a> {
     }
 
     /// The project workspace type trusting the realm, inside the organisation's workspace.
-    fn token_validation(&mut self, provider_config: Option<&pk::ProviderConfig>) {
+    fn token_validation(
+        &self,
+        build: &mut Build<'_, Part>,
+        provider_config: Option<&pk::ProviderConfig>,
+    ) {
         let Some(provider_config) =
-            provider_config.filter(|_| self.observed.exists(&Name::from(names::PROVIDER_CONFIG)))
+            provider_config.filter(|_| build.exists(names::PROVIDER_CONFIG))
         else {
             let message = format!(
                 "the provider config for KCP workspace {} does not exist yet",
                 self.workspace_path()
             );
-            self.wait("WaitingForProviderConfig", message);
+            build.wait("WaitingForProviderConfig", message);
             return;
         };
-        if !self.ready(names::REALM) {
-            self.wait(
+        if !build.ready(names::REALM) {
+            build.wait(
                 "WaitingForRealm",
                 format!("Keycloak realm {} is not ready yet", self.org()),
             );
             return;
         }
-        let tv = &self.settings.token_validation;
+        let tv = &self.platform.token_validation;
         let clients = [
-            &self.settings.keycloak.kubectl.client_id,
-            &self.settings.keycloak.console.client_id,
+            &self.platform.keycloak.kubectl.client_id,
+            &self.platform.keycloak.console.client_id,
         ];
         let jwt = kcp::JwtAuthenticator {
             issuer: kcp::Issuer {
@@ -896,7 +587,7 @@ impl<'a> Render<'a> {
         };
         let in_workspace = ProviderConfig::Composed(provider_config.name().to_owned());
         let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
-            meta(AUTH_CONFIG_NAME, None, &self.labels),
+            meta(names::AUTH_CONFIG_OBJECT, None, &self.labels),
             vec![jwt],
         );
         let auth_object = Object::new(
@@ -905,8 +596,8 @@ impl<'a> Render<'a> {
             &in_workspace,
             Readiness::SuccessfulCreate,
         );
-        let ready = self.ready(names::AUTH_CONFIG);
-        self.add(
+        let ready = build.ready(names::AUTH_CONFIG);
+        build.add(
             names::AUTH_CONFIG,
             Part::TokenValidation,
             &auth_object,
@@ -915,7 +606,7 @@ impl<'a> Render<'a> {
 
         let spec = kcp::WorkspaceTypeSpec {
             authentication_configurations: vec![kcp::AuthenticationConfigurationReference {
-                name: AUTH_CONFIG_NAME.into(),
+                name: names::AUTH_CONFIG_OBJECT.into(),
             }],
             extend: (!tv.extends.is_empty()).then(|| kcp::WorkspaceTypeExtension {
                 with: tv
@@ -933,8 +624,8 @@ impl<'a> Render<'a> {
             &in_workspace,
             Readiness::DeriveFromObject,
         );
-        let ready = self.ready(names::PROJECT_WORKSPACE_TYPE);
-        self.add(
+        let ready = build.ready(names::PROJECT_WORKSPACE_TYPE);
+        build.add(
             names::PROJECT_WORKSPACE_TYPE,
             Part::TokenValidation,
             &type_object,
@@ -942,60 +633,14 @@ impl<'a> Render<'a> {
         );
     }
 
-    /// Adds a Keycloak managed resource, ready when its `Ready` condition says so.
-    fn add_keycloak<P: Serialize>(&mut self, name: &str, part: Part, resource: &Managed<P>) {
-        let ready = self.ready(name);
-        self.add(name, part, resource, ready);
-    }
-
-    /// Adds a Usage in the XR's scope: `used` outlives `user`.
-    fn usage(&mut self, composed: &str, used: &impl Referable, user: &impl Referable) {
-        self.usage_in(self.namespace.clone(), composed, used, user);
-    }
-
-    /// Adds a Usage: `used` outlives `user`. `namespace` makes it a namespaced `Usage`
-    /// (both objects in that namespace or cluster-scoped), else a `ClusterUsage`.
-    fn usage_in(
-        &mut self,
-        namespace: Option<String>,
-        composed: &str,
-        used: &impl Referable,
-        user: &impl Referable,
-    ) {
-        let name = self.name(composed.trim_start_matches("usage-"));
-        let usage = Usage::new(meta(&name, namespace.as_deref(), &self.labels), used, user);
-        let ready = self.ready(composed);
-        self.add(composed, Part::DeletionOrder, &usage, ready);
-    }
-
-    /// A Keycloak managed resource `<organisation>-<suffix>` on the platform's Keycloak config.
-    fn keycloak_resource<P: keycloak::Parameters>(&self, suffix: &str, params: P) -> Managed<P> {
-        Managed::new(
-            self.meta(&self.name(suffix)),
-            params,
-            &self.keycloak_config(),
-        )
-    }
-
-    fn secret_key(&self, key: &SecretKey) -> SecretKeySelector {
-        SecretKeySelector::new(&key.namespace, &key.name, &key.key, self.ns())
-    }
-
-    /// Whether every resource of `part` was composed and is ready.
-    fn part_ready(&self, part: Part) -> bool {
-        let mut resources = self.parts.iter().filter(|(_, p)| **p == part).peekable();
-        resources.peek().is_some()
-            && resources.all(|(name, _)| self.desired.resources.get(name).is_some_and(|r| r.ready))
-    }
-
-    fn status(&mut self) {
+    fn status(&self, build: &Build<'_, Part>) -> OrganisationStatus {
         let org = self.org();
-        let observed_ws = self.observed_workspace();
-        let realm_ready = self.part_ready(Part::Realm);
-        let provider_config_ready = self.part_ready(Part::ProviderConfig);
-        let tv = &self.settings.token_validation;
-        let token_validation_ready = tv.enabled.then(|| self.part_ready(Part::TokenValidation));
-        let status = OrganisationStatus {
+        let observed_ws = observed_workspace(build);
+        let realm_ready = build.part_ready(Part::Realm);
+        let provider_config_ready = build.part_ready(Part::ProviderConfig);
+        let tv = &self.platform.token_validation;
+        let token_validation_ready = tv.enabled.then(|| build.part_ready(Part::TokenValidation));
+        OrganisationStatus {
             workspace: observed_ws.url().map(|url| spec::WorkspaceStatus {
                 name: org.to_owned(),
                 path: self.workspace_path(),
@@ -1005,7 +650,7 @@ impl<'a> Render<'a> {
                 name: org.to_owned(),
                 issuer_url: self.issuer.clone(),
             }),
-            provider_config: provider_config_ready.then(|| self.provider_config_name()),
+            provider_config: provider_config_ready.then(|| names::provider_config(org)),
             identity_provider: self
                 .params
                 .identity_provider
@@ -1021,48 +666,26 @@ impl<'a> Render<'a> {
                     path: self.workspace_path(),
                 }
             }),
-            workspace_ready: self.part_ready(Part::Workspace),
+            workspace_ready: build.part_ready(Part::Workspace),
             provider_config_ready,
             realm_ready,
-            clients_ready: self.part_ready(Part::Clients),
-            admin_ready: self.part_ready(Part::Admin),
+            clients_ready: build.part_ready(Part::Clients),
+            admin_ready: build.part_ready(Part::Admin),
             identity_provider_ready: self
                 .params
                 .identity_provider
                 .as_ref()
-                .map(|_| self.part_ready(Part::IdentityProvider)),
+                .map(|_| build.part_ready(Part::IdentityProvider)),
             token_validation_ready,
-            all_resources_ready: self.desired.ready(),
-        };
-        if let Value::Object(map) = serde_json::to_value(status).expect("status serialises") {
-            self.desired.status = map;
+            all_resources_ready: build.all_ready(),
         }
     }
 }
 
-/// Composition resource names (stable: Crossplane matches desired to observed by them).
-mod names {
-    pub const WORKSPACE: &str = "workspace";
-    pub const KUBECONFIG: &str = "kubeconfig";
-    pub const PROVIDER_CONFIG: &str = "provider-config";
-    pub const REALM: &str = "realm";
-    pub const CONSOLE_CLIENT: &str = "console-client";
-    pub const KUBECTL_CLIENT: &str = "kubectl-client";
-    pub const CONSOLE_GROUPS: &str = "console-groups-mapper";
-    pub const KUBECTL_GROUPS: &str = "kubectl-groups-mapper";
-    pub const CONSOLE_AUDIENCE: &str = "console-kcp-audience-mapper";
-    pub const KUBECTL_AUDIENCE: &str = "kubectl-kcp-audience-mapper";
-    pub const ADMINS_GROUP: &str = "admins-group";
-    pub const ADMIN_USER: &str = "admin-user";
-    pub const ADMIN_MEMBERSHIP: &str = "admin-membership";
-    pub const IDENTITY_PROVIDER: &str = "identity-provider";
-    pub const IDP_CLIENT_ID: &str = "identity-provider-client-id";
-    pub const AUTH_CONFIG: &str = "auth-config";
-    pub const PROJECT_WORKSPACE_TYPE: &str = "project-workspace-type";
-    pub const USAGE_WORKSPACE: &str = "usage-workspace-by-provider-config";
-    pub const USAGE_KUBECONFIG: &str = "usage-kubeconfig-by-provider-config";
-    pub const USAGE_REALM_BY_GROUP: &str = "usage-realm-by-admins-group";
-    pub const USAGE_REALM_BY_USER: &str = "usage-realm-by-admin-user";
-    pub const USAGE_REALM_BY_IDP: &str = "usage-realm-by-identity-provider";
-    pub const USAGE_IDP_CLIENT_ID: &str = "usage-identity-provider-client-id-by-identity-provider";
+/// The organisation's workspace as observed inside its Object.
+fn observed_workspace(build: &Build<'_, Part>) -> ObservedWorkspace {
+    build
+        .read::<pk::Observed<ObservedWorkspace>>(names::WORKSPACE)
+        .and_then(pk::Observed::manifest)
+        .unwrap_or_default()
 }

@@ -2,13 +2,14 @@
 //! The stage-by-stage walk is in `tests/organisation.rs`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::*;
-use crate::compositions::Observed;
+use crate::compositions::{Desired, Observed};
+use crate::config::Config;
 use crate::sdk::request::ObservedComposed;
+use crate::sdk::resource::Name;
 use crate::sdk::structpb;
 
 fn xr(name: &str, namespace: Option<&str>) -> Value {
@@ -24,11 +25,12 @@ fn xr(name: &str, namespace: Option<&str>) -> Value {
 }
 
 fn platform() -> Platform {
-    let sco = json!({"organisation": {"keycloak": {
-        "url": "https://sso.example.com/", "console": {"clientId": "sco-console", "redirectUris": ["https://console.example.com/*"]}}}});
-    Platform::resolve(Some(&sco), None)
-        .map(Arc::unwrap_or_clone)
+    let sco = json!({"keycloak": {
+        "url": "https://sso.example.com/", "console": {"clientId": "sco-console", "redirectUris": ["https://console.example.com/*"]}}});
+    Config::resolve(Some(&sco), None)
         .expect("valid settings")
+        .platform
+        .clone()
 }
 
 fn render(
@@ -38,13 +40,17 @@ fn render(
 ) -> Result<Desired, Invalid> {
     let typed: spec::Organisation = structpb::from_value(composite.clone()).expect("a valid XR");
     let required = BTreeMap::new();
+    let observed = Observed {
+        resources,
+        required: &required,
+    };
     Organisation::render(
         &typed,
-        &Observed {
-            resources,
-            required: &required,
+        Context {
+            observed: &observed,
+            platform,
+            settings: &Settings::default(),
         },
-        platform,
     )
 }
 
@@ -57,42 +63,41 @@ fn observed(name: &str, resource: Value) -> BTreeMap<Name, ObservedComposed<'sta
 
 #[test]
 fn token_validation_is_off_and_names_have_defaults() {
-    let settings = Settings::default();
+    let settings = Platform::default();
     assert!(!settings.token_validation.enabled);
-    assert_eq!(settings.admin_group, "org-admins");
+    assert_eq!(settings.keycloak.admin_group, "org-admins");
     assert_eq!(settings.kcp.admin_kubeconfig.key, "kubeconfig");
     assert_eq!(
         settings.keycloak.kubectl.redirect_uris,
         ["http://localhost:8000", "http://localhost:18000"]
     );
-    let round_trip: Settings =
+    let round_trip: Platform =
         serde_json::from_value(serde_json::to_value(&settings).unwrap()).unwrap();
     assert_eq!(round_trip, settings);
 }
 
 #[test]
 fn console_redirect_uris_are_required() {
-    let sco = json!({"organisation": {"keycloak": {"url": "https://sso.example.com"}}});
-    let platform = Platform::resolve(Some(&sco), None).unwrap();
+    let sco = json!({"keycloak": {"url": "https://sso.example.com"}});
+    let platform = Config::resolve(Some(&sco), None).unwrap().platform.clone();
     let err = render(&xr("acme", None), &BTreeMap::new(), &platform).unwrap_err();
-    assert_eq!(
-        err.0[0].path,
-        "platform organisation.keycloak.console.redirectUris"
-    );
+    assert_eq!(err.0[0].path, "platform keycloak.console.redirectUris");
 }
 
 #[test]
 fn a_bad_keycloak_url_is_refused_where_it_is_configured() {
-    let sco = json!({"organisation": {"keycloak": {"url": "sso.example.com"}}});
-    let err = Platform::resolve(Some(&sco), None).unwrap_err();
-    assert_eq!(err.key, "organisation.keycloak.url");
+    let sco = json!({"keycloak": {"url": "sso.example.com"}});
+    let err = Config::resolve(Some(&sco), None).unwrap_err();
+    assert_eq!(err.key, "keycloak.url");
     assert!(err.message.contains("is not an https URL"), "{err}");
 }
 
 #[test]
 fn the_issuer_and_username_are_derived() {
     let desired = render(&xr("acme", None), &BTreeMap::new(), &platform()).unwrap();
-    let user = &desired.resources[&Name::from(names::ADMIN_USER)].manifest()["spec"]["forProvider"];
+    let user = &desired.resources[&Name::from(names::ADMIN_USER)]
+        .manifest
+        .to_json()["spec"]["forProvider"];
     assert_eq!(
         user["username"], "ada@acme.example",
         "Keycloak stores usernames in lower case"
@@ -106,7 +111,12 @@ fn the_issuer_and_username_are_derived() {
         required: &required,
     };
     let platform = platform();
-    let render = Render::new(&typed, &observed, &platform).map(|r| r.issuer);
+    let cx = Context {
+        observed: &observed,
+        platform: &platform,
+        settings: &Settings::default(),
+    };
+    let render = Organisation::validate(&typed, cx).map(|r| r.issuer);
     assert_eq!(
         render.unwrap(),
         "https://sso.example.com/realms/acme",
@@ -122,7 +132,7 @@ fn long_organisation_names_give_valid_deterministic_object_names() {
     assert_eq!(first, second);
     let mut seen = std::collections::BTreeSet::new();
     for (name, composed) in &first.resources {
-        let manifest = composed.manifest();
+        let manifest = composed.manifest.to_json();
         let object = manifest["metadata"]["name"].as_str().unwrap();
         assert!(
             crate::sdk::resource::is_dns_label(object),
@@ -137,7 +147,9 @@ fn long_organisation_names_give_valid_deterministic_object_names() {
         );
     }
     assert_eq!(
-        first.resources[&Name::from(names::REALM)].manifest()["spec"]["forProvider"]["realm"],
+        first.resources[&Name::from(names::REALM)]
+            .manifest
+            .to_json()["spec"]["forProvider"]["realm"],
         long.as_str()
     );
 }
@@ -145,7 +157,7 @@ fn long_organisation_names_give_valid_deterministic_object_names() {
 #[test]
 fn a_namespaced_xr_composes_the_namespaced_flavour() {
     let desired = render(&xr("acme", Some("tenants")), &BTreeMap::new(), &platform()).unwrap();
-    let manifest = |name: &str| desired.resources[&Name::from(name)].manifest();
+    let manifest = |name: &str| desired.resources[&Name::from(name)].manifest.to_json();
     assert_eq!(
         manifest(names::WORKSPACE)["apiVersion"],
         "kubernetes.m.crossplane.io/v1alpha1"

@@ -35,259 +35,61 @@
 //! - No `Usage`s: nothing here has to outlive anything else on deletion.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
-use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
+use super::build::Build;
 use super::conventions::{self, XrIdentity};
-use super::{Composition, Desired, FieldError, Invalid, Observed, Waiting};
-use crate::config::Platform;
+use super::{Composition, Context, FieldError, Invalid};
 use crate::resources::kubevirt::{
-    self, GoldenImage, LinuxVm, ObservedStatus, ObservedVirtualMachine, PodNetworkBinding,
-    RunStrategy,
+    self, GoldenImage, LinuxVm, ObservedStatus, ObservedVirtualMachine, RunStrategy,
 };
 use crate::resources::secret::{Base64, Secret};
-use crate::resources::service::{Service, ServicePort, ServiceType};
-use crate::resources::{self, Meta};
-use crate::sdk::resource::Name;
+use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
+use crate::resources::{self, Labels, Meta};
 
+pub mod names;
+pub mod settings;
 pub mod spec;
 mod ssh;
 
-use spec::{
-    Connection, Flavour, InstanceSeries, InstanceType, Memory, Parameters, StorageSize, VmStatus,
-};
-
-/// Composition resource name of the KubeVirt VirtualMachine.
-pub const VIRTUAL_MACHINE: &str = "virtual-machine";
-/// Composition resource name of the SSH public key Secret.
-pub const SSH_KEY: &str = "ssh-key";
-/// Composition resource name of the cloud-init user data Secret.
-pub const CLOUD_INIT: &str = "cloud-init";
-/// Composition resource name of the SSH Service.
-pub const SERVICE: &str = "service";
-/// Composition resource name of the connection Secret.
-pub const CONNECTION: &str = "connection";
+use names::{CLOUD_INIT, CONNECTION, Names, SERVICE, SSH_KEY, VIRTUAL_MACHINE};
+pub use settings::Settings;
+use settings::UserName;
+use spec::{Connection, InstanceSeries, InstanceType, Memory, Parameters, VmStatus};
 
 /// Label on the VM's instance (and pod) that its Service selects.
 pub const LABEL_VIRTUAL_MACHINE: &str = "sco.stakater.com/virtual-machine";
 /// The port SSH listens on, in the guest and on the Service.
 pub const SSH_PORT: u16 = 22;
 
-/// Platform settings of this composition (`virtualMachine` in the platform configuration).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct Settings {
-    /// Namespace of the golden-image DataSources.
-    pub golden_image_namespace: String,
-    /// The golden-image DataSource of each flavour, by name in `goldenImageNamespace`; null
-    /// for a flavour this platform cannot boot. OpenShift Virtualization provides rhel9,
-    /// rhel10, fedora, centos-stream9 and centos-stream10; rhel7 and rhel8 need a DataSource
-    /// the platform team imports.
-    pub golden_images: PerFlavour<Option<String>>,
-    /// The VirtualMachineClusterPreference of each flavour.
-    pub preferences: PerFlavour<String>,
-    /// StorageClass of root disks; absent or null for the cluster's default class.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_class: Option<String>,
-    /// Root disk capacity of each `storageSize`.
-    pub storage_sizes: StorageSizes,
-    /// How a VM's interface attaches to the pod network: `masquerade` (NAT on the default pod
-    /// network) or `l2bridge` (a project's primary user-defined network).
-    pub network_binding: PodNetworkBinding,
-    /// Instance type series this platform offers. A cluster without dedicated CPUs or
-    /// hugepages offers only o1 and u1 (cx1, m1, n1 and rt1 need them).
-    pub instance_series: BTreeSet<InstanceSeries>,
-    /// The user SSH logs in as: the user of the default cloud-config and of the connection
-    /// Secret.
-    pub ssh_user: UserName,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let image = |name: &str| Some(name.to_owned());
-        Self {
-            golden_image_namespace: "openshift-virtualization-os-images".into(),
-            golden_images: PerFlavour {
-                rhel7: None,
-                rhel8: None,
-                rhel9: image("rhel9"),
-                rhel10: image("rhel10"),
-                fedora: image("fedora"),
-                centos_stream9: image("centos-stream9"),
-                centos_stream10: image("centos-stream10"),
-            },
-            preferences: PerFlavour {
-                rhel7: "rhel.7".into(),
-                rhel8: "rhel.8".into(),
-                rhel9: "rhel.9".into(),
-                rhel10: "rhel.10".into(),
-                fedora: "fedora".into(),
-                centos_stream9: "centos.stream9".into(),
-                centos_stream10: "centos.stream10".into(),
-            },
-            storage_class: None,
-            storage_sizes: StorageSizes {
-                small: DiskSize::new("10Gi"),
-                medium: DiskSize::new("30Gi"),
-                large: DiskSize::new("50Gi"),
-                xlarge: DiskSize::new("100Gi"),
-            },
-            network_binding: PodNetworkBinding::Masquerade,
-            instance_series: InstanceSeries::ALL.into_iter().collect(),
-            ssh_user: UserName("cloud-user".into()),
-        }
-    }
-}
-
-/// One value per flavour.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PerFlavour<T> {
-    /// For Red Hat Enterprise Linux 7.
-    pub rhel7: T,
-    /// For Red Hat Enterprise Linux 8.
-    pub rhel8: T,
-    /// For Red Hat Enterprise Linux 9.
-    pub rhel9: T,
-    /// For Red Hat Enterprise Linux 10.
-    pub rhel10: T,
-    /// For Fedora.
-    pub fedora: T,
-    /// For CentOS Stream 9.
-    #[serde(rename = "centos-stream9")]
-    pub centos_stream9: T,
-    /// For CentOS Stream 10.
-    #[serde(rename = "centos-stream10")]
-    pub centos_stream10: T,
-}
-
-impl<T> PerFlavour<T> {
-    /// The value of `flavour`.
-    pub fn get(&self, flavour: Flavour) -> &T {
-        match flavour {
-            Flavour::Rhel7 => &self.rhel7,
-            Flavour::Rhel8 => &self.rhel8,
-            Flavour::Rhel9 => &self.rhel9,
-            Flavour::Rhel10 => &self.rhel10,
-            Flavour::Fedora => &self.fedora,
-            Flavour::CentosStream9 => &self.centos_stream9,
-            Flavour::CentosStream10 => &self.centos_stream10,
-        }
-    }
-}
-
-/// Root disk capacity per `storageSize`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StorageSizes {
-    /// Capacity of `small` (10Gi by default).
-    pub small: DiskSize,
-    /// Capacity of `medium` (30Gi by default).
-    pub medium: DiskSize,
-    /// Capacity of `large` (50Gi by default).
-    pub large: DiskSize,
-    /// Capacity of `xlarge` (100Gi by default).
-    pub xlarge: DiskSize,
-}
-
-impl StorageSizes {
-    /// The capacity of `size`.
-    pub fn get(&self, size: StorageSize) -> &DiskSize {
-        match size {
-            StorageSize::Small => &self.small,
-            StorageSize::Medium => &self.medium,
-            StorageSize::Large => &self.large,
-            StorageSize::Xlarge => &self.xlarge,
-        }
-    }
-}
-
-/// A disk capacity as a Kubernetes quantity: a positive number with an optional binary
-/// (`Ki` to `Ei`) or decimal (`k` to `E`) suffix, such as `30Gi`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String")]
-pub struct DiskSize(String);
-
-impl DiskSize {
-    fn new(text: &str) -> Self {
-        Self(text.to_owned())
-    }
-}
-
-impl TryFrom<String> for DiskSize {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        const SUFFIXES: [&str; 13] = [
-            "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T", "P", "E", "",
-        ];
-        let number = SUFFIXES
-            .iter()
-            .find_map(|s| text.strip_suffix(s))
-            .unwrap_or_default();
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, "0"));
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        let positive = number.bytes().any(|b| (b'1'..=b'9').contains(&b));
-        if digits(whole) && digits(fraction) && positive {
-            Ok(Self(text))
-        } else {
-            Err(format!(
-                "{text:?} is not a disk size; write a Kubernetes quantity such as 30Gi"
-            ))
-        }
-    }
-}
-
-/// A Linux user name: a lower-case letter or `_`, then lower-case letters, digits, `_` or
-/// `-`, at most 32 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String")]
-pub struct UserName(String);
-
-impl TryFrom<String> for UserName {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        let mut bytes = text.bytes();
-        let first_ok = bytes
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
-        let rest_ok =
-            bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if first_ok && rest_ok && text.len() <= 32 {
-            Ok(Self(text))
-        } else {
-            Err(format!(
-                "{text:?} is not a Linux user name such as cloud-user"
-            ))
-        }
-    }
-}
-
-impl fmt::Display for UserName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// The VirtualMachine composition.
 pub struct VirtualMachine;
+
+/// Which status flag a composed resource counts towards: a VirtualMachine has one,
+/// `status.vm.ready`, so every resource counts towards the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// The VM and everything it needs.
+    Vm,
+}
 
 impl Composition for VirtualMachine {
     const NAME: &'static str = "VirtualMachine";
     const API_VERSION: &'static str = "compute.cloud.stakater.com/v1";
     const KIND: &'static str = "VirtualMachine";
+    const SETTINGS_KEY: &'static str = "virtualMachine";
     type Xr = spec::VirtualMachine;
+    type Settings = Settings;
+    type Part = Part;
+    type Valid<'a> = Vm<'a>;
+    type Status = spec::VirtualMachineStatus;
 
-    fn render(
-        xr: &spec::VirtualMachine,
-        observed: &Observed<'_>,
-        platform: &Platform,
-    ) -> Result<Desired, Invalid> {
-        let settings = &platform.virtual_machine;
+    fn validate<'a>(
+        xr: &'a spec::VirtualMachine,
+        cx: Context<'a, Settings>,
+    ) -> Result<Vm<'a>, Invalid> {
+        let settings = cx.settings;
         let params = &xr.spec.parameters;
         let checked = check(params, settings)?;
         let identity = XrIdentity::of::<VirtualMachine>(&xr.metadata);
@@ -297,39 +99,35 @@ impl Composition for VirtualMachine {
                 "a VirtualMachine is namespaced; create it in its project's namespace",
             ));
         };
-        let names = Names::of(&identity.name);
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
-        let metadata = |name: &str| resources::meta(name, Some(namespace), &labels);
-        let seen = |name: &str| observed.exists(&Name::from(name));
-        let mut desired = Desired::default();
+        Ok(Vm {
+            params,
+            settings,
+            checked,
+            names: Names::of(&identity.name),
+            namespace: namespace.to_owned(),
+            labels,
+        })
+    }
 
-        if let Some(key) = &checked.ssh_key {
-            desired.add(
-                SSH_KEY,
-                &secret(metadata(&names.ssh_key), [("key", key.line.as_str())]),
-                seen(SSH_KEY),
-            );
+    fn compose(vm: &Vm<'_>, build: &mut Build<'_, Part>) {
+        let (params, settings, names) = (vm.params, vm.settings, &vm.names);
+        if let Some(key) = &vm.checked.ssh_key {
+            let ssh_key = secret(vm.meta(&names.ssh_key), [("key", key.line.as_str())]);
+            build.add_existing(SSH_KEY, Part::Vm, &ssh_key);
         }
         let user_data = params.cloud_init.as_ref().map_or_else(
             || Cow::Owned(default_user_data(&settings.ssh_user)),
             |c| Cow::Borrowed(c.user_data.as_str()),
         );
-        desired.add(
-            CLOUD_INIT,
-            &secret(
-                metadata(&names.cloud_init),
-                [(kubevirt::USER_DATA_KEY, &*user_data)],
-            ),
-            seen(CLOUD_INIT),
+        let cloud_init = secret(
+            vm.meta(&names.cloud_init),
+            [(kubevirt::USER_DATA_KEY, &*user_data)],
         );
+        build.add_existing(CLOUD_INIT, Part::Vm, &cloud_init);
 
-        let vm_status = observed
-            .read::<ObservedVirtualMachine>(&Name::from(VIRTUAL_MACHINE))
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .status;
-        let vm = kubevirt::VirtualMachine::linux(LinuxVm {
-            metadata: metadata(&names.vm),
+        let machine = kubevirt::VirtualMachine::linux(LinuxVm {
+            metadata: vm.meta(&names.vm),
             instancetype: params.instance_type.as_str(),
             preference: settings.preferences.get(params.flavour),
             run_strategy: if params.running {
@@ -340,26 +138,27 @@ impl Composition for VirtualMachine {
             root_disk_name: names.root_disk.clone(),
             golden_image: GoldenImage {
                 namespace: &settings.golden_image_namespace,
-                name: checked.golden_image,
+                name: vm.checked.golden_image,
             },
-            root_disk_size: Quantity(settings.storage_sizes.get(params.storage_size).0.clone()),
+            root_disk_size: Quantity(
+                settings
+                    .storage_sizes
+                    .get(params.storage_size)
+                    .as_str()
+                    .to_owned(),
+            ),
             storage_class: settings.storage_class.as_deref(),
-            template_labels: labels.with(LABEL_VIRTUAL_MACHINE, &names.vm),
+            template_labels: vm.labels.with(LABEL_VIRTUAL_MACHINE, &names.vm),
             binding: settings.network_binding,
-            ssh_key_secret: checked.ssh_key.as_ref().map(|_| names.ssh_key.as_str()),
+            ssh_key_secret: vm.checked.ssh_key.as_ref().map(|_| names.ssh_key.as_str()),
             user_data_secret: &names.cloud_init,
         });
-        desired.add(VIRTUAL_MACHINE, &vm, vm_ready(&vm_status, params.running));
+        let ready = vm_ready(&observed_vm(build), params.running);
+        build.add(VIRTUAL_MACHINE, Part::Vm, &machine, ready);
 
-        let address = observed
-            .read::<ObservedService>(&Name::from(SERVICE))
-            .and_then(Result::ok)
-            .and_then(|s| Address::of(&s, params.connection));
-        desired.add(
-            SERVICE,
-            &service(metadata(&names.service), &names.vm, params.connection),
-            address.is_some(),
-        );
+        let address = address(build, params.connection);
+        let service = service(vm.meta(&names.service), &names.vm, params.connection);
+        build.add(SERVICE, Part::Vm, &service, address.is_some());
 
         match &address {
             Some(address) => {
@@ -370,37 +169,69 @@ impl Composition for VirtualMachine {
                     ("port", port.as_str()),
                     ("user", user.as_str()),
                 ];
-                desired.add(
+                build.add_existing(
                     CONNECTION,
-                    &secret(metadata(&names.connection), data),
-                    seen(CONNECTION),
+                    Part::Vm,
+                    &secret(vm.meta(&names.connection), data),
                 );
             }
             None => {
-                desired.waiting = Some(waiting_for_address(namespace, &names, params.connection))
+                let what = match params.connection {
+                    Connection::Private => "a cluster IP",
+                    Connection::Public => "a load balancer address",
+                };
+                build.wait(
+                    "WaitingForAddress",
+                    format!(
+                        "waiting for Service {}/{} to get {what}; the connection Secret {} is written then",
+                        vm.namespace, names.service, names.connection
+                    ),
+                );
             }
         }
-        desired.status = status(vm_status, params.instance_type, address);
-        Ok(desired)
     }
 
-    fn definition() -> Value {
-        super::xrd::definition::<spec::VirtualMachine>()
+    fn status(vm: &Vm<'_>, build: &Build<'_, Part>) -> spec::VirtualMachineStatus {
+        status(
+            observed_vm(build),
+            vm.params.instance_type,
+            address(build, vm.params.connection),
+        )
     }
 }
 
-/// Why the connection Secret is not there yet.
-fn waiting_for_address(namespace: &str, names: &Names, connection: Connection) -> Waiting {
-    let what = match connection {
-        Connection::Private => "a cluster IP",
-        Connection::Public => "a load balancer address",
-    };
-    Waiting {
-        reason: "WaitingForAddress".into(),
-        message: format!(
-            "waiting for Service {namespace}/{} to get {what}; the connection Secret {} is written then",
-            names.service, names.connection
-        ),
+/// A valid VirtualMachine: its parameters, settings, what the rules found and its names.
+pub struct Vm<'a> {
+    params: &'a Parameters,
+    settings: &'a Settings,
+    checked: Checked<'a>,
+    names: Names,
+    namespace: String,
+    labels: Labels,
+}
+
+impl Vm<'_> {
+    /// Metadata of a composed object: in the XR's namespace, with the XR's labels.
+    fn meta(&self, name: &str) -> Meta {
+        resources::meta(name, Some(&self.namespace), &self.labels)
+    }
+}
+
+/// The VM's status as KubeVirt reports it.
+fn observed_vm(build: &Build<'_, Part>) -> ObservedStatus {
+    build
+        .read::<ObservedVirtualMachine>(VIRTUAL_MACHINE)
+        .unwrap_or_default()
+        .status
+}
+
+/// Where SSH reaches the VM: the cluster IP of a private VM's Service, or the first load
+/// balancer ingress of a public one; `None` until there is one.
+fn address(build: &Build<'_, Part>, connection: Connection) -> Option<Address> {
+    let service = build.read::<ObservedService>(SERVICE)?;
+    match connection {
+        Connection::Private => service.cluster_ip(),
+        Connection::Public => service.load_balancer(),
     }
 }
 
@@ -409,10 +240,10 @@ fn status(
     vm: ObservedStatus,
     instance_type: InstanceType,
     address: Option<Address>,
-) -> Map<String, Value> {
+) -> spec::VirtualMachineStatus {
     let facts = instance_type.facts();
     let (service_ip, service_hostname) = address.map_or((None, None), |a| (a.ip, a.hostname));
-    let status = spec::VirtualMachineStatus {
+    spec::VirtualMachineStatus {
         vm: Some(VmStatus {
             printable_status: vm.printable_status,
             ready: vm.ready,
@@ -422,10 +253,6 @@ fn status(
             service_ip,
             service_hostname,
         }),
-    };
-    match serde_json::to_value(status) {
-        Ok(Value::Object(status)) => status,
-        _ => unreachable!("a struct serialises to a JSON object"),
     }
 }
 
@@ -533,34 +360,6 @@ fn smallest_fit(series: InstanceSeries, minimum: Memory) -> String {
     }
 }
 
-/// Names of the composed objects, all derived from the XR's name.
-struct Names {
-    vm: String,
-    root_disk: String,
-    ssh_key: String,
-    cloud_init: String,
-    service: String,
-    connection: String,
-}
-
-impl Names {
-    fn of(xr: &str) -> Self {
-        let service = conventions::name(&[xr, "ssh"]);
-        Self {
-            vm: conventions::name(&[xr]),
-            root_disk: conventions::name(&[xr, "root"]),
-            ssh_key: conventions::name(&[xr, "ssh-key"]),
-            cloud_init: conventions::name(&[xr, "cloud-init"]),
-            service: if service.starts_with(|c: char| c.is_ascii_lowercase()) {
-                service
-            } else {
-                conventions::name(&["vm", xr, "ssh"])
-            },
-            connection: conventions::name(&[xr, "connection"]),
-        }
-    }
-}
-
 /// The cloud-config used when the XR gives no user data: it names the SSH user as the
 /// image's default user, which receives the propagated SSH key.
 fn default_user_data(user: &UserName) -> String {
@@ -597,81 +396,6 @@ fn service<'a>(metadata: Meta, vm: &'a str, connection: Connection) -> Service<'
         (LABEL_VIRTUAL_MACHINE, vm),
         vec![ServicePort::tcp("ssh", SSH_PORT)],
     )
-}
-
-/// Where SSH reaches the VM, read from the observed Service (a load balancer ingress point
-/// has the same shape).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-struct Address {
-    ip: Option<String>,
-    hostname: Option<String>,
-}
-
-/// What the composition reads of its observed Service: the cluster IP and the load
-/// balancer's ingress points, nothing else.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ObservedService {
-    spec: Option<ObservedServiceSpec>,
-    status: Option<ObservedServiceStatus>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ObservedServiceSpec {
-    #[serde(rename = "clusterIP")]
-    cluster_ip: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ObservedServiceStatus {
-    load_balancer: Option<ObservedLoadBalancer>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ObservedLoadBalancer {
-    ingress: Option<Vec<Address>>,
-}
-
-impl Address {
-    /// The cluster IP of a private VM's Service, or the first load balancer ingress of a
-    /// public one; `None` until there is one.
-    fn of(service: &ObservedService, connection: Connection) -> Option<Self> {
-        let present = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-        match connection {
-            Connection::Private => {
-                let ip = service
-                    .spec
-                    .as_ref()
-                    .and_then(|s| present(&s.cluster_ip))
-                    .filter(|ip| ip != "None")?;
-                Some(Self {
-                    ip: Some(ip),
-                    hostname: None,
-                })
-            }
-            Connection::Public => service
-                .status
-                .as_ref()
-                .and_then(|s| s.load_balancer.as_ref())
-                .and_then(|lb| lb.ingress.as_ref())
-                .into_iter()
-                .flatten()
-                .map(|ingress| Self {
-                    ip: present(&ingress.ip),
-                    hostname: present(&ingress.hostname),
-                })
-                .find(|a| a.ip.is_some() || a.hostname.is_some()),
-        }
-    }
-
-    /// The IP, else the host name.
-    fn host(&self) -> &str {
-        self.ip
-            .as_deref()
-            .or(self.hostname.as_deref())
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]

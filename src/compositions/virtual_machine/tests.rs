@@ -2,9 +2,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::spec::{INSTANCE_TYPES, InstanceTypeFacts};
+use super::settings::DiskSize;
+use super::spec::{Flavour, INSTANCE_TYPES, InstanceTypeFacts, StorageSize};
 use super::*;
+use crate::compositions::platform::Platform;
+use crate::compositions::{Desired, Observed};
 use crate::sdk::request::ObservedComposed;
+use crate::sdk::resource::Name;
 
 const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f dev@example.com";
 
@@ -20,7 +24,7 @@ fn composite(name: &str, parameters: Value) -> Value {
 fn render_with(
     composite: &Value,
     observed: &[(&str, Value)],
-    platform: &Platform,
+    settings: &Settings,
 ) -> Result<Desired, Invalid> {
     let xr: spec::VirtualMachine = serde_json::from_value(composite.clone()).expect("a valid XR");
     let resources: BTreeMap<Name, ObservedComposed> = observed
@@ -33,18 +37,30 @@ fn render_with(
         })
         .collect();
     let required = BTreeMap::new();
+    let observed = Observed {
+        resources: &resources,
+        required: &required,
+    };
     VirtualMachine::render(
         &xr,
-        &Observed {
-            resources: &resources,
-            required: &required,
+        Context {
+            observed: &observed,
+            platform: &Platform::default(),
+            settings,
         },
-        platform,
     )
 }
 
+/// The VirtualMachine settings the platform configuration `vm` gives.
+fn settings(vm: Value) -> Settings {
+    crate::config::Config::resolve(Some(&json!({ "virtualMachine": vm })), None)
+        .expect("valid settings")
+        .of::<VirtualMachine>()
+        .clone()
+}
+
 fn render(parameters: Value) -> Result<Desired, Invalid> {
-    render_with(&composite("web", parameters), &[], &Platform::default())
+    render_with(&composite("web", parameters), &[], &Settings::default())
 }
 
 fn invalid(parameters: Value) -> String {
@@ -69,8 +85,8 @@ fn too_little_memory_for_the_flavour_is_refused() {
 
 #[test]
 fn rhel7_needs_one_gibibyte() {
-    let mut platform = Platform::default();
-    platform.virtual_machine.golden_images.rhel7 = Some("rhel7-guest".into());
+    let mut settings = Settings::default();
+    settings.golden_images.rhel7 = Some("rhel7-guest".into());
     let rhel7 = |instance_type: &str| {
         render_with(
             &composite(
@@ -78,7 +94,7 @@ fn rhel7_needs_one_gibibyte() {
                 json!({"flavour": "rhel7", "instanceType": instance_type}),
             ),
             &[],
-            &platform,
+            &settings,
         )
     };
     assert!(rhel7("u1.micro").is_ok());
@@ -121,18 +137,14 @@ fn a_flavour_without_golden_image_is_refused_and_names_the_setting() {
 
 #[test]
 fn an_instance_series_the_platform_does_not_offer_is_refused() {
-    let platform = Platform::resolve(
-        Some(&json!({"virtualMachine": {"instanceSeries": ["u1", "o1"]}})),
-        None,
-    )
-    .unwrap();
+    let settings = settings(json!({"instanceSeries": ["u1", "o1"]}));
     let err = render_with(
         &composite(
             "web",
             json!({"flavour": "rhel9", "instanceType": "cx1.medium"}),
         ),
         &[],
-        &platform,
+        &settings,
     );
     assert_eq!(
         err.unwrap_err().to_string(),
@@ -142,14 +154,10 @@ fn an_instance_series_the_platform_does_not_offer_is_refused() {
 
 #[test]
 fn every_broken_rule_is_reported_at_once() {
-    let platform = Platform::resolve(
-        Some(&json!({"virtualMachine": {"instanceSeries": ["o1"]}})),
-        None,
-    )
-    .unwrap();
+    let settings = settings(json!({"instanceSeries": ["o1"]}));
     let parameters =
         json!({"flavour": "rhel8", "instanceType": "u1.nano", "sshPublicKey": {"data": ""}});
-    let Invalid(errors) = render_with(&composite("web", parameters), &[], &platform).unwrap_err();
+    let Invalid(errors) = render_with(&composite("web", parameters), &[], &settings).unwrap_err();
     let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
         paths,
@@ -182,7 +190,7 @@ fn an_xr_without_namespace_is_refused() {
     );
     xr["metadata"].as_object_mut().unwrap().remove("namespace");
     assert_eq!(
-        render_with(&xr, &[], &Platform::default())
+        render_with(&xr, &[], &Settings::default())
             .unwrap_err()
             .to_string(),
         "metadata.namespace: a VirtualMachine is namespaced; create it in its project's namespace"
@@ -212,23 +220,21 @@ fn nothing_observed_composes_everything_but_the_connection_secret() {
 
 #[test]
 fn the_vm_follows_the_parameters_and_platform_settings() {
-    let platform = Platform::resolve(
-        Some(&json!({"virtualMachine": {
-            "goldenImageNamespace": "os-images",
-            "goldenImages": {"fedora": "fedora-42"},
-            "storageClass": "ceph-rbd-virt",
-            "storageSizes": {"large": "80Gi"},
-            "networkBinding": "l2bridge",
-        }})),
-        None,
-    )
-    .unwrap();
+    let settings = settings(json!({
+        "goldenImageNamespace": "os-images",
+        "goldenImages": {"fedora": "fedora-42"},
+        "storageClass": "ceph-rbd-virt",
+        "storageSizes": {"large": "80Gi"},
+        "networkBinding": "l2bridge",
+    }));
     let xr = composite(
         "web",
         json!({"flavour": "fedora", "instanceType": "u1.large", "storageSize": "large", "running": false}),
     );
-    let desired = render_with(&xr, &[], &platform).unwrap();
-    let vm = &desired.resources[&Name::from(VIRTUAL_MACHINE)].manifest();
+    let desired = render_with(&xr, &[], &settings).unwrap();
+    let vm = &desired.resources[&Name::from(VIRTUAL_MACHINE)]
+        .manifest
+        .to_json();
     assert_eq!(vm["spec"]["runStrategy"], "Halted");
     assert_eq!(
         vm["spec"]["preference"],
@@ -265,7 +271,10 @@ fn the_vm_follows_the_parameters_and_platform_settings() {
 #[test]
 fn user_data_goes_into_a_secret_and_defaults_to_naming_the_ssh_user() {
     let user_data = |desired: &Desired| {
-        desired.resources[&Name::from(CLOUD_INIT)].manifest()["data"]["userdata"].clone()
+        desired.resources[&Name::from(CLOUD_INIT)]
+            .manifest
+            .to_json()["data"]["userdata"]
+            .clone()
     };
     let default = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
     assert_eq!(
@@ -286,7 +295,9 @@ fn base64_ssh_keys_are_stored_decoded() {
     let desired = render(
         json!({"flavour": "rhel9", "instanceType": "u1.small", "sshPublicKey": {"data": ssh::encode(KEY.as_bytes())}}),
     );
-    let secret = &desired.unwrap().resources[&Name::from(SSH_KEY)].manifest();
+    let secret = &desired.unwrap().resources[&Name::from(SSH_KEY)]
+        .manifest
+        .to_json();
     assert_eq!(secret["data"], json!({"key": ssh::encode(KEY.as_bytes())}));
     assert_eq!(secret["metadata"]["name"], "web-ssh-key");
 }
@@ -317,43 +328,6 @@ fn the_vm_is_ready_in_the_state_running_asks_for() {
     assert!(vm_ready(&status("Stopped", false), false));
     assert!(!vm_ready(&status("Stopping", false), false));
     assert!(!vm_ready(&ObservedStatus::default(), false));
-}
-
-#[test]
-fn addresses_come_from_the_cluster_ip_or_the_load_balancer() {
-    let service = |v: Value| ObservedService::deserialize(v).unwrap();
-    let private = service(
-        json!({"apiVersion": "v1", "kind": "Service", "spec": {"clusterIP": "172.30.1.2"}}),
-    );
-    assert_eq!(
-        Address::of(&private, Connection::Private).unwrap().host(),
-        "172.30.1.2"
-    );
-    assert_eq!(Address::of(&private, Connection::Public), None);
-    let headless =
-        service(json!({"apiVersion": "v1", "kind": "Service", "spec": {"clusterIP": "None"}}));
-    assert_eq!(Address::of(&headless, Connection::Private), None);
-    let lb = |ingress: Value| {
-        service(
-            json!({"apiVersion": "v1", "kind": "Service", "status": {"loadBalancer": {"ingress": ingress}}}),
-        )
-    };
-    let by_name = Address::of(
-        &lb(json!([{"hostname": "vm.lb.example.com"}])),
-        Connection::Public,
-    )
-    .unwrap();
-    assert_eq!(
-        (by_name.host(), by_name.ip.as_deref()),
-        ("vm.lb.example.com", None)
-    );
-    let both = Address::of(
-        &lb(json!([{"ip": "203.0.113.7", "hostname": "vm.lb.example.com"}])),
-        Connection::Public,
-    )
-    .unwrap();
-    assert_eq!(both.host(), "203.0.113.7");
-    assert_eq!(Address::of(&lb(json!([])), Connection::Public), None);
 }
 
 #[test]
@@ -459,9 +433,9 @@ fn platform_settings_default_and_override() {
     );
     assert_eq!(defaults.instance_series.len(), 6);
     let env = json!({"virtualMachine": {"goldenImages": {"rhel8": "rhel8-guest", "fedora": null}, "sshUser": "admin"}});
-    let settings = Platform::resolve(Some(&env), None)
+    let settings = crate::config::Config::resolve(Some(&env), None)
         .unwrap()
-        .virtual_machine
+        .of::<VirtualMachine>()
         .clone();
     assert_eq!(
         settings.golden_images.get(Flavour::Rhel8).as_deref(),
@@ -478,7 +452,7 @@ fn platform_settings_default_and_override() {
 #[test]
 fn bad_platform_settings_name_the_key() {
     let err = |vm: Value| {
-        Platform::resolve(Some(&json!({"virtualMachine": vm})), None)
+        crate::config::Config::resolve(Some(&json!({"virtualMachine": vm})), None)
             .unwrap_err()
             .to_string()
     };

@@ -1,0 +1,45 @@
+//! Names of the Organisation's composed resources and objects.
+//!
+//! Composition resource names are stable: Crossplane matches desired to observed resources
+//! by them, so renaming one deletes and recreates the resource.
+
+use crate::compositions::conventions;
+
+/// The organisation's KCP workspace (an Object).
+pub const WORKSPACE: &str = "workspace";
+pub const KUBECONFIG: &str = "kubeconfig";
+pub const PROVIDER_CONFIG: &str = "provider-config";
+pub const REALM: &str = "realm";
+pub const CONSOLE_CLIENT: &str = "console-client";
+pub const KUBECTL_CLIENT: &str = "kubectl-client";
+pub const CONSOLE_GROUPS: &str = "console-groups-mapper";
+pub const KUBECTL_GROUPS: &str = "kubectl-groups-mapper";
+pub const CONSOLE_AUDIENCE: &str = "console-kcp-audience-mapper";
+pub const KUBECTL_AUDIENCE: &str = "kubectl-kcp-audience-mapper";
+pub const ADMINS_GROUP: &str = "admins-group";
+pub const ADMIN_USER: &str = "admin-user";
+pub const ADMIN_MEMBERSHIP: &str = "admin-membership";
+pub const IDENTITY_PROVIDER: &str = "identity-provider";
+pub const IDP_CLIENT_ID: &str = "identity-provider-client-id";
+pub const AUTH_CONFIG: &str = "auth-config";
+pub const PROJECT_WORKSPACE_TYPE: &str = "project-workspace-type";
+pub const USAGE_WORKSPACE: &str = "usage-workspace-by-provider-config";
+pub const USAGE_KUBECONFIG: &str = "usage-kubeconfig-by-provider-config";
+pub const USAGE_REALM_BY_GROUP: &str = "usage-realm-by-admins-group";
+pub const USAGE_REALM_BY_USER: &str = "usage-realm-by-admin-user";
+pub const USAGE_REALM_BY_IDP: &str = "usage-realm-by-identity-provider";
+pub const USAGE_IDP_CLIENT_ID: &str = "usage-identity-provider-client-id-by-identity-provider";
+
+/// A deterministic object name `<organisation>-<suffix>`.
+pub fn object(org: &str, suffix: &str) -> String {
+    conventions::name(&[org, suffix])
+}
+
+/// The name of the workspace's provider-kubernetes ProviderConfig (`kcp-<organisation>`),
+/// which the Project composition uses to create project workspaces in it.
+pub fn provider_config(org: &str) -> String {
+    conventions::name(&["kcp", org])
+}
+
+/// The name of the authentication configuration inside the organisation's workspace.
+pub const AUTH_CONFIG_OBJECT: &str = "keycloak-realm";

@@ -1,0 +1,357 @@
+//! The platform settings every composition may read: provider config names, the waiting
+//! TTL, where the function's own Secrets go, KCP, Keycloak and token validation. They are the
+//! top-level keys of the `sco` environment key and of the input's `spec.platform`; each
+//! composition's own settings sit beside them under its own key (`virtualMachine`), owned by
+//! its module. [`MOVED`] lists keys that earlier versions read elsewhere.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::types::HttpsUrl;
+use crate::resources::kcp::WorkspaceTypeReference;
+
+/// Settings shared by every composition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Platform {
+    /// Names of the Crossplane provider configs composed resources use.
+    pub provider_configs: ProviderConfigs,
+    /// TTL of responses while a composition waits for something it depends on (a workspace
+    /// URL, a load balancer address), so that the XR is looked at again soon.
+    pub waiting_ttl: Ttl,
+    /// Namespace of the Secrets cluster-scoped XRs compose (workspace kubeconfigs, identity
+    /// provider client IDs); a namespaced XR keeps its Secrets in its own namespace.
+    pub secret_namespace: String,
+    /// KCP: where organisation workspaces go and how to reach them.
+    pub kcp: KcpSettings,
+    /// Keycloak: its public URL, the clients and the administrators' group of every realm.
+    pub keycloak: KeycloakSettings,
+    /// Validating workspace tokens against the organisation's realm, and the OIDC claims and
+    /// prefixes KCP gives realm users and groups.
+    pub token_validation: TokenValidation,
+}
+
+impl Default for Platform {
+    fn default() -> Self {
+        Self {
+            provider_configs: ProviderConfigs::default(),
+            waiting_ttl: Ttl(Duration::from_secs(10)),
+            secret_namespace: "crossplane-system".into(),
+            kcp: KcpSettings::default(),
+            keycloak: KeycloakSettings::default(),
+            token_validation: TokenValidation::default(),
+        }
+    }
+}
+
+impl Platform {
+    /// The top-level keys of the shared settings.
+    pub const KEYS: &'static [&'static str] = &[
+        "providerConfigs",
+        "waitingTtl",
+        "secretNamespace",
+        "kcp",
+        "keycloak",
+        "tokenValidation",
+    ];
+}
+
+/// Keys read elsewhere by earlier versions, and where they are now: a layer that sets one is
+/// refused with a message naming the new key.
+pub const MOVED: &[(&str, &str)] = &[
+    ("organisation.kcp", "kcp"),
+    ("organisation.keycloak", "keycloak"),
+    ("organisation.tokenValidation", "tokenValidation"),
+    ("organisation.secretNamespace", "secretNamespace"),
+    ("organisation.adminGroup", "keycloak.adminGroup"),
+];
+
+/// Provider config names. Cluster-scoped XRs reference `ProviderConfig`s of these names;
+/// namespaced XRs reference `ClusterProviderConfig`s of these names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ProviderConfigs {
+    /// provider-kubernetes config for the service cluster (where XRs live).
+    pub kubernetes: String,
+    /// provider-kubernetes config whose kubeconfig points at KCP's root workspace.
+    pub kcp_root: String,
+    /// provider-keycloak config with admin access to the Keycloak master realm.
+    pub keycloak: String,
+}
+
+impl Default for ProviderConfigs {
+    fn default() -> Self {
+        Self {
+            kubernetes: "kubernetes-provider".into(),
+            kcp_root: "kcp-root-provider".into(),
+            keycloak: "keycloak-provider".into(),
+        }
+    }
+}
+
+/// A duration written as `10s`, `5m`, `500ms` or `1h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "String")]
+pub struct Ttl(pub Duration);
+
+impl Serialize for Ttl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let text = if d.subsec_millis() != 0 {
+            format!("{}ms", d.as_millis())
+        } else if d.as_secs() % 3600 == 0 && d.as_secs() > 0 {
+            format!("{}h", d.as_secs() / 3600)
+        } else if d.as_secs() % 60 == 0 && d.as_secs() > 0 {
+            format!("{}m", d.as_secs() / 60)
+        } else {
+            format!("{}s", d.as_secs())
+        };
+        s.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ttl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::sdk::args::parse_duration(&text)
+            .map(Ttl)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// KCP settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct KcpSettings {
+    /// Path of the workspace organisation workspaces are created in; the `kcpRoot` provider
+    /// config must point at it.
+    pub root_workspace: String,
+    /// Type of organisation workspaces.
+    pub organisation_workspace_type: WorkspaceTypeRef,
+    /// The Secret holding the KCP admin kubeconfig, fetched as a required resource; its
+    /// current context's credentials are reused for each organisation workspace.
+    pub admin_kubeconfig: SecretKey,
+    /// Base URL for workspace kubeconfigs (`<serverUrl>/clusters/<path>`), for example an
+    /// in-cluster front-proxy Service; by default the workspace's own URL is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<HttpsUrl>,
+}
+
+impl Default for KcpSettings {
+    fn default() -> Self {
+        Self {
+            root_workspace: "root".into(),
+            organisation_workspace_type: WorkspaceTypeRef {
+                name: "universal".into(),
+                path: "root".into(),
+            },
+            admin_kubeconfig: SecretKey {
+                name: "kcp-admin-kubeconfig".into(),
+                namespace: "crossplane-system".into(),
+                key: "kubeconfig".into(),
+            },
+            server_url: None,
+        }
+    }
+}
+
+/// A KCP workspace type reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkspaceTypeRef {
+    /// The type's name.
+    pub name: String,
+    /// Path of the workspace holding it.
+    pub path: String,
+}
+
+impl From<&WorkspaceTypeRef> for WorkspaceTypeReference {
+    fn from(r: &WorkspaceTypeRef) -> Self {
+        Self {
+            name: r.name.clone(),
+            path: r.path.clone(),
+        }
+    }
+}
+
+/// A key of a Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretKey {
+    /// The Secret's name.
+    pub name: String,
+    /// The Secret's namespace.
+    pub namespace: String,
+    /// The key in its data.
+    pub key: String,
+}
+
+/// Keycloak settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct KeycloakSettings {
+    /// Keycloak's public URL, including any base path (`https://sso.example.com`); realm
+    /// issuers are `<url>/realms/<organisation>`. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<HttpsUrl>,
+    /// The SCO console's client in every realm. Its redirect URIs are required.
+    pub console: ClientSettings,
+    /// The client `kubectl oidc-login` uses.
+    pub kubectl: ClientSettings,
+    /// The SMTP server realms send email (verification, password reset) through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<Smtp>,
+    /// Name of the administrators' group in every realm (the Project composition binds it
+    /// as admin of every project workspace).
+    pub admin_group: String,
+}
+
+impl Default for KeycloakSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            console: ClientSettings {
+                client_id: "sco-console".into(),
+                redirect_uris: Vec::new(),
+                post_logout_redirect_uris: vec!["+".into()],
+                web_origins: vec!["+".into()],
+            },
+            kubectl: ClientSettings {
+                client_id: "kubectl".into(),
+                redirect_uris: vec![
+                    "http://localhost:8000".into(),
+                    "http://localhost:18000".into(),
+                ],
+                post_logout_redirect_uris: Vec::new(),
+                web_origins: Vec::new(),
+            },
+            smtp: None,
+            admin_group: "org-admins".into(),
+        }
+    }
+}
+
+/// A public OpenID client (PKCE S256, authorization code flow only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientSettings {
+    /// The client ID.
+    pub client_id: String,
+    /// Where Keycloak may send the browser after login.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Where Keycloak may send the browser after logout (`+`: the redirect URIs).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Allowed CORS origins (`+`: those of the redirect URIs).
+    #[serde(default)]
+    pub web_origins: Vec<String>,
+}
+
+/// An SMTP server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Smtp {
+    /// Host name.
+    pub host: String,
+    /// Port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Sender address.
+    pub from: String,
+    /// Sender display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_display_name: Option<String>,
+    /// Use SSL.
+    #[serde(default)]
+    pub ssl: bool,
+    /// Use STARTTLS.
+    #[serde(default)]
+    pub starttls: bool,
+    /// Login, when the server needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<SmtpAuth>,
+}
+
+/// SMTP login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SmtpAuth {
+    /// User name.
+    pub username: String,
+    /// The Secret key holding the password.
+    pub password_secret: SecretKey,
+}
+
+/// Per-organisation token validation in KCP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TokenValidation {
+    /// Compose the project workspace type and its authentication configuration. Needs KCP's
+    /// `WorkspaceAuthentication` feature gate (off by default in KCP, so off here too).
+    pub enabled: bool,
+    /// Name of the workspace type for project workspaces, created in each organisation's
+    /// workspace.
+    pub project_workspace_type: String,
+    /// Types the project workspace type extends.
+    pub extends: Vec<WorkspaceTypeRef>,
+    /// The claim that becomes the KCP username.
+    pub username_claim: String,
+    /// Prefix of usernames from the realm (must not be `system:`).
+    pub username_prefix: String,
+    /// Prefix of group names from the realm (must not be `system:`).
+    pub groups_prefix: String,
+    /// KCP's global API audience (`--api-audiences`), which every token needs; when set, both
+    /// clients add it to their tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kcp_audience: Option<String>,
+    /// PEM CA bundle KCP needs to fetch the realm's discovery document, when Keycloak's
+    /// certificate is not publicly trusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_certificate_authority: Option<String>,
+}
+
+impl Default for TokenValidation {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            project_workspace_type: "project".into(),
+            extends: vec![WorkspaceTypeRef {
+                name: "universal".into(),
+                path: "root".into(),
+            }],
+            username_claim: "preferred_username".into(),
+            username_prefix: "oidc:".into(),
+            groups_prefix: "oidc:".into(),
+            kcp_audience: None,
+            issuer_certificate_authority: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn the_keys_are_the_serialised_fields() {
+        let Value::Object(fields) = serde_json::to_value(Platform::default()).unwrap() else {
+            panic!("an object");
+        };
+        let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+        let mut expected = Platform::KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn ttl_text_round_trips() {
+        for text in ["10s", "5m", "2h", "500ms"] {
+            let ttl: Ttl = serde_json::from_value(json!(text)).unwrap();
+            assert_eq!(serde_json::to_value(ttl).unwrap(), json!(text));
+        }
+    }
+}
