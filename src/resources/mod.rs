@@ -118,10 +118,12 @@ macro_rules! referable {
     )+};
 }
 
+pub mod condition;
 pub mod kcp;
 pub mod keycloak;
 pub mod kubeconfig;
 pub mod kubevirt;
+pub mod net;
 pub mod provider_kubernetes;
 pub mod secret;
 pub mod service;
