@@ -125,6 +125,7 @@ pub mod kubeconfig;
 pub mod kubevirt;
 pub mod net;
 pub mod provider_kubernetes;
+pub mod rbac;
 pub mod secret;
 pub mod service;
 pub mod usage;
