@@ -123,6 +123,7 @@ pub mod kcp;
 pub mod keycloak;
 pub mod kubeconfig;
 pub mod kubevirt;
+pub mod mto;
 pub mod net;
 pub mod provider_kubernetes;
 pub mod rbac;
