@@ -125,6 +125,7 @@ pub mod kubeconfig;
 pub mod kubevirt;
 pub mod mto;
 pub mod net;
+pub mod ovn;
 pub mod provider_kubernetes;
 pub mod rbac;
 pub mod secret;
