@@ -282,6 +282,19 @@ impl QuotaProfile {
     }
 }
 
+/// provider-kubernetes CEL readiness query for a wrapped Tenant: every one of `namespaces` is in
+/// `status.deployedNamespaces` (names are DNS labels, so they need no escaping in the literal).
+pub fn deployed_namespaces_query<S: AsRef<str>>(namespaces: &[S]) -> String {
+    let list: Vec<String> = namespaces
+        .iter()
+        .map(|ns| format!("'{}'", ns.as_ref()))
+        .collect();
+    format!(
+        "has(object.status) && has(object.status.deployedNamespaces) && [{}].all(n, n in object.status.deployedNamespaces)",
+        list.join(", ")
+    )
+}
+
 /// What MTO reports about a Tenant: `status.conditions` and `status.deployedNamespaces`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedTenant {
@@ -471,5 +484,13 @@ mod tests {
         let empty = ObservedTenant::default();
         assert!(empty.conditions().is_empty() && empty.deployed_namespaces().is_empty());
         assert!(empty.is_ready(&[]));
+    }
+
+    #[test]
+    fn readiness_query_lists_the_namespaces() {
+        assert_eq!(
+            deployed_namespaces_query(&["ws-shop-vms", "ws-shop-clusters"]),
+            "has(object.status) && has(object.status.deployedNamespaces) && ['ws-shop-vms', 'ws-shop-clusters'].all(n, n in object.status.deployedNamespaces)"
+        );
     }
 }
