@@ -1,11 +1,40 @@
 //! KCP tenancy (`tenancy.kcp.io/v1alpha1`): the `Workspace`, the `WorkspaceType` that presets
 //! workspaces, and the `WorkspaceAuthenticationConfiguration` a type uses to admit tokens from
-//! an extra OIDC issuer. All are cluster-scoped inside their logical cluster and reach KCP
+//! an extra OIDC issuer; and the `APIBinding` (`apis.kcp.io/v1alpha2`) that binds an exported
+//! API into a workspace. All are cluster-scoped inside their logical cluster and reach KCP
 //! wrapped in provider-kubernetes `Object`s.
+//!
+//! APIBinding, from `kcp-dev/kcp@dac74f59` `config/crds/apis.kcp.io_apibindings.yaml` (v1alpha2,
+//! the storage version):
+//! - `spec.reference.export.{path,name}`: only `name` is required; `path` (absolute, `root:acme`)
+//!   names the workspace holding the APIExport, omitted for one in the binding's own workspace.
+//!   The reference is immutable (CEL `self == oldSelf`).
+//! - `spec.permissionClaims[]` is a list-map keyed by `(group, resource, identityHash)`, both
+//!   key fields defaulting to `""`; each entry requires `resource`, `verbs` (a set, at least
+//!   one), `selector` and `state` (`Accepted` | `Rejected`). The selector has `matchAll` or a
+//!   label selector (`matchLabels`, `matchExpressions`); the CRD at this commit has no
+//!   `references` selector. The selector is immutable (CEL `self == oldSelf`), so the one chosen
+//!   for a claim must never change: [`ObservedApiBinding::accepted_claims`] derives it only from
+//!   the export's claim.
+//! - `status.exportPermissionClaims[]` copies the export's claims (`group`, `resource`,
+//!   `identityHash`, `verbs`, optional `defaultSelector`); `status.phase` is `Binding` then
+//!   `Bound`. A claim the export adds later is not accepted by itself: the composition re-renders
+//!   the accepted list from the observed export claims.
+//! - api-syncagent writes its APIExport's claims itself, through the v1alpha1 API, as
+//!   `{group, resource, all: true}` (`kcp-dev/api-syncagent@47c3c483`
+//!   `internal/controller/apiexport/reconciler.go`); kcp's conversion turns `all` into
+//!   `selector.matchAll` and an empty verb list into `["*"]` (`kcp-dev/kcp`
+//!   `sdk/apis/apis/v1alpha2` conversion, `Convert_v1alpha1_AcceptablePermissionClaim_To_v1alpha2_…`).
+//!   The agent claims `events` and `namespaces` always, `core.kcp.io/logicalclusters` when a
+//!   PublishedResource sets `enableWorkspacePaths`, and every related resource's kind
+//!   (api-syncagent `docs/content/faq.md`).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::Meta;
+use super::condition::{self, Condition};
 
 /// apiVersion of the tenancy kinds.
 pub const API_VERSION: &str = "tenancy.kcp.io/v1alpha1";
@@ -232,11 +261,331 @@ impl WorkspaceAuthenticationConfiguration {
     }
 }
 
+/// apiVersion of the `APIBinding` builder (the storage version).
+pub const APIS_API_VERSION: &str = "apis.kcp.io/v1alpha2";
+/// The `status.phase` of a binding whose resources are served.
+pub const PHASE_BOUND: &str = "Bound";
+/// provider-kubernetes CEL readiness query for a wrapped `APIBinding`.
+pub const API_BINDING_READY_QUERY: &str = "object.status.phase == 'Bound'";
+
+/// A KCP `APIBinding` (`apis.kcp.io/v1alpha2`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiBinding {
+    /// `apis.kcp.io/v1alpha2`.
+    pub api_version: &'static str,
+    /// `APIBinding`.
+    pub kind: &'static str,
+    /// Metadata (cluster-scoped inside the workspace: no namespace).
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: ApiBindingSpec,
+}
+
+/// `spec` of an APIBinding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiBindingSpec {
+    /// The APIExport bound (immutable).
+    pub reference: BindingReference,
+    /// The export's permission claims, each accepted or rejected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub permission_claims: Vec<AcceptablePermissionClaim>,
+}
+
+/// `spec.reference` of an APIBinding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BindingReference {
+    /// The APIExport.
+    pub export: ExportReference,
+}
+
+/// `spec.reference.export` of an APIBinding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportReference {
+    /// The absolute path of the workspace holding the export; `None`: the binding's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The APIExport's name.
+    pub name: String,
+}
+
+/// Which objects of a claimed resource a claim covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionClaimSelector {
+    /// All objects.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub match_all: bool,
+    /// Objects with these labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+    /// Objects matching these requirements (ANDed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+impl PermissionClaimSelector {
+    /// Every object of the resource.
+    pub fn all() -> Self {
+        Self {
+            match_all: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether it selects nothing at all (no field set).
+    pub fn is_empty(&self) -> bool {
+        !self.match_all && self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+}
+
+/// A label selector requirement (`key`, `operator`, `values`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelSelectorRequirement {
+    /// The label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    pub operator: String,
+    /// The values (empty for `Exists` and `DoesNotExist`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// What a permission claim is about: a resource of a group (of an export, by identity hash).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionClaim {
+    /// The API group (`""` for the core group).
+    #[serde(default)]
+    pub group: String,
+    /// The resource (plural).
+    pub resource: String,
+    /// The identity hash of the export providing the resource (`""` for built-in kinds).
+    #[serde(default)]
+    pub identity_hash: String,
+    /// The verbs claimed (`*` for all).
+    #[serde(default)]
+    pub verbs: Vec<String>,
+}
+
+/// Whether a claim is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ClaimState {
+    /// Accepted: the export's owner may act on the selected objects.
+    Accepted,
+    /// Rejected.
+    Rejected,
+}
+
+/// `spec.permissionClaims[]` of an APIBinding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptablePermissionClaim {
+    /// The claim, as the export states it.
+    #[serde(flatten)]
+    pub claim: PermissionClaim,
+    /// The objects covered (immutable once set).
+    pub selector: PermissionClaimSelector,
+    /// Accepted or rejected.
+    pub state: ClaimState,
+}
+
+impl ApiBinding {
+    /// A binding to APIExport `export` in the workspace at `path`, with these claims.
+    pub fn new(
+        metadata: Meta,
+        export: ExportReference,
+        permission_claims: Vec<AcceptablePermissionClaim>,
+    ) -> Self {
+        Self {
+            api_version: APIS_API_VERSION,
+            kind: "APIBinding",
+            metadata,
+            spec: ApiBindingSpec {
+                reference: BindingReference { export },
+                permission_claims,
+            },
+        }
+    }
+}
+
+referable! {
+    impl for ApiBinding;
+}
+
+/// What KCP reports about an APIBinding: `status.phase`, `status.conditions` and the export's
+/// permission claims (`status.exportPermissionClaims`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedApiBinding {
+    status: Option<ObservedApiBindingStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedApiBindingStatus {
+    phase: Option<String>,
+    #[serde(default)]
+    conditions: Vec<Condition>,
+    #[serde(default)]
+    export_permission_claims: Vec<ExportPermissionClaim>,
+}
+
+/// One of `status.exportPermissionClaims[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportPermissionClaim {
+    #[serde(flatten)]
+    claim: PermissionClaim,
+    default_selector: Option<PermissionClaimSelector>,
+}
+
+impl ObservedApiBinding {
+    /// `status.phase` (`Binding`, `Bound`), if reported.
+    pub fn phase(&self) -> Option<&str> {
+        let phase = self.status.as_ref()?.phase.as_deref();
+        phase.filter(|p| !p.is_empty())
+    }
+
+    /// Whether the binding is `Bound`.
+    pub fn is_bound(&self) -> bool {
+        self.phase() == Some(PHASE_BOUND)
+    }
+
+    /// `status.conditions`.
+    pub fn conditions(&self) -> &[Condition] {
+        self.status.as_ref().map_or(&[], |s| &s.conditions)
+    }
+
+    /// The condition of `type_`.
+    pub fn condition(&self, type_: &str) -> Option<&Condition> {
+        condition::find(self.conditions(), type_)
+    }
+
+    /// The export's claims as KCP copied them into the binding's status.
+    pub fn export_claims(&self) -> impl Iterator<Item = &PermissionClaim> {
+        let claims = self
+            .status
+            .as_ref()
+            .map_or(&[][..], |s| &s.export_permission_claims);
+        claims.iter().map(|c| &c.claim)
+    }
+
+    /// Every export claim, accepted: selector the export's `defaultSelector` when it has a
+    /// non-empty one, else `matchAll`. Sorted by `(group, resource, identityHash)`, one entry
+    /// per key (the list-map key; a repeated key keeps its first verbs). Depends only on the
+    /// export's claims, so it is stable across renders, as the immutable selector requires.
+    pub fn accepted_claims(&self) -> Vec<AcceptablePermissionClaim> {
+        let claims = self
+            .status
+            .as_ref()
+            .map_or(&[][..], |s| &s.export_permission_claims);
+        let mut by_key = BTreeMap::new();
+        for export in claims.iter().filter(|c| !c.claim.verbs.is_empty()) {
+            let key = (
+                export.claim.group.clone(),
+                export.claim.resource.clone(),
+                export.claim.identity_hash.clone(),
+            );
+            by_key
+                .entry(key)
+                .or_insert_with(|| AcceptablePermissionClaim {
+                    claim: export.claim.clone(),
+                    selector: export
+                        .default_selector
+                        .clone()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(PermissionClaimSelector::all),
+                    state: ClaimState::Accepted,
+                });
+        }
+        by_key.into_values().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::{Labels, meta};
+    use crate::resources::{Labels, Referable, meta};
     use serde_json::json;
+
+    fn observed_binding() -> ObservedApiBinding {
+        serde_json::from_value(json!({"status": {
+            "phase": "Bound",
+            "conditions": [{"type": "Ready", "status": "True"}, {"type": "PermissionClaimsApplied", "status": "False", "reason": "Pending"}],
+            "exportPermissionClaims": [
+                {"group": "", "resource": "namespaces", "verbs": ["*"]},
+                {"resource": "events", "verbs": ["*"], "identityHash": ""},
+                {"group": "", "resource": "secrets", "verbs": ["get", "list"], "defaultSelector": {"matchLabels": {"app": "vm"}}},
+                {"group": "core.kcp.io", "resource": "logicalclusters", "verbs": ["get"], "defaultSelector": {}},
+                {"group": "", "resource": "configmaps", "verbs": []},
+                {"group": "", "resource": "namespaces", "verbs": ["get"]}
+            ]
+        }}))
+        .unwrap()
+    }
+
+    #[test]
+    fn api_binding_accepts_the_exports_claims() {
+        let observed = observed_binding();
+        assert!(observed.is_bound());
+        assert_eq!(
+            observed
+                .condition("PermissionClaimsApplied")
+                .unwrap()
+                .reason,
+            "Pending"
+        );
+        assert_eq!(observed.export_claims().count(), 6);
+        let binding = ApiBinding::new(
+            meta("compute.cloud.stakater.com", None, &Labels::default()),
+            ExportReference {
+                path: Some("root:platform".into()),
+                name: "compute.cloud.stakater.com".into(),
+            },
+            observed.accepted_claims(),
+        );
+        assert_eq!(
+            serde_json::to_value(&binding).unwrap(),
+            json!({
+                "apiVersion": "apis.kcp.io/v1alpha2",
+                "kind": "APIBinding",
+                "metadata": {"name": "compute.cloud.stakater.com"},
+                "spec": {
+                    "reference": {"export": {"path": "root:platform", "name": "compute.cloud.stakater.com"}},
+                    "permissionClaims": [
+                        {"group": "", "resource": "events", "identityHash": "", "verbs": ["*"], "selector": {"matchAll": true}, "state": "Accepted"},
+                        {"group": "", "resource": "namespaces", "identityHash": "", "verbs": ["*"], "selector": {"matchAll": true}, "state": "Accepted"},
+                        {"group": "", "resource": "secrets", "identityHash": "", "verbs": ["get", "list"], "selector": {"matchLabels": {"app": "vm"}}, "state": "Accepted"},
+                        {"group": "core.kcp.io", "resource": "logicalclusters", "identityHash": "", "verbs": ["get"], "selector": {"matchAll": true}, "state": "Accepted"},
+                    ],
+                },
+            })
+        );
+        assert_eq!(binding.kind(), "APIBinding");
+    }
+
+    #[test]
+    fn api_binding_without_claims_or_status() {
+        let observed = ObservedApiBinding::default();
+        assert_eq!((observed.phase(), observed.is_bound()), (None, false));
+        assert!(observed.conditions().is_empty());
+        let binding = ApiBinding::new(
+            meta("local", None, &Labels::default()),
+            ExportReference {
+                path: None,
+                name: "local".into(),
+            },
+            observed.accepted_claims(),
+        );
+        assert_eq!(
+            serde_json::to_value(&binding).unwrap()["spec"],
+            json!({"reference": {"export": {"name": "local"}}})
+        );
+        let binding_phase: ObservedApiBinding =
+            serde_json::from_value(json!({"status": {"phase": "Binding"}})).unwrap();
+        assert_eq!(binding_phase.phase(), Some("Binding"));
+        assert!(!binding_phase.is_bound());
+    }
 
     fn root_type(name: &str) -> WorkspaceTypeReference {
         WorkspaceTypeReference {

@@ -2,9 +2,20 @@
 //! users, memberships and OIDC identity providers. Every kind exists cluster-scoped
 //! (`<group>.keycloak.crossplane.io`) and namespaced (`<group>.keycloak.m.crossplane.io`); the
 //! flavour follows the metadata's namespace. Field names follow the provider's CRDs.
+//!
+//! Group `Memberships` (`group.keycloak.crossplane.io`, `memberships` CRD at
+//! `crossplane-contrib/provider-keycloak@b29d027a`) wraps Terraform's `keycloak_group_memberships`:
+//! authoritative over the group's members, by username. On create or update the Terraform
+//! provider looks every username up and stops at the first one missing with
+//! `user with username <name> does not exist` (`keycloak/terraform-provider-keycloak`, formerly
+//! `mrparkers/terraform-provider-keycloak`,
+//! `keycloak/user.go` `AddUsersToGroup`), which Crossplane reports as condition `Synced: False`
+//! with that text in the message; `status.atProvider.members` holds the usernames Keycloak
+//! has in the group. [`ObservedMemberships`] reads both, to name the unknown members.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::condition::{self, Condition};
 use super::{Meta, ProviderConfig, ProviderConfigRef, Reference, SecretKeySelector};
 
 /// The `forProvider` parameters of one managed resource kind.
@@ -485,6 +496,73 @@ impl Parameters for OidcIdentityProviderParameters {
     const KIND: &'static str = "IdentityProvider";
 }
 
+/// What provider-keycloak reports about a `Memberships` (either flavour): its conditions and
+/// the members Keycloak has (`status.atProvider.members`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedMemberships {
+    status: Option<ObservedMembershipsStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedMembershipsStatus {
+    #[serde(default)]
+    conditions: Vec<Condition>,
+    at_provider: Option<MembershipsAtProvider>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct MembershipsAtProvider {
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+/// The Terraform provider's message for a username it cannot find.
+const UNKNOWN_USER: (&str, &str) = ("user with username ", " does not exist");
+
+impl ObservedMemberships {
+    /// `status.conditions`.
+    pub fn conditions(&self) -> &[Condition] {
+        self.status.as_ref().map_or(&[], |s| &s.conditions)
+    }
+
+    /// Whether `Ready` is `True`.
+    pub fn is_ready(&self) -> bool {
+        condition::find(self.conditions(), "Ready").is_some_and(Condition::is_true)
+    }
+
+    /// The message of `Synced` when it is `False` (the last reconcile failed).
+    pub fn sync_error(&self) -> Option<&str> {
+        let synced = condition::find(self.conditions(), "Synced")?;
+        (synced.status == "False").then_some(synced.message.as_str())
+    }
+
+    /// The usernames Keycloak reports in the group.
+    pub fn members(&self) -> &[String] {
+        let at_provider = self.status.as_ref().and_then(|s| s.at_provider.as_ref());
+        at_provider.map_or(&[], |a| &a.members)
+    }
+
+    /// The username the last reconcile failed on as unknown, if that is why it failed.
+    pub fn unknown_member(&self) -> Option<&str> {
+        let message = self.sync_error()?;
+        let (_, rest) = message.split_once(UNKNOWN_USER.0)?;
+        let (name, _) = rest.split_once(UNKNOWN_USER.1)?;
+        Some(name).filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+    }
+
+    /// The `desired` usernames not (yet) in the group. Keycloak stores usernames lower-cased,
+    /// so they are compared case-insensitively.
+    pub fn missing<'a>(&self, desired: &'a [String]) -> Vec<&'a str> {
+        let members = self.members();
+        desired
+            .iter()
+            .filter(|d| !members.iter().any(|m| m.eq_ignore_ascii_case(d)))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,5 +810,37 @@ mod tests {
                 "acme-realm"
             )
         );
+    }
+
+    #[test]
+    fn observed_memberships_name_the_unknown_member() {
+        let read = |v| serde_json::from_value::<ObservedMemberships>(v).unwrap();
+        let failed = read(json!({"status": {
+            "conditions": [
+                {"type": "Synced", "status": "False", "reason": "ReconcileError",
+                 "message": "create failed: async create failed: failed to create the resource: [{0 user with username grace does not exist  []}]"},
+                {"type": "Ready", "status": "False", "reason": "Creating"},
+            ],
+            "atProvider": {"members": ["ada"]},
+        }}));
+        assert_eq!(failed.unknown_member(), Some("grace"));
+        assert!(!failed.is_ready());
+        let desired = vec!["Ada".to_owned(), "grace".to_owned()];
+        assert_eq!(failed.missing(&desired), ["grace"]);
+        let ready = read(json!({"status": {
+            "conditions": [{"type": "Synced", "status": "True"}, {"type": "Ready", "status": "True"}],
+            "atProvider": {"members": ["ada", "grace"]},
+        }}));
+        assert!(ready.is_ready());
+        assert_eq!((ready.sync_error(), ready.unknown_member()), (None, None));
+        assert!(ready.missing(&desired).is_empty());
+        let other = read(json!({"status": {"conditions": [
+            {"type": "Synced", "status": "False", "message": "connection refused"},
+        ]}}));
+        assert_eq!(
+            (other.sync_error(), other.unknown_member()),
+            (Some("connection refused"), None)
+        );
+        assert_eq!(ObservedMemberships::default().members(), &[] as &[String]);
     }
 }

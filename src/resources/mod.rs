@@ -118,11 +118,16 @@ macro_rules! referable {
     )+};
 }
 
+pub mod condition;
 pub mod kcp;
 pub mod keycloak;
 pub mod kubeconfig;
 pub mod kubevirt;
+pub mod mto;
+pub mod net;
+pub mod ovn;
 pub mod provider_kubernetes;
+pub mod rbac;
 pub mod secret;
 pub mod service;
 pub mod usage;

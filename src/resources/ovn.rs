@@ -1,0 +1,284 @@
+//! OVN-Kubernetes `ClusterUserDefinedNetwork` (`k8s.ovn.org/v1`, cluster-scoped): the
+//! project network, a primary Layer2 network over exactly the project's namespaces.
+//!
+//! From `ovn-kubernetes/ovn-kubernetes@8871cd9c`
+//! `helm/ovn-kubernetes/crds/k8s.ovn.org_clusteruserdefinednetworks.yaml`:
+//! - `spec.namespaceSelector` (a label selector) and `spec.network` are required;
+//!   `network.topology` is `Layer2` | `Layer3` | `Localnet`, and `layer2` is required with
+//!   `Layer2` and forbidden otherwise.
+//! - `layer2.role` (`Primary` | `Secondary`) is required; `layer2.subnets` is 1–2 CIDRs (one
+//!   per family), required unless `ipam.mode: Disabled` (Secondary only);
+//!   `layer2.ipam.lifecycle: Persistent` keeps a VM's address across restarts and migration
+//!   (only with `ipam.mode` `Enabled` or unset). The whole `layer2` is immutable.
+//! - `status.conditions[]` carries `NetworkCreated`: `True` with reason
+//!   `NetworkAttachmentDefinitionCreated` and a message listing the namespaces that got the
+//!   network, `False` with `SyncError`, `NetworkAttachmentDefinitionSyncError` or `VTEPNotFound`
+//!   (constants of `go-controller/pkg/clustermanager/userdefinednetwork/controller.go`).
+//!
+//! The namespace label [`PRIMARY_UDN_LABEL`] marks a namespace whose pods get a primary user
+//! defined network instead of the cluster default network. It counts only when the namespace
+//! is created: with network segmentation enabled a ValidatingAdmissionPolicy
+//! `user-defined-networks-namespace-label` rejects every namespace UPDATE that adds or removes
+//! it ("cannot be added/removed after the namespace was created"); the template is gated on
+//! `OVN_NETWORK_SEGMENTATION_ENABLE`, and OVN-Kubernetes' network-segmentation e2e tests
+//! assert that message (file path of the template not pinned: see the research note).
+//! So the label must be in the Tenant's namespace metadata before MTO creates the namespaces,
+//! and a network cannot be added to or removed from a project's existing namespaces.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Meta;
+use super::condition::{self, Condition};
+use super::net::Cidr;
+
+/// apiVersion of the user-defined network kinds.
+pub const API_VERSION: &str = "k8s.ovn.org/v1";
+/// The namespace label (value `""`) asking for a primary user-defined network.
+pub const PRIMARY_UDN_LABEL: &str = "k8s.ovn.org/primary-user-defined-network";
+/// The label every namespace carries with its own name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+/// The condition reporting that the network exists in the selected namespaces.
+pub const NETWORK_CREATED: &str = "NetworkCreated";
+/// provider-kubernetes CEL readiness query for a wrapped ClusterUserDefinedNetwork.
+pub const NETWORK_CREATED_QUERY: &str =
+    "object.status.conditions.exists(c, c.type == 'NetworkCreated' && c.status == 'True')";
+
+/// A `ClusterUserDefinedNetwork`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterUserDefinedNetwork {
+    /// `k8s.ovn.org/v1`.
+    pub api_version: &'static str,
+    /// `ClusterUserDefinedNetwork`.
+    pub kind: &'static str,
+    /// Metadata (cluster-scoped).
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: ClusterUserDefinedNetworkSpec,
+}
+
+/// `spec` of a ClusterUserDefinedNetwork.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterUserDefinedNetworkSpec {
+    /// The namespaces the network is for.
+    pub namespace_selector: NamespaceSelector,
+    /// The network.
+    pub network: Network,
+}
+
+/// A label selector over namespaces.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    /// Requirements (ANDed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<Requirement>,
+    /// Labels that must all match.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+/// One requirement of a label selector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirement {
+    /// The label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
+    pub operator: &'static str,
+    /// The values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+impl NamespaceSelector {
+    /// Exactly the namespaces called `names` (by `kubernetes.io/metadata.name In [...]`),
+    /// sorted so the selector is stable.
+    pub fn names<S: AsRef<str>>(names: &[S]) -> Self {
+        let mut values: Vec<String> = names.iter().map(|n| n.as_ref().to_owned()).collect();
+        values.sort();
+        values.dedup();
+        Self {
+            match_expressions: vec![Requirement {
+                key: NAMESPACE_NAME_LABEL.to_owned(),
+                operator: "In",
+                values,
+            }],
+            match_labels: BTreeMap::new(),
+        }
+    }
+
+    /// The namespaces with all these labels.
+    pub fn labels(labels: BTreeMap<String, String>) -> Self {
+        Self {
+            match_expressions: Vec::new(),
+            match_labels: labels,
+        }
+    }
+}
+
+/// `spec.network` of a ClusterUserDefinedNetwork, Layer2 only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Network {
+    /// `Layer2`.
+    pub topology: &'static str,
+    /// The Layer2 settings.
+    pub layer2: Layer2,
+}
+
+/// `spec.network.layer2`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer2 {
+    /// `Primary` or `Secondary`.
+    pub role: Role,
+    /// One subnet per IP family.
+    pub subnets: Vec<Cidr>,
+    /// Address management.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
+}
+
+/// `layer2.role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Role {
+    /// The pods' default network in the selected namespaces.
+    Primary,
+    /// An extra network pods attach to by annotation.
+    Secondary,
+}
+
+/// `layer2.ipam`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ipam {
+    /// `Persistent`: addresses survive VM restarts and live migration.
+    pub lifecycle: &'static str,
+}
+
+impl ClusterUserDefinedNetwork {
+    /// A primary Layer2 network over `subnets` with persistent IPAM.
+    pub fn primary_layer2(
+        metadata: Meta,
+        namespace_selector: NamespaceSelector,
+        subnets: Vec<Cidr>,
+    ) -> Self {
+        Self {
+            api_version: API_VERSION,
+            kind: "ClusterUserDefinedNetwork",
+            metadata,
+            spec: ClusterUserDefinedNetworkSpec {
+                namespace_selector,
+                network: Network {
+                    topology: "Layer2",
+                    layer2: Layer2 {
+                        role: Role::Primary,
+                        subnets,
+                        ipam: Some(Ipam {
+                            lifecycle: "Persistent",
+                        }),
+                    },
+                },
+            },
+        }
+    }
+}
+
+referable! {
+    impl for ClusterUserDefinedNetwork;
+}
+
+/// What OVN-Kubernetes reports about a ClusterUserDefinedNetwork: `status.conditions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedClusterUserDefinedNetwork {
+    status: Option<ObservedStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedStatus {
+    #[serde(default)]
+    conditions: Vec<Condition>,
+}
+
+impl ObservedClusterUserDefinedNetwork {
+    /// The `NetworkCreated` condition, once reported.
+    pub fn network_created(&self) -> Option<&Condition> {
+        let conditions = self.status.as_ref().map_or(&[][..], |s| &s.conditions);
+        condition::find(conditions, NETWORK_CREATED)
+    }
+
+    /// Whether `NetworkCreated` is `True`.
+    pub fn is_ready(&self) -> bool {
+        self.network_created().is_some_and(Condition::is_true)
+    }
+
+    /// Why the network is not created, when `NetworkCreated` is `False` (reason: message).
+    pub fn failure(&self) -> Option<String> {
+        let created = self.network_created().filter(|c| c.status == "False")?;
+        Some(format!("{}: {}", created.reason, created.message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{Labels, Referable, meta};
+    use serde_json::json;
+
+    #[test]
+    fn primary_layer2_over_named_namespaces() {
+        let cudn = ClusterUserDefinedNetwork::primary_layer2(
+            meta("shop", None, &Labels::default()),
+            NamespaceSelector::names(&["ws-shop-vms", "ws-shop-clusters", "ws-shop-vms"]),
+            vec!["10.0.0.0/16".parse().unwrap()],
+        );
+        assert_eq!(
+            serde_json::to_value(&cudn).unwrap(),
+            json!({
+                "apiVersion": "k8s.ovn.org/v1",
+                "kind": "ClusterUserDefinedNetwork",
+                "metadata": {"name": "shop"},
+                "spec": {
+                    "namespaceSelector": {"matchExpressions": [
+                        {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ws-shop-clusters", "ws-shop-vms"]},
+                    ]},
+                    "network": {"topology": "Layer2", "layer2": {
+                        "role": "Primary",
+                        "subnets": ["10.0.0.0/16"],
+                        "ipam": {"lifecycle": "Persistent"},
+                    }},
+                },
+            })
+        );
+        assert_eq!(cudn.kind(), "ClusterUserDefinedNetwork");
+        let by_label = NamespaceSelector::labels(BTreeMap::from([(
+            "stakater.com/tenant".to_owned(),
+            "shop".to_owned(),
+        )]));
+        assert_eq!(
+            serde_json::to_value(by_label).unwrap(),
+            json!({"matchLabels": {"stakater.com/tenant": "shop"}})
+        );
+    }
+
+    #[test]
+    fn network_created_condition() {
+        let read = |v| serde_json::from_value::<ObservedClusterUserDefinedNetwork>(v).unwrap();
+        let created = read(json!({"status": {"conditions": [{
+            "type": "NetworkCreated", "status": "True", "reason": "NetworkAttachmentDefinitionCreated",
+            "message": "NetworkAttachmentDefinition has been created in following namespaces: [ws-shop-vms]",
+        }]}}));
+        assert!(created.is_ready());
+        assert_eq!(created.failure(), None);
+        let failed = read(json!({"status": {"conditions": [{
+            "type": "NetworkCreated", "status": "False", "reason": "SyncError", "message": "namespace not labelled",
+        }]}}));
+        assert!(!failed.is_ready());
+        assert_eq!(
+            failed.failure().as_deref(),
+            Some("SyncError: namespace not labelled")
+        );
+        let pending = ObservedClusterUserDefinedNetwork::default();
+        assert_eq!((pending.is_ready(), pending.failure()), (false, None));
+    }
+}
