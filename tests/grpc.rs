@@ -597,6 +597,90 @@ async fn mtls_serves_only_clients_with_a_certificate_from_its_ca() {
 /// A request body that signals when the client starts sending it (the HTTP/2 stream is open)
 /// and then holds the one message back until released: a call that is in flight on the server
 /// for as long as the test wants.
+/// A call whose body never arrives until dropped: it stays in flight on the server.
+fn stalled(
+    channel: Channel,
+) -> (
+    JoinHandle<Result<v1::RunFunctionResponse, tonic::Status>>,
+    oneshot::Receiver<()>,
+    oneshot::Sender<v1::RunFunctionRequest>,
+) {
+    let (opened_tx, opened) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    let call = tokio::spawn(held_call(
+        channel,
+        HeldBody {
+            opened: Some(opened_tx),
+            release: Some(release_rx),
+        },
+    ));
+    (call, opened, release)
+}
+
+#[tokio::test]
+async fn a_call_beyond_the_in_flight_limit_is_resource_exhausted_at_once() {
+    let server = InProcess::start(ServerArgs {
+        max_concurrent_calls: 1,
+        ..args()
+    })
+    .await;
+    let channel = server.channel().await;
+    let (held, opened, release) = stalled(channel.clone());
+    opened.await.expect("the held call starts");
+    // The held call's headers reach the server before a later stream's on the same connection.
+    let mut client = V1Client::new(channel.clone());
+    let mut refused = None;
+    for _ in 0..50 {
+        match client.run_function(request("beyond")).await {
+            Err(status) => {
+                refused = Some(status);
+                break;
+            }
+            // The held call's headers were not in yet: try again.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    let status = refused.expect("a call beyond the limit is refused");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(status.message().contains("calls in flight"), "{status:?}");
+    // Health checks are never refused.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health is served while at the limit");
+    // Once the held call finishes, calls are served again.
+    release.send(request("held")).unwrap();
+    held.await.unwrap().expect("the held call is answered");
+    assert_served(&mut client, "after", Duration::from_secs(42)).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_call_is_deadline_exceeded_at_the_call_timeout_and_the_server_keeps_serving() {
+    let server = InProcess::start(ServerArgs {
+        call_timeout: Duration::from_millis(200),
+        ..args()
+    })
+    .await;
+    let channel = server.channel().await;
+    let (held, opened, _release) = stalled(channel.clone());
+    opened.await.expect("the held call starts");
+    let status = tokio::time::timeout(Duration::from_secs(10), held)
+        .await
+        .expect("answered within the bound")
+        .unwrap()
+        .expect_err("the stalled call fails");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert_served(
+        &mut V1Client::new(channel),
+        "after",
+        Duration::from_secs(42),
+    )
+    .await;
+    server.stop().await;
+}
+
 struct HeldBody {
     opened: Option<oneshot::Sender<()>>,
     release: Option<oneshot::Receiver<v1::RunFunctionRequest>>,

@@ -37,6 +37,28 @@ pub struct ServerArgs {
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub ttl: Duration,
 
+    /// RunFunction calls in flight at once, over all connections; a call beyond it is
+    /// answered at once with RESOURCE_EXHAUSTED instead of waiting.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_calls: u32,
+
+    /// Longest a RunFunction call may take (shortened by the caller's grpc-timeout); past it
+    /// the call is answered with DEADLINE_EXCEEDED.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub call_timeout: Duration,
+
+    /// HTTP/2 streams a client may have open on one connection.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_streams: u32,
+
+    /// Interval of HTTP/2 keepalive pings (and TCP keepalive) on idle connections.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub http2_keepalive_interval: Duration,
+
+    /// How long a keepalive ping may go unanswered before the connection is closed.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub http2_keepalive_timeout: Duration,
+
     /// Address to serve Prometheus metrics on at /metrics (host:port or :port); empty disables.
     #[arg(long, default_value = ":8080", value_parser = parse_metrics_address)]
     pub metrics_address: MetricsAddress,
@@ -163,5 +185,8 @@ mod tests {
             MetricsAddress(Some("0.0.0.0:8080".parse().unwrap()))
         );
         assert!(args.insecure);
+        assert_eq!(args.max_concurrent_calls, 256);
+        assert_eq!(args.call_timeout, Duration::from_secs(30));
+        assert_eq!(args.max_concurrent_streams, 1024);
     }
 }

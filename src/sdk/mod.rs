@@ -13,6 +13,7 @@
 pub mod args;
 mod beta;
 pub mod error;
+mod limits;
 mod metrics;
 pub mod pbser;
 pub mod pbstruct;

@@ -1,5 +1,5 @@
 //! The gRPC server: v1 and v1beta1 `RunFunction`, mTLS or insecure, health, reflection,
-//! metrics, a request size limit and graceful shutdown.
+//! metrics, request size, in-flight, deadline and HTTP/2 limits, and graceful shutdown.
 
 use std::future::Future;
 use std::path::Path;
@@ -16,9 +16,13 @@ use tonic_health::ServingStatus;
 use super::args::ServerArgs;
 use super::beta::{V1, V1Beta1};
 use super::error::Error;
+use super::limits::Limits;
 use super::metrics::{self, Metrics};
 use super::proto::{FILE_DESCRIPTOR_SET, v1, v1beta1};
 use super::runner::{Function, Runner};
+
+/// How many streams a client may open and reset before the server has accepted them.
+const MAX_PENDING_RESETS: usize = 64;
 
 /// gRPC service names, as health checks name them.
 pub const V1_SERVICE: &str = "apiextensions.fn.proto.v1.FunctionRunnerService";
@@ -131,11 +135,22 @@ pub async fn serve_with_incoming<F: Function>(
     }
 
     let address = local(&grpc);
-    let mut builder = Server::builder();
+    // HTTP/2 limits, set deliberately rather than left to defaults: streams per connection
+    // (Crossplane multiplexes every XR's calls over one connection), keepalive pings so a
+    // half-open connection is noticed, and a bound on streams a client may open and reset
+    // before they are accepted (the HTTP/2 rapid-reset attack).
+    let mut builder = Server::builder()
+        .max_concurrent_streams(args.max_concurrent_streams)
+        .http2_keepalive_interval(Some(args.http2_keepalive_interval))
+        .http2_keepalive_timeout(Some(args.http2_keepalive_timeout))
+        .http2_max_pending_accept_reset_streams(Some(MAX_PENDING_RESETS))
+        .tcp_keepalive(Some(args.http2_keepalive_interval));
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
-    tracing::info!(%address, tls = !args.insecure, max_recv_message_size = limit, ttl = ?args.ttl, "serving RunFunction v1 and v1beta1");
+    tracing::info!(%address, tls = !args.insecure, max_recv_message_size = limit, ttl = ?args.ttl,
+        max_concurrent_calls = args.max_concurrent_calls, call_timeout = ?args.call_timeout,
+        max_concurrent_streams = args.max_concurrent_streams, "serving RunFunction v1 and v1beta1");
     let drain = async move {
         shutdown.await;
         for service in ["", V1_SERVICE, V1BETA1_SERVICE] {
@@ -155,7 +170,10 @@ pub async fn serve_with_incoming<F: Function>(
         shutdown: Box::pin(drain),
     };
     builder
-        .layer(tower::layer::layer_fn(OversizeIsResourceExhausted))
+        .layer(Limits::new(
+            usize::try_from(args.max_concurrent_calls).unwrap_or(usize::MAX),
+            args.call_timeout,
+        ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -223,38 +241,4 @@ pub fn has_tls_files(dir: &Path) -> bool {
     ["tls.crt", "tls.key", "ca.crt"]
         .iter()
         .all(|f| dir.join(f).is_file())
-}
-
-/// tonic reports a request above the decoding limit as OUT_OF_RANGE; gRPC (and grpc-go, which
-/// Crossplane uses) call that RESOURCE_EXHAUSTED. The handlers never return OUT_OF_RANGE, so
-/// this layer rewrites that status in trailers-only responses.
-#[derive(Clone)]
-struct OversizeIsResourceExhausted<S>(S);
-
-impl<S, B, ResBody> tower::Service<http::Request<B>> for OversizeIsResourceExhausted<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<ResBody>>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future =
-        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let fut = self.0.call(req);
-        Box::pin(async move {
-            let mut rsp = fut.await?;
-            let out_of_range = rsp.headers().get("grpc-status").is_some_and(|v| v == "11");
-            if out_of_range {
-                rsp.headers_mut()
-                    .insert("grpc-status", http::HeaderValue::from_static("8"));
-            }
-            Ok(rsp)
-        })
-    }
 }
