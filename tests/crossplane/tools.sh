@@ -50,7 +50,14 @@ build_core() { # out
 }
 
 build_cli() { # out
-    GOBIN="$1" go install -trimpath "github.com/crossplane/cli/v2/cmd/crossplane@$CROSSPLANE_CLI_VERSION"
+    # Not `go install ...@version`: that also asks the proxy for the module's version list (to
+    # report deprecation), which it refuses. Building the downloaded module itself uses exactly
+    # its own go.mod and go.sum, as go install would.
+    local dir
+    dir="$(go mod download -json "github.com/crossplane/cli/v2@$CROSSPLANE_CLI_VERSION" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [[ -n "$dir" && -f "$dir/go.mod" ]] || { log "error: cannot download the CLI module"; return 1; }
+    (cd "$dir" && GOFLAGS=-mod=readonly go build -trimpath -o "$1/crossplane" ./cmd/crossplane)
 }
 
 mkdir -p "$cache"
