@@ -25,6 +25,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -62,7 +63,9 @@ fn tools(test: &str) -> Option<Tools> {
              run (.ci/run sets them from `bash tests/crossplane/tools.sh`)"
         ),
         _ => {
-            eprintln!(
+            // Straight to stderr, past the test harness's capture, so that the skip is seen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED {test}: CROSSPLANE_CLI and CROSSPLANE_CORE are not set; run \
                  `eval \"$(bash tests/crossplane/tools.sh)\"` and export them to run it"
             );
