@@ -1,7 +1,7 @@
 //! Packaging: the package metadata, the input CRD shipped with it, the Function manifests in
 //! `functions/` and the runtime image's Dockerfile agree with each other and with the code.
 //! The package metadata and Function manifests are strictly valid against their upstream
-//! schemas (../shared/schemas has no CRD schema for the input CRD itself).
+//! schemas (schemas/ has no CRD schema for the input CRD itself).
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! Golden render tests: every case under `tests/fixtures/<composition>/<case>/` and every
 //! example under `examples/<composition>/<case>/` renders to its committed `expected.yaml`,
 //! twice byte-identically, and every composed manifest it emits is strictly valid against the
-//! upstream schemas in `../shared/schemas`.
+//! upstream schemas in `schemas/`.
 
 mod support;
 

@@ -341,9 +341,18 @@ fn select(objects: &[Value], selector: &ResourceSelector) -> Resources {
     }
 }
 
-/// The outcome as YAML documents, in `crossplane render`'s order: the composite resource with
-/// its desired status and conditions, the desired composed resources sorted by composition
-/// resource name (annotated with it), then one `Result` per result.
+/// The instant Crossplane's render (v2.3+) gives every condition's `lastTransitionTime`.
+pub const RENDER_TIME: &str = "2024-01-01T00:00:00Z";
+
+/// The label Crossplane puts on every composed resource: the name of its XR.
+pub const COMPOSITE_LABEL: &str = "crossplane.io/composite";
+
+/// The outcome as YAML documents, in `crossplane composition render`'s order: the composite
+/// resource with `spec.crossplane.resourceRefs` (what it composes) and its desired status and
+/// conditions, the desired composed resources sorted by composition resource name (annotated
+/// with it and labelled with the XR's name, as Crossplane does), then one `Result` per result.
+/// Not reproduced: the controller owner reference Crossplane adds to composed resources, and
+/// its own events (`Successfully selected composition: ...`), as render takes no Composition.
 pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
     let desired = rsp.desired.clone().unwrap_or_default();
     let composed: BTreeMap<String, Resource> = desired.resources.into_iter().collect();
@@ -373,24 +382,41 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
             metadata.insert(key.to_owned(), v.clone());
         }
     }
-    out.push(json!({
+    let xr_name = composite
+        .pointer("/metadata/name")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let xr_namespaced = composite.pointer("/metadata/namespace").is_some();
+    let objects: Vec<(&String, Value)> = composed
+        .iter()
+        .map(|(name, resource)| {
+            let mut object = resource
+                .resource
+                .as_ref()
+                .map_or_else(|| json!({}), structpb::to_json_value);
+            response::merge(
+                &mut object,
+                &json!({"metadata": {
+                    "annotations": {COMPOSITION_RESOURCE_NAME: name},
+                    "labels": {COMPOSITE_LABEL: xr_name},
+                }}),
+            );
+            (name, object)
+        })
+        .collect();
+    let mut xr = json!({
         "apiVersion": composite.get("apiVersion").cloned().unwrap_or(Value::Null),
         "kind": composite.get("kind").cloned().unwrap_or(Value::Null),
         "metadata": metadata,
-        "status": status,
-    }));
-
-    for (name, resource) in &composed {
-        let mut object = resource
-            .resource
-            .as_ref()
-            .map_or_else(|| json!({}), structpb::to_json_value);
-        response::merge(
-            &mut object,
-            &json!({"metadata": {"annotations": {COMPOSITION_RESOURCE_NAME: name}}}),
-        );
-        out.push(object);
+    });
+    let fatal = rsp.results.iter().any(|r| r.severity() == Severity::Fatal);
+    if !fatal && !objects.is_empty() {
+        xr["spec"] =
+            json!({"crossplane": {"resourceRefs": resource_refs(&objects, xr_namespaced)}});
     }
+    xr["status"] = status;
+    out.push(xr);
+    out.extend(objects.into_iter().map(|(_, object)| object));
 
     for result in &rsp.results {
         let mut doc = json!({
@@ -410,23 +436,56 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
     out
 }
 
-/// The conditions Crossplane would put on the composite resource: `Synced`, `Ready` derived
-/// from composed readiness (or the function's override), then the function's own.
+/// What the XR's `spec.crossplane.resourceRefs` lists, as Crossplane sorts it: each composed
+/// resource's apiVersion, kind and name, and its namespace when the XR is cluster-scoped.
+fn resource_refs(objects: &[(&String, Value)], xr_namespaced: bool) -> Vec<Value> {
+    let mut refs: Vec<Value> = objects
+        .iter()
+        .map(|(_, object)| {
+            let mut reference = json!({
+                "apiVersion": object.get("apiVersion").cloned().unwrap_or(Value::Null),
+                "kind": object.get("kind").cloned().unwrap_or(Value::Null),
+                "name": object.pointer("/metadata/name").cloned().unwrap_or(Value::Null),
+            });
+            if let Some(namespace) = object
+                .pointer("/metadata/namespace")
+                .filter(|_| !xr_namespaced)
+            {
+                reference["namespace"] = namespace.clone();
+            }
+            reference
+        })
+        .collect();
+    let key = |r: &Value| {
+        ["apiVersion", "kind", "namespace", "name"]
+            .map(|k| r[k].as_str().unwrap_or_default().to_owned())
+    };
+    refs.sort_by_key(key);
+    refs
+}
+
+/// The conditions Crossplane (v2.4) puts on the composite resource, each at [`RENDER_TIME`]:
+/// `Responsive` (its watch circuit breaker, closed), the function's own, `Synced`, then `Ready`
+/// derived from composed readiness (or the function's override).
 fn composite_conditions(
     rsp: &RunFunctionResponse,
     composite_ready: Ready,
     composed: &BTreeMap<String, Resource>,
 ) -> Vec<Value> {
-    let mut conditions = Vec::new();
+    let mut conditions =
+        vec![json!({"type": "Responsive", "status": "True", "reason": "WatchCircuitClosed"})];
+    conditions.extend(rsp.conditions.iter().map(function_condition));
     let fatal = rsp.results.iter().find(|r| r.severity() == Severity::Fatal);
     conditions.push(match fatal {
         Some(r) => json!({"type": "Synced", "status": "False", "reason": "ReconcileError",
             "message": format!("pipeline step returned a fatal result: {}", r.message)}),
         None => json!({"type": "Synced", "status": "True", "reason": "ReconcileSuccess"}),
     });
+    for condition in &mut conditions {
+        condition["lastTransitionTime"] = json!(RENDER_TIME);
+    }
     if fatal.is_some() {
         // Crossplane applies nothing after a Fatal result, so readiness is not re-derived.
-        conditions.extend(rsp.conditions.iter().map(function_condition));
         return conditions;
     }
     let unready: Vec<&str> = composed
@@ -439,15 +498,16 @@ fn composite_conditions(
         Ready::False => false,
         Ready::Unspecified => unready.is_empty(),
     };
-    conditions.push(if ready {
+    let mut ready = if ready {
         json!({"type": "Ready", "status": "True", "reason": "Available"})
     } else if unready.is_empty() {
         json!({"type": "Ready", "status": "False", "reason": "Creating"})
     } else {
         json!({"type": "Ready", "status": "False", "reason": "Creating",
             "message": format!("Unready resources: {}", unready.join(", "))})
-    });
-    conditions.extend(rsp.conditions.iter().map(function_condition));
+    };
+    ready["lastTransitionTime"] = json!(RENDER_TIME);
+    conditions.push(ready);
     conditions
 }
 
@@ -543,7 +603,14 @@ mod tests {
             docs[1]["metadata"]["annotations"][COMPOSITION_RESOURCE_NAME],
             "copy"
         );
-        assert_eq!(docs[0]["status"]["conditions"][1]["reason"], "Available");
+        let conditions = docs[0]["status"]["conditions"].as_array().unwrap();
+        assert_eq!(conditions.last().unwrap()["reason"], "Available");
+        assert_eq!(conditions[0]["type"], "Responsive");
+        assert_eq!(docs[1]["metadata"]["labels"][COMPOSITE_LABEL], "a");
+        assert_eq!(
+            docs[0]["spec"]["crossplane"]["resourceRefs"],
+            json!([{"apiVersion": null, "kind": "ConfigMap", "name": null}])
+        );
     }
 
     #[test]
@@ -598,17 +665,18 @@ mod tests {
         let docs = documents(&json!({"kind": "XR"}), &rsp);
         assert_eq!(docs.last().unwrap()["severity"], "SEVERITY_FATAL");
         let conditions = &docs[0]["status"]["conditions"];
-        assert_eq!(conditions[0]["status"], "False");
+        assert_eq!(conditions[1]["type"], "Synced");
+        assert_eq!(conditions[1]["status"], "False");
         assert_eq!(
             conditions.as_array().unwrap().len(),
-            1,
+            2,
             "no Ready is derived after a Fatal result"
         );
         let mut rsp = RunFunctionResponse::default();
         response::set_desired_composed(&mut rsp, &Name::from("b"), &json!({}), Ready::False);
         let docs = documents(&json!({"kind": "XR"}), &rsp);
         assert_eq!(
-            docs[0]["status"]["conditions"][1]["message"],
+            docs[0]["status"]["conditions"][2]["message"],
             "Unready resources: b"
         );
         assert!(to_yaml(&docs).starts_with("---\n"));

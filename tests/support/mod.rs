@@ -1,5 +1,5 @@
 //! Shared test support: rendering a case directory through the function, golden files, and
-//! (in `schema`) strict validation against the upstream schemas in `../shared/schemas`.
+//! (in `schema`) strict validation against the upstream schemas in `schemas/`.
 
 #![allow(dead_code)]
 

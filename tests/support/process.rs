@@ -25,7 +25,12 @@ impl Served {
     /// Starts the binary with `--address 127.0.0.1:0 --metrics-address ""` and `args`, and
     /// waits until it logs the address it serves on.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_function-sco"))
+        Self::start_binary(env!("CARGO_BIN_EXE_function-sco").as_ref(), args)
+    }
+
+    /// [`Served::start`] with another build of the binary (e.g. `target/release/function-sco`).
+    pub fn start_binary(binary: &std::path::Path, args: &[&str]) -> Self {
+        let mut child = Command::new(binary)
             .args(["--address", "127.0.0.1:0", "--metrics-address", ""])
             .args(args)
             .env_remove("RUST_LOG")

@@ -1,4 +1,4 @@
-//! Strict validation of Kubernetes manifests against the upstream schemas in `../shared/schemas`.
+//! Strict validation of Kubernetes manifests against the upstream schemas in `schemas/`.
 //!
 //! Every schema there is indexed once by `(apiVersion, kind)`: the CRDs (`*.yaml`,
 //! `derived/*.yaml`, each served version), the KubeVirt schema fragments
@@ -91,7 +91,7 @@ pub fn load(api_version: &str, kind: &str) -> Result<(), String> {
     INDEX.lookup(api_version, kind)?.validator().map(|_| ())
 }
 
-/// What went wrong while indexing `../shared/schemas` (unreadable files, odd shapes); empty when
+/// What went wrong while indexing `schemas/` (unreadable files, odd shapes); empty when
 /// every file was indexed.
 pub fn index_problems() -> &'static [String] {
     &INDEX.problems
@@ -99,7 +99,7 @@ pub fn index_problems() -> &'static [String] {
 
 /// The directory of the upstream schemas.
 pub fn schemas_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ fn truncate(mut text: String) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The index of `../shared/schemas`.
+// The index of `schemas/`.
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| Index::build(&schemas_dir()));
 
@@ -382,7 +382,7 @@ impl Index {
                 versions.iter().cloned().collect::<Vec<_>>().join(", ")
             )),
             None => Err(format!(
-                "no schema for {api_version} {kind} in ../shared/schemas (unknown apiVersion or kind)"
+                "no schema for {api_version} {kind} in schemas/ (unknown apiVersion or kind)"
             )),
         }
     }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the Crossplane tools the conformance checks use, at the versions in versions.env, into
+# ${XDG_CACHE_HOME:-$HOME/.cache}/function-sco/tools/<name>-<version>/ (outside the clone, keyed
+# by version, so a warm run builds nothing). The core binary and the CLI are both called
+# `crossplane`; they live in different directories. Prints, as shell assignments, where they are:
+#   eval "$(bash tests/crossplane/tools.sh)"   # sets CROSSPLANE_CORE and CROSSPLANE_CLI
+# Needs Go (>= 1.26) and the Go module proxy. Progress goes to stderr.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/function-sco/tools"
+log() { echo "tools.sh: $*" >&2; }
+
+command -v go >/dev/null || { log "error: go is not on PATH"; exit 1; }
+
+core_dir="$cache/crossplane-core-$CROSSPLANE_CORE_VERSION"
+cli_dir="$cache/crossplane-cli-$CROSSPLANE_CLI_VERSION"
+
+# The wrapper module must pin the same core version as versions.env.
+for module in github.com/crossplane/crossplane/v2 github.com/crossplane/crossplane/apis/v2; do
+    if ! grep -Eq "^[[:space:]]*$module $CROSSPLANE_CORE_VERSION( |$)" "$here/core/go.mod"; then
+        log "error: $here/core/go.mod does not require $module $CROSSPLANE_CORE_VERSION (versions.env)"
+        exit 1
+    fi
+done
+
+build() { # name dir command...
+    local name=$1 dir=$2
+    shift 2
+    if [[ -x "$dir/crossplane" ]]; then
+        log "$name: cached at $dir/crossplane"
+        return
+    fi
+    log "$name: building into $dir"
+    local started=$SECONDS tmp
+    tmp="$(mktemp -d "$cache/.build-XXXXXX")"
+    "$@" "$tmp"
+    mv "$tmp/crossplane" "$tmp/crossplane.new"
+    mkdir -p "$dir"
+    mv "$tmp/crossplane.new" "$dir/crossplane"
+    rmdir "$tmp"
+    log "$name: built in $((SECONDS - started))s"
+}
+
+build_core() { # out
+    (cd "$here/core" && GOFLAGS=-mod=readonly go build -trimpath -o "$1/crossplane" \
+        github.com/crossplane/crossplane/v2/cmd/crossplane)
+}
+
+build_cli() { # out
+    # Not `go install ...@version`: that also asks the proxy for the module's version list (to
+    # report deprecation), which it refuses. Building the downloaded module itself uses exactly
+    # its own go.mod and go.sum, as go install would.
+    local dir
+    dir="$(go mod download -json "github.com/crossplane/cli/v2@$CROSSPLANE_CLI_VERSION" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [[ -n "$dir" && -f "$dir/go.mod" ]] || { log "error: cannot download the CLI module"; return 1; }
+    (cd "$dir" && GOFLAGS=-mod=readonly go build -trimpath -o "$1/crossplane" ./cmd/crossplane)
+}
+
+mkdir -p "$cache"
+build "crossplane core $CROSSPLANE_CORE_VERSION" "$core_dir" build_core
+build "crossplane CLI $CROSSPLANE_CLI_VERSION" "$cli_dir" build_cli
+
+echo "CROSSPLANE_CORE=$core_dir/crossplane"
+echo "CROSSPLANE_CLI=$cli_dir/crossplane"
