@@ -22,8 +22,9 @@ use std::time::Instant;
 use common::Case;
 use function_sco::function::Prepared;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionRequest, RunFunctionResponse, Status};
-use function_sco::sdk::{request, response, structpb, telemetry};
+use function_sco::sdk::{request, response, telemetry};
 use k8s_openapi::ByteString;
+use pbstruct as structpb;
 use prost::Message;
 use serde_json::{Map, Value, json};
 

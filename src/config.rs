@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::compositions::{organisation, virtual_machine};
-use crate::sdk::pbstruct::Encoded;
 use crate::sdk::response::merge;
-use crate::sdk::structpb;
+use pbstruct as structpb;
+use pbstruct::Encoded;
 
 /// The environment key that holds platform configuration.
 pub const ENVIRONMENT_KEY: &str = "sco";
@@ -190,7 +190,7 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sdk::pbstruct::Struct;
+    use pbstruct::Struct;
     use serde_json::json;
 
     #[test]

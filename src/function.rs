@@ -15,12 +15,13 @@ use serde_json::Value;
 
 use crate::compositions::{self, CompositionKind, Desired, Entry, Invalid, Observed};
 use crate::config::{ENVIRONMENT_KEY, Platform};
-use crate::sdk::pbstruct::Struct;
 use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::{Name, Ready};
 use crate::sdk::response::{self, WithMessage, WithReason};
-use crate::sdk::{Function, Handled, request, structpb};
+use crate::sdk::{Function, Handled, request};
+use pbstruct as structpb;
+use pbstruct::Struct;
 
 /// apiVersion of the function input.
 pub const INPUT_API_VERSION: &str = "sco.fn.stakater.com/v1alpha1";

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use function_sco::function::Sco;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
-use function_sco::sdk::{Runner, render, response, structpb};
+use function_sco::sdk::{Runner, render, response};
+use pbstruct as structpb;
 use serde_json::{Value, json};
 use support::{case_input, render_case, root};
 

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use function_sco::compositions;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
-use function_sco::sdk::{render, structpb};
+use function_sco::sdk::render;
+use pbstruct as structpb;
 use serde_json::{Value, json};
 
 use support::{render_case, root};

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use function_sco::function::{Prepared, Sco};
 use function_sco::sdk::proto::v1::{Resource, RunFunctionRequest};
-use function_sco::sdk::{Runner, render, response, structpb};
+use function_sco::sdk::{Runner, render, response};
+use pbstruct as structpb;
 use prost::Message;
 use serde_json::{Value, json};
 

@@ -17,12 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::config::Platform;
-use crate::sdk::pbser;
-use crate::sdk::pbstruct::Struct;
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::Name;
 use crate::sdk::response::Requirement;
-use crate::sdk::structpb::{self, PathError};
+use pbstruct as pbser;
+use pbstruct::Struct;
+use pbstruct::{self as structpb, PathError};
 
 pub mod conventions;
 pub mod organisation;

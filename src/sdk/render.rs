@@ -16,7 +16,7 @@ use super::proto::v1::{
 use super::request::KEY_ENVIRONMENT;
 use super::response;
 use super::runner::{Function, Runner};
-use super::structpb;
+use pbstruct as structpb;
 
 /// The annotation Crossplane keys observed composed resources by.
 pub const COMPOSITION_RESOURCE_NAME: &str = "crossplane.io/composition-resource-name";

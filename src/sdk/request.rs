@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::pbstruct::{Encoded, Struct};
 use super::proto::v1::{Capability, RunFunctionRequest, credentials};
 use super::resource::{Name, Ready};
-use super::structpb::{self, PathError};
+use pbstruct::{self as structpb, PathError};
+use pbstruct::{Encoded, Struct};
 
 /// The context key function-environment-configs writes the merged environment to.
 pub const KEY_ENVIRONMENT: &str = "apiextensions.crossplane.io/environment";

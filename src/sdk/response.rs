@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::pbstruct::Struct;
 use super::proto::v1::{
     Capability, Condition, MatchLabels, Requirements, Resource, ResourceSelector, ResponseMeta,
     Result as FnResult, RunFunctionRequest, RunFunctionResponse, SchemaSelector, Severity, State,
@@ -14,7 +13,8 @@ use super::proto::v1::{
 };
 use super::request;
 use super::resource::{Name, Ready};
-use super::structpb;
+use pbstruct as structpb;
+use pbstruct::Struct;
 
 /// The TTL function-sdk-go uses when a function sets none.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
@@ -198,7 +198,7 @@ pub fn set_desired_composed(
     set_desired_composed_struct(rsp, name, structpb::from_json_value(resource), ready);
 }
 
-/// [`set_desired_composed`] for an object already encoded (see [`super::pbser`]).
+/// [`set_desired_composed`] for an object already encoded (see [`pbstruct::to_struct`]).
 pub fn set_desired_composed_struct(
     rsp: &mut RunFunctionResponse,
     name: &Name,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::compositions::Observed;
 use crate::sdk::request::ObservedComposed;
-use crate::sdk::structpb;
+use pbstruct as structpb;
 
 fn xr(name: &str, namespace: Option<&str>) -> Value {
     let mut xr = json!({
