@@ -20,8 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // encodes map entries in iteration order; a HashMap's differs per instance).
     tonic_prost_build::configure()
         .btree_map(".")
-        // Struct with an encoder linear in the tree's size (see src/sdk/pbstruct.rs).
-        .extern_path(".google.protobuf.Struct", "crate::sdk::pbstruct::Struct")
+        // Struct with an encoder linear in the tree's size (see crates/pbstruct).
+        .extern_path(".google.protobuf.Struct", "::pbstruct::Struct")
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;

@@ -22,7 +22,7 @@ use std::time::Instant;
 use common::Case;
 use function_sco::function::Prepared;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionRequest, RunFunctionResponse, Status};
-use function_sco::sdk::{request, response, structpb, telemetry};
+use function_sco::sdk::{request, response, telemetry};
 use k8s_openapi::ByteString;
 use prost::Message;
 use serde_json::{Map, Value, json};
@@ -71,7 +71,7 @@ fn params(req: &RunFunctionRequest) -> Value {
     let ctx = req
         .context
         .as_ref()
-        .map_or_else(|| json!({}), structpb::to_json_value);
+        .map_or_else(|| json!({}), pbstruct::to_json_value);
     json!({"oxr": oxr, "dxr": dxr, "ocds": ocds, "dcds": dcds, "ctx": ctx, "extraResources": {}, "requiredResources": required})
 }
 
@@ -100,7 +100,7 @@ fn expected(req: &RunFunctionRequest, rsp: &RunFunctionResponse) -> Value {
             let manifest = r
                 .resource
                 .as_ref()
-                .map_or_else(|| json!({}), structpb::to_json_value);
+                .map_or_else(|| json!({}), pbstruct::to_json_value);
             (
                 name.clone(),
                 json!({"manifest": manifest, "ready": ready(r.ready())}),
@@ -110,7 +110,7 @@ fn expected(req: &RunFunctionRequest, rsp: &RunFunctionResponse) -> Value {
     let status = desired
         .composite
         .and_then(|c| c.resource)
-        .map(|s| structpb::to_json_value(&s))
+        .map(|s| pbstruct::to_json_value(&s))
         .and_then(|xr| xr.get("status").cloned())
         .unwrap_or_else(|| json!({}));
     let conditions: Vec<Value> = rsp

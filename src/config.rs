@@ -19,9 +19,8 @@ use serde_json::{Map, Value};
 
 use crate::compositions::platform::{self, Platform};
 use crate::compositions::{AnySettings, Entry, REGISTRY};
-use crate::sdk::pbstruct::Encoded;
 use crate::sdk::response::merge;
-use crate::sdk::structpb;
+use pbstruct::Encoded;
 
 /// The environment key that holds platform configuration.
 pub const ENVIRONMENT_KEY: &str = "sco";
@@ -124,7 +123,7 @@ impl Config {
             let Value::Object(object) = layer else {
                 return Err(fail(
                     String::new(),
-                    format!("expected an object, got {}", structpb::kind_name(layer)),
+                    format!("expected an object, got {}", pbstruct::kind_name(layer)),
                 ));
             };
             if let Some((old, new)) = moved(object) {
@@ -196,7 +195,7 @@ fn decode(merged: &Value) -> Result<Config, (String, String)> {
             format!("unknown key; expected one of {}", known.join(", ")),
         ));
     }
-    let platform = structpb::from_value::<Platform>(Value::Object(shared))
+    let platform = pbstruct::from_value::<Platform>(Value::Object(shared))
         .map_err(|e| (e.path.trim_start_matches('.').to_owned(), e.message))?;
     Ok(Config { platform, settings })
 }
@@ -208,7 +207,7 @@ mod tests {
     use super::*;
     use crate::compositions::platform::Ttl;
     use crate::compositions::virtual_machine::VirtualMachine;
-    use crate::sdk::pbstruct::Struct;
+    use pbstruct::Struct;
     use serde_json::json;
 
     fn resolve(
@@ -324,7 +323,7 @@ mod tests {
 
     #[test]
     fn an_encoded_environment_is_read_again_only_when_its_bytes_change() {
-        let encoded = |v: Value| structpb::from_json_value(&json!({"sco": v})).unwrap();
+        let encoded = |v: Value| pbstruct::from_json_value(&json!({"sco": v})).unwrap();
         let (five, seven, bad) = (
             encoded(json!({"waitingTtl": "5s"})),
             encoded(json!({"waitingTtl": "7s"})),

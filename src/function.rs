@@ -20,7 +20,7 @@ use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::{Name, Object, Ready};
 use crate::sdk::response::{self, WithMessage, WithReason};
-use crate::sdk::{Function, Handled, request, structpb};
+use crate::sdk::{Function, Handled, request};
 
 /// apiVersion of the function input.
 pub const INPUT_API_VERSION: &str = "sco.fn.stakater.com/v1alpha1";
@@ -238,7 +238,7 @@ fn parse_input(req: &RunFunctionRequest) -> Result<InputSpec, String> {
     let Some(input) = &req.input else {
         return Ok(InputSpec::default());
     };
-    let input: InputObject = structpb::from_struct(input).map_err(|e| {
+    let input: InputObject = pbstruct::from_struct(input).map_err(|e| {
         let path = e.path.trim_start_matches('.');
         format!("input {path}: {}", e.message)
     })?;
@@ -347,13 +347,13 @@ mod tests {
         RunFunctionRequest {
             observed: Some(State {
                 composite: Some(Resource {
-                    resource: structpb::from_json_value(&xr),
+                    resource: pbstruct::from_json_value(&xr),
                     ..Default::default()
                 }),
                 ..Default::default()
             }),
             desired: Some(desired),
-            input: input.as_ref().and_then(structpb::from_json_value),
+            input: input.as_ref().and_then(pbstruct::from_json_value),
             ..Default::default()
         }
     }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use function_sco::function::{CONDITION_VALID, Sco};
 use function_sco::sdk::proto::{v1, v1beta1};
 use function_sco::sdk::server::{V1_SERVICE, V1BETA1_SERVICE, serve_with_incoming};
-use function_sco::sdk::{Error, ServerArgs, structpb};
+use function_sco::sdk::{Error, ServerArgs};
 use prost::Message;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -118,7 +118,7 @@ fn request(tag: &str) -> v1::RunFunctionRequest {
     desired.resources.insert(
         "from-earlier-step".into(),
         v1::Resource {
-            resource: structpb::from_json_value(&json!({
+            resource: pbstruct::from_json_value(&json!({
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
                 "metadata": {"name": "settings", "labels": {"app": "x"}},
@@ -133,7 +133,7 @@ fn request(tag: &str) -> v1::RunFunctionRequest {
     desired.resources.insert(
         "another".into(),
         v1::Resource {
-            resource: structpb::from_json_value(
+            resource: pbstruct::from_json_value(
                 &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}),
             ),
             ..Default::default()
@@ -146,13 +146,13 @@ fn request(tag: &str) -> v1::RunFunctionRequest {
         }),
         observed: Some(v1::State {
             composite: Some(v1::Resource {
-                resource: structpb::from_json_value(&xr),
+                resource: pbstruct::from_json_value(&xr),
                 ..Default::default()
             }),
             ..Default::default()
         }),
         desired: Some(desired),
-        context: structpb::from_json_value(&json!({"example.org/step": {"seen": [1, 2]}})),
+        context: pbstruct::from_json_value(&json!({"example.org/step": {"seen": [1, 2]}})),
         ..Default::default()
     }
 }
@@ -352,7 +352,7 @@ async fn a_request_above_the_size_limit_is_resource_exhausted_and_the_server_kee
         .composite
         .as_mut()
         .unwrap();
-    xr.resource = structpb::from_json_value(
+    xr.resource = pbstruct::from_json_value(
         &json!({"apiVersion": "example.org/v1", "kind": UNSERVED_KIND, "spec": {"blob": "x".repeat(2 << 20)}}),
     );
     let refused = client

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use function_sco::function::Sco;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
-use function_sco::sdk::{Runner, render, response, structpb};
+use function_sco::sdk::{Runner, render, response};
 use serde_json::{Value, json};
 use support::{case_input, render_case, root};
 
@@ -36,7 +36,7 @@ impl Outcome {
                     (
                         r.resource
                             .as_ref()
-                            .map_or(Value::Null, structpb::to_json_value),
+                            .map_or(Value::Null, pbstruct::to_json_value),
                         r.ready(),
                     ),
                 )
@@ -46,7 +46,7 @@ impl Outcome {
             .composite
             .and_then(|c| c.resource)
             .map_or(Value::Null, |s| {
-                structpb::to_json_value(&s)["status"].clone()
+                pbstruct::to_json_value(&s)["status"].clone()
             });
         Self {
             response,

@@ -41,7 +41,7 @@ fn every_composed_manifest_is_strictly_valid() {
             let manifest = resource
                 .resource
                 .as_ref()
-                .map(function_sco::sdk::structpb::to_json_value)
+                .map(pbstruct::to_json_value)
                 .unwrap_or_default();
             checked += 1;
             if let Err(errors) = schema::validate(&manifest) {

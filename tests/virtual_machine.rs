@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
-use function_sco::sdk::{render, structpb};
+use function_sco::sdk::render;
 use serde_json::{Value, json};
 
 use support::{render_case, root};
@@ -32,7 +32,7 @@ fn outcome(rsp: &RunFunctionResponse) -> Outcome {
     let status = composite
         .resource
         .as_ref()
-        .map(structpb::to_json_value)
+        .map(pbstruct::to_json_value)
         .unwrap_or_default();
     let condition = rsp
         .conditions

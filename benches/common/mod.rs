@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use function_sco::function::{Prepared, Sco};
 use function_sco::sdk::proto::v1::{Resource, RunFunctionRequest};
-use function_sco::sdk::{Runner, render, response, structpb};
+use function_sco::sdk::{Runner, render, response};
 use prost::Message;
 use serde_json::{Value, json};
 
@@ -195,10 +195,10 @@ pub fn with_composite(
     let mut xr = composite
         .resource
         .as_ref()
-        .map(structpb::to_json_value)
+        .map(pbstruct::to_json_value)
         .expect("a composite resource");
     change(&mut xr);
-    composite.resource = structpb::from_json_value(&xr);
+    composite.resource = pbstruct::from_json_value(&xr);
     req
 }
 
@@ -212,11 +212,11 @@ pub fn with_observed(
         let mut object = r
             .resource
             .as_ref()
-            .map(structpb::to_json_value)
+            .map(pbstruct::to_json_value)
             .unwrap_or_else(|| json!({}));
         if let Some(p) = patch(name, &object) {
             response::merge(&mut object, &p);
-            r.resource = structpb::from_json_value(&object);
+            r.resource = pbstruct::from_json_value(&object);
         }
     }
     req
@@ -307,7 +307,7 @@ fn kubevirt_status() -> Value {
 
 fn resource(manifest: &Value) -> Resource {
     Resource {
-        resource: structpb::from_json_value(manifest),
+        resource: pbstruct::from_json_value(manifest),
         ..Default::default()
     }
 }

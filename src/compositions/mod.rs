@@ -40,7 +40,7 @@ use serde_json::{Map, Value};
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::{Manifest, Name, Object};
 use crate::sdk::response::Requirement;
-use crate::sdk::structpb::{self, PathError};
+use pbstruct::PathError;
 
 pub mod build;
 pub mod conventions;
@@ -342,7 +342,7 @@ fn default_settings<C: Composition>() -> Value {
 }
 
 fn decode_settings<C: Composition>(value: &Value) -> Result<AnySettings, PathError> {
-    structpb::from_ref::<C::Settings>(value).map(|s| Arc::new(s) as AnySettings)
+    pbstruct::from_ref::<C::Settings>(value).map(|s| Arc::new(s) as AnySettings)
 }
 
 fn settings_schema<C: Composition>(generator: &mut SchemaGenerator) -> Schema {

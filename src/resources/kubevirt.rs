@@ -2,7 +2,7 @@
 //! shaped by a cluster preference, booted from a root disk cloned from a golden-image
 //! DataSource, initialised by cloud-init (NoCloud, user data from a Secret) with an SSH key
 //! propagated through cloud-init. Field names follow the schema in
-//! `../shared/schemas/kubevirt/virtualmachines.kubevirt.io.openAPIV3Schema.yaml`.
+//! `schemas/kubevirt/virtualmachines.kubevirt.io.openAPIV3Schema.yaml`.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Typed builders for the Kubernetes objects the compositions emit. No protocol types here:
 //! each builder returns a serialisable value whose fields follow the upstream schema in
-//! `../shared/schemas` (the tests validate every rendered manifest against it).
+//! `schemas/` (the tests validate every rendered manifest against it).
 //!
 //! Crossplane managed resources come in two flavours: cluster-scoped (`kubernetes.crossplane.io`,
 //! `*.keycloak.crossplane.io`) for cluster-scoped XRs, and namespaced (`kubernetes.m.crossplane.io`,

@@ -4,8 +4,8 @@
 //!
 //! MTO is closed source and publishes no CRD. Field names follow the API reference generated
 //! from its Go types (`stakater/mto-docs@44dde43b`, branch `docs/structure-migration`,
-//! `content/reference/api.md`) as transcribed in `../shared/schemas/tenants.tenantoperator.stakater.com.NOTES.md`
-//! and the hand-derived CRDs in `../shared/schemas/derived/`:
+//! `content/reference/api.md`) as transcribed in `schemas/tenants.tenantoperator.stakater.com.NOTES.md`
+//! and the hand-derived CRDs in `schemas/derived/`:
 //! - Tenant `spec.quota` (required, a Quota's name), `spec.accessControl.{owners,editors,viewers}.{users,groups}`,
 //!   `spec.namespaces.withoutTenantPrefix[]` (created verbatim, unlike `withTenantPrefix`'s
 //!   `<tenant>-<name>`), `spec.namespaces.metadata.common.{labels,annotations}` and

@@ -4,9 +4,8 @@
 //! The module names mirror function-sdk-go: [`request`] reads a `RunFunctionRequest`,
 //! [`response`] builds a `RunFunctionResponse` (always starting from [`response::to`], so that
 //! what earlier pipeline steps composed is kept), [`resource`] holds names and readiness
-//! helpers, [`structpb`] converts `google.protobuf.Struct` to and from JSON and typed values.
-//! [`pbstruct`] is that Struct, kept as its wire bytes and read straight into JSON or typed
-//! values; [`pbser`] writes typed values straight to those bytes. [`server`] serves
+//! helpers. `google.protobuf.Struct` is the `pbstruct` crate's (crates/pbstruct): kept as its
+//! wire bytes, read straight into JSON or typed values, written from them. [`server`] serves
 //! v1 and v1beta1 over gRPC with mTLS, health, reflection and metrics; [`render`] runs the very
 //! same [`Runner`] offline on files.
 
@@ -15,8 +14,6 @@ mod beta;
 pub mod error;
 mod limits;
 mod metrics;
-pub mod pbser;
-pub mod pbstruct;
 pub mod proto;
 pub mod render;
 pub mod request;
@@ -24,7 +21,6 @@ pub mod resource;
 pub mod response;
 mod runner;
 pub mod server;
-pub mod structpb;
 pub mod telemetry;
 
 pub use args::ServerArgs;

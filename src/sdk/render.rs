@@ -16,7 +16,6 @@ use super::proto::v1::{
 use super::request::KEY_ENVIRONMENT;
 use super::response;
 use super::runner::{Function, Runner};
-use super::structpb;
 
 /// The annotation Crossplane keys observed composed resources by.
 pub const COMPOSITION_RESOURCE_NAME: &str = "crossplane.io/composition-resource-name";
@@ -212,7 +211,7 @@ impl RenderInput {
     pub fn request(&self) -> RunFunctionRequest {
         let mut observed = State {
             composite: Some(Resource {
-                resource: structpb::from_json_value(&self.composite),
+                resource: pbstruct::from_json_value(&self.composite),
                 ..Default::default()
             }),
             ..Default::default()
@@ -227,7 +226,7 @@ impl RenderInput {
             observed.resources.insert(
                 name.to_owned(),
                 Resource {
-                    resource: structpb::from_json_value(object),
+                    resource: pbstruct::from_json_value(object),
                     ..Default::default()
                 },
             );
@@ -235,8 +234,8 @@ impl RenderInput {
         let mut req = RunFunctionRequest {
             observed: Some(observed),
             desired: Some(State::default()),
-            input: self.input.as_ref().and_then(structpb::from_json_value),
-            context: Some(structpb::from_json_object(&self.context)),
+            input: self.input.as_ref().and_then(pbstruct::from_json_value),
+            context: Some(pbstruct::from_json_object(&self.context)),
             ..Default::default()
         };
         let capabilities = [
@@ -334,7 +333,7 @@ fn select(objects: &[Value], selector: &ResourceSelector) -> Resources {
         items: found
             .into_iter()
             .map(|o| Resource {
-                resource: structpb::from_json_value(o),
+                resource: pbstruct::from_json_value(o),
                 ..Default::default()
             })
             .collect(),
@@ -362,7 +361,7 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
         .composite
         .as_ref()
         .and_then(|c| c.resource.as_ref())
-        .map(structpb::to_json_value)
+        .map(pbstruct::to_json_value)
         .and_then(|v| v.get("status").cloned())
         .unwrap_or_else(|| json!({}));
     let conditions = composite_conditions(
@@ -393,7 +392,7 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
             let mut object = resource
                 .resource
                 .as_ref()
-                .map_or_else(|| json!({}), structpb::to_json_value);
+                .map_or_else(|| json!({}), pbstruct::to_json_value);
             response::merge(
                 &mut object,
                 &json!({"metadata": {

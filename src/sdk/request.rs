@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::pbstruct::{Encoded, Struct};
 use super::proto::v1::{Capability, RunFunctionRequest, credentials};
 use super::resource::{Name, Ready};
-use super::structpb::{self, PathError};
+use pbstruct::PathError;
+use pbstruct::{Encoded, Struct};
 
 /// The context key function-environment-configs writes the merged environment to.
 pub const KEY_ENVIRONMENT: &str = "apiextensions.crossplane.io/environment";
@@ -31,7 +31,7 @@ impl ObservedComposed<'static> {
     /// value that is not an object is an empty object, as a Struct cannot hold it.
     pub fn new(resource: &Value, connection_details: BTreeMap<String, Vec<u8>>) -> Self {
         Self {
-            encoded: Cow::Owned(structpb::from_json_value(resource).unwrap_or_default()),
+            encoded: Cow::Owned(pbstruct::from_json_value(resource).unwrap_or_default()),
             connection_details: Cow::Owned(connection_details),
         }
     }
@@ -40,12 +40,12 @@ impl ObservedComposed<'static> {
 impl ObservedComposed<'_> {
     /// The whole object, including status, as JSON.
     pub fn resource(&self) -> Value {
-        structpb::to_json_value(&self.encoded)
+        pbstruct::to_json_value(&self.encoded)
     }
 
     /// The object read into `T`: fields `T` does not name are skipped, not read.
     pub fn read<T: DeserializeOwned>(&self) -> Result<T, PathError> {
-        structpb::from_struct(&self.encoded)
+        pbstruct::from_struct(&self.encoded)
     }
 }
 
@@ -60,7 +60,7 @@ pub struct DesiredComposed {
 
 /// The observed composite resource, as JSON.
 pub fn observed_composite(req: &RunFunctionRequest) -> Option<Value> {
-    observed_composite_struct(req).map(structpb::to_json_value)
+    observed_composite_struct(req).map(pbstruct::to_json_value)
 }
 
 /// The observed composite resource, as the request carries it.
@@ -114,7 +114,7 @@ pub fn desired_composite(req: &RunFunctionRequest) -> Option<Value> {
         .as_ref()?
         .resource
         .as_ref()?;
-    Some(structpb::to_json_value(s))
+    Some(pbstruct::to_json_value(s))
 }
 
 /// The desired composed resources so far, by composition resource name.
@@ -129,7 +129,7 @@ pub fn desired_composed(req: &RunFunctionRequest) -> BTreeMap<Name, DesiredCompo
             let resource = r
                 .resource
                 .as_ref()
-                .map_or(Value::Object(Map::new()), structpb::to_json_value);
+                .map_or(Value::Object(Map::new()), pbstruct::to_json_value);
             (
                 Name::from(name.as_str()),
                 DesiredComposed {
@@ -143,12 +143,12 @@ pub fn desired_composed(req: &RunFunctionRequest) -> BTreeMap<Name, DesiredCompo
 
 /// The step's input, as JSON, when the step has one.
 pub fn input(req: &RunFunctionRequest) -> Option<Value> {
-    req.input.as_ref().map(structpb::to_json_value)
+    req.input.as_ref().map(pbstruct::to_json_value)
 }
 
 /// The step's input decoded into `T`; `Ok(None)` when the step has no input.
 pub fn input_as<T: DeserializeOwned>(req: &RunFunctionRequest) -> Result<Option<T>, PathError> {
-    input(req).map(structpb::from_value).transpose()
+    input(req).map(pbstruct::from_value).transpose()
 }
 
 /// A context value by key.
@@ -200,7 +200,7 @@ pub fn required_resources(req: &RunFunctionRequest, name: &str) -> Option<Vec<Va
             .items
             .iter()
             .filter_map(|r| r.resource.as_ref())
-            .map(structpb::to_json_value)
+            .map(pbstruct::to_json_value)
             .collect(),
     )
 }
@@ -219,7 +219,7 @@ pub fn credentials<'a>(
 /// `Some(None)` when the kind was not found.
 pub fn required_schema(req: &RunFunctionRequest, name: &str) -> Option<Option<Value>> {
     let schema = req.required_schemas.get(name)?;
-    Some(schema.openapi_v3.as_ref().map(structpb::to_json_value))
+    Some(schema.openapi_v3.as_ref().map(pbstruct::to_json_value))
 }
 
 /// Whether the calling Crossplane advertises its capabilities (v2.2 and later).
@@ -248,7 +248,7 @@ mod tests {
 
     fn res(v: Value) -> Resource {
         Resource {
-            resource: structpb::from_json_value(&v),
+            resource: pbstruct::from_json_value(&v),
             ..Default::default()
         }
     }
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn environment_comes_from_context() {
         let req = RunFunctionRequest {
-            context: structpb::from_json_value(&json!({KEY_ENVIRONMENT: {"sco": {"a": 1}}})),
+            context: pbstruct::from_json_value(&json!({KEY_ENVIRONMENT: {"sco": {"a": 1}}})),
             ..Default::default()
         };
         assert_eq!(environment(&req).unwrap()["sco"]["a"], json!(1));

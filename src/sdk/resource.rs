@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::pbstruct::{SerdeError, Struct};
-use super::structpb::{self, PathError};
+use pbstruct::{PathError, SerdeError, Struct};
 
 pub use super::proto::v1::Ready;
 
@@ -25,7 +24,7 @@ impl<'a> Object<'a> {
 
     /// The object read into `T`, naming the failing field path in the error.
     pub fn read<T: DeserializeOwned>(&self) -> Result<T, PathError> {
-        structpb::from_struct(self.0)
+        pbstruct::from_struct(self.0)
     }
 
     /// The strings at `keys` of the object at `path`, empty where absent.
@@ -42,7 +41,7 @@ pub struct Manifest(Struct);
 impl Manifest {
     /// Encodes `manifest`, which must serialise as an object.
     pub fn of<T: Serialize + ?Sized>(manifest: &T) -> Result<Self, SerdeError> {
-        super::pbser::to_struct(manifest).map(Self)
+        pbstruct::to_struct(manifest).map(Self)
     }
 
     /// The manifest as JSON.

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::pbstruct::Struct;
 use super::proto::v1::{
     Capability, Condition, MatchLabels, Requirements, Resource, ResourceSelector, ResponseMeta,
     Result as FnResult, RunFunctionRequest, RunFunctionResponse, SchemaSelector, Severity, State,
@@ -14,7 +13,7 @@ use super::proto::v1::{
 };
 use super::request;
 use super::resource::{Name, Ready};
-use super::structpb;
+use pbstruct::Struct;
 
 /// The TTL function-sdk-go uses when a function sets none.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
@@ -195,10 +194,10 @@ pub fn set_desired_composed(
     resource: &Value,
     ready: Ready,
 ) {
-    set_desired_composed_struct(rsp, name, structpb::from_json_value(resource), ready);
+    set_desired_composed_struct(rsp, name, pbstruct::from_json_value(resource), ready);
 }
 
-/// [`set_desired_composed`] for an object already encoded (see [`super::pbser`]).
+/// [`set_desired_composed`] for an object already encoded (see [`pbstruct::to_struct`]).
 pub fn set_desired_composed_struct(
     rsp: &mut RunFunctionResponse,
     name: &Name,
@@ -359,18 +358,18 @@ mod tests {
                 tag: "abc".into(),
                 capabilities: vec![],
             }),
-            context: structpb::from_json_value(&json!({"k": "v"})),
+            context: pbstruct::from_json_value(&json!({"k": "v"})),
             ..Default::default()
         };
         let mut desired = State::default();
         let mut earlier = Resource {
-            resource: structpb::from_json_value(&json!({"kind": "Bucket"})),
+            resource: pbstruct::from_json_value(&json!({"kind": "Bucket"})),
             ..Default::default()
         };
         earlier.set_ready(Ready::True);
         desired.resources.insert("bucket".into(), earlier);
         desired.composite = Some(Resource {
-            resource: structpb::from_json_value(&json!({"status": {"earlier": {"a": 1}}})),
+            resource: pbstruct::from_json_value(&json!({"status": {"earlier": {"a": 1}}})),
             ..Default::default()
         });
         req.desired = Some(desired);
@@ -421,17 +420,17 @@ mod tests {
         set_desired_composite_status(&mut rsp, &json!({"vm": {"ready": true}}));
         let composite = rsp.desired.as_ref().unwrap().composite.as_ref().unwrap();
         assert_eq!(
-            structpb::to_json_value(composite.resource.as_ref().unwrap()),
+            pbstruct::to_json_value(composite.resource.as_ref().unwrap()),
             json!({"status": {"vm": {"ready": true}}})
         );
         // An earlier step's desired composite without a status keeps its other keys.
         let mut rsp = RunFunctionResponse::default();
         desired_composite(&mut rsp).resource =
-            structpb::from_json_value(&json!({"metadata": {"labels": {"a": "b"}}, "zz": 1}));
+            pbstruct::from_json_value(&json!({"metadata": {"labels": {"a": "b"}}, "zz": 1}));
         set_desired_composite_status(&mut rsp, &json!({"x": 1}));
         let composite = rsp.desired.as_ref().unwrap().composite.as_ref().unwrap();
         assert_eq!(
-            structpb::to_json_value(composite.resource.as_ref().unwrap()),
+            pbstruct::to_json_value(composite.resource.as_ref().unwrap()),
             json!({"metadata": {"labels": {"a": "b"}}, "status": {"x": 1}, "zz": 1})
         );
     }
@@ -446,7 +445,7 @@ mod tests {
         );
         set_desired_composite_ready(&mut rsp, Ready::False);
         let composite = rsp.desired.as_ref().unwrap().composite.as_ref().unwrap();
-        let status = structpb::to_json_value(composite.resource.as_ref().unwrap());
+        let status = pbstruct::to_json_value(composite.resource.as_ref().unwrap());
         assert_eq!(
             status,
             json!({"status": {"earlier": {"a": 1, "b": 2}, "vm": {"ready": true}}})
@@ -536,7 +535,7 @@ mod tests {
     fn context_keys_are_set() {
         let mut rsp = to(&request_with_desired(), DEFAULT_TTL);
         set_context_key(&mut rsp, "sco.stakater.com/x", &json!({"a": 1}));
-        let ctx = structpb::to_json_value(rsp.context.as_ref().unwrap());
+        let ctx = pbstruct::to_json_value(rsp.context.as_ref().unwrap());
         assert_eq!(ctx, json!({"k": "v", "sco.stakater.com/x": {"a": 1}}));
     }
 }

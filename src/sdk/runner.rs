@@ -177,7 +177,7 @@ mod tests {
             tracing_subscriber::EnvFilter::new("info"),
             move || writer.clone(),
         );
-        let xr = crate::sdk::structpb::from_json_value(&serde_json::json!({
+        let xr = pbstruct::from_json_value(&serde_json::json!({
             "apiVersion": "sco.stakater.com/v1alpha1",
             "kind": "VirtualMachine",
             "metadata": {"name": "web", "namespace": "team-a", "labels": {"name": "not this"}},

@@ -10,7 +10,6 @@ use crate::compositions::{Desired, Observed};
 use crate::config::Config;
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::Name;
-use crate::sdk::structpb;
 
 fn xr(name: &str, namespace: Option<&str>) -> Value {
     let mut xr = json!({
@@ -38,7 +37,7 @@ fn render(
     resources: &BTreeMap<Name, ObservedComposed>,
     platform: &Platform,
 ) -> Result<Desired, Invalid> {
-    let typed: spec::Organisation = structpb::from_value(composite.clone()).expect("a valid XR");
+    let typed: spec::Organisation = pbstruct::from_value(composite.clone()).expect("a valid XR");
     let required = BTreeMap::new();
     let observed = Observed {
         resources,
@@ -104,7 +103,7 @@ fn the_issuer_and_username_are_derived() {
     );
     assert_eq!(user["email"], "Ada@ACME.example");
     let composite = xr("acme", None);
-    let typed: spec::Organisation = structpb::from_value(composite.clone()).unwrap();
+    let typed: spec::Organisation = pbstruct::from_value(composite.clone()).unwrap();
     let (resources, required) = (BTreeMap::new(), BTreeMap::new());
     let observed = Observed {
         resources: &resources,

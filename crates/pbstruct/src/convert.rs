@@ -4,9 +4,9 @@
 //! (|n| <= 2^53) come back as JSON integers, so `cpu: 2` deserialises into a `u32`. JSON
 //! never holds NaN or infinities; a non-finite number arriving in a Struct becomes `null`.
 
-use super::pbstruct::Struct;
+use crate::Struct;
+use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A Struct as a JSON value (always an object).
@@ -22,17 +22,6 @@ pub fn from_json_object(m: &Map<String, Value>) -> Struct {
 /// A JSON value as a Struct, when it is an object.
 pub fn from_json_value(v: &Value) -> Option<Struct> {
     v.as_object().map(Struct::from_json)
-}
-
-/// Serialises a typed value into a Struct. The value must serialise to a JSON object.
-pub fn to_struct<T: Serialize>(value: &T) -> Result<Struct, serde_json::Error> {
-    match serde_json::to_value(value)? {
-        Value::Object(m) => Ok(from_json_object(&m)),
-        other => Err(serde::ser::Error::custom(format!(
-            "expected an object, got {}",
-            kind_name(&other)
-        ))),
-    }
 }
 
 /// Deserialises a Struct into a typed value straight from its bytes, naming the failing
@@ -105,7 +94,8 @@ pub fn kind_name(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Deserialize;
+    use crate::to_struct;
+    use serde::{Deserialize, Serialize};
     use serde_json::json;
 
     #[test]

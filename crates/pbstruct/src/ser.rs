@@ -1,9 +1,10 @@
 //! A serde `Serializer` that writes typed values straight to `google.protobuf.Struct` bytes,
 //! so a composed manifest goes from its typed builder to the response without a
-//! `serde_json::Value` in between. It writes what `serde_json::to_value` and then
-//! [`Struct::from_json`](super::pbstruct::Struct::from_json) would, except that an object's
-//! keys come in the order the type serialises them rather than sorted (protobuf maps have no
-//! order; the output is as deterministic as the type).
+//! `serde_json::Value` in between. It is the crate's one encoder: [`Struct::from_json`] and
+//! [`Struct::insert`] write through it too. An object's keys come in the order the type
+//! serialises them (protobuf maps have no order; the output is as deterministic as the
+//! type); a `serde_json::Map` serialises its keys sorted, which gives the bytes prost_types
+//! writes for the same object.
 //!
 //! Each container's length is written after its content: one byte is reserved, and the
 //! content moves up when the length needs more (a container of 128 bytes or more).
@@ -11,17 +12,8 @@
 use prost::encoding::encode_varint;
 use serde::ser::{self, Serialize};
 
-use super::pbstruct::{SerdeError, Struct};
-
-// Field keys of google.protobuf.Value, ListValue, Struct and its map entries.
-const ENTRY: u8 = 0x0a; // Struct.fields, ListValue.values, an entry's key: field 1, length-delimited
-const ENTRY_VALUE: u8 = 0x12; // an entry's value: field 2, length-delimited
-const NULL: u8 = 0x08;
-const NUMBER: u8 = 0x11;
-const STRING: u8 = 0x1a;
-const BOOL: u8 = 0x20;
-const STRUCT: u8 = 0x2a;
-const LIST: u8 = 0x32;
+use crate::object::{SerdeError, Struct};
+use crate::wire::{BOOL, ENTRY, ENTRY_VALUE, LIST, NULL, NUMBER, STRING, STRUCT};
 
 /// Serialises `value`, which must serialise as an object, into a Struct.
 pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, SerdeError> {
@@ -35,6 +27,21 @@ pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, SerdeError>
         }
         _ => Err(SerdeError("expected an object".into())),
     }
+}
+
+/// Writes one map entry field of a Struct's body (`key`, then `value`) to `out`.
+pub(crate) fn entry<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    key: &str,
+    value: &T,
+) -> Result<(), SerdeError> {
+    let mut object = ObjectWriter {
+        out,
+        start: 0,
+        entry: None,
+    };
+    object.key(key);
+    object.value(value)
 }
 
 /// Length of the key and length varint at the start of a container.

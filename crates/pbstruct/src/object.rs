@@ -8,8 +8,8 @@
 //! Here decoding checks the bytes (well formed, UTF-8 strings, nesting at most
 //! [`MAX_DEPTH`]) and keeps them; passing an object through is a copy of bytes; reading one
 //! goes through one serde `Deserializer` over the bytes ([`Wire`]), into `serde_json` or
-//! straight into a typed value; writing `serde_json` gives the bytes prost_types would write
-//! (map keys in order, lengths computed in one pass); [`super::pbser`] writes typed values.
+//! straight into a typed value. Writing, of JSON as of typed values, goes through the one
+//! encoder, [`crate::to_struct`]; JSON objects come out as the bytes prost_types writes.
 //!
 //! A field of a oneof (`Value.kind`) or of a map entry that appears twice keeps the last one,
 //! as for scalars; canonical encoders (Go's, prost's) never write a message field twice.
@@ -22,11 +22,14 @@ use prost::encoding::{
     encoded_len_varint,
 };
 use prost::{DecodeError, Message};
+
+use crate::ser;
+use crate::wire::{
+    BOOL, ENTRY, ENTRY_VALUE, Fault, LEN, LIST, MAX_DEPTH, NULL, NUMBER, Reader, STRING, STRUCT,
+    text, wire_type,
+};
 use serde::{Deserialize, de};
 use serde_json::{Map, Value};
-
-/// How deep objects and lists may nest (prost's own recursion limit).
-pub const MAX_DEPTH: u32 = 100;
 
 /// Largest integer an `f64` represents exactly.
 const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
@@ -40,18 +43,11 @@ pub struct Struct {
 }
 
 impl Struct {
-    /// Encodes a JSON object.
+    /// Encodes a JSON object, through [`crate::to_struct`]: its keys in the map's order,
+    /// which for `serde_json::Map` is sorted, so the bytes are those prost_types writes.
     pub fn from_json(object: &Map<String, Value>) -> Self {
-        let mut lengths = Lengths(Some(Vec::new()));
-        let len = lengths.of_object(object);
-        let mut raw = Vec::with_capacity(len);
-        Writer {
-            lengths: lengths.0.as_deref().unwrap_or_default(),
-            next: 0,
-            buf: &mut raw,
-        }
-        .object_body(object);
-        Self { raw }
+        // A map with string keys always serialises to an object.
+        crate::to_struct(object).unwrap_or_default()
     }
 
     /// A Struct from the bytes of its body, which [`super::pbser`] wrote.
@@ -123,32 +119,23 @@ impl Struct {
     /// Sets `key` to `value`, replacing every entry of that key. The entry goes before the
     /// first key that sorts after it, so an object whose keys are in order stays in order.
     pub fn insert(&mut self, key: &str, value: &Value) {
-        let mut lengths = Lengths(Some(Vec::new()));
-        let entry_len = lengths.entry(key, value);
-        let mut raw = Vec::with_capacity(self.raw.len() + delimited(entry_len));
+        let mut new = Vec::new();
+        // A JSON value always serialises.
+        let _ = ser::entry(&mut new, key, value);
+        let mut raw = Vec::with_capacity(self.raw.len() + new.len());
         let mut written = false;
         for entry in entries(&self.raw) {
             if entry.key == key {
                 continue;
             }
             if !written && entry.key > key {
-                write_entry(
-                    &mut raw,
-                    lengths.0.as_deref().unwrap_or_default(),
-                    key,
-                    value,
-                );
+                raw.extend_from_slice(&new);
                 written = true;
             }
             raw.extend_from_slice(entry.whole);
         }
         if !written {
-            write_entry(
-                &mut raw,
-                lengths.0.as_deref().unwrap_or_default(),
-                key,
-                value,
-            );
+            raw.extend_from_slice(&new);
         }
         self.raw = raw;
     }
@@ -246,7 +233,7 @@ impl Message for Struct {
         let len = usize::try_from(len)
             .ok()
             .filter(|&len| len <= buf.remaining())
-            .ok_or_else(|| malformed("buffer underflow"))?;
+            .ok_or_else(|| Fault::Underflow.to_prost())?;
         let start = self.raw.len();
         if start == 0 {
             // prost hands over one entry at a time; the entries that follow this one are in
@@ -261,9 +248,9 @@ impl Message for Struct {
         let body = self.raw.len();
         self.raw.put(buf.take(len));
         // The entry's value is one level below the Struct itself.
-        if let Err(e) = check(&self.raw[body..], Json::Entry, 1) {
+        if let Err(fault) = check(&self.raw[body..], Json::Entry, 1) {
             self.raw.truncate(start);
-            return Err(e);
+            return Err(fault.to_prost());
         }
         Ok(())
     }
@@ -294,115 +281,9 @@ fn following_entries(len: usize, rest: &[u8]) -> usize {
     total
 }
 
-// Field keys: all fields here are numbered below 16, so each key is one byte.
-const fn key(field: u8, wire_type: u8) -> u8 {
-    (field << 3) | wire_type
-}
-const LEN: u8 = 2;
-const ENTRY: u8 = key(1, LEN); // Struct.fields entries, ListValue.values, an entry's key
-const ENTRY_VALUE: u8 = key(2, LEN);
-const NULL: u8 = key(1, 0);
-const NUMBER: u8 = key(2, 1);
-const STRING: u8 = key(3, LEN);
-const BOOL: u8 = key(4, 0);
-const STRUCT: u8 = key(5, LEN);
-const LIST: u8 = key(6, LEN);
-
-// Reading.
-
-/// Protobuf fields of a byte slice, one at a time.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    /// The next field's number and wire type; `None` at the end.
-    #[inline]
-    fn key(&mut self) -> Result<Option<(u32, WireType)>, DecodeError> {
-        let key = match self.0 {
-            [] => return Ok(None),
-            // Every field of google.protobuf's JSON types has a one-byte key.
-            [byte @ 0x08..0x80, rest @ ..] => {
-                self.0 = rest;
-                u64::from(*byte)
-            }
-            _ => self.varint()?,
-        };
-        let wire_type = WireType::try_from(key & 7)?;
-        let field = u32::try_from(key >> 3)
-            .ok()
-            .filter(|&f| f != 0)
-            .ok_or_else(|| malformed("invalid field number"))?;
-        Ok(Some((field, wire_type)))
-    }
-
-    /// A varint; keys and most lengths here are one byte, so that case comes first.
-    #[inline]
-    fn varint(&mut self) -> Result<u64, DecodeError> {
-        match self.0 {
-            [byte @ 0..0x80, rest @ ..] => {
-                self.0 = rest;
-                Ok(u64::from(*byte))
-            }
-            _ => decode_varint(&mut self.0),
-        }
-    }
-
-    fn fixed64(&mut self) -> Result<u64, DecodeError> {
-        let (bytes, rest) = self
-            .0
-            .split_first_chunk::<8>()
-            .ok_or_else(|| malformed("buffer underflow"))?;
-        self.0 = rest;
-        Ok(u64::from_le_bytes(*bytes))
-    }
-
-    #[inline]
-    fn delimited(&mut self) -> Result<&'a [u8], DecodeError> {
-        let len = self.varint()?;
-        let len = usize::try_from(len)
-            .ok()
-            .filter(|&len| len <= self.0.len())
-            .ok_or_else(|| malformed("buffer underflow"))?;
-        let (body, rest) = self.0.split_at(len);
-        self.0 = rest;
-        Ok(body)
-    }
-
-    #[inline]
-    fn string(&mut self) -> Result<&'a str, DecodeError> {
-        text(self.delimited()?)
-    }
-
-    /// Skips a field of an unknown number. Groups are not skipped: google.protobuf's JSON
-    /// types never hold one.
-    fn skip(&mut self, wire_type: WireType) -> Result<(), DecodeError> {
-        match wire_type {
-            WireType::Varint => self.varint().map(drop),
-            WireType::SixtyFourBit => self.fixed64().map(drop),
-            WireType::LengthDelimited => self.delimited().map(drop),
-            WireType::ThirtyTwoBit => {
-                self.0 = self
-                    .0
-                    .get(4..)
-                    .ok_or_else(|| malformed("buffer underflow"))?;
-                Ok(())
-            }
-            WireType::StartGroup | WireType::EndGroup => {
-                Err(malformed("unexpected group in a google.protobuf.Struct"))
-            }
-        }
-    }
-}
-
-/// A decode error. prost keeps `DecodeError::new` public but deprecated for use outside it;
-/// a `Message` implemented by hand has no other way to report its own checks.
-fn malformed(what: &'static str) -> DecodeError {
-    #[allow(deprecated)]
-    DecodeError::new(what)
-}
-
-fn deeper(depth: u32) -> Result<u32, DecodeError> {
+fn deeper(depth: u32) -> Result<u32, Fault> {
     if depth >= MAX_DEPTH {
-        return Err(malformed("recursion limit reached"));
+        return Err(Fault::Depth);
     }
     Ok(depth + 1)
 }
@@ -422,7 +303,7 @@ enum Json {
 /// one pass without a call per protobuf message; anything else (unknown or repeated fields,
 /// long varints, every malformed body) is walked again by [`check_any`], which also names
 /// what is wrong, so no body costs more than two passes.
-fn check(body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> {
+fn check(body: &[u8], message: Json, depth: u32) -> Result<(), Fault> {
     let canonical = match message {
         Json::Entry => canonical::entry(body, depth),
         Json::Struct => canonical::object(body, depth),
@@ -437,18 +318,18 @@ fn check(body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> {
 }
 
 /// [`check`] for any encoding a protobuf decoder accepts.
-fn check_any(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeError> {
+fn check_any(mut body: &[u8], message: Json, depth: u32) -> Result<(), Fault> {
     while let [first, rest @ ..] = body {
         let (field, wire_type) = if *first < 0x80 {
             body = rest;
             (first >> 3, first & 7)
         } else {
-            let key = decode_varint(&mut body)?;
+            let key = decode_varint(&mut body).map_err(|_| Fault::Varint)?;
             // Numbers above 6 are unknown fields for every message here.
             (u8::try_from(key >> 3).unwrap_or(u8::MAX), (key & 7) as u8)
         };
         if field == 0 {
-            return Err(malformed("invalid field number"));
+            return Err(Fault::Tag);
         }
         match (message, field, wire_type) {
             (Json::Struct | Json::List, 1, LEN) => {
@@ -461,7 +342,7 @@ fn check_any(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeErr
             }
             (Json::Entry, 1, LEN) | (Json::Value, 3, LEN) => {
                 if !is_utf8(take(&mut body)?) {
-                    return Err(malformed("invalid string value: data is not UTF-8 encoded"));
+                    return Err(Fault::Utf8);
                 }
             }
             (Json::Entry, 2, LEN) => check_any(take(&mut body)?, Json::Value, depth)?,
@@ -469,15 +350,15 @@ fn check_any(mut body: &[u8], message: Json, depth: u32) -> Result<(), DecodeErr
             (Json::Value, 6, LEN) => check_any(take(&mut body)?, Json::List, deeper(depth)?)?,
             (Json::Value, 1 | 4, 0) | (Json::Value, 2, 1) => {
                 let mut reader = Reader(body);
-                reader.skip(WireType::try_from(u64::from(wire_type))?)?;
+                reader.skip(self::wire_type(u64::from(wire_type))?)?;
                 body = reader.0;
             }
             (Json::Value, 1..=6, _) | (Json::Entry, 1 | 2, _) => {
-                return Err(malformed("invalid wire type"));
+                return Err(Fault::WireType);
             }
             _ => {
                 let mut reader = Reader(body);
-                reader.skip(WireType::try_from(u64::from(wire_type))?)?;
+                reader.skip(self::wire_type(u64::from(wire_type))?)?;
                 body = reader.0;
             }
         }
@@ -583,7 +464,7 @@ mod canonical {
 
 /// The next length-delimited body.
 #[inline]
-fn take<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
+fn take<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], Fault> {
     let mut reader = Reader(body);
     let taken = reader.delimited()?;
     *body = reader.0;
@@ -609,8 +490,8 @@ impl serde::ser::Error for SerdeError {
     }
 }
 
-impl From<DecodeError> for SerdeError {
-    fn from(e: DecodeError) -> Self {
+impl From<Fault> for SerdeError {
+    fn from(e: Fault) -> Self {
         Self(e.to_string())
     }
 }
@@ -644,7 +525,7 @@ pub enum Wire<'de> {
 }
 
 /// The value a `google.protobuf.Value` body holds (the last kind set wins).
-fn wire_value(body: &[u8]) -> Result<Wire<'_>, DecodeError> {
+fn wire_value(body: &[u8]) -> Result<Wire<'_>, Fault> {
     let mut reader = Reader(body);
     let mut value = Wire::Null;
     while let Some((field, wire_type)) = reader.key()? {
@@ -658,7 +539,7 @@ fn wire_value(body: &[u8]) -> Result<Wire<'_>, DecodeError> {
             (4, WireType::Varint) => Wire::Bool(reader.varint()? != 0),
             (5, WireType::LengthDelimited) => Wire::Object(reader.delimited()?),
             (6, WireType::LengthDelimited) => Wire::List(reader.delimited()?),
-            (1..=6, _) => return Err(malformed("invalid wire type in google.protobuf.Value")),
+            (1..=6, _) => return Err(Fault::WireType),
             _ => {
                 reader.skip(wire_type)?;
                 continue;
@@ -668,15 +549,8 @@ fn wire_value(body: &[u8]) -> Result<Wire<'_>, DecodeError> {
     Ok(value)
 }
 
-/// A string value's text (its bytes were checked when decoded, so this only fails on bytes
-/// that were not).
-fn text(bytes: &[u8]) -> Result<&str, DecodeError> {
-    std::str::from_utf8(bytes)
-        .map_err(|_| malformed("invalid string value: data is not UTF-8 encoded"))
-}
-
 /// A map entry's key and value.
-fn wire_entry(body: &[u8]) -> Result<(&str, Wire<'_>), DecodeError> {
+fn wire_entry(body: &[u8]) -> Result<(&str, Wire<'_>), Fault> {
     let mut reader = Reader(body);
     let (mut key, mut value) = ("", Wire::Null);
     while let Some((field, wire_type)) = reader.key()? {
@@ -690,7 +564,7 @@ fn wire_entry(body: &[u8]) -> Result<(&str, Wire<'_>), DecodeError> {
 }
 
 /// The next length-delimited field 1 (a Struct's entry, a ListValue's value), skipping others.
-fn next_item<'de>(reader: &mut Reader<'de>) -> Result<Option<&'de [u8]>, DecodeError> {
+fn next_item<'de>(reader: &mut Reader<'de>) -> Result<Option<&'de [u8]>, Fault> {
     while let Some((field, wire_type)) = reader.key()? {
         if field == 1 && wire_type == WireType::LengthDelimited {
             return reader.delimited().map(Some);
@@ -815,172 +689,15 @@ impl<'de> de::SeqAccess<'de> for ListAccess<'de> {
     }
 }
 
-// Writing.
-
+/// The size of a length-delimited field with a one-byte key and a body of `len` bytes.
 fn delimited(len: usize) -> usize {
     1 + encoded_len_varint(len as u64) + len
-}
-
-/// Lengths of the object and list bodies of a tree, in the order the writer meets them (each
-/// container's slot comes before its children's); without a `Vec`, only the length of the
-/// whole is computed. prost would walk a subtree once per level to get nested lengths.
-struct Lengths(Option<Vec<usize>>);
-
-impl Lengths {
-    fn reserve(&mut self) -> usize {
-        self.0.as_mut().map_or(0, |slots| {
-            slots.push(0);
-            slots.len() - 1
-        })
-    }
-
-    fn fill(&mut self, slot: usize, len: usize) -> usize {
-        if let Some(slots) = &mut self.0 {
-            slots[slot] = len;
-        }
-        len
-    }
-
-    fn of_object(&mut self, object: &Map<String, Value>) -> usize {
-        let slot = self.reserve();
-        let len = object
-            .iter()
-            .map(|(k, v)| delimited(self.entry(k, v)))
-            .sum();
-        self.fill(slot, len)
-    }
-
-    fn of_list(&mut self, list: &[Value]) -> usize {
-        let slot = self.reserve();
-        let len = list.iter().map(|v| delimited(self.of_value(v))).sum();
-        self.fill(slot, len)
-    }
-
-    /// A map entry: its key (absent when empty, as prost writes it) and its value.
-    fn entry(&mut self, key: &str, value: &Value) -> usize {
-        let key_len = if key.is_empty() {
-            0
-        } else {
-            delimited(key.len())
-        };
-        key_len + delimited(self.of_value(value))
-    }
-
-    fn of_value(&mut self, value: &Value) -> usize {
-        match value {
-            Value::Object(o) => delimited(self.of_object(o)),
-            Value::Array(a) => delimited(self.of_list(a)),
-            other => scalar_len(other),
-        }
-    }
-}
-
-/// The encoded length of a value that is not a container.
-fn scalar_len(value: &Value) -> usize {
-    match value {
-        Value::Null | Value::Bool(_) => 2,
-        Value::Number(_) => 9,
-        Value::String(s) => delimited(s.len()),
-        Value::Object(_) | Value::Array(_) => 0,
-    }
-}
-
-/// Writes a tree with the lengths [`Lengths`] computed for it.
-struct Writer<'a, B> {
-    lengths: &'a [usize],
-    next: usize,
-    buf: &'a mut B,
-}
-
-impl<B: BufMut> Writer<'_, B> {
-    /// The length of `v`'s encoding; its containers' lengths are the next slots.
-    fn value_len(&self, value: &Value) -> usize {
-        match value {
-            Value::Object(_) | Value::Array(_) => delimited(self.lengths[self.next]),
-            other => scalar_len(other),
-        }
-    }
-
-    fn delimiter(&mut self, key: u8, len: usize) {
-        self.buf.put_u8(key);
-        encode_varint(len as u64, self.buf);
-    }
-
-    fn object_body(&mut self, object: &Map<String, Value>) {
-        self.next += 1;
-        for (k, v) in object {
-            self.entry(k, v);
-        }
-    }
-
-    fn entry(&mut self, key: &str, value: &Value) {
-        let key_len = if key.is_empty() {
-            0
-        } else {
-            delimited(key.len())
-        };
-        let value_len = self.value_len(value);
-        self.delimiter(ENTRY, key_len + delimited(value_len));
-        if !key.is_empty() {
-            self.delimiter(ENTRY, key.len());
-            self.buf.put_slice(key.as_bytes());
-        }
-        self.delimiter(ENTRY_VALUE, value_len);
-        self.value_body(value);
-    }
-
-    fn list_body(&mut self, list: &[Value]) {
-        self.next += 1;
-        for v in list {
-            let len = self.value_len(v);
-            self.delimiter(ENTRY, len);
-            self.value_body(v);
-        }
-    }
-
-    fn value_body(&mut self, value: &Value) {
-        match value {
-            Value::Null => {
-                self.buf.put_u8(NULL);
-                self.buf.put_u8(0);
-            }
-            Value::Number(n) => {
-                self.buf.put_u8(NUMBER);
-                self.buf.put_f64_le(n.as_f64().unwrap_or_default());
-            }
-            Value::String(s) => {
-                self.delimiter(STRING, s.len());
-                self.buf.put_slice(s.as_bytes());
-            }
-            Value::Bool(b) => {
-                self.buf.put_u8(BOOL);
-                self.buf.put_u8(u8::from(*b));
-            }
-            Value::Object(o) => {
-                self.delimiter(STRUCT, self.lengths[self.next]);
-                self.object_body(o);
-            }
-            Value::Array(a) => {
-                self.delimiter(LIST, self.lengths[self.next]);
-                self.list_body(a);
-            }
-        }
-    }
-}
-
-/// Writes one map entry field with the lengths computed for it by [`Lengths::entry`].
-fn write_entry(buf: &mut Vec<u8>, lengths: &[usize], key: &str, value: &Value) {
-    Writer {
-        lengths,
-        next: 0,
-        buf,
-    }
-    .entry(key, value);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::key;
     use serde_json::json;
 
     fn object(v: Value) -> Map<String, Value> {
@@ -1162,6 +879,12 @@ mod tests {
         assert!(decode(&not_utf8).is_err());
         let group = [ENTRY, 2, key(3, 3), 0];
         assert!(decode(&group).is_err());
+        // Each fault reads as prost reports it.
+        let err = |bytes: &[u8]| decode(bytes).unwrap_err().to_string();
+        assert!(err(&not_utf8).ends_with("invalid string value: data is not UTF-8 encoded"));
+        assert!(err(&group).contains("invalid wire type"), "{}", err(&group));
+        assert!(err(&[ENTRY, 2, 0, 0]).ends_with("invalid tag value: 0"));
+        assert!(err(&[ENTRY, 2, ENTRY, 9]).ends_with("buffer underflow"));
     }
 
     #[test]
