@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::proto::v1::{
-    Capability, Ready, RequestMeta, Resource, ResourceSelector, Resources, RunFunctionRequest,
-    RunFunctionResponse, Severity, State, Status, Target, resource_selector,
+    Capability, CredentialData, Credentials, Ready, RequestMeta, Resource, ResourceSelector,
+    Resources, RunFunctionRequest, RunFunctionResponse, Severity, State, Status, Target,
+    credentials, resource_selector,
 };
 use super::request::KEY_ENVIRONMENT;
 use super::response;
@@ -37,6 +38,8 @@ pub struct RenderInput {
     pub context: Map<String, Value>,
     /// Objects that requirements may select.
     pub required: Vec<Value>,
+    /// Function credentials by name: data key to bytes.
+    pub credentials: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
 }
 
 /// A file could not be used.
@@ -151,6 +154,9 @@ pub struct RenderFiles {
     pub context: Option<PathBuf>,
     /// Objects requirements may select.
     pub required: Option<PathBuf>,
+    /// Function credentials: a YAML stream of Secrets, as `crossplane render
+    /// --function-credentials` takes; each Secret's `metadata.name` names the credential.
+    pub credentials: Option<PathBuf>,
 }
 
 impl RenderFiles {
@@ -165,6 +171,7 @@ impl RenderFiles {
             input: file("input.yaml"),
             context: file("context.yaml"),
             required: file("required.yaml"),
+            credentials: file("credentials.yaml"),
         }
     }
 
@@ -183,6 +190,9 @@ impl RenderFiles {
         if let Some(path) = &self.required {
             input.required = read_documents(path)?;
         }
+        if let Some(path) = &self.credentials {
+            input.credentials = credentials_from(path, &read_documents(path)?)?;
+        }
         if let Some(path) = &self.context {
             match read_document(path)? {
                 Value::Object(map) => input.context = map,
@@ -199,6 +209,55 @@ impl RenderFiles {
         }
         Ok(input)
     }
+}
+
+/// Function credentials from Secret manifests: `data` (base64) and `stringData` (text), by
+/// `metadata.name`.
+pub fn credentials_from(
+    path: &Path,
+    documents: &[Value],
+) -> Result<BTreeMap<String, BTreeMap<String, Vec<u8>>>, FileError> {
+    use base64::Engine as _;
+    let invalid = |message: String| FileError::Invalid {
+        path: path.display().to_string(),
+        message,
+    };
+    let mut out = BTreeMap::new();
+    for doc in documents {
+        if doc.get("kind").and_then(Value::as_str) != Some("Secret") {
+            return Err(invalid("expected Secret manifests (kind: Secret)".into()));
+        }
+        let name = doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("a Secret has no metadata.name".into()))?;
+        let mut data = BTreeMap::new();
+        for (key, value) in doc
+            .get("data")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let bytes = value
+                .as_str()
+                .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+                .ok_or_else(|| invalid(format!("Secret {name} data.{key} is not base64")))?;
+            data.insert(key.clone(), bytes);
+        }
+        for (key, value) in doc
+            .get("stringData")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let text = value.as_str().ok_or_else(|| {
+                invalid(format!("Secret {name} stringData.{key} is not a string"))
+            })?;
+            data.insert(key.clone(), text.as_bytes().to_vec());
+        }
+        out.insert(name.to_owned(), data);
+    }
+    Ok(out)
 }
 
 impl RenderInput {
@@ -237,6 +296,20 @@ impl RenderInput {
             desired: Some(State::default()),
             input: self.input.as_ref().and_then(structpb::from_json_value),
             context: Some(structpb::from_json_object(&self.context)),
+            credentials: self
+                .credentials
+                .iter()
+                .map(|(name, data)| {
+                    let source =
+                        credentials::Source::CredentialData(CredentialData { data: data.clone() });
+                    (
+                        name.clone(),
+                        Credentials {
+                            source: Some(source),
+                        },
+                    )
+                })
+                .collect(),
             ..Default::default()
         };
         let capabilities = [

@@ -66,10 +66,11 @@ use super::build::Build;
 use super::conventions::XrIdentity;
 use super::kcp::{self as kcp_access, Access};
 use super::platform::{ClientSettings, Platform, SecretKey};
+use super::secrets::{self, Generated};
 use super::types::HttpsUrl;
 use super::{Composition, Context, Invalid};
 use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
-use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
+use crate::resources::keycloak::{self, Managed, ManagementPolicy, RealmId, RequiredAction};
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::{
@@ -83,6 +84,12 @@ pub use settings::Settings;
 const GROUPS_CLAIM: &str = "groups";
 /// The Secret key of the identity provider's client ID.
 const CLIENT_ID_KEY: &str = "clientId";
+/// The Secret key of the first administrator's initial password.
+const ADMIN_PASSWORD_KEY: &str = "password";
+/// Length of the initial password (57-letter alphabet: about 140 bits).
+const ADMIN_PASSWORD_LENGTH: usize = 24;
+/// Keycloak's built-in flow for the first login through an identity provider.
+const FIRST_BROKER_LOGIN_FLOW: &str = "first broker login";
 
 /// The Organisation composition.
 pub struct Organisation;
@@ -139,7 +146,17 @@ impl Composition for Organisation {
         let identity = XrIdentity::of::<Organisation>(&xr.metadata);
         let params = &xr.spec.parameters;
         let org = params.name.as_str();
+        let admin_password = secrets::generated(
+            cx.observed,
+            names::ADMIN_PASSWORD,
+            ADMIN_PASSWORD_KEY,
+            xr.metadata.uid.as_deref(),
+            "organisation-admin-initial-password",
+            ADMIN_PASSWORD_LENGTH,
+        )
+        .map_err(|e| Invalid(vec![e]))?;
         Ok(Org {
+            admin_password,
             params,
             platform,
             namespace: identity.scope.namespace().map(str::to_owned),
@@ -165,6 +182,8 @@ impl Composition for Organisation {
 
 /// A valid Organisation: its parameters, the settings it reads and what follows from them.
 pub struct Org<'a> {
+    /// The first administrator's initial password (never logged).
+    admin_password: Generated,
     params: &'a spec::Parameters,
     platform: &'a Platform,
     /// Namespace of namespaced-flavour managed resources (`None` for this cluster-scoped XR).
@@ -397,8 +416,8 @@ impl<'a> Org<'a> {
             login_with_email_allowed: Some(true),
             duplicate_emails_allowed: Some(false),
             registration_allowed: Some(false),
-            reset_password_allowed: Some(true),
-            verify_email: Some(true),
+            reset_password_allowed: Some(self.platform.keycloak.smtp.is_some()),
+            verify_email: Some(self.platform.keycloak.verify_email()),
             ssl_required: Some("external"),
             smtp_server: smtp.into_iter().collect(),
         };
@@ -439,21 +458,74 @@ impl<'a> Org<'a> {
         build.add_managed(names::ADMINS_GROUP, Part::Admin, &group);
         self.usage(build, names::USAGE_REALM_BY_GROUP, realm, &group);
 
+        let secret_namespace = self.secret_namespace();
+        let password = Secret::new(
+            meta(
+                &self.name("admin-initial-password"),
+                Some(&secret_namespace),
+                &self.labels,
+            ),
+            [(
+                ADMIN_PASSWORD_KEY.to_owned(),
+                Base64::from(self.admin_password.value.clone()),
+            )],
+        )
+        .opaque();
+        build.add_existing(names::ADMIN_PASSWORD, Part::Admin, &password);
+        if !build.exists(names::ADMIN_PASSWORD) {
+            // provider-keycloak resolves the initial password when it creates the user: a
+            // missing Secret would fail the create, so the user waits for it.
+            build.wait(
+                "WaitingForAdminPassword",
+                format!(
+                    "the first administrator's initial password Secret {secret_namespace}/{} does not exist yet",
+                    password.name()
+                ),
+            );
+            return;
+        }
+
         let admin = &self.params.admin;
         let user = keycloak::UserParameters {
             realm: in_realm.clone(),
             username: admin.username.as_ref().map_or_else(
-                || admin.email.as_str().to_ascii_lowercase(),
-                |u| u.as_str().to_owned(),
+                || admin.email.as_str().to_lowercase(),
+                |u| u.as_str().to_lowercase(),
             ),
-            email: Some(admin.email.to_string()),
-            email_verified: Some(false),
+            email: Some(admin.email.as_str().to_lowercase()),
+            email_verified: None,
             enabled: Some(true),
             first_name: admin.first_name.clone(),
             last_name: admin.last_name.clone(),
-            required_actions: vec![RequiredAction::VerifyEmail, RequiredAction::UpdatePassword],
+            required_actions: Vec::new(),
         };
-        let user = self.keycloak_resource("admin", user);
+        // Creation-only: Keycloak clears required actions and verifies the address as the
+        // admin completes them; in forProvider the provider would reset both on every poll.
+        let init = keycloak::UserInitParameters {
+            email_verified: Some(false),
+            required_actions: if self.platform.keycloak.verify_email() {
+                vec![RequiredAction::VerifyEmail]
+            } else {
+                Vec::new()
+            },
+            initial_password: vec![keycloak::InitialPassword {
+                temporary: true,
+                value_secret_ref: SecretKeySelector::new(
+                    &secret_namespace,
+                    password.name(),
+                    ADMIN_PASSWORD_KEY,
+                    self.ns(),
+                ),
+            }],
+        };
+        let user = self
+            .keycloak_resource("admin", user)
+            .with_init_provider(&init)
+            .with_management_policies(&[
+                ManagementPolicy::Observe,
+                ManagementPolicy::Create,
+                ManagementPolicy::Delete,
+            ]);
         build.add_managed(names::ADMIN_USER, Part::Admin, &user);
         self.usage(build, names::USAGE_REALM_BY_USER, realm, &user);
 
@@ -510,6 +582,8 @@ impl<'a> Org<'a> {
             validate_signature: idp.jwks_url.is_some(),
             default_scopes: Some(idp.scopes.clone()),
             trust_email: idp.trust_email,
+            first_broker_login_flow_alias: Some(FIRST_BROKER_LOGIN_FLOW.into()),
+            sync_mode: Some("IMPORT"),
             client_id_secret_ref: SecretKeySelector::new(
                 &secret_namespace,
                 client_id.name(),
@@ -664,6 +738,13 @@ impl<'a> Org<'a> {
                 spec::WorkspaceTypeStatus {
                     name: tv.project_workspace_type.clone(),
                     path: self.workspace_path(),
+                }
+            }),
+            admin_initial_password: build.exists(names::ADMIN_PASSWORD).then(|| {
+                spec::SecretKeyRef {
+                    name: self.name("admin-initial-password"),
+                    namespace: self.secret_namespace(),
+                    key: ADMIN_PASSWORD_KEY.into(),
                 }
             }),
             workspace_ready: build.part_ready(Part::Workspace),

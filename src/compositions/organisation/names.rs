@@ -18,6 +18,8 @@ pub const CONSOLE_AUDIENCE: &str = "console-kcp-audience-mapper";
 pub const KUBECTL_AUDIENCE: &str = "kubectl-kcp-audience-mapper";
 pub const ADMINS_GROUP: &str = "admins-group";
 pub const ADMIN_USER: &str = "admin-user";
+/// The Secret with the first administrator's initial password.
+pub const ADMIN_PASSWORD: &str = "admin-initial-password";
 pub const ADMIN_MEMBERSHIP: &str = "admin-membership";
 pub const IDENTITY_PROVIDER: &str = "identity-provider";
 pub const IDP_CLIENT_ID: &str = "identity-provider-client-id";

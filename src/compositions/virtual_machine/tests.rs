@@ -40,6 +40,7 @@ fn render_with(
     let observed = Observed {
         resources: &resources,
         required: &required,
+        credentials: crate::compositions::secrets::Credentials::none(),
     };
     VirtualMachine::render(
         &xr,
