@@ -26,7 +26,9 @@
 //!   Without `cloudInit.userData` it holds a cloud-config naming the platform's SSH user
 //!   (`cloud-user`) as the image's default user, so the key and the connection Secret's user
 //!   agree on every flavour (Fedora's images default to `fedora`). User data given in the XR
-//!   is used as is; it decides the user then.
+//!   is used as is; the connection Secret then names the user it gives the key to (its
+//!   cloud-config `user`, `users`, else the flavour's image default user, setting
+//!   `imageUsers`; see `user.rs`).
 //! - The Service selects the VM's pod by the template label `sco.stakater.com/virtual-machine`.
 //!   Its name starts with a letter as Service names must: an XR name starting with a digit
 //!   (api-syncagent's default hashed names) gets a `vm-` prefix.
@@ -52,6 +54,7 @@ pub mod names;
 pub mod settings;
 pub mod spec;
 mod ssh;
+mod user;
 
 use names::{CLOUD_INIT, CONNECTION, Names, SERVICE, SSH_KEY, VIRTUAL_MACHINE};
 pub use settings::Settings;
@@ -163,7 +166,13 @@ impl Composition for VirtualMachine {
         match &address {
             Some(address) => {
                 let port = SSH_PORT.to_string();
-                let user = settings.ssh_user.to_string();
+                let user = match &params.cloud_init {
+                    None => settings.ssh_user.to_string(),
+                    Some(c) => user::login_user(
+                        &c.user_data,
+                        settings.image_users.get(params.flavour).as_str(),
+                    ),
+                };
                 let data = [
                     ("host", address.host()),
                     ("port", port.as_str()),
@@ -363,7 +372,8 @@ fn smallest_fit(series: InstanceSeries, minimum: Memory) -> String {
 /// The cloud-config used when the XR gives no user data: it names the SSH user as the
 /// image's default user, which receives the propagated SSH key.
 fn default_user_data(user: &UserName) -> String {
-    format!("#cloud-config\nuser: {user}\n")
+    // The mapping form: a plain string is deprecated in cloud-init.
+    format!("#cloud-config\nuser:\n  name: {user}\n")
 }
 
 /// Whether the observed VM is where `running` wants it.

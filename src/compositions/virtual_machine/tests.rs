@@ -280,7 +280,7 @@ fn user_data_goes_into_a_secret_and_defaults_to_naming_the_ssh_user() {
     let default = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
     assert_eq!(
         user_data(&default),
-        json!(ssh::encode(b"#cloud-config\nuser: cloud-user\n"))
+        json!(ssh::encode(b"#cloud-config\nuser:\n  name: cloud-user\n"))
     );
     let given = render(
         json!({"flavour": "rhel9", "instanceType": "u1.small", "cloudInit": {"userData": "#cloud-config\npackages: [nginx]\n"}}),
@@ -476,4 +476,54 @@ fn bad_platform_settings_name_the_key() {
     for bad in ["0Gi", "Gi", "-1Gi", "1.Gi", "10GiB"] {
         assert!(DiskSize::try_from(bad.to_owned()).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn the_connection_secret_names_the_user_the_user_data_gives_the_key_to() {
+    // Regression (issue 13, point 6): with its own user data the XR got `cloud-user` in the
+    // connection Secret whatever user the image or the user data had.
+    let service = json!({"spec": {"clusterIP": "10.0.0.7"}});
+    let user = |flavour: &str, user_data: Option<&str>| {
+        let mut parameters = json!({"flavour": flavour, "instanceType": "u1.small"});
+        if let Some(data) = user_data {
+            parameters["cloudInit"] = json!({"userData": data});
+        }
+        let desired = render_with(
+            &composite("web", parameters),
+            &[(SERVICE, service.clone())],
+            &Settings::default(),
+        )
+        .unwrap();
+        let secret = desired.resources[&Name::from(names::CONNECTION)]
+            .manifest
+            .to_json();
+        let bytes: k8s_openapi::ByteString =
+            serde_json::from_value(secret["data"]["user"].clone()).unwrap();
+        String::from_utf8(bytes.0).unwrap()
+    };
+    assert_eq!(
+        user("fedora", None),
+        "cloud-user",
+        "the default cloud-config sets it"
+    );
+    assert_eq!(
+        user("fedora", Some("#cloud-config\nuser: alice\n")),
+        "alice"
+    );
+    assert_eq!(
+        user("fedora", Some("#cloud-config\npackages: [git]\n")),
+        "fedora"
+    );
+    assert_eq!(user("fedora", Some("#!/bin/bash\necho hello\n")), "fedora");
+    assert_eq!(
+        user("rhel9", Some("#!/bin/bash\necho hello\n")),
+        "cloud-user"
+    );
+    assert_eq!(
+        user(
+            "centos-stream9",
+            Some("#cloud-config\nusers:\n- name: bob\n")
+        ),
+        "bob"
+    );
 }
