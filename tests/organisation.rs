@@ -134,6 +134,11 @@ const REALM_USAGES: [&str; 4] = [
     "usage-realm-by-console-client",
     "usage-realm-by-kubectl-client",
 ];
+const KCP_RBAC: [&str; 3] = [
+    "admins-project-creator",
+    "admins-workspace-access",
+    "project-creator-role",
+];
 const PROVIDER_CONFIG: [&str; 4] = [
     "kubeconfig",
     "provider-config",
@@ -286,7 +291,13 @@ fn everything_observed_ready_makes_the_organisation_ready() {
     let out = run("03-all-ready");
     assert_eq!(
         out.names(),
-        sorted(&[&["workspace"], &KEYCLOAK, &REALM_USAGES, &PROVIDER_CONFIG])
+        sorted(&[
+            &["workspace"],
+            &KEYCLOAK,
+            &REALM_USAGES,
+            &PROVIDER_CONFIG,
+            &KCP_RBAC
+        ])
     );
     assert!(
         out.composed
@@ -879,4 +890,43 @@ fn function_sco_render_exits_3_without_the_seed_or_the_kcp_audience() {
     std::fs::remove_file(&path).ok();
     assert_eq!(code, Some(3));
     assert!(stdout.contains("tokenValidation.kcpAudience"), "{stdout}");
+}
+
+#[test]
+fn org_admins_may_enter_the_organisation_workspace_and_create_projects() {
+    // Regression (issue 13, point 4): nothing bound the realm's org-admins group in KCP.
+    let out = run("03-all-ready");
+    let inner = |name: &str| {
+        let object = out.manifest(name);
+        assert_eq!(
+            object["spec"]["providerConfigRef"],
+            json!({"name": "kcp-acme"})
+        );
+        object["spec"]["forProvider"]["manifest"].clone()
+    };
+    let group = json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "oidc:org-admins"}]);
+    let access = inner("admins-workspace-access");
+    assert_eq!(access["roleRef"]["name"], "system:kcp:workspace:access");
+    assert_eq!(access["subjects"], group);
+    let role = inner("project-creator-role");
+    assert_eq!(role["metadata"]["name"], "sco-project-creator");
+    assert_eq!(role["rules"][0]["resources"], json!(["workspaces"]));
+    assert!(
+        role["rules"][0]["verbs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("create"))
+    );
+    assert!(
+        role["rules"][1]["verbs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("use"))
+    );
+    let creators = inner("admins-project-creator");
+    assert_eq!(creators["roleRef"]["name"], "sco-project-creator");
+    assert_eq!(creators["subjects"], group);
+    // Before the workspace's provider config exists there is nowhere to put them.
+    let out = run("01-nothing-observed");
+    assert!(out.composed.get("admins-workspace-access").is_none());
 }

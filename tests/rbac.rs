@@ -9,7 +9,9 @@ use function_sco::sdk::structpb;
 use serde_json::Value;
 use support::{case_dirs, render_case, root};
 
-const WRITE: [&str; 7] = ["get", "list", "watch", "create", "update", "patch", "delete"];
+const WRITE: [&str; 7] = [
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
 const READ: [&str; 3] = ["get", "list", "watch"];
 
 /// Granted by the Crossplane chart or by the RBAC manager for installed providers.

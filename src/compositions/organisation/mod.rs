@@ -13,6 +13,8 @@
 //! | `identityProvider.*` | `identity-provider` (OIDC IdentityProvider), `identity-provider-client-id` (Secret holding the client ID) |
 //! | (always) | `console-client`, `kubectl-client` (public PKCE clients), `console-groups-mapper`, `kubectl-groups-mapper` (`groups` claim) |
 //! | (platform `tokenValidation.enabled`) | `auth-config` (Object → `WorkspaceAuthenticationConfiguration` trusting the realm), `project-workspace-type` (Object → `WorkspaceType` for project workspaces); with `tokenValidation.kcpAudience`, `console-kcp-audience-mapper` and `kubectl-kcp-audience-mapper` |
+//! | (always, once the workspace's provider config exists) | `admins-workspace-access` (Object → ClusterRoleBinding of `<groupsPrefix><adminGroup>` to `system:kcp:workspace:access`), `project-creator-role` (Object → ClusterRole `sco-project-creator`: workspaces, `use` of workspace types), `admins-project-creator` (its binding), all in the organisation's workspace |
+//! | (always) | `admin-initial-password` (Secret with the first administrator's temporary password, derived from the platform seed credential `sco-seed`: [`crate::compositions::secrets`]) |
 //! | (deletion order) | `usage-realm-by-*` (the realm outlives clients, group, user and identity provider), `usage-workspace-by-provider-config`, `usage-kubeconfig-by-provider-config`, `usage-identity-provider-client-id-by-identity-provider` |
 //!
 //! Order: the kubeconfig Secret and ProviderConfig appear once the workspace is observed
@@ -35,9 +37,28 @@
 //!   context; it lives in the platform's secret namespace.
 //! - The admin joins `org-admins` through a non-exhaustive user `Groups`, not an authoritative
 //!   `Memberships`, so admins added later (IAM Group/User) are not removed.
-//! - No password or invitation email is composed: the realm allows "forgot password" and
-//!   requires email verification, so with the platform's SMTP server the admin sets a password
-//!   through the login page (or logs in through the federated provider).
+//! - First login (issue 13): the admin gets a temporary initial password in a composed Secret
+//!   (named in `status.adminInitialPassword`), set through `spec.initProvider` so it applies
+//!   at creation only; Keycloak then asks for a new password. Creation-only fields
+//!   (`emailVerified`, `requiredActions`, `initialPassword`) live in `initProvider`: the
+//!   Terraform provider re-applies `forProvider` on every poll (provider-keycloak issue 62,
+//!   `keycloak/terraform-provider-keycloak` `provider/resource_keycloak_user.go`), and upjet
+//!   ignores initProvider-only fields once the resource exists
+//!   (`crossplane/upjet` `pkg/controller/ignored_tfpluginsdk.go`). The admin user is
+//!   `managementPolicies: [Observe, Create, Delete]`: an Update would delete federated
+//!   identity links (`keycloak/user.go` `UpdateUser`).
+//! - Email verification and "forgot password" need mail: the realm sets `verifyEmail` and
+//!   `resetPasswordAllowed` only when the platform has `keycloak.smtp` (Keycloak's
+//!   `VerifyEmail` required action blocks the login when the mail cannot be sent);
+//!   `keycloak.verifyEmail: true` without SMTP is refused.
+//! - A federated provider keeps Keycloak's built-in `first broker login` flow (named
+//!   explicitly) with `syncMode: IMPORT`: its "Handle Existing Account" step finds the
+//!   pre-created admin by email and links after re-authentication with the initial password
+//!   (`keycloak/keycloak` `DefaultAuthenticationFlows.firstBrokerLoginFlow`). No auto-link
+//!   flow: it would hand any account to whoever the provider vouches for with that email,
+//!   and provider-keycloak's `authenticationflow` kinds are not in the validated schemas.
+//! - Emails (and usernames) are lower-cased as Keycloak stores them
+//!   (`keycloak/keycloak` `model/jpa/.../UserAdapter.java`), else they diff on every poll.
 //! - The federated provider's client ID (not secret) sits in the XR; provider-keycloak reads it
 //!   from a Secret, so the composition writes one. The client secret stays in the platform's
 //!   Secret, referenced from the XR. Endpoints are given explicitly: a function cannot fetch
@@ -72,6 +93,7 @@ use super::{Composition, Context, Invalid};
 use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
 use crate::resources::keycloak::{self, Managed, ManagementPolicy, RealmId, RequiredAction};
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
+use crate::resources::rbac;
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::{
     Labels, Meta, ProviderConfig, Referable, Reference, SecretKeySelector, meta,
@@ -170,6 +192,7 @@ impl Composition for Organisation {
         let workspace = org.workspace(build);
         let provider_config = org.provider_config(build, &workspace);
         org.keycloak(build);
+        org.admin_permissions(build, provider_config.as_ref());
         if org.platform.token_validation.enabled {
             org.token_validation(build, provider_config.as_ref());
         }
@@ -607,6 +630,84 @@ impl<'a> Org<'a> {
             &client_id,
             &provider,
         );
+    }
+
+    /// What the realm's administrators' group may do in the organisation's workspace: enter
+    /// it and create (and delete) project workspaces of the project type. kcp grants nothing
+    /// of the kind by itself: the workspace content authorizer wants verb `access` on `/`
+    /// from the workspace's own bindings, and only the workspace's creator (here
+    /// provider-kubernetes) is bound as owner (`kcp-dev/kcp` `docs/content/concepts/
+    /// authorization/authorizers.md`, `pkg/authorization/bootstrap/policy.go`). The group is
+    /// `<tokenValidation.groupsPrefix><keycloak.adminGroup>` (`oidc:org-admins`): the name kcp
+    /// gives the realm's groups claim. Not cluster-admin: that would let them change the
+    /// workspace type and so which issuer is trusted. The Project composition binds the same
+    /// group as admin of each project workspace.
+    fn admin_permissions(
+        &self,
+        build: &mut Build<'_, Part>,
+        provider_config: Option<&pk::ProviderConfig>,
+    ) {
+        let Some(provider_config) =
+            provider_config.filter(|_| build.exists(names::PROVIDER_CONFIG))
+        else {
+            return;
+        };
+        let in_workspace = ProviderConfig::Composed(provider_config.name().to_owned());
+        let group = format!(
+            "{}{}",
+            self.platform.token_validation.groups_prefix, self.platform.keycloak.admin_group
+        );
+        let subjects = || vec![rbac::Subject::group(group.clone())];
+        let access = rbac::ClusterRoleBinding::workspace_access(
+            meta(names::ADMINS_ACCESS_OBJECT, None, &self.labels),
+            subjects(),
+        );
+        let creator = rbac::ClusterRole::new(
+            meta(names::PROJECT_CREATOR_OBJECT, None, &self.labels),
+            vec![
+                rbac::PolicyRule::resources(
+                    &["tenancy.kcp.io"],
+                    &["workspaces"],
+                    &["get", "list", "watch", "create", "delete"],
+                ),
+                rbac::PolicyRule::resources(
+                    &["tenancy.kcp.io"],
+                    &["workspacetypes"],
+                    &["get", "list", "watch", "use"],
+                ),
+            ],
+        );
+        let creators = rbac::ClusterRoleBinding::new(
+            meta(names::PROJECT_CREATORS_OBJECT, None, &self.labels),
+            names::PROJECT_CREATOR_OBJECT,
+            subjects(),
+        );
+        for (composed, suffix, manifest) in [
+            (
+                names::ADMINS_ACCESS,
+                "admins-access",
+                serde_json::to_value(&access),
+            ),
+            (
+                names::PROJECT_CREATOR,
+                "project-creator",
+                serde_json::to_value(&creator),
+            ),
+            (
+                names::PROJECT_CREATORS,
+                "admins-project-creator",
+                serde_json::to_value(&creators),
+            ),
+        ] {
+            let manifest = manifest.expect("RBAC objects serialise");
+            let object = Object::new(
+                self.meta(&self.name(suffix)),
+                manifest,
+                &in_workspace,
+                Readiness::SuccessfulCreate,
+            );
+            build.add_managed(composed, Part::Admin, &object);
+        }
     }
 
     /// The project workspace type trusting the realm, inside the organisation's workspace.

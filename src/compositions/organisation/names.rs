@@ -45,3 +45,13 @@ pub fn provider_config(org: &str) -> String {
 
 /// The name of the authentication configuration inside the organisation's workspace.
 pub const AUTH_CONFIG_OBJECT: &str = "keycloak-realm";
+
+/// Objects granting the administrators' group access to the organisation's workspace and
+/// the creation of project workspaces in it.
+pub const ADMINS_ACCESS: &str = "admins-workspace-access";
+pub const PROJECT_CREATOR: &str = "project-creator-role";
+pub const PROJECT_CREATORS: &str = "admins-project-creator";
+/// Their names inside the workspace.
+pub const ADMINS_ACCESS_OBJECT: &str = "sco-org-admins-access";
+pub const PROJECT_CREATOR_OBJECT: &str = "sco-project-creator";
+pub const PROJECT_CREATORS_OBJECT: &str = "sco-org-admins-project-creator";
