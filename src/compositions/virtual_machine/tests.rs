@@ -527,3 +527,54 @@ fn the_connection_secret_names_the_user_the_user_data_gives_the_key_to() {
         "bob"
     );
 }
+
+#[test]
+fn status_takes_cpu_and_memory_from_the_running_instance() {
+    // Regression (issue 13, point 7): the status showed the instance-type table even while
+    // the guest still ran with the old size.
+    let instance = json!({"status": {
+        "currentCPUTopology": {"cores": 1, "sockets": 2, "threads": 1},
+        "memory": {"guestAtBoot": "4Gi", "guestCurrent": "4Gi"}}});
+    let xr: spec::VirtualMachine = serde_json::from_value(composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.large"}),
+    ))
+    .unwrap();
+    let resources = BTreeMap::new();
+    let required = BTreeMap::from([(VMI_REQUIREMENT.to_owned(), vec![instance])]);
+    let observed = Observed {
+        resources: &resources,
+        required: &required,
+        credentials: crate::compositions::secrets::Credentials::none(),
+    };
+    let desired = VirtualMachine::render(
+        &xr,
+        Context {
+            observed: &observed,
+            platform: &Platform::default(),
+            settings: &Settings::default(),
+        },
+    )
+    .unwrap();
+    assert_eq!(desired.status["vm"]["cpuCores"], 2);
+    assert_eq!(desired.status["vm"]["memory"], "4Gi");
+    let requirement = &desired.requirements[VMI_REQUIREMENT];
+    assert_eq!(requirement.kind, "VirtualMachineInstance");
+    // Without an instance (halted, or not fetched yet): the instance type's size.
+    let halted = render(json!({"flavour": "rhel9", "instanceType": "u1.large"})).unwrap();
+    assert_eq!(halted.status["vm"]["cpuCores"], 2);
+    assert_eq!(halted.status["vm"]["memory"], "8Gi");
+    assert!(halted.requirements.contains_key(VMI_REQUIREMENT));
+}
+
+#[test]
+fn flavour_and_storage_size_are_immutable_in_the_xrd() {
+    let xrd = VirtualMachine::definition();
+    let parameters = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        ["properties"]["parameters"]["properties"];
+    for field in ["flavour", "storageSize"] {
+        let rules = &parameters[field]["x-kubernetes-validations"];
+        assert_eq!(rules[0]["rule"], "self == oldSelf", "{field}: {parameters}");
+        assert!(rules[0]["message"].as_str().unwrap().contains("immutable"));
+    }
+}
