@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `flavour` | KubeVirt `VirtualMachine` (`virtual-machine`): cluster preference (`rhel.9`, ...) and a root-disk `dataVolumeTemplates` entry cloned from the flavour's golden-image DataSource |
 //! | `instanceType` | the VM's cluster instancetype; `status.vm.cpuCores`/`memory` from the running VirtualMachineInstance (required resource `virtual-machine-instance`: `status.currentCPUTopology`, `status.memory.guestCurrent`), else from the instance type table |
-//! | `storageSize` | the root disk's capacity (platform sizes) |
+//! | `storageSize` | the root disk's capacity (platform sizes); refused below the golden image's size (required resources `golden-image`, the DataSource, and `golden-image-source`, its PVC or VolumeSnapshot: see `golden.rs`) |
 //! | `running` | the VM's `runStrategy`: `Always` when true, `Halted` when false |
 //! | `sshPublicKey.data` | SSH key Secret (`ssh-key`), the VM's `accessCredentials` (propagated by cloud-init NoCloud) |
 //! | `cloudInit.userData` | cloud-init Secret (`cloud-init`), the VM's `cloudInitNoCloud.secretRef` |
@@ -54,6 +54,7 @@ use crate::resources::service::{Address, ObservedService, Service, ServicePort, 
 use crate::resources::{self, Labels, Meta};
 use crate::sdk::response::{Match, Requirement};
 
+mod golden;
 pub mod names;
 pub mod settings;
 pub mod spec;
@@ -110,6 +111,23 @@ impl Composition for VirtualMachine {
             ));
         };
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
+        // Only before the VM exists: its disk is cloned once (see `golden.rs`).
+        if !cx
+            .observed
+            .exists(&crate::sdk::resource::Name::from(VIRTUAL_MACHINE))
+            && let Some(size) = golden::source_size(cx.observed)
+            && let Some(why) = golden::too_small(
+                settings,
+                params.storage_size,
+                &size,
+                &format!(
+                    "{}/{}",
+                    settings.golden_image_namespace, checked.golden_image
+                ),
+            )
+        {
+            return Err(Invalid::field("spec.parameters.storageSize", why));
+        }
         Ok(Vm {
             params,
             settings,
@@ -122,6 +140,13 @@ impl Composition for VirtualMachine {
 
     fn compose(vm: &Vm<'_>, build: &mut Build<'_, Part>) {
         let (params, settings, names) = (vm.params, vm.settings, &vm.names);
+        build.require(
+            golden::GOLDEN_IMAGE,
+            golden::data_source(settings, vm.checked.golden_image),
+        );
+        if let Some(source) = golden::source(build.observed()) {
+            build.require(golden::GOLDEN_IMAGE_SOURCE, source);
+        }
         // The running instance: its CPU and memory are what the guest has now (declared on
         // every call, as Crossplane's requirements loop wants).
         build.require(

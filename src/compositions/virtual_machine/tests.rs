@@ -578,3 +578,67 @@ fn flavour_and_storage_size_are_immutable_in_the_xrd() {
         assert!(rules[0]["message"].as_str().unwrap().contains("immutable"));
     }
 }
+
+fn render_required(
+    parameters: Value,
+    observed: &[(&str, Value)],
+    pvc_size: &str,
+) -> Result<Desired, Invalid> {
+    let xr: spec::VirtualMachine = serde_json::from_value(composite("web", parameters)).unwrap();
+    let resources: BTreeMap<Name, ObservedComposed> = observed
+        .iter()
+        .map(|(n, r)| (Name::from(*n), ObservedComposed::new(r, BTreeMap::new())))
+        .collect();
+    let data_source = json!({"metadata": {"name": "rhel9", "namespace": "openshift-virtualization-os-images"},
+        "status": {"source": {"pvc": {"name": "rhel9-abc", "namespace": "openshift-virtualization-os-images"}}}});
+    let pvc = json!({"spec": {"resources": {"requests": {"storage": pvc_size}}}});
+    let required = BTreeMap::from([
+        (golden::GOLDEN_IMAGE.to_owned(), vec![data_source]),
+        (golden::GOLDEN_IMAGE_SOURCE.to_owned(), vec![pvc]),
+    ]);
+    let observed = Observed {
+        resources: &resources,
+        required: &required,
+        credentials: crate::compositions::secrets::Credentials::none(),
+    };
+    VirtualMachine::render(
+        &xr,
+        Context {
+            observed: &observed,
+            platform: &Platform::default(),
+            settings: &Settings::default(),
+        },
+    )
+}
+
+#[test]
+fn a_root_disk_smaller_than_its_golden_image_is_refused_before_the_vm_exists() {
+    // Regression (issue 13, point 8): CDI refuses the clone and the VM never boots.
+    let parameters =
+        json!({"flavour": "rhel9", "instanceType": "u1.small", "storageSize": "medium"});
+    let err = render_required(parameters.clone(), &[], "32Gi").unwrap_err();
+    assert_eq!(err.0[0].path, "spec.parameters.storageSize");
+    assert!(
+        err.0[0]
+            .message
+            .contains("choose storageSize large or larger"),
+        "{err}"
+    );
+    assert!(err.0[0].message.contains("32Gi"), "{err}");
+    // Large enough: composed, and the golden image's source is required.
+    let ok = render_required(parameters.clone(), &[], "30Gi").unwrap();
+    assert_eq!(ok.requirements[golden::GOLDEN_IMAGE].kind, "DataSource");
+    let source = &ok.requirements[golden::GOLDEN_IMAGE_SOURCE];
+    assert_eq!(source.kind, "PersistentVolumeClaim");
+    assert_eq!(
+        source.namespace.as_deref(),
+        Some("openshift-virtualization-os-images")
+    );
+    // Once the VM exists its disk is cloned: a grown golden image does not break it.
+    let existing = render_required(parameters, &[(VIRTUAL_MACHINE, json!({}))], "32Gi");
+    assert!(existing.is_ok());
+    // Nothing fetched yet: only the DataSource is asked for.
+    let fresh = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
+    assert!(fresh.requirements.contains_key(golden::GOLDEN_IMAGE));
+    assert!(!fresh.requirements.contains_key(golden::GOLDEN_IMAGE_SOURCE));
+}
