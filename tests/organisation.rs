@@ -930,3 +930,10 @@ fn org_admins_may_enter_the_organisation_workspace_and_create_projects() {
     let out = run("01-nothing-observed");
     assert!(!out.composed.contains_key("admins-workspace-access"));
 }
+
+#[test]
+fn credential_data_never_shows_in_debug_output() {
+    let input = case_input(&stage("01-nothing-observed"));
+    let seed = String::from_utf8(input.credentials["sco-seed"]["seed"].clone()).unwrap();
+    assert!(!format!("{input:?}").contains(&seed));
+}

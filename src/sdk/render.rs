@@ -26,7 +26,7 @@ pub const COMPOSITION_RESOURCE_NAME: &str = "crossplane.io/composition-resource-
 const MAX_CALLS: usize = 6;
 
 /// What a render starts from.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RenderInput {
     /// The composite resource (XR).
     pub composite: Value,
@@ -40,6 +40,20 @@ pub struct RenderInput {
     pub required: Vec<Value>,
     /// Function credentials by name: data key to bytes.
     pub credentials: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+}
+
+impl std::fmt::Debug for RenderInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderInput")
+            .field("composite", &self.composite)
+            .field("observed", &self.observed)
+            .field("input", &self.input)
+            .field("context", &self.context)
+            .field("required", &self.required)
+            // Names only: credential data never reaches a log line.
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// A file could not be used.
