@@ -937,3 +937,56 @@ fn credential_data_never_shows_in_debug_output() {
     let seed = String::from_utf8(input.credentials["sco-seed"]["seed"].clone()).unwrap();
     assert!(!format!("{input:?}").contains(&seed));
 }
+
+#[test]
+fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type() {
+    // Regression (issue 13, point 4): the organisation workspace (type root:universal)
+    // accepted no realm token, so org admins could not create projects there.
+    let out = run("08-token-validation-all-ready");
+    let in_root = |name: &str| {
+        let object = out.manifest(name);
+        assert_eq!(
+            object["spec"]["providerConfigRef"],
+            json!({"name": "kcp-root-provider"})
+        );
+        object["spec"]["forProvider"]["manifest"].clone()
+    };
+    let auth = in_root("org-auth-config");
+    assert_eq!(auth["kind"], "WorkspaceAuthenticationConfiguration");
+    assert_eq!(auth["metadata"]["name"], "org-globex");
+    let audiences = &auth["spec"]["jwt"][0]["issuer"]["audiences"];
+    assert!(
+        audiences
+            .as_array()
+            .unwrap()
+            .contains(&json!("https://kcp.cloud.example.com")),
+        "{audiences}"
+    );
+    let ty = in_root("org-workspace-type");
+    assert_eq!(ty["metadata"]["name"], "org-globex");
+    assert_eq!(
+        ty["spec"]["authenticationConfigurations"],
+        json!([{"name": "org-globex"}])
+    );
+    assert_eq!(
+        ty["spec"]["extend"]["with"],
+        json!([{"name": "universal", "path": "root"}])
+    );
+    // The observed workspace was created universal: spec.type is immutable, so it stays.
+    let workspace = &out.manifest("workspace")["spec"]["forProvider"]["manifest"];
+    assert_eq!(
+        workspace["spec"]["type"],
+        json!({"name": "universal", "path": "root"})
+    );
+    // A new organisation workspace gets the organisation's type.
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    input.observed.retain(|o| {
+        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"] != "workspace"
+    });
+    let out = render_input(&input);
+    let workspace = &out.manifest("workspace")["spec"]["forProvider"]["manifest"];
+    assert_eq!(
+        workspace["spec"]["type"],
+        json!({"name": "org-globex", "path": "root"})
+    );
+}

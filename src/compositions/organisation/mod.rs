@@ -12,6 +12,7 @@
 //! | `admin.*` | `admins-group` (Group `org-admins`), `admin-user` (User), `admin-membership` (user Groups) |
 //! | `identityProvider.*` | `identity-provider` (OIDC IdentityProvider), `identity-provider-client-id` (Secret holding the client ID) |
 //! | (always) | `console-client`, `kubectl-client` (public PKCE clients), `console-groups-mapper`, `kubectl-groups-mapper` (`groups` claim) |
+//! | (platform `tokenValidation.enabled`, in the root workspace) | `org-auth-config` (Object → `WorkspaceAuthenticationConfiguration` `org-<name>`), `org-workspace-type` (Object → `WorkspaceType` `org-<name>` extending the organisation workspace type, with that configuration): the type of new organisation workspaces |
 //! | (platform `tokenValidation.enabled`) | `auth-config` (Object → `WorkspaceAuthenticationConfiguration` trusting the realm), `project-workspace-type` (Object → `WorkspaceType` for project workspaces); with `tokenValidation.kcpAudience`, `console-kcp-audience-mapper` and `kubectl-kcp-audience-mapper` |
 //! | (always, once the workspace's provider config exists) | `admins-workspace-access` (Object → ClusterRoleBinding of `<groupsPrefix><adminGroup>` to `system:kcp:workspace:access`), `project-creator-role` (Object → ClusterRole `sco-project-creator`: workspaces, `use` of workspace types), `admins-project-creator` (its binding), all in the organisation's workspace |
 //! | (always) | `admin-initial-password` (Secret with the first administrator's temporary password, derived from the platform seed credential `sco-seed`: [`crate::compositions::secrets`]) |
@@ -194,6 +195,7 @@ impl Composition for Organisation {
         org.keycloak(build);
         org.admin_permissions(build, provider_config.as_ref());
         if org.platform.token_validation.enabled {
+            org.organisation_auth(build);
             org.token_validation(build, provider_config.as_ref());
         }
     }
@@ -298,10 +300,27 @@ impl<'a> Org<'a> {
 
     /// The organisation's workspace in the root workspace.
     fn workspace(&self, build: &mut Build<'_, Part>) -> Object<kcp::Workspace> {
-        let workspace = kcp::Workspace::new(
-            meta(self.org(), None, &self.labels),
-            WorkspaceTypeReference::from(&self.platform.kcp.organisation_workspace_type),
-        );
+        let wanted = if self.platform.token_validation.enabled {
+            WorkspaceTypeReference {
+                name: names::organisation_workspace_type(self.org()),
+                path: self.platform.kcp.root_workspace.clone(),
+            }
+        } else {
+            WorkspaceTypeReference::from(&self.platform.kcp.organisation_workspace_type)
+        };
+        // kcp makes spec.type immutable: an existing workspace keeps the type it was created
+        // with (a workspace created before token validation was switched on stays universal
+        // and must be recreated to trust the realm itself).
+        let applied = build
+            .read::<AppliedWorkspace>(names::WORKSPACE)
+            .and_then(|o| o.spec?.for_provider?.manifest?.spec?.r#type);
+        let workspace_type = applied
+            .map(|t| WorkspaceTypeReference {
+                name: t.name,
+                path: t.path,
+            })
+            .unwrap_or(wanted);
+        let workspace = kcp::Workspace::new(meta(self.org(), None, &self.labels), workspace_type);
         let object = Object::new(
             self.meta(&self.name("workspace")),
             workspace,
@@ -710,6 +729,84 @@ impl<'a> Org<'a> {
         }
     }
 
+    /// The JWT authenticator trusting the realm's tokens from both clients.
+    fn jwt(&self) -> kcp::JwtAuthenticator {
+        let tv = &self.platform.token_validation;
+        let clients = [
+            &self.platform.keycloak.kubectl.client_id,
+            &self.platform.keycloak.console.client_id,
+        ];
+        kcp::JwtAuthenticator {
+            issuer: kcp::Issuer {
+                url: self.issuer.clone(),
+                audiences: clients
+                    .into_iter()
+                    .chain(&tv.kcp_audience)
+                    .cloned()
+                    .collect(),
+                audience_match_policy: Some("MatchAny"),
+                certificate_authority: tv.issuer_certificate_authority.clone(),
+            },
+            claim_mappings: kcp::ClaimMappings {
+                username: kcp::PrefixedClaim {
+                    claim: tv.username_claim.clone(),
+                    prefix: tv.username_prefix.clone(),
+                },
+                groups: kcp::PrefixedClaim {
+                    claim: GROUPS_CLAIM.into(),
+                    prefix: tv.groups_prefix.clone(),
+                },
+            },
+        }
+    }
+
+    /// The organisation's own workspace type and authentication configuration, in the root
+    /// workspace: kcp's front-proxy authenticates a request with the authentication
+    /// configurations of the target workspace's *type*, which must live beside the type
+    /// (`kcp-dev/kcp` `pkg/authentication/index.go`, `docs/content/concepts/authentication/
+    /// workspace.md`). The organisation workspace's default type `root:universal` is shared
+    /// by every universal workspace, so trusting the realm there would admit every
+    /// organisation's users everywhere: each organisation gets `org-<name>`, extending the
+    /// platform's organisation workspace type. Only new organisation workspaces get it
+    /// (`Workspace.spec.type` is immutable); an existing one keeps its type.
+    fn organisation_auth(&self, build: &mut Build<'_, Part>) {
+        let in_root = ProviderConfig::Platform(self.platform.provider_configs.kcp_root.clone());
+        let name = names::organisation_workspace_type(self.org());
+        let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
+            meta(&name, None, &self.labels),
+            vec![self.jwt()],
+        );
+        let auth_object = Object::new(
+            self.meta(&self.name("org-auth-config")),
+            auth_config,
+            &in_root,
+            Readiness::SuccessfulCreate,
+        );
+        build.add_managed(names::ORG_AUTH_CONFIG, Part::TokenValidation, &auth_object);
+        let spec = kcp::WorkspaceTypeSpec {
+            authentication_configurations: vec![kcp::AuthenticationConfigurationReference {
+                name: name.clone(),
+            }],
+            extend: Some(kcp::WorkspaceTypeExtension {
+                with: vec![WorkspaceTypeReference::from(
+                    &self.platform.kcp.organisation_workspace_type,
+                )],
+            }),
+        };
+        let workspace_type = kcp::WorkspaceType::new(meta(&name, None, &self.labels), spec);
+        let type_object = Object::new(
+            self.meta(&self.name("org-workspace-type")),
+            workspace_type,
+            &in_root,
+            Readiness::DeriveFromObject,
+        );
+        build.add_managed(
+            names::ORG_WORKSPACE_TYPE,
+            Part::TokenValidation,
+            &type_object,
+        );
+    }
+
     /// The project workspace type trusting the realm, inside the organisation's workspace.
     fn token_validation(
         &self,
@@ -734,32 +831,7 @@ impl<'a> Org<'a> {
             return;
         }
         let tv = &self.platform.token_validation;
-        let clients = [
-            &self.platform.keycloak.kubectl.client_id,
-            &self.platform.keycloak.console.client_id,
-        ];
-        let jwt = kcp::JwtAuthenticator {
-            issuer: kcp::Issuer {
-                url: self.issuer.clone(),
-                audiences: clients
-                    .into_iter()
-                    .chain(&tv.kcp_audience)
-                    .cloned()
-                    .collect(),
-                audience_match_policy: Some("MatchAny"),
-                certificate_authority: tv.issuer_certificate_authority.clone(),
-            },
-            claim_mappings: kcp::ClaimMappings {
-                username: kcp::PrefixedClaim {
-                    claim: tv.username_claim.clone(),
-                    prefix: tv.username_prefix.clone(),
-                },
-                groups: kcp::PrefixedClaim {
-                    claim: GROUPS_CLAIM.into(),
-                    prefix: tv.groups_prefix.clone(),
-                },
-            },
-        };
+        let jwt = self.jwt();
         let in_workspace = ProviderConfig::Composed(provider_config.name().to_owned());
         let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
             meta(names::AUTH_CONFIG_OBJECT, None, &self.labels),
@@ -862,6 +934,39 @@ impl<'a> Org<'a> {
             all_resources_ready: build.all_ready(),
         }
     }
+}
+
+/// The workspace manifest last applied through the Object (`spec.forProvider.manifest`).
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedWorkspace {
+    spec: Option<AppliedSpec>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppliedSpec {
+    for_provider: Option<AppliedForProvider>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedForProvider {
+    manifest: Option<AppliedManifest>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedManifest {
+    spec: Option<AppliedWorkspaceSpec>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedWorkspaceSpec {
+    r#type: Option<AppliedType>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AppliedType {
+    name: String,
+    path: String,
 }
 
 /// The organisation's workspace as observed inside its Object.

@@ -55,3 +55,13 @@ pub const PROJECT_CREATORS: &str = "admins-project-creator";
 pub const ADMINS_ACCESS_OBJECT: &str = "sco-org-admins-access";
 pub const PROJECT_CREATOR_OBJECT: &str = "sco-project-creator";
 pub const PROJECT_CREATORS_OBJECT: &str = "sco-org-admins-project-creator";
+
+/// The organisation's own workspace type and authentication configuration in the root
+/// workspace (Objects), with token validation.
+pub const ORG_AUTH_CONFIG: &str = "org-auth-config";
+pub const ORG_WORKSPACE_TYPE: &str = "org-workspace-type";
+
+/// Their name in the root workspace: `org-<organisation>`.
+pub fn organisation_workspace_type(org: &str) -> String {
+    conventions::name(&["org", org])
+}
