@@ -53,6 +53,10 @@ struct RenderArgs {
     /// Objects the function's requirements may select (for example the KCP admin kubeconfig Secret).
     #[arg(long, short = 'r')]
     required: Option<PathBuf>,
+    /// Function credentials: a YAML stream of Secret manifests, each named as the credential
+    /// the Composition step lists (as `crossplane render --function-credentials`).
+    #[arg(long)]
+    credentials: Option<PathBuf>,
     /// Log each call (human-readable) to stderr.
     #[arg(long, short)]
     debug: bool,
@@ -133,6 +137,7 @@ fn load(args: &RenderArgs) -> Result<render::RenderInput, render::FileError> {
         input: args.input.clone(),
         context: args.context.clone(),
         required: args.required.clone(),
+        credentials: args.credentials.clone(),
     }
     .load()
 }

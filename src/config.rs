@@ -110,11 +110,13 @@ impl Config {
         input: Option<&Value>,
     ) -> Result<Self, ConfigError> {
         let mut merged = defaults_json(&Platform::default(), Entry::default_settings);
+        let mut last = "environment.sco";
         for (layer, source_path) in [
             (environment, "environment.sco"),
             (input, "input spec.platform"),
         ] {
             let Some(layer) = layer else { continue };
+            last = source_path;
             let fail = |key: String, message: String| ConfigError {
                 source_path,
                 key,
@@ -138,7 +140,17 @@ impl Config {
             // Decode after each layer so the error names the layer that broke it.
             decode(&merged).map_err(|(key, message)| fail(key, message))?;
         }
-        Ok(decode(&merged).expect("validated above"))
+        let config = decode(&merged).expect("validated above");
+        // Rules between keys hold for the merged result, whichever layer set each key.
+        config
+            .platform
+            .check()
+            .map_err(|(key, message)| ConfigError {
+                source_path: last,
+                key,
+                message,
+            })?;
+        Ok(config)
     }
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::compositions::platform::Platform;
+use crate::compositions::secrets::Credentials;
 use crate::compositions::{self, Desired, Entry, Invalid, Observed, REGISTRY};
 use crate::config::{Config, ENVIRONMENT_KEY};
 use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
@@ -165,6 +166,8 @@ pub struct Prepared<'req> {
     pub resources: BTreeMap<Name, ObservedComposed<'req>>,
     /// Required resources by requirement name.
     pub required: BTreeMap<String, Vec<Value>>,
+    /// The step's function credentials.
+    pub credentials: Credentials,
     /// The resolved platform configuration.
     pub config: Arc<Config>,
 }
@@ -195,11 +198,18 @@ impl<'req> Prepared<'req> {
         .map_err(|e| fail("InvalidPlatformConfig", e.to_string(), entry.name))?;
         let resources = request::observed_composed(req);
         let required = request::all_required_resources(req);
+        let credentials = Credentials(
+            req.credentials
+                .keys()
+                .filter_map(|name| Some((name.clone(), request::credentials(req, name)?.clone())))
+                .collect(),
+        );
         Ok(Self {
             entry,
             composite,
             resources,
             required,
+            credentials,
             config,
         })
     }
@@ -209,6 +219,7 @@ impl<'req> Prepared<'req> {
         let observed = Observed {
             resources: &self.resources,
             required: &self.required,
+            credentials: &self.credentials,
         };
         self.entry.render(
             self.composite,
@@ -226,7 +237,7 @@ fn compose(
     let prepared = Prepared::of(req)?;
     let name = prepared.entry.name;
     let desired = prepared.render().map_err(|e: Invalid| Failure {
-        reason: "InvalidSpec",
+        reason: e.reason(),
         message: e.to_string(),
         handler: name,
     })?;

@@ -234,6 +234,8 @@ fn every_example_renders_through_crossplane_to_its_expected_output() {
         for (file, flag) in [
             ("observed.yaml", "--observed-resources"),
             ("required.yaml", "--required-resources"),
+            // The step's credentials (the platform seed), as Secrets the CLI hands over.
+            ("credentials.yaml", "--function-credentials"),
         ] {
             if example.join(file).is_file() {
                 command.arg(format!("{flag}={}", example.join(file).display()));

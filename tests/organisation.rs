@@ -117,7 +117,8 @@ fn run(name: &str) -> Outcome {
     outcome
 }
 
-const KEYCLOAK: [&str; 8] = [
+const KEYCLOAK: [&str; 9] = [
+    "admin-initial-password",
     "realm",
     "console-client",
     "kubectl-client",
@@ -132,6 +133,11 @@ const REALM_USAGES: [&str; 4] = [
     "usage-realm-by-admins-group",
     "usage-realm-by-console-client",
     "usage-realm-by-kubectl-client",
+];
+const KCP_RBAC: [&str; 3] = [
+    "admins-project-creator",
+    "admins-workspace-access",
+    "project-creator-role",
 ];
 const PROVIDER_CONFIG: [&str; 4] = [
     "kubeconfig",
@@ -149,10 +155,19 @@ fn sorted(parts: &[&[&'static str]]) -> Vec<&'static str> {
 #[test]
 fn nothing_observed_composes_workspace_and_realm_and_waits_for_the_workspace() {
     let out = run("01-nothing-observed");
-    assert_eq!(
-        out.names(),
-        sorted(&[&["workspace"], &KEYCLOAK, &REALM_USAGES])
-    );
+    // The admin user waits for its initial password Secret to be observed.
+    let before_password: Vec<&str> = sorted(&[&["workspace"], &KEYCLOAK, &REALM_USAGES])
+        .into_iter()
+        .filter(|n| {
+            ![
+                "admin-user",
+                "admin-membership",
+                "usage-realm-by-admin-user",
+            ]
+            .contains(n)
+        })
+        .collect();
+    assert_eq!(out.names(), before_password);
     assert!(
         out.composed
             .values()
@@ -276,7 +291,13 @@ fn everything_observed_ready_makes_the_organisation_ready() {
     let out = run("03-all-ready");
     assert_eq!(
         out.names(),
-        sorted(&[&["workspace"], &KEYCLOAK, &REALM_USAGES, &PROVIDER_CONFIG])
+        sorted(&[
+            &["workspace"],
+            &KEYCLOAK,
+            &REALM_USAGES,
+            &PROVIDER_CONFIG,
+            &KCP_RBAC
+        ])
     );
     assert!(
         out.composed
@@ -295,6 +316,7 @@ fn everything_observed_ready_makes_the_organisation_ready() {
             "workspace": {"name": "acme", "path": "root:acme", "url": "https://kcp.cloud.example.com/clusters/root:acme"},
             "realm": {"name": "acme", "issuerUrl": "https://sso.cloud.example.com/realms/acme"},
             "providerConfig": "kcp-acme",
+            "adminInitialPassword": {"name": "acme-admin-initial-password", "namespace": "crossplane-system", "key": "password"},
             "workspaceReady": true, "providerConfigReady": true, "realmReady": true, "clientsReady": true,
             "adminReady": true, "allResourcesReady": true,
         })
@@ -302,15 +324,46 @@ fn everything_observed_ready_makes_the_organisation_ready() {
 }
 
 #[test]
-fn the_first_admin_has_no_password_and_must_verify_and_choose_one() {
-    let out = run("01-nothing-observed");
-    let user = &out.manifest("admin-user")["spec"]["forProvider"];
-    assert_eq!(
-        user["requiredActions"],
-        json!(["VERIFY_EMAIL", "UPDATE_PASSWORD"])
+fn the_first_admin_gets_creation_only_fields_in_init_provider() {
+    // Regression (issue 13, point 1): in forProvider, requiredActions and emailVerified are
+    // re-applied on every poll and undo the admin's completed first login.
+    let out = run("03-all-ready");
+    let spec = &out.manifest("admin-user")["spec"];
+    let for_provider = &spec["forProvider"];
+    for field in ["requiredActions", "emailVerified", "initialPassword"] {
+        assert!(
+            for_provider.get(field).is_none(),
+            "{field} must not be in forProvider: {for_provider}"
+        );
+    }
+    let init = &spec["initProvider"];
+    assert_eq!(init["emailVerified"], false);
+    assert!(
+        init.get("realmIdRef").is_none(),
+        "references stay in forProvider"
     );
-    assert_eq!(user["username"], "ada@acme.example");
-    assert!(user.get("initialPassword").is_none());
+    assert_eq!(
+        init["initialPassword"],
+        json!([{"temporary": true, "valueSecretRef": {
+            "key": "password", "name": "acme-admin-initial-password", "namespace": "crossplane-system"}}])
+    );
+    // The platform of this stage has SMTP: the address is verified by mail.
+    assert_eq!(init["requiredActions"], json!(["VERIFY_EMAIL"]));
+    assert_eq!(
+        spec["managementPolicies"],
+        json!(["Observe", "Create", "Delete"])
+    );
+    assert_eq!(for_provider["username"], "ada@acme.example");
+    assert_eq!(for_provider["email"], "ada@acme.example");
+    let realm = &out.manifest("realm")["spec"]["forProvider"];
+    assert_eq!(
+        (
+            realm["verifyEmail"].as_bool(),
+            realm["resetPasswordAllowed"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    let out = run("02-workspace-ready");
     let membership = &out.manifest("admin-membership")["spec"]["forProvider"];
     assert_eq!(
         membership["exhaustive"], false,
@@ -633,4 +686,307 @@ fn platform_settings_without_keycloak_url_are_fatal() {
         .remove("url");
     let out = render_input(&input);
     assert_fatal_names(&out, "platform keycloak.url", "is not set");
+}
+
+#[test]
+fn mixed_case_admin_email_is_lower_cased() {
+    // Regression (issue 13, point 3): Keycloak stores emails lower-cased.
+    let out = render_with(
+        "/spec/parameters/admin/email",
+        json!("Ada.Lovelace@ACME.Example"),
+    );
+    assert_eq!(out.fatal(), None);
+    let user = &out.manifest("admin-user")["spec"]["forProvider"];
+    assert_eq!(user["email"], "ada.lovelace@acme.example");
+}
+
+#[test]
+fn the_initial_password_is_read_back_once_observed_and_never_logged_in_status() {
+    // Regression (issue 13, point 2): a working first login in every setup.
+    let input = case_input(&stage("03-all-ready"));
+    let out = render_input(&input);
+    let secret = out.manifest("admin-initial-password");
+    let observed = input
+        .observed
+        .iter()
+        .find(|o| o["metadata"]["name"] == "acme-admin-initial-password")
+        .expect("observed Secret");
+    assert_eq!(secret["data"]["password"], observed["data"]["password"]);
+    assert_eq!(
+        out.status["adminInitialPassword"],
+        json!({"name": "acme-admin-initial-password", "namespace": "crossplane-system", "key": "password"})
+    );
+    let password = decode(&secret["data"]["password"]);
+    assert!(!out.status.to_string().contains(&password));
+
+    // A different observed value wins over the derived one: it is never changed.
+    let mut kept = input.clone();
+    for o in &mut kept.observed {
+        if o["metadata"]["name"] == "acme-admin-initial-password" {
+            o["data"]["password"] = json!("a2VwdA==");
+        }
+    }
+    let out = render_input(&kept);
+    assert_eq!(
+        out.manifest("admin-initial-password")["data"]["password"],
+        "a2VwdA=="
+    );
+
+    // Derived again, the same value: deterministic from the seed and the XR's uid.
+    let mut fresh = input.clone();
+    fresh
+        .observed
+        .retain(|o| o["metadata"]["name"] != "acme-admin-initial-password");
+    let out = render_input(&fresh);
+    assert_eq!(
+        decode(&out.manifest("admin-initial-password")["data"]["password"]),
+        password
+    );
+    assert!(
+        !out.composed.contains_key("admin-user"),
+        "the user waits for the Secret"
+    );
+    assert_eq!(out.condition("ResourcesReady").1, "WaitingForAdminPassword");
+}
+
+#[test]
+fn without_the_seed_credential_the_organisation_is_fatal_naming_it() {
+    let mut input = case_input(&stage("01-nothing-observed"));
+    input.credentials.clear();
+    let out = render_input(&input);
+    let message = out.fatal().expect("a Fatal result");
+    assert!(
+        message.starts_with("credentials.sco-seed: is missing"),
+        "{message}"
+    );
+    assert!(
+        message.contains("kubectl -n crossplane-system create secret generic sco-seed"),
+        "{message}"
+    );
+    assert_eq!(out.condition("Valid").1, "MissingCredential");
+    assert!(out.composed.is_empty());
+    // A render from files with the credential reads it back: the seed reaches the function.
+    let input = case_input(&stage("01-nothing-observed"));
+    assert!(input.credentials.contains_key("sco-seed"));
+}
+
+#[test]
+fn without_smtp_realms_neither_verify_nor_reset_by_mail() {
+    let mut input = case_input(&stage("03-all-ready"));
+    let environment = input
+        .context
+        .get_mut("apiextensions.crossplane.io/environment")
+        .expect("environment");
+    environment["sco"]["keycloak"]
+        .as_object_mut()
+        .unwrap()
+        .remove("smtp");
+    let out = render_input(&input);
+    let realm = &out.manifest("realm")["spec"]["forProvider"];
+    assert_eq!(
+        (
+            realm["verifyEmail"].as_bool(),
+            realm["resetPasswordAllowed"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+    let init = &out.manifest("admin-user")["spec"]["initProvider"];
+    assert!(init.get("requiredActions").is_none(), "{init}");
+    assert_eq!(init["initialPassword"][0]["temporary"], true);
+
+    // Forcing verification without SMTP is a platform error.
+    let environment = input
+        .context
+        .get_mut("apiextensions.crossplane.io/environment")
+        .unwrap();
+    environment["sco"]["keycloak"]["verifyEmail"] = json!(true);
+    let out = render_input(&input);
+    let message = out.fatal().expect("a Fatal result");
+    assert!(
+        message.contains("keycloak.verifyEmail") && message.contains("keycloak.smtp"),
+        "{message}"
+    );
+    assert_eq!(out.condition("Valid").1, "InvalidPlatformConfig");
+}
+
+#[test]
+fn token_validation_without_the_kcp_audience_is_an_invalid_platform_config() {
+    // Regression (issue 13, point 5): KCP refuses tokens without its global API audience.
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    let environment = input
+        .context
+        .get_mut("apiextensions.crossplane.io/environment")
+        .expect("environment");
+    environment["sco"]["tokenValidation"]
+        .as_object_mut()
+        .unwrap()
+        .remove("kcpAudience");
+    let out = render_input(&input);
+    let message = out.fatal().expect("a Fatal result");
+    assert!(message.contains("tokenValidation.kcpAudience"), "{message}");
+    assert!(message.contains("global API audience"), "{message}");
+    assert_eq!(out.condition("Valid").1, "InvalidPlatformConfig");
+}
+
+#[test]
+fn the_federated_provider_uses_the_first_broker_login_flow_to_link_the_admin() {
+    // The pre-created admin links their corporate login by re-authenticating once with the
+    // initial password (Keycloak's "first broker login", "Handle Existing Account").
+    let out = Outcome::of(render_case(&root().join("examples/organisation/globex-federated")).1);
+    let idp = &out.manifest("identity-provider")["spec"]["forProvider"];
+    assert_eq!(idp["firstBrokerLoginFlowAlias"], "first broker login");
+    assert_eq!(idp["syncMode"], "IMPORT");
+    assert_eq!(idp["trustEmail"], true);
+    let user = &out.manifest("admin-user")["spec"];
+    assert_eq!(user["forProvider"]["email"], "hank.scorpio@globex.example");
+    assert_eq!(
+        user["initProvider"]["initialPassword"][0]["temporary"],
+        true
+    );
+}
+
+#[test]
+fn function_sco_render_exits_3_without_the_seed_or_the_kcp_audience() {
+    let bin = env!("CARGO_BIN_EXE_function-sco");
+    let run = |dir: &str, credentials: bool, environment: Option<&std::path::Path>| {
+        let d = root().join(dir);
+        let mut cmd = std::process::Command::new(bin);
+        cmd.arg("render")
+            .arg(d.join("xr.yaml"))
+            .arg("-o")
+            .arg(d.join("observed.yaml"))
+            .arg("-r")
+            .arg(d.join("required.yaml"))
+            .arg("-e")
+            .arg(environment.map_or_else(|| d.join("environment.yaml"), ToOwned::to_owned));
+        if credentials {
+            cmd.arg("--credentials").arg(d.join("credentials.yaml"));
+        }
+        let out = cmd.output().expect("function-sco runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, _) = run("examples/organisation/acme", true, None);
+    assert_eq!(code, Some(0));
+    let (code, stdout) = run("examples/organisation/acme", false, None);
+    assert_eq!(code, Some(3));
+    assert!(
+        stdout.contains("credentials.sco-seed: is missing"),
+        "{stdout}"
+    );
+
+    let stage = "tests/fixtures/organisation/08-token-validation-all-ready";
+    let environment = std::fs::read_to_string(root().join(stage).join("environment.yaml"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("kcpAudience"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = std::env::temp_dir().join(format!("sco-env-{}.yaml", std::process::id()));
+    std::fs::write(&path, environment).unwrap();
+    let (code, stdout) = run(stage, true, Some(&path));
+    std::fs::remove_file(&path).ok();
+    assert_eq!(code, Some(3));
+    assert!(stdout.contains("tokenValidation.kcpAudience"), "{stdout}");
+}
+
+#[test]
+fn org_admins_may_enter_the_organisation_workspace_and_create_projects() {
+    // Regression (issue 13, point 4): nothing bound the realm's org-admins group in KCP.
+    let out = run("03-all-ready");
+    let inner = |name: &str| {
+        let object = out.manifest(name);
+        assert_eq!(
+            object["spec"]["providerConfigRef"],
+            json!({"name": "kcp-acme"})
+        );
+        object["spec"]["forProvider"]["manifest"].clone()
+    };
+    let group = json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "oidc:org-admins"}]);
+    let access = inner("admins-workspace-access");
+    assert_eq!(access["roleRef"]["name"], "system:kcp:workspace:access");
+    assert_eq!(access["subjects"], group);
+    let role = inner("project-creator-role");
+    assert_eq!(role["metadata"]["name"], "sco-project-creator");
+    assert_eq!(role["rules"][0]["resources"], json!(["workspaces"]));
+    assert!(
+        role["rules"][0]["verbs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("create"))
+    );
+    assert!(
+        role["rules"][1]["verbs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("use"))
+    );
+    let creators = inner("admins-project-creator");
+    assert_eq!(creators["roleRef"]["name"], "sco-project-creator");
+    assert_eq!(creators["subjects"], group);
+    // Before the workspace's provider config exists there is nowhere to put them.
+    let out = run("01-nothing-observed");
+    assert!(!out.composed.contains_key("admins-workspace-access"));
+}
+
+#[test]
+fn credential_data_never_shows_in_debug_output() {
+    let input = case_input(&stage("01-nothing-observed"));
+    let seed = String::from_utf8(input.credentials["sco-seed"]["seed"].clone()).unwrap();
+    assert!(!format!("{input:?}").contains(&seed));
+}
+
+#[test]
+fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type() {
+    // Regression (issue 13, point 4): the organisation workspace (type root:universal)
+    // accepted no realm token, so org admins could not create projects there.
+    let out = run("08-token-validation-all-ready");
+    let in_root = |name: &str| {
+        let object = out.manifest(name);
+        assert_eq!(
+            object["spec"]["providerConfigRef"],
+            json!({"name": "kcp-root-provider"})
+        );
+        object["spec"]["forProvider"]["manifest"].clone()
+    };
+    let auth = in_root("org-auth-config");
+    assert_eq!(auth["kind"], "WorkspaceAuthenticationConfiguration");
+    assert_eq!(auth["metadata"]["name"], "org-globex");
+    let audiences = &auth["spec"]["jwt"][0]["issuer"]["audiences"];
+    assert!(
+        audiences
+            .as_array()
+            .unwrap()
+            .contains(&json!("https://kcp.cloud.example.com")),
+        "{audiences}"
+    );
+    let ty = in_root("org-workspace-type");
+    assert_eq!(ty["metadata"]["name"], "org-globex");
+    assert_eq!(
+        ty["spec"]["authenticationConfigurations"],
+        json!([{"name": "org-globex"}])
+    );
+    assert_eq!(
+        ty["spec"]["extend"]["with"],
+        json!([{"name": "universal", "path": "root"}])
+    );
+    // The observed workspace was created universal: spec.type is immutable, so it stays.
+    let workspace = &out.manifest("workspace")["spec"]["forProvider"]["manifest"];
+    assert_eq!(
+        workspace["spec"]["type"],
+        json!({"name": "universal", "path": "root"})
+    );
+    // A new organisation workspace gets the organisation's type.
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    input.observed.retain(|o| {
+        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"] != "workspace"
+    });
+    let out = render_input(&input);
+    let workspace = &out.manifest("workspace")["spec"]["forProvider"]["manifest"];
+    assert_eq!(
+        workspace["spec"]["type"],
+        json!({"name": "org-globex", "path": "root"})
+    );
 }

@@ -187,6 +187,7 @@ mod tests {
         let observed = Observed {
             resources: &resources,
             required: &required,
+            credentials: crate::compositions::secrets::Credentials::none(),
         };
         let mut build = Build::new(&observed);
         assert!(!build.part_ready(Part::One), "no resource: not ready");

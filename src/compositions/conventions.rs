@@ -232,6 +232,7 @@ mod tests {
         let observed = Observed {
             resources: &resources,
             required: &required,
+            credentials: crate::compositions::secrets::Credentials::none(),
         };
         assert!(ready(&observed, &Name::from("ready")));
         assert!(!ready(&observed, &Name::from("empty")));

@@ -46,6 +46,7 @@ pub mod build;
 pub mod conventions;
 pub mod kcp;
 pub mod platform;
+pub mod secrets;
 pub mod types;
 pub mod xrd;
 
@@ -152,6 +153,8 @@ pub struct Observed<'a> {
     pub resources: &'a BTreeMap<Name, ObservedComposed<'a>>,
     /// Resources Crossplane fetched, by requirement name; a missing key means not resolved yet.
     pub required: &'a BTreeMap<String, Vec<Value>>,
+    /// The pipeline step's function credentials (never logged: `Debug` shows names only).
+    pub credentials: &'a secrets::Credentials,
 }
 
 impl Observed<'_> {
@@ -226,6 +229,18 @@ impl Invalid {
             path: path.into(),
             message: message.into(),
         }])
+    }
+}
+
+impl Invalid {
+    /// The reason of the Fatal result: `MissingCredential` when a function credential is
+    /// missing, else `InvalidSpec`.
+    pub fn reason(&self) -> &'static str {
+        if self.0.iter().any(|e| e.path.starts_with("credentials.")) {
+            "MissingCredential"
+        } else {
+            "InvalidSpec"
+        }
     }
 }
 

@@ -46,7 +46,43 @@ impl Default for Platform {
     }
 }
 
+impl KeycloakSettings {
+    /// Whether realms verify email addresses (and so need to send mail).
+    pub fn verify_email(&self) -> bool {
+        self.verify_email.unwrap_or(self.smtp.is_some())
+    }
+}
+
 impl Platform {
+    /// The rules between settings a schema cannot say: the offending key and why.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if self.keycloak.verify_email == Some(true) && self.keycloak.smtp.is_none() {
+            return Err((
+                "keycloak.verifyEmail".into(),
+                "is true but keycloak.smtp is not set: Keycloak sends the verification mail at the first login and blocks the login when it cannot (VerifyEmail required action), so set keycloak.smtp or leave verifyEmail unset".into(),
+            ));
+        }
+        let tv = &self.token_validation;
+        if tv.enabled && tv.kcp_audience.as_deref().is_none_or(str::is_empty) {
+            return Err((
+                "tokenValidation.kcpAudience".into(),
+                "is not set but tokenValidation.enabled is true: KCP accepts a token only if it carries KCP's global API audience (its --api-audiences) besides an audience of the workspace's authentication configuration, so without it every realm token is refused; set it to KCP's API audience (kcp-dev/kcp docs/content/concepts/authentication/workspace.md)".into(),
+            ));
+        }
+        for (key, prefix) in [
+            ("tokenValidation.usernamePrefix", &tv.username_prefix),
+            ("tokenValidation.groupsPrefix", &tv.groups_prefix),
+        ] {
+            if tv.enabled && prefix.starts_with("system:") {
+                return Err((
+                    key.into(),
+                    "starts with system:, which KCP drops from per-workspace authentication".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The top-level keys of the shared settings.
     pub const KEYS: &'static [&'static str] = &[
         "providerConfigs",
@@ -200,9 +236,16 @@ pub struct KeycloakSettings {
     pub console: ClientSettings,
     /// The client `kubectl oidc-login` uses.
     pub kubectl: ClientSettings,
-    /// The SMTP server realms send email (verification, password reset) through.
+    /// The SMTP server realms send email (verification, password reset) through. Without
+    /// one, realms neither verify email addresses nor offer "forgot password" (both need to
+    /// send mail), and the first administrator logs in with the initial password.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<Smtp>,
+    /// Whether realms make users verify their email address; by default, exactly when `smtp`
+    /// is set. `true` needs `smtp`: Keycloak blocks the login of an unverified user when it
+    /// cannot send the mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
     /// Name of the administrators' group in every realm (the Project composition binds it
     /// as admin of every project workspace).
     pub admin_group: String,
@@ -228,6 +271,7 @@ impl Default for KeycloakSettings {
                 web_origins: Vec::new(),
             },
             smtp: None,
+            verify_email: None,
             admin_group: "org-admins".into(),
         }
     }

@@ -48,6 +48,13 @@ pub struct Managed<P> {
 pub struct ManagedSpec<P> {
     /// The desired state in Keycloak.
     pub for_provider: P,
+    /// Fields applied only when the resource is created (upjet merges them into the first
+    /// apply and then ignores them: `crossplane/upjet` `pkg/controller/ignored_tfpluginsdk.go`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_provider: Option<serde_json::Value>,
+    /// What Crossplane may do with the external resource (default `["*"]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub management_policies: Vec<ManagementPolicy>,
     /// The provider-keycloak config (Keycloak URL and admin credentials).
     pub provider_config_ref: ProviderConfigRef,
 }
@@ -66,11 +73,43 @@ impl<P: Parameters> Managed<P> {
             kind: P::KIND,
             spec: ManagedSpec {
                 for_provider,
+                init_provider: None,
+                management_policies: Vec::new(),
                 provider_config_ref: provider_config.reference(namespace),
             },
             metadata,
         }
     }
+}
+
+impl<P> Managed<P> {
+    /// With creation-only fields in `spec.initProvider`.
+    pub fn with_init_provider(mut self, init: &impl Serialize) -> Self {
+        self.spec.init_provider =
+            Some(serde_json::to_value(init).expect("init parameters serialise"));
+        self
+    }
+
+    /// With explicit management policies.
+    pub fn with_management_policies(mut self, policies: &[ManagementPolicy]) -> Self {
+        self.spec.management_policies = policies.to_vec();
+        self
+    }
+}
+
+/// A Crossplane management policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ManagementPolicy {
+    /// Read the external resource.
+    Observe,
+    /// Create it when missing.
+    Create,
+    /// Update it on drift.
+    Update,
+    /// Delete it with the managed resource.
+    Delete,
+    /// Copy unset fields from the external resource into `forProvider`.
+    LateInitialize,
 }
 
 referable! {
@@ -413,6 +452,37 @@ pub struct UserParameters {
     pub required_actions: Vec<RequiredAction>,
 }
 
+/// `initProvider` of a `User`: what matters only when the user is created. The Terraform
+/// provider reads `emailVerified` and `requiredActions` back and re-applies `forProvider`
+/// on every poll (`keycloak/terraform-provider-keycloak` `provider/resource_keycloak_user.go`;
+/// `crossplane-contrib/provider-keycloak` issue 62), so a completed first login would be
+/// undone; `initialPassword` is create-only upstream too (`onlyDiffOnCreate`). There is no
+/// `realmIdRef` here: references live in `forProvider` only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInitParameters {
+    /// Whether the address counts as verified when the user is created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Actions required at the first login.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_actions: Vec<RequiredAction>,
+    /// The password set when the user is created.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub initial_password: Vec<InitialPassword>,
+}
+
+/// `initialPassword[]` of a `User`: the value comes from a Secret (the CRD has no plain value).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitialPassword {
+    /// Whether Keycloak asks for a new password at the first login (it adds
+    /// `UPDATE_PASSWORD` itself, so it is not listed in `requiredActions`).
+    pub temporary: bool,
+    /// The Secret key holding the password (`namespace` only for the cluster-scoped kind).
+    pub value_secret_ref: SecretKeySelector,
+}
+
 impl Parameters for UserParameters {
     const GROUP: &'static str = "user";
     const VERSION: &'static str = "v1alpha1";
@@ -484,6 +554,14 @@ pub struct OidcIdentityProviderParameters {
     pub default_scopes: Option<String>,
     /// Whether its email addresses count as verified.
     pub trust_email: bool,
+    /// The flow run the first time a federated user logs in (Keycloak's built-in
+    /// `first broker login` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_broker_login_flow_alias: Option<String>,
+    /// How the provider's claims update a user: `IMPORT` (at the first login only),
+    /// `FORCE` (at every login) or `LEGACY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_mode: Option<&'static str>,
     /// The Secret key holding the client ID registered at the provider.
     pub client_id_secret_ref: SecretKeySelector,
     /// The Secret key holding the client secret.
@@ -757,6 +835,8 @@ mod tests {
             validate_signature: false,
             default_scopes: None,
             trust_email: false,
+            first_broker_login_flow_alias: None,
+            sync_mode: None,
             client_id_secret_ref: SecretKeySelector::new(
                 "crossplane-system",
                 "acme-idp",

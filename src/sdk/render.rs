@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::proto::v1::{
-    Capability, Ready, RequestMeta, Resource, ResourceSelector, Resources, RunFunctionRequest,
-    RunFunctionResponse, Severity, State, Status, Target, resource_selector,
+    Capability, CredentialData, Credentials, Ready, RequestMeta, Resource, ResourceSelector,
+    Resources, RunFunctionRequest, RunFunctionResponse, Severity, State, Status, Target,
+    credentials, resource_selector,
 };
 use super::request::KEY_ENVIRONMENT;
 use super::response;
@@ -24,7 +25,7 @@ pub const COMPOSITION_RESOURCE_NAME: &str = "crossplane.io/composition-resource-
 const MAX_CALLS: usize = 6;
 
 /// What a render starts from.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RenderInput {
     /// The composite resource (XR).
     pub composite: Value,
@@ -36,6 +37,22 @@ pub struct RenderInput {
     pub context: Map<String, Value>,
     /// Objects that requirements may select.
     pub required: Vec<Value>,
+    /// Function credentials by name: data key to bytes.
+    pub credentials: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+}
+
+impl std::fmt::Debug for RenderInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderInput")
+            .field("composite", &self.composite)
+            .field("observed", &self.observed)
+            .field("input", &self.input)
+            .field("context", &self.context)
+            .field("required", &self.required)
+            // Names only: credential data never reaches a log line.
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// A file could not be used.
@@ -150,6 +167,9 @@ pub struct RenderFiles {
     pub context: Option<PathBuf>,
     /// Objects requirements may select.
     pub required: Option<PathBuf>,
+    /// Function credentials: a YAML stream of Secrets, as `crossplane render
+    /// --function-credentials` takes; each Secret's `metadata.name` names the credential.
+    pub credentials: Option<PathBuf>,
 }
 
 impl RenderFiles {
@@ -164,6 +184,7 @@ impl RenderFiles {
             input: file("input.yaml"),
             context: file("context.yaml"),
             required: file("required.yaml"),
+            credentials: file("credentials.yaml"),
         }
     }
 
@@ -182,6 +203,9 @@ impl RenderFiles {
         if let Some(path) = &self.required {
             input.required = read_documents(path)?;
         }
+        if let Some(path) = &self.credentials {
+            input.credentials = credentials_from(path, &read_documents(path)?)?;
+        }
         if let Some(path) = &self.context {
             match read_document(path)? {
                 Value::Object(map) => input.context = map,
@@ -198,6 +222,55 @@ impl RenderFiles {
         }
         Ok(input)
     }
+}
+
+/// Function credentials from Secret manifests: `data` (base64) and `stringData` (text), by
+/// `metadata.name`.
+pub fn credentials_from(
+    path: &Path,
+    documents: &[Value],
+) -> Result<BTreeMap<String, BTreeMap<String, Vec<u8>>>, FileError> {
+    use base64::Engine as _;
+    let invalid = |message: String| FileError::Invalid {
+        path: path.display().to_string(),
+        message,
+    };
+    let mut out = BTreeMap::new();
+    for doc in documents {
+        if doc.get("kind").and_then(Value::as_str) != Some("Secret") {
+            return Err(invalid("expected Secret manifests (kind: Secret)".into()));
+        }
+        let name = doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("a Secret has no metadata.name".into()))?;
+        let mut data = BTreeMap::new();
+        for (key, value) in doc
+            .get("data")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let bytes = value
+                .as_str()
+                .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+                .ok_or_else(|| invalid(format!("Secret {name} data.{key} is not base64")))?;
+            data.insert(key.clone(), bytes);
+        }
+        for (key, value) in doc
+            .get("stringData")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let text = value.as_str().ok_or_else(|| {
+                invalid(format!("Secret {name} stringData.{key} is not a string"))
+            })?;
+            data.insert(key.clone(), text.as_bytes().to_vec());
+        }
+        out.insert(name.to_owned(), data);
+    }
+    Ok(out)
 }
 
 impl RenderInput {
@@ -236,6 +309,20 @@ impl RenderInput {
             desired: Some(State::default()),
             input: self.input.as_ref().and_then(pbstruct::from_json_value),
             context: Some(pbstruct::from_json_object(&self.context)),
+            credentials: self
+                .credentials
+                .iter()
+                .map(|(name, data)| {
+                    let source =
+                        credentials::Source::CredentialData(CredentialData { data: data.clone() });
+                    (
+                        name.clone(),
+                        Credentials {
+                            source: Some(source),
+                        },
+                    )
+                })
+                .collect(),
             ..Default::default()
         };
         let capabilities = [

@@ -12,7 +12,10 @@
 //! | `admin.*` | `admins-group` (Group `org-admins`), `admin-user` (User), `admin-membership` (user Groups) |
 //! | `identityProvider.*` | `identity-provider` (OIDC IdentityProvider), `identity-provider-client-id` (Secret holding the client ID) |
 //! | (always) | `console-client`, `kubectl-client` (public PKCE clients), `console-groups-mapper`, `kubectl-groups-mapper` (`groups` claim) |
+//! | (platform `tokenValidation.enabled`, in the root workspace) | `org-auth-config` (Object → `WorkspaceAuthenticationConfiguration` `org-<name>`), `org-workspace-type` (Object → `WorkspaceType` `org-<name>` extending the organisation workspace type, with that configuration): the type of new organisation workspaces |
 //! | (platform `tokenValidation.enabled`) | `auth-config` (Object → `WorkspaceAuthenticationConfiguration` trusting the realm), `project-workspace-type` (Object → `WorkspaceType` for project workspaces); with `tokenValidation.kcpAudience`, `console-kcp-audience-mapper` and `kubectl-kcp-audience-mapper` |
+//! | (always, once the workspace's provider config exists) | `admins-workspace-access` (Object → ClusterRoleBinding of `<groupsPrefix><adminGroup>` to `system:kcp:workspace:access`), `project-creator-role` (Object → ClusterRole `sco-project-creator`: workspaces, `use` of workspace types), `admins-project-creator` (its binding), all in the organisation's workspace |
+//! | (always) | `admin-initial-password` (Secret with the first administrator's temporary password, derived from the platform seed credential `sco-seed`: [`crate::compositions::secrets`]) |
 //! | (deletion order) | `usage-realm-by-*` (the realm outlives clients, group, user and identity provider), `usage-workspace-by-provider-config`, `usage-kubeconfig-by-provider-config`, `usage-identity-provider-client-id-by-identity-provider` |
 //!
 //! Order: the kubeconfig Secret and ProviderConfig appear once the workspace is observed
@@ -35,9 +38,28 @@
 //!   context; it lives in the platform's secret namespace.
 //! - The admin joins `org-admins` through a non-exhaustive user `Groups`, not an authoritative
 //!   `Memberships`, so admins added later (IAM Group/User) are not removed.
-//! - No password or invitation email is composed: the realm allows "forgot password" and
-//!   requires email verification, so with the platform's SMTP server the admin sets a password
-//!   through the login page (or logs in through the federated provider).
+//! - First login (issue 13): the admin gets a temporary initial password in a composed Secret
+//!   (named in `status.adminInitialPassword`), set through `spec.initProvider` so it applies
+//!   at creation only; Keycloak then asks for a new password. Creation-only fields
+//!   (`emailVerified`, `requiredActions`, `initialPassword`) live in `initProvider`: the
+//!   Terraform provider re-applies `forProvider` on every poll (provider-keycloak issue 62,
+//!   `keycloak/terraform-provider-keycloak` `provider/resource_keycloak_user.go`), and upjet
+//!   ignores initProvider-only fields once the resource exists
+//!   (`crossplane/upjet` `pkg/controller/ignored_tfpluginsdk.go`). The admin user is
+//!   `managementPolicies: [Observe, Create, Delete]`: an Update would delete federated
+//!   identity links (`keycloak/user.go` `UpdateUser`).
+//! - Email verification and "forgot password" need mail: the realm sets `verifyEmail` and
+//!   `resetPasswordAllowed` only when the platform has `keycloak.smtp` (Keycloak's
+//!   `VerifyEmail` required action blocks the login when the mail cannot be sent);
+//!   `keycloak.verifyEmail: true` without SMTP is refused.
+//! - A federated provider keeps Keycloak's built-in `first broker login` flow (named
+//!   explicitly) with `syncMode: IMPORT`: its "Handle Existing Account" step finds the
+//!   pre-created admin by email and links after re-authentication with the initial password
+//!   (`keycloak/keycloak` `DefaultAuthenticationFlows.firstBrokerLoginFlow`). No auto-link
+//!   flow: it would hand any account to whoever the provider vouches for with that email,
+//!   and provider-keycloak's `authenticationflow` kinds are not in the validated schemas.
+//! - Emails (and usernames) are lower-cased as Keycloak stores them
+//!   (`keycloak/keycloak` `model/jpa/.../UserAdapter.java`), else they diff on every poll.
 //! - The federated provider's client ID (not secret) sits in the XR; provider-keycloak reads it
 //!   from a Secret, so the composition writes one. The client secret stays in the platform's
 //!   Secret, referenced from the XR. Endpoints are given explicitly: a function cannot fetch
@@ -66,11 +88,13 @@ use super::build::Build;
 use super::conventions::XrIdentity;
 use super::kcp::{self as kcp_access, Access};
 use super::platform::{ClientSettings, Platform, SecretKey};
+use super::secrets::{self, Generated};
 use super::types::HttpsUrl;
 use super::{Composition, Context, Invalid};
 use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
-use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
+use crate::resources::keycloak::{self, Managed, ManagementPolicy, RealmId, RequiredAction};
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
+use crate::resources::rbac;
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::{
     Labels, Meta, ProviderConfig, Referable, Reference, SecretKeySelector, meta,
@@ -83,6 +107,12 @@ pub use settings::Settings;
 const GROUPS_CLAIM: &str = "groups";
 /// The Secret key of the identity provider's client ID.
 const CLIENT_ID_KEY: &str = "clientId";
+/// The Secret key of the first administrator's initial password.
+const ADMIN_PASSWORD_KEY: &str = "password";
+/// Length of the initial password (57-letter alphabet: about 140 bits).
+const ADMIN_PASSWORD_LENGTH: usize = 24;
+/// Keycloak's built-in flow for the first login through an identity provider.
+const FIRST_BROKER_LOGIN_FLOW: &str = "first broker login";
 
 /// The Organisation composition.
 pub struct Organisation;
@@ -139,7 +169,17 @@ impl Composition for Organisation {
         let identity = XrIdentity::of::<Organisation>(&xr.metadata);
         let params = &xr.spec.parameters;
         let org = params.name.as_str();
+        let admin_password = secrets::generated(
+            cx.observed,
+            names::ADMIN_PASSWORD,
+            ADMIN_PASSWORD_KEY,
+            xr.metadata.uid.as_deref(),
+            "organisation-admin-initial-password",
+            ADMIN_PASSWORD_LENGTH,
+        )
+        .map_err(|e| Invalid(vec![e]))?;
         Ok(Org {
+            admin_password,
             params,
             platform,
             namespace: identity.scope.namespace().map(str::to_owned),
@@ -153,7 +193,9 @@ impl Composition for Organisation {
         let workspace = org.workspace(build);
         let provider_config = org.provider_config(build, &workspace);
         org.keycloak(build);
+        org.admin_permissions(build, provider_config.as_ref());
         if org.platform.token_validation.enabled {
+            org.organisation_auth(build);
             org.token_validation(build, provider_config.as_ref());
         }
     }
@@ -165,6 +207,8 @@ impl Composition for Organisation {
 
 /// A valid Organisation: its parameters, the settings it reads and what follows from them.
 pub struct Org<'a> {
+    /// The first administrator's initial password (never logged).
+    admin_password: Generated,
     params: &'a spec::Parameters,
     platform: &'a Platform,
     /// Namespace of namespaced-flavour managed resources (`None` for this cluster-scoped XR).
@@ -256,10 +300,27 @@ impl<'a> Org<'a> {
 
     /// The organisation's workspace in the root workspace.
     fn workspace(&self, build: &mut Build<'_, Part>) -> Object<kcp::Workspace> {
-        let workspace = kcp::Workspace::new(
-            meta(self.org(), None, &self.labels),
-            WorkspaceTypeReference::from(&self.platform.kcp.organisation_workspace_type),
-        );
+        let wanted = if self.platform.token_validation.enabled {
+            WorkspaceTypeReference {
+                name: names::organisation_workspace_type(self.org()),
+                path: self.platform.kcp.root_workspace.clone(),
+            }
+        } else {
+            WorkspaceTypeReference::from(&self.platform.kcp.organisation_workspace_type)
+        };
+        // kcp makes spec.type immutable: an existing workspace keeps the type it was created
+        // with (a workspace created before token validation was switched on stays universal
+        // and must be recreated to trust the realm itself).
+        let applied = build
+            .read::<AppliedWorkspace>(names::WORKSPACE)
+            .and_then(|o| o.spec?.for_provider?.manifest?.spec?.r#type);
+        let workspace_type = applied
+            .map(|t| WorkspaceTypeReference {
+                name: t.name,
+                path: t.path,
+            })
+            .unwrap_or(wanted);
+        let workspace = kcp::Workspace::new(meta(self.org(), None, &self.labels), workspace_type);
         let object = Object::new(
             self.meta(&self.name("workspace")),
             workspace,
@@ -397,8 +458,8 @@ impl<'a> Org<'a> {
             login_with_email_allowed: Some(true),
             duplicate_emails_allowed: Some(false),
             registration_allowed: Some(false),
-            reset_password_allowed: Some(true),
-            verify_email: Some(true),
+            reset_password_allowed: Some(self.platform.keycloak.smtp.is_some()),
+            verify_email: Some(self.platform.keycloak.verify_email()),
             ssl_required: Some("external"),
             smtp_server: smtp.into_iter().collect(),
         };
@@ -439,21 +500,74 @@ impl<'a> Org<'a> {
         build.add_managed(names::ADMINS_GROUP, Part::Admin, &group);
         self.usage(build, names::USAGE_REALM_BY_GROUP, realm, &group);
 
+        let secret_namespace = self.secret_namespace();
+        let password = Secret::new(
+            meta(
+                &self.name("admin-initial-password"),
+                Some(&secret_namespace),
+                &self.labels,
+            ),
+            [(
+                ADMIN_PASSWORD_KEY.to_owned(),
+                Base64::from(self.admin_password.value.clone()),
+            )],
+        )
+        .opaque();
+        build.add_existing(names::ADMIN_PASSWORD, Part::Admin, &password);
+        if !build.exists(names::ADMIN_PASSWORD) {
+            // provider-keycloak resolves the initial password when it creates the user: a
+            // missing Secret would fail the create, so the user waits for it.
+            build.wait(
+                "WaitingForAdminPassword",
+                format!(
+                    "the first administrator's initial password Secret {secret_namespace}/{} does not exist yet",
+                    password.name()
+                ),
+            );
+            return;
+        }
+
         let admin = &self.params.admin;
         let user = keycloak::UserParameters {
             realm: in_realm.clone(),
             username: admin.username.as_ref().map_or_else(
-                || admin.email.as_str().to_ascii_lowercase(),
-                |u| u.as_str().to_owned(),
+                || admin.email.as_str().to_lowercase(),
+                |u| u.as_str().to_lowercase(),
             ),
-            email: Some(admin.email.to_string()),
-            email_verified: Some(false),
+            email: Some(admin.email.as_str().to_lowercase()),
+            email_verified: None,
             enabled: Some(true),
             first_name: admin.first_name.clone(),
             last_name: admin.last_name.clone(),
-            required_actions: vec![RequiredAction::VerifyEmail, RequiredAction::UpdatePassword],
+            required_actions: Vec::new(),
         };
-        let user = self.keycloak_resource("admin", user);
+        // Creation-only: Keycloak clears required actions and verifies the address as the
+        // admin completes them; in forProvider the provider would reset both on every poll.
+        let init = keycloak::UserInitParameters {
+            email_verified: Some(false),
+            required_actions: if self.platform.keycloak.verify_email() {
+                vec![RequiredAction::VerifyEmail]
+            } else {
+                Vec::new()
+            },
+            initial_password: vec![keycloak::InitialPassword {
+                temporary: true,
+                value_secret_ref: SecretKeySelector::new(
+                    &secret_namespace,
+                    password.name(),
+                    ADMIN_PASSWORD_KEY,
+                    self.ns(),
+                ),
+            }],
+        };
+        let user = self
+            .keycloak_resource("admin", user)
+            .with_init_provider(&init)
+            .with_management_policies(&[
+                ManagementPolicy::Observe,
+                ManagementPolicy::Create,
+                ManagementPolicy::Delete,
+            ]);
         build.add_managed(names::ADMIN_USER, Part::Admin, &user);
         self.usage(build, names::USAGE_REALM_BY_USER, realm, &user);
 
@@ -510,6 +624,8 @@ impl<'a> Org<'a> {
             validate_signature: idp.jwks_url.is_some(),
             default_scopes: Some(idp.scopes.clone()),
             trust_email: idp.trust_email,
+            first_broker_login_flow_alias: Some(FIRST_BROKER_LOGIN_FLOW.into()),
+            sync_mode: Some("IMPORT"),
             client_id_secret_ref: SecretKeySelector::new(
                 &secret_namespace,
                 client_id.name(),
@@ -532,6 +648,162 @@ impl<'a> Org<'a> {
             names::USAGE_IDP_CLIENT_ID,
             &client_id,
             &provider,
+        );
+    }
+
+    /// What the realm's administrators' group may do in the organisation's workspace: enter
+    /// it and create (and delete) project workspaces of the project type. kcp grants nothing
+    /// of the kind by itself: the workspace content authorizer wants verb `access` on `/`
+    /// from the workspace's own bindings, and only the workspace's creator (here
+    /// provider-kubernetes) is bound as owner (`kcp-dev/kcp` `docs/content/concepts/
+    /// authorization/authorizers.md`, `pkg/authorization/bootstrap/policy.go`). The group is
+    /// `<tokenValidation.groupsPrefix><keycloak.adminGroup>` (`oidc:org-admins`): the name kcp
+    /// gives the realm's groups claim. Not cluster-admin: that would let them change the
+    /// workspace type and so which issuer is trusted. The Project composition binds the same
+    /// group as admin of each project workspace.
+    fn admin_permissions(
+        &self,
+        build: &mut Build<'_, Part>,
+        provider_config: Option<&pk::ProviderConfig>,
+    ) {
+        let Some(provider_config) =
+            provider_config.filter(|_| build.exists(names::PROVIDER_CONFIG))
+        else {
+            return;
+        };
+        let in_workspace = ProviderConfig::Composed(provider_config.name().to_owned());
+        let group = format!(
+            "{}{}",
+            self.platform.token_validation.groups_prefix, self.platform.keycloak.admin_group
+        );
+        let subjects = || vec![rbac::Subject::group(group.clone())];
+        let access = rbac::ClusterRoleBinding::workspace_access(
+            meta(names::ADMINS_ACCESS_OBJECT, None, &self.labels),
+            subjects(),
+        );
+        let creator = rbac::ClusterRole::new(
+            meta(names::PROJECT_CREATOR_OBJECT, None, &self.labels),
+            vec![
+                rbac::PolicyRule::resources(
+                    &["tenancy.kcp.io"],
+                    &["workspaces"],
+                    &["get", "list", "watch", "create", "delete"],
+                ),
+                rbac::PolicyRule::resources(
+                    &["tenancy.kcp.io"],
+                    &["workspacetypes"],
+                    &["get", "list", "watch", "use"],
+                ),
+            ],
+        );
+        let creators = rbac::ClusterRoleBinding::new(
+            meta(names::PROJECT_CREATORS_OBJECT, None, &self.labels),
+            names::PROJECT_CREATOR_OBJECT,
+            subjects(),
+        );
+        for (composed, suffix, manifest) in [
+            (
+                names::ADMINS_ACCESS,
+                "admins-access",
+                serde_json::to_value(&access),
+            ),
+            (
+                names::PROJECT_CREATOR,
+                "project-creator",
+                serde_json::to_value(&creator),
+            ),
+            (
+                names::PROJECT_CREATORS,
+                "admins-project-creator",
+                serde_json::to_value(&creators),
+            ),
+        ] {
+            let manifest = manifest.expect("RBAC objects serialise");
+            let object = Object::new(
+                self.meta(&self.name(suffix)),
+                manifest,
+                &in_workspace,
+                Readiness::SuccessfulCreate,
+            );
+            build.add_managed(composed, Part::Admin, &object);
+        }
+    }
+
+    /// The JWT authenticator trusting the realm's tokens from both clients.
+    fn jwt(&self) -> kcp::JwtAuthenticator {
+        let tv = &self.platform.token_validation;
+        let clients = [
+            &self.platform.keycloak.kubectl.client_id,
+            &self.platform.keycloak.console.client_id,
+        ];
+        kcp::JwtAuthenticator {
+            issuer: kcp::Issuer {
+                url: self.issuer.clone(),
+                audiences: clients
+                    .into_iter()
+                    .chain(&tv.kcp_audience)
+                    .cloned()
+                    .collect(),
+                audience_match_policy: Some("MatchAny"),
+                certificate_authority: tv.issuer_certificate_authority.clone(),
+            },
+            claim_mappings: kcp::ClaimMappings {
+                username: kcp::PrefixedClaim {
+                    claim: tv.username_claim.clone(),
+                    prefix: tv.username_prefix.clone(),
+                },
+                groups: kcp::PrefixedClaim {
+                    claim: GROUPS_CLAIM.into(),
+                    prefix: tv.groups_prefix.clone(),
+                },
+            },
+        }
+    }
+
+    /// The organisation's own workspace type and authentication configuration, in the root
+    /// workspace: kcp's front-proxy authenticates a request with the authentication
+    /// configurations of the target workspace's *type*, which must live beside the type
+    /// (`kcp-dev/kcp` `pkg/authentication/index.go`, `docs/content/concepts/authentication/
+    /// workspace.md`). The organisation workspace's default type `root:universal` is shared
+    /// by every universal workspace, so trusting the realm there would admit every
+    /// organisation's users everywhere: each organisation gets `org-<name>`, extending the
+    /// platform's organisation workspace type. Only new organisation workspaces get it
+    /// (`Workspace.spec.type` is immutable); an existing one keeps its type.
+    fn organisation_auth(&self, build: &mut Build<'_, Part>) {
+        let in_root = ProviderConfig::Platform(self.platform.provider_configs.kcp_root.clone());
+        let name = names::organisation_workspace_type(self.org());
+        let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
+            meta(&name, None, &self.labels),
+            vec![self.jwt()],
+        );
+        let auth_object = Object::new(
+            self.meta(&self.name("org-auth-config")),
+            auth_config,
+            &in_root,
+            Readiness::SuccessfulCreate,
+        );
+        build.add_managed(names::ORG_AUTH_CONFIG, Part::TokenValidation, &auth_object);
+        let spec = kcp::WorkspaceTypeSpec {
+            authentication_configurations: vec![kcp::AuthenticationConfigurationReference {
+                name: name.clone(),
+            }],
+            extend: Some(kcp::WorkspaceTypeExtension {
+                with: vec![WorkspaceTypeReference::from(
+                    &self.platform.kcp.organisation_workspace_type,
+                )],
+            }),
+        };
+        let workspace_type = kcp::WorkspaceType::new(meta(&name, None, &self.labels), spec);
+        let type_object = Object::new(
+            self.meta(&self.name("org-workspace-type")),
+            workspace_type,
+            &in_root,
+            Readiness::DeriveFromObject,
+        );
+        build.add_managed(
+            names::ORG_WORKSPACE_TYPE,
+            Part::TokenValidation,
+            &type_object,
         );
     }
 
@@ -559,32 +831,7 @@ impl<'a> Org<'a> {
             return;
         }
         let tv = &self.platform.token_validation;
-        let clients = [
-            &self.platform.keycloak.kubectl.client_id,
-            &self.platform.keycloak.console.client_id,
-        ];
-        let jwt = kcp::JwtAuthenticator {
-            issuer: kcp::Issuer {
-                url: self.issuer.clone(),
-                audiences: clients
-                    .into_iter()
-                    .chain(&tv.kcp_audience)
-                    .cloned()
-                    .collect(),
-                audience_match_policy: Some("MatchAny"),
-                certificate_authority: tv.issuer_certificate_authority.clone(),
-            },
-            claim_mappings: kcp::ClaimMappings {
-                username: kcp::PrefixedClaim {
-                    claim: tv.username_claim.clone(),
-                    prefix: tv.username_prefix.clone(),
-                },
-                groups: kcp::PrefixedClaim {
-                    claim: GROUPS_CLAIM.into(),
-                    prefix: tv.groups_prefix.clone(),
-                },
-            },
-        };
+        let jwt = self.jwt();
         let in_workspace = ProviderConfig::Composed(provider_config.name().to_owned());
         let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
             meta(names::AUTH_CONFIG_OBJECT, None, &self.labels),
@@ -666,6 +913,13 @@ impl<'a> Org<'a> {
                     path: self.workspace_path(),
                 }
             }),
+            admin_initial_password: build.exists(names::ADMIN_PASSWORD).then(|| {
+                spec::SecretKeyRef {
+                    name: self.name("admin-initial-password"),
+                    namespace: self.secret_namespace(),
+                    key: ADMIN_PASSWORD_KEY.into(),
+                }
+            }),
             workspace_ready: build.part_ready(Part::Workspace),
             provider_config_ready,
             realm_ready,
@@ -680,6 +934,39 @@ impl<'a> Org<'a> {
             all_resources_ready: build.all_ready(),
         }
     }
+}
+
+/// The workspace manifest last applied through the Object (`spec.forProvider.manifest`).
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedWorkspace {
+    spec: Option<AppliedSpec>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppliedSpec {
+    for_provider: Option<AppliedForProvider>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedForProvider {
+    manifest: Option<AppliedManifest>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedManifest {
+    spec: Option<AppliedWorkspaceSpec>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct AppliedWorkspaceSpec {
+    r#type: Option<AppliedType>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AppliedType {
+    name: String,
+    path: String,
 }
 
 /// The organisation's workspace as observed inside its Object.

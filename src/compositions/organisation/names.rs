@@ -18,6 +18,8 @@ pub const CONSOLE_AUDIENCE: &str = "console-kcp-audience-mapper";
 pub const KUBECTL_AUDIENCE: &str = "kubectl-kcp-audience-mapper";
 pub const ADMINS_GROUP: &str = "admins-group";
 pub const ADMIN_USER: &str = "admin-user";
+/// The Secret with the first administrator's initial password.
+pub const ADMIN_PASSWORD: &str = "admin-initial-password";
 pub const ADMIN_MEMBERSHIP: &str = "admin-membership";
 pub const IDENTITY_PROVIDER: &str = "identity-provider";
 pub const IDP_CLIENT_ID: &str = "identity-provider-client-id";
@@ -43,3 +45,23 @@ pub fn provider_config(org: &str) -> String {
 
 /// The name of the authentication configuration inside the organisation's workspace.
 pub const AUTH_CONFIG_OBJECT: &str = "keycloak-realm";
+
+/// Objects granting the administrators' group access to the organisation's workspace and
+/// the creation of project workspaces in it.
+pub const ADMINS_ACCESS: &str = "admins-workspace-access";
+pub const PROJECT_CREATOR: &str = "project-creator-role";
+pub const PROJECT_CREATORS: &str = "admins-project-creator";
+/// Their names inside the workspace.
+pub const ADMINS_ACCESS_OBJECT: &str = "sco-org-admins-access";
+pub const PROJECT_CREATOR_OBJECT: &str = "sco-project-creator";
+pub const PROJECT_CREATORS_OBJECT: &str = "sco-org-admins-project-creator";
+
+/// The organisation's own workspace type and authentication configuration in the root
+/// workspace (Objects), with token validation.
+pub const ORG_AUTH_CONFIG: &str = "org-auth-config";
+pub const ORG_WORKSPACE_TYPE: &str = "org-workspace-type";
+
+/// Their name in the root workspace: `org-<organisation>`.
+pub fn organisation_workspace_type(org: &str) -> String {
+    conventions::name(&["org", org])
+}

@@ -49,14 +49,18 @@ pub struct Parameters {
     pub identity_provider: Option<IdentityProvider>,
 }
 
-/// The organisation's first administrator. No password is set: Keycloak asks them to verify
-/// their email address and choose a password when they first log in.
+/// The organisation's first administrator. They get an initial temporary password, in a
+/// Secret the status names (`status.adminInitialPassword`); Keycloak asks for a new one at
+/// the first login, and for email verification too where the platform has SMTP. With a
+/// federated provider they link their corporate login to this user at its first use by
+/// entering that password once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Administrator {
-    /// Email address.
+    /// Email address. Lower-cased, as Keycloak stores it (`Ada@ACME.example` becomes
+    /// `ada@acme.example`), so that it never differs from what Keycloak reports.
     pub email: Email,
-    /// Username in the realm; defaults to the email address.
+    /// Username in the realm, lower case; defaults to the lower-cased email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Username>,
     /// First name.
@@ -155,6 +159,11 @@ pub struct OrganisationStatus {
     /// The federated identity provider, once the realm exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_provider: Option<IdentityProviderStatus>,
+    /// The Secret key holding the first administrator's initial (temporary) password, once
+    /// the Secret exists. Hand it to the administrator: Keycloak asks for a new password at
+    /// the first login. The value never appears in the status or in logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_initial_password: Option<SecretKeyRef>,
     /// The workspace type for project workspaces, whose tokens are validated against the
     /// realm (only where the platform enables it), once ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]

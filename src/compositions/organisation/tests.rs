@@ -11,10 +11,22 @@ use crate::config::Config;
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::Name;
 
+/// Function credentials holding a test seed.
+fn seed() -> &'static crate::compositions::secrets::Credentials {
+    use crate::compositions::secrets::{Credentials, SEED_CREDENTIAL, SEED_KEY};
+    static SEED: std::sync::OnceLock<Credentials> = std::sync::OnceLock::new();
+    SEED.get_or_init(|| {
+        Credentials(BTreeMap::from([(
+            SEED_CREDENTIAL.to_owned(),
+            BTreeMap::from([(SEED_KEY.to_owned(), vec![42; 32])]),
+        )]))
+    })
+}
+
 fn xr(name: &str, namespace: Option<&str>) -> Value {
     let mut xr = json!({
         "apiVersion": "tenant.cloud.stakater.com/v1", "kind": "Organisation",
-        "metadata": {"name": name},
+        "metadata": {"name": name, "uid": "00000000-0000-4000-8000-000000000001"},
         "spec": {"parameters": {"name": name, "displayName": "ACME", "admin": {"email": "Ada@ACME.example"}}},
     });
     if let Some(ns) = namespace {
@@ -42,6 +54,7 @@ fn render(
     let observed = Observed {
         resources,
         required: &required,
+        credentials: seed(),
     };
     Organisation::render(
         &typed,
@@ -50,6 +63,14 @@ fn render(
             platform,
             settings: &Settings::default(),
         },
+    )
+}
+
+/// The admin's initial password Secret, observed.
+fn password_observed() -> BTreeMap<Name, ObservedComposed<'static>> {
+    observed(
+        names::ADMIN_PASSWORD,
+        json!({"data": {"password": "cGFzcw=="}}),
     )
 }
 
@@ -93,7 +114,7 @@ fn a_bad_keycloak_url_is_refused_where_it_is_configured() {
 
 #[test]
 fn the_issuer_and_username_are_derived() {
-    let desired = render(&xr("acme", None), &BTreeMap::new(), &platform()).unwrap();
+    let desired = render(&xr("acme", None), &password_observed(), &platform()).unwrap();
     let user = &desired.resources[&Name::from(names::ADMIN_USER)]
         .manifest
         .to_json()["spec"]["forProvider"];
@@ -101,13 +122,17 @@ fn the_issuer_and_username_are_derived() {
         user["username"], "ada@acme.example",
         "Keycloak stores usernames in lower case"
     );
-    assert_eq!(user["email"], "Ada@ACME.example");
+    assert_eq!(
+        user["email"], "ada@acme.example",
+        "Keycloak stores emails in lower case: anything else diffs on every poll"
+    );
     let composite = xr("acme", None);
     let typed: spec::Organisation = pbstruct::from_value(composite.clone()).unwrap();
     let (resources, required) = (BTreeMap::new(), BTreeMap::new());
     let observed = Observed {
         resources: &resources,
         required: &required,
+        credentials: seed(),
     };
     let platform = platform();
     let cx = Context {
@@ -155,7 +180,12 @@ fn long_organisation_names_give_valid_deterministic_object_names() {
 
 #[test]
 fn a_namespaced_xr_composes_the_namespaced_flavour() {
-    let desired = render(&xr("acme", Some("tenants")), &BTreeMap::new(), &platform()).unwrap();
+    let desired = render(
+        &xr("acme", Some("tenants")),
+        &password_observed(),
+        &platform(),
+    )
+    .unwrap();
     let manifest = |name: &str| desired.resources[&Name::from(name)].manifest.to_json();
     assert_eq!(
         manifest(names::WORKSPACE)["apiVersion"],
@@ -171,6 +201,15 @@ fn a_namespaced_xr_composes_the_namespaced_flavour() {
     );
     assert_eq!(manifest(names::REALM)["metadata"]["namespace"], "tenants");
     assert_eq!(manifest(names::USAGE_REALM_BY_USER)["kind"], "Usage");
+    assert_eq!(
+        manifest(names::ADMIN_USER)["spec"]["initProvider"]["initialPassword"][0]["valueSecretRef"],
+        json!({"key": "password", "name": "acme-admin-initial-password"}),
+        "the namespaced kind reads the Secret in its own namespace"
+    );
+    assert_eq!(
+        manifest(names::ADMIN_PASSWORD)["metadata"]["namespace"],
+        "tenants"
+    );
     assert_eq!(
         manifest(names::USAGE_REALM_BY_USER)["metadata"]["namespace"],
         "tenants"

@@ -5,8 +5,8 @@
 //! | XR field (`spec.parameters.`) | resources |
 //! |---|---|
 //! | `flavour` | KubeVirt `VirtualMachine` (`virtual-machine`): cluster preference (`rhel.9`, ...) and a root-disk `dataVolumeTemplates` entry cloned from the flavour's golden-image DataSource |
-//! | `instanceType` | the VM's cluster instancetype; `status.vm.cpuCores`/`memory` |
-//! | `storageSize` | the root disk's capacity (platform sizes) |
+//! | `instanceType` | the VM's cluster instancetype; `status.vm.cpuCores`/`memory` from the running VirtualMachineInstance (required resource `virtual-machine-instance`: `status.currentCPUTopology`, `status.memory.guestCurrent`), else from the instance type table |
+//! | `storageSize` | the root disk's capacity (platform sizes); refused below the golden image's size (required resources `golden-image`, the DataSource, and `golden-image-source`, its PVC or VolumeSnapshot: see `golden.rs`) |
 //! | `running` | the VM's `runStrategy`: `Always` when true, `Halted` when false |
 //! | `sshPublicKey.data` | SSH key Secret (`ssh-key`), the VM's `accessCredentials` (propagated by cloud-init NoCloud) |
 //! | `cloudInit.userData` | cloud-init Secret (`cloud-init`), the VM's `cloudInitNoCloud.secretRef` |
@@ -26,13 +26,18 @@
 //!   Without `cloudInit.userData` it holds a cloud-config naming the platform's SSH user
 //!   (`cloud-user`) as the image's default user, so the key and the connection Secret's user
 //!   agree on every flavour (Fedora's images default to `fedora`). User data given in the XR
-//!   is used as is; it decides the user then.
+//!   is used as is; the connection Secret then names the user it gives the key to (its
+//!   cloud-config `user`, `users`, else the flavour's image default user, setting
+//!   `imageUsers`; see `user.rs`).
 //! - The Service selects the VM's pod by the template label `sco.stakater.com/virtual-machine`.
 //!   Its name starts with a letter as Service names must: an XR name starting with a digit
 //!   (api-syncagent's default hashed names) gets a `vm-` prefix.
 //! - The project label comes from the namespace (`ws-<project>-<suffix>`); the organisation is
 //!   not known to this XR, so no organisation label is set.
 //! - No `Usage`s: nothing here has to outlive anything else on deletion.
+//! - `flavour` and `storageSize` are immutable in the XRD (CEL `self == oldSelf`): KubeVirt
+//!   neither re-images nor resizes the root disk an existing VM's `dataVolumeTemplates`
+//!   created, so a change would report success and do nothing.
 
 use std::borrow::Cow;
 
@@ -47,16 +52,22 @@ use crate::resources::kubevirt::{
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
 use crate::resources::{self, Labels, Meta};
+use crate::sdk::response::{Match, Requirement};
 
+mod golden;
 pub mod names;
 pub mod settings;
 pub mod spec;
 mod ssh;
+mod user;
 
 use names::{CLOUD_INIT, CONNECTION, Names, SERVICE, SSH_KEY, VIRTUAL_MACHINE};
 pub use settings::Settings;
 use settings::UserName;
 use spec::{Connection, InstanceSeries, InstanceType, Memory, Parameters, VmStatus};
+
+/// The requirement under which Crossplane fetches the VM's running instance.
+const VMI_REQUIREMENT: &str = "virtual-machine-instance";
 
 /// Label on the VM's instance (and pod) that its Service selects.
 pub const LABEL_VIRTUAL_MACHINE: &str = "sco.stakater.com/virtual-machine";
@@ -100,6 +111,23 @@ impl Composition for VirtualMachine {
             ));
         };
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
+        // Only before the VM exists: its disk is cloned once (see `golden.rs`).
+        if !cx
+            .observed
+            .exists(&crate::sdk::resource::Name::from(VIRTUAL_MACHINE))
+            && let Some(size) = golden::source_size(cx.observed)
+            && let Some(why) = golden::too_small(
+                settings,
+                params.storage_size,
+                &size,
+                &format!(
+                    "{}/{}",
+                    settings.golden_image_namespace, checked.golden_image
+                ),
+            )
+        {
+            return Err(Invalid::field("spec.parameters.storageSize", why));
+        }
         Ok(Vm {
             params,
             settings,
@@ -112,6 +140,24 @@ impl Composition for VirtualMachine {
 
     fn compose(vm: &Vm<'_>, build: &mut Build<'_, Part>) {
         let (params, settings, names) = (vm.params, vm.settings, &vm.names);
+        build.require(
+            golden::GOLDEN_IMAGE,
+            golden::data_source(settings, vm.checked.golden_image),
+        );
+        if let Some(source) = golden::source(build.observed()) {
+            build.require(golden::GOLDEN_IMAGE_SOURCE, source);
+        }
+        // The running instance: its CPU and memory are what the guest has now (declared on
+        // every call, as Crossplane's requirements loop wants).
+        build.require(
+            VMI_REQUIREMENT,
+            Requirement {
+                api_version: "kubevirt.io/v1".into(),
+                kind: "VirtualMachineInstance".into(),
+                matching: Match::Name(names.vm.clone()),
+                namespace: Some(vm.namespace.clone()),
+            },
+        );
         if let Some(key) = &vm.checked.ssh_key {
             let ssh_key = secret(vm.meta(&names.ssh_key), [("key", key.line.as_str())]);
             build.add_existing(SSH_KEY, Part::Vm, &ssh_key);
@@ -163,7 +209,13 @@ impl Composition for VirtualMachine {
         match &address {
             Some(address) => {
                 let port = SSH_PORT.to_string();
-                let user = settings.ssh_user.to_string();
+                let user = match &params.cloud_init {
+                    None => settings.ssh_user.to_string(),
+                    Some(c) => user::login_user(
+                        &c.user_data,
+                        settings.image_users.get(params.flavour).as_str(),
+                    ),
+                };
                 let data = [
                     ("host", address.host()),
                     ("port", port.as_str()),
@@ -192,9 +244,15 @@ impl Composition for VirtualMachine {
     }
 
     fn status(vm: &Vm<'_>, build: &Build<'_, Part>) -> spec::VirtualMachineStatus {
+        let instance = build
+            .required(VMI_REQUIREMENT)
+            .and_then(<[serde_json::Value]>::first)
+            .and_then(|v| serde_json::from_value::<ObservedInstance>(v.clone()).ok())
+            .unwrap_or_default();
         status(
             observed_vm(build),
             vm.params.instance_type,
+            &instance,
             address(build, vm.params.connection),
         )
     }
@@ -235,10 +293,56 @@ fn address(build: &Build<'_, Part>, connection: Connection) -> Option<Address> {
     }
 }
 
-/// The XR's status: KubeVirt's view of the VM, the instance type's size and the address.
+/// What is read of the observed VirtualMachineInstance: the CPU topology and memory the
+/// guest has now (`status.currentCPUTopology`, KubeVirt 1.0 and later; `status.memory`,
+/// KubeVirt 1.1 and later: `kubevirt/kubevirt` `staging/src/kubevirt.io/api/core/v1/types.go`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct ObservedInstance {
+    #[serde(default)]
+    status: InstanceStatus,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InstanceStatus {
+    current_cpu_topology: Option<CpuTopology>,
+    memory: Option<InstanceMemory>,
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+struct CpuTopology {
+    cores: Option<u32>,
+    sockets: Option<u32>,
+    threads: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InstanceMemory {
+    guest_current: Option<String>,
+    guest_at_boot: Option<String>,
+}
+
+impl ObservedInstance {
+    /// vCPUs: cores × sockets × threads.
+    fn cpus(&self) -> Option<u32> {
+        let t = self.status.current_cpu_topology?;
+        let product = t.cores.unwrap_or(1) * t.sockets.unwrap_or(1) * t.threads.unwrap_or(1);
+        Some(product).filter(|n| *n > 0)
+    }
+
+    fn memory(&self) -> Option<String> {
+        let m = self.status.memory.as_ref()?;
+        m.guest_current.clone().or_else(|| m.guest_at_boot.clone())
+    }
+}
+
+/// The XR's status: KubeVirt's view of the VM, the running instance's size (else the
+/// instance type's) and the address.
 fn status(
     vm: ObservedStatus,
     instance_type: InstanceType,
+    instance: &ObservedInstance,
     address: Option<Address>,
 ) -> spec::VirtualMachineStatus {
     let facts = instance_type.facts();
@@ -248,8 +352,10 @@ fn status(
             printable_status: vm.printable_status,
             ready: vm.ready,
             created: vm.created,
-            cpu_cores: facts.cpus,
-            memory: facts.memory.to_string(),
+            cpu_cores: instance.cpus().unwrap_or(facts.cpus),
+            memory: instance
+                .memory()
+                .unwrap_or_else(|| facts.memory.to_string()),
             service_ip,
             service_hostname,
         }),
@@ -363,7 +469,8 @@ fn smallest_fit(series: InstanceSeries, minimum: Memory) -> String {
 /// The cloud-config used when the XR gives no user data: it names the SSH user as the
 /// image's default user, which receives the propagated SSH key.
 fn default_user_data(user: &UserName) -> String {
-    format!("#cloud-config\nuser: {user}\n")
+    // The mapping form: a plain string is deprecated in cloud-init.
+    format!("#cloud-config\nuser:\n  name: {user}\n")
 }
 
 /// Whether the observed VM is where `running` wants it.

@@ -37,6 +37,10 @@ pub struct Settings {
     /// The user SSH logs in as: the user of the default cloud-config and of the connection
     /// Secret.
     pub ssh_user: UserName,
+    /// The default user of each flavour's golden image (cloud-init's
+    /// `system_info.default_user`): who gets the SSH key when the XR's own user data names
+    /// no user.
+    pub image_users: PerFlavour<UserName>,
 }
 
 impl Default for Settings {
@@ -72,6 +76,15 @@ impl Default for Settings {
             network_binding: PodNetworkBinding::Masquerade,
             instance_series: InstanceSeries::ALL.into_iter().collect(),
             ssh_user: UserName("cloud-user".into()),
+            image_users: PerFlavour {
+                rhel7: UserName("cloud-user".into()),
+                rhel8: UserName("cloud-user".into()),
+                rhel9: UserName("cloud-user".into()),
+                rhel10: UserName("cloud-user".into()),
+                fedora: UserName("fedora".into()),
+                centos_stream9: UserName("cloud-user".into()),
+                centos_stream10: UserName("cloud-user".into()),
+            },
         }
     }
 }
@@ -186,6 +199,13 @@ impl TryFrom<String> for DiskSize {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String")]
 pub struct UserName(String);
+
+impl UserName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 impl TryFrom<String> for UserName {
     type Error = String;

@@ -33,14 +33,18 @@ pub struct VirtualMachineSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Parameters {
-    /// Operating system, booted from the platform's golden image of this flavour.
+    /// Operating system, booted from the platform's golden image of this flavour. Immutable:
+    /// KubeVirt does not re-image an existing root disk.
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "flavour is immutable: KubeVirt does not re-image the root disk of an existing VM; create a new VirtualMachine"}]))]
     pub flavour: Flavour,
     /// KubeVirt cluster instance type: the series (o1 overcommitted, cx1 compute exclusive,
     /// m1 memory, n1 network, rt1 realtime, u1 universal) and size fix vCPUs and memory.
     pub instance_type: InstanceType,
     /// Size of the root disk; the platform maps each size to a capacity (by default small
-    /// 10Gi, medium 30Gi, large 50Gi, xlarge 100Gi).
+    /// 10Gi, medium 30Gi, large 50Gi, xlarge 100Gi). Immutable: the root disk is created
+    /// once from `dataVolumeTemplates` and never resized.
     #[serde(default)]
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "storageSize is immutable: KubeVirt does not resize the root disk of an existing VM"}]))]
     pub storage_size: StorageSize,
     /// How the VM's SSH port is reached: private (a ClusterIP Service, reachable inside the
     /// cluster) or public (a LoadBalancer Service with an external address).
@@ -210,6 +214,22 @@ pub enum StorageSize {
     Large,
     /// Extra large (100Gi by default).
     Xlarge,
+}
+
+impl StorageSize {
+    /// Every size, smallest first.
+    pub const ALL: [Self; 4] = [Self::Small, Self::Medium, Self::Large, Self::Xlarge];
+}
+
+impl fmt::Display for StorageSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Small => "small",
+            Self::Medium => "medium",
+            Self::Large => "large",
+            Self::Xlarge => "xlarge",
+        })
+    }
 }
 
 /// How the VM is reached.

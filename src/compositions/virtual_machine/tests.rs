@@ -40,6 +40,7 @@ fn render_with(
     let observed = Observed {
         resources: &resources,
         required: &required,
+        credentials: crate::compositions::secrets::Credentials::none(),
     };
     VirtualMachine::render(
         &xr,
@@ -279,7 +280,7 @@ fn user_data_goes_into_a_secret_and_defaults_to_naming_the_ssh_user() {
     let default = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
     assert_eq!(
         user_data(&default),
-        json!(ssh::encode(b"#cloud-config\nuser: cloud-user\n"))
+        json!(ssh::encode(b"#cloud-config\nuser:\n  name: cloud-user\n"))
     );
     let given = render(
         json!({"flavour": "rhel9", "instanceType": "u1.small", "cloudInit": {"userData": "#cloud-config\npackages: [nginx]\n"}}),
@@ -475,4 +476,169 @@ fn bad_platform_settings_name_the_key() {
     for bad in ["0Gi", "Gi", "-1Gi", "1.Gi", "10GiB"] {
         assert!(DiskSize::try_from(bad.to_owned()).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn the_connection_secret_names_the_user_the_user_data_gives_the_key_to() {
+    // Regression (issue 13, point 6): with its own user data the XR got `cloud-user` in the
+    // connection Secret whatever user the image or the user data had.
+    let service = json!({"spec": {"clusterIP": "10.0.0.7"}});
+    let user = |flavour: &str, user_data: Option<&str>| {
+        let mut parameters = json!({"flavour": flavour, "instanceType": "u1.small"});
+        if let Some(data) = user_data {
+            parameters["cloudInit"] = json!({"userData": data});
+        }
+        let desired = render_with(
+            &composite("web", parameters),
+            &[(SERVICE, service.clone())],
+            &Settings::default(),
+        )
+        .unwrap();
+        let secret = desired.resources[&Name::from(names::CONNECTION)]
+            .manifest
+            .to_json();
+        let bytes: k8s_openapi::ByteString =
+            serde_json::from_value(secret["data"]["user"].clone()).unwrap();
+        String::from_utf8(bytes.0).unwrap()
+    };
+    assert_eq!(
+        user("fedora", None),
+        "cloud-user",
+        "the default cloud-config sets it"
+    );
+    assert_eq!(
+        user("fedora", Some("#cloud-config\nuser: alice\n")),
+        "alice"
+    );
+    assert_eq!(
+        user("fedora", Some("#cloud-config\npackages: [git]\n")),
+        "fedora"
+    );
+    assert_eq!(user("fedora", Some("#!/bin/bash\necho hello\n")), "fedora");
+    assert_eq!(
+        user("rhel9", Some("#!/bin/bash\necho hello\n")),
+        "cloud-user"
+    );
+    assert_eq!(
+        user(
+            "centos-stream9",
+            Some("#cloud-config\nusers:\n- name: bob\n")
+        ),
+        "bob"
+    );
+}
+
+#[test]
+fn status_takes_cpu_and_memory_from_the_running_instance() {
+    // Regression (issue 13, point 7): the status showed the instance-type table even while
+    // the guest still ran with the old size.
+    let instance = json!({"status": {
+        "currentCPUTopology": {"cores": 1, "sockets": 2, "threads": 1},
+        "memory": {"guestAtBoot": "4Gi", "guestCurrent": "4Gi"}}});
+    let xr: spec::VirtualMachine = serde_json::from_value(composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.large"}),
+    ))
+    .unwrap();
+    let resources = BTreeMap::new();
+    let required = BTreeMap::from([(VMI_REQUIREMENT.to_owned(), vec![instance])]);
+    let observed = Observed {
+        resources: &resources,
+        required: &required,
+        credentials: crate::compositions::secrets::Credentials::none(),
+    };
+    let desired = VirtualMachine::render(
+        &xr,
+        Context {
+            observed: &observed,
+            platform: &Platform::default(),
+            settings: &Settings::default(),
+        },
+    )
+    .unwrap();
+    assert_eq!(desired.status["vm"]["cpuCores"], 2);
+    assert_eq!(desired.status["vm"]["memory"], "4Gi");
+    let requirement = &desired.requirements[VMI_REQUIREMENT];
+    assert_eq!(requirement.kind, "VirtualMachineInstance");
+    // Without an instance (halted, or not fetched yet): the instance type's size.
+    let halted = render(json!({"flavour": "rhel9", "instanceType": "u1.large"})).unwrap();
+    assert_eq!(halted.status["vm"]["cpuCores"], 2);
+    assert_eq!(halted.status["vm"]["memory"], "8Gi");
+    assert!(halted.requirements.contains_key(VMI_REQUIREMENT));
+}
+
+#[test]
+fn flavour_and_storage_size_are_immutable_in_the_xrd() {
+    let xrd = VirtualMachine::definition();
+    let parameters = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        ["properties"]["parameters"]["properties"];
+    for field in ["flavour", "storageSize"] {
+        let rules = &parameters[field]["x-kubernetes-validations"];
+        assert_eq!(rules[0]["rule"], "self == oldSelf", "{field}: {parameters}");
+        assert!(rules[0]["message"].as_str().unwrap().contains("immutable"));
+    }
+}
+
+fn render_required(
+    parameters: Value,
+    observed: &[(&str, Value)],
+    pvc_size: &str,
+) -> Result<Desired, Invalid> {
+    let xr: spec::VirtualMachine = serde_json::from_value(composite("web", parameters)).unwrap();
+    let resources: BTreeMap<Name, ObservedComposed> = observed
+        .iter()
+        .map(|(n, r)| (Name::from(*n), ObservedComposed::new(r, BTreeMap::new())))
+        .collect();
+    let data_source = json!({"metadata": {"name": "rhel9", "namespace": "openshift-virtualization-os-images"},
+        "status": {"source": {"pvc": {"name": "rhel9-abc", "namespace": "openshift-virtualization-os-images"}}}});
+    let pvc = json!({"spec": {"resources": {"requests": {"storage": pvc_size}}}});
+    let required = BTreeMap::from([
+        (golden::GOLDEN_IMAGE.to_owned(), vec![data_source]),
+        (golden::GOLDEN_IMAGE_SOURCE.to_owned(), vec![pvc]),
+    ]);
+    let observed = Observed {
+        resources: &resources,
+        required: &required,
+        credentials: crate::compositions::secrets::Credentials::none(),
+    };
+    VirtualMachine::render(
+        &xr,
+        Context {
+            observed: &observed,
+            platform: &Platform::default(),
+            settings: &Settings::default(),
+        },
+    )
+}
+
+#[test]
+fn a_root_disk_smaller_than_its_golden_image_is_refused_before_the_vm_exists() {
+    // Regression (issue 13, point 8): CDI refuses the clone and the VM never boots.
+    let parameters =
+        json!({"flavour": "rhel9", "instanceType": "u1.small", "storageSize": "medium"});
+    let err = render_required(parameters.clone(), &[], "32Gi").unwrap_err();
+    assert_eq!(err.0[0].path, "spec.parameters.storageSize");
+    assert!(
+        err.0[0]
+            .message
+            .contains("choose storageSize large or larger"),
+        "{err}"
+    );
+    assert!(err.0[0].message.contains("32Gi"), "{err}");
+    // Large enough: composed, and the golden image's source is required.
+    let ok = render_required(parameters.clone(), &[], "30Gi").unwrap();
+    assert_eq!(ok.requirements[golden::GOLDEN_IMAGE].kind, "DataSource");
+    let source = &ok.requirements[golden::GOLDEN_IMAGE_SOURCE];
+    assert_eq!(source.kind, "PersistentVolumeClaim");
+    assert_eq!(
+        source.namespace.as_deref(),
+        Some("openshift-virtualization-os-images")
+    );
+    // Once the VM exists its disk is cloned: a grown golden image does not break it.
+    let existing = render_required(parameters, &[(VIRTUAL_MACHINE, json!({}))], "32Gi");
+    assert!(existing.is_ok());
+    // Nothing fetched yet: only the DataSource is asked for.
+    let fresh = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
+    assert!(fresh.requirements.contains_key(golden::GOLDEN_IMAGE));
+    assert!(!fresh.requirements.contains_key(golden::GOLDEN_IMAGE_SOURCE));
 }
