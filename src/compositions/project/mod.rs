@@ -1179,7 +1179,26 @@ impl Proj<'_> {
                 "project {} of organisation {} is ready",
                 self.project, self.org
             ),
-            None => "waiting for the composed resources to become ready".to_owned(),
+            None => {
+                let parts = [
+                    (Part::Workspace, "the workspace"),
+                    (Part::Bindings, "the API bindings"),
+                    (Part::Rbac, "the workspace RBAC"),
+                    (Part::Identity, "the Keycloak groups"),
+                    (Part::Tenant, "the tenant and its namespaces"),
+                    (Part::Network, "the network"),
+                    (Part::DeletionOrder, "the deletion-order Usages"),
+                ];
+                let pending: Vec<&str> = parts
+                    .iter()
+                    .filter(|(part, _)| {
+                        !build.part_ready(*part)
+                            && (*part != Part::Network || self.network.is_some())
+                    })
+                    .map(|(_, what)| *what)
+                    .collect();
+                format!("waiting for {} to become ready", pending.join(", "))
+            }
         };
         ProjectStatus {
             organisation: Some(self.org.clone()),

@@ -25,12 +25,17 @@ pub const NETWORK: &str = "network";
 pub const ACCESS_BINDING: &str = "binding-access";
 /// Requirement: the organisation's provider config.
 pub const ORG_PROVIDER_CONFIG: &str = "organisation-provider-config";
-/// Usage: the Tenant outlives the workspace? No: the workspace outlives the Tenant.
+/// Usage: the workspace outlives the Tenant.
 pub const USAGE_WORKSPACE_BY_TENANT: &str = "usage-workspace-by-tenant";
+/// Usage: the Quota outlives the Tenant.
 pub const USAGE_QUOTA_BY_TENANT: &str = "usage-quota-by-tenant";
+/// Usage: the network outlives the Tenant.
 pub const USAGE_NETWORK_BY_TENANT: &str = "usage-network-by-tenant";
+/// Usage: the project ProviderConfig outlives the workspace.
 pub const USAGE_PROVIDER_CONFIG_BY_WORKSPACE: &str = "usage-provider-config-by-workspace";
+/// Usage: the kubeconfig Secret outlives the ProviderConfig.
 pub const USAGE_KUBECONFIG_BY_PROVIDER_CONFIG: &str = "usage-kubeconfig-by-provider-config";
+/// Usage: the organisation's ProviderConfig outlives the project workspace.
 pub const USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE: &str =
     "usage-organisation-provider-config-by-workspace";
 
