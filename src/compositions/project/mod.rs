@@ -1087,7 +1087,7 @@ impl Proj<'_> {
                     &self.labels.with(LABEL_NETWORK_NAME, name),
                 ),
                 ovn::NamespaceSelector::names(&namespaces),
-                vec![cidr.clone()],
+                vec![*cidr],
             );
             let object = Object::new(
                 self.meta(&self.name("network")),
