@@ -781,3 +781,45 @@ fn a_malformed_published_api_is_an_invalid_platform_config() {
     let (_, reason, _) = out.condition("Valid");
     assert_eq!(reason, "InvalidPlatformConfig");
 }
+
+/// Stage `name` rendered with token validation switched on in the platform settings.
+fn with_token_validation(name: &str) -> render::RenderInput {
+    let mut input = case_input(&stage(name));
+    let sco = input
+        .context
+        .values_mut()
+        .find_map(|v| v.pointer_mut("/sco/tokenValidation"))
+        .expect("the token validation settings in the environment");
+    sco["enabled"] = json!(true);
+    input
+}
+
+#[test]
+fn with_token_validation_the_workspace_has_the_organisations_type_and_org_admins_are_admins() {
+    let out = render_input(&with_token_validation("01-nothing-observed"));
+    assert_eq!(out.fatal(), None);
+    assert_eq!(
+        out.manifest("workspace")["spec"]["forProvider"]["manifest"]["spec"]["type"],
+        json!({"name": "project", "path": "root:acme"})
+    );
+    let out = render_input(&with_token_validation("04-bindings-ready"));
+    let admin = &out.manifest("binding-admin")["spec"]["forProvider"]["manifest"];
+    assert!(
+        admin["subjects"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "oidc:org-admins"})),
+        "{admin}"
+    );
+    assert_eq!(
+        out.manifest("workspace")["spec"]["forProvider"]["manifest"]["spec"]["type"],
+        json!({"name": "universal", "path": "root"}),
+        "an existing workspace keeps its observed type: spec.type is immutable"
+    );
+    let out = run("04-bindings-ready");
+    let admin = serde_json::to_string(out.manifest("binding-admin")).unwrap();
+    assert!(
+        !admin.contains("org-admins"),
+        "without token validation the group names no realm"
+    );
+}
