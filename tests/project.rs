@@ -823,3 +823,29 @@ fn with_token_validation_the_workspace_has_the_organisations_type_and_org_admins
         "without token validation the group names no realm"
     );
 }
+
+#[test]
+fn an_unknown_keycloak_user_is_reported_by_name() {
+    let mut input = case_input(&stage(ALL_READY));
+    for object in &mut input.observed {
+        if object["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            == "members-edit"
+        {
+            object["status"]["conditions"] = json!([
+                {"type": "Ready", "status": "False", "reason": "Creating"},
+                {"type": "Synced", "status": "False", "reason": "ReconcileError", "message": "create failed: user with username edsger does not exist"},
+            ]);
+        }
+    }
+    let out = render_input(&input);
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "UnknownMembers")
+    );
+    assert!(
+        message.contains("\"edsger\"") && message.contains("role edit"),
+        "{message}"
+    );
+    assert_eq!(out.status["allResourcesReady"], false);
+}
