@@ -444,7 +444,7 @@ mod tests {
         let message = fatal_message(&rsp);
         assert!(message.contains("\"Bucket\""), "{message}");
         assert!(
-            message.contains("Organisation, VirtualMachine"),
+            message.contains("Organisation, Project, VirtualMachine"),
             "{message}"
         );
     }

@@ -126,8 +126,8 @@ pub fn provider_config<P: Copy + Ord>(
 }
 
 /// The KCP admin kubeconfig from the required resource, or why it is not usable (never
-/// quoting its content).
-fn admin_kubeconfig<P: Copy + Ord>(
+/// quoting its content). The Project composition reads its CA for consumer kubeconfigs.
+pub fn admin_kubeconfig<P: Copy + Ord>(
     build: &Build<'_, P>,
     platform: &Platform,
 ) -> Result<Kubeconfig, String> {

@@ -24,6 +24,7 @@
 //! | Composition | XR | module |
 //! |---|---|---|
 //! | Organisation | `tenant.cloud.stakater.com/v1` `Organisation` (cluster-scoped) | [`organisation`] |
+//! | Project | `tenant.cloud.stakater.com/v1` `XProject` (cluster-scoped, claim `Project`) | [`project`] |
 //! | VirtualMachine | `compute.cloud.stakater.com/v1` `VirtualMachine` (namespaced) | [`virtual_machine`] |
 
 use std::any::Any;
@@ -51,6 +52,7 @@ pub mod types;
 pub mod xrd;
 
 pub mod organisation;
+pub mod project;
 pub mod virtual_machine;
 
 use build::Build;
@@ -59,6 +61,7 @@ use platform::Platform;
 /// Every composition function-sco serves, one line each, in the order the README lists them.
 pub static REGISTRY: &[Entry] = &[
     Entry::of::<organisation::Organisation>(),
+    Entry::of::<project::Project>(),
     Entry::of::<virtual_machine::VirtualMachine>(),
 ];
 

@@ -43,3 +43,15 @@ pub fn definition<K: CustomResourceExt>() -> Value {
         },
     })
 }
+
+/// The XRD for the cluster-scoped custom resource `K` offering a claim `claim_kind`
+/// (`claim_plural`). Crossplane v2 XRDs (`apiextensions.crossplane.io/v2`) refuse
+/// `claimNames`, and only `LegacyCluster` XRs can be claimed, so this is an
+/// `apiextensions.crossplane.io/v1` XRD with `scope: LegacyCluster`.
+pub fn definition_with_claim<K: CustomResourceExt>(claim_kind: &str, claim_plural: &str) -> Value {
+    let mut xrd = definition::<K>();
+    xrd["apiVersion"] = json!("apiextensions.crossplane.io/v1");
+    xrd["spec"]["scope"] = json!("LegacyCluster");
+    xrd["spec"]["claimNames"] = json!({"kind": claim_kind, "plural": claim_plural});
+    xrd
+}

@@ -1,0 +1,1290 @@
+//! Project: where an organisation's teams work. One `Project` claim (backed by the
+//! cluster-scoped `tenant.cloud.stakater.com/v1` `XProject`) becomes a KCP workspace inside the
+//! organisation's workspace with every published API bound and RBAC for its members, Keycloak
+//! groups `<project>-<role>` in the organisation's realm, an MTO Quota and Tenant with one
+//! service namespace `ws-<project>-<suffix>` per published API, an optional primary
+//! ClusterUserDefinedNetwork, and the Usages that order their deletion.
+//!
+//! | XR field (`spec.parameters.`) | Resources (composition resource name) |
+//! |---|---|
+//! | `name`, `organisation` | `workspace` (Object → KCP `Workspace` `<name>` in `root:<org>`, through the organisation's ProviderConfig `kcp-<org>`); `kubeconfig` (Secret) and `provider-config` (ProviderConfig `kcp-<org>-<name>`) for it, by the shared [`crate::compositions::kcp`] code; `apibinding-<suffix>` (Object → `APIBinding` per published API); `role-{admin,edit,view}` (Objects → ClusterRoles `sco-project-<role>`) |
+//! | `access[]` | `binding-<role>` (Objects → ClusterRoleBindings), `binding-access` (→ `system:kcp:workspace:access`), `group-<role>` (Keycloak Group `<name>-<role>`), `members-<role>` (Keycloak Memberships), the Tenant's access control |
+//! | `tenantQuota` | `quota` (Object → MTO `Quota` `<org>-<name>` from the platform profile) |
+//! | `network` | `network` (Object → `ClusterUserDefinedNetwork` `<org>-<name>`), the namespaces' primary-network label |
+//! | (always) | `tenant` (Object → MTO `Tenant` `<org>-<name>`, namespaces `ws-<name>-<suffix>`) |
+//! | (deletion order) | `usage-*` (ClusterUsages, below) |
+//!
+//! **The XRD.** Crossplane v2 XRDs (`apiextensions.crossplane.io/v2`) refuse `claimNames`
+//! (CEL: "Claims aren't supported in apiextensions.crossplane.io/v2"), and only `LegacyCluster`
+//! XRs can be claimed, so the Project XRD is an `apiextensions.crossplane.io/v1` XRD with
+//! `scope: LegacyCluster` and `claimNames {kind: Project, plural: projects}`
+//! ([`xrd::definition_with_claim`]). Crossplane copies the claim's annotations to the XR.
+//!
+//! **The organisation** is `spec.parameters.organisation`, else the api-syncagent annotation
+//! `syncagent.kcp.io/remote-object-workspace-path` (`root:<org>`, present only when the
+//! PublishedResource sets `enableWorkspacePaths: true`), else a Fatal. A path deeper than
+//! `<root>:<org>` (a Project created inside a project workspace) is refused, and so is a
+//! parameter that names another organisation than the annotation: a Project synced from one
+//! organisation's workspace must not create a project in another.
+//!
+//! **Names are platform-wide.** The namespaces `ws-<project>-<suffix>` are fetched as required
+//! resources on every call; one that exists without `stakater.com/org: <org>` belongs to
+//! someone else, and the XR is refused (Fatal, naming `spec.parameters.name`). Until
+//! Crossplane has fetched them, nothing is composed on the service cluster
+//! (`WaitingForNamespaceCheck`). The Tenant, Quota, network and managed resources are named
+//! `<org>-<project>[-...]`, which cannot clash.
+//!
+//! **Order** (each step waits with a reason and the platform's short TTL):
+//! 1. the workspace waits for the organisation's ProviderConfig `kcp-<org>` (fetched as a
+//!    required resource: `WaitingForOrganisation`); its type is the organisation's project
+//!    workspace type (`{name: tokenValidation.projectWorkspaceType, path: root:<org>}`) when
+//!    token validation is on, else `project.workspaceType`; the observed type is kept, as
+//!    `spec.type` is immutable;
+//! 2. the kubeconfig Secret and ProviderConfig once the workspace is `Ready` with a URL;
+//! 3. APIBindings and RBAC through that ProviderConfig once it exists
+//!    (`WaitingForProviderConfig`). A binding is first created without claims; KCP copies the
+//!    export's claims into `status.exportPermissionClaims`, and the next render accepts those
+//!    on `project.acceptedClaims` (and claims on another published API's group) with
+//!    `apis.kcp.io/v1alpha2`'s shape (group, resource, identityHash, verbs, selector from the
+//!    export's `defaultSelector` else `matchAll`, `state: Accepted`) and rejects the rest;
+//!    the binding is ready when `Bound`;
+//! 4. Keycloak groups and memberships, and on the service cluster the Quota, the network and
+//!    the Tenant, independently of the workspace.
+//!
+//! **Workspace RBAC.** A new kcp workspace binds only its creator: the logicalcluster
+//! reconciler creates one ClusterRoleBinding `workspace-admin` → `cluster-admin` for the user
+//! in `experimental.tenancy.kcp.io/owner` (kcp `pkg/reconciler/tenancy/logicalcluster/
+//! logicalcluster_controller.go`), here the org provider config's identity. kcp's workspace
+//! content authorizer lets a subject in only with verb `access` on `/`, which the bootstrap
+//! ClusterRole `system:kcp:workspace:access` grants (kcp `pkg/authorization/bootstrap/
+//! policy.go`; docs `concepts/authorization`). Kubernetes' `admin`/`edit`/`view` come from the
+//! bootstrap policy, whose aggregation never sees bound APIs (an APIBinding installs no
+//! ClusterRoles). So the composition writes `sco-project-{admin,edit,view}` with explicit rules
+//! for the built-in kinds and every bound API group ([`rbac::ProjectRole`]), binds them to
+//! `access[]` (KCP's OIDC prefixes `tokenValidation.usernamePrefix`/`groupsPrefix`) and the
+//! Keycloak project groups, binds the realm's admin group (`keycloak.adminGroup`) as admin
+//! only where token validation is on (otherwise the group name means no particular realm),
+//! and binds every subject to `system:kcp:workspace:access`. The identity behind the project's
+//! provider config (the KCP admin kubeconfig's) needs `bind` on each APIExport.
+//!
+//! **Service cluster.** The Quota is the profile's `spec.resourcequota.hard` (and LimitRange
+//! where the profile has one). The Tenant (`v1beta3`) references it, lists the namespaces in
+//! `spec.namespaces.withoutTenantPrefix` with common labels `stakater.com/tenant: <project>`,
+//! `stakater.com/org: <org>` and, with a network, `k8s.ovn.org/primary-user-defined-network`,
+//! purges them on deletion, and grants owners/editors/viewers to `access[]` and the project
+//! groups (prefixes `project.serviceClusterPrefixes`; the per-realm admin group is left out:
+//! its name is the same in every realm). The network (Layer2, Primary, persistent IPAM)
+//! selects exactly the project's namespaces by name and is ready on `NetworkCreated`. Adding,
+//! removing or changing `network` later is refused (the XRD's CEL and the function: OVN reads
+//! the label at namespace creation only, and `layer2` is immutable).
+//!
+//! **Deletion** (ClusterUsages, `replayDeletion`): the Tenant outlives every APIBinding
+//! (deleting a binding makes kcp delete the bound objects, and api-syncagent's finalizer holds
+//! them until the service-side copies are gone); the Quota and the network outlive the
+//! Tenant; the workspace outlives the Tenant and every object inside it; the project
+//! ProviderConfig outlives every object using it and the workspace; its Secret outlives it;
+//! the organisation's ProviderConfig outlives the workspace (so an organisation is not torn
+//! down under its projects); each Keycloak group outlives its memberships.
+//!
+//! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant and every binding), `networksReady`,
+//! `namespacesReady` (MTO's `deployedNamespaces`), `allResourcesReady`, `message`, and
+//! `workspace.{name, url, kubeconfigBase64}`: a consumer kubeconfig (server, the KCP CA from
+//! the admin kubeconfig, a `kubectl oidc-login` exec user against `<keycloak>/realms/<org>`
+//! and the kubectl client) with no credential in it.
+
+pub mod names;
+pub mod settings;
+pub mod spec;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::build::Build;
+use super::conventions::{self, XrIdentity};
+use super::kcp::{self as kcp_access, Access};
+use super::platform::Platform;
+use super::types::{Username, check_dns_label};
+use super::{Composition, Context, FieldError, Invalid, organisation, xrd};
+use crate::resources::kcp::{
+    self, AcceptablePermissionClaim, ClaimState, ExportReference, ObservedApiBinding,
+    ObservedWorkspace, WorkspaceTypeReference,
+};
+use crate::resources::keycloak::{self, Managed, RealmId};
+use crate::resources::kubeconfig::{
+    Context as KubeContext, Kubeconfig, NamedCluster, NamedContext, NamedUser,
+};
+use crate::resources::mto;
+use crate::resources::net::Cidr;
+use crate::resources::ovn;
+use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
+use crate::resources::rbac::{self, ClusterRole, ClusterRoleBinding, Subject};
+use crate::resources::{Labels, Meta, ProviderConfig, Referable, Reference, meta};
+use crate::sdk::response::{Match, Requirement};
+use settings::{PublishedApi, QuotaProfile};
+use spec::{ProjectStatus, WORKSPACE_PATH_ANNOTATION, WorkspaceStatus};
+
+pub use settings::Settings;
+
+/// Label recording the network's name on the ClusterUserDefinedNetwork.
+pub const LABEL_NETWORK_NAME: &str = "sco.stakater.com/network-name";
+
+/// The Project composition.
+pub struct Project;
+
+/// Which status flag a composed resource counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// `workspaceReady`: the workspace and its provider config.
+    Workspace,
+    /// The APIBindings (part of `tenantReady`).
+    Bindings,
+    /// Workspace RBAC.
+    Rbac,
+    /// Keycloak groups and memberships.
+    Identity,
+    /// `tenantReady`: Quota and Tenant.
+    Tenant,
+    /// `networksReady`.
+    Network,
+    /// Usages.
+    DeletionOrder,
+}
+
+/// A project role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Full control (`admin`, `cluster-admin`).
+    Admin,
+    /// Everything but RBAC.
+    Edit,
+    /// Read-only.
+    View,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Edit, Role::View];
+
+    /// The role's name in resource names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Edit => "edit",
+            Self::View => "view",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" | "cluster-admin" => Some(Self::Admin),
+            "edit" => Some(Self::Edit),
+            "view" => Some(Self::View),
+            _ => None,
+        }
+    }
+
+    fn rbac(self) -> rbac::ProjectRole {
+        match self {
+            Self::Admin => rbac::ProjectRole::Admin,
+            Self::Edit => rbac::ProjectRole::Edit,
+            Self::View => rbac::ProjectRole::View,
+        }
+    }
+}
+
+/// Who has a role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Members {
+    /// Usernames (sorted, unique).
+    pub users: BTreeSet<String>,
+    /// Group names (sorted, unique).
+    pub groups: BTreeSet<String>,
+}
+
+impl Composition for Project {
+    const NAME: &'static str = "Project";
+    const API_VERSION: &'static str = "tenant.cloud.stakater.com/v1";
+    const KIND: &'static str = "XProject";
+    const SETTINGS_KEY: &'static str = "project";
+    type Xr = spec::XProject;
+    type Settings = Settings;
+    type Part = Part;
+    type Valid<'a> = Proj<'a>;
+    type Status = ProjectStatus;
+
+    fn validate<'a>(
+        xr: &'a spec::XProject,
+        cx: Context<'a, Settings>,
+    ) -> Result<Proj<'a>, Invalid> {
+        validate(xr, cx)
+    }
+
+    fn compose(p: &Proj<'_>, build: &mut Build<'_, Part>) {
+        p.compose(build);
+    }
+
+    fn status(p: &Proj<'_>, build: &Build<'_, Part>) -> ProjectStatus {
+        p.status(build)
+    }
+
+    fn definition() -> Value {
+        xrd::definition_with_claim::<spec::XProject>("Project", "projects")
+    }
+}
+
+/// A valid Project: what it asks for, resolved against the settings.
+pub struct Proj<'a> {
+    platform: &'a Platform,
+    settings: &'a Settings,
+    project: &'a str,
+    org: String,
+    labels: Labels,
+    /// `root:<org>`.
+    org_path: String,
+    /// `root:<org>:<project>`.
+    path: String,
+    /// `(published API, namespace)`.
+    namespaces: Vec<(&'a PublishedApi, String)>,
+    network: Option<(&'a str, Cidr)>,
+    quota: &'a QuotaProfile,
+    access: BTreeMap<Role, Members>,
+    issuer: String,
+}
+
+/// Checks every rule, collecting every bad field.
+fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Proj<'a>, Invalid> {
+    let (platform, settings) = (cx.platform, cx.settings);
+    let params = &xr.spec.parameters;
+    let mut errors = Vec::new();
+    let mut fail = |path: &str, message: String| {
+        errors.push(FieldError {
+            path: path.to_owned(),
+            message,
+        });
+    };
+
+    let project = params.name.as_str();
+    let longest = settings.longest_suffix();
+    if let Err(e) = check_dns_label(project) {
+        fail("spec.parameters.name", e);
+    } else if 3 + project.len() + 1 + longest > 63 {
+        fail(
+            "spec.parameters.name",
+            format!(
+                "{project:?} is too long: the namespaces ws-<name>-<suffix> must stay within 63 characters, so with the longest namespace suffix ({longest} characters) the name may have at most {} characters",
+                63 - 4 - longest
+            ),
+        );
+    }
+
+    let root = platform.kcp.root_workspace.as_str();
+    let annotation = xr
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(WORKSPACE_PATH_ANNOTATION));
+    let from_annotation = annotation.map(|path| {
+        path.strip_prefix(root)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .filter(|org| check_dns_label(org).is_ok())
+            .ok_or_else(|| {
+                format!(
+                    "{path:?} is not an organisation workspace ({root}:<organisation>): create Projects in an organisation's workspace"
+                )
+            })
+    });
+    let annotation_path = format!("metadata.annotations[{WORKSPACE_PATH_ANNOTATION}]");
+    let org = match (&params.organisation, from_annotation) {
+        (Some(org), Some(Ok(synced))) if org != synced => {
+            fail(
+                "spec.parameters.organisation",
+                format!(
+                    "{org:?} is not the organisation the Project was created in ({synced:?}, from the annotation {WORKSPACE_PATH_ANNOTATION}): remove it or set it to {synced:?}"
+                ),
+            );
+            String::new()
+        }
+        (Some(org), _) => {
+            if let Err(e) = check_dns_label(org) {
+                fail("spec.parameters.organisation", e);
+            }
+            org.clone()
+        }
+        (None, Some(Ok(synced))) => synced.to_owned(),
+        (None, Some(Err(e))) => {
+            fail(&annotation_path, e);
+            String::new()
+        }
+        (None, None) => {
+            fail(
+                "spec.parameters.organisation",
+                format!(
+                    "is not set and the XR has no annotation {WORKSPACE_PATH_ANNOTATION}: set spec.parameters.organisation to the organisation's name, or publish Projects with enableWorkspacePaths: true so that api-syncagent sets the annotation"
+                ),
+            );
+            String::new()
+        }
+    };
+
+    let network = params.network.as_ref().and_then(|n| {
+        let path = "spec.parameters.network.cidr";
+        if let Err(e) = check_dns_label(&n.name) {
+            fail("spec.parameters.network.name", e);
+        }
+        match n.cidr.parse::<Cidr>() {
+            Err(e) => {
+                fail(path, format!("{e}; write a network address such as 10.100.0.0/16"));
+                None
+            }
+            Ok(cidr) => {
+                let overlapping: Vec<String> = settings
+                    .cluster_networks
+                    .iter()
+                    .filter(|c| c.0.overlaps(&cidr))
+                    .map(ToString::to_string)
+                    .collect();
+                if overlapping.is_empty() {
+                    Some((n.name.as_str(), cidr))
+                } else {
+                    fail(
+                        path,
+                        format!(
+                            "{cidr} overlaps the cluster's network {}: choose a range outside the pod and service networks",
+                            overlapping.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+    });
+    check_network_unchanged(cx, params.network.as_ref(), &mut fail);
+
+    let quota = settings.quota_profiles.get(&params.tenant_quota);
+    if quota.is_none() {
+        let known: Vec<&str> = settings.quota_profiles.keys().map(String::as_str).collect();
+        fail(
+            "spec.parameters.tenantQuota",
+            format!(
+                "{:?} is not a quota profile of this platform; use one of {}",
+                params.tenant_quota,
+                known.join(", ")
+            ),
+        );
+    }
+
+    let mut access: BTreeMap<Role, Members> = BTreeMap::new();
+    for (i, entry) in params.access.iter().enumerate() {
+        let at = format!("spec.parameters.access[{i}]");
+        let Some(role) = Role::parse(&entry.role) else {
+            fail(
+                &format!("{at}.role"),
+                format!(
+                    "{:?} is not a project role; use admin (or cluster-admin), edit or view",
+                    entry.role
+                ),
+            );
+            continue;
+        };
+        let members = access.entry(role).or_default();
+        for (j, user) in entry.users.iter().enumerate() {
+            match check_user(user) {
+                Ok(()) => {
+                    members.users.insert(user.clone());
+                }
+                Err(e) => fail(&format!("{at}.users[{j}]"), e),
+            }
+        }
+        for (j, group) in entry.groups.iter().enumerate() {
+            match check_group(group) {
+                Ok(()) => {
+                    members.groups.insert(group.clone());
+                }
+                Err(e) => fail(&format!("{at}.groups[{j}]"), e),
+            }
+        }
+    }
+
+    let issuer = match &platform.keycloak.url {
+        Some(url) => format!("{}/realms/{org}", url.as_str().trim_end_matches('/')),
+        None => {
+            fail(
+                "platform keycloak.url",
+                "is not set: set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig".into(),
+            );
+            String::new()
+        }
+    };
+
+    let namespaces: Vec<(&PublishedApi, String)> = settings
+        .published_apis
+        .0
+        .iter()
+        .map(|api| (api, names::namespace(project, &api.namespace_suffix)))
+        .collect();
+    if !org.is_empty() {
+        for (api, namespace) in &namespaces {
+            let found = cx
+                .observed
+                .required
+                .get(&names::namespace_requirement(&api.namespace_suffix))
+                .and_then(|found| found.first());
+            let Some(found) = found else { continue };
+            let owner = found
+                .pointer(&format!(
+                    "/metadata/labels/{}",
+                    conventions::LABEL_ORG.replace('/', "~1")
+                ))
+                .and_then(Value::as_str);
+            if owner != Some(org.as_str()) {
+                let whose = owner.map_or_else(
+                    || "is not a project namespace of any organisation".to_owned(),
+                    |o| format!("belongs to organisation {o:?}"),
+                );
+                fail(
+                    "spec.parameters.name",
+                    format!(
+                        "project name {project:?} is taken: namespace {namespace} {whose}; choose another project name"
+                    ),
+                );
+            }
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(Invalid(errors));
+    }
+    let identity = XrIdentity::of::<Project>(&xr.metadata);
+    let org_path = kcp::child_path(root, &org);
+    Ok(Proj {
+        platform,
+        settings,
+        project,
+        labels: identity.labels(Some(&org), Some(project)),
+        path: kcp::child_path(&org_path, project),
+        org_path,
+        org,
+        namespaces,
+        network,
+        quota: quota.expect("checked above"),
+        access,
+        issuer,
+    })
+}
+
+/// `network` may be neither added, removed nor changed once the project exists.
+fn check_network_unchanged(
+    cx: Context<'_, Settings>,
+    network: Option<&spec::Network>,
+    fail: &mut impl FnMut(&str, String),
+) {
+    let observed = cx
+        .observed
+        .read::<pk::Observed<ObservedCudn>>(&names::NETWORK.into())
+        .and_then(Result::ok)
+        .and_then(pk::Observed::manifest);
+    let network_exists = cx.observed.exists(&names::NETWORK.into());
+    let tenant_exists = cx.observed.exists(&names::TENANT.into());
+    match (network, network_exists) {
+        (Some(n), true) => {
+            let subnets = observed.map(|o| o.spec.network.layer2.subnets).unwrap_or_default();
+            let given = n.cidr.parse::<Cidr>().map(|c| c.to_string()).unwrap_or_else(|_| n.cidr.clone());
+            if !subnets.is_empty() && !subnets.contains(&given) {
+                fail(
+                    "spec.parameters.network.cidr",
+                    format!(
+                        "cannot change from {} to {given}: a project network's subnets are immutable",
+                        subnets.join(", ")
+                    ),
+                );
+            }
+        }
+        (Some(_), false) if tenant_exists => fail(
+            "spec.parameters.network",
+            "cannot be added to an existing project: OVN-Kubernetes gives a namespace its primary network only when the namespace is created".into(),
+        ),
+        (None, true) => fail(
+            "spec.parameters.network",
+            "cannot be removed from an existing project: its namespaces keep their primary network for their lifetime".into(),
+        ),
+        _ => {}
+    }
+}
+
+/// The parts of an observed ClusterUserDefinedNetwork the immutability check reads.
+#[derive(Debug, Default, Deserialize)]
+struct ObservedCudn {
+    #[serde(default)]
+    spec: CudnSpec,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CudnSpec {
+    #[serde(default)]
+    network: CudnNetwork,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CudnNetwork {
+    #[serde(default)]
+    layer2: CudnLayer2,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CudnLayer2 {
+    #[serde(default)]
+    subnets: Vec<String>,
+}
+
+/// A username Keycloak and RBAC accept: Keycloak's rules (lower case, no whitespace) and no
+/// `system:` prefix.
+fn check_user(user: &str) -> Result<(), String> {
+    Username::try_from(user.to_owned())?;
+    reserved(user)
+}
+
+/// A group name Keycloak and RBAC accept: 1 to 255 characters, no `/` (Keycloak's path
+/// separator), no control characters or surrounding whitespace, no `system:` prefix.
+fn check_group(group: &str) -> Result<(), String> {
+    if group.is_empty()
+        || group.len() > 255
+        || group.contains('/')
+        || group.chars().any(char::is_control)
+        || group.trim() != group
+    {
+        return Err(format!(
+            "{group:?} is not a Keycloak group name: use 1 to 255 characters without '/' or surrounding whitespace"
+        ));
+    }
+    reserved(group)
+}
+
+fn reserved(name: &str) -> Result<(), String> {
+    if name.starts_with("system:") {
+        Err(format!(
+            "{name:?} starts with system:, which Kubernetes reserves"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The parts of an observed Workspace the type check reads.
+#[derive(Debug, Default, Deserialize)]
+struct ObservedWorkspaceType {
+    spec: Option<WorkspaceTypeSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WorkspaceTypeSpec {
+    #[serde(rename = "type")]
+    type_: Option<ObservedTypeRef>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ObservedTypeRef {
+    name: Option<String>,
+    path: Option<String>,
+}
+
+impl Proj<'_> {
+    fn name(&self, suffix: &str) -> String {
+        names::object(&self.org, self.project, suffix)
+    }
+
+    fn meta(&self, name: &str) -> Meta {
+        meta(name, None, &self.labels)
+    }
+
+    fn service_cluster(&self) -> ProviderConfig {
+        ProviderConfig::Platform(self.platform.provider_configs.kubernetes.clone())
+    }
+
+    fn org_provider_config(&self) -> String {
+        organisation::names::provider_config(&self.org)
+    }
+
+    fn project_provider_config(&self) -> String {
+        names::provider_config(&self.org, self.project)
+    }
+
+    fn usage(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        used: &impl Referable,
+        user: &impl Referable,
+    ) {
+        let name = self.name(composed.trim_start_matches("usage-"));
+        build.usage(composed, Part::DeletionOrder, self.meta(&name), used, user);
+    }
+
+    fn compose(&self, build: &mut Build<'_, Part>) {
+        kcp_access::require_admin_kubeconfig(build, self.platform);
+        build.require(
+            names::ORG_PROVIDER_CONFIG,
+            Requirement {
+                api_version: pk::CLUSTER_PROVIDER_CONFIG_API_VERSION.into(),
+                kind: "ProviderConfig".into(),
+                matching: Match::Name(self.org_provider_config()),
+                namespace: None,
+            },
+        );
+        for (api, namespace) in &self.namespaces {
+            build.require(
+                &names::namespace_requirement(&api.namespace_suffix),
+                Requirement {
+                    api_version: "v1".into(),
+                    kind: "Namespace".into(),
+                    matching: Match::Name(namespace.clone()),
+                    namespace: None,
+                },
+            );
+        }
+        let workspace = self.workspace(build);
+        let provider_config = workspace
+            .as_ref()
+            .and_then(|w| self.provider_config(build, w));
+        let in_workspace = self.in_workspace(build, provider_config.as_ref(), workspace.as_ref());
+        self.keycloak(build);
+        self.service_side(build, workspace.as_ref(), &in_workspace);
+    }
+
+    /// The project workspace, once the organisation's provider config exists.
+    fn workspace(&self, build: &mut Build<'_, Part>) -> Option<Object<kcp::Workspace>> {
+        let org_ready = build
+            .required(names::ORG_PROVIDER_CONFIG)
+            .is_some_and(|found| !found.is_empty());
+        if !org_ready && !build.exists(names::WORKSPACE) {
+            build.wait(
+                "WaitingForOrganisation",
+                format!(
+                    "the provider config {} of organisation {} does not exist yet: onboard the organisation first",
+                    self.org_provider_config(),
+                    self.org
+                ),
+            );
+            return None;
+        }
+        let observed_type = build
+            .read::<pk::Observed<ObservedWorkspaceType>>(names::WORKSPACE)
+            .and_then(pk::Observed::manifest)
+            .and_then(|w| w.spec?.type_)
+            .and_then(|t| {
+                Some(WorkspaceTypeReference {
+                    name: t.name?,
+                    path: t.path?,
+                })
+            });
+        let tv = &self.platform.token_validation;
+        let desired_type = if tv.enabled {
+            WorkspaceTypeReference {
+                name: tv.project_workspace_type.clone(),
+                path: self.org_path.clone(),
+            }
+        } else {
+            WorkspaceTypeReference::from(&self.settings.workspace_type)
+        };
+        let workspace = kcp::Workspace::new(
+            meta(self.project, None, &self.labels),
+            observed_type.unwrap_or(desired_type),
+        );
+        let object = Object::new(
+            self.meta(&self.name("workspace")),
+            workspace,
+            &ProviderConfig::Composed(self.org_provider_config()),
+            Readiness::DeriveFromCelQuery(kcp::WORKSPACE_READY_QUERY.to_owned()),
+        );
+        let ready = build.ready(names::WORKSPACE) && observed_workspace(build).is_ready();
+        build.add(names::WORKSPACE, Part::Workspace, &object, ready);
+        let org_pc = pk::ProviderConfig::kubeconfig(
+            self.meta(&self.org_provider_config()),
+            &self.platform.secret_namespace,
+            &self.org_provider_config(),
+            kcp_access::KUBECONFIG_KEY,
+        );
+        self.usage(
+            build,
+            names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE,
+            &org_pc,
+            &object,
+        );
+        Some(object)
+    }
+
+    /// The project workspace's kubeconfig Secret and ProviderConfig (the shared KCP access).
+    fn provider_config(
+        &self,
+        build: &mut Build<'_, Part>,
+        workspace: &Object<kcp::Workspace>,
+    ) -> Option<pk::ProviderConfig> {
+        let observed = observed_workspace(build);
+        let secret_namespace = self.platform.secret_namespace.clone();
+        let access = Access {
+            path: &self.path,
+            workspace: &observed,
+            secret_resource: names::KUBECONFIG,
+            secret: meta(
+                &self.project_provider_config(),
+                Some(&secret_namespace),
+                &self.labels,
+            ),
+            provider_config_resource: names::PROVIDER_CONFIG,
+            provider_config: self.meta(&self.project_provider_config()),
+        };
+        let (secret, provider_config) =
+            kcp_access::provider_config(build, self.platform, access, Part::Workspace)?;
+        self.usage(
+            build,
+            names::USAGE_PROVIDER_CONFIG_BY_WORKSPACE,
+            &provider_config,
+            workspace,
+        );
+        let name = self.name("kubeconfig-by-provider-config");
+        build.usage(
+            names::USAGE_KUBECONFIG_BY_PROVIDER_CONFIG,
+            Part::DeletionOrder,
+            meta(&name, Some(&secret_namespace), &self.labels),
+            &secret,
+            &provider_config,
+        );
+        Some(provider_config)
+    }
+
+    /// APIBindings and RBAC inside the project workspace; returns the composed APIBinding
+    /// Objects (composition resource name, Object).
+    fn in_workspace(
+        &self,
+        build: &mut Build<'_, Part>,
+        provider_config: Option<&pk::ProviderConfig>,
+        workspace: Option<&Object<kcp::Workspace>>,
+    ) -> Vec<(String, Object<kcp::ApiBinding>)> {
+        let (Some(provider_config), Some(workspace)) = (
+            provider_config.filter(|_| build.exists(names::PROVIDER_CONFIG)),
+            workspace,
+        ) else {
+            if build.composed(names::WORKSPACE) {
+                build.wait(
+                    "WaitingForProviderConfig",
+                    format!(
+                        "the provider config for KCP workspace {} does not exist yet",
+                        self.path
+                    ),
+                );
+            }
+            return Vec::new();
+        };
+        let pc = ProviderConfig::Composed(provider_config.name().to_owned());
+        let mut bindings = Vec::new();
+        let export_groups: BTreeSet<&str> = self
+            .namespaces
+            .iter()
+            .map(|(api, _)| api.export.name.as_str())
+            .collect();
+        for (api, _) in &self.namespaces {
+            let composed = names::api_binding(&api.namespace_suffix);
+            let observed = build
+                .read::<pk::Observed<ObservedApiBinding>>(&composed)
+                .and_then(pk::Observed::manifest)
+                .unwrap_or_default();
+            let claims = observed
+                .accepted_claims()
+                .into_iter()
+                .map(|claim| self.decide(claim, &export_groups))
+                .collect();
+            let binding = kcp::ApiBinding::new(
+                meta(&api.export.name, None, &self.labels),
+                ExportReference {
+                    path: Some(api.export.path.clone()),
+                    name: api.export.name.clone(),
+                },
+                claims,
+            );
+            let object = Object::new(
+                self.meta(&self.name(&composed)),
+                binding,
+                &pc,
+                Readiness::DeriveFromCelQuery(kcp::API_BINDING_READY_QUERY.to_owned()),
+            );
+            let ready = build.ready(&composed) && observed.is_bound();
+            build.add(&composed, Part::Bindings, &object, ready);
+            self.usage(
+                build,
+                &names::usage(names::WORKSPACE, &composed),
+                workspace,
+                &object,
+            );
+            self.usage(
+                build,
+                &names::usage(names::PROVIDER_CONFIG, &composed),
+                provider_config,
+                &object,
+            );
+            bindings.push((composed, object));
+        }
+
+        let groups: Vec<&str> = export_groups.iter().copied().collect();
+        let tv = &self.platform.token_validation;
+        let mut everyone: Vec<Subject> = Vec::new();
+        for role in Role::ALL {
+            let composed = names::role(role.as_str());
+            let cluster_role = ClusterRole::new(
+                meta(&names::workspace_role(role.as_str()), None, &self.labels),
+                role.rbac().rules(&groups),
+            );
+            let object = Object::new(
+                self.meta(&self.name(&composed)),
+                cluster_role,
+                &pc,
+                Readiness::SuccessfulCreate,
+            );
+            build.add_managed(&composed, Part::Rbac, &object);
+            self.usage(
+                build,
+                &names::usage(names::WORKSPACE, &composed),
+                workspace,
+                &object,
+            );
+            self.usage(
+                build,
+                &names::usage(names::PROVIDER_CONFIG, &composed),
+                provider_config,
+                &object,
+            );
+
+            let mut subjects = self.subjects(role, &tv.username_prefix, &tv.groups_prefix);
+            if role == Role::Admin && tv.enabled {
+                subjects.push(Subject::group(format!(
+                    "{}{}",
+                    tv.groups_prefix, self.platform.keycloak.admin_group
+                )));
+            }
+            if subjects.is_empty() {
+                continue;
+            }
+            everyone.extend(subjects.iter().cloned());
+            let composed = names::binding(role.as_str());
+            let binding = ClusterRoleBinding::new(
+                meta(&names::workspace_role(role.as_str()), None, &self.labels),
+                &names::workspace_role(role.as_str()),
+                subjects,
+            );
+            self.add_in_workspace(build, &composed, binding, &pc, workspace, provider_config);
+        }
+        if !everyone.is_empty() {
+            let mut seen = BTreeSet::new();
+            everyone.retain(|s| seen.insert((s.kind == rbac::SubjectKind::Group, s.name.clone())));
+            let binding = ClusterRoleBinding::workspace_access(
+                meta(names::WORKSPACE_ACCESS_BINDING, None, &self.labels),
+                everyone,
+            );
+            self.add_in_workspace(
+                build,
+                names::ACCESS_BINDING,
+                binding,
+                &pc,
+                workspace,
+                provider_config,
+            );
+        }
+        bindings
+    }
+
+    fn add_in_workspace(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        binding: ClusterRoleBinding,
+        pc: &ProviderConfig,
+        workspace: &Object<kcp::Workspace>,
+        provider_config: &pk::ProviderConfig,
+    ) {
+        let object = Object::new(
+            self.meta(&self.name(composed)),
+            binding,
+            pc,
+            Readiness::SuccessfulCreate,
+        );
+        build.add_managed(composed, Part::Rbac, &object);
+        self.usage(
+            build,
+            &names::usage(names::WORKSPACE, composed),
+            workspace,
+            &object,
+        );
+        self.usage(
+            build,
+            &names::usage(names::PROVIDER_CONFIG, composed),
+            provider_config,
+            &object,
+        );
+    }
+
+    /// Accepts a claim on the allow-list or on another published API's group; rejects others.
+    fn decide(
+        &self,
+        mut claim: AcceptablePermissionClaim,
+        export_groups: &BTreeSet<&str>,
+    ) -> AcceptablePermissionClaim {
+        let c = &claim.claim;
+        let key = if c.group.is_empty() {
+            c.resource.clone()
+        } else {
+            format!("{}.{}", c.resource, c.group)
+        };
+        let accepted = self.settings.accepted_claims.contains(&key)
+            || export_groups.contains(c.group.as_str());
+        claim.state = if accepted {
+            ClaimState::Accepted
+        } else {
+            ClaimState::Rejected
+        };
+        claim
+    }
+
+    /// The RBAC subjects of `role`: its users and groups and its Keycloak project group.
+    fn subjects(&self, role: Role, user_prefix: &str, group_prefix: &str) -> Vec<Subject> {
+        let Some(members) = self.access.get(&role) else {
+            return Vec::new();
+        };
+        let mut subjects: Vec<Subject> = members
+            .users
+            .iter()
+            .map(|u| Subject::user(format!("{user_prefix}{u}")))
+            .collect();
+        let mut groups: BTreeSet<String> = members.groups.clone();
+        groups.insert(names::keycloak_group(self.project, role.as_str()));
+        subjects.extend(
+            groups
+                .iter()
+                .map(|g| Subject::group(format!("{group_prefix}{g}"))),
+        );
+        subjects
+    }
+
+    /// Keycloak project groups and their members, for each role used.
+    fn keycloak(&self, build: &mut Build<'_, Part>) {
+        if !build.composed(names::WORKSPACE) {
+            return;
+        }
+        let config = ProviderConfig::Platform(self.platform.provider_configs.keycloak.clone());
+        for (role, members) in &self.access {
+            let role = role.as_str();
+            let group_resource = names::group(role);
+            let group = Managed::new(
+                self.meta(&self.name(&group_resource)),
+                keycloak::GroupParameters {
+                    realm: RealmId::existing(&self.org),
+                    name: names::keycloak_group(self.project, role),
+                    parent_id_ref: None,
+                },
+                &config,
+            );
+            build.add_managed(&group_resource, Part::Identity, &group);
+            let members_resource = names::members(role);
+            let memberships = Managed::new(
+                self.meta(&self.name(&members_resource)),
+                keycloak::MembershipsParameters {
+                    realm: RealmId::existing(&self.org),
+                    group_id_ref: Reference::to(group.name()),
+                    members: members.users.iter().cloned().collect(),
+                },
+                &config,
+            );
+            build.add_managed(&members_resource, Part::Identity, &memberships);
+            self.usage(
+                build,
+                &names::usage(&group_resource, &members_resource),
+                &group,
+                &memberships,
+            );
+            let observed = build.read::<keycloak::ObservedMemberships>(&members_resource);
+            if let Some(unknown) = observed.as_ref().and_then(|o| o.unknown_member()) {
+                build.wait(
+                    "UnknownMembers",
+                    format!(
+                        "Keycloak has no user {unknown:?} in realm {}: create the user or remove them from access[] (role {role})",
+                        self.org
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The Quota, network and Tenant on the service cluster, once the namespaces are checked.
+    fn service_side(
+        &self,
+        build: &mut Build<'_, Part>,
+        workspace: Option<&Object<kcp::Workspace>>,
+        bindings: &[(String, Object<kcp::ApiBinding>)],
+    ) {
+        if !build.composed(names::WORKSPACE) {
+            return;
+        }
+        let checked = self.namespaces.iter().all(|(api, _)| {
+            build
+                .required(&names::namespace_requirement(&api.namespace_suffix))
+                .is_some()
+        });
+        if !checked && !build.exists(names::TENANT) {
+            build.wait(
+                "WaitingForNamespaceCheck",
+                "Crossplane has not fetched the project's namespaces yet, to check that no other organisation holds them".into(),
+            );
+            return;
+        }
+        let object_name = self.name("");
+        let quota = mto::Quota::new(
+            meta(&object_name, None, &self.labels),
+            mto::QuotaSpec {
+                resourcequota: mto::ResourceQuota {
+                    hard: self.quota.hard.clone(),
+                },
+                limitrange: self
+                    .quota
+                    .limit_range
+                    .as_ref()
+                    .map(|items| mto::LimitRange {
+                        limits: items
+                            .iter()
+                            .map(|i| mto::LimitRangeItem {
+                                type_: i.type_.clone(),
+                                default: i.default.clone(),
+                                default_request: i.default_request.clone(),
+                                max: i.max.clone(),
+                                min: i.min.clone(),
+                            })
+                            .collect(),
+                    }),
+            },
+        );
+        let quota = Object::new(
+            self.meta(&self.name("quota")),
+            quota,
+            &self.service_cluster(),
+            Readiness::SuccessfulCreate,
+        );
+        build.add_managed(names::QUOTA, Part::Tenant, &quota);
+
+        let namespaces: Vec<String> = self.namespaces.iter().map(|(_, ns)| ns.clone()).collect();
+        let mut labels = BTreeMap::from([
+            (
+                conventions::LABEL_TENANT.to_owned(),
+                self.project.to_owned(),
+            ),
+            (conventions::LABEL_ORG.to_owned(), self.org.clone()),
+        ]);
+        let network = self.network.as_ref().map(|(name, cidr)| {
+            labels.insert(ovn::PRIMARY_UDN_LABEL.to_owned(), String::new());
+            let cudn = ovn::ClusterUserDefinedNetwork::primary_layer2(
+                meta(
+                    &object_name,
+                    None,
+                    &self.labels.with(LABEL_NETWORK_NAME, name),
+                ),
+                ovn::NamespaceSelector::names(&namespaces),
+                vec![*cidr],
+            );
+            let object = Object::new(
+                self.meta(&self.name("network")),
+                cudn,
+                &self.service_cluster(),
+                Readiness::DeriveFromCelQuery(ovn::NETWORK_CREATED_QUERY.to_owned()),
+            );
+            let ready = build.ready(names::NETWORK)
+                && build
+                    .read::<pk::Observed<ovn::ObservedClusterUserDefinedNetwork>>(names::NETWORK)
+                    .and_then(pk::Observed::manifest)
+                    .is_some_and(|n| n.is_ready());
+            build.add(names::NETWORK, Part::Network, &object, ready);
+            object
+        });
+
+        let prefixes = &self.settings.service_cluster_prefixes;
+        let members = |role: Role| {
+            let subjects = self.subjects(role, &prefixes.username, &prefixes.groups);
+            mto::Members {
+                users: subjects
+                    .iter()
+                    .filter(|s| s.kind == rbac::SubjectKind::User)
+                    .map(|s| s.name.clone())
+                    .collect(),
+                groups: subjects
+                    .iter()
+                    .filter(|s| s.kind == rbac::SubjectKind::Group)
+                    .map(|s| s.name.clone())
+                    .collect(),
+            }
+        };
+        let tenant = mto::Tenant::new(
+            meta(&object_name, None, &self.labels),
+            mto::TenantSpec {
+                quota: object_name.clone(),
+                access_control: mto::AccessControl {
+                    owners: members(Role::Admin),
+                    editors: members(Role::Edit),
+                    viewers: members(Role::View),
+                },
+                namespaces: mto::TenantNamespaces {
+                    without_tenant_prefix: namespaces.clone(),
+                    metadata: mto::NamespacesMetadata {
+                        common: mto::NamespaceMetadata {
+                            labels,
+                            annotations: BTreeMap::new(),
+                        },
+                    },
+                    on_delete_purge_namespaces: true,
+                },
+            },
+        );
+        let tenant = Object::new(
+            self.meta(&self.name("tenant")),
+            tenant,
+            &self.service_cluster(),
+            Readiness::DeriveFromCelQuery(mto::deployed_namespaces_query(&namespaces)),
+        );
+        let ready = build.ready(names::TENANT) && observed_tenant(build).is_ready(&namespaces);
+        build.add(names::TENANT, Part::Tenant, &tenant, ready);
+
+        self.usage(build, names::USAGE_QUOTA_BY_TENANT, &quota, &tenant);
+        if let Some(network) = &network {
+            self.usage(build, names::USAGE_NETWORK_BY_TENANT, network, &tenant);
+        }
+        if let Some(workspace) = workspace {
+            self.usage(build, names::USAGE_WORKSPACE_BY_TENANT, workspace, &tenant);
+        }
+        for (composed, binding) in bindings {
+            self.usage(
+                build,
+                &names::usage(names::TENANT, composed),
+                &tenant,
+                binding,
+            );
+        }
+    }
+
+    fn status(&self, build: &Build<'_, Part>) -> ProjectStatus {
+        let observed = observed_workspace(build);
+        let namespaces: Vec<String> = self.namespaces.iter().map(|(_, ns)| ns.clone()).collect();
+        let tenant = observed_tenant(build);
+        let bindings_ready = self.namespaces.is_empty() || build.part_ready(Part::Bindings);
+        let all = build.all_ready();
+        let message = match build.waiting() {
+            Some(w) => w.message.clone(),
+            None if all => format!(
+                "project {} of organisation {} is ready",
+                self.project, self.org
+            ),
+            None => {
+                let parts = [
+                    (Part::Workspace, "the workspace"),
+                    (Part::Bindings, "the API bindings"),
+                    (Part::Rbac, "the workspace RBAC"),
+                    (Part::Identity, "the Keycloak groups"),
+                    (Part::Tenant, "the tenant and its namespaces"),
+                    (Part::Network, "the network"),
+                    (Part::DeletionOrder, "the deletion-order Usages"),
+                ];
+                let pending: Vec<&str> = parts
+                    .iter()
+                    .filter(|(part, _)| {
+                        !build.part_ready(*part)
+                            && (*part != Part::Network || self.network.is_some())
+                    })
+                    .map(|(_, what)| *what)
+                    .collect();
+                format!("waiting for {} to become ready", pending.join(", "))
+            }
+        };
+        ProjectStatus {
+            organisation: Some(self.org.clone()),
+            workspace: observed.url().map(|url| WorkspaceStatus {
+                name: self.path.clone(),
+                url: url.to_owned(),
+                kubeconfig_base64: self.consumer_kubeconfig(build, url),
+            }),
+            namespaces: namespaces.clone(),
+            workspace_ready: build.part_ready(Part::Workspace),
+            tenant_ready: build.part_ready(Part::Tenant) && bindings_ready,
+            networks_ready: self.network.is_none() || build.part_ready(Part::Network),
+            namespaces_ready: build.exists(names::TENANT)
+                && tenant.missing_namespaces(&namespaces).is_empty(),
+            all_resources_ready: all,
+            message,
+        }
+    }
+
+    /// The consumer kubeconfig of the workspace at `url`, base64-encoded: no credential, an
+    /// `oidc-login` exec user against the organisation's realm.
+    fn consumer_kubeconfig(&self, build: &Build<'_, Part>, url: &str) -> Option<String> {
+        use base64::Engine as _;
+        let ca = kcp_access::admin_kubeconfig(build, self.platform)
+            .ok()
+            .and_then(|admin| admin.clusters.into_iter().next())
+            .and_then(|c| c.cluster.get("certificate-authority-data").cloned());
+        let mut cluster = Map::new();
+        cluster.insert("server".into(), Value::String(url.to_owned()));
+        if let Some(ca) = ca {
+            cluster.insert("certificate-authority-data".into(), ca);
+        }
+        let user = json!({"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "kubectl",
+            "args": [
+                "oidc-login",
+                "get-token",
+                format!("--oidc-issuer-url={}", self.issuer),
+                format!("--oidc-client-id={}", self.platform.keycloak.kubectl.client_id),
+                "--oidc-extra-scope=groups",
+            ],
+            "interactiveMode": "IfAvailable",
+            "provideClusterInfo": false,
+        }});
+        let Value::Object(user) = user else {
+            unreachable!("an object")
+        };
+        let name = format!("{}-{}", self.org, self.project);
+        let kubeconfig = Kubeconfig {
+            api_version: "v1".into(),
+            kind: "Config".into(),
+            clusters: vec![NamedCluster {
+                name: name.clone(),
+                cluster,
+            }],
+            contexts: vec![NamedContext {
+                name: name.clone(),
+                context: KubeContext {
+                    cluster: name.clone(),
+                    user: "oidc".into(),
+                    namespace: None,
+                },
+            }],
+            current_context: name,
+            users: vec![NamedUser {
+                name: "oidc".into(),
+                user,
+            }],
+        };
+        Some(base64::engine::general_purpose::STANDARD.encode(kubeconfig.to_yaml()))
+    }
+}
+
+/// The project workspace as observed inside its Object.
+fn observed_workspace(build: &Build<'_, Part>) -> ObservedWorkspace {
+    build
+        .read::<pk::Observed<ObservedWorkspace>>(names::WORKSPACE)
+        .and_then(pk::Observed::manifest)
+        .unwrap_or_default()
+}
+
+/// The Tenant as observed inside its Object.
+fn observed_tenant(build: &Build<'_, Part>) -> mto::ObservedTenant {
+    build
+        .read::<pk::Observed<mto::ObservedTenant>>(names::TENANT)
+        .and_then(pk::Observed::manifest)
+        .unwrap_or_default()
+}

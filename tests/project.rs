@@ -1,0 +1,851 @@
+//! The Project composition walked through its stages (`tests/fixtures/project/`): what is
+//! composed at each stage, readiness, conditions and status; the Usages that order deletion,
+//! by kind, `of` and `by`; the consumer kubeconfig; and bad input, one rule at a time, which
+//! must be a Fatal result naming the field.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use function_sco::function::Sco;
+use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
+use function_sco::sdk::{Runner, render, response, structpb};
+use serde_json::{Value, json};
+use support::{case_input, render_case, root};
+
+fn stage(name: &str) -> PathBuf {
+    root().join("tests/fixtures/project").join(name)
+}
+
+/// A rendered stage: composed resources with readiness, XR status, conditions and TTL.
+struct Outcome {
+    response: RunFunctionResponse,
+    composed: BTreeMap<String, (Value, Ready)>,
+    status: Value,
+}
+
+impl Outcome {
+    fn of(response: RunFunctionResponse) -> Self {
+        let desired = response.desired.clone().unwrap_or_default();
+        let composed = desired
+            .resources
+            .iter()
+            .map(|(name, r)| {
+                (
+                    name.clone(),
+                    (
+                        r.resource
+                            .as_ref()
+                            .map_or(Value::Null, structpb::to_json_value),
+                        r.ready(),
+                    ),
+                )
+            })
+            .collect();
+        let status = desired
+            .composite
+            .and_then(|c| c.resource)
+            .map_or(Value::Null, |s| {
+                structpb::to_json_value(&s)["status"].clone()
+            });
+        Self {
+            response,
+            composed,
+            status,
+        }
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.composed.keys().map(String::as_str).collect()
+    }
+
+    fn manifest(&self, name: &str) -> &Value {
+        &self
+            .composed
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not composed; composed: {:?}", self.names()))
+            .0
+    }
+
+    fn ready(&self, name: &str) -> bool {
+        self.composed[name].1 == Ready::True
+    }
+
+    /// (status, reason, message) of condition `type_`.
+    fn condition(&self, type_: &str) -> (Status, String, String) {
+        let c = self
+            .response
+            .conditions
+            .iter()
+            .find(|c| c.r#type == type_)
+            .unwrap_or_else(|| panic!("no {type_} condition"));
+        (
+            c.status(),
+            c.reason.clone(),
+            c.message.clone().unwrap_or_default(),
+        )
+    }
+
+    fn composite_ready(&self) -> Ready {
+        self.response
+            .desired
+            .as_ref()
+            .and_then(|d| d.composite.as_ref())
+            .map_or(Ready::Unspecified, |c| c.ready())
+    }
+
+    fn ttl_seconds(&self) -> i64 {
+        self.response
+            .meta
+            .as_ref()
+            .and_then(|m| m.ttl)
+            .map_or(0, |t| t.seconds)
+    }
+
+    fn fatal(&self) -> Option<&str> {
+        self.response
+            .results
+            .iter()
+            .find(|r| r.severity() == Severity::Fatal)
+            .map(|r| r.message.as_str())
+    }
+}
+
+fn run(name: &str) -> Outcome {
+    let outcome = Outcome::of(render_case(&stage(name)).1);
+    assert_eq!(outcome.fatal(), None, "{name}: unexpected Fatal");
+    outcome
+}
+
+const ALL_READY: &str = "05-all-ready";
+
+fn decode(data: &str) -> String {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64");
+    String::from_utf8(bytes).expect("utf-8")
+}
+
+/// Renders `input` through the server's code path.
+fn render_input(input: &render::RenderInput) -> Outcome {
+    Outcome::of(render::run(&Runner::new(Sco, response::DEFAULT_TTL), input))
+}
+
+/// Renders stage `name` with `value` set in the XR at `pointer`.
+fn render_with_at(name: &str, pointer: &str, value: Value) -> Outcome {
+    let mut input = case_input(&stage(name));
+    set(&mut input.composite, pointer, value);
+    render_input(&input)
+}
+
+fn render_with(pointer: &str, value: Value) -> Outcome {
+    render_with_at(ALL_READY, pointer, value)
+}
+
+/// Sets `pointer` in `doc`, creating the last key.
+fn set(doc: &mut Value, pointer: &str, value: Value) {
+    let (parent, key) = pointer.rsplit_once('/').expect("a pointer");
+    let parent = doc
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("{parent} not in the document"));
+    match parent {
+        Value::Array(items) => items[key.parse::<usize>().unwrap()] = value,
+        Value::Object(map) => {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                map.insert(key.to_owned(), value);
+            }
+        }
+        _ => panic!("{pointer}: not a container"),
+    }
+}
+
+/// Asserts a Fatal result naming `path`, saying `fragment`, and that nothing is composed.
+fn assert_fatal_names(out: &Outcome, path: &str, fragment: &str) {
+    let message = out.fatal().expect("a Fatal result");
+    assert!(message.contains(&format!("{path}: ")), "{message}");
+    assert!(message.contains(fragment), "{message}");
+    let (status, reason, _) = out.condition("Valid");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "InvalidSpec")
+    );
+    assert!(
+        out.composed.is_empty(),
+        "nothing is composed from a bad spec"
+    );
+}
+
+const SERVICE_SIDE: [&str; 3] = ["network", "quota", "tenant"];
+const IDENTITY: [&str; 6] = [
+    "group-admin",
+    "group-edit",
+    "group-view",
+    "members-admin",
+    "members-edit",
+    "members-view",
+];
+
+#[test]
+fn nothing_observed_composes_the_workspace_groups_and_tenant_and_waits_for_the_workspace() {
+    let out = run("01-nothing-observed");
+    for name in ["workspace"].iter().chain(&SERVICE_SIDE).chain(&IDENTITY) {
+        assert!(
+            out.composed.contains_key(*name),
+            "{name} missing: {:?}",
+            out.names()
+        );
+        assert!(!out.ready(name), "{name} is not observed: not ready");
+    }
+    for absent in [
+        "kubeconfig",
+        "provider-config",
+        "apibinding-vms",
+        "role-admin",
+    ] {
+        assert!(
+            !out.composed.contains_key(absent),
+            "{absent} before the workspace is ready"
+        );
+    }
+    let workspace = out.manifest("workspace");
+    assert_eq!(
+        workspace["spec"]["providerConfigRef"],
+        json!({"name": "kcp-acme"})
+    );
+    let ws = &workspace["spec"]["forProvider"]["manifest"];
+    assert_eq!(ws["kind"], "Workspace");
+    assert_eq!(ws["metadata"]["name"], "frontend");
+    assert_eq!(
+        ws["spec"]["type"],
+        json!({"name": "universal", "path": "root"})
+    );
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForWorkspace")
+    );
+    assert_eq!(
+        message,
+        "KCP workspace root:acme:frontend is not created yet"
+    );
+    assert!(out.ttl_seconds() <= 10, "a short TTL while waiting");
+    assert_eq!(out.status["workspaceReady"], false);
+    assert_eq!(out.status["organisation"], "acme");
+    assert_eq!(
+        out.status["namespaces"],
+        json!(["ws-frontend-vms", "ws-frontend-clusters"])
+    );
+}
+
+#[test]
+fn the_tenant_owns_the_namespaces_with_the_labels_and_access() {
+    let out = run("01-nothing-observed");
+    let tenant = &out.manifest("tenant")["spec"]["forProvider"]["manifest"];
+    assert_eq!(tenant["apiVersion"], "tenantoperator.stakater.com/v1beta3");
+    assert_eq!(
+        tenant["metadata"]["name"], "acme-frontend",
+        "cluster-scoped names carry the org"
+    );
+    assert_eq!(tenant["spec"]["quota"], "acme-frontend");
+    let namespaces = &tenant["spec"]["namespaces"];
+    assert_eq!(
+        namespaces["withoutTenantPrefix"],
+        json!(["ws-frontend-vms", "ws-frontend-clusters"])
+    );
+    assert_eq!(namespaces["onDeletePurgeNamespaces"], true);
+    assert_eq!(
+        namespaces["metadata"]["common"]["labels"],
+        json!({"k8s.ovn.org/primary-user-defined-network": "", "stakater.com/org": "acme", "stakater.com/tenant": "frontend"})
+    );
+    let access = &tenant["spec"]["accessControl"];
+    assert_eq!(access["owners"]["users"], json!(["oidc:ada", "oidc:grace"]));
+    assert_eq!(
+        access["owners"]["groups"],
+        json!(["oidc:frontend-admin", "oidc:platform-leads"])
+    );
+    assert_eq!(
+        access["editors"]["users"],
+        json!(["oidc:alan", "oidc:edsger"])
+    );
+    assert_eq!(
+        access["viewers"]["groups"],
+        json!(["oidc:auditors", "oidc:frontend-view"])
+    );
+    let quota = &out.manifest("quota")["spec"]["forProvider"]["manifest"];
+    assert_eq!(
+        quota["spec"]["resourcequota"]["hard"],
+        json!({"limits.cpu": "16", "limits.memory": "32Gi", "requests.cpu": "8", "requests.memory": "16Gi"})
+    );
+    let network = &out.manifest("network")["spec"]["forProvider"]["manifest"];
+    assert_eq!(network["metadata"]["name"], "acme-frontend");
+    assert_eq!(
+        network["metadata"]["labels"]["sco.stakater.com/network-name"],
+        "frontend-net"
+    );
+    assert_eq!(
+        network["spec"],
+        json!({
+            "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ws-frontend-clusters", "ws-frontend-vms"]}]},
+            "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["10.200.0.0/16"], "ipam": {"lifecycle": "Persistent"}}},
+        })
+    );
+    let members = &out.manifest("members-edit")["spec"]["forProvider"];
+    assert_eq!(members["members"], json!(["alan", "edsger"]));
+    assert_eq!(members["realmId"], "acme");
+    assert_eq!(
+        out.manifest("group-edit")["spec"]["forProvider"]["name"],
+        "frontend-edit"
+    );
+}
+
+#[test]
+fn a_ready_workspace_brings_its_provider_config_and_then_bindings_and_rbac() {
+    let out = run("02-workspace-ready");
+    assert!(out.ready("workspace"));
+    assert_eq!(
+        out.manifest("provider-config")["metadata"]["name"],
+        "kcp-acme-frontend"
+    );
+    assert_eq!(
+        out.manifest("kubeconfig")["metadata"]["namespace"],
+        "crossplane-system"
+    );
+    assert!(
+        !out.composed.contains_key("apibinding-vms"),
+        "bindings wait for the provider config"
+    );
+    let (_, reason, _) = out.condition("ResourcesReady");
+    assert_eq!(reason, "WaitingForProviderConfig");
+
+    let out = run("03-provider-config-ready");
+    let first = &out.manifest("apibinding-vms")["spec"]["forProvider"]["manifest"]["spec"];
+    assert!(
+        first.get("permissionClaims").is_none(),
+        "the first binding claims nothing: {first}"
+    );
+    assert!(!out.ready("apibinding-vms"));
+
+    let out = run("04-bindings-ready");
+    for suffix in ["vms", "clusters"] {
+        let object = out.manifest(&format!("apibinding-{suffix}"));
+        assert_eq!(
+            object["spec"]["providerConfigRef"],
+            json!({"name": "kcp-acme-frontend"})
+        );
+        assert!(out.ready(&format!("apibinding-{suffix}")));
+    }
+    let binding = &out.manifest("apibinding-vms")["spec"]["forProvider"]["manifest"];
+    assert_eq!(binding["apiVersion"], "apis.kcp.io/v1alpha2");
+    assert_eq!(
+        binding["spec"]["reference"],
+        json!({"export": {"path": "root", "name": "compute.cloud.stakater.com"}})
+    );
+    assert_eq!(
+        binding["spec"]["permissionClaims"],
+        json!([
+            {"group": "", "resource": "events", "identityHash": "", "verbs": ["*"], "selector": {"matchAll": true}, "state": "Accepted"},
+            {"group": "", "resource": "namespaces", "identityHash": "", "verbs": ["*"], "selector": {"matchAll": true}, "state": "Accepted"},
+            {"group": "core.kcp.io", "resource": "logicalclusters", "identityHash": "", "verbs": ["*"], "selector": {"matchAll": true}, "state": "Accepted"},
+        ]),
+        "the observed export claims are accepted"
+    );
+    let admin = &out.manifest("role-admin")["spec"]["forProvider"]["manifest"];
+    assert_eq!(admin["metadata"]["name"], "sco-project-admin");
+    let groups = admin["rules"][2]["apiGroups"].clone();
+    assert_eq!(
+        groups,
+        json!([
+            "compute.cloud.stakater.com",
+            "kubernetes.cloud.stakater.com"
+        ])
+    );
+    let access = &out.manifest("binding-access")["spec"]["forProvider"]["manifest"];
+    assert_eq!(access["roleRef"]["name"], "system:kcp:workspace:access");
+    let subjects: Vec<&str> = access["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for who in [
+        "oidc:ada",
+        "oidc:grace",
+        "oidc:alan",
+        "oidc:auditors",
+        "oidc:frontend-view",
+    ] {
+        assert!(subjects.contains(&who), "{who} may enter: {subjects:?}");
+    }
+    assert_eq!(out.status["workspaceReady"], true);
+    assert_eq!(out.status["tenantReady"], false);
+    assert_eq!(out.status["namespacesReady"], false);
+    assert_eq!(out.composite_ready(), Ready::False);
+}
+
+#[test]
+fn unlisted_claims_are_rejected() {
+    let mut input = case_input(&stage("04-bindings-ready"));
+    for object in &mut input.observed {
+        if let Some(claims) =
+            object.pointer_mut("/status/atProvider/manifest/status/exportPermissionClaims")
+        {
+            claims.as_array_mut().unwrap().push(json!({"group": "rbac.authorization.k8s.io", "resource": "clusterrolebindings", "verbs": ["*"]}));
+        }
+    }
+    let out = render_input(&input);
+    let claims = out.manifest("apibinding-vms")["spec"]["forProvider"]["manifest"]["spec"]["permissionClaims"].clone();
+    let rbac = claims
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["resource"] == "clusterrolebindings")
+        .expect("the claim is answered");
+    assert_eq!(rbac["state"], "Rejected");
+}
+
+#[test]
+fn everything_observed_ready_makes_the_project_ready() {
+    let out = run(ALL_READY);
+    for (name, (_, ready)) in &out.composed {
+        assert_eq!(*ready, Ready::True, "{name}");
+    }
+    assert_eq!(out.composite_ready(), Ready::True);
+    for flag in [
+        "workspaceReady",
+        "tenantReady",
+        "networksReady",
+        "namespacesReady",
+        "allResourcesReady",
+    ] {
+        assert_eq!(out.status[flag], true, "{flag}");
+    }
+    assert_eq!(out.status["workspace"]["name"], "root:acme:frontend");
+    assert_eq!(
+        out.status["workspace"]["url"],
+        "https://kcp.cloud.example.com/clusters/root:acme:frontend"
+    );
+}
+
+#[test]
+fn the_consumer_kubeconfig_has_no_credential() {
+    let out = run(ALL_READY);
+    let kubeconfig = decode(
+        out.status["workspace"]["kubeconfigBase64"]
+            .as_str()
+            .unwrap(),
+    );
+    let parsed: Value = serde_norway::from_str(&kubeconfig).unwrap();
+    assert_eq!(
+        parsed["clusters"][0]["cluster"]["server"],
+        "https://kcp.cloud.example.com/clusters/root:acme:frontend"
+    );
+    assert!(parsed["clusters"][0]["cluster"]["certificate-authority-data"].is_string());
+    let exec = &parsed["users"][0]["user"]["exec"];
+    assert_eq!(exec["command"], "kubectl");
+    assert_eq!(
+        exec["args"],
+        json!([
+            "oidc-login",
+            "get-token",
+            "--oidc-issuer-url=https://sso.cloud.example.com/realms/acme",
+            "--oidc-client-id=kubectl",
+            "--oidc-extra-scope=groups"
+        ])
+    );
+    assert_eq!(
+        parsed["users"][0]["user"].as_object().unwrap().len(),
+        1,
+        "only exec"
+    );
+    for secret in [
+        "token:",
+        "client-key",
+        "client-certificate",
+        "password",
+        "not-a-real-token",
+        "auth-provider",
+    ] {
+        assert!(
+            !kubeconfig.contains(secret),
+            "{secret} in the consumer kubeconfig"
+        );
+    }
+    let everything = serde_json::to_string(&out.status).unwrap();
+    assert!(!everything.contains("not-a-real-token"));
+}
+
+/// `(kind, of, by)` of every Usage composed: kinds and names of the wrapped objects' Objects.
+fn usages(out: &Outcome) -> Vec<(String, String, String)> {
+    let name_of = |r: &Value| {
+        format!(
+            "{}/{}",
+            r["kind"].as_str().unwrap(),
+            r["resourceRef"]["name"].as_str().unwrap()
+        )
+    };
+    let mut all: Vec<_> = out
+        .composed
+        .values()
+        .filter(|(m, _)| m["apiVersion"] == "protection.crossplane.io/v1beta1")
+        .map(|(m, _)| {
+            assert_eq!(m["spec"]["replayDeletion"], true);
+            (
+                m["kind"].as_str().unwrap().to_owned(),
+                name_of(&m["spec"]["of"]),
+                name_of(&m["spec"]["by"]),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn usages_order_deletion_bindings_tenant_workspace_then_provider_configs() {
+    let out = run(ALL_READY);
+    let all = usages(&out);
+    let has = |kind: &str, of: &str, by: &str| {
+        assert!(
+            all.contains(&(kind.to_owned(), of.to_owned(), by.to_owned())),
+            "no {kind} of {of} by {by}: {all:#?}"
+        );
+    };
+    let (obj, cu) = ("Object", "ClusterUsage");
+    let o = |n: &str| format!("{obj}/acme-frontend-{n}");
+    // 1. the APIBindings go first: the Tenant waits for each.
+    has(cu, &o("tenant"), &o("apibinding-vms"));
+    has(cu, &o("tenant"), &o("apibinding-clusters"));
+    // 2. then the Tenant: its Quota, network and the workspace wait for it.
+    has(cu, &o("quota"), &o("tenant"));
+    has(cu, &o("network"), &o("tenant"));
+    has(cu, &o("workspace"), &o("tenant"));
+    // 3. the workspace outlives everything inside it.
+    for inside in [
+        "apibinding-vms",
+        "apibinding-clusters",
+        "role-admin",
+        "role-edit",
+        "role-view",
+        "binding-admin",
+        "binding-edit",
+        "binding-view",
+        "binding-access",
+    ] {
+        has(cu, &o("workspace"), &o(inside));
+        has(cu, "ProviderConfig/kcp-acme-frontend", &o(inside));
+    }
+    // 4. provider configs and Secrets last.
+    has(cu, "ProviderConfig/kcp-acme-frontend", &o("workspace"));
+    has(
+        "Usage",
+        "Secret/kcp-acme-frontend",
+        "ProviderConfig/kcp-acme-frontend",
+    );
+    has(cu, "ProviderConfig/kcp-acme", &o("workspace"));
+    // Keycloak: each group outlives its memberships.
+    for role in ["admin", "edit", "view"] {
+        has(
+            cu,
+            &format!("Group/acme-frontend-group-{role}"),
+            &format!("Memberships/acme-frontend-members-{role}"),
+        );
+    }
+}
+
+#[test]
+fn a_missing_organisation_is_waited_for_and_nothing_else_is_composed() {
+    let out = run("06-waiting-for-organisation");
+    assert!(out.composed.is_empty(), "{:?}", out.names());
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForOrganisation")
+    );
+    assert!(message.contains("kcp-acme"), "{message}");
+}
+
+#[test]
+fn the_organisation_comes_from_the_syncagent_annotation() {
+    let mut input = case_input(&stage(ALL_READY));
+    set(
+        &mut input.composite,
+        "/spec/parameters/organisation",
+        Value::Null,
+    );
+    input.composite["metadata"]["annotations"] =
+        json!({"syncagent.kcp.io/remote-object-workspace-path": "root:acme"});
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    assert_eq!(out.status["organisation"], "acme");
+
+    input.composite["metadata"]["annotations"] =
+        json!({"syncagent.kcp.io/remote-object-workspace-path": "root:acme:frontend"});
+    let out = render_input(&input);
+    assert_fatal_names(
+        &out,
+        "metadata.annotations[syncagent.kcp.io/remote-object-workspace-path]",
+        "is not an organisation workspace",
+    );
+}
+
+#[test]
+fn a_missing_organisation_parameter_is_fatal_and_says_how_to_set_it() {
+    let out = render_with("/spec/parameters/organisation", Value::Null);
+    assert_fatal_names(
+        &out,
+        "spec.parameters.organisation",
+        "enableWorkspacePaths: true",
+    );
+}
+
+#[test]
+fn an_organisation_other_than_the_synced_workspace_is_fatal() {
+    let mut input = case_input(&stage(ALL_READY));
+    input.composite["metadata"]["annotations"] =
+        json!({"syncagent.kcp.io/remote-object-workspace-path": "root:globex"});
+    let out = render_input(&input);
+    assert_fatal_names(
+        &out,
+        "spec.parameters.organisation",
+        "is not the organisation the Project was created in",
+    );
+}
+
+#[test]
+fn a_bad_project_name_is_fatal() {
+    let out = render_with("/spec/parameters/name", json!("Front_End"));
+    assert_fatal_names(&out, "spec.parameters.name", "is not a DNS label");
+    let out = render_with("/spec/parameters/name", json!("a".repeat(52)));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.name",
+        "must stay within 63 characters",
+    );
+    let out = render_with("/spec/parameters/name", json!("a".repeat(51)));
+    assert_eq!(out.fatal(), None, "ws-<51>-clusters is 63 characters");
+}
+
+#[test]
+fn a_bad_cidr_is_fatal() {
+    let out = render_with("/spec/parameters/network/cidr", json!("10.200.0.1/16"));
+    assert_fatal_names(&out, "spec.parameters.network.cidr", "has host bits set");
+    let out = render_with("/spec/parameters/network/cidr", json!("10.130.0.0/16"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.network.cidr",
+        "overlaps the cluster's network 10.128.0.0/14",
+    );
+    let out = render_with("/spec/parameters/network/cidr", json!("172.30.10.0/24"));
+    assert_fatal_names(&out, "spec.parameters.network.cidr", "172.30.0.0/16");
+    let out = render_with("/spec/parameters/network/cidr", json!("banana"));
+    assert_fatal_names(&out, "spec.parameters.network.cidr", "not in CIDR notation");
+}
+
+#[test]
+fn a_changed_added_or_removed_network_is_fatal() {
+    let out = render_with("/spec/parameters/network/cidr", json!("10.201.0.0/16"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.network.cidr",
+        "cannot change from 10.200.0.0/16 to 10.201.0.0/16",
+    );
+    let out = render_with("/spec/parameters/network", Value::Null);
+    assert_fatal_names(&out, "spec.parameters.network", "cannot be removed");
+    let mut input = case_input(&stage(ALL_READY));
+    input.observed.retain(|o| {
+        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"] != "network"
+    });
+    let out = render_input(&input);
+    assert_fatal_names(
+        &out,
+        "spec.parameters.network",
+        "cannot be added to an existing project",
+    );
+}
+
+#[test]
+fn a_name_another_organisation_holds_is_fatal() {
+    let mut input = case_input(&stage(ALL_READY));
+    input.required.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "globex"}}}));
+    let out = render_input(&input);
+    assert_fatal_names(
+        &out,
+        "spec.parameters.name",
+        "namespace ws-frontend-vms belongs to organisation \"globex\"",
+    );
+
+    let mut input = case_input(&stage(ALL_READY));
+    input.required.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-clusters"}}));
+    let out = render_input(&input);
+    assert_fatal_names(
+        &out,
+        "spec.parameters.name",
+        "is not a project namespace of any organisation",
+    );
+
+    let mut input = case_input(&stage(ALL_READY));
+    input.required.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "acme"}}}));
+    assert_eq!(
+        render_input(&input).fatal(),
+        None,
+        "its own namespace is fine"
+    );
+}
+
+#[test]
+fn an_unknown_role_is_fatal() {
+    let out = render_with("/spec/parameters/access/2/role", json!("owner"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.access[2].role",
+        "\"owner\" is not a project role",
+    );
+}
+
+#[test]
+fn an_unknown_quota_profile_is_fatal() {
+    let out = render_with("/spec/parameters/tenantQuota", json!("huge"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.tenantQuota",
+        "use one of large, medium, small",
+    );
+}
+
+#[test]
+fn bad_user_and_group_names_are_fatal() {
+    let out = render_with("/spec/parameters/access/0/users/0", json!("Ada Lovelace"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.access[0].users[0]",
+        "is not a Keycloak username",
+    );
+    let out = render_with("/spec/parameters/access/3/groups/0", json!("a/b"));
+    assert_fatal_names(
+        &out,
+        "spec.parameters.access[3].groups[0]",
+        "is not a Keycloak group name",
+    );
+    let out = render_with(
+        "/spec/parameters/access/3/groups/0",
+        json!("system:masters"),
+    );
+    assert_fatal_names(&out, "spec.parameters.access[3].groups[0]", "reserves");
+}
+
+#[test]
+fn every_bad_field_is_named_at_once() {
+    let mut input = case_input(&stage("01-nothing-observed"));
+    set(
+        &mut input.composite,
+        "/spec/parameters/tenantQuota",
+        json!("huge"),
+    );
+    set(
+        &mut input.composite,
+        "/spec/parameters/access/2/role",
+        json!("owner"),
+    );
+    set(
+        &mut input.composite,
+        "/spec/parameters/network/cidr",
+        json!("10.128.0.0/16"),
+    );
+    let out = render_input(&input);
+    let message = out.fatal().expect("Fatal");
+    for path in [
+        "spec.parameters.tenantQuota",
+        "spec.parameters.access[2].role",
+        "spec.parameters.network.cidr",
+    ] {
+        assert!(message.contains(path), "{path} in {message}");
+    }
+}
+
+#[test]
+fn a_malformed_published_api_is_an_invalid_platform_config() {
+    let mut input = case_input(&stage("01-nothing-observed"));
+    let env = input
+        .context
+        .values_mut()
+        .find_map(|v| v.pointer_mut("/sco/project/publishedApis/0/export"))
+        .expect("the published APIs in the environment");
+    *env = json!({"path": "Root::x", "name": "compute.cloud.stakater.com"});
+    let out = render_input(&input);
+    let message = out.fatal().expect("Fatal");
+    assert!(message.contains("export.path"), "{message}");
+    let (_, reason, _) = out.condition("Valid");
+    assert_eq!(reason, "InvalidPlatformConfig");
+}
+
+/// Stage `name` rendered with token validation switched on in the platform settings.
+fn with_token_validation(name: &str) -> render::RenderInput {
+    let mut input = case_input(&stage(name));
+    let sco = input
+        .context
+        .values_mut()
+        .find_map(|v| v.pointer_mut("/sco/tokenValidation"))
+        .expect("the token validation settings in the environment");
+    sco["enabled"] = json!(true);
+    input
+}
+
+#[test]
+fn with_token_validation_the_workspace_has_the_organisations_type_and_org_admins_are_admins() {
+    let out = render_input(&with_token_validation("01-nothing-observed"));
+    assert_eq!(out.fatal(), None);
+    assert_eq!(
+        out.manifest("workspace")["spec"]["forProvider"]["manifest"]["spec"]["type"],
+        json!({"name": "project", "path": "root:acme"})
+    );
+    let out = render_input(&with_token_validation("04-bindings-ready"));
+    let admin = &out.manifest("binding-admin")["spec"]["forProvider"]["manifest"];
+    assert!(
+        admin["subjects"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "oidc:org-admins"})),
+        "{admin}"
+    );
+    assert_eq!(
+        out.manifest("workspace")["spec"]["forProvider"]["manifest"]["spec"]["type"],
+        json!({"name": "universal", "path": "root"}),
+        "an existing workspace keeps its observed type: spec.type is immutable"
+    );
+    let out = run("04-bindings-ready");
+    let admin = serde_json::to_string(out.manifest("binding-admin")).unwrap();
+    assert!(
+        !admin.contains("org-admins"),
+        "without token validation the group names no realm"
+    );
+}
+
+#[test]
+fn an_unknown_keycloak_user_is_reported_by_name() {
+    let mut input = case_input(&stage(ALL_READY));
+    for object in &mut input.observed {
+        if object["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            == "members-edit"
+        {
+            object["status"]["conditions"] = json!([
+                {"type": "Ready", "status": "False", "reason": "Creating"},
+                {"type": "Synced", "status": "False", "reason": "ReconcileError", "message": "create failed: user with username edsger does not exist"},
+            ]);
+        }
+    }
+    let out = render_input(&input);
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "UnknownMembers")
+    );
+    assert!(
+        message.contains("\"edsger\"") && message.contains("role edit"),
+        "{message}"
+    );
+    assert_eq!(out.status["allResourcesReady"], false);
+}
