@@ -82,6 +82,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The shape Crossplane gives the XR, from the XRD of the composition serving it.
+pub fn shape(composite: &serde_json::Value) -> render::XrShape {
+    let field = |key: &str| {
+        composite
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    crate::compositions::for_xr(field("apiVersion"), field("kind"))
+        .map_or(render::XrShape::Modern, |entry| {
+            render::XrShape::of_definition(&(entry.definition)())
+        })
+}
+
 fn serve(args: &ServerArgs) -> ExitCode {
     sdk::telemetry::init(args.debug);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -114,7 +128,11 @@ fn render_files(args: &RenderArgs) -> ExitCode {
             let rsp = render::run(&runner, &input);
             print!(
                 "{}",
-                render::to_yaml(&render::documents(&input.composite, &rsp))
+                render::to_yaml(&render::documents(
+                    &input.composite,
+                    &rsp,
+                    shape(&input.composite)
+                ))
             );
             if sdk::response::has_fatal(&rsp) {
                 ExitCode::from(3)

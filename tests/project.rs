@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use function_sco::function::Sco;
 use function_sco::sdk::proto::v1::{Ready, RunFunctionResponse, Severity, Status};
-use function_sco::sdk::{Runner, render, response, structpb};
+use function_sco::sdk::{Runner, render, response};
 use serde_json::{Value, json};
 use support::{case_input, render_case, root};
 
@@ -37,7 +37,7 @@ impl Outcome {
                     (
                         r.resource
                             .as_ref()
-                            .map_or(Value::Null, structpb::to_json_value),
+                            .map_or(Value::Null, pbstruct::to_json_value),
                         r.ready(),
                     ),
                 )
@@ -47,7 +47,7 @@ impl Outcome {
             .composite
             .and_then(|c| c.resource)
             .map_or(Value::Null, |s| {
-                structpb::to_json_value(&s)["status"].clone()
+                pbstruct::to_json_value(&s)["status"].clone()
             });
         Self {
             response,
@@ -791,6 +791,8 @@ fn with_token_validation(name: &str) -> render::RenderInput {
         .find_map(|v| v.pointer_mut("/sco/tokenValidation"))
         .expect("the token validation settings in the environment");
     sco["enabled"] = json!(true);
+    // KCP refuses realm tokens without its API audience, so the platform must name it.
+    sco["kcpAudience"] = json!("https://kcp.cloud.example.com");
     input
 }
 

@@ -15,9 +15,17 @@ fn fixtures_and_examples_match_their_golden_output() {
     dirs.extend(case_dirs(&root().join("examples")));
     for dir in &dirs {
         let (input, rsp) = render_case(dir);
-        let first = render::to_yaml(&render::documents(&input.composite, &rsp));
+        let first = render::to_yaml(&render::documents(
+            &input.composite,
+            &rsp,
+            function_sco::cli::shape(&input.composite),
+        ));
         let (_, again) = render_case(dir);
-        let second = render::to_yaml(&render::documents(&input.composite, &again));
+        let second = render::to_yaml(&render::documents(
+            &input.composite,
+            &again,
+            function_sco::cli::shape(&input.composite),
+        ));
         assert_eq!(
             first,
             second,

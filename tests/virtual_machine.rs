@@ -179,7 +179,11 @@ fn a_stopped_vm_is_ready_when_running_is_false() {
 #[test]
 fn the_connection_secret_carries_host_port_and_user_but_status_no_secret() {
     let (input, rsp) = render_case(&root().join("examples/virtualmachine/public"));
-    let documents = render::documents(&input.composite, &rsp);
+    let documents = render::documents(
+        &input.composite,
+        &rsp,
+        function_sco::cli::shape(&input.composite),
+    );
     let connection = documents
         .iter()
         .find(|d| d.pointer("/metadata/name") == Some(&json!("web-connection")))

@@ -427,8 +427,34 @@ fn select(objects: &[Value], selector: &ResourceSelector) -> Resources {
     }
 }
 
+/// Where an XR keeps Crossplane's machinery: a Crossplane v2 XR under `spec.crossplane`, a
+/// legacy one (an `apiextensions.crossplane.io/v1` XRD of scope `LegacyCluster`, the only kind
+/// that has claims) directly under `spec`. The XRD says which; the caller knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XrShape {
+    /// `spec.crossplane.resourceRefs`.
+    #[default]
+    Modern,
+    /// `spec.resourceRefs`.
+    Legacy,
+}
+
+impl XrShape {
+    /// The shape of XRs an XRD serves: legacy when its scope is `LegacyCluster`.
+    pub fn of_definition(definition: &Value) -> Self {
+        if definition.pointer("/spec/scope") == Some(&json!("LegacyCluster")) {
+            Self::Legacy
+        } else {
+            Self::Modern
+        }
+    }
+}
+
 /// The instant Crossplane's render (v2.3+) gives every condition's `lastTransitionTime`.
 pub const RENDER_TIME: &str = "2024-01-01T00:00:00Z";
+
+/// The labels of a claimed XR that Crossplane copies to every composed resource.
+pub const CLAIM_LABELS: [&str; 2] = ["crossplane.io/claim-name", "crossplane.io/claim-namespace"];
 
 /// The label Crossplane puts on every composed resource: the name of its XR.
 pub const COMPOSITE_LABEL: &str = "crossplane.io/composite";
@@ -439,7 +465,7 @@ pub const COMPOSITE_LABEL: &str = "crossplane.io/composite";
 /// with it and labelled with the XR's name, as Crossplane does), then one `Result` per result.
 /// Not reproduced: the controller owner reference Crossplane adds to composed resources, and
 /// its own events (`Successfully selected composition: ...`), as render takes no Composition.
-pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
+pub fn documents(composite: &Value, rsp: &RunFunctionResponse, shape: XrShape) -> Vec<Value> {
     let desired = rsp.desired.clone().unwrap_or_default();
     let composed: BTreeMap<String, Resource> = desired.resources.into_iter().collect();
     let mut out = Vec::with_capacity(composed.len() + rsp.results.len() + 1);
@@ -480,11 +506,20 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
                 .resource
                 .as_ref()
                 .map_or_else(|| json!({}), pbstruct::to_json_value);
+            let mut labels = json!({COMPOSITE_LABEL: xr_name});
+            // A claimed XR's claim labels go on everything it composes, as Crossplane does.
+            for key in CLAIM_LABELS {
+                if let Some(value) =
+                    composite.pointer(&format!("/metadata/labels/{}", key.replace('/', "~1")))
+                {
+                    labels[key] = value.clone();
+                }
+            }
             response::merge(
                 &mut object,
                 &json!({"metadata": {
                     "annotations": {COMPOSITION_RESOURCE_NAME: name},
-                    "labels": {COMPOSITE_LABEL: xr_name},
+                    "labels": labels,
                 }}),
             );
             (name, object)
@@ -497,8 +532,11 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse) -> Vec<Value> {
     });
     let fatal = rsp.results.iter().any(|r| r.severity() == Severity::Fatal);
     if !fatal && !objects.is_empty() {
-        xr["spec"] =
-            json!({"crossplane": {"resourceRefs": resource_refs(&objects, xr_namespaced)}});
+        let refs = resource_refs(&objects, xr_namespaced);
+        xr["spec"] = match shape {
+            XrShape::Modern => json!({"crossplane": {"resourceRefs": refs}}),
+            XrShape::Legacy => json!({"resourceRefs": refs}),
+        };
     }
     xr["status"] = status;
     out.push(xr);
@@ -682,7 +720,7 @@ mod tests {
             1,
             "the last request carries what was required"
         );
-        let docs = documents(&input.composite, &rsp);
+        let docs = documents(&input.composite, &rsp, XrShape::Modern);
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["data"]["v"], "yes");
         assert_eq!(
@@ -748,7 +786,7 @@ mod tests {
         response::set_desired_composed(&mut rsp, &Name::from("b"), &json!({}), Ready::False);
         response::set_desired_composed(&mut rsp, &Name::from("a"), &json!({}), Ready::True);
         response::fatal(&mut rsp, "spec.x: bad");
-        let docs = documents(&json!({"kind": "XR"}), &rsp);
+        let docs = documents(&json!({"kind": "XR"}), &rsp, XrShape::Modern);
         assert_eq!(docs.last().unwrap()["severity"], "SEVERITY_FATAL");
         let conditions = &docs[0]["status"]["conditions"];
         assert_eq!(conditions[1]["type"], "Synced");
@@ -760,7 +798,7 @@ mod tests {
         );
         let mut rsp = RunFunctionResponse::default();
         response::set_desired_composed(&mut rsp, &Name::from("b"), &json!({}), Ready::False);
-        let docs = documents(&json!({"kind": "XR"}), &rsp);
+        let docs = documents(&json!({"kind": "XR"}), &rsp, XrShape::Modern);
         assert_eq!(
             docs[0]["status"]["conditions"][2]["message"],
             "Unready resources: b"

@@ -42,5 +42,9 @@ pub fn render_case(dir: &Path) -> (render::RenderInput, RunFunctionResponse) {
 /// The render output of a case as YAML, exactly as `function-sco render` prints it.
 pub fn render_yaml(dir: &Path) -> String {
     let (input, rsp) = render_case(dir);
-    render::to_yaml(&render::documents(&input.composite, &rsp))
+    render::to_yaml(&render::documents(
+        &input.composite,
+        &rsp,
+        function_sco::cli::shape(&input.composite),
+    ))
 }

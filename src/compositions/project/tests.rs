@@ -4,10 +4,9 @@
 use serde_json::json;
 
 use super::*;
-use crate::sdk::structpb;
 
 fn settings(value: serde_json::Value) -> Result<Settings, String> {
-    structpb::from_ref::<Settings>(&value).map_err(|e| format!("{}: {}", e.path, e.message))
+    pbstruct::from_ref::<Settings>(&value).map_err(|e| format!("{}: {}", e.path, e.message))
 }
 
 #[test]
