@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod golden;
+pub mod outcome;
 pub mod process;
 pub mod raw;
 pub mod schema;
