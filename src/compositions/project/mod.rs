@@ -623,6 +623,22 @@ impl Proj<'_> {
         build.usage(composed, Part::DeletionOrder, self.meta(&name), used, user);
     }
 
+    /// The Usages that keep the project workspace and its provider config until `object`,
+    /// which lives inside the workspace, is gone.
+    fn kept_by_workspace(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        workspace: &Object<kcp::Workspace>,
+        provider_config: &pk::ProviderConfig,
+        object: &impl Referable,
+    ) {
+        let by_workspace = names::usage(names::WORKSPACE, composed);
+        self.usage(build, &by_workspace, workspace, object);
+        let by_provider_config = names::usage(names::PROVIDER_CONFIG, composed);
+        self.usage(build, &by_provider_config, provider_config, object);
+    }
+
     fn compose(&self, build: &mut Build<'_, Part>) {
         kcp_access::require_admin_kubeconfig(build, self.platform);
         build.require(
@@ -812,18 +828,7 @@ impl Proj<'_> {
             );
             let ready = build.ready(&composed) && observed.is_bound();
             build.add(&composed, Part::Bindings, &object, ready);
-            self.usage(
-                build,
-                &names::usage(names::WORKSPACE, &composed),
-                workspace,
-                &object,
-            );
-            self.usage(
-                build,
-                &names::usage(names::PROVIDER_CONFIG, &composed),
-                provider_config,
-                &object,
-            );
+            self.kept_by_workspace(build, &composed, workspace, provider_config, &object);
             bindings.push((composed, object));
         }
 
@@ -843,18 +848,7 @@ impl Proj<'_> {
                 Readiness::SuccessfulCreate,
             );
             build.add_managed(&composed, Part::Rbac, &object);
-            self.usage(
-                build,
-                &names::usage(names::WORKSPACE, &composed),
-                workspace,
-                &object,
-            );
-            self.usage(
-                build,
-                &names::usage(names::PROVIDER_CONFIG, &composed),
-                provider_config,
-                &object,
-            );
+            self.kept_by_workspace(build, &composed, workspace, provider_config, &object);
 
             let mut subjects = self.subjects(role, &tv.username_prefix, &tv.groups_prefix);
             if role == Role::Admin && tv.enabled {
@@ -910,18 +904,7 @@ impl Proj<'_> {
             Readiness::SuccessfulCreate,
         );
         build.add_managed(composed, Part::Rbac, &object);
-        self.usage(
-            build,
-            &names::usage(names::WORKSPACE, composed),
-            workspace,
-            &object,
-        );
-        self.usage(
-            build,
-            &names::usage(names::PROVIDER_CONFIG, composed),
-            provider_config,
-            &object,
-        );
+        self.kept_by_workspace(build, composed, workspace, provider_config, &object);
     }
 
     /// Accepts a claim on the allow-list or on another published API's group; rejects others.
