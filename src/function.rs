@@ -300,6 +300,9 @@ fn write(
     }
     response::set_desired_composite_ready(rsp, if ready { Ready::True } else { Ready::False });
     response::condition_true(rsp, CONDITION_VALID, "ValidSpec");
+    for warning in desired.warnings {
+        response::warning(rsp, warning);
+    }
     match (&desired.waiting, ready) {
         (Some(waiting), _) => {
             response::condition_false(rsp, CONDITION_RESOURCES_READY, &waiting.reason)

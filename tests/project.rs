@@ -311,6 +311,23 @@ fn unlisted_claims_are_rejected() {
         .find(|c| c["resource"] == "clusterrolebindings")
         .expect("the claim is answered");
     assert_eq!(rbac["state"], "Rejected");
+    let warnings = out.warnings();
+    assert_eq!(
+        warnings.len(),
+        2,
+        "one warning per binding whose export asks for the claim: {warnings:?}"
+    );
+    for (warning, export) in warnings.iter().zip([
+        "compute.cloud.stakater.com",
+        "kubernetes.cloud.stakater.com",
+    ]) {
+        assert!(
+            warning.starts_with(&format!("APIBinding {export}:"))
+                && warning.contains("clusterrolebindings.rbac.authorization.k8s.io")
+                && warning.contains("project.acceptedClaims"),
+            "the warning names the binding, the claim and the setting that accepts it: {warning}"
+        );
+    }
 }
 
 #[test]
@@ -320,6 +337,7 @@ fn everything_observed_ready_makes_the_project_ready() {
         assert_eq!(*ready, Ready::True, "{name}");
     }
     assert_eq!(out.composite_ready(), Ready::True);
+    assert!(out.warnings().is_empty(), "{:?}", out.warnings());
     for flag in [
         "workspaceReady",
         "tenantReady",

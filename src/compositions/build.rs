@@ -1,6 +1,6 @@
 //! The desired state a composition builds, and what every composition does while building
 //! it: add a composed resource with its readiness and the status flag (part) it counts
-//! towards, wait for something with a reason, add a Usage that orders deletion, ask
+//! towards, wait for something with a reason, warn, add a Usage that orders deletion, ask
 //! Crossplane for a resource. [`Build::finish`] turns it into [`Desired`] with the status.
 
 use std::collections::BTreeMap;
@@ -104,6 +104,14 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
             reason: reason.to_owned(),
             message,
         });
+    }
+
+    /// Tells the user something that does not stop rendering (a Warning event on the XR);
+    /// the same message given twice is said once.
+    pub fn warn(&mut self, message: String) {
+        if !self.desired.warnings.contains(&message) {
+            self.desired.warnings.push(message);
+        }
     }
 
     /// What the composition waits for, if anything.

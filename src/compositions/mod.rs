@@ -203,6 +203,9 @@ pub struct Desired {
     pub waiting: Option<Waiting>,
     /// Resources Crossplane must fetch, by requirement name (declared on every call).
     pub requirements: BTreeMap<String, Requirement>,
+    /// What the user should know that does not stop rendering (a setting ignored, a request
+    /// only partly granted): each becomes a Warning result, an event on the XR.
+    pub warnings: Vec<String>,
 }
 
 impl Desired {

@@ -325,6 +325,17 @@ pub struct PermissionClaimSelector {
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
 
+impl PermissionClaim {
+    /// `resource.group` (`resource` alone in the core group), as RBAC and the settings name it.
+    pub fn key(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+}
+
 impl PermissionClaimSelector {
     /// Every object of the resource.
     pub fn all() -> Self {

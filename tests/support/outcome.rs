@@ -98,4 +98,13 @@ impl Outcome {
             .find(|r| r.severity() == Severity::Fatal)
             .map(|r| r.message.as_str())
     }
+
+    pub fn warnings(&self) -> Vec<&str> {
+        self.response
+            .results
+            .iter()
+            .filter(|r| r.severity() == Severity::Warning)
+            .map(|r| r.message.as_str())
+            .collect()
+    }
 }

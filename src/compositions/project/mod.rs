@@ -807,11 +807,18 @@ impl Proj<'_> {
                 .read::<pk::Observed<ObservedApiBinding>>(&composed)
                 .and_then(pk::Observed::manifest)
                 .unwrap_or_default();
-            let claims = observed
+            let claims: Vec<AcceptablePermissionClaim> = observed
                 .accepted_claims()
                 .into_iter()
                 .map(|claim| self.decide(claim, &export_groups))
                 .collect();
+            for rejected in claims.iter().filter(|c| c.state == ClaimState::Rejected) {
+                let key = rejected.claim.key();
+                build.warn(format!(
+                    "APIBinding {}: the export's permission claim on {key} is rejected: it is neither in project.acceptedClaims nor a published API's group; add {key:?} to project.acceptedClaims to accept it",
+                    api.export.name
+                ));
+            }
             let binding = kcp::ApiBinding::new(
                 meta(&api.export.name, None, &self.labels),
                 ExportReference {
@@ -913,14 +920,8 @@ impl Proj<'_> {
         mut claim: AcceptablePermissionClaim,
         export_groups: &BTreeSet<&str>,
     ) -> AcceptablePermissionClaim {
-        let c = &claim.claim;
-        let key = if c.group.is_empty() {
-            c.resource.clone()
-        } else {
-            format!("{}.{}", c.resource, c.group)
-        };
-        let accepted = self.settings.accepted_claims.contains(&key)
-            || export_groups.contains(c.group.as_str());
+        let accepted = self.settings.accepted_claims.contains(&claim.claim.key())
+            || export_groups.contains(claim.claim.group.as_str());
         claim.state = if accepted {
             ClaimState::Accepted
         } else {

@@ -43,7 +43,10 @@ pub struct XProjectSpec {
 pub struct Parameters {
     /// Name of the project (a DNS label). It names the KCP workspace, the Keycloak groups
     /// `<name>-<role>` and the service namespaces `ws-<name>-<suffix>`, which must stay
-    /// within 63 characters; it cannot change.
+    /// within 63 characters: with the default published APIs (longest suffix `clusters`)
+    /// the name has at most 51. The suffixes are platform settings, so the function, not
+    /// this schema, refuses a name that a configured suffix makes too long. It cannot
+    /// change.
     #[schemars(length(min = 1, max = 63), pattern(DNS_LABEL_PATTERN))]
     #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the project name is immutable"}]))]
     pub name: String,
