@@ -230,7 +230,9 @@ fn the_validator_would_notice_a_wrong_field() {
 
 #[test]
 fn velero_schedules_for_every_platform_and_volume_backup() {
-    use function_sco::resources::velero::{HostedClusterBackup, Platform, Schedule, VolumeBackup};
+    use function_sco::resources::velero::{
+        ENABLED_QUERY, HostedClusterBackup, Platform, Schedule, VolumeBackup,
+    };
     for platform in [Platform::KubeVirt, Platform::Agent, Platform::None] {
         for volumes in [VolumeBackup::CsiSnapshotMoveData, VolumeBackup::FileSystem] {
             let schedule = Schedule::hosted_cluster(
@@ -245,7 +247,14 @@ fn velero_schedules_for_every_platform_and_volume_backup() {
                     volumes,
                 },
             );
-            assert_valid_everywhere(value(schedule));
+            assert_valid_everywhere(value(&schedule));
+            let wrapped = Object::new(
+                meta("dev-etcd-backup", Some("ws-shop-clusters"), &labels()),
+                schedule,
+                &ProviderConfig::Platform("management-cluster".into()),
+                Readiness::DeriveFromCelQuery(ENABLED_QUERY.into()),
+            );
+            schema::assert_valid(&value(wrapped));
         }
     }
 }

@@ -104,8 +104,10 @@ referable! {
     impl for DnsEndpoint;
 }
 
-/// What external-dns reports about a DNSEndpoint: `status.observedGeneration` (the CRD's only
-/// status field), set once the records of that generation were planned.
+/// What external-dns reports about a DNSEndpoint: `status.observedGeneration`, the CRD's only
+/// status field, which the CRD source sets once it has read that generation. It says nothing
+/// about the DNS provider having accepted the records, so callers treat it as progress, not as
+/// proof the names resolve.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedDnsEndpoint {
     metadata: Option<ObservedMeta>,

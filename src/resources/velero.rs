@@ -33,6 +33,11 @@ pub const API_VERSION: &str = "velero.io/v1";
 /// The label HyperShift puts on the KubeVirt RHCOS boot-image PVCs, which the backup skips.
 pub const KUBEVIRT_RHCOS_LABEL: &str = "hypershift.openshift.io/is-kubevirt-rhcos";
 
+/// provider-kubernetes CEL readiness query for a wrapped Schedule: Velero has validated and
+/// enabled it (a Schedule has no `Ready` condition).
+pub const ENABLED_QUERY: &str =
+    "has(object.status) && has(object.status.phase) && object.status.phase == 'Enabled'";
+
 /// The resources every platform's backup includes (HyperShift DR guide).
 const COMMON_RESOURCES: [&str; 20] = [
     "sa",
