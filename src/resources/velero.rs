@@ -18,11 +18,13 @@
 //! The guide's KubeVirt Backup also sets `preserveNodePorts`, which is a Restore field: the
 //! Backup and Schedule schemas (`vmware-tanzu/velero@d30d389b`
 //! `config/crd/v1/bases/velero.io_schedules.yaml`) have no such field, so it is not emitted.
-//! Field meanings follow `pkg/apis/velero/v1/schedule_types.go` and `backup_types.go` there:
-//! `schedule` is a cron expression, `template.ttl` a Go duration (the retention),
-//! `useOwnerReferencesInBackup` is left unset so backups outlive a deleted Schedule, and the
-//! status reports `phase` (`New`, `Enabled`, `FailedValidation`), `lastBackup` and
-//! `validationErrors`.
+//! Field meanings follow `vmware-tanzu/velero@059b6139` `pkg/apis/velero/v1/schedule_types.go`:
+//! `schedule` is a cron expression, `template` a Backup spec whose `ttl` (a Go duration) is the
+//! retention; a new Schedule backs up at once unless `skipImmediately` (unset here: the server
+//! default, no skip); `useOwnerReferencesInBackup` is left unset so backups outlive a deleted
+//! Schedule; each Backup is named `<schedule>-<YYYYMMDDhhmmss>`, so a Schedule's name should
+//! leave 15 characters of room. Status: `phase` (`New`, `Enabled`, `FailedValidation`),
+//! `lastBackup`, `validationErrors`.
 
 use serde::{Deserialize, Serialize};
 
