@@ -265,7 +265,11 @@ fn dns_endpoint_with_a_and_cname_records() {
     let endpoint = DnsEndpoint::new(
         meta("dev-dns", Some("ws-shop-clusters"), &labels()),
         vec![
-            Endpoint::a("api.dev.example.com", &strings(&["192.0.2.10"]), Some(300)),
+            Endpoint::a(
+                "api.dev.example.com",
+                &strings(&["192.0.2.10"]),
+                std::num::NonZeroU32::new(300),
+            ),
             Endpoint::cname("*.apps.dev.example.com", "apps-lb.example.net", None),
         ],
     );

@@ -2,13 +2,14 @@
 //! lands in a `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`, `ca.crt`), e.g. the named
 //! certificate of a hosted cluster's custom API server name.
 //!
-//! Fields follow `cert-manager/cert-manager@2d0d7f7f` `deploy/crds/cert-manager.io_certificates.yaml`
-//! and `pkg/apis/certmanager/v1/types_certificate.go` there: `issuerRef.kind` defaults to
-//! `Issuer` and `group` to `cert-manager.io` (both are always written here, so a change of
-//! issuer is a change of the manifest); `duration` and `renewBefore` are Go durations (cert-manager
-//! defaults: 90 days, and renewal at 2/3 of the lifetime); `privateKey.rotationPolicy` defaults
-//! to `Always` since v1.18. Status: condition `Ready` (`True` once the Secret holds a valid,
-//! up-to-date certificate) and `notAfter`.
+//! Fields follow `cert-manager/cert-manager@2d0d7f7f`
+//! `deploy/crds/cert-manager.io_certificates.yaml` (its field descriptions, generated from
+//! `pkg/apis/certmanager/v1`): `issuerRef.kind` defaults to `Issuer` and `group` to
+//! `cert-manager.io` (both are always written here, so a change of issuer is a change of the
+//! manifest); `duration` and `renewBefore` are Go durations (defaults: 90 days, and renewal at
+//! 2/3 of the lifetime; cert-manager refuses a duration under 1h and a renewBefore under 5m);
+//! `privateKey.rotationPolicy` defaults to `Always` since v1.18. Status: condition `Ready`
+//! (`True` once the Secret holds a valid, up-to-date certificate) and `notAfter`.
 
 use serde::{Deserialize, Serialize};
 

@@ -2,12 +2,16 @@
 //! external-dns's CRD source to publish DNS records.
 //!
 //! Fields follow `kubernetes-sigs/external-dns@2bf1bf8a`
-//! `config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml` and `endpoint/endpoint.go` there
-//! (`Endpoint{DNSName, Targets, RecordType, SetIdentifier, RecordTTL, Labels,
-//! ProviderSpecific}`): `recordTTL` is in seconds and omitted means the provider's default;
-//! external-dns only reads DNSEndpoints when started with `--source=crd`, and owns the records
-//! through its TXT registry, so a deleted DNSEndpoint's records are removed. Only A and CNAME
-//! records are built here: an A record's targets are IPv4 addresses, a CNAME has one hostname.
+//! `config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml` and, as read at `@00fde1e5`,
+//! `endpoint/endpoint.go` (`Endpoint{DNSName, Targets, RecordType, SetIdentifier, RecordTTL,
+//! Labels, ProviderSpecific}`): `recordTTL` is in seconds and only counts when above 0 (0 or
+//! omitted leaves the provider's default); `NewEndpoint` refuses a name with a label longer than
+//! 63 characters and trims trailing dots. external-dns reads DNSEndpoints only when started with
+//! `--source=crd`, and owns records through its TXT registry, so a deleted DNSEndpoint's records
+//! are removed. Only A and CNAME records are built here: an A record's targets are IPv4
+//! addresses, a CNAME has one hostname.
+
+use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
@@ -57,15 +61,15 @@ pub struct Endpoint {
     pub record_type: RecordType,
     /// IPv4 addresses (A) or the one hostname (CNAME).
     pub targets: Vec<String>,
-    /// TTL in seconds; `None` leaves the provider's default.
+    /// TTL in seconds; `None` leaves the provider's default (external-dns ignores 0).
     #[serde(rename = "recordTTL", skip_serializing_if = "Option::is_none")]
-    pub record_ttl: Option<i64>,
+    pub record_ttl: Option<NonZeroU32>,
 }
 
 impl Endpoint {
     /// An A record for `dns_name` to `addresses` (sorted and deduplicated, so the output does
     /// not depend on the order addresses were observed in).
-    pub fn a(dns_name: &str, addresses: &[String], record_ttl: Option<i64>) -> Self {
+    pub fn a(dns_name: &str, addresses: &[String], record_ttl: Option<NonZeroU32>) -> Self {
         let mut targets = addresses.to_vec();
         targets.sort();
         targets.dedup();
@@ -78,7 +82,7 @@ impl Endpoint {
     }
 
     /// A CNAME record for `dns_name` to `hostname`.
-    pub fn cname(dns_name: &str, hostname: &str, record_ttl: Option<i64>) -> Self {
+    pub fn cname(dns_name: &str, hostname: &str, record_ttl: Option<NonZeroU32>) -> Self {
         Self {
             dns_name: dns_name.to_owned(),
             record_type: RecordType::Cname,
@@ -152,7 +156,7 @@ mod tests {
                         "192.0.2.10".into(),
                         "192.0.2.20".into(),
                     ],
-                    Some(300),
+                    NonZeroU32::new(300),
                 ),
                 Endpoint::cname("*.apps.dev.example.com", "lb.example.net", None),
             ],

@@ -2,7 +2,8 @@
 //! that point provider-helm at a cluster through a kubeconfig Secret.
 //!
 //! Fields follow `crossplane-contrib/provider-helm@4854188d` `package/crds/` (the
-//! `helm.crossplane.io_*` and `helm.m.crossplane.io_*` CRDs) and `apis/` there:
+//! `helm.crossplane.io_*` and `helm.m.crossplane.io_*` CRDs, whose descriptions are generated
+//! from `apis/`):
 //! - `Release` `spec.forProvider.{chart{name, repository, version}, namespace, values,
 //!   skipCreateNamespace, wait}`: `namespace` is required in the cluster-scoped flavour and
 //!   the release namespace is created unless `skipCreateNamespace`; `wait` makes the provider
