@@ -3,9 +3,10 @@
 //! `schemas/` (the tests validate every rendered manifest against it).
 //!
 //! Crossplane managed resources come in two flavours: cluster-scoped (`kubernetes.crossplane.io`,
-//! `*.keycloak.crossplane.io`) for cluster-scoped XRs, and namespaced (`kubernetes.m.crossplane.io`,
-//! `*.keycloak.m.crossplane.io`) for namespaced XRs. Every builder picks the flavour from the
-//! object's namespace: `None` builds the cluster-scoped flavour, `Some(ns)` the namespaced one.
+//! `*.keycloak.crossplane.io`, `helm.crossplane.io`) for cluster-scoped XRs, and namespaced
+//! (`kubernetes.m.crossplane.io`, `*.keycloak.m.crossplane.io`, `helm.m.crossplane.io`) for
+//! namespaced XRs. Every builder picks the flavour from the object's namespace: `None` builds the
+//! cluster-scoped flavour, `Some(ns)` the namespaced one.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -118,7 +119,10 @@ macro_rules! referable {
     )+};
 }
 
+pub mod cert_manager;
 pub mod condition;
+pub mod external_dns;
+pub mod helm;
 pub mod kcp;
 pub mod keycloak;
 pub mod kubeconfig;
@@ -131,6 +135,7 @@ pub mod rbac;
 pub mod secret;
 pub mod service;
 pub mod usage;
+pub mod velero;
 
 /// Which provider config a managed resource uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
