@@ -495,6 +495,16 @@ impl Authority {
     }
 
     fn issue(&self, names: &[&str], usage: rcgen::ExtendedKeyUsagePurpose) -> Pem {
+        self.issue_valid(names, usage, None)
+    }
+
+    /// A certificate valid from `validity.0` to `validity.1` (years), else rcgen's default.
+    fn issue_valid(
+        &self,
+        names: &[&str],
+        usage: rcgen::ExtendedKeyUsagePurpose,
+        validity: Option<(i32, i32)>,
+    ) -> Pem {
         let mut params = rcgen::CertificateParams::new(
             names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>(),
         )
@@ -504,6 +514,10 @@ impl Authority {
             names.first().copied().unwrap_or("client"),
         );
         params.extended_key_usages = vec![usage];
+        if let Some((from, to)) = validity {
+            params.not_before = rcgen::date_time_ymd(from, 1, 1);
+            params.not_after = rcgen::date_time_ymd(to, 1, 1);
+        }
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.0).unwrap();
         Pem {
@@ -579,6 +593,31 @@ async fn mtls_serves_only_clients_with_a_certificate_from_its_ca() {
         refused.as_ref().is_err_and(|e| e.contains("UnknownCA")),
         "a client certificate from another CA must be refused: {refused:?}"
     );
+    // rustls checks validity against the clock (a certificate not valid yet gets the same
+    // alert as an expired one) and the extended key usage for client authentication.
+    for (what, pem, alert) in [
+        (
+            "an expired client certificate",
+            crossplane.issue_valid(&["crossplane"], ClientAuth, Some((2020, 2021))),
+            "CertificateExpired",
+        ),
+        (
+            "a client certificate that is not valid yet",
+            crossplane.issue_valid(&["crossplane"], ClientAuth, Some((2090, 2099))),
+            "CertificateExpired",
+        ),
+        (
+            "a certificate for servers only, presented by a client",
+            crossplane.issue(&["crossplane"], ServerAuth),
+            "UnsupportedCertificate",
+        ),
+    ] {
+        let refused = call_over_tls(server.address, &crossplane.pem(), Some(&pem), "refused").await;
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains(alert)),
+            "{what} must be refused: {refused:?}"
+        );
+    }
     let plaintext = V1Client::new(server.channel().await)
         .run_function(request("plaintext"))
         .await;
