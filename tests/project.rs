@@ -328,6 +328,24 @@ fn unlisted_claims_are_rejected() {
             "the warning names the binding, the claim and the setting that accepts it: {warning}"
         );
     }
+
+    // Once KCP holds the rejection (the next reconcile), it is not said again.
+    for object in &mut input.observed {
+        let Some(manifest) = object.pointer_mut("/status/atProvider/manifest") else {
+            continue;
+        };
+        if manifest.pointer("/status/exportPermissionClaims").is_some() {
+            manifest["spec"]["permissionClaims"] = json!([{"group": "rbac.authorization.k8s.io",
+                "resource": "clusterrolebindings", "verbs": ["*"], "state": "Rejected",
+                "selector": {"matchAll": true}}]);
+        }
+    }
+    let again = render_input(&input);
+    assert!(
+        again.warnings().is_empty(),
+        "a rejection already applied is not warned about on every call: {:?}",
+        again.warnings()
+    );
 }
 
 #[test]

@@ -381,7 +381,7 @@ pub struct PermissionClaim {
 }
 
 /// Whether a claim is accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClaimState {
     /// Accepted: the export's owner may act on the selected objects.
     Accepted,
@@ -428,7 +428,27 @@ referable! {
 /// permission claims (`status.exportPermissionClaims`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedApiBinding {
+    spec: Option<ObservedApiBindingSpec>,
     status: Option<ObservedApiBindingStatus>,
+}
+
+/// What of `spec` was applied: the claims already decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedApiBindingSpec {
+    #[serde(default)]
+    permission_claims: Vec<DecidedClaim>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DecidedClaim {
+    #[serde(default)]
+    group: String,
+    resource: String,
+    #[serde(default)]
+    identity_hash: String,
+    state: Option<ClaimState>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -455,6 +475,20 @@ impl ObservedApiBinding {
     pub fn phase(&self) -> Option<&str> {
         let phase = self.status.as_ref()?.phase.as_deref();
         phase.filter(|p| !p.is_empty())
+    }
+
+    /// Whether the applied binding already holds `claim` in `state`: a decision made on an
+    /// earlier render, which the user has been told about.
+    pub fn decided(&self, claim: &PermissionClaim, state: ClaimState) -> bool {
+        self.spec
+            .iter()
+            .flat_map(|s| &s.permission_claims)
+            .any(|d| {
+                d.state == Some(state)
+                    && d.group == claim.group
+                    && d.resource == claim.resource
+                    && d.identity_hash == claim.identity_hash
+            })
     }
 
     /// Whether the binding is `Bound`.

@@ -812,7 +812,12 @@ impl Proj<'_> {
                 .into_iter()
                 .map(|claim| self.decide(claim, &export_groups))
                 .collect();
-            for rejected in claims.iter().filter(|c| c.state == ClaimState::Rejected) {
+            // Said once, on the render that decides: Crossplane turns every Warning into an
+            // event, and a function must not emit one on every call.
+            let newly_rejected = claims.iter().filter(|c| {
+                c.state == ClaimState::Rejected && !observed.decided(&c.claim, ClaimState::Rejected)
+            });
+            for rejected in newly_rejected {
                 let key = rejected.claim.key();
                 build.warn(format!(
                     "APIBinding {}: the export's permission claim on {key} is rejected: it is neither in project.acceptedClaims nor a published API's group; add {key:?} to project.acceptedClaims to accept it",
