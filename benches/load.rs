@@ -38,7 +38,7 @@ use function_sco::sdk::server::V1_SERVICE;
 use prost::Message;
 use prost::bytes::Bytes;
 use serde_json::{Value, json};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -126,17 +126,90 @@ struct Server {
     child: Child,
     address: SocketAddr,
     metrics: SocketAddr,
+    tls: Option<Tls>,
+}
+
+/// Certificates for an mTLS run, as Crossplane deploys them: a CA signing the server's
+/// certificate (in the `--tls-certs-dir` directory, with the CA) and the client's.
+#[derive(Clone)]
+struct Tls {
+    dir: PathBuf,
+    ca: String,
+    client_cert: String,
+    client_key: String,
+}
+
+impl Tls {
+    fn generate() -> Result<Self, String> {
+        let e = |e: rcgen::Error| e.to_string();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().map_err(e)?)
+                .map_err(e)?;
+        let issue = |names: Vec<String>, usage| -> Result<(String, String), String> {
+            let mut params = rcgen::CertificateParams::new(names).map_err(e)?;
+            params.extended_key_usages = vec![usage];
+            let key = rcgen::KeyPair::generate().map_err(e)?;
+            let cert = params.signed_by(&key, &ca).map_err(e)?;
+            Ok((cert.pem(), key.serialize_pem()))
+        };
+        let (server_cert, server_key) = issue(
+            vec!["localhost".into(), "127.0.0.1".into()],
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        )?;
+        let (client_cert, client_key) = issue(
+            vec!["crossplane".into()],
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        )?;
+        let dir =
+            std::env::temp_dir().join(format!("function-sco-load-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        for (file, text) in [
+            ("tls.crt", &server_cert),
+            ("tls.key", &server_key),
+            ("ca.crt", &ca.pem()),
+        ] {
+            std::fs::write(dir.join(file), text).map_err(|e| e.to_string())?;
+        }
+        Ok(Self {
+            dir,
+            ca: ca.pem(),
+            client_cert,
+            client_key,
+        })
+    }
+
+    fn endpoint(&self, address: SocketAddr) -> Result<Endpoint, String> {
+        Endpoint::from_shared(format!("https://{address}"))
+            .map_err(|e| e.to_string())?
+            .tls_config(
+                ClientTlsConfig::new()
+                    .ca_certificate(Certificate::from_pem(&self.ca))
+                    .identity(Identity::from_pem(&self.client_cert, &self.client_key))
+                    .domain_name("localhost"),
+            )
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl Server {
     /// Starts the binary and waits until its health check says SERVING; returns how long that took.
-    async fn start(binary: &Path) -> Result<(Self, Duration), String> {
+    async fn start(binary: &Path, tls: Option<&Tls>) -> Result<(Self, Duration), String> {
         let address = free_address()?;
         let metrics = free_address()?;
         let started = Instant::now();
+        let transport = match tls {
+            Some(tls) => vec!["--tls-certs-dir".to_owned(), tls.dir.display().to_string()],
+            None => vec!["--insecure".to_owned()],
+        };
         let child = Command::new(binary)
+            .args(transport)
             .args([
-                "--insecure",
                 "--address",
                 &address.to_string(),
                 "--metrics-address",
@@ -151,6 +224,7 @@ impl Server {
             child,
             address,
             metrics,
+            tls: tls.cloned(),
         };
         let deadline = started + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -165,12 +239,20 @@ impl Server {
         ))
     }
 
+    fn endpoint(&self) -> Result<Endpoint, String> {
+        match &self.tls {
+            Some(tls) => tls.endpoint(self.address),
+            None => {
+                Endpoint::from_shared(format!("http://{}", self.address)).map_err(|e| e.to_string())
+            }
+        }
+    }
+
     async fn serving(&self) -> bool {
-        let Ok(channel) = Endpoint::from_shared(format!("http://{}", self.address))
-            .expect("a valid URL")
-            .connect()
-            .await
-        else {
+        let Ok(endpoint) = self.endpoint() else {
+            return false;
+        };
+        let Ok(channel) = endpoint.connect().await else {
             return false;
         };
         let check = HealthClient::new(channel)
@@ -182,9 +264,7 @@ impl Server {
     }
 
     async fn channel(&self) -> Result<Channel, String> {
-        let endpoint =
-            Endpoint::from_shared(format!("http://{}", self.address)).map_err(|e| e.to_string())?;
-        endpoint
+        self.endpoint()?
             .connect()
             .await
             .map_err(|e| format!("cannot connect to {}: {e}", self.address))
@@ -597,7 +677,7 @@ async fn startups(options: &Options) -> Result<Value, String> {
     let mut times = Vec::new();
     let mut idle = Vec::new();
     for _ in 0..options.startups {
-        let (server, took) = Server::start(&options.binary).await?;
+        let (server, took) = Server::start(&options.binary, None).await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         times.push(took.as_secs_f64() * 1_000.0);
         idle.push(status_kib(server.pid(), "VmRSS"));
@@ -663,7 +743,7 @@ async fn run(options: Options) -> Result<(), String> {
     let startup = startups(&options).await?;
     println!("startup to SERVING and idle RSS: {startup}");
 
-    let (server, _) = Server::start(&options.binary).await?;
+    let (server, _) = Server::start(&options.binary, None).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_rss = status_kib(server.pid(), "VmRSS");
     let mut bodies = Vec::new();
@@ -734,6 +814,47 @@ async fn run(options: Options) -> Result<(), String> {
         }
     }
 
+    // The same Rust-client runs for the VirtualMachine example over mTLS, as Crossplane
+    // calls a function it deploys: what the TLS layer adds to a call.
+    let mut mtls_runs = Vec::new();
+    if let Some((case, _)) = cases
+        .iter()
+        .zip(&bodies)
+        .find(|(c, _)| c.composition() == "VirtualMachine")
+    {
+        let tls = Tls::generate()?;
+        let (secure, _) = Server::start(&options.binary, Some(&tls)).await?;
+        let body = prepare(&secure, case).await?;
+        for &concurrency in &options.concurrency {
+            let warm = Duration::from_millis(300);
+            load(
+                &secure,
+                std::slice::from_ref(&body),
+                concurrency,
+                warm,
+                2_000,
+                Duration::from_millis(100),
+            )
+            .await?;
+            let run = load(
+                &secure,
+                std::slice::from_ref(&body),
+                concurrency,
+                options.duration,
+                options.max_requests,
+                Duration::from_millis(50),
+            )
+            .await?;
+            let summary = run.summary(json!({"generator": "Rust client, mTLS", "composition": case.composition(), "case": case.name, "concurrency": concurrency, "request_bytes": body.0.len(), "response_bytes": body.1.len()}));
+            println!("{summary}");
+            failed
+                .extend(run.failure(&format!("mTLS: {} at concurrency {concurrency}", case.name)));
+            mtls_runs.push(summary);
+        }
+        drop(secure);
+        let _ = std::fs::remove_dir_all(&tls.dir);
+    }
+
     let mut soak = Value::Null;
     if !options.soak.is_zero() {
         let concurrency = options.concurrency.iter().copied().max().unwrap_or(64);
@@ -773,6 +894,7 @@ async fn run(options: Options) -> Result<(), String> {
         "client_threads": options.client_threads,
         "runs": runs,
         "h2load_runs": h2load_runs,
+        "mtls_runs": mtls_runs,
         "soak": soak,
     });
     if options.full {

@@ -171,7 +171,7 @@ def main():
                 r["cpu_seconds_per_1000"],
                 f"{r['peak_rss_kib']:,}",
             ]
-            for r in report["runs"] + report.get("h2load_runs", [])
+            for r in report["runs"] + report.get("h2load_runs", []) + report.get("mtls_runs", [])
         ]
         out += [
             f"## Loopback load (Rust client threads: {report['client_threads']}; h2load: one thread)",
