@@ -123,6 +123,7 @@ pub mod cert_manager;
 pub mod condition;
 pub mod external_dns;
 pub mod helm;
+pub mod hypershift;
 pub mod kcp;
 pub mod keycloak;
 pub mod kubeconfig;
