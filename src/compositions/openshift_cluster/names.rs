@@ -1,0 +1,64 @@
+//! Names of the OpenShiftCluster's composed resources (stable: Crossplane matches desired to
+//! observed resources by them) and of the objects, derived from the XR and `clusterName`.
+
+use crate::compositions::conventions;
+use crate::sdk::resource::DNS_LABEL_MAX;
+
+/// The HostedCluster.
+pub const HOSTED_CLUSTER: &str = "hosted-cluster";
+/// The default NodePool.
+pub const DEFAULT_NODE_POOL: &str = "node-pool-default";
+/// The pull secret copied from the step's credential.
+pub const PULL_SECRET: &str = "pull-secret";
+/// The etcd encryption key Secret.
+pub const ENCRYPTION_KEY: &str = "etcd-encryption-key";
+/// The SSH key Secret.
+pub const SSH_KEY: &str = "ssh-key";
+/// The consumer connection Secret.
+pub const CONNECTION: &str = "connection";
+/// The requirement fetching the XR's namespace (its MTO labels).
+pub const NAMESPACE_REQUIREMENT: &str = "namespace";
+/// The requirement fetching the admin kubeconfig Secret HyperShift writes.
+pub const ADMIN_KUBECONFIG_REQUIREMENT: &str = "admin-kubeconfig";
+/// Usage: the HostedCluster outlives the default NodePool.
+pub const USAGE_HOSTED_CLUSTER_BY_NODE_POOL: &str = "usage-hosted-cluster-by-node-pool-default";
+
+/// Object names, derived from `clusterName` (objects in the XR's namespace that HyperShift
+/// reads by reference) and the XR's name (the consumer's Secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    /// The HostedCluster (`clusterName`).
+    pub hosted_cluster: String,
+    /// The hosted control plane's namespace `<namespace>-<clusterName>`.
+    pub control_plane_namespace: String,
+    /// The default NodePool.
+    pub node_pool: String,
+    /// The pull secret.
+    pub pull_secret: String,
+    /// The etcd encryption key Secret.
+    pub encryption_key: String,
+    /// The SSH key Secret.
+    pub ssh_key: String,
+    /// The connection Secret.
+    pub connection: String,
+}
+
+impl Names {
+    /// The names for cluster `cluster` of XR `xr` in `namespace`; `Err` with the length
+    /// when the control plane namespace would exceed a DNS label.
+    pub fn of(xr: &str, namespace: &str, cluster: &str) -> Result<Self, usize> {
+        let control_plane_namespace = format!("{namespace}-{cluster}");
+        if control_plane_namespace.len() > DNS_LABEL_MAX {
+            return Err(control_plane_namespace.len());
+        }
+        Ok(Self {
+            hosted_cluster: cluster.to_owned(),
+            control_plane_namespace,
+            node_pool: conventions::name(&[cluster, "default"]),
+            pull_secret: conventions::name(&[cluster, "pull-secret"]),
+            encryption_key: conventions::name(&[cluster, "etcd-encryption-key"]),
+            ssh_key: conventions::name(&[cluster, "ssh-key"]),
+            connection: conventions::name(&[xr, "connection"]),
+        })
+    }
+}
