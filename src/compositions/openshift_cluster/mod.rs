@@ -309,6 +309,17 @@ fn validate<'a>(
         None
     };
 
+    if settings.platform == PlatformType::Agent
+        && settings
+            .agent_namespace
+            .as_deref()
+            .is_none_or(str::is_empty)
+    {
+        fail(
+            "platform openshiftCluster.agentNamespace",
+            "is not set but openshiftCluster.platform is Agent: HyperShift's Agent platform needs the namespace its Agents are searched in; set it in the sco-platform EnvironmentConfig".into(),
+        );
+    }
     if params.networking.mode == Mode::Private
         && settings
             .private
