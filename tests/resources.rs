@@ -526,3 +526,36 @@ mod hypershift_builders {
         }
     }
 }
+
+#[test]
+fn confidential_keycloak_clients_and_ca_config_maps() {
+    use function_sco::resources::SecretKeySelector;
+    use function_sco::resources::config_map::ConfigMap;
+    use function_sco::resources::keycloak::ConfidentialClientParameters;
+    for namespace in [None, Some("ws-shop-clusters")] {
+        let client = Managed::new(
+            meta("dev-oidc", namespace, &labels()),
+            ConfidentialClientParameters::new(
+                RealmId::existing("acme"),
+                "openshift-shop-dev",
+                SecretKeySelector::new(
+                    "ws-shop-clusters",
+                    "dev-oidc-client",
+                    "clientSecret",
+                    namespace,
+                ),
+                strings(&["https://oauth.dev.example.com/oauth2callback/sco"]),
+            ),
+            &ProviderConfig::Platform("keycloak-provider".into()),
+        );
+        schema::assert_valid(&value(client));
+    }
+    let ca = ConfigMap::new(
+        meta("dev-oidc-ca", Some("ws-shop-clusters"), &labels()),
+        [(
+            "ca.crt".to_owned(),
+            "-----BEGIN CERTIFICATE-----\n".to_owned(),
+        )],
+    );
+    assert_valid_everywhere(value(ca));
+}

@@ -501,7 +501,8 @@ impl IdentityProvider {
                     email: claim("email"),
                     groups: claim("groups"),
                 },
-                extra_scopes: vec!["email".into(), "profile".into(), "groups".into()],
+                // `groups` comes from the client's own mapper, not from a scope.
+                extra_scopes: vec!["email".into(), "profile".into()],
             },
         }
     }

@@ -10,7 +10,8 @@
 //! | `version` | the HostedCluster's and NodePools' `release.image` (setting `releaseImages`) |
 //! | `defaultNodepool` | `node-pool-default` (NodePool `<clusterName>-default`): replicas, size from the size table |
 //! | `networking.mode` | the HostedCluster's `spec.services` (below) |
-//! | (always) | `pull-secret` (copied from the step's credential), `etcd-encryption-key` (generated), `ssh-key` (when the platform sets one), `connection` (the consumer's Secret), Usages |
+//! | `access.groups[]` | through `provider-config` (ProviderConfig `<clusterName>-admin` on the admin kubeconfig HyperShift reports): `binding-<role>` (Objects → ClusterRoleBindings `sco-<role>` to OpenShift's `view`, `edit`, `admin`, or for `customer-admin` the composition's `sco-customer-admin` plus `admin`), `role-customer-admin` (Object → ClusterRole `sco-customer-admin`) |
+//! | (always) | `pull-secret` (copied from the step's credential), `etcd-encryption-key` and `oidc-client-secret` (generated), `oidc-ca` (when Keycloak's CA is private), `ssh-key` (when the platform sets one), `keycloak-client` and `keycloak-groups-mapper` (the organisation realm's OIDC client), `connection` (the consumer's Secret), Usages |
 //!
 //! **Where things live.** The HostedCluster and its Secrets are composed into the XR's own
 //! namespace (a namespaced XR composes into its namespace only). The trade-off, stated: the
@@ -55,6 +56,32 @@
 //! applies to new clusters only. A changed `baseDomain` is refused (Fatal), since the
 //! cluster's published names depend on it.
 //!
+//! **Sign-in.** `spec.configuration.oauth.identityProviders[]` has one OpenID provider
+//! (`openshiftCluster.identityProviderName`, `sco`) against `<keycloak.url>/realms/<org>`:
+//! client `openshift-<project>-<clusterName>`, its secret in Secret `<clusterName>-oidc-client`
+//! (key `clientSecret`, generated like the encryption key, purpose
+//! `openshift-cluster-oidc-client-secret`), the CA in ConfigMap `<clusterName>-oidc-ca` (key
+//! `ca.crt`) when `tokenValidation.issuerCertificateAuthority` says Keycloak's certificate is
+//! private, and claims `preferred_username`, `name`, `email` and `groups` (without `groups`
+//! no group binding would ever match). The confidential Keycloak client (namespaced
+//! `openidclient.keycloak.m.crossplane.io` `Client`, its secret from the same Secret through
+//! `clientSecretSecretRef`) and a `groups` membership mapper are composed once HyperShift
+//! reports `status.oauthCallbackURLTemplate`: its redirect URI is that template with the
+//! provider's name (`WaitingForOAuthCallback` until then). With OAuth configured HyperShift
+//! drops the kubeadmin password.
+//!
+//! **Access.** Once the HostedCluster reports its admin kubeconfig Secret (`status.kubeconfig`,
+//! key `kubeconfig`), a namespaced provider-kubernetes ProviderConfig `<clusterName>-admin`
+//! uses it; once that exists and the cluster is available, the bindings above are Objects
+//! through it (`WaitingForProviderConfig` until then). `sco-customer-admin` reads the
+//! cluster-scoped state, creates and deletes namespaces and projects and installs operators,
+//! and writes no RBAC, nodes or cluster configuration, so it cannot grant itself
+//! cluster-admin; `customer-admin` groups also get `admin` everywhere.
+//!
+//! **Deletion order** (Usages in the XR's namespace): the HostedCluster outlives its NodePool,
+//! the ProviderConfig built from its kubeconfig and every Object through it; the ProviderConfig
+//! outlives every Object through it.
+//!
 //! **Node pools.** `management.upgradeType` is Replace on KubeVirt and InPlace on Agent and
 //! None unless `upgradeType` says otherwise. On KubeVirt the size table gives
 //! `compute.{cores, memory}` and the persistent root volume; on Agent a size selects Agents by
@@ -94,17 +121,23 @@ use super::platform::Platform;
 use super::secrets::{self, Generated};
 use super::types::check_dns_label;
 use super::{Composition, Context, FieldError, Invalid};
+use crate::resources::config_map::ConfigMap;
 use crate::resources::hypershift::{
-    self, ApiServerNetworking, Dns, Etcd, HostedCluster, HostedClusterSpec, HostedPlatform,
-    KubevirtNode, LocalRef, Management, NetworkEntry, Networking, NodePool, NodePoolPlatform,
-    NodePoolSpec, ObservedHostedCluster, ObservedNodePool, PlatformType, Publishing, Release,
-    SecretEncryption, ServiceKind, ServicePublishing,
+    self, ApiServerNetworking, Configuration, Dns, Etcd, HostedCluster, HostedClusterSpec,
+    HostedPlatform, IdentityProvider, KubevirtNode, LocalRef, Management, NetworkEntry, Networking,
+    NodePool, NodePoolPlatform, NodePoolSpec, OAuth, ObservedHostedCluster, ObservedNodePool,
+    OpenIdProvider, PlatformType, Publishing, Release, SecretEncryption, ServiceKind,
+    ServicePublishing,
 };
+use crate::resources::keycloak::{self, ConfidentialClientParameters, Managed, RealmId};
 use crate::resources::kubeconfig::{
     Context as KubeContext, Kubeconfig, NamedCluster, NamedContext, NamedUser,
 };
+use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
+use crate::resources::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Subject};
 use crate::resources::secret::{Base64, ObservedSecret, Secret};
 use crate::resources::{self, Labels, Meta};
+use crate::resources::{ProviderConfig, Reference, SecretKeySelector};
 use crate::sdk::resource::Name;
 use crate::sdk::response::{Match, Requirement};
 use names::Names;
@@ -118,6 +151,12 @@ pub use super::project::spec::WORKSPACE_PATH_ANNOTATION;
 pub const ENCRYPTION_KEY_LENGTH: usize = 32;
 /// The purpose the encryption key is derived for.
 const ENCRYPTION_PURPOSE: &str = "openshift-cluster-etcd-encryption-key";
+/// Length of the generated OIDC client secret.
+pub const CLIENT_SECRET_LENGTH: usize = 40;
+/// The purpose the OIDC client secret is derived for.
+const CLIENT_SECRET_PURPOSE: &str = "openshift-cluster-oidc-client-secret";
+/// The ClusterRole `customer-admin` binds, defined by this composition on the hosted cluster.
+pub const CUSTOMER_ADMIN_ROLE: &str = "sco-customer-admin";
 
 /// The OpenShiftCluster composition.
 pub struct OpenShiftCluster;
@@ -129,6 +168,10 @@ pub enum Part {
     ControlPlane,
     /// NodePools.
     Nodes,
+    /// The Keycloak client and its groups mapper.
+    Identity,
+    /// The provider config on the hosted cluster and the access bindings through it.
+    Access,
     /// The consumer's connection Secret.
     Connection,
     /// Usages.
@@ -198,6 +241,9 @@ pub enum Nodes {
 pub struct Cluster<'a> {
     params: &'a Parameters,
     settings: &'a Settings,
+    platform: &'a Platform,
+    issuer: String,
+    client_secret: Generated,
     names: Names,
     namespace: String,
     tenancy: Tenancy,
@@ -388,24 +434,67 @@ fn validate<'a>(
         }
     };
 
-    match (names, release_image, pull_secret, encryption_key) {
-        (Some(names), Some(release_image), Some(pull_secret), Some(encryption_key))
-            if errors.is_empty() =>
-        {
-            Ok(Cluster {
-                params,
-                settings,
-                names,
-                immutable: immutable(settings, observed.as_ref()),
-                namespace,
-                tenancy,
-                identity,
-                release_image,
-                nodes,
-                pull_secret,
-                encryption_key,
-            })
+    let client_secret = match secrets::generated(
+        cx.observed,
+        names::OIDC_CLIENT_SECRET,
+        hypershift::CLIENT_SECRET_KEY,
+        xr.metadata.uid.as_deref(),
+        CLIENT_SECRET_PURPOSE,
+        CLIENT_SECRET_LENGTH,
+    ) {
+        Ok(secret) => Some(secret),
+        // The same missing seed or uid as the encryption key's: said once.
+        Err(_) if encryption_key.is_none() => None,
+        Err(e) => {
+            errors.push(e);
+            None
         }
+    };
+
+    let keycloak = match &platform.keycloak.url {
+        Some(url) => Some(url.as_str().trim_end_matches('/').to_owned()),
+        None => {
+            errors.push(FieldError {
+                path: "platform keycloak.url".into(),
+                message: "is not set: clusters sign in through the organisation's Keycloak realm; set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig".into(),
+            });
+            None
+        }
+    };
+    let issuer = match (&keycloak, &tenancy) {
+        (Some(url), Tenancy::Known { org, .. }) => format!("{url}/realms/{org}"),
+        _ => String::new(),
+    };
+
+    match (
+        names,
+        release_image,
+        pull_secret,
+        encryption_key,
+        client_secret,
+    ) {
+        (
+            Some(names),
+            Some(release_image),
+            Some(pull_secret),
+            Some(encryption_key),
+            Some(client_secret),
+        ) if errors.is_empty() => Ok(Cluster {
+            params,
+            settings,
+            platform,
+            issuer,
+            client_secret,
+            names,
+            immutable: immutable(settings, observed.as_ref()),
+            namespace,
+            tenancy,
+            identity,
+            release_image,
+            nodes,
+            pull_secret,
+            encryption_key,
+        }),
         _ => Err(Invalid(errors)),
     }
 }
@@ -854,12 +943,9 @@ impl Cluster<'_> {
                 .unwrap_or_default();
             let ready = found.is_ready() && found.replicas() >= pool.spec.replicas;
             build.add(names::DEFAULT_NODE_POOL, Part::Nodes, &pool, ready);
-            let usage =
-                conventions::name(&[&self.names.hosted_cluster, "by", &self.names.node_pool]);
-            build.usage(
+            self.usage(
+                build,
                 names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
-                Part::DeletionOrder,
-                self.meta(&usage),
                 &hosted_cluster,
                 &pool,
             );
@@ -871,6 +957,8 @@ impl Cluster<'_> {
             }
         }
         self.connection(build, &observed);
+        self.keycloak(build, &observed);
+        self.access(build, &observed, &hosted_cluster);
     }
 
     /// The pull secret, the encryption key and the SSH key.
@@ -893,6 +981,26 @@ impl Cluster<'_> {
         )
         .opaque();
         build.add_existing(names::ENCRYPTION_KEY, Part::ControlPlane, &key);
+        let client_secret = Secret::new(
+            self.meta(&self.names.oidc_client_secret),
+            [(
+                hypershift::CLIENT_SECRET_KEY.to_owned(),
+                Base64::from(self.client_secret.value.as_str()),
+            )],
+        )
+        .opaque();
+        build.add_existing(
+            names::OIDC_CLIENT_SECRET,
+            Part::ControlPlane,
+            &client_secret,
+        );
+        if let Some(ca) = &self.platform.token_validation.issuer_certificate_authority {
+            let config_map = ConfigMap::new(
+                self.meta(&self.names.oidc_ca),
+                [(hypershift::CA_KEY.to_owned(), ca.clone())],
+            );
+            build.add_existing(names::OIDC_CA, Part::ControlPlane, &config_map);
+        }
         if let Some(ssh) = &self.settings.ssh_public_key {
             let secret = Secret::new(
                 self.meta(&self.names.ssh_key),
@@ -957,7 +1065,23 @@ impl Cluster<'_> {
                 services,
                 controller_availability_policy: im.availability,
                 secret_encryption: SecretEncryption::aescbc(&self.names.encryption_key),
-                configuration: None,
+                configuration: Some(Configuration {
+                    oauth: Some(OAuth {
+                        identity_providers: vec![IdentityProvider::openid(OpenIdProvider {
+                            name: &self.settings.identity_provider_name,
+                            issuer: &self.issuer,
+                            client_id: &self.client_id(),
+                            client_secret: &self.names.oidc_client_secret,
+                            ca: self
+                                .platform
+                                .token_validation
+                                .issuer_certificate_authority
+                                .as_ref()
+                                .map(|_| self.names.oidc_ca.as_str()),
+                        })],
+                    }),
+                    api_server: None,
+                }),
                 kube_api_server_dns_name: None,
             },
         )
@@ -1072,6 +1196,220 @@ impl Cluster<'_> {
         }
     }
 
+    /// The Keycloak client ID of this cluster: `openshift-<project>-<clusterName>`, unique in
+    /// the organisation's realm.
+    fn client_id(&self) -> String {
+        match &self.tenancy {
+            Tenancy::Known { project, .. } => {
+                format!("openshift-{project}-{}", self.names.hosted_cluster)
+            }
+            Tenancy::Pending => format!("openshift-{}", self.names.hosted_cluster),
+        }
+    }
+
+    fn org(&self) -> &str {
+        match &self.tenancy {
+            Tenancy::Known { org, .. } => org,
+            Tenancy::Pending => "",
+        }
+    }
+
+    /// The confidential OIDC client in the organisation's realm and its groups mapper, once
+    /// HyperShift reports the OAuth callback URL.
+    fn keycloak(&self, build: &mut Build<'_, Part>, observed: &ObservedHostedCluster) {
+        let Some(callback) = observed.oauth_callback_url(&self.settings.identity_provider_name)
+        else {
+            build.wait(
+                "WaitingForOAuthCallback",
+                format!(
+                    "HostedCluster {}/{} reports no OAuth callback URL yet; the Keycloak client in realm {} is created with it",
+                    self.namespace,
+                    self.names.hosted_cluster,
+                    self.org()
+                ),
+            );
+            return;
+        };
+        let config = ProviderConfig::Platform(self.platform.provider_configs.keycloak.clone());
+        let realm = RealmId::existing(self.org());
+        let client = Managed::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "oidc")),
+            ConfidentialClientParameters::new(
+                realm.clone(),
+                &self.client_id(),
+                SecretKeySelector::new(
+                    &self.namespace,
+                    &self.names.oidc_client_secret,
+                    hypershift::CLIENT_SECRET_KEY,
+                    Some(&self.namespace),
+                ),
+                vec![callback],
+            ),
+            &config,
+        );
+        build.add_managed(names::KEYCLOAK_CLIENT, Part::Identity, &client);
+        let mapper = Managed::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "oidc-groups")),
+            keycloak::GroupMembershipProtocolMapperParameters {
+                realm,
+                client_id_ref: Reference::to(client.metadata.name.clone()),
+                name: "groups".into(),
+                claim_name: "groups".into(),
+                full_path: false,
+                add_to_id_token: true,
+                add_to_access_token: true,
+                add_to_userinfo: true,
+            },
+            &config,
+        );
+        build.add_managed(names::KEYCLOAK_GROUPS_MAPPER, Part::Identity, &mapper);
+    }
+
+    /// The provider config on the admin kubeconfig HyperShift reports, and through it the
+    /// `sco-customer-admin` ClusterRole and a ClusterRoleBinding per role used, once the
+    /// cluster is available.
+    fn access(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        hosted_cluster: &HostedCluster,
+    ) {
+        let Some(kubeconfig) = observed.kubeconfig_secret() else {
+            return;
+        };
+        let provider_config = pk::ProviderConfig::kubeconfig(
+            self.meta(&self.names.provider_config),
+            &self.namespace,
+            kubeconfig,
+            hypershift::KUBECONFIG_KEY,
+        );
+        build.add_existing(names::PROVIDER_CONFIG, Part::Access, &provider_config);
+        self.usage(
+            build,
+            names::USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG,
+            hosted_cluster,
+            &provider_config,
+        );
+        if self.params.access.groups.is_empty() {
+            return;
+        }
+        if !(observed.is_available() && build.exists(names::PROVIDER_CONFIG)) {
+            build.wait(
+                "WaitingForProviderConfig",
+                format!(
+                    "the provider config {} on the hosted cluster's admin kubeconfig does not exist yet, or the cluster is not available; the access bindings follow",
+                    self.names.provider_config
+                ),
+            );
+            return;
+        }
+        let pc = ProviderConfig::Composed(self.names.provider_config.clone());
+        let mut roles: std::collections::BTreeMap<Role, Vec<Subject>> = Default::default();
+        for group in &self.params.access.groups {
+            roles
+                .entry(group.role)
+                .or_default()
+                .push(Subject::group(group.name.clone()));
+        }
+        if roles.contains_key(&Role::CustomerAdmin) {
+            let role = ClusterRole::new(
+                resources::meta(CUSTOMER_ADMIN_ROLE, None, &self.labels()),
+                customer_admin_rules(),
+            );
+            self.in_cluster(
+                build,
+                names::CUSTOMER_ADMIN_ROLE,
+                role,
+                &pc,
+                hosted_cluster,
+                &provider_config,
+            );
+        }
+        for (role, mut subjects) in roles {
+            subjects.sort_by(|a, b| a.name.cmp(&b.name));
+            subjects.dedup_by(|a, b| a.name == b.name);
+            let binding = ClusterRoleBinding::new(
+                resources::meta(&format!("sco-{}", role.as_str()), None, &self.labels()),
+                cluster_role(role),
+                subjects.clone(),
+            );
+            let composed = names::binding(role.as_str());
+            self.in_cluster(
+                build,
+                &composed,
+                binding,
+                &pc,
+                hosted_cluster,
+                &provider_config,
+            );
+            if role == Role::CustomerAdmin {
+                // customer-admin is admin in every namespace plus sco-customer-admin's
+                // cluster-scoped rights.
+                let binding = ClusterRoleBinding::new(
+                    resources::meta("sco-customer-admin-admin", None, &self.labels()),
+                    cluster_role(Role::Admin),
+                    subjects,
+                );
+                let composed = names::binding("customer-admin-admin");
+                self.in_cluster(
+                    build,
+                    &composed,
+                    binding,
+                    &pc,
+                    hosted_cluster,
+                    &provider_config,
+                );
+            }
+        }
+    }
+
+    /// An Object on the hosted cluster, kept by Usages until it is gone: the HostedCluster
+    /// and the provider config outlive it.
+    fn in_cluster(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        manifest: impl serde::Serialize,
+        pc: &ProviderConfig,
+        hosted_cluster: &HostedCluster,
+        provider_config: &pk::ProviderConfig,
+    ) {
+        let object = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, composed)),
+            manifest,
+            pc,
+            Readiness::SuccessfulCreate,
+        );
+        build.add_managed(composed, Part::Access, &object);
+        self.usage(
+            build,
+            &names::usage(names::HOSTED_CLUSTER, composed),
+            hosted_cluster,
+            &object,
+        );
+        self.usage(
+            build,
+            &names::usage(names::PROVIDER_CONFIG, composed),
+            provider_config,
+            &object,
+        );
+    }
+
+    /// A Usage (in the XR's namespace) keeping `used` until `user` is gone.
+    fn usage(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        used: &impl resources::Referable,
+        user: &impl resources::Referable,
+    ) {
+        let name = names::object(
+            &self.names.hosted_cluster,
+            composed.trim_start_matches("usage-"),
+        );
+        build.usage(composed, Part::DeletionOrder, self.meta(&name), used, user);
+    }
+
     fn status(&self, build: &Build<'_, Part>) -> OpenShiftClusterStatus {
         let observed = self.observed_hc(build);
         let ready = build.all_ready();
@@ -1092,13 +1430,17 @@ impl Cluster<'_> {
             (Phase::RegistrationPending, None) => {
                 let parts = [
                     (Part::Nodes, "the node pool's nodes to join"),
+                    (Part::Identity, "the Keycloak client"),
+                    (Part::Access, "the access bindings"),
                     (Part::Connection, "the connection Secret"),
                     (Part::DeletionOrder, "the deletion-order Usages"),
                 ];
                 let pending: Vec<&str> = parts
                     .iter()
                     .filter(|(part, _)| {
-                        !build.part_ready(*part) && (*part != Part::Nodes || self.nodes.is_some())
+                        !build.part_ready(*part)
+                            && (*part != Part::Nodes || self.nodes.is_some())
+                            && (*part != Part::Access || !self.params.access.groups.is_empty())
                     })
                     .map(|(_, what)| *what)
                     .collect();
@@ -1158,13 +1500,59 @@ pub fn node_pool(
     )
 }
 
-/// Roles on the hosted cluster (used by the access bindings).
-#[allow(dead_code)]
+/// The OpenShift ClusterRole a role binds.
 fn cluster_role(role: Role) -> &'static str {
     match role {
         Role::View => "view",
         Role::Edit => "edit",
         Role::Admin => "admin",
-        Role::CustomerAdmin => "sco-customer-admin",
+        Role::CustomerAdmin => CUSTOMER_ADMIN_ROLE,
     }
+}
+
+/// `sco-customer-admin`: what a customer's administrators need beyond `admin` in every
+/// namespace (bound beside it), short of cluster-admin: read the cluster-scoped state,
+/// create and delete namespaces and projects, and install operators. No RBAC, node, storage
+/// or cluster-configuration writes, so it cannot grant itself more.
+pub fn customer_admin_rules() -> Vec<PolicyRule> {
+    const READ: &[&str] = &["get", "list", "watch"];
+    const ALL: &[&str] = &[
+        "get", "list", "watch", "create", "update", "patch", "delete",
+    ];
+    vec![
+        PolicyRule::resources(&[""], &["nodes", "namespaces", "persistentvolumes"], READ),
+        PolicyRule::resources(&[""], &["namespaces"], &["create", "delete"]),
+        PolicyRule::resources(&["project.openshift.io"], &["projectrequests"], &["create"]),
+        PolicyRule::resources(&["storage.k8s.io"], &["storageclasses"], READ),
+        PolicyRule::resources(
+            &["apiextensions.k8s.io"],
+            &["customresourcedefinitions"],
+            READ,
+        ),
+        PolicyRule::resources(
+            &["config.openshift.io"],
+            &["clusterversions", "clusteroperators"],
+            READ,
+        ),
+        PolicyRule::resources(
+            &["operators.coreos.com"],
+            &[
+                "subscriptions",
+                "installplans",
+                "operatorgroups",
+                "clusterserviceversions",
+            ],
+            ALL,
+        ),
+        PolicyRule::resources(
+            &["operators.coreos.com"],
+            &["catalogsources", "operatorhubs"],
+            READ,
+        ),
+        PolicyRule::resources(
+            &["packages.operators.coreos.com"],
+            &["packagemanifests"],
+            READ,
+        ),
+    ]
 }

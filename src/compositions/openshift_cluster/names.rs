@@ -20,8 +20,38 @@ pub const CONNECTION: &str = "connection";
 pub const NAMESPACE_REQUIREMENT: &str = "namespace";
 /// The requirement fetching the admin kubeconfig Secret HyperShift writes.
 pub const ADMIN_KUBECONFIG_REQUIREMENT: &str = "admin-kubeconfig";
+/// The OIDC client secret Secret (key `clientSecret`) the identity provider reads.
+pub const OIDC_CLIENT_SECRET: &str = "oidc-client-secret";
+/// The CA ConfigMap (key `ca.crt`) the identity provider reads, when Keycloak's CA is private.
+pub const OIDC_CA: &str = "oidc-ca";
+/// The Keycloak OIDC client in the organisation's realm.
+pub const KEYCLOAK_CLIENT: &str = "keycloak-client";
+/// Its groups mapper.
+pub const KEYCLOAK_GROUPS_MAPPER: &str = "keycloak-groups-mapper";
+/// The provider-kubernetes ProviderConfig on the hosted cluster's admin kubeconfig.
+pub const PROVIDER_CONFIG: &str = "provider-config";
+/// The `sco-customer-admin` ClusterRole on the hosted cluster (an Object).
+pub const CUSTOMER_ADMIN_ROLE: &str = "role-customer-admin";
+/// Usage: the HostedCluster outlives the provider config built from its kubeconfig.
+pub const USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG: &str = "usage-hosted-cluster-by-provider-config";
+
+/// The access binding (an Object) of role `role`.
+pub fn binding(role: &str) -> String {
+    format!("binding-{role}")
+}
+
+/// The Usage keeping `used` until `user` is gone.
+pub fn usage(used: &str, user: &str) -> String {
+    format!("usage-{used}-by-{user}")
+}
+
 /// Usage: the HostedCluster outlives the default NodePool.
 pub const USAGE_HOSTED_CLUSTER_BY_NODE_POOL: &str = "usage-hosted-cluster-by-node-pool-default";
+
+/// The name of a composed object of the cluster: `<clusterName>-<suffix>`.
+pub fn object(cluster: &str, suffix: &str) -> String {
+    conventions::name(&[cluster, suffix])
+}
 
 /// Object names, derived from `clusterName` (objects in the XR's namespace that HyperShift
 /// reads by reference) and the XR's name (the consumer's Secret).
@@ -41,6 +71,12 @@ pub struct Names {
     pub ssh_key: String,
     /// The connection Secret.
     pub connection: String,
+    /// The OIDC client secret Secret.
+    pub oidc_client_secret: String,
+    /// The CA ConfigMap.
+    pub oidc_ca: String,
+    /// The provider config on the hosted cluster.
+    pub provider_config: String,
 }
 
 impl Names {
@@ -59,6 +95,9 @@ impl Names {
             encryption_key: conventions::name(&[cluster, "etcd-encryption-key"]),
             ssh_key: conventions::name(&[cluster, "ssh-key"]),
             connection: conventions::name(&[xr, "connection"]),
+            oidc_client_secret: conventions::name(&[cluster, "oidc-client"]),
+            oidc_ca: conventions::name(&[cluster, "oidc-ca"]),
+            provider_config: conventions::name(&[cluster, "admin"]),
         })
     }
 }

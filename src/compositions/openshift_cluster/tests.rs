@@ -52,6 +52,7 @@ struct Case {
     observed: Vec<(&'static str, Value)>,
     required: BTreeMap<String, Vec<Value>>,
     settings: Settings,
+    platform: Platform,
     credentials: Credentials,
 }
 
@@ -62,6 +63,12 @@ impl Case {
             observed: Vec::new(),
             required: BTreeMap::new(),
             settings: settings(json!({})),
+            platform: {
+                let mut platform = Platform::default();
+                platform.keycloak.url =
+                    Some(serde_json::from_value(json!("https://sso.example.com")).unwrap());
+                platform
+            },
             credentials: credentials(&[7; 32], true),
         }
     }
@@ -83,7 +90,7 @@ impl Case {
             &xr,
             Context {
                 observed: &observed,
-                platform: &Platform::default(),
+                platform: &self.platform,
                 settings: &self.settings,
             },
         )
@@ -453,13 +460,21 @@ fn phases_follow_the_observed_hosted_cluster_and_node_pool() {
     case.observed = vec![
         (
             names::HOSTED_CLUSTER,
-            hosted_cluster(json!({}), available()),
+            hosted_cluster(json!({}), with_callback(available())),
         ),
         (names::ENCRYPTION_KEY, key_secret(&desired_key)),
         (names::PULL_SECRET, secret("dev-pull-secret")),
         (names::DEFAULT_NODE_POOL, pool(1, "False")),
         (
             names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
+            usage_ready.clone(),
+        ),
+        (names::OIDC_CLIENT_SECRET, secret("dev-oidc-client")),
+        (names::KEYCLOAK_CLIENT, usage_ready.clone()),
+        (names::KEYCLOAK_GROUPS_MAPPER, usage_ready.clone()),
+        (names::PROVIDER_CONFIG, secret("dev-admin")),
+        (
+            names::USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG,
             usage_ready.clone(),
         ),
     ];
@@ -643,5 +658,185 @@ fn an_xr_without_namespace_is_refused() {
             "an OpenShiftCluster is namespaced; create it in its project's clusters namespace"
                 .to_owned()
         )
+    );
+}
+
+fn with_callback(status: Value) -> Value {
+    let mut status = status;
+    status["oauthCallbackURLTemplate"] =
+        json!("https://oauth.dev.example.com:443/oauth2callback/[identity-provider-name]");
+    status
+}
+
+#[test]
+fn the_keycloak_client_waits_for_the_oauth_callback_url() {
+    let case = Case::new(json!({"clusterName": "dev"}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::KEYCLOAK_CLIENT))
+    );
+    // The identity provider is configured from the start; its Secret exists with it.
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    let idp = &hc["spec"]["configuration"]["oauth"]["identityProviders"][0];
+    assert_eq!(idp["type"], "OpenID");
+    assert_eq!(
+        idp["openID"]["issuer"],
+        "https://sso.example.com/realms/acme"
+    );
+    assert_eq!(idp["openID"]["clientID"], "openshift-frontend-dev");
+    assert_eq!(idp["openID"]["clientSecret"]["name"], "dev-oidc-client");
+    assert_eq!(idp["openID"]["claims"]["groups"], json!(["groups"]));
+    assert!(
+        idp["openID"].get("ca").is_none(),
+        "no private CA configured"
+    );
+    let secret = manifest(&desired, names::OIDC_CLIENT_SECRET);
+    assert!(secret["data"]["clientSecret"].is_string());
+}
+
+#[test]
+fn the_keycloak_client_redirects_to_the_observed_callback() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), with_callback(available())),
+    )];
+    let desired = case.render().unwrap();
+    let client = manifest(&desired, names::KEYCLOAK_CLIENT);
+    assert_eq!(
+        client["apiVersion"],
+        "openidclient.keycloak.m.crossplane.io/v1alpha2"
+    );
+    let p = &client["spec"]["forProvider"];
+    assert_eq!(p["accessType"], "CONFIDENTIAL");
+    assert_eq!(p["realmId"], "acme");
+    assert_eq!(
+        p["validRedirectUris"],
+        json!(["https://oauth.dev.example.com:443/oauth2callback/sco"])
+    );
+    assert_eq!(
+        p["clientSecretSecretRef"],
+        json!({"key": "clientSecret", "name": "dev-oidc-client"})
+    );
+    let mapper = manifest(&desired, names::KEYCLOAK_GROUPS_MAPPER);
+    assert_eq!(
+        mapper["spec"]["forProvider"]["clientIdRef"]["name"],
+        "dev-oidc"
+    );
+    assert_eq!(mapper["spec"]["forProvider"]["claimName"], "groups");
+}
+
+#[test]
+fn a_missing_keycloak_url_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.platform.keycloak.url = None;
+    let (path, message) = case.error();
+    assert_eq!(path, "platform keycloak.url");
+    assert!(
+        message.starts_with("is not set: clusters sign in"),
+        "{message}"
+    );
+}
+
+#[test]
+fn access_bindings_go_through_the_admin_kubeconfig_once_available() {
+    let mut case = Case::new(json!({"clusterName": "dev", "access": {"groups": [
+        {"name": "devs", "role": "edit"},
+        {"name": "leads", "role": "customer-admin"},
+        {"name": "auditors", "role": "view"},
+        {"name": "qa", "role": "edit"},
+    ]}}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), available()),
+    )];
+    let desired = case.render().unwrap();
+    let pc = manifest(&desired, names::PROVIDER_CONFIG);
+    assert_eq!(
+        pc["spec"]["credentials"]["secretRef"],
+        json!({"key": "kubeconfig", "name": "dev-admin-kubeconfig", "namespace": "ws-frontend-clusters"})
+    );
+    assert_eq!(
+        desired.waiting.as_ref().unwrap().reason,
+        "WaitingForOAuthCallback"
+    );
+    assert!(!desired.resources.contains_key(&Name::from("binding-edit")));
+
+    case.observed.push((
+        names::PROVIDER_CONFIG,
+        json!({"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "ProviderConfig"}),
+    ));
+    let desired = case.render().unwrap();
+    let edit = manifest(&desired, "binding-edit");
+    assert_eq!(
+        edit["spec"]["providerConfigRef"],
+        json!({"kind": "ProviderConfig", "name": "dev-admin"})
+    );
+    let binding = &edit["spec"]["forProvider"]["manifest"];
+    assert_eq!(binding["roleRef"]["name"], "edit");
+    let subjects: Vec<&str> = binding["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["devs", "qa"]);
+    assert_eq!(
+        manifest(&desired, "binding-view")["spec"]["forProvider"]["manifest"]["roleRef"]["name"],
+        "view"
+    );
+    assert_eq!(
+        manifest(&desired, "binding-customer-admin")["spec"]["forProvider"]["manifest"]["roleRef"]
+            ["name"],
+        CUSTOMER_ADMIN_ROLE
+    );
+    assert_eq!(
+        manifest(&desired, "binding-customer-admin-admin")["spec"]["forProvider"]["manifest"]["roleRef"]
+            ["name"],
+        "admin"
+    );
+    let role = manifest(&desired, names::CUSTOMER_ADMIN_ROLE);
+    let rules = &role["spec"]["forProvider"]["manifest"]["rules"];
+    assert!(
+        !rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["apiGroups"] == json!(["rbac.authorization.k8s.io"])),
+        "customer-admin cannot write RBAC"
+    );
+    assert!(!desired.resources.contains_key(&Name::from("binding-admin")));
+    // The HostedCluster and the provider config outlive every binding and the role.
+    for used in ["hosted-cluster", "provider-config"] {
+        for user in [
+            "binding-edit",
+            "binding-view",
+            "binding-customer-admin",
+            "role-customer-admin",
+        ] {
+            let usage = manifest(&desired, &names::usage(used, user));
+            assert_eq!(usage["spec"]["by"]["kind"], "Object", "{used} by {user}");
+        }
+    }
+    let usage = manifest(&desired, names::USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG);
+    assert_eq!(usage["spec"]["of"]["kind"], "HostedCluster");
+    assert_eq!(usage["spec"]["by"]["kind"], "ProviderConfig");
+}
+
+#[test]
+fn a_private_keycloak_ca_is_handed_to_the_identity_provider() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.platform.token_validation.issuer_certificate_authority =
+        Some("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n".into());
+    let desired = case.render().unwrap();
+    let ca = manifest(&desired, names::OIDC_CA);
+    assert_eq!(ca["kind"], "ConfigMap");
+    assert!(ca["data"]["ca.crt"].as_str().unwrap().contains("CA"));
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["configuration"]["oauth"]["identityProviders"][0]["openID"]["ca"],
+        json!({"name": "dev-oidc-ca"})
     );
 }
