@@ -32,6 +32,33 @@ pub const KEYCLOAK_GROUPS_MAPPER: &str = "keycloak-groups-mapper";
 pub const PROVIDER_CONFIG: &str = "provider-config";
 /// The `sco-customer-admin` ClusterRole on the hosted cluster (an Object).
 pub const CUSTOMER_ADMIN_ROLE: &str = "role-customer-admin";
+/// The OADP/Velero Schedule backing up the control plane (an Object).
+pub const BACKUP: &str = "etcd-backup";
+/// The DNSEndpoint of the names under the base domain.
+pub const DNS: &str = "dns";
+/// The guest's router NodePort Service, observed on the hosted cluster (an Object).
+pub const GUEST_ROUTER: &str = "guest-router-nodeports";
+/// The LoadBalancer Service in the control plane namespace forwarding to the guest's router
+/// (an Object; KubeVirt with a base domain).
+pub const INGRESS_SERVICE: &str = "ingress-service";
+/// The Certificate of the custom API server name.
+pub const API_CERTIFICATE: &str = "api-certificate";
+/// The provider-helm ProviderConfig on the admin kubeconfig.
+pub const HELM_PROVIDER_CONFIG: &str = "helm-provider-config";
+/// Usage: the HostedCluster outlives the helm provider config.
+pub const USAGE_HOSTED_CLUSTER_BY_HELM_PROVIDER_CONFIG: &str =
+    "usage-hosted-cluster-by-helm-provider-config";
+
+/// A bootstrap Helm release.
+pub fn release(name: &str) -> String {
+    format!("release-{name}")
+}
+
+/// A bootstrap namespace (an Object).
+pub fn namespace(name: &str) -> String {
+    format!("namespace-{name}")
+}
+
 /// Usage: the HostedCluster outlives the provider config built from its kubeconfig.
 pub const USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG: &str = "usage-hosted-cluster-by-provider-config";
 

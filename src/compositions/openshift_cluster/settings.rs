@@ -62,6 +62,17 @@ pub struct Settings {
     /// The identity provider's name on every cluster (in user identities and the OAuth
     /// callback URL).
     pub identity_provider_name: String,
+    /// etcd backup through OADP, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupSettings>,
+    /// DNS records for the names a cluster publishes under `baseDomain` (external-dns).
+    pub dns: DnsSettings,
+    /// A certificate for the custom API server name `api.<cluster>.<baseDomain>`, when set
+    /// (OpenShift 4.19 and later; `baseDomain` needed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
+    /// What `bootstrap.enabled` installs.
+    pub bootstrap: BootstrapSettings,
 }
 
 impl Default for Settings {
@@ -93,6 +104,10 @@ impl Default for Settings {
             base_domain: None,
             management_apps_domain: None,
             identity_provider_name: "sco".into(),
+            backup: None,
+            dns: DnsSettings::default(),
+            tls: None,
+            bootstrap: BootstrapSettings::default(),
         }
     }
 }
@@ -254,4 +269,141 @@ impl<T> PerSize<T> {
             .map(Size::as_str)
             .collect()
     }
+}
+
+/// etcd backup: an OADP/Velero Schedule per cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupSettings {
+    /// OADP's namespace, where Schedules must be.
+    #[serde(default = "oadp_namespace")]
+    pub namespace: String,
+    /// The BackupStorageLocation (the DataProtectionApplication's `backupLocations[].name`).
+    pub storage_location: String,
+    /// A cron expression.
+    #[serde(default = "every_six_hours")]
+    pub schedule: String,
+    /// How long each backup is kept (a Go duration).
+    #[serde(default = "one_week")]
+    pub ttl: String,
+    /// `CsiSnapshot` (CSI snapshots moved to the storage location by the data mover) or
+    /// `FileSystem` (Kopia file-system backup, for storage without CSI snapshots).
+    #[serde(default)]
+    pub volumes: VolumeBackupMode,
+}
+
+fn oadp_namespace() -> String {
+    "openshift-adp".into()
+}
+
+fn every_six_hours() -> String {
+    "0 */6 * * *".into()
+}
+
+fn one_week() -> String {
+    "168h0m0s".into()
+}
+
+/// How backup covers persistent volumes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum VolumeBackupMode {
+    /// CSI snapshots, data moved to the storage location.
+    #[default]
+    CsiSnapshot,
+    /// Kopia file-system backup.
+    FileSystem,
+}
+
+/// DNS records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct DnsSettings {
+    /// Record TTL in seconds; absent for the DNS provider's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub record_ttl: Option<u32>,
+}
+
+/// The API server certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The cert-manager issuer's name.
+    pub issuer: String,
+    /// `ClusterIssuer` or `Issuer` (in the XR's namespace).
+    #[serde(default)]
+    pub issuer_kind: IssuerKindSetting,
+}
+
+/// The kind of a cert-manager issuer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum IssuerKindSetting {
+    /// A cluster-wide `ClusterIssuer`.
+    #[default]
+    ClusterIssuer,
+    /// An `Issuer` in the XR's namespace.
+    Issuer,
+}
+
+/// The charts `bootstrap.enabled` installs, and the namespace it creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct BootstrapSettings {
+    /// Namespaces created on the new cluster.
+    pub namespaces: Vec<String>,
+    /// Helm releases installed on the new cluster.
+    pub releases: Vec<ChartRelease>,
+}
+
+impl Default for BootstrapSettings {
+    fn default() -> Self {
+        let release =
+            |name: &str, chart: &str, repository: &str, version: &str, ns: &str| ChartRelease {
+                name: name.into(),
+                chart: chart.into(),
+                repository: repository.into(),
+                version: version.into(),
+                namespace: ns.into(),
+                values: serde_json::Value::Object(serde_json::Map::new()),
+            };
+        Self {
+            namespaces: vec!["ksp-system".into()],
+            releases: vec![
+                release(
+                    "crossplane",
+                    "crossplane",
+                    "https://charts.crossplane.io/stable",
+                    "2.0.2",
+                    "crossplane-system",
+                ),
+                release(
+                    "argocd",
+                    "argo-cd",
+                    "https://argoproj.github.io/argo-helm",
+                    "8.3.0",
+                    "argocd",
+                ),
+            ],
+        }
+    }
+}
+
+/// A Helm chart release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChartRelease {
+    /// The release's name (a DNS label).
+    pub name: String,
+    /// The chart.
+    pub chart: String,
+    /// The chart repository URL.
+    pub repository: String,
+    /// The chart version.
+    pub version: String,
+    /// The namespace it is installed in (created).
+    pub namespace: String,
+    /// Chart values.
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+    pub values: serde_json::Value,
 }

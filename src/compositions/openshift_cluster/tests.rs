@@ -840,3 +840,239 @@ fn a_private_keycloak_ca_is_handed_to_the_identity_provider() {
         json!({"name": "dev-oidc-ca"})
     );
 }
+
+fn addon_settings() -> Settings {
+    settings(json!({
+        "baseDomain": "cloud.example.com",
+        "backup": {"storageLocation": "default"},
+        "tls": {"issuer": "letsencrypt"},
+        "releaseImages": {"4.18": "quay.io/openshift-release-dev/ocp-release:4.18.24-x86_64"},
+    }))
+}
+
+#[test]
+fn the_etcd_backup_is_a_schedule_in_oadps_namespace() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = addon_settings();
+    let desired = case.render().unwrap();
+    let object = manifest(&desired, names::BACKUP);
+    assert_eq!(object["kind"], "Object");
+    assert_eq!(object["metadata"]["namespace"], "ws-frontend-clusters");
+    let schedule = &object["spec"]["forProvider"]["manifest"];
+    assert_eq!(schedule["metadata"]["namespace"], "openshift-adp");
+    assert_eq!(schedule["metadata"]["name"], "ws-frontend-clusters-dev");
+    assert_eq!(
+        schedule["spec"]["template"]["includedNamespaces"],
+        json!(["ws-frontend-clusters", "ws-frontend-clusters-dev"])
+    );
+    assert_eq!(schedule["spec"]["schedule"], "0 */6 * * *");
+    assert_eq!(schedule["spec"]["template"]["ttl"], "168h0m0s");
+    // Without the setting there is no backup.
+    case.settings = settings(json!({}));
+    assert!(
+        !case
+            .render()
+            .unwrap()
+            .resources
+            .contains_key(&Name::from(names::BACKUP))
+    );
+}
+
+#[test]
+fn the_api_certificate_needs_4_19_and_is_skipped_with_a_warning_on_4_18() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = addon_settings();
+    let desired = case.render().unwrap();
+    let certificate = manifest(&desired, names::API_CERTIFICATE);
+    assert_eq!(
+        certificate["spec"]["dnsNames"],
+        json!(["api.dev.cloud.example.com"])
+    );
+    assert_eq!(certificate["spec"]["secretName"], "dev-api-tls");
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["kubeAPIServerDNSName"],
+        "api.dev.cloud.example.com"
+    );
+    assert_eq!(
+        hc["spec"]["configuration"]["apiServer"]["servingCerts"]["namedCertificates"],
+        json!([{"names": ["api.dev.cloud.example.com"], "servingCertificate": {"name": "dev-api-tls"}}])
+    );
+    // HyperShift's CEL: a named certificate may not cover the LoadBalancer hostname; none is set.
+    assert!(
+        hc["spec"]["services"][0]["servicePublishingStrategy"]
+            .get("loadBalancer")
+            .is_none()
+    );
+    assert!(desired.warnings.is_empty());
+
+    case.xr = composite(json!({"clusterName": "dev", "version": "4.18"}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::API_CERTIFICATE))
+    );
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert!(hc["spec"].get("kubeAPIServerDNSName").is_none());
+    assert!(hc["spec"]["configuration"].get("apiServer").is_none());
+    assert_eq!(desired.warnings.len(), 1);
+    assert!(
+        desired.warnings[0].contains("from OpenShift 4.19"),
+        "{}",
+        desired.warnings[0]
+    );
+}
+
+#[test]
+fn dns_and_the_kubevirt_ingress_follow_the_observed_addresses() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = addon_settings();
+    let desired = case.render().unwrap();
+    assert!(
+        !desired.resources.contains_key(&Name::from(names::DNS)),
+        "no address yet"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::GUEST_ROUTER))
+    );
+
+    let mut status = available();
+    status["controlPlaneEndpoint"] = json!({"host": "192.0.2.10", "port": 6443});
+    case.observed = vec![
+        (names::HOSTED_CLUSTER, hosted_cluster(json!({}), status)),
+        (names::PROVIDER_CONFIG, json!({"kind": "ProviderConfig"})),
+    ];
+    let desired = case.render().unwrap();
+    let dns = manifest(&desired, names::DNS);
+    assert_eq!(
+        dns["spec"]["endpoints"],
+        json!([{"dnsName": "api.dev.cloud.example.com", "recordType": "A", "targets": ["192.0.2.10"]}])
+    );
+    let guest = manifest(&desired, names::GUEST_ROUTER);
+    assert_eq!(guest["spec"]["managementPolicies"], json!(["Observe"]));
+    assert_eq!(guest["spec"]["providerConfigRef"]["name"], "dev-admin");
+    assert_eq!(
+        desired.waiting.as_ref().unwrap().reason,
+        "WaitingForOAuthCallback"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::INGRESS_SERVICE))
+    );
+
+    case.observed.push((
+        names::GUEST_ROUTER,
+        json!({"status": {"atProvider": {"manifest": {"spec": {"ports": [
+            {"name": "http", "port": 80, "nodePort": 30080},
+            {"name": "https", "port": 443, "nodePort": 30443},
+        ]}}}}}),
+    ));
+    let desired = case.render().unwrap();
+    let service = manifest(&desired, names::INGRESS_SERVICE);
+    let svc = &service["spec"]["forProvider"]["manifest"];
+    assert_eq!(svc["metadata"]["namespace"], "ws-frontend-clusters-dev");
+    assert_eq!(svc["spec"]["type"], "LoadBalancer");
+    assert_eq!(
+        svc["spec"]["selector"],
+        json!({"kubevirt.io": "virt-launcher"})
+    );
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 30443);
+    assert_eq!(svc["spec"]["ports"][1]["targetPort"], 30080);
+
+    case.observed.push((
+        names::INGRESS_SERVICE,
+        json!({"status": {"atProvider": {"manifest": {"status": {"loadBalancer": {"ingress": [{"hostname": "lb-1.example.net"}]}}}}}}),
+    ));
+    let desired = case.render().unwrap();
+    let endpoints = manifest(&desired, names::DNS)["spec"]["endpoints"].clone();
+    assert_eq!(
+        endpoints[1],
+        json!({"dnsName": "*.apps.dev.cloud.example.com", "recordType": "CNAME", "targets": ["lb-1.example.net"]})
+    );
+    assert_eq!(
+        desired.status["consoleUrl"],
+        "https://console-openshift-console.apps.dev.cloud.example.com"
+    );
+
+    // Private clusters publish no hostname.
+    case.xr = composite(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
+    case.settings.private.node_port_address = Some("10.0.0.5".into());
+    let desired = case.render().unwrap();
+    assert!(!desired.resources.contains_key(&Name::from(names::DNS)));
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::INGRESS_SERVICE))
+    );
+}
+
+#[test]
+fn bootstrap_installs_once_the_cluster_is_available() {
+    let mut case = Case::new(json!({"clusterName": "dev", "bootstrap": {"enabled": true}}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::HELM_PROVIDER_CONFIG))
+    );
+
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), available()),
+    )];
+    let desired = case.render().unwrap();
+    let helm = manifest(&desired, names::HELM_PROVIDER_CONFIG);
+    assert_eq!(helm["apiVersion"], "helm.m.crossplane.io/v1beta1");
+    assert_eq!(
+        helm["spec"]["credentials"]["secretRef"]["name"],
+        "dev-admin-kubeconfig"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from("release-crossplane"))
+    );
+
+    case.observed.push((
+        names::HELM_PROVIDER_CONFIG,
+        json!({"kind": "ProviderConfig"}),
+    ));
+    case.observed
+        .push((names::PROVIDER_CONFIG, json!({"kind": "ProviderConfig"})));
+    let desired = case.render().unwrap();
+    for chart in ["crossplane", "argocd"] {
+        let release = manifest(&desired, &names::release(chart));
+        assert_eq!(
+            release["spec"]["providerConfigRef"],
+            json!({"kind": "ProviderConfig", "name": "dev-helm"})
+        );
+        let usage = manifest(
+            &desired,
+            &names::usage(names::HOSTED_CLUSTER, &names::release(chart)),
+        );
+        assert_eq!(usage["spec"]["by"]["kind"], "Release");
+    }
+    let namespace = manifest(&desired, &names::namespace("ksp-system"));
+    assert_eq!(
+        namespace["spec"]["forProvider"]["manifest"]["metadata"]["name"],
+        "ksp-system"
+    );
+
+    // Without bootstrap.enabled nothing is installed.
+    case.xr = composite(json!({"clusterName": "dev"}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::HELM_PROVIDER_CONFIG))
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from("release-crossplane"))
+    );
+}
