@@ -984,8 +984,9 @@ impl Cluster<'_> {
                 &self.names.hosted_cluster,
                 self.params.default_nodepool.replicas,
                 self.release_image,
-                self.settings,
                 nodes,
+                self.settings.root_volume_storage_class.as_deref(),
+                self.settings.upgrade_type(),
             );
             let found = build
                 .read::<ObservedNodePool>(names::DEFAULT_NODE_POOL)
@@ -1863,14 +1864,16 @@ impl Cluster<'_> {
     }
 }
 
-/// A NodePool of `replicas` nodes for HostedCluster `cluster`.
+/// A NodePool of `replicas` nodes for HostedCluster `cluster`, upgraded by `upgrade_type`,
+/// KubeVirt root volumes of `storage_class` (else the default class).
 pub fn node_pool(
     metadata: Meta,
     cluster: &str,
     replicas: u32,
     release_image: &str,
-    settings: &Settings,
     nodes: &Nodes,
+    storage_class: Option<&str>,
+    upgrade_type: hypershift::UpgradeType,
 ) -> NodePool {
     let platform = match nodes {
         Nodes::KubeVirt {
@@ -1881,7 +1884,7 @@ pub fn node_pool(
             cores: *cores,
             memory,
             root_volume,
-            storage_class: settings.root_volume_storage_class.as_deref(),
+            storage_class,
         }),
         Nodes::Agent(labels) => NodePoolPlatform::agent(labels.clone()),
         Nodes::None => NodePoolPlatform::none(),
@@ -1894,9 +1897,7 @@ pub fn node_pool(
             release: Release {
                 image: release_image.to_owned(),
             },
-            management: Management {
-                upgrade_type: settings.upgrade_type(),
-            },
+            management: Management { upgrade_type },
             platform,
         },
     )
