@@ -2,16 +2,15 @@
 //! in the management cluster (namespace `<namespace>-<name>`) and the `NodePool`s of its
 //! workers, and what the compositions read back of both.
 //!
-//! Fields and their meaning follow the API types and the CRDs generated from them, as read:
-//! `openshift/hypershift@6cc66574` `api/hypershift/v1beta1/hostedcluster_types.go`
-//! (`HostedClusterSpec`, `ServicePublishingStrategy`, `EtcdSpec`, `ClusterNetworking`,
-//! `SecretEncryptionSpec`, `HostedClusterStatus` with `kubeconfig`, `controlPlaneEndpoint`,
-//! `oauthCallbackURLTemplate`, `version`), `@ad03106b` `nodepool_types.go` (`NodePoolSpec`,
-//! `NodePoolManagement`, `NodePoolStatus`), `@501a3221` `kubevirt.go` (`KubevirtPlatformSpec`,
-//! `KubevirtNodePoolPlatform`, `KubevirtCompute`, `KubevirtRootVolume`), `@f1003128`
-//! `agent.go` (`AgentPlatformSpec.agentNamespace`, `AgentNodePoolPlatform.agentLabelSelector`),
-//! and the CRDs in `schemas/` (`hostedclusters`/`nodepools.hypershift.openshift.io`), whose
-//! CEL rules the builders respect:
+//! Fields and their meaning follow the CRDs in `schemas/`
+//! (`hostedclusters`/`nodepools.hypershift.openshift.io`, whose descriptions and CEL rules are
+//! generated from `openshift/hypershift` `api/hypershift/v1beta1/`), and the API types read
+//! there: `hostedcluster_types.go` (`HostedClusterStatus.oauthCallbackURLTemplate` and
+//! `controlPlaneEndpoint`, `AgentPlatformSpec.agentNamespace`,
+//! `KubevirtPlatformSpec.baseDomainPassthrough`: the guest's apps domain becomes
+//! `*.apps.<name>.<management apps domain>`, immutable) and `nodepool_types.go`
+//! (`UpgradeType`: `Replace` replaces nodes using surge capacity, `InPlace` without extra
+//! capacity). The CEL rules the builders respect:
 //! - `spec.services` lists APIServer, OAuthServer, Konnectivity and Ignition (at least four
 //!   outside IBM Cloud) and is immutable; a strategy carries `loadBalancer` only with type
 //!   `LoadBalancer`, `route` only with `Route`, and `nodePort` (with its `address`) exactly with

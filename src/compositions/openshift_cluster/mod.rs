@@ -104,9 +104,11 @@
 //!   ingress address is the platform's to provide: no apps record is written;
 //! - **TLS** (`tls`, with `baseDomain`): a cert-manager `Certificate` (`api-certificate`) for
 //!   `api.<clusterName>.<baseDomain>` into Secret `<clusterName>-api-tls`, which the
-//!   HostedCluster names as `kubeAPIServerDNSName` and a named serving certificate (no
-//!   LoadBalancer hostname is set, so HyperShift's CEL rule against a named certificate
-//!   covering it holds). HyperShift supports the custom name from 4.19: on 4.18 it is skipped
+//!   HostedCluster names as `kubeAPIServerDNSName` and a named serving certificate (the
+//!   Secret in the HostedCluster's namespace, as HyperShift's custom API server certificate
+//!   guide `docs/content/how-to/.../kubeapi-server.md` has it; no LoadBalancer hostname is
+//!   set, so HyperShift's CEL rule against a named certificate covering it holds, and the
+//!   name is not the internal `api-int.` one the guide warns against). HyperShift supports the custom name from 4.19: on 4.18 it is skipped
 //!   with a Warning;
 //! - **bootstrap** (`bootstrap.enabled`), once the cluster is available: a provider-helm
 //!   ProviderConfig `<clusterName>-helm` on the admin kubeconfig, the settings' namespaces
