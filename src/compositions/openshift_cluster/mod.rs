@@ -106,7 +106,8 @@
 //!   `api.<clusterName>.<baseDomain>` into Secret `<clusterName>-api-tls`, which the
 //!   HostedCluster names as `kubeAPIServerDNSName` and a named serving certificate (the
 //!   Secret in the HostedCluster's namespace, as HyperShift's custom API server certificate
-//!   guide `docs/content/how-to/.../kubeapi-server.md` has it; no LoadBalancer hostname is
+//!   guide "Configuring Custom API Server Certificate in HostedCluster" (`kubeapi-server.md`
+//!   in `docs/content/how-to/`) has it; no LoadBalancer hostname is
 //!   set, so HyperShift's CEL rule against a named certificate covering it holds, and the
 //!   name is not the internal `api-int.` one the guide warns against). HyperShift supports the custom name from 4.19: on 4.18 it is skipped
 //!   with a Warning;
