@@ -107,10 +107,10 @@
 //!   HostedCluster names as `kubeAPIServerDNSName` and a named serving certificate (the
 //!   Secret in the HostedCluster's namespace, as HyperShift's custom API server certificate
 //!   guide "Configuring Custom API Server Certificate in HostedCluster" (`kubeapi-server.md`
-//!   in `docs/content/how-to/`) has it; no LoadBalancer hostname is
-//!   set, so HyperShift's CEL rule against a named certificate covering it holds, and the
-//!   name is not the internal `api-int.` one the guide warns against). HyperShift supports the custom name from 4.19: on 4.18 it is skipped
-//!   with a Warning;
+//!   in `docs/content/how-to/`) has it; no LoadBalancer hostname is set, so HyperShift's CEL
+//!   rule against a named certificate covering it holds, and the name is not the internal
+//!   `api-int.` one the guide warns against). HyperShift supports the custom name from 4.19:
+//!   on 4.18 it is skipped with a Warning;
 //! - **bootstrap** (`bootstrap.enabled`), once the cluster is available: a provider-helm
 //!   ProviderConfig `<clusterName>-helm` on the admin kubeconfig, the settings' namespaces
 //!   (`ksp-system`) as Objects through `<clusterName>-admin`, and the settings' Helm releases
