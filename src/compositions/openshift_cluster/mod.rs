@@ -377,7 +377,23 @@ fn validate<'a>(
         }
     }
 
+    if let Some(base) = &settings.base_domain
+        && let Err(why) = check_base_domain(base)
+    {
+        fail("platform openshiftCluster.baseDomain", why);
+    }
     let release_image = settings.release_images.get(params.version);
+    if let Some(image) = release_image
+        && (image.len() > 253 || image.chars().any(char::is_whitespace))
+    {
+        fail(
+            "spec.parameters.version",
+            format!(
+                "{} maps to release image {image:?}, which HyperShift refuses (at most 253 characters, no whitespace); ask the platform team to fix openshiftCluster.releaseImages.\"{}\"",
+                params.version, params.version
+            ),
+        );
+    }
     if release_image.is_none() {
         fail(
             "spec.parameters.version",
@@ -581,6 +597,26 @@ fn listed(sizes: &[&str]) -> String {
         "none".into()
     } else {
         sizes.join(", ")
+    }
+}
+
+/// A base domain HyperShift's `dns.baseDomain` accepts: dot-separated labels of letters,
+/// digits and '-', at most 63 characters each, the last one of letters (or one label).
+fn check_base_domain(base: &str) -> Result<(), String> {
+    let labels: Vec<&str> = base.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let tld_ok = labels.len() == 1
+        || labels
+            .last()
+            .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
+    if base.len() <= 253 && labels.iter().all(label_ok) && tld_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{base:?} is not a DNS domain HyperShift accepts as dns.baseDomain: use dot-separated labels of letters, digits and '-' (at most 63 characters each) ending in a top-level domain, such as cloud.example.com"
+        ))
     }
 }
 

@@ -152,7 +152,13 @@ fn a_cluster_name_that_makes_the_control_plane_namespace_too_long_is_refused() {
 #[test]
 fn a_cluster_name_too_long_for_the_base_domain_is_refused() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
-    let base = format!("{}.example.com", vec!["b".repeat(60); 4].join("."));
+    // 245 characters: a valid domain, but *.apps.dev.<base> has 256.
+    let base = format!(
+        "{}.{}.example.com",
+        vec!["b".repeat(60); 3].join("."),
+        "c".repeat(50)
+    );
+    assert_eq!(base.len(), 245);
     case.settings = settings(json!({"baseDomain": base}));
     let (path, message) = case.error();
     assert_eq!(path, "spec.parameters.clusterName");
@@ -1075,4 +1081,26 @@ fn bootstrap_installs_once_the_cluster_is_available() {
             .resources
             .contains_key(&Name::from("release-crossplane"))
     );
+}
+
+#[test]
+fn a_malformed_base_domain_or_release_image_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    for bad in [
+        "cloud..example.com",
+        "cloud.example.c0m",
+        "under_score.example.com",
+    ] {
+        case.settings = settings(json!({"baseDomain": bad}));
+        let (path, message) = case.error();
+        assert_eq!(path, "platform openshiftCluster.baseDomain", "{bad}");
+        assert!(message.contains("is not a DNS domain"), "{bad}: {message}");
+    }
+    case.settings = settings(json!({"baseDomain": "cloud.example.com"}));
+    assert!(case.render().is_ok());
+
+    case.settings = settings(json!({"releaseImages": {"4.19": "quay.io/ocp release"}}));
+    let (path, message) = case.error();
+    assert_eq!(path, "spec.parameters.version");
+    assert!(message.contains("which HyperShift refuses"), "{message}");
 }
