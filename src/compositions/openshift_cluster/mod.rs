@@ -21,6 +21,10 @@
 //! provider-kubernetes Objects, hides them but needs cluster-wide Object RBAC and breaks the
 //! XR-to-HostedCluster ownership; it is not implemented.
 //!
+//! The HostedCluster is named `clusterName`, not after the XR: two OpenShiftClusters with the
+//! same `clusterName` in one namespace would compose the same object, and Crossplane lets
+//! only the first one own it (the second reports the conflict).
+//!
 //! **Organisation and project.** From the api-syncagent annotation
 //! `syncagent.kcp.io/remote-object-workspace-path` (`root:<org>:<project>`) when present,
 //! else from the labels MTO puts on the XR's namespace (`stakater.com/org`,
