@@ -20,6 +20,7 @@ fn granted_by_crossplane(group: &str, resource: &str) -> bool {
         || group.ends_with(".keycloak.crossplane.io")
         || group.ends_with(".keycloak.m.crossplane.io")
         || ["kubernetes.crossplane.io", "kubernetes.m.crossplane.io"].contains(&group)
+        || ["helm.crossplane.io", "helm.m.crossplane.io"].contains(&group)
 }
 
 fn group_resource(api_version: &str, kind: &str) -> (String, String) {

@@ -371,3 +371,191 @@ fn the_schedule_schema_has_no_preserve_node_ports() {
         "{errors:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// HyperShift: the HostedCluster and NodePool of an OpenShiftCluster.
+
+mod hypershift_builders {
+    use super::*;
+    use function_sco::resources::hypershift::{
+        ApiServerConfiguration, ApiServerNetworking, AvailabilityPolicy, Configuration, Dns, Etcd,
+        HostedCluster, HostedClusterSpec, HostedPlatform, IdentityProvider, KubevirtNode, LocalRef,
+        Management, NamedCertificate, NetworkEntry, Networking, NodePool, NodePoolPlatform,
+        NodePoolSpec, OAuth, OpenIdProvider, Publishing, Release, SecretEncryption, ServiceKind,
+        ServicePublishing, ServingCerts, UpgradeType,
+    };
+
+    fn entry(cidr: &str, host_prefix: Option<u8>) -> NetworkEntry {
+        NetworkEntry {
+            cidr: cidr.into(),
+            host_prefix,
+        }
+    }
+
+    fn hosted_cluster(platform: HostedPlatform, private: bool) -> Value {
+        let services = ServiceKind::ALL
+            .into_iter()
+            .map(|service| ServicePublishing {
+                service,
+                service_publishing_strategy: match (private, service) {
+                    (true, _) => Publishing::NodePort {
+                        address: "10.0.0.5".into(),
+                        port: None,
+                    },
+                    (false, ServiceKind::ApiServer) => Publishing::LoadBalancer {
+                        hostname: Some("api.dev.example.com".into()),
+                    },
+                    (false, _) => Publishing::Route { hostname: None },
+                },
+            })
+            .collect();
+        let mut networking = Networking::ovn(
+            vec![entry("10.132.0.0/14", Some(23))],
+            vec![entry("172.31.0.0/16", None)],
+            vec![entry("192.168.0.0/24", None)],
+        );
+        if private {
+            networking.api_server = Some(ApiServerNetworking {
+                allowed_cidr_blocks: strings(&["10.0.0.0/16"]),
+            });
+        }
+        let spec = HostedClusterSpec {
+            release: Release {
+                image: "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64".into(),
+            },
+            pull_secret: LocalRef::to("dev-pull-secret"),
+            ssh_key: Some(LocalRef::to("dev-ssh-key")),
+            dns: Dns {
+                base_domain: "example.com".into(),
+            },
+            etcd: Etcd::managed("8Gi", Some("lvms-vg1")),
+            networking,
+            platform,
+            services,
+            controller_availability_policy: AvailabilityPolicy::HighlyAvailable,
+            secret_encryption: SecretEncryption::aescbc("dev-etcd-encryption-key"),
+            configuration: Some(Configuration {
+                oauth: Some(OAuth {
+                    identity_providers: vec![IdentityProvider::openid(OpenIdProvider {
+                        name: "acme",
+                        issuer: "https://sso.example.com/realms/acme",
+                        client_id: "openshift-dev",
+                        client_secret: "dev-oidc-client",
+                        ca: Some("dev-oidc-ca"),
+                    })],
+                }),
+                api_server: Some(ApiServerConfiguration {
+                    serving_certs: ServingCerts {
+                        named_certificates: vec![NamedCertificate {
+                            names: strings(&["api.dev.custom.example.com"]),
+                            serving_certificate: LocalRef::to("dev-api-tls"),
+                        }],
+                    },
+                }),
+            }),
+            kube_api_server_dns_name: Some("api.dev.custom.example.com".into()),
+        };
+        value(HostedCluster::new(
+            meta("dev", Some("ws-shop-clusters"), &labels()),
+            spec,
+        ))
+    }
+
+    #[test]
+    fn hosted_clusters_on_every_platform_public_and_private() {
+        for platform in [
+            HostedPlatform::kubevirt(true),
+            HostedPlatform::kubevirt(false),
+            HostedPlatform::agent("hardware"),
+            HostedPlatform::none(),
+        ] {
+            for private in [false, true] {
+                let hc = hosted_cluster(platform.clone(), private);
+                assert_valid_everywhere(hc.clone());
+                assert_eq!(hc["spec"]["services"].as_array().unwrap().len(), 4);
+            }
+        }
+    }
+
+    #[test]
+    fn the_validator_refuses_a_strategy_field_the_schema_lacks() {
+        let mut hc = hosted_cluster(HostedPlatform::kubevirt(true), false);
+        hc["spec"]["services"][0]["servicePublishingStrategy"]["private"] = json!(true);
+        let errors = schema::validate(&hc).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("private: unknown field")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn node_pools_on_every_platform() {
+        for (platform, upgrade_type) in [
+            (
+                NodePoolPlatform::kubevirt(KubevirtNode {
+                    cores: 4,
+                    memory: "16Gi",
+                    root_volume: "64Gi",
+                    storage_class: Some("lvms-vg1"),
+                }),
+                UpgradeType::Replace,
+            ),
+            (
+                NodePoolPlatform::agent(BTreeMap::from([("size".to_owned(), "medium".to_owned())])),
+                UpgradeType::InPlace,
+            ),
+            (
+                NodePoolPlatform::agent(BTreeMap::new()),
+                UpgradeType::InPlace,
+            ),
+            (NodePoolPlatform::none(), UpgradeType::InPlace),
+        ] {
+            let pool = NodePool::new(
+                meta("dev-default", Some("ws-shop-clusters"), &labels()),
+                NodePoolSpec {
+                    cluster_name: "dev".into(),
+                    replicas: 3,
+                    release: Release {
+                        image: "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64".into(),
+                    },
+                    management: Management { upgrade_type },
+                    platform,
+                },
+            );
+            assert_valid_everywhere(value(pool));
+        }
+    }
+}
+
+#[test]
+fn confidential_keycloak_clients_and_ca_config_maps() {
+    use function_sco::resources::SecretKeySelector;
+    use function_sco::resources::config_map::ConfigMap;
+    use function_sco::resources::keycloak::ConfidentialClientParameters;
+    for namespace in [None, Some("ws-shop-clusters")] {
+        let client = Managed::new(
+            meta("dev-oidc", namespace, &labels()),
+            ConfidentialClientParameters::new(
+                RealmId::existing("acme"),
+                "openshift-shop-dev",
+                SecretKeySelector::new(
+                    "ws-shop-clusters",
+                    "dev-oidc-client",
+                    "clientSecret",
+                    namespace,
+                ),
+                strings(&["https://oauth.dev.example.com/oauth2callback/sco"]),
+            ),
+            &ProviderConfig::Platform("keycloak-provider".into()),
+        );
+        schema::assert_valid(&value(client));
+    }
+    let ca = ConfigMap::new(
+        meta("dev-oidc-ca", Some("ws-shop-clusters"), &labels()),
+        [(
+            "ca.crt".to_owned(),
+            "-----BEGIN CERTIFICATE-----\n".to_owned(),
+        )],
+    );
+    assert_valid_everywhere(value(ca));
+}

@@ -26,6 +26,8 @@
 //! | Organisation | `tenant.cloud.stakater.com/v1` `Organisation` (cluster-scoped) | [`organisation`] |
 //! | Project | `tenant.cloud.stakater.com/v1` `XProject` (cluster-scoped, claim `Project`) | [`project`] |
 //! | VirtualMachine | `compute.cloud.stakater.com/v1` `VirtualMachine` (namespaced) | [`virtual_machine`] |
+//! | OpenShiftCluster | `kubernetes.cloud.stakater.com/v1` `OpenShiftCluster` (namespaced) | [`openshift_cluster`] |
+//! | OpenShiftNodePool | `kubernetes.cloud.stakater.com/v1` `OpenShiftNodePool` (namespaced) | [`openshift_node_pool`] |
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -51,6 +53,8 @@ pub mod secrets;
 pub mod types;
 pub mod xrd;
 
+pub mod openshift_cluster;
+pub mod openshift_node_pool;
 pub mod organisation;
 pub mod project;
 pub mod virtual_machine;
@@ -63,6 +67,8 @@ pub static REGISTRY: &[Entry] = &[
     Entry::of::<organisation::Organisation>(),
     Entry::of::<project::Project>(),
     Entry::of::<virtual_machine::VirtualMachine>(),
+    Entry::of::<openshift_cluster::OpenShiftCluster>(),
+    Entry::of::<openshift_node_pool::OpenShiftNodePool>(),
 ];
 
 /// A composition: a typed XR validated, composed and given a status.

@@ -299,6 +299,62 @@ impl Parameters for ClientParameters {
     const KIND: &'static str = "Client";
 }
 
+/// A confidential OpenID `Client` whose secret the composition sets from a Secret
+/// (`clientSecretSecretRef`), so the Secret its relying party reads and Keycloak agree.
+pub type ConfidentialClient = Managed<ConfidentialClientParameters>;
+
+/// `forProvider` of a confidential OpenID `Client` with the authorization code flow only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfidentialClientParameters {
+    /// The realm.
+    #[serde(flatten)]
+    pub realm: RealmId,
+    /// The client ID.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    access_type: AccessType,
+    standard_flow_enabled: bool,
+    implicit_flow_enabled: bool,
+    direct_access_grants_enabled: bool,
+    service_accounts_enabled: bool,
+    /// The Secret key holding the client secret.
+    pub client_secret_secret_ref: SecretKeySelector,
+    /// Where the browser may be sent after login.
+    pub valid_redirect_uris: Vec<String>,
+}
+
+impl ConfidentialClientParameters {
+    /// A confidential client `client_id` in `realm` with the secret in `secret` and the
+    /// authorization code flow to `redirect_uris` only.
+    pub fn new(
+        realm: RealmId,
+        client_id: &str,
+        secret: SecretKeySelector,
+        redirect_uris: Vec<String>,
+    ) -> Self {
+        Self {
+            realm,
+            client_id: client_id.to_owned(),
+            name: client_id.to_owned(),
+            access_type: AccessType::Confidential,
+            standard_flow_enabled: true,
+            implicit_flow_enabled: false,
+            direct_access_grants_enabled: false,
+            service_accounts_enabled: false,
+            client_secret_secret_ref: secret,
+            valid_redirect_uris: redirect_uris,
+        }
+    }
+}
+
+impl Parameters for ConfidentialClientParameters {
+    const GROUP: &'static str = "openidclient";
+    const VERSION: &'static str = "v1alpha2";
+    const KIND: &'static str = "Client";
+}
+
 /// `GroupMembershipProtocolMapper` (`openidgroup.keycloak.crossplane.io`): puts the user's
 /// group names into a token claim.
 pub type GroupMembershipProtocolMapper = Managed<GroupMembershipProtocolMapperParameters>;

@@ -121,8 +121,10 @@ macro_rules! referable {
 
 pub mod cert_manager;
 pub mod condition;
+pub mod config_map;
 pub mod external_dns;
 pub mod helm;
+pub mod hypershift;
 pub mod kcp;
 pub mod keycloak;
 pub mod kubeconfig;

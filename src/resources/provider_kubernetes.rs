@@ -70,6 +70,10 @@ pub struct ObjectSpec<M> {
     pub provider_config_ref: ProviderConfigRef,
     /// How readiness derives from the object.
     pub readiness: Readiness,
+    /// What provider-kubernetes may do with the object (default: everything); `[Observe]`
+    /// only reads an object someone else owns into `status.atProvider.manifest`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub management_policies: Vec<&'static str>,
 }
 
 /// `spec.forProvider` of an `Object`.
@@ -99,9 +103,20 @@ impl<M: Serialize> Object<M> {
                 for_provider: ForProvider { manifest },
                 provider_config_ref: provider_config.reference(namespace),
                 readiness,
+                management_policies: Vec::new(),
             },
             metadata,
         }
+    }
+}
+
+impl<M> Object<M> {
+    /// The same Object, observing the wrapped object only (`managementPolicies: [Observe]`):
+    /// provider-kubernetes reads it and never creates, changes or deletes it.
+    #[must_use]
+    pub fn observe_only(mut self) -> Self {
+        self.spec.management_policies = vec!["Observe"];
+        self
     }
 }
 

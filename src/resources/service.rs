@@ -89,11 +89,16 @@ pub struct ServicePort<'a> {
 impl<'a> ServicePort<'a> {
     /// TCP port `port` named `name`, to the same port on the pods.
     pub fn tcp(name: &'a str, port: u16) -> Self {
+        Self::tcp_to(name, port, port)
+    }
+
+    /// TCP port `port` named `name`, to port `target` on the pods.
+    pub fn tcp_to(name: &'a str, port: u16, target: u16) -> Self {
         Self {
             name,
             protocol: "TCP",
             port,
-            target_port: port,
+            target_port: target,
         }
     }
 }
@@ -131,6 +136,16 @@ pub struct ObservedService {
 struct ObservedServiceSpec {
     #[serde(rename = "clusterIP")]
     cluster_ip: Option<String>,
+    #[serde(default)]
+    ports: Vec<ObservedPort>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedPort {
+    #[serde(default)]
+    name: String,
+    node_port: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -160,6 +175,17 @@ impl ObservedService {
             ip: Some(ip),
             hostname: None,
         })
+    }
+
+    /// The node port of the port named `name`, once allocated.
+    pub fn node_port(&self, name: &str) -> Option<u16> {
+        self.spec
+            .as_ref()?
+            .ports
+            .iter()
+            .find(|p| p.name == name)?
+            .node_port
+            .filter(|p| *p > 0)
     }
 
     /// The first load balancer ingress point with an IP or host name.

@@ -1,0 +1,2004 @@
+//! OpenShiftCluster: SCO's Kubernetes-as-a-Service. A namespaced
+//! `kubernetes.cloud.stakater.com/v1` `OpenShiftCluster` XR in a project's
+//! `ws-<project>-clusters` namespace (synced there by api-syncagent) becomes a HyperShift
+//! hosted cluster: its control plane runs in the management cluster, its workers on the
+//! platform's infrastructure.
+//!
+//! | XR field (`spec.parameters.`) | resources (composition resource name) |
+//! |---|---|
+//! | `clusterName` | `hosted-cluster` (HostedCluster `<clusterName>` in the XR's namespace; control plane namespace `<namespace>-<clusterName>`) |
+//! | `version` | the HostedCluster's and NodePools' `release.image` (setting `releaseImages`) |
+//! | `defaultNodepool` | `node-pool-default` (NodePool `<clusterName>-default`): replicas, size from the size table |
+//! | `networking.mode` | the HostedCluster's `spec.services` (below) |
+//! | `access.groups[]` | through `provider-config` (ProviderConfig `<clusterName>-admin` on the admin kubeconfig HyperShift reports): `binding-<role>` (Objects → ClusterRoleBindings `sco-<role>` to OpenShift's `view`, `edit`, `admin`, or for `customer-admin` the composition's `sco-customer-admin` plus `admin`), `role-customer-admin` (Object → ClusterRole `sco-customer-admin`) |
+//! | (always) | `pull-secret` (copied from the step's credential), `etcd-encryption-key` and `oidc-client-secret` (generated), `oidc-ca` (when Keycloak's CA is private), `ssh-key` (when the platform sets one), `keycloak-client` and `keycloak-groups-mapper` (the organisation realm's OIDC client), `connection` (the consumer's Secret), Usages |
+//!
+//! **Where things live.** The HostedCluster and its Secrets are composed into the XR's own
+//! namespace (a namespaced XR composes into its namespace only). The trade-off, stated: the
+//! project's MTO owners and editors can read that namespace's Secrets, so the pull secret and
+//! the etcd encryption key are readable by the tenant's owners and editors (HyperShift's
+//! admin kubeconfig Secret lands there too). The alternative, a platform namespace through
+//! provider-kubernetes Objects, hides them but needs cluster-wide Object RBAC and breaks the
+//! XR-to-HostedCluster ownership; it is not implemented.
+//!
+//! The HostedCluster is named `clusterName`, not after the XR: two OpenShiftClusters with the
+//! same `clusterName` in one namespace would compose the same object, and Crossplane lets
+//! only the first one own it (the second reports the conflict).
+//!
+//! **Organisation and project.** From the api-syncagent annotation
+//! `syncagent.kcp.io/remote-object-workspace-path` (`root:<org>:<project>`) when present,
+//! else from the labels MTO puts on the XR's namespace (`stakater.com/org`,
+//! `stakater.com/tenant`), fetched as the required resource `namespace`; until Crossplane has
+//! fetched it nothing is composed (`WaitingForNamespace`); a namespace without them is a
+//! Fatal naming `metadata.namespace`.
+//!
+//! **Publishing** (`networking.mode`, immutable in the XRD and checked against the observed
+//! HostedCluster). The four services HyperShift's CEL requires (APIServer, OAuthServer,
+//! Konnectivity, Ignition) are always listed. `public`: the API server on a LoadBalancer, the
+//! other three on Routes of the management cluster's ingress, as `hcp create cluster
+//! kubevirt` renders them. `private`: HyperShift has no private endpoint mode outside AWS
+//! (`endpointAccess` is an AWS field), so here private means: nothing on a public
+//! LoadBalancer or public hostname; every service is a NodePort on the management network's
+//! address (setting `private.nodePortAddress`, as `hcp create cluster kubevirt
+//! --api-server-address` does), so a private cluster is reachable exactly where the
+//! management network is routed: from the management cluster and the networks the platform
+//! routes to it (the organisations' networks), never from the internet. The ranges in
+//! `private.allowedCidrs` are also written to `networking.apiServer.allowedCIDRBlocks`;
+//! HyperShift enforces that list through a LoadBalancer's source ranges, so on NodePorts it
+//! is a statement of intent, and the routing is what keeps the cluster private.
+//!
+//! **The etcd encryption key.** `secretEncryption: {type: aescbc, aescbc: {activeKey}}`
+//! names Secret `<clusterName>-etcd-encryption-key`, key `key`: 32 characters from the shared
+//! generated-secret code ([`crate::compositions::secrets`], purpose
+//! `openshift-cluster-etcd-encryption-key`, derived from the seed credential and the XR's
+//! uid). Once the Secret is observed its value is read back and kept: changing it in place
+//! would make etcd unreadable, and HyperShift refuses removing the encryption once set.
+//!
+//! **Settings-derived immutable fields.** HyperShift makes the platform, etcd storage,
+//! networks, availability policy and `kubevirt.baseDomainPassthrough` immutable; once the
+//! HostedCluster is observed those values are kept from it, so a changed platform setting
+//! applies to new clusters only. A changed `baseDomain` is refused (Fatal), since the
+//! cluster's published names depend on it.
+//!
+//! **Sign-in.** `spec.configuration.oauth.identityProviders[]` has one OpenID provider
+//! (`openshiftCluster.identityProviderName`, `sco`) against `<keycloak.url>/realms/<org>`:
+//! client `openshift-<project>-<clusterName>`, its secret in Secret `<clusterName>-oidc-client`
+//! (key `clientSecret`, generated like the encryption key, purpose
+//! `openshift-cluster-oidc-client-secret`), the CA in ConfigMap `<clusterName>-oidc-ca` (key
+//! `ca.crt`) when `tokenValidation.issuerCertificateAuthority` says Keycloak's certificate is
+//! private, and claims `preferred_username`, `name`, `email` and `groups` (without `groups`
+//! no group binding would ever match). The confidential Keycloak client (namespaced
+//! `openidclient.keycloak.m.crossplane.io` `Client`, its secret from the same Secret through
+//! `clientSecretSecretRef`) and a `groups` membership mapper are composed once HyperShift
+//! reports `status.oauthCallbackURLTemplate`: its redirect URI is that template with the
+//! provider's name (`WaitingForOAuthCallback` until then). With OAuth configured HyperShift
+//! drops the kubeadmin password.
+//!
+//! **Access.** Once the HostedCluster reports its admin kubeconfig Secret (`status.kubeconfig`,
+//! key `kubeconfig`), a namespaced provider-kubernetes ProviderConfig `<clusterName>-admin`
+//! uses it; once that exists and the cluster is available, the bindings above are Objects
+//! through it (`WaitingForProviderConfig` until then). `sco-customer-admin` reads the
+//! cluster-scoped state, creates and deletes namespaces and projects and installs operators,
+//! and writes no RBAC, nodes or cluster configuration, so it cannot grant itself
+//! cluster-admin; `customer-admin` groups also get `admin` everywhere.
+//!
+//! **Deletion order** (Usages in the XR's namespace): the HostedCluster outlives its NodePool,
+//! the ProviderConfig built from its kubeconfig and every Object through it; the ProviderConfig
+//! outlives every Object through it.
+//!
+//! **Add-ons**, each behind platform settings:
+//! - **etcd backup** (`backup`): an OADP/Velero `Schedule` (`etcd-backup`, an Object through
+//!   the platform's provider-kubernetes config, since a namespaced XR composes into its own
+//!   namespace only) in OADP's namespace, named `<namespace>-<clusterName>` within 48
+//!   characters (Backups are named `<schedule>-<timestamp>`), as HyperShift's OADP
+//!   disaster-recovery guide has it for the platform ([`crate::resources::velero`]: both
+//!   namespaces, the platform's resource list, KubeVirt's boot-image PVCs excluded), with the
+//!   storage location, cron schedule and retention; ready once Velero reports `Enabled`;
+//! - **DNS** (`baseDomain`, public clusters only; private ones publish no hostname): an
+//!   external-dns `DNSEndpoint` (`dns`) with `api.<clusterName>.<baseDomain>` to the control
+//!   plane endpoint and, on KubeVirt, `*.apps.<clusterName>.<baseDomain>` to the ingress
+//!   LoadBalancer, each once its address is observed (an A record for an IP, else a CNAME).
+//!   On KubeVirt the apps address exists only once a LoadBalancer Service in the control
+//!   plane's namespace forwards 443 and 80 to the guest router's node ports (HyperShift's
+//!   `docs/content/how-to/kubevirt/ingress-and-dns.md`): the guest's
+//!   `openshift-ingress/router-nodeport-default` is read through an observe-only Object
+//!   (`guest-router-nodeports`, `managementPolicies: [Observe]`), then the Service
+//!   `<clusterName>-apps` (selector `kubevirt.io: virt-launcher`) is an Object
+//!   (`ingress-service`) in `<namespace>-<clusterName>`. On Agent and None the guest's
+//!   ingress address is the platform's to provide: no apps record is written;
+//! - **TLS** (`tls`, with `baseDomain`): a cert-manager `Certificate` (`api-certificate`) for
+//!   `api.<clusterName>.<baseDomain>` into Secret `<clusterName>-api-tls`, which the
+//!   HostedCluster names as `kubeAPIServerDNSName` and a named serving certificate (the
+//!   Secret in the HostedCluster's namespace, as HyperShift's custom API server certificate
+//!   guide "Configuring Custom API Server Certificate in HostedCluster" (`kubeapi-server.md`
+//!   in `docs/content/how-to/`) has it; no LoadBalancer hostname is set, so HyperShift's CEL
+//!   rule against a named certificate covering it holds, and the name is not the internal
+//!   `api-int.` one the guide warns against). HyperShift supports the custom name from 4.19:
+//!   on 4.18 it is skipped with a Warning;
+//! - **bootstrap** (`bootstrap.enabled`), once the cluster is available: a provider-helm
+//!   ProviderConfig `<clusterName>-helm` on the admin kubeconfig, the settings' namespaces
+//!   (`ksp-system`) as Objects through `<clusterName>-admin`, and the settings' Helm releases
+//!   (Crossplane, Argo CD), with Usages keeping the HostedCluster and the helm provider config
+//!   until each release is gone.
+//!
+//! **Node pools.** `management.upgradeType` is Replace on KubeVirt and InPlace on Agent and
+//! None unless `upgradeType` says otherwise. On KubeVirt the size table gives
+//! `compute.{cores, memory}` and the persistent root volume; on Agent a size selects Agents by
+//! the labels in `agentLabels` (a size without labels is refused); on None sizes select
+//! nothing (nodes join by their ignition) and a Warning says so.
+//!
+//! **Phases** (`status.phase`), from observed state: `Initializing` until the HostedCluster
+//! reports `Available=True`; `RegistrationPending` while the control plane is available but
+//! not everything else is ready (nodes joining: the NodePool's `Ready` and `status.replicas`;
+//! the connection Secret); `Ready` when every composed resource is ready. `status.version` is
+//! the newest `Completed` entry of `status.version.history`, `apiEndpoint` the
+//! `controlPlaneEndpoint`, `consoleUrl` derived from the apps domain
+//! (`spec.configuration.ingress.domain`, else `apps.<clusterName>.<baseDomain>`, else on
+//! KubeVirt `apps.<clusterName>.<managementAppsDomain>`), since HyperShift reports none.
+//!
+//! **The connection Secret** (`<xr>-connection`, once the API endpoint is observed):
+//! `apiEndpoint`, `consoleUrl`, `ca.crt` (from the admin kubeconfig HyperShift writes, fetched
+//! as the required resource `admin-kubeconfig`) and a `kubeconfig` with the server and CA and
+//! a user without credentials, to sign in with `oc login --web` through the cluster's OAuth
+//! server and the organisation's realm. Never the admin kubeconfig: that would hand every
+//! reader cluster-admin. There is no kubeadmin password to publish.
+
+pub mod names;
+pub mod settings;
+pub mod spec;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::build::Build;
+use super::conventions::{self, XrIdentity};
+use super::platform::Platform;
+use super::secrets::{self, Generated};
+use super::types::check_dns_label;
+use super::{Composition, Context, FieldError, Invalid};
+use std::num::NonZeroU32;
+
+use crate::resources::cert_manager::{
+    Certificate, CertificateSpec, IssuerKind, IssuerRef, ObservedCertificate,
+};
+use crate::resources::config_map::ConfigMap;
+use crate::resources::external_dns::{DnsEndpoint, Endpoint, ObservedDnsEndpoint};
+use crate::resources::helm;
+use crate::resources::hypershift::{
+    self, ApiServerConfiguration, ApiServerNetworking, Configuration, Dns, Etcd, HostedCluster,
+    HostedClusterSpec, HostedPlatform, IdentityProvider, KubevirtNode, LocalRef, Management,
+    NamedCertificate, NetworkEntry, Networking, NodePool, NodePoolPlatform, NodePoolSpec, OAuth,
+    ObservedHostedCluster, ObservedNodePool, OpenIdProvider, PlatformType, Publishing, Release,
+    SecretEncryption, ServiceKind, ServicePublishing, ServingCerts,
+};
+use crate::resources::keycloak::{self, ConfidentialClientParameters, Managed, RealmId};
+use crate::resources::kubeconfig::{
+    Context as KubeContext, Kubeconfig, NamedCluster, NamedContext, NamedUser,
+};
+use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
+use crate::resources::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Subject};
+use crate::resources::secret::{Base64, ObservedSecret, Secret};
+use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
+use crate::resources::velero;
+use crate::resources::{self, Labels, Meta};
+use crate::resources::{ProviderConfig, Reference, SecretKeySelector};
+use crate::sdk::resource::DNS_LABEL_MAX;
+use crate::sdk::resource::Name;
+use crate::sdk::response::{Match, Requirement};
+use names::Names;
+pub use settings::Settings;
+use settings::{IssuerKindSetting, VolumeBackupMode};
+use spec::Version;
+use spec::{Mode, OpenShiftClusterStatus, Parameters, Phase, Role};
+
+/// The api-syncagent annotation naming the workspace the XR came from.
+pub use super::project::spec::WORKSPACE_PATH_ANNOTATION;
+
+/// Length of the generated etcd encryption key: 32 bytes for AES-256-CBC.
+pub const ENCRYPTION_KEY_LENGTH: usize = 32;
+/// The purpose the encryption key is derived for.
+const ENCRYPTION_PURPOSE: &str = "openshift-cluster-etcd-encryption-key";
+/// Length of the generated OIDC client secret.
+pub const CLIENT_SECRET_LENGTH: usize = 40;
+/// The purpose the OIDC client secret is derived for.
+const CLIENT_SECRET_PURPOSE: &str = "openshift-cluster-oidc-client-secret";
+/// The guest's router NodePort Service in `openshift-ingress`, whose node ports the KubeVirt
+/// apps LoadBalancer forwards to (HyperShift's KubeVirt ingress guide).
+pub const GUEST_ROUTER_SERVICE: &str = "router-nodeport-default";
+/// The ClusterRole `customer-admin` binds, defined by this composition on the hosted cluster.
+pub const CUSTOMER_ADMIN_ROLE: &str = "sco-customer-admin";
+
+/// The OpenShiftCluster composition.
+pub struct OpenShiftCluster;
+
+/// Which part of the cluster a composed resource counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// The HostedCluster and its Secrets.
+    ControlPlane,
+    /// NodePools.
+    Nodes,
+    /// The Keycloak client and its groups mapper.
+    Identity,
+    /// The provider config on the hosted cluster and the access bindings through it.
+    Access,
+    /// Backup, DNS, TLS and bootstrap.
+    Addons,
+    /// The consumer's connection Secret.
+    Connection,
+    /// Usages.
+    DeletionOrder,
+}
+
+impl Composition for OpenShiftCluster {
+    const NAME: &'static str = "OpenShiftCluster";
+    const API_VERSION: &'static str = "kubernetes.cloud.stakater.com/v1";
+    const KIND: &'static str = "OpenShiftCluster";
+    const SETTINGS_KEY: &'static str = "openshiftCluster";
+    type Xr = spec::OpenShiftCluster;
+    type Settings = Settings;
+    type Part = Part;
+    type Valid<'a> = Cluster<'a>;
+    type Status = OpenShiftClusterStatus;
+
+    fn validate<'a>(
+        xr: &'a spec::OpenShiftCluster,
+        cx: Context<'a, Settings>,
+    ) -> Result<Cluster<'a>, Invalid> {
+        validate(xr, cx)
+    }
+
+    fn compose(c: &Cluster<'_>, build: &mut Build<'_, Part>) {
+        c.compose(build);
+    }
+
+    fn status(c: &Cluster<'_>, build: &Build<'_, Part>) -> OpenShiftClusterStatus {
+        c.status(build)
+    }
+}
+
+/// The organisation and project the cluster belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tenancy {
+    /// Known.
+    Known {
+        /// The organisation (its Keycloak realm).
+        org: String,
+        /// The project (MTO tenant).
+        project: String,
+    },
+    /// The XR's namespace has not been fetched yet.
+    Pending,
+}
+
+/// What a node pool's nodes are, by platform.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Nodes {
+    /// KubeVirt VMs of this size.
+    KubeVirt {
+        /// vCPU cores.
+        cores: u32,
+        /// Memory.
+        memory: String,
+        /// Root volume size.
+        root_volume: String,
+    },
+    /// Agents with these labels.
+    Agent(std::collections::BTreeMap<String, String>),
+    /// No platform: nodes join by their ignition.
+    None,
+}
+
+/// A valid OpenShiftCluster: what it asks for, resolved against the settings.
+pub struct Cluster<'a> {
+    params: &'a Parameters,
+    settings: &'a Settings,
+    platform: &'a Platform,
+    issuer: String,
+    client_secret: Generated,
+    names: Names,
+    namespace: String,
+    tenancy: Tenancy,
+    identity: XrIdentity,
+    release_image: &'a str,
+    nodes: Option<Nodes>,
+    pull_secret: &'a [u8],
+    encryption_key: Generated,
+    immutable: Immutable,
+}
+
+/// Settings-derived fields HyperShift makes immutable, as they are to be written: from the
+/// observed HostedCluster once it exists, else from the settings.
+#[derive(Debug, Clone, PartialEq)]
+struct Immutable {
+    platform: HostedPlatform,
+    etcd_size: String,
+    etcd_storage_class: Option<String>,
+    cluster_network: Vec<NetworkEntry>,
+    service_network: Vec<NetworkEntry>,
+    machine_network: Vec<NetworkEntry>,
+    availability: hypershift::AvailabilityPolicy,
+    base_domain: String,
+}
+
+/// Checks every rule, collecting every bad field.
+fn validate<'a>(
+    xr: &'a spec::OpenShiftCluster,
+    cx: Context<'a, Settings>,
+) -> Result<Cluster<'a>, Invalid> {
+    let (platform, settings) = (cx.platform, cx.settings);
+    let params = &xr.spec.parameters;
+    let mut errors = Vec::new();
+    let mut fail = |path: &str, message: String| {
+        errors.push(FieldError {
+            path: path.to_owned(),
+            message,
+        });
+    };
+    let identity = XrIdentity::of::<OpenShiftCluster>(&xr.metadata);
+    let Some(namespace) = identity.scope.namespace().map(str::to_owned) else {
+        return Err(Invalid::field(
+            "metadata.namespace",
+            "an OpenShiftCluster is namespaced; create it in its project's clusters namespace",
+        ));
+    };
+
+    let cluster = params.cluster_name.as_str();
+    let names = match check_dns_label(cluster) {
+        Err(e) => {
+            fail("spec.parameters.clusterName", e);
+            None
+        }
+        Ok(()) => match Names::of(&identity.name, &namespace, cluster) {
+            Ok(names) => Some(names),
+            Err(length) => {
+                fail(
+                    "spec.parameters.clusterName",
+                    format!(
+                        "{cluster:?} is too long: the hosted control plane's namespace {namespace}-{cluster} would have {length} characters, and a namespace has at most 63; use at most {} characters",
+                        63usize.saturating_sub(namespace.len() + 1)
+                    ),
+                );
+                None
+            }
+        },
+    };
+    if let Some(base) = &settings.base_domain {
+        // The longest published name: the ingress wildcard `*.apps.<cluster>.<base>`.
+        let longest = format!("*.apps.{cluster}.{base}");
+        if longest.len() > 253 {
+            fail(
+                "spec.parameters.clusterName",
+                format!(
+                    "{cluster:?} is too long for base domain {base:?}: {longest} would have {} characters, and a DNS name has at most 253",
+                    longest.len()
+                ),
+            );
+        }
+    }
+
+    if let Some(base) = &settings.base_domain
+        && let Err(why) = check_base_domain(base)
+    {
+        fail("platform openshiftCluster.baseDomain", why);
+    }
+    let release_image = settings.release_images.get(params.version);
+    if let Some(image) = release_image
+        && (image.len() > 253 || image.chars().any(char::is_whitespace))
+    {
+        fail(
+            "spec.parameters.version",
+            format!(
+                "{} maps to release image {image:?}, which HyperShift refuses (at most 253 characters, no whitespace); ask the platform team to fix openshiftCluster.releaseImages.\"{}\"",
+                params.version, params.version
+            ),
+        );
+    }
+    if release_image.is_none() {
+        fail(
+            "spec.parameters.version",
+            format!(
+                "{} has no release image on this platform; choose another version, or ask the platform team to set openshiftCluster.releaseImages.\"{}\"",
+                params.version, params.version
+            ),
+        );
+    }
+
+    let pool = &params.default_nodepool;
+    if !(1..=10).contains(&pool.replicas) {
+        fail(
+            "spec.parameters.defaultNodepool.replicas",
+            format!("{} is out of range: use 1 to 10 nodes", pool.replicas),
+        );
+    }
+    let nodes = if pool.enabled {
+        match nodes_of(settings, pool.size) {
+            Ok(nodes) => Some(nodes),
+            Err(e) => {
+                fail("spec.parameters.defaultNodepool.size", e);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    if settings.platform == PlatformType::Agent
+        && settings
+            .agent_namespace
+            .as_deref()
+            .is_none_or(str::is_empty)
+    {
+        fail(
+            "platform openshiftCluster.agentNamespace",
+            "is not set but openshiftCluster.platform is Agent: HyperShift's Agent platform needs the namespace its Agents are searched in; set it in the sco-platform EnvironmentConfig".into(),
+        );
+    }
+    if params.networking.mode == Mode::Private
+        && settings
+            .private
+            .node_port_address
+            .as_deref()
+            .is_none_or(str::is_empty)
+    {
+        fail(
+            "spec.parameters.networking.mode",
+            "private is not offered on this platform: it publishes the control plane on NodePorts of the management network, and the platform team has not set openshiftCluster.private.nodePortAddress".into(),
+        );
+    }
+
+    for (i, group) in params.access.groups.iter().enumerate() {
+        if let Err(e) = check_group(&group.name) {
+            fail(&format!("spec.parameters.access.groups[{i}].name"), e);
+        }
+    }
+
+    let observed = cx
+        .observed
+        .read::<ObservedShape>(&Name::from(names::HOSTED_CLUSTER))
+        .and_then(Result::ok);
+    if let Some(observed) = &observed {
+        check_unchanged(params, settings, observed, &mut fail);
+    }
+
+    let tenancy = match tenancy(xr, cx, platform) {
+        Ok(t) => t,
+        Err((path, message)) => {
+            fail(&path, message);
+            Tenancy::Pending
+        }
+    };
+
+    let pull_secret = cx
+        .observed
+        .credentials
+        .0
+        .get(&settings.pull_secret_credential)
+        .and_then(|data| data.get(hypershift::PULL_SECRET_KEY))
+        .filter(|bytes| !bytes.is_empty());
+    if pull_secret.is_none() {
+        let name = &settings.pull_secret_credential;
+        fail(
+            &format!("credentials.{name}"),
+            format!(
+                "is missing or has no key {:?}: the OpenShift pull secret comes from the Composition step's credentials, never from the XR; create it with `kubectl -n crossplane-system create secret generic {name} --from-file=.dockerconfigjson=pull-secret.json` and list it in the function-sco step as `credentials: [{{name: {name}, source: Secret, secretRef: {{namespace: crossplane-system, name: {name}}}}}]` (function-sco render: --credentials FILE)",
+                hypershift::PULL_SECRET_KEY
+            ),
+        );
+    }
+
+    let encryption_key = match secrets::generated(
+        cx.observed,
+        names::ENCRYPTION_KEY,
+        hypershift::ENCRYPTION_KEY,
+        xr.metadata.uid.as_deref(),
+        ENCRYPTION_PURPOSE,
+        ENCRYPTION_KEY_LENGTH,
+    ) {
+        Ok(key) => Some(key),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+
+    let client_secret = match secrets::generated(
+        cx.observed,
+        names::OIDC_CLIENT_SECRET,
+        hypershift::CLIENT_SECRET_KEY,
+        xr.metadata.uid.as_deref(),
+        CLIENT_SECRET_PURPOSE,
+        CLIENT_SECRET_LENGTH,
+    ) {
+        Ok(secret) => Some(secret),
+        // The same missing seed or uid as the encryption key's: said once.
+        Err(_) if encryption_key.is_none() => None,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+
+    let keycloak = match &platform.keycloak.url {
+        Some(url) => Some(url.as_str().trim_end_matches('/').to_owned()),
+        None => {
+            errors.push(FieldError {
+                path: "platform keycloak.url".into(),
+                message: "is not set: clusters sign in through the organisation's Keycloak realm; set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig".into(),
+            });
+            None
+        }
+    };
+    let issuer = match (&keycloak, &tenancy) {
+        (Some(url), Tenancy::Known { org, .. }) => format!("{url}/realms/{org}"),
+        _ => String::new(),
+    };
+
+    match (
+        names,
+        release_image,
+        pull_secret,
+        encryption_key,
+        client_secret,
+    ) {
+        (
+            Some(names),
+            Some(release_image),
+            Some(pull_secret),
+            Some(encryption_key),
+            Some(client_secret),
+        ) if errors.is_empty() => Ok(Cluster {
+            params,
+            settings,
+            platform,
+            issuer,
+            client_secret,
+            names,
+            immutable: immutable(settings, observed.as_ref()),
+            namespace,
+            tenancy,
+            identity,
+            release_image,
+            nodes,
+            pull_secret,
+            encryption_key,
+        }),
+        _ => Err(Invalid(errors)),
+    }
+}
+
+/// What the nodes of a pool of `size` are on this platform, or why the size is refused.
+pub fn nodes_of(settings: &Settings, size: spec::Size) -> Result<Nodes, String> {
+    match settings.platform {
+        PlatformType::KubeVirt => match settings.sizes.get(size) {
+            Some(s) => Ok(Nodes::KubeVirt {
+                cores: s.cores,
+                memory: s.memory.clone(),
+                root_volume: s.root_volume.clone(),
+            }),
+            None => Err(format!(
+                "{size} is not in this platform's size table (it has {}); choose a listed size, or ask the platform team to add openshiftCluster.sizes.{size}",
+                listed(&settings.sizes.listed())
+            )),
+        },
+        PlatformType::Agent => match settings.agent_labels.get(size) {
+            Some(labels) => Ok(Nodes::Agent(labels.clone())),
+            None => Err(format!(
+                "{size} selects no Agents on this platform (sizes with Agent labels: {}); choose a listed size, or ask the platform team to set openshiftCluster.agentLabels.{size}",
+                listed(&settings.agent_labels.listed())
+            )),
+        },
+        PlatformType::None => Ok(Nodes::None),
+    }
+}
+
+fn listed(sizes: &[&str]) -> String {
+    if sizes.is_empty() {
+        "none".into()
+    } else {
+        sizes.join(", ")
+    }
+}
+
+/// A base domain HyperShift's `dns.baseDomain` accepts: dot-separated labels of letters,
+/// digits and '-', at most 63 characters each, the last one of letters (or one label).
+fn check_base_domain(base: &str) -> Result<(), String> {
+    let labels: Vec<&str> = base.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let tld_ok = labels.len() == 1
+        || labels
+            .last()
+            .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
+    if base.len() <= 253 && labels.iter().all(label_ok) && tld_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{base:?} is not a DNS domain HyperShift accepts as dns.baseDomain: use dot-separated labels of letters, digits and '-' (at most 63 characters each) ending in a top-level domain, such as cloud.example.com"
+        ))
+    }
+}
+
+/// A group name RBAC and the realm accept, that is not reserved.
+fn check_group(name: &str) -> Result<(), String> {
+    let subdomain = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| check_dns_label(label).is_ok());
+    if !subdomain {
+        return Err(format!(
+            "{name:?} is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and '.', at most 253 characters"
+        ));
+    }
+    if name == "cluster-admin" || name.ends_with("-cluster-admin") {
+        return Err(format!(
+            "{name:?} is reserved: cluster-admin and names ending -cluster-admin belong to the platform; choose another group name"
+        ));
+    }
+    Ok(())
+}
+
+/// The organisation and project: the workspace-path annotation, else the namespace's labels.
+fn tenancy(
+    xr: &spec::OpenShiftCluster,
+    cx: Context<'_, Settings>,
+    platform: &Platform,
+) -> Result<Tenancy, (String, String)> {
+    let root = platform.kcp.root_workspace.as_str();
+    if let Some(path) = xr
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(WORKSPACE_PATH_ANNOTATION))
+    {
+        let parts: Option<Vec<&str>> = path
+            .strip_prefix(root)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(|rest| rest.split(':').collect());
+        return match parts.as_deref() {
+            Some([org, project])
+                if check_dns_label(org).is_ok() && check_dns_label(project).is_ok() =>
+            {
+                Ok(Tenancy::Known {
+                    org: (*org).to_owned(),
+                    project: (*project).to_owned(),
+                })
+            }
+            _ => Err((
+                format!("metadata.annotations[{WORKSPACE_PATH_ANNOTATION}]"),
+                format!(
+                    "{path:?} is not a project workspace ({root}:<organisation>:<project>): create OpenShiftClusters in a project's workspace"
+                ),
+            )),
+        };
+    }
+    let Some(found) = cx.observed.required.get(names::NAMESPACE_REQUIREMENT) else {
+        return Ok(Tenancy::Pending);
+    };
+    let labels = found
+        .first()
+        .and_then(|ns| serde_json::from_value::<NamespaceLabels>(ns.clone()).ok())
+        .map(|ns| ns.metadata.labels)
+        .unwrap_or_default();
+    match (
+        labels.get(conventions::LABEL_ORG),
+        labels.get(conventions::LABEL_TENANT),
+    ) {
+        (Some(org), Some(project)) if !org.is_empty() && !project.is_empty() => {
+            Ok(Tenancy::Known {
+                org: org.clone(),
+                project: project.clone(),
+            })
+        }
+        _ => Err((
+            "metadata.namespace".into(),
+            format!(
+                "the organisation and project are unknown: the XR has no annotation {WORKSPACE_PATH_ANNOTATION} and its namespace has no labels {} and {}; create OpenShiftClusters in a project's namespace (MTO labels it) or through api-syncagent with enableWorkspacePaths: true",
+                conventions::LABEL_ORG,
+                conventions::LABEL_TENANT
+            ),
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NamespaceLabels {
+    #[serde(default)]
+    metadata: NamespaceMeta,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NamespaceMeta {
+    #[serde(default)]
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+/// The immutable parts of an observed HostedCluster, as read back.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ObservedShape {
+    #[serde(default)]
+    metadata: ShapeMeta,
+    #[serde(default)]
+    spec: ShapeSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeMeta {
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeSpec {
+    platform: Option<ShapePlatform>,
+    etcd: Option<ShapeEtcd>,
+    networking: Option<ShapeNetworking>,
+    controller_availability_policy: Option<hypershift::AvailabilityPolicy>,
+    dns: Option<ShapeDns>,
+    #[serde(default)]
+    services: Vec<ShapeService>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapePlatform {
+    #[serde(rename = "type")]
+    type_: Option<PlatformType>,
+    kubevirt: Option<ShapeKubevirt>,
+    agent: Option<ShapeAgent>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeKubevirt {
+    base_domain_passthrough: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeAgent {
+    agent_namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeEtcd {
+    managed: Option<ShapeManaged>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeManaged {
+    storage: Option<ShapeStorage>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeStorage {
+    persistent_volume: Option<ShapeVolume>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeVolume {
+    size: Option<String>,
+    storage_class_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeNetworking {
+    #[serde(default)]
+    cluster_network: Vec<ShapeEntry>,
+    #[serde(default)]
+    service_network: Vec<ShapeEntry>,
+    #[serde(default)]
+    machine_network: Vec<ShapeEntry>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeEntry {
+    cidr: String,
+    host_prefix: Option<u8>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeDns {
+    base_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeService {
+    service: String,
+    service_publishing_strategy: ShapeStrategy,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeStrategy {
+    #[serde(rename = "type", default)]
+    type_: String,
+}
+
+impl ObservedShape {
+    /// The mode the observed services mean: a NodePort API server is private.
+    fn mode(&self) -> Option<Mode> {
+        let api = self
+            .spec
+            .services
+            .iter()
+            .find(|s| s.service == "APIServer")?;
+        Some(match api.service_publishing_strategy.type_.as_str() {
+            "NodePort" => Mode::Private,
+            _ => Mode::Public,
+        })
+    }
+}
+
+/// `clusterName`, `networking.mode` and the base domain cannot change.
+fn check_unchanged(
+    params: &Parameters,
+    settings: &Settings,
+    observed: &ObservedShape,
+    fail: &mut impl FnMut(&str, String),
+) {
+    if let Some(name) = observed.metadata.name.as_deref()
+        && name != params.cluster_name
+    {
+        fail(
+            "spec.parameters.clusterName",
+            format!(
+                "cannot change from {name:?} to {:?}: it names the HostedCluster; create a new OpenShiftCluster",
+                params.cluster_name
+            ),
+        );
+    }
+    if let Some(mode) = observed.mode()
+        && mode != params.networking.mode
+    {
+        let spell = |m: Mode| match m {
+            Mode::Public => "public",
+            Mode::Private => "private",
+        };
+        fail(
+            "spec.parameters.networking.mode",
+            format!(
+                "cannot change from {} to {}: HyperShift does not let a HostedCluster's services change; create a new OpenShiftCluster",
+                spell(mode),
+                spell(params.networking.mode)
+            ),
+        );
+    }
+    let observed_base = observed
+        .spec
+        .dns
+        .as_ref()
+        .and_then(|d| d.base_domain.as_deref())
+        .unwrap_or_default();
+    let desired_base = settings.base_domain.as_deref().unwrap_or_default();
+    if !observed_base.is_empty() && observed_base != desired_base {
+        fail(
+            "platform openshiftCluster.baseDomain",
+            format!(
+                "cannot change from {observed_base:?} to {desired_base:?} for this cluster: HyperShift makes dns.baseDomain immutable once set; restore the setting"
+            ),
+        );
+    }
+}
+
+/// The settings-derived immutable fields: observed ones win.
+fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -> Immutable {
+    let spec = observed.map(|o| &o.spec);
+    let entry = |cidr: &str, host_prefix| NetworkEntry {
+        cidr: cidr.to_owned(),
+        host_prefix,
+    };
+    let entries = |found: Option<&Vec<ShapeEntry>>, desired: Vec<NetworkEntry>| match found {
+        Some(found) if !found.is_empty() => found
+            .iter()
+            .map(|e| entry(&e.cidr, e.host_prefix))
+            .collect(),
+        _ => desired,
+    };
+    let networking = spec.and_then(|s| s.networking.as_ref());
+    let volume = spec
+        .and_then(|s| s.etcd.as_ref())
+        .and_then(|e| e.managed.as_ref())
+        .and_then(|m| m.storage.as_ref())
+        .and_then(|s| s.persistent_volume.as_ref());
+    let observed_platform = spec.and_then(|s| s.platform.as_ref());
+    let platform = match observed_platform.and_then(|p| p.type_) {
+        Some(PlatformType::KubeVirt) => HostedPlatform::kubevirt(
+            observed_platform
+                .and_then(|p| p.kubevirt.as_ref())
+                .and_then(|k| k.base_domain_passthrough)
+                .unwrap_or(false),
+        ),
+        Some(PlatformType::Agent) => HostedPlatform::agent(
+            observed_platform
+                .and_then(|p| p.agent.as_ref())
+                .and_then(|a| a.agent_namespace.as_deref())
+                .unwrap_or_default(),
+        ),
+        Some(PlatformType::None) => HostedPlatform::none(),
+        None => match settings.platform {
+            PlatformType::KubeVirt => HostedPlatform::kubevirt(settings.base_domain.is_none()),
+            PlatformType::Agent => {
+                HostedPlatform::agent(settings.agent_namespace.as_deref().unwrap_or_default())
+            }
+            PlatformType::None => HostedPlatform::none(),
+        },
+    };
+    let net = &settings.networks;
+    Immutable {
+        platform,
+        etcd_size: volume
+            .and_then(|v| v.size.clone())
+            .unwrap_or_else(|| settings.etcd.size.clone()),
+        etcd_storage_class: match volume {
+            Some(v) => v.storage_class_name.clone(),
+            None => settings.etcd.storage_class.clone(),
+        },
+        cluster_network: entries(
+            networking.map(|n| &n.cluster_network),
+            vec![entry(&net.cluster_network, Some(net.host_prefix))],
+        ),
+        service_network: entries(
+            networking.map(|n| &n.service_network),
+            vec![entry(&net.service_network, None)],
+        ),
+        machine_network: entries(
+            networking.map(|n| &n.machine_network),
+            net.machine_network.iter().map(|m| entry(m, None)).collect(),
+        ),
+        availability: spec
+            .and_then(|s| s.controller_availability_policy)
+            .unwrap_or(settings.controller_availability_policy),
+        base_domain: settings.base_domain.clone().unwrap_or_default(),
+    }
+}
+
+impl Cluster<'_> {
+    /// Metadata of a composed object in the XR's namespace.
+    fn meta(&self, name: &str) -> Meta {
+        resources::meta(name, Some(&self.namespace), &self.labels())
+    }
+
+    fn labels(&self) -> Labels {
+        match &self.tenancy {
+            Tenancy::Known { org, project } => self.identity.labels(Some(org), Some(project)),
+            Tenancy::Pending => self.identity.labels(None, None),
+        }
+    }
+
+    fn observed_hc(&self, build: &Build<'_, Part>) -> ObservedHostedCluster {
+        build
+            .read::<ObservedHostedCluster>(names::HOSTED_CLUSTER)
+            .unwrap_or_default()
+    }
+
+    fn compose(&self, build: &mut Build<'_, Part>) {
+        build.require(
+            names::NAMESPACE_REQUIREMENT,
+            Requirement {
+                api_version: "v1".into(),
+                kind: "Namespace".into(),
+                matching: Match::Name(self.namespace.clone()),
+                namespace: None,
+            },
+        );
+        if self.tenancy == Tenancy::Pending {
+            build.wait(
+                "WaitingForNamespace",
+                format!(
+                    "Crossplane has not fetched namespace {} yet, whose labels name the cluster's organisation and project",
+                    self.namespace
+                ),
+            );
+            return;
+        }
+        let observed = self.observed_hc(build);
+        if let Some(secret) = observed.kubeconfig_secret() {
+            build.require(
+                names::ADMIN_KUBECONFIG_REQUIREMENT,
+                Requirement {
+                    api_version: "v1".into(),
+                    kind: "Secret".into(),
+                    matching: Match::Name(secret.to_owned()),
+                    namespace: Some(self.namespace.clone()),
+                },
+            );
+        }
+        self.secrets(build);
+        let hosted_cluster = self.hosted_cluster();
+        build.add(
+            names::HOSTED_CLUSTER,
+            Part::ControlPlane,
+            &hosted_cluster,
+            observed.is_available(),
+        );
+        if let Some(nodes) = &self.nodes {
+            let pool = node_pool(
+                self.meta(&self.names.node_pool),
+                &self.names.hosted_cluster,
+                self.params.default_nodepool.replicas,
+                self.release_image,
+                nodes,
+                self.settings.root_volume_storage_class.as_deref(),
+                self.settings.upgrade_type(),
+            );
+            let found = build
+                .read::<ObservedNodePool>(names::DEFAULT_NODE_POOL)
+                .unwrap_or_default();
+            let ready = found.is_ready() && found.replicas() >= pool.spec.replicas;
+            build.add(names::DEFAULT_NODE_POOL, Part::Nodes, &pool, ready);
+            self.usage(
+                build,
+                names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
+                &hosted_cluster,
+                &pool,
+            );
+            if nodes == &Nodes::None {
+                build.warn(format!(
+                    "defaultNodepool.size {} selects nothing on platform None: nodes join the pool by booting its ignition",
+                    self.params.default_nodepool.size
+                ));
+            }
+        }
+        self.connection(build, &observed);
+        self.keycloak(build, &observed);
+        self.access(build, &observed, &hosted_cluster);
+        self.addons(build, &observed, &hosted_cluster);
+    }
+
+    /// The pull secret, the encryption key and the SSH key.
+    fn secrets(&self, build: &mut Build<'_, Part>) {
+        let mut pull = Secret::new(
+            self.meta(&self.names.pull_secret),
+            [(
+                hypershift::PULL_SECRET_KEY.to_owned(),
+                Base64(Cow::Borrowed(self.pull_secret)),
+            )],
+        );
+        pull.type_ = Some("kubernetes.io/dockerconfigjson");
+        build.add_existing(names::PULL_SECRET, Part::ControlPlane, &pull);
+        let key = Secret::new(
+            self.meta(&self.names.encryption_key),
+            [(
+                hypershift::ENCRYPTION_KEY.to_owned(),
+                Base64::from(self.encryption_key.value.as_str()),
+            )],
+        )
+        .opaque();
+        build.add_existing(names::ENCRYPTION_KEY, Part::ControlPlane, &key);
+        let client_secret = Secret::new(
+            self.meta(&self.names.oidc_client_secret),
+            [(
+                hypershift::CLIENT_SECRET_KEY.to_owned(),
+                Base64::from(self.client_secret.value.as_str()),
+            )],
+        )
+        .opaque();
+        build.add_existing(
+            names::OIDC_CLIENT_SECRET,
+            Part::ControlPlane,
+            &client_secret,
+        );
+        if let Some(ca) = &self.platform.token_validation.issuer_certificate_authority {
+            let config_map = ConfigMap::new(
+                self.meta(&self.names.oidc_ca),
+                [(hypershift::CA_KEY.to_owned(), ca.clone())],
+            );
+            build.add_existing(names::OIDC_CA, Part::ControlPlane, &config_map);
+        }
+        if let Some(ssh) = &self.settings.ssh_public_key {
+            let secret = Secret::new(
+                self.meta(&self.names.ssh_key),
+                [("id_rsa.pub".to_owned(), Base64::from(ssh.as_str()))],
+            );
+            build.add_existing(names::SSH_KEY, Part::ControlPlane, &secret);
+        }
+    }
+
+    /// The HostedCluster.
+    fn hosted_cluster(&self) -> HostedCluster {
+        let im = &self.immutable;
+        let private = self.params.networking.mode == Mode::Private;
+        let address = self
+            .settings
+            .private
+            .node_port_address
+            .clone()
+            .unwrap_or_default();
+        let services = ServiceKind::ALL
+            .into_iter()
+            .map(|service| ServicePublishing {
+                service,
+                service_publishing_strategy: match (private, service) {
+                    (true, _) => Publishing::NodePort {
+                        address: address.clone(),
+                        port: None,
+                    },
+                    (false, ServiceKind::ApiServer) => Publishing::LoadBalancer { hostname: None },
+                    (false, _) => Publishing::Route { hostname: None },
+                },
+            })
+            .collect();
+        let mut networking = Networking::ovn(
+            im.cluster_network.clone(),
+            im.service_network.clone(),
+            im.machine_network.clone(),
+        );
+        if private {
+            networking.api_server = Some(ApiServerNetworking {
+                allowed_cidr_blocks: self.settings.private.allowed_cidrs.clone(),
+            });
+        }
+        HostedCluster::new(
+            self.meta(&self.names.hosted_cluster),
+            HostedClusterSpec {
+                release: Release {
+                    image: self.release_image.to_owned(),
+                },
+                pull_secret: LocalRef::to(&self.names.pull_secret),
+                ssh_key: self
+                    .settings
+                    .ssh_public_key
+                    .as_ref()
+                    .map(|_| LocalRef::to(&self.names.ssh_key)),
+                dns: Dns {
+                    base_domain: im.base_domain.clone(),
+                },
+                etcd: Etcd::managed(&im.etcd_size, im.etcd_storage_class.as_deref()),
+                networking,
+                platform: im.platform.clone(),
+                services,
+                controller_availability_policy: im.availability,
+                secret_encryption: SecretEncryption::aescbc(&self.names.encryption_key),
+                configuration: Some(Configuration {
+                    oauth: Some(OAuth {
+                        identity_providers: vec![IdentityProvider::openid(OpenIdProvider {
+                            name: &self.settings.identity_provider_name,
+                            issuer: &self.issuer,
+                            client_id: &self.client_id(),
+                            client_secret: &self.names.oidc_client_secret,
+                            ca: self
+                                .platform
+                                .token_validation
+                                .issuer_certificate_authority
+                                .as_ref()
+                                .map(|_| self.names.oidc_ca.as_str()),
+                        })],
+                    }),
+                    api_server: self.api_dns_name().map(|name| ApiServerConfiguration {
+                        serving_certs: ServingCerts {
+                            named_certificates: vec![NamedCertificate {
+                                names: vec![name],
+                                serving_certificate: LocalRef::to(&self.api_tls_secret()),
+                            }],
+                        },
+                    }),
+                }),
+                kube_api_server_dns_name: self.api_dns_name(),
+            },
+        )
+    }
+
+    /// The apps domain: observed, else derived from the base domain or the management
+    /// cluster's apps domain.
+    fn apps_domain(&self, observed: &ObservedHostedCluster) -> Option<String> {
+        let cluster = &self.names.hosted_cluster;
+        if let Some(domain) = observed.ingress_domain() {
+            return Some(domain.to_owned());
+        }
+        if !self.immutable.base_domain.is_empty() {
+            return Some(format!("apps.{cluster}.{}", self.immutable.base_domain));
+        }
+        match &self.immutable.platform.type_ {
+            PlatformType::KubeVirt => self
+                .settings
+                .management_apps_domain
+                .as_ref()
+                .map(|d| format!("apps.{cluster}.{d}")),
+            _ => None,
+        }
+    }
+
+    /// The console's URL, once the control plane is available.
+    fn console_url(&self, observed: &ObservedHostedCluster) -> Option<String> {
+        if !observed.is_available() {
+            return None;
+        }
+        self.apps_domain(observed)
+            .map(|d| format!("https://console-openshift-console.{d}"))
+    }
+
+    /// The CA of the admin kubeconfig HyperShift wrote, base64 (as kubeconfigs carry it).
+    fn ca(&self, build: &Build<'_, Part>) -> Option<String> {
+        let secret = build
+            .required(names::ADMIN_KUBECONFIG_REQUIREMENT)?
+            .first()
+            .and_then(|s| serde_json::from_value::<ObservedSecret>(s.clone()).ok())?;
+        let bytes = secret.data?.remove(hypershift::KUBECONFIG_KEY)?;
+        let admin = Kubeconfig::parse(&bytes.0).ok()?;
+        admin
+            .clusters
+            .into_iter()
+            .next()?
+            .cluster
+            .get("certificate-authority-data")?
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// The consumer's connection Secret, once the API endpoint is observed.
+    fn connection(&self, build: &mut Build<'_, Part>, observed: &ObservedHostedCluster) {
+        let Some(api) = observed.api_endpoint() else {
+            build.wait(
+                "WaitingForControlPlane",
+                format!(
+                    "HostedCluster {}/{} has no control plane endpoint yet; the connection Secret {} is written then",
+                    self.namespace, self.names.hosted_cluster, self.names.connection
+                ),
+            );
+            return;
+        };
+        use base64::Engine as _;
+        let ca = self.ca(build);
+        let mut data = vec![("apiEndpoint".to_owned(), Base64::from(api.clone()))];
+        if let Some(console) = self.console_url(observed) {
+            data.push(("consoleUrl".to_owned(), Base64::from(console)));
+        }
+        if let Some(ca) = &ca
+            && let Ok(pem) = base64::engine::general_purpose::STANDARD.decode(ca)
+        {
+            data.push(("ca.crt".to_owned(), Base64(Cow::Owned(pem))));
+        }
+        data.push((
+            "kubeconfig".to_owned(),
+            Base64::from(self.consumer_kubeconfig(&api, ca).to_yaml()),
+        ));
+        let secret = Secret::new(self.meta(&self.names.connection), data);
+        build.add_existing(names::CONNECTION, Part::Connection, &secret);
+    }
+
+    /// A kubeconfig with the server and CA, and a user without credentials.
+    fn consumer_kubeconfig(&self, api: &str, ca: Option<String>) -> Kubeconfig {
+        let mut cluster = Map::new();
+        cluster.insert("server".into(), Value::String(api.to_owned()));
+        if let Some(ca) = ca {
+            cluster.insert("certificate-authority-data".into(), Value::String(ca));
+        }
+        let name = self.names.hosted_cluster.clone();
+        Kubeconfig {
+            api_version: "v1".into(),
+            kind: "Config".into(),
+            clusters: vec![NamedCluster {
+                name: name.clone(),
+                cluster,
+            }],
+            contexts: vec![NamedContext {
+                name: name.clone(),
+                context: KubeContext {
+                    cluster: name.clone(),
+                    user: "oauth".into(),
+                    namespace: None,
+                },
+            }],
+            current_context: name,
+            users: vec![NamedUser {
+                name: "oauth".into(),
+                user: Map::new(),
+            }],
+        }
+    }
+
+    /// The Keycloak client ID of this cluster: `openshift-<project>-<clusterName>`, unique in
+    /// the organisation's realm.
+    fn client_id(&self) -> String {
+        match &self.tenancy {
+            Tenancy::Known { project, .. } => {
+                format!("openshift-{project}-{}", self.names.hosted_cluster)
+            }
+            Tenancy::Pending => format!("openshift-{}", self.names.hosted_cluster),
+        }
+    }
+
+    fn org(&self) -> &str {
+        match &self.tenancy {
+            Tenancy::Known { org, .. } => org,
+            Tenancy::Pending => "",
+        }
+    }
+
+    /// The confidential OIDC client in the organisation's realm and its groups mapper, once
+    /// HyperShift reports the OAuth callback URL.
+    fn keycloak(&self, build: &mut Build<'_, Part>, observed: &ObservedHostedCluster) {
+        let Some(callback) = observed.oauth_callback_url(&self.settings.identity_provider_name)
+        else {
+            build.wait(
+                "WaitingForOAuthCallback",
+                format!(
+                    "HostedCluster {}/{} reports no OAuth callback URL yet; the Keycloak client in realm {} is created with it",
+                    self.namespace,
+                    self.names.hosted_cluster,
+                    self.org()
+                ),
+            );
+            return;
+        };
+        let config = ProviderConfig::Platform(self.platform.provider_configs.keycloak.clone());
+        let realm = RealmId::existing(self.org());
+        let client = Managed::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "oidc")),
+            ConfidentialClientParameters::new(
+                realm.clone(),
+                &self.client_id(),
+                SecretKeySelector::new(
+                    &self.namespace,
+                    &self.names.oidc_client_secret,
+                    hypershift::CLIENT_SECRET_KEY,
+                    Some(&self.namespace),
+                ),
+                vec![callback],
+            ),
+            &config,
+        );
+        build.add_managed(names::KEYCLOAK_CLIENT, Part::Identity, &client);
+        let mapper = Managed::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "oidc-groups")),
+            keycloak::GroupMembershipProtocolMapperParameters {
+                realm,
+                client_id_ref: Reference::to(client.metadata.name.clone()),
+                name: "groups".into(),
+                claim_name: "groups".into(),
+                full_path: false,
+                add_to_id_token: true,
+                add_to_access_token: true,
+                add_to_userinfo: true,
+            },
+            &config,
+        );
+        build.add_managed(names::KEYCLOAK_GROUPS_MAPPER, Part::Identity, &mapper);
+    }
+
+    /// The provider config on the admin kubeconfig HyperShift reports, and through it the
+    /// `sco-customer-admin` ClusterRole and a ClusterRoleBinding per role used, once the
+    /// cluster is available.
+    fn access(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        hosted_cluster: &HostedCluster,
+    ) {
+        let Some(kubeconfig) = observed.kubeconfig_secret() else {
+            return;
+        };
+        let provider_config = pk::ProviderConfig::kubeconfig(
+            self.meta(&self.names.provider_config),
+            &self.namespace,
+            kubeconfig,
+            hypershift::KUBECONFIG_KEY,
+        );
+        build.add_existing(names::PROVIDER_CONFIG, Part::Access, &provider_config);
+        self.usage(
+            build,
+            names::USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG,
+            hosted_cluster,
+            &provider_config,
+        );
+        if self.params.access.groups.is_empty() {
+            return;
+        }
+        if !(observed.is_available() && build.exists(names::PROVIDER_CONFIG)) {
+            build.wait(
+                "WaitingForProviderConfig",
+                format!(
+                    "the provider config {} on the hosted cluster's admin kubeconfig does not exist yet, or the cluster is not available; the access bindings follow",
+                    self.names.provider_config
+                ),
+            );
+            return;
+        }
+        let pc = ProviderConfig::Composed(self.names.provider_config.clone());
+        let mut roles: std::collections::BTreeMap<Role, Vec<Subject>> = Default::default();
+        for group in &self.params.access.groups {
+            roles
+                .entry(group.role)
+                .or_default()
+                .push(Subject::group(group.name.clone()));
+        }
+        if roles.contains_key(&Role::CustomerAdmin) {
+            let role = ClusterRole::new(
+                resources::meta(CUSTOMER_ADMIN_ROLE, None, &self.labels()),
+                customer_admin_rules(),
+            );
+            self.in_cluster(
+                build,
+                names::CUSTOMER_ADMIN_ROLE,
+                role,
+                &pc,
+                hosted_cluster,
+                &provider_config,
+            );
+        }
+        for (role, mut subjects) in roles {
+            subjects.sort_by(|a, b| a.name.cmp(&b.name));
+            subjects.dedup_by(|a, b| a.name == b.name);
+            let binding = ClusterRoleBinding::new(
+                resources::meta(&format!("sco-{}", role.as_str()), None, &self.labels()),
+                cluster_role(role),
+                subjects.clone(),
+            );
+            let composed = names::binding(role.as_str());
+            self.in_cluster(
+                build,
+                &composed,
+                binding,
+                &pc,
+                hosted_cluster,
+                &provider_config,
+            );
+            if role == Role::CustomerAdmin {
+                // customer-admin is admin in every namespace plus sco-customer-admin's
+                // cluster-scoped rights.
+                let binding = ClusterRoleBinding::new(
+                    resources::meta("sco-customer-admin-admin", None, &self.labels()),
+                    cluster_role(Role::Admin),
+                    subjects,
+                );
+                let composed = names::binding("customer-admin-admin");
+                self.in_cluster(
+                    build,
+                    &composed,
+                    binding,
+                    &pc,
+                    hosted_cluster,
+                    &provider_config,
+                );
+            }
+        }
+    }
+
+    /// An Object on the hosted cluster, kept by Usages until it is gone: the HostedCluster
+    /// and the provider config outlive it.
+    fn in_cluster(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        manifest: impl serde::Serialize,
+        pc: &ProviderConfig,
+        hosted_cluster: &HostedCluster,
+        provider_config: &pk::ProviderConfig,
+    ) {
+        let object = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, composed)),
+            manifest,
+            pc,
+            Readiness::SuccessfulCreate,
+        );
+        build.add_managed(composed, Part::Access, &object);
+        self.usage(
+            build,
+            &names::usage(names::HOSTED_CLUSTER, composed),
+            hosted_cluster,
+            &object,
+        );
+        self.usage(
+            build,
+            &names::usage(names::PROVIDER_CONFIG, composed),
+            provider_config,
+            &object,
+        );
+    }
+
+    /// A Usage (in the XR's namespace) keeping `used` until `user` is gone.
+    fn usage(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        used: &impl resources::Referable,
+        user: &impl resources::Referable,
+    ) {
+        let name = names::object(
+            &self.names.hosted_cluster,
+            composed.trim_start_matches("usage-"),
+        );
+        build.usage(composed, Part::DeletionOrder, self.meta(&name), used, user);
+    }
+
+    /// Whether any add-on resource was composed.
+    fn has_addons(&self, build: &Build<'_, Part>) -> bool {
+        [
+            names::BACKUP,
+            names::DNS,
+            names::API_CERTIFICATE,
+            names::INGRESS_SERVICE,
+            names::GUEST_ROUTER,
+            names::HELM_PROVIDER_CONFIG,
+        ]
+        .iter()
+        .any(|n| build.composed(n))
+    }
+
+    /// The custom API server name `api.<clusterName>.<baseDomain>`, when the platform has a
+    /// base domain and a TLS issuer and the version supports it (4.19 and later).
+    fn api_dns_name(&self) -> Option<String> {
+        let base = &self.immutable.base_domain;
+        (self.settings.tls.is_some() && !base.is_empty() && self.params.version != Version::V4_18)
+            .then(|| format!("api.{}.{base}", self.names.hosted_cluster))
+    }
+
+    fn api_tls_secret(&self) -> String {
+        names::object(&self.names.hosted_cluster, "api-tls")
+    }
+
+    /// The add-ons the platform enables: etcd backup, DNS (with the KubeVirt ingress
+    /// LoadBalancer), the API server certificate, and bootstrap releases.
+    fn addons(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        hosted_cluster: &HostedCluster,
+    ) {
+        self.backup(build);
+        self.certificate(build);
+        let apps = self.kubevirt_ingress(build, observed);
+        self.dns(build, observed, apps);
+        self.bootstrap(build, observed, hosted_cluster);
+    }
+
+    /// The Velero Schedule in OADP's namespace (an Object: a namespaced XR composes into its
+    /// own namespace only), as HyperShift's disaster-recovery guide has it for the platform.
+    fn backup(&self, build: &mut Build<'_, Part>) {
+        let Some(backup) = &self.settings.backup else {
+            return;
+        };
+        let platform = match self.immutable.platform.type_ {
+            PlatformType::KubeVirt => velero::Platform::KubeVirt,
+            PlatformType::Agent => velero::Platform::Agent,
+            PlatformType::None => velero::Platform::None,
+        };
+        // Backups are named `<schedule>-<14-digit timestamp>`: leave them room in a label.
+        let name = crate::sdk::resource::child_name(
+            &[&self.namespace, &self.names.hosted_cluster],
+            DNS_LABEL_MAX - 15,
+        );
+        let schedule = velero::Schedule::hosted_cluster(
+            resources::meta(&name, Some(&backup.namespace), &self.labels()),
+            &velero::HostedClusterBackup {
+                hosted_cluster_namespace: self.namespace.clone(),
+                hosted_cluster_name: self.names.hosted_cluster.clone(),
+                platform,
+                storage_location: backup.storage_location.clone(),
+                schedule: backup.schedule.clone(),
+                ttl: backup.ttl.clone(),
+                volumes: match backup.volumes {
+                    VolumeBackupMode::CsiSnapshot => velero::VolumeBackup::CsiSnapshotMoveData,
+                    VolumeBackupMode::FileSystem => velero::VolumeBackup::FileSystem,
+                },
+            },
+        );
+        let object = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "etcd-backup")),
+            schedule,
+            &ProviderConfig::Platform(self.platform.provider_configs.kubernetes.clone()),
+            Readiness::DeriveFromCelQuery(velero::ENABLED_QUERY.to_owned()),
+        );
+        build.add_managed(names::BACKUP, Part::Addons, &object);
+    }
+
+    /// The cert-manager Certificate of the custom API server name (skipped with a Warning
+    /// on 4.18, where HyperShift ignores `kubeAPIServerDNSName`).
+    fn certificate(&self, build: &mut Build<'_, Part>) {
+        let Some(tls) = &self.settings.tls else {
+            return;
+        };
+        if self.immutable.base_domain.is_empty() {
+            return;
+        }
+        if self.params.version == Version::V4_18 {
+            build.warn(format!(
+                "no certificate for a custom API server name on cluster {}: HyperShift supports kubeAPIServerDNSName from OpenShift 4.19, and this cluster runs 4.18; the API server keeps its default certificate",
+                self.names.hosted_cluster
+            ));
+            return;
+        }
+        let Some(name) = self.api_dns_name() else {
+            return;
+        };
+        let certificate = Certificate::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "api")),
+            CertificateSpec {
+                secret_name: self.api_tls_secret(),
+                dns_names: vec![name],
+                issuer_ref: IssuerRef::cert_manager(
+                    match tls.issuer_kind {
+                        IssuerKindSetting::ClusterIssuer => IssuerKind::ClusterIssuer,
+                        IssuerKindSetting::Issuer => IssuerKind::Issuer,
+                    },
+                    &tls.issuer,
+                ),
+                duration: None,
+                renew_before: None,
+                private_key: None,
+            },
+        );
+        let ready = build
+            .read::<ObservedCertificate>(names::API_CERTIFICATE)
+            .is_some_and(|c| c.is_ready());
+        build.add(names::API_CERTIFICATE, Part::Addons, &certificate, ready);
+    }
+
+    /// On KubeVirt with a base domain, the guest's apps domain `*.apps.<cluster>.<base>` is
+    /// only reachable through a LoadBalancer Service in the control plane's namespace that
+    /// forwards to the guest router's node ports (HyperShift's KubeVirt ingress guide): read
+    /// those from the guest (an observe-only Object), then compose the Service (an Object in
+    /// the control plane's namespace). Returns its address once it has one.
+    fn kubevirt_ingress(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+    ) -> Option<Address> {
+        if self.immutable.platform.type_ != PlatformType::KubeVirt
+            || self.immutable.base_domain.is_empty()
+            || self.params.networking.mode == Mode::Private
+            || !observed.is_available()
+            || !build.exists(names::PROVIDER_CONFIG)
+        {
+            return None;
+        }
+        let guest = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "guest-router")),
+            serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": GUEST_ROUTER_SERVICE, "namespace": "openshift-ingress"},
+            }),
+            &ProviderConfig::Composed(self.names.provider_config.clone()),
+            Readiness::SuccessfulCreate,
+        )
+        .observe_only();
+        let router = build
+            .read::<pk::Observed<ObservedService>>(names::GUEST_ROUTER)
+            .and_then(pk::Observed::manifest);
+        let ports = router
+            .as_ref()
+            .and_then(|r| Some((r.node_port("http")?, r.node_port("https")?)));
+        build.add(names::GUEST_ROUTER, Part::Addons, &guest, ports.is_some());
+        let Some((http, https)) = ports else {
+            build.wait(
+                "WaitingForGuestRouter",
+                format!(
+                    "the node ports of Service openshift-ingress/{GUEST_ROUTER_SERVICE} on cluster {} are not observed yet; the apps LoadBalancer forwards to them",
+                    self.names.hosted_cluster
+                ),
+            );
+            return None;
+        };
+        let service_name = names::object(&self.names.hosted_cluster, "apps");
+        let service = Service::new(
+            resources::meta(
+                &service_name,
+                Some(&self.names.control_plane_namespace),
+                &self.labels(),
+            ),
+            ServiceType::LoadBalancer,
+            ("kubevirt.io", "virt-launcher"),
+            vec![
+                ServicePort::tcp_to("https-443", 443, https),
+                ServicePort::tcp_to("http-80", 80, http),
+            ],
+        );
+        let object = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "apps-ingress")),
+            service,
+            &ProviderConfig::Platform(self.platform.provider_configs.kubernetes.clone()),
+            Readiness::SuccessfulCreate,
+        );
+        let address = build
+            .read::<pk::Observed<ObservedService>>(names::INGRESS_SERVICE)
+            .and_then(pk::Observed::manifest)
+            .and_then(|s| s.load_balancer());
+        build.add(
+            names::INGRESS_SERVICE,
+            Part::Addons,
+            &object,
+            address.is_some(),
+        );
+        address
+    }
+
+    /// external-dns records for the names under the base domain, once their addresses are
+    /// observed: `api.<cluster>.<base>` (the control plane endpoint) and, on KubeVirt,
+    /// `*.apps.<cluster>.<base>` (the ingress LoadBalancer). None for private clusters, which
+    /// publish no hostname.
+    fn dns(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        apps: Option<Address>,
+    ) {
+        let base = &self.immutable.base_domain;
+        if base.is_empty() || self.params.networking.mode == Mode::Private {
+            return;
+        }
+        let ttl = self.settings.dns.record_ttl.and_then(NonZeroU32::new);
+        let cluster = &self.names.hosted_cluster;
+        let record = |name: &str, host: &str| {
+            if host.parse::<std::net::IpAddr>().is_ok() {
+                Endpoint::a(name, &[host.to_owned()], ttl)
+            } else {
+                Endpoint::cname(name, host, ttl)
+            }
+        };
+        let mut endpoints = Vec::new();
+        if let Some(endpoint) = observed.endpoint() {
+            endpoints.push(record(&format!("api.{cluster}.{base}"), &endpoint.host));
+        }
+        if let Some(apps) = &apps {
+            endpoints.push(record(&format!("*.apps.{cluster}.{base}"), apps.host()));
+        }
+        if endpoints.is_empty() {
+            return;
+        }
+        let dns = DnsEndpoint::new(self.meta(&names::object(cluster, "dns")), endpoints);
+        let ready = build
+            .read::<ObservedDnsEndpoint>(names::DNS)
+            .is_some_and(|d| d.is_synced());
+        build.add(names::DNS, Part::Addons, &dns, ready);
+    }
+
+    /// With `bootstrap.enabled`, once the cluster is available: a provider-helm
+    /// ProviderConfig on the admin kubeconfig, the platform's namespaces (Objects through the
+    /// cluster's provider config) and Helm releases.
+    fn bootstrap(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        hosted_cluster: &HostedCluster,
+    ) {
+        if !self.params.bootstrap.enabled {
+            return;
+        }
+        let Some(kubeconfig) = observed
+            .kubeconfig_secret()
+            .filter(|_| observed.is_available())
+        else {
+            return;
+        };
+        let helm_pc = helm::ProviderConfig::kubeconfig(
+            helm::ProviderConfigKind::ProviderConfig,
+            self.meta(&names::object(&self.names.hosted_cluster, "helm")),
+            &self.namespace,
+            kubeconfig,
+            hypershift::KUBECONFIG_KEY,
+        );
+        build.add_existing(names::HELM_PROVIDER_CONFIG, Part::Addons, &helm_pc);
+        self.usage(
+            build,
+            names::USAGE_HOSTED_CLUSTER_BY_HELM_PROVIDER_CONFIG,
+            hosted_cluster,
+            &helm_pc,
+        );
+        if !(build.exists(names::HELM_PROVIDER_CONFIG) && build.exists(names::PROVIDER_CONFIG)) {
+            build.wait(
+                "WaitingForProviderConfig",
+                format!(
+                    "the provider configs on cluster {}'s admin kubeconfig do not exist yet; the bootstrap releases follow",
+                    self.names.hosted_cluster
+                ),
+            );
+            return;
+        }
+        let pc = ProviderConfig::Composed(self.names.provider_config.clone());
+        let kubernetes_pc = pk::ProviderConfig::kubeconfig(
+            self.meta(&self.names.provider_config),
+            &self.namespace,
+            kubeconfig,
+            hypershift::KUBECONFIG_KEY,
+        );
+        for namespace in &self.settings.bootstrap.namespaces {
+            let manifest = serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": namespace},
+            });
+            self.in_cluster(
+                build,
+                &names::namespace(namespace),
+                manifest,
+                &pc,
+                hosted_cluster,
+                &kubernetes_pc,
+            );
+        }
+        let helm = ProviderConfig::Composed(helm_pc.metadata.name.clone());
+        for chart in &self.settings.bootstrap.releases {
+            let composed = names::release(&chart.name);
+            let release = helm::Release::new(
+                self.meta(&names::object(&self.names.hosted_cluster, &chart.name)),
+                helm::ReleaseParameters {
+                    chart: helm::Chart {
+                        name: chart.chart.clone(),
+                        repository: chart.repository.clone(),
+                        version: chart.version.clone(),
+                    },
+                    namespace: chart.namespace.clone(),
+                    values: chart.values.clone(),
+                    skip_create_namespace: false,
+                    wait: true,
+                },
+                &helm,
+            );
+            let ready = build
+                .read::<helm::ObservedRelease>(&composed)
+                .is_some_and(|r| r.is_ready());
+            build.add(&composed, Part::Addons, &release, ready);
+            self.usage(
+                build,
+                &names::usage(names::HOSTED_CLUSTER, &composed),
+                hosted_cluster,
+                &release,
+            );
+            self.usage(
+                build,
+                &names::usage("helm-provider-config", &composed),
+                &helm_pc,
+                &release,
+            );
+        }
+    }
+
+    fn status(&self, build: &Build<'_, Part>) -> OpenShiftClusterStatus {
+        let observed = self.observed_hc(build);
+        let ready = build.all_ready();
+        let phase = if self.tenancy == Tenancy::Pending || !observed.is_available() {
+            Phase::Initializing
+        } else if ready {
+            Phase::Ready
+        } else {
+            Phase::RegistrationPending
+        };
+        let message = match (phase, build.waiting()) {
+            (Phase::Ready, _) => format!("cluster {} is ready", self.names.hosted_cluster),
+            (_, Some(w)) => w.message.clone(),
+            (Phase::Initializing, None) => observed.available_message().map_or_else(
+                || "waiting for the hosted control plane to become available".to_owned(),
+                |m| format!("waiting for the hosted control plane: {m}"),
+            ),
+            (Phase::RegistrationPending, None) => {
+                let parts = [
+                    (Part::Nodes, "the node pool's nodes to join"),
+                    (Part::Identity, "the Keycloak client"),
+                    (Part::Access, "the access bindings"),
+                    (Part::Addons, "the add-ons (backup, DNS, TLS, bootstrap)"),
+                    (Part::Connection, "the connection Secret"),
+                    (Part::DeletionOrder, "the deletion-order Usages"),
+                ];
+                let pending: Vec<&str> = parts
+                    .iter()
+                    .filter(|(part, _)| {
+                        !build.part_ready(*part)
+                            && (*part != Part::Nodes || self.nodes.is_some())
+                            && (*part != Part::Access || !self.params.access.groups.is_empty())
+                            && (*part != Part::Addons || self.has_addons(build))
+                    })
+                    .map(|(_, what)| *what)
+                    .collect();
+                format!(
+                    "the control plane is available; waiting for {}",
+                    pending.join(", ")
+                )
+            }
+        };
+        OpenShiftClusterStatus {
+            phase: Some(phase),
+            ready,
+            message: Some(message),
+            version: observed.version().map(str::to_owned),
+            console_url: self.console_url(&observed),
+            api_endpoint: observed.api_endpoint(),
+        }
+    }
+}
+
+/// A NodePool of `replicas` nodes for HostedCluster `cluster`, upgraded by `upgrade_type`,
+/// KubeVirt root volumes of `storage_class` (else the default class).
+pub fn node_pool(
+    metadata: Meta,
+    cluster: &str,
+    replicas: u32,
+    release_image: &str,
+    nodes: &Nodes,
+    storage_class: Option<&str>,
+    upgrade_type: hypershift::UpgradeType,
+) -> NodePool {
+    let platform = match nodes {
+        Nodes::KubeVirt {
+            cores,
+            memory,
+            root_volume,
+        } => NodePoolPlatform::kubevirt(KubevirtNode {
+            cores: *cores,
+            memory,
+            root_volume,
+            storage_class,
+        }),
+        Nodes::Agent(labels) => NodePoolPlatform::agent(labels.clone()),
+        Nodes::None => NodePoolPlatform::none(),
+    };
+    NodePool::new(
+        metadata,
+        NodePoolSpec {
+            cluster_name: cluster.to_owned(),
+            replicas,
+            release: Release {
+                image: release_image.to_owned(),
+            },
+            management: Management { upgrade_type },
+            platform,
+        },
+    )
+}
+
+/// The OpenShift ClusterRole a role binds.
+fn cluster_role(role: Role) -> &'static str {
+    match role {
+        Role::View => "view",
+        Role::Edit => "edit",
+        Role::Admin => "admin",
+        Role::CustomerAdmin => CUSTOMER_ADMIN_ROLE,
+    }
+}
+
+/// `sco-customer-admin`: what a customer's administrators need beyond `admin` in every
+/// namespace (bound beside it), short of cluster-admin: read the cluster-scoped state,
+/// create and delete namespaces and projects, and install operators. No RBAC, node, storage
+/// or cluster-configuration writes, so it cannot grant itself more.
+pub fn customer_admin_rules() -> Vec<PolicyRule> {
+    const READ: &[&str] = &["get", "list", "watch"];
+    const ALL: &[&str] = &[
+        "get", "list", "watch", "create", "update", "patch", "delete",
+    ];
+    vec![
+        PolicyRule::resources(&[""], &["nodes", "namespaces", "persistentvolumes"], READ),
+        PolicyRule::resources(&[""], &["namespaces"], &["create", "delete"]),
+        PolicyRule::resources(&["project.openshift.io"], &["projectrequests"], &["create"]),
+        PolicyRule::resources(&["storage.k8s.io"], &["storageclasses"], READ),
+        PolicyRule::resources(
+            &["apiextensions.k8s.io"],
+            &["customresourcedefinitions"],
+            READ,
+        ),
+        PolicyRule::resources(
+            &["config.openshift.io"],
+            &["clusterversions", "clusteroperators"],
+            READ,
+        ),
+        PolicyRule::resources(
+            &["operators.coreos.com"],
+            &[
+                "subscriptions",
+                "installplans",
+                "operatorgroups",
+                "clusterserviceversions",
+            ],
+            ALL,
+        ),
+        PolicyRule::resources(
+            &["operators.coreos.com"],
+            &["catalogsources", "operatorhubs"],
+            READ,
+        ),
+        PolicyRule::resources(
+            &["packages.operators.coreos.com"],
+            &["packagemanifests"],
+            READ,
+        ),
+    ]
+}

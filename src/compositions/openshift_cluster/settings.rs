@@ -1,0 +1,409 @@
+//! The OpenShiftCluster's own platform settings (`openshiftCluster` in the platform
+//! settings): the infrastructure platform, release images, the size table, etcd, networks,
+//! private publishing, and where the pull secret comes from. The OpenShiftNodePool reads the
+//! same settings (its sizes and platform are the cluster's).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::spec::{Size, Version};
+use crate::resources::hypershift::{AvailabilityPolicy, PlatformType, UpgradeType};
+
+/// Platform settings of the OpenShiftCluster composition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Settings {
+    /// Where node pools run: `KubeVirt` (VMs on OpenShift Virtualization in the management
+    /// cluster), `Agent` (bare-metal Agents) or `None`. Immutable per cluster.
+    pub platform: PlatformType,
+    /// Agent only: the namespace Agents for hosted clusters are searched in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_namespace: Option<String>,
+    /// The release image of each version; a version without one cannot be created here.
+    pub release_images: PerVersion,
+    /// KubeVirt: the cores, memory and root volume of each node size. A size not listed
+    /// is refused.
+    pub sizes: PerSize<NodeSize>,
+    /// Agent: the labels that select Agents of each size. A size not listed is refused
+    /// (on None, sizes select nothing: nodes join by their ignition).
+    pub agent_labels: PerSize<BTreeMap<String, String>>,
+    /// KubeVirt: StorageClass of node root volumes; absent for the default class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_volume_storage_class: Option<String>,
+    /// How NodePools upgrade (immutable per pool); absent for the platform's default
+    /// (Replace on KubeVirt, InPlace on Agent and None).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade_type: Option<UpgradeType>,
+    /// Managed etcd's persistent volumes.
+    pub etcd: EtcdSettings,
+    /// The guest cluster's networks.
+    pub networks: NetworkSettings,
+    /// Availability of the control plane's controllers (immutable per cluster).
+    pub controller_availability_policy: AvailabilityPolicy,
+    /// What `networking.mode: private` publishes on.
+    pub private: PrivateSettings,
+    /// The function credential holding the OpenShift pull secret (key `.dockerconfigjson`),
+    /// listed in the Composition's function-sco step.
+    pub pull_secret_credential: String,
+    /// An SSH public key the nodes authorise (for the platform team), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_public_key: Option<String>,
+    /// The base domain clusters are published under (`<cluster>.<baseDomain>`); absent on
+    /// KubeVirt to pass the management cluster's apps domain through. Immutable once a
+    /// cluster uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_domain: Option<String>,
+    /// The management cluster's apps domain (`apps.mgmt.example.com`), from which the
+    /// console URL of a KubeVirt cluster without base domain is derived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub management_apps_domain: Option<String>,
+    /// The identity provider's name on every cluster (in user identities and the OAuth
+    /// callback URL).
+    pub identity_provider_name: String,
+    /// etcd backup through OADP, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupSettings>,
+    /// DNS records for the names a cluster publishes under `baseDomain` (external-dns).
+    pub dns: DnsSettings,
+    /// A certificate for the custom API server name `api.<cluster>.<baseDomain>`, when set
+    /// (OpenShift 4.19 and later; `baseDomain` needed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
+    /// What `bootstrap.enabled` installs.
+    pub bootstrap: BootstrapSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let size = |cores, memory: &str, root: &str| NodeSize {
+            cores,
+            memory: memory.into(),
+            root_volume: root.into(),
+        };
+        Self {
+            platform: PlatformType::KubeVirt,
+            agent_namespace: None,
+            release_images: PerVersion::default(),
+            sizes: PerSize {
+                small: Some(size(2, "8Gi", "32Gi")),
+                medium: Some(size(4, "16Gi", "64Gi")),
+                large: Some(size(8, "32Gi", "128Gi")),
+                xlarge: Some(size(16, "64Gi", "256Gi")),
+            },
+            agent_labels: PerSize::default(),
+            root_volume_storage_class: None,
+            upgrade_type: None,
+            etcd: EtcdSettings::default(),
+            networks: NetworkSettings::default(),
+            controller_availability_policy: AvailabilityPolicy::HighlyAvailable,
+            private: PrivateSettings::default(),
+            pull_secret_credential: "sco-pull-secret".into(),
+            ssh_public_key: None,
+            base_domain: None,
+            management_apps_domain: None,
+            identity_provider_name: "sco".into(),
+            backup: None,
+            dns: DnsSettings::default(),
+            tls: None,
+            bootstrap: BootstrapSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The upgrade type of node pools on this platform.
+    pub fn upgrade_type(&self) -> UpgradeType {
+        self.upgrade_type.unwrap_or(match self.platform {
+            PlatformType::KubeVirt => UpgradeType::Replace,
+            PlatformType::Agent | PlatformType::None => UpgradeType::InPlace,
+        })
+    }
+}
+
+/// A KubeVirt node size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeSize {
+    /// vCPU cores.
+    #[schemars(range(min = 1))]
+    pub cores: u32,
+    /// Memory (a quantity such as 16Gi).
+    pub memory: String,
+    /// Root volume size (a quantity such as 64Gi).
+    pub root_volume: String,
+}
+
+/// Managed etcd storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct EtcdSettings {
+    /// Volume size (immutable per cluster).
+    pub size: String,
+    /// StorageClass (immutable per cluster); absent for the default class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+}
+
+impl Default for EtcdSettings {
+    fn default() -> Self {
+        Self {
+            size: "8Gi".into(),
+            storage_class: None,
+        }
+    }
+}
+
+/// The guest networks (immutable per cluster).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NetworkSettings {
+    /// Pod network.
+    pub cluster_network: String,
+    /// Per-node pod prefix length.
+    pub host_prefix: u8,
+    /// Service network.
+    pub service_network: String,
+    /// The nodes' network, if it must be stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine_network: Option<String>,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        Self {
+            cluster_network: "10.132.0.0/14".into(),
+            host_prefix: 23,
+            service_network: "172.31.0.0/16".into(),
+            machine_network: None,
+        }
+    }
+}
+
+/// What `networking.mode: private` means here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PrivateSettings {
+    /// The management network address (a node IP or an internal VIP host name) the
+    /// NodePorts are reached at. Required for private clusters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_port_address: Option<String>,
+    /// The source ranges allowed to reach a private cluster's API server: the management
+    /// network and the organisations' networks.
+    pub allowed_cidrs: Vec<String>,
+}
+
+/// The release image of each version (`quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PerVersion {
+    /// OpenShift 4.18.
+    #[serde(rename = "4.18", skip_serializing_if = "Option::is_none")]
+    pub v4_18: Option<String>,
+    /// OpenShift 4.19.
+    #[serde(rename = "4.19", skip_serializing_if = "Option::is_none")]
+    pub v4_19: Option<String>,
+    /// OpenShift 4.20.
+    #[serde(rename = "4.20", skip_serializing_if = "Option::is_none")]
+    pub v4_20: Option<String>,
+}
+
+impl PerVersion {
+    /// The image of `version`, if the platform has one.
+    pub fn get(&self, version: Version) -> Option<&str> {
+        match version {
+            Version::V4_18 => self.v4_18.as_deref(),
+            Version::V4_19 => self.v4_19.as_deref(),
+            Version::V4_20 => self.v4_20.as_deref(),
+        }
+        .filter(|i| !i.is_empty())
+    }
+}
+
+/// One optional value per node size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, bound(deserialize = "T: Deserialize<'de>"))]
+pub struct PerSize<T> {
+    /// For small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub small: Option<T>,
+    /// For medium.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<T>,
+    /// For large.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large: Option<T>,
+    /// For xlarge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xlarge: Option<T>,
+}
+
+impl<T> Default for PerSize<T> {
+    fn default() -> Self {
+        Self {
+            small: None,
+            medium: None,
+            large: None,
+            xlarge: None,
+        }
+    }
+}
+
+impl<T> PerSize<T> {
+    /// The value of `size`, if listed.
+    pub fn get(&self, size: Size) -> Option<&T> {
+        match size {
+            Size::Small => self.small.as_ref(),
+            Size::Medium => self.medium.as_ref(),
+            Size::Large => self.large.as_ref(),
+            Size::Xlarge => self.xlarge.as_ref(),
+        }
+    }
+
+    /// The sizes listed.
+    pub fn listed(&self) -> Vec<&'static str> {
+        [Size::Small, Size::Medium, Size::Large, Size::Xlarge]
+            .into_iter()
+            .filter(|s| self.get(*s).is_some())
+            .map(Size::as_str)
+            .collect()
+    }
+}
+
+/// etcd backup: an OADP/Velero Schedule per cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupSettings {
+    /// OADP's namespace, where Schedules must be.
+    #[serde(default = "oadp_namespace")]
+    pub namespace: String,
+    /// The BackupStorageLocation (the DataProtectionApplication's `backupLocations[].name`).
+    pub storage_location: String,
+    /// A cron expression.
+    #[serde(default = "every_six_hours")]
+    pub schedule: String,
+    /// How long each backup is kept (a Go duration).
+    #[serde(default = "one_week")]
+    pub ttl: String,
+    /// `CsiSnapshot` (CSI snapshots moved to the storage location by the data mover) or
+    /// `FileSystem` (Kopia file-system backup, for storage without CSI snapshots).
+    #[serde(default)]
+    pub volumes: VolumeBackupMode,
+}
+
+fn oadp_namespace() -> String {
+    "openshift-adp".into()
+}
+
+fn every_six_hours() -> String {
+    "0 */6 * * *".into()
+}
+
+fn one_week() -> String {
+    "168h0m0s".into()
+}
+
+/// How backup covers persistent volumes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum VolumeBackupMode {
+    /// CSI snapshots, data moved to the storage location.
+    #[default]
+    CsiSnapshot,
+    /// Kopia file-system backup.
+    FileSystem,
+}
+
+/// DNS records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct DnsSettings {
+    /// Record TTL in seconds; absent for the DNS provider's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub record_ttl: Option<u32>,
+}
+
+/// The API server certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The cert-manager issuer's name.
+    pub issuer: String,
+    /// `ClusterIssuer` or `Issuer` (in the XR's namespace).
+    #[serde(default)]
+    pub issuer_kind: IssuerKindSetting,
+}
+
+/// The kind of a cert-manager issuer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum IssuerKindSetting {
+    /// A cluster-wide `ClusterIssuer`.
+    #[default]
+    ClusterIssuer,
+    /// An `Issuer` in the XR's namespace.
+    Issuer,
+}
+
+/// The charts `bootstrap.enabled` installs, and the namespace it creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct BootstrapSettings {
+    /// Namespaces created on the new cluster.
+    pub namespaces: Vec<String>,
+    /// Helm releases installed on the new cluster.
+    pub releases: Vec<ChartRelease>,
+}
+
+impl Default for BootstrapSettings {
+    fn default() -> Self {
+        let release =
+            |name: &str, chart: &str, repository: &str, version: &str, ns: &str| ChartRelease {
+                name: name.into(),
+                chart: chart.into(),
+                repository: repository.into(),
+                version: version.into(),
+                namespace: ns.into(),
+                values: serde_json::Value::Object(serde_json::Map::new()),
+            };
+        Self {
+            namespaces: vec!["ksp-system".into()],
+            releases: vec![
+                release(
+                    "crossplane",
+                    "crossplane",
+                    "https://charts.crossplane.io/stable",
+                    "2.0.2",
+                    "crossplane-system",
+                ),
+                release(
+                    "argocd",
+                    "argo-cd",
+                    "https://argoproj.github.io/argo-helm",
+                    "8.3.0",
+                    "argocd",
+                ),
+            ],
+        }
+    }
+}
+
+/// A Helm chart release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChartRelease {
+    /// The release's name (a DNS label).
+    pub name: String,
+    /// The chart.
+    pub chart: String,
+    /// The chart repository URL.
+    pub repository: String,
+    /// The chart version.
+    pub version: String,
+    /// The namespace it is installed in (created).
+    pub namespace: String,
+    /// Chart values.
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+    pub values: serde_json::Value,
+}

@@ -1,0 +1,1106 @@
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::compositions::secrets::{Credentials, SEED_CREDENTIAL, SEED_KEY};
+use crate::compositions::{Desired, Observed};
+use crate::sdk::request::ObservedComposed;
+
+const UID: &str = "3f6c2a10-8b1e-4c57-9d2a-6b0e5f4c7a21";
+const IMAGE: &str = "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64";
+
+fn composite(parameters: Value) -> Value {
+    json!({
+        "apiVersion": "kubernetes.cloud.stakater.com/v1",
+        "kind": "OpenShiftCluster",
+        "metadata": {
+            "name": "dev",
+            "namespace": "ws-frontend-clusters",
+            "uid": UID,
+            "annotations": {WORKSPACE_PATH_ANNOTATION: "root:acme:frontend"},
+        },
+        "spec": {"parameters": parameters},
+    })
+}
+
+fn settings(value: Value) -> Settings {
+    let mut layer = json!({"openshiftCluster": {"releaseImages": {"4.19": IMAGE}}});
+    crate::sdk::response::merge(&mut layer["openshiftCluster"], &value);
+    crate::config::Config::resolve(Some(&layer), None)
+        .expect("valid settings")
+        .of::<OpenShiftCluster>()
+        .clone()
+}
+
+fn credentials(seed: &[u8], pull_secret: bool) -> Credentials {
+    let mut creds = BTreeMap::from([(
+        SEED_CREDENTIAL.to_owned(),
+        BTreeMap::from([(SEED_KEY.to_owned(), seed.to_vec())]),
+    )]);
+    if pull_secret {
+        creds.insert(
+            "sco-pull-secret".into(),
+            BTreeMap::from([(".dockerconfigjson".to_owned(), br#"{"auths":{}}"#.to_vec())]),
+        );
+    }
+    Credentials(creds)
+}
+
+struct Case {
+    xr: Value,
+    observed: Vec<(&'static str, Value)>,
+    required: BTreeMap<String, Vec<Value>>,
+    settings: Settings,
+    platform: Platform,
+    credentials: Credentials,
+}
+
+impl Case {
+    fn new(parameters: Value) -> Self {
+        Self {
+            xr: composite(parameters),
+            observed: Vec::new(),
+            required: BTreeMap::new(),
+            settings: settings(json!({})),
+            platform: {
+                let mut platform = Platform::default();
+                platform.keycloak.url =
+                    Some(serde_json::from_value(json!("https://sso.example.com")).unwrap());
+                platform
+            },
+            credentials: credentials(&[7; 32], true),
+        }
+    }
+
+    fn render(&self) -> Result<Desired, Invalid> {
+        let xr: spec::OpenShiftCluster =
+            serde_json::from_value(self.xr.clone()).expect("a valid XR");
+        let resources: BTreeMap<Name, ObservedComposed> = self
+            .observed
+            .iter()
+            .map(|(name, v)| (Name::from(*name), ObservedComposed::new(v, BTreeMap::new())))
+            .collect();
+        let observed = Observed {
+            resources: &resources,
+            required: &self.required,
+            credentials: &self.credentials,
+        };
+        OpenShiftCluster::render(
+            &xr,
+            Context {
+                observed: &observed,
+                platform: &self.platform,
+                settings: &self.settings,
+            },
+        )
+    }
+
+    fn errors(&self) -> Vec<(String, String)> {
+        let Invalid(errors) = self.render().expect_err("a rule is broken");
+        errors.into_iter().map(|e| (e.path, e.message)).collect()
+    }
+
+    /// The one error's path and message.
+    fn error(&self) -> (String, String) {
+        let errors = self.errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors.into_iter().next().unwrap()
+    }
+}
+
+fn manifest(desired: &Desired, name: &str) -> Value {
+    desired.resources[&Name::from(name)].manifest.to_json()
+}
+
+fn hosted_cluster(spec: Value, status: Value) -> Value {
+    json!({
+        "apiVersion": "hypershift.openshift.io/v1beta1",
+        "kind": "HostedCluster",
+        "metadata": {"name": "dev", "namespace": "ws-frontend-clusters"},
+        "spec": spec,
+        "status": status,
+    })
+}
+
+fn available() -> Value {
+    json!({
+        "conditions": [{"type": "Available", "status": "True", "reason": "AsExpected"}],
+        "controlPlaneEndpoint": {"host": "a1b2c3.lb.example.com", "port": 6443},
+        "kubeconfig": {"name": "dev-admin-kubeconfig"},
+        "version": {"history": [{"state": "Completed", "version": "4.19.10"}]},
+    })
+}
+
+#[test]
+fn a_cluster_name_that_makes_the_control_plane_namespace_too_long_is_refused() {
+    let name = "a".repeat(43);
+    let (path, message) = Case::new(json!({"clusterName": name})).error();
+    assert_eq!(path, "spec.parameters.clusterName");
+    assert!(
+        message.contains("would have 64 characters")
+            && message.ends_with("use at most 42 characters"),
+        "{message}"
+    );
+    assert!(
+        Case::new(json!({"clusterName": "a".repeat(42)}))
+            .render()
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_cluster_name_too_long_for_the_base_domain_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    // 245 characters: a valid domain, but *.apps.dev.<base> has 256.
+    let base = format!(
+        "{}.{}.example.com",
+        vec!["b".repeat(60); 3].join("."),
+        "c".repeat(50)
+    );
+    assert_eq!(base.len(), 245);
+    case.settings = settings(json!({"baseDomain": base}));
+    let (path, message) = case.error();
+    assert_eq!(path, "spec.parameters.clusterName");
+    assert!(message.contains("at most 253"), "{message}");
+}
+
+#[test]
+fn a_version_without_release_image_is_refused() {
+    let (path, message) = Case::new(json!({"clusterName": "dev", "version": "4.18"})).error();
+    assert_eq!(path, "spec.parameters.version");
+    assert_eq!(
+        message,
+        "4.18 has no release image on this platform; choose another version, or ask the platform team to set openshiftCluster.releaseImages.\"4.18\""
+    );
+}
+
+#[test]
+fn a_size_missing_from_the_size_table_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev", "defaultNodepool": {"size": "xlarge"}}));
+    case.settings.sizes.xlarge = None;
+    let (path, message) = case.error();
+    assert_eq!(path, "spec.parameters.defaultNodepool.size");
+    assert!(
+        message.starts_with(
+            "xlarge is not in this platform's size table (it has small, medium, large)"
+        ),
+        "{message}"
+    );
+    // Without a default pool the size does not matter.
+    case.xr = composite(
+        json!({"clusterName": "dev", "defaultNodepool": {"enabled": false, "size": "xlarge"}}),
+    );
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::DEFAULT_NODE_POOL))
+    );
+}
+
+#[test]
+fn an_agent_size_without_labels_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev", "defaultNodepool": {"size": "large"}}));
+    case.settings = settings(json!({
+        "platform": "Agent",
+        "agentNamespace": "hardware",
+        "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
+    }));
+    let (path, message) = case.error();
+    assert_eq!(path, "spec.parameters.defaultNodepool.size");
+    assert!(
+        message.contains("sizes with Agent labels: medium"),
+        "{message}"
+    );
+}
+
+#[test]
+fn replicas_out_of_range_are_refused() {
+    let (path, message) =
+        Case::new(json!({"clusterName": "dev", "defaultNodepool": {"replicas": 11}})).error();
+    assert_eq!(path, "spec.parameters.defaultNodepool.replicas");
+    assert_eq!(message, "11 is out of range: use 1 to 10 nodes");
+}
+
+#[test]
+fn private_needs_the_platforms_node_port_address() {
+    let (path, message) =
+        Case::new(json!({"clusterName": "dev", "networking": {"mode": "private"}})).error();
+    assert_eq!(path, "spec.parameters.networking.mode");
+    assert!(
+        message.contains("openshiftCluster.private.nodePortAddress"),
+        "{message}"
+    );
+}
+
+#[test]
+fn reserved_and_malformed_group_names_are_refused() {
+    let case = Case::new(json!({"clusterName": "dev", "access": {"groups": [
+        {"name": "cluster-admin", "role": "admin"},
+        {"name": "ops-cluster-admin", "role": "view"},
+        {"name": "Ops_Team", "role": "edit"},
+        {"name": "ops.team", "role": "edit"},
+    ]}}));
+    let errors = case.errors();
+    let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.parameters.access.groups[0].name",
+            "spec.parameters.access.groups[1].name",
+            "spec.parameters.access.groups[2].name"
+        ]
+    );
+    assert!(errors[0].1.contains("is reserved"), "{}", errors[0].1);
+    assert!(errors[1].1.contains("is reserved"), "{}", errors[1].1);
+    assert!(
+        errors[2].1.contains("not an RFC 1123 subdomain"),
+        "{}",
+        errors[2].1
+    );
+}
+
+#[test]
+fn immutable_fields_cannot_change() {
+    let mut case = Case::new(json!({"clusterName": "prod"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({
+                "dns": {"baseDomain": "old.example.com"},
+                "services": [{"service": "APIServer", "servicePublishingStrategy": {"type": "NodePort", "nodePort": {"address": "10.0.0.5"}}}],
+            }),
+            json!({}),
+        ),
+    )];
+    let errors = case.errors();
+    let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.parameters.clusterName",
+            "spec.parameters.networking.mode",
+            "platform openshiftCluster.baseDomain"
+        ]
+    );
+    assert!(
+        errors[0]
+            .1
+            .starts_with("cannot change from \"dev\" to \"prod\"")
+    );
+    assert!(
+        errors[1]
+            .1
+            .starts_with("cannot change from private to public")
+    );
+    assert!(
+        errors[2]
+            .1
+            .starts_with("cannot change from \"old.example.com\" to \"\"")
+    );
+}
+
+#[test]
+fn a_missing_pull_secret_or_seed_names_the_credential() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.credentials = credentials(&[7; 32], false);
+    let (path, message) = case.error();
+    assert_eq!(path, "credentials.sco-pull-secret");
+    assert!(message.contains("never from the XR"), "{message}");
+    assert_eq!(case.render().unwrap_err().reason(), "MissingCredential");
+
+    case.credentials = Credentials(BTreeMap::from([(
+        "sco-pull-secret".to_owned(),
+        BTreeMap::from([(".dockerconfigjson".to_owned(), b"{}".to_vec())]),
+    )]));
+    let (path, _) = case.error();
+    assert_eq!(path, "credentials.sco-seed");
+}
+
+#[test]
+fn the_organisation_comes_from_the_annotation_or_the_namespace() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.xr["metadata"]["annotations"][WORKSPACE_PATH_ANNOTATION] = json!("root:acme");
+    let (path, message) = case.error();
+    assert_eq!(
+        path,
+        format!("metadata.annotations[{WORKSPACE_PATH_ANNOTATION}]")
+    );
+    assert!(message.contains("is not a project workspace"), "{message}");
+
+    case.xr["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("annotations");
+    let waiting = case.render().unwrap();
+    assert_eq!(waiting.waiting.unwrap().reason, "WaitingForNamespace");
+    assert!(waiting.resources.is_empty());
+    assert!(
+        waiting
+            .requirements
+            .contains_key(names::NAMESPACE_REQUIREMENT)
+    );
+    assert_eq!(waiting.status["phase"], "Initializing");
+
+    case.required.insert(
+        names::NAMESPACE_REQUIREMENT.into(),
+        vec![json!({"metadata": {"name": "ws-frontend-clusters", "labels": {}}})],
+    );
+    let (path, message) = case.error();
+    assert_eq!(path, "metadata.namespace");
+    assert!(
+        message.contains("the organisation and project are unknown"),
+        "{message}"
+    );
+
+    case.required.insert(
+        names::NAMESPACE_REQUIREMENT.into(),
+        vec![
+            json!({"metadata": {"name": "ws-frontend-clusters", "labels": {
+            "stakater.com/org": "globex", "stakater.com/tenant": "frontend"}}}),
+        ],
+    );
+    let desired = case.render().unwrap();
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(hc["metadata"]["labels"]["stakater.com/org"], "globex");
+    assert_eq!(hc["metadata"]["labels"]["stakater.com/tenant"], "frontend");
+}
+
+#[test]
+fn every_broken_rule_is_reported_at_once() {
+    let mut case = Case::new(json!({
+        "clusterName": "dev",
+        "version": "4.20",
+        "networking": {"mode": "private"},
+        "defaultNodepool": {"replicas": 0},
+        "access": {"groups": [{"name": "cluster-admin", "role": "admin"}]},
+    }));
+    case.credentials = Credentials::default();
+    let paths: Vec<String> = case.errors().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.parameters.version",
+            "spec.parameters.defaultNodepool.replicas",
+            "spec.parameters.networking.mode",
+            "spec.parameters.access.groups[0].name",
+            "credentials.sco-pull-secret",
+            "credentials.sco-seed"
+        ]
+    );
+}
+
+/// The observed encryption key Secret holding `value`.
+fn key_secret(value: &str) -> Value {
+    use base64::Engine as _;
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "dev-etcd-encryption-key"},
+           "data": {"key": base64::engine::general_purpose::STANDARD.encode(value)}})
+}
+
+fn key_of(desired: &Desired) -> String {
+    use base64::Engine as _;
+    let encoded = manifest(desired, names::ENCRYPTION_KEY)["data"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_encryption_key_never_changes_once_observed() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    let first = key_of(&case.render().unwrap());
+    assert_eq!(first.len(), ENCRYPTION_KEY_LENGTH);
+    // A restarted function derives the same key from the same seed and uid.
+    assert_eq!(key_of(&case.render().unwrap()), first);
+    let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["secretEncryption"],
+        json!({"type": "aescbc", "aescbc": {"activeKey": {"name": "dev-etcd-encryption-key"}}})
+    );
+
+    // Once observed, a later reconcile keeps it, even after the seed is rotated.
+    case.observed = vec![(names::ENCRYPTION_KEY, key_secret(&first))];
+    case.credentials = credentials(&[9; 32], true);
+    assert_eq!(key_of(&case.render().unwrap()), first);
+    // The new seed would have derived another key: the kept one is read back.
+    case.observed.clear();
+    assert_ne!(key_of(&case.render().unwrap()), first);
+    // Whatever the observed Secret holds is kept, even one written by someone else.
+    case.observed = vec![(
+        names::ENCRYPTION_KEY,
+        key_secret("kept-from-an-earlier-version-0001"),
+    )];
+    assert_eq!(
+        key_of(&case.render().unwrap()),
+        "kept-from-an-earlier-version-0001"
+    );
+}
+
+#[test]
+fn phases_follow_the_observed_hosted_cluster_and_node_pool() {
+    let mut case = Case::new(json!({"clusterName": "dev", "defaultNodepool": {"replicas": 2}}));
+    let desired = case.render().unwrap();
+    assert_eq!(desired.status["phase"], "Initializing");
+    assert_eq!(desired.status["ready"], false);
+    assert_eq!(
+        desired.waiting.as_ref().unwrap().reason,
+        "WaitingForControlPlane"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::CONNECTION))
+    );
+
+    let secret = |name: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": {}});
+    let usage_ready = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+    let pool = |replicas: u32, ready: &str| json!({"status": {"replicas": replicas, "conditions": [{"type": "Ready", "status": ready}]}});
+    let desired_key = key_of(&desired);
+    case.observed = vec![
+        (
+            names::HOSTED_CLUSTER,
+            hosted_cluster(json!({}), with_callback(available())),
+        ),
+        (names::ENCRYPTION_KEY, key_secret(&desired_key)),
+        (names::PULL_SECRET, secret("dev-pull-secret")),
+        (names::DEFAULT_NODE_POOL, pool(1, "False")),
+        (
+            names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
+            usage_ready.clone(),
+        ),
+        (names::OIDC_CLIENT_SECRET, secret("dev-oidc-client")),
+        (names::KEYCLOAK_CLIENT, usage_ready.clone()),
+        (names::KEYCLOAK_GROUPS_MAPPER, usage_ready.clone()),
+        (names::PROVIDER_CONFIG, secret("dev-admin")),
+        (
+            names::USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG,
+            usage_ready.clone(),
+        ),
+    ];
+    let desired = case.render().unwrap();
+    assert_eq!(desired.status["phase"], "RegistrationPending");
+    assert_eq!(desired.status["version"], "4.19.10");
+    assert_eq!(
+        desired.status["apiEndpoint"],
+        "https://a1b2c3.lb.example.com:6443"
+    );
+    assert!(
+        desired.status["message"]
+            .as_str()
+            .unwrap()
+            .contains("the node pool's nodes to join"),
+        "{}",
+        desired.status["message"]
+    );
+    assert!(
+        desired
+            .resources
+            .contains_key(&Name::from(names::CONNECTION))
+    );
+    assert!(
+        desired
+            .requirements
+            .contains_key(names::ADMIN_KUBECONFIG_REQUIREMENT),
+        "the admin kubeconfig Secret is fetched for its CA"
+    );
+
+    case.observed[3] = (names::DEFAULT_NODE_POOL, pool(2, "True"));
+    case.observed
+        .push((names::CONNECTION, secret("dev-connection")));
+    let desired = case.render().unwrap();
+    assert_eq!(desired.status["phase"], "Ready", "{:?}", desired.status);
+    assert_eq!(desired.status["ready"], true);
+    assert!(desired.ready());
+}
+
+#[test]
+fn the_connection_secret_never_holds_the_admin_credentials() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), available()),
+    )];
+    let admin = "apiVersion: v1\nkind: Config\nclusters:\n- name: dev\n  cluster:\n    server: https://a1b2c3.lb.example.com:6443\n    certificate-authority-data: Q0EtUEVN\ncontexts:\n- name: admin\n  context: {cluster: dev, user: admin}\ncurrent-context: admin\nusers:\n- name: admin\n  user:\n    client-certificate-data: QURNSU4tQ0VSVA==\n    client-key-data: QURNSU4tS0VZ\n";
+    case.required.insert(
+        names::ADMIN_KUBECONFIG_REQUIREMENT.into(),
+        vec![json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "dev-admin-kubeconfig"},
+                    "data": {"kubeconfig": b64(admin)}})],
+    );
+    let desired = case.render().unwrap();
+    let data = manifest(&desired, names::CONNECTION)["data"].clone();
+    let decode = |k: &str| {
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(data[k].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(decode("ca.crt"), "CA-PEM");
+    assert_eq!(decode("apiEndpoint"), "https://a1b2c3.lb.example.com:6443");
+    let kubeconfig = decode("kubeconfig");
+    assert!(
+        kubeconfig.contains("certificate-authority-data: Q0EtUEVN"),
+        "{kubeconfig}"
+    );
+    assert!(
+        !kubeconfig.contains("QURNSU4"),
+        "no admin credential: {kubeconfig}"
+    );
+}
+
+#[test]
+fn private_clusters_publish_node_ports_on_the_management_address() {
+    let mut case = Case::new(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
+    case.settings = settings(json!({"private": {
+        "nodePortAddress": "api-int.mgmt.cloud.example.com",
+        "allowedCidrs": ["10.0.0.0/16"],
+    }}));
+    let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
+    let services = hc["spec"]["services"].as_array().unwrap();
+    assert_eq!(services.len(), 4);
+    for s in services {
+        assert_eq!(
+            s["servicePublishingStrategy"],
+            json!({"type": "NodePort", "nodePort": {"address": "api-int.mgmt.cloud.example.com"}})
+        );
+    }
+    assert_eq!(
+        hc["spec"]["networking"]["apiServer"]["allowedCIDRBlocks"],
+        json!(["10.0.0.0/16"])
+    );
+}
+
+#[test]
+fn agent_clusters_name_their_agent_namespace_and_upgrade_in_place() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = settings(json!({
+        "platform": "Agent",
+        "agentNamespace": "hardware",
+        "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
+    }));
+    let desired = case.render().unwrap();
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["platform"],
+        json!({"type": "Agent", "agent": {"agentNamespace": "hardware"}})
+    );
+    let pool = manifest(&desired, names::DEFAULT_NODE_POOL);
+    assert_eq!(pool["spec"]["management"]["upgradeType"], "InPlace");
+    assert_eq!(
+        pool["spec"]["platform"],
+        json!({"type": "Agent", "agent": {"agentLabelSelector": {"matchLabels": {"sco.stakater.com/size": "medium"}}}})
+    );
+}
+
+#[test]
+fn none_clusters_warn_that_sizes_select_nothing() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = settings(json!({"platform": "None"}));
+    let desired = case.render().unwrap();
+    assert_eq!(
+        manifest(&desired, names::DEFAULT_NODE_POOL)["spec"]["platform"],
+        json!({"type": "None"})
+    );
+    assert_eq!(desired.warnings.len(), 1);
+    assert!(desired.warnings[0].contains("selects nothing on platform None"));
+}
+
+#[test]
+fn immutable_settings_are_kept_from_the_observed_hosted_cluster() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({
+                "platform": {"type": "KubeVirt"},
+                "etcd": {"managementType": "Managed", "managed": {"storage": {"type": "PersistentVolume", "persistentVolume": {"size": "16Gi", "storageClassName": "old-class"}}}},
+                "networking": {"clusterNetwork": [{"cidr": "10.128.0.0/14", "hostPrefix": 23}], "serviceNetwork": [{"cidr": "172.30.0.0/16"}]},
+                "controllerAvailabilityPolicy": "SingleReplica",
+            }),
+            json!({}),
+        ),
+    )];
+    let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["etcd"]["managed"]["storage"]["persistentVolume"],
+        json!({"size": "16Gi", "storageClassName": "old-class"})
+    );
+    assert_eq!(
+        hc["spec"]["networking"]["clusterNetwork"][0]["cidr"],
+        "10.128.0.0/14"
+    );
+    assert_eq!(
+        hc["spec"]["networking"]["serviceNetwork"][0]["cidr"],
+        "172.30.0.0/16"
+    );
+    assert_eq!(hc["spec"]["controllerAvailabilityPolicy"], "SingleReplica");
+    assert_eq!(
+        hc["spec"]["platform"],
+        json!({"type": "KubeVirt", "kubevirt": {}})
+    );
+}
+
+#[test]
+fn an_xr_without_namespace_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.xr["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("namespace");
+    assert_eq!(
+        case.error(),
+        (
+            "metadata.namespace".to_owned(),
+            "an OpenShiftCluster is namespaced; create it in its project's clusters namespace"
+                .to_owned()
+        )
+    );
+}
+
+fn with_callback(status: Value) -> Value {
+    let mut status = status;
+    status["oauthCallbackURLTemplate"] =
+        json!("https://oauth.dev.example.com:443/oauth2callback/[identity-provider-name]");
+    status
+}
+
+#[test]
+fn the_keycloak_client_waits_for_the_oauth_callback_url() {
+    let case = Case::new(json!({"clusterName": "dev"}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::KEYCLOAK_CLIENT))
+    );
+    // The identity provider is configured from the start; its Secret exists with it.
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    let idp = &hc["spec"]["configuration"]["oauth"]["identityProviders"][0];
+    assert_eq!(idp["type"], "OpenID");
+    assert_eq!(
+        idp["openID"]["issuer"],
+        "https://sso.example.com/realms/acme"
+    );
+    assert_eq!(idp["openID"]["clientID"], "openshift-frontend-dev");
+    assert_eq!(idp["openID"]["clientSecret"]["name"], "dev-oidc-client");
+    assert_eq!(idp["openID"]["claims"]["groups"], json!(["groups"]));
+    assert!(
+        idp["openID"].get("ca").is_none(),
+        "no private CA configured"
+    );
+    let secret = manifest(&desired, names::OIDC_CLIENT_SECRET);
+    assert!(secret["data"]["clientSecret"].is_string());
+}
+
+#[test]
+fn the_keycloak_client_redirects_to_the_observed_callback() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), with_callback(available())),
+    )];
+    let desired = case.render().unwrap();
+    let client = manifest(&desired, names::KEYCLOAK_CLIENT);
+    assert_eq!(
+        client["apiVersion"],
+        "openidclient.keycloak.m.crossplane.io/v1alpha2"
+    );
+    let p = &client["spec"]["forProvider"];
+    assert_eq!(p["accessType"], "CONFIDENTIAL");
+    assert_eq!(p["realmId"], "acme");
+    assert_eq!(
+        p["validRedirectUris"],
+        json!(["https://oauth.dev.example.com:443/oauth2callback/sco"])
+    );
+    assert_eq!(
+        p["clientSecretSecretRef"],
+        json!({"key": "clientSecret", "name": "dev-oidc-client"})
+    );
+    let mapper = manifest(&desired, names::KEYCLOAK_GROUPS_MAPPER);
+    assert_eq!(
+        mapper["spec"]["forProvider"]["clientIdRef"]["name"],
+        "dev-oidc"
+    );
+    assert_eq!(mapper["spec"]["forProvider"]["claimName"], "groups");
+}
+
+#[test]
+fn a_missing_keycloak_url_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.platform.keycloak.url = None;
+    let (path, message) = case.error();
+    assert_eq!(path, "platform keycloak.url");
+    assert!(
+        message.starts_with("is not set: clusters sign in"),
+        "{message}"
+    );
+}
+
+#[test]
+fn access_bindings_go_through_the_admin_kubeconfig_once_available() {
+    let mut case = Case::new(json!({"clusterName": "dev", "access": {"groups": [
+        {"name": "devs", "role": "edit"},
+        {"name": "leads", "role": "customer-admin"},
+        {"name": "auditors", "role": "view"},
+        {"name": "qa", "role": "edit"},
+    ]}}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), available()),
+    )];
+    let desired = case.render().unwrap();
+    let pc = manifest(&desired, names::PROVIDER_CONFIG);
+    assert_eq!(
+        pc["spec"]["credentials"]["secretRef"],
+        json!({"key": "kubeconfig", "name": "dev-admin-kubeconfig", "namespace": "ws-frontend-clusters"})
+    );
+    assert_eq!(
+        desired.waiting.as_ref().unwrap().reason,
+        "WaitingForOAuthCallback"
+    );
+    assert!(!desired.resources.contains_key(&Name::from("binding-edit")));
+
+    case.observed.push((
+        names::PROVIDER_CONFIG,
+        json!({"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "ProviderConfig"}),
+    ));
+    let desired = case.render().unwrap();
+    let edit = manifest(&desired, "binding-edit");
+    assert_eq!(
+        edit["spec"]["providerConfigRef"],
+        json!({"kind": "ProviderConfig", "name": "dev-admin"})
+    );
+    let binding = &edit["spec"]["forProvider"]["manifest"];
+    assert_eq!(binding["roleRef"]["name"], "edit");
+    let subjects: Vec<&str> = binding["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["devs", "qa"]);
+    assert_eq!(
+        manifest(&desired, "binding-view")["spec"]["forProvider"]["manifest"]["roleRef"]["name"],
+        "view"
+    );
+    assert_eq!(
+        manifest(&desired, "binding-customer-admin")["spec"]["forProvider"]["manifest"]["roleRef"]
+            ["name"],
+        CUSTOMER_ADMIN_ROLE
+    );
+    assert_eq!(
+        manifest(&desired, "binding-customer-admin-admin")["spec"]["forProvider"]["manifest"]["roleRef"]
+            ["name"],
+        "admin"
+    );
+    let role = manifest(&desired, names::CUSTOMER_ADMIN_ROLE);
+    let rules = &role["spec"]["forProvider"]["manifest"]["rules"];
+    assert!(
+        !rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["apiGroups"] == json!(["rbac.authorization.k8s.io"])),
+        "customer-admin cannot write RBAC"
+    );
+    assert!(!desired.resources.contains_key(&Name::from("binding-admin")));
+    // The HostedCluster and the provider config outlive every binding and the role.
+    for used in ["hosted-cluster", "provider-config"] {
+        for user in [
+            "binding-edit",
+            "binding-view",
+            "binding-customer-admin",
+            "role-customer-admin",
+        ] {
+            let usage = manifest(&desired, &names::usage(used, user));
+            assert_eq!(usage["spec"]["by"]["kind"], "Object", "{used} by {user}");
+        }
+    }
+    let usage = manifest(&desired, names::USAGE_HOSTED_CLUSTER_BY_PROVIDER_CONFIG);
+    assert_eq!(usage["spec"]["of"]["kind"], "HostedCluster");
+    assert_eq!(usage["spec"]["by"]["kind"], "ProviderConfig");
+}
+
+#[test]
+fn a_private_keycloak_ca_is_handed_to_the_identity_provider() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.platform.token_validation.issuer_certificate_authority =
+        Some("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n".into());
+    let desired = case.render().unwrap();
+    let ca = manifest(&desired, names::OIDC_CA);
+    assert_eq!(ca["kind"], "ConfigMap");
+    assert!(ca["data"]["ca.crt"].as_str().unwrap().contains("CA"));
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["configuration"]["oauth"]["identityProviders"][0]["openID"]["ca"],
+        json!({"name": "dev-oidc-ca"})
+    );
+}
+
+fn addon_settings() -> Settings {
+    settings(json!({
+        "baseDomain": "cloud.example.com",
+        "backup": {"storageLocation": "default"},
+        "tls": {"issuer": "letsencrypt"},
+        "releaseImages": {"4.18": "quay.io/openshift-release-dev/ocp-release:4.18.24-x86_64"},
+    }))
+}
+
+#[test]
+fn the_etcd_backup_is_a_schedule_in_oadps_namespace() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = addon_settings();
+    let desired = case.render().unwrap();
+    let object = manifest(&desired, names::BACKUP);
+    assert_eq!(object["kind"], "Object");
+    assert_eq!(object["metadata"]["namespace"], "ws-frontend-clusters");
+    let schedule = &object["spec"]["forProvider"]["manifest"];
+    assert_eq!(schedule["metadata"]["namespace"], "openshift-adp");
+    assert_eq!(schedule["metadata"]["name"], "ws-frontend-clusters-dev");
+    assert_eq!(
+        schedule["spec"]["template"]["includedNamespaces"],
+        json!(["ws-frontend-clusters", "ws-frontend-clusters-dev"])
+    );
+    assert_eq!(schedule["spec"]["schedule"], "0 */6 * * *");
+    assert_eq!(schedule["spec"]["template"]["ttl"], "168h0m0s");
+    // Without the setting there is no backup.
+    case.settings = settings(json!({}));
+    assert!(
+        !case
+            .render()
+            .unwrap()
+            .resources
+            .contains_key(&Name::from(names::BACKUP))
+    );
+}
+
+#[test]
+fn the_api_certificate_needs_4_19_and_is_skipped_with_a_warning_on_4_18() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = addon_settings();
+    let desired = case.render().unwrap();
+    let certificate = manifest(&desired, names::API_CERTIFICATE);
+    assert_eq!(
+        certificate["spec"]["dnsNames"],
+        json!(["api.dev.cloud.example.com"])
+    );
+    assert_eq!(certificate["spec"]["secretName"], "dev-api-tls");
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["kubeAPIServerDNSName"],
+        "api.dev.cloud.example.com"
+    );
+    assert_eq!(
+        hc["spec"]["configuration"]["apiServer"]["servingCerts"]["namedCertificates"],
+        json!([{"names": ["api.dev.cloud.example.com"], "servingCertificate": {"name": "dev-api-tls"}}])
+    );
+    // HyperShift's CEL: a named certificate may not cover the LoadBalancer hostname; none is set.
+    assert!(
+        hc["spec"]["services"][0]["servicePublishingStrategy"]
+            .get("loadBalancer")
+            .is_none()
+    );
+    assert!(desired.warnings.is_empty());
+
+    case.xr = composite(json!({"clusterName": "dev", "version": "4.18"}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::API_CERTIFICATE))
+    );
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert!(hc["spec"].get("kubeAPIServerDNSName").is_none());
+    assert!(hc["spec"]["configuration"].get("apiServer").is_none());
+    assert_eq!(desired.warnings.len(), 1);
+    assert!(
+        desired.warnings[0].contains("from OpenShift 4.19"),
+        "{}",
+        desired.warnings[0]
+    );
+}
+
+#[test]
+fn dns_and_the_kubevirt_ingress_follow_the_observed_addresses() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = addon_settings();
+    let desired = case.render().unwrap();
+    assert!(
+        !desired.resources.contains_key(&Name::from(names::DNS)),
+        "no address yet"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::GUEST_ROUTER))
+    );
+
+    let mut status = available();
+    status["controlPlaneEndpoint"] = json!({"host": "192.0.2.10", "port": 6443});
+    case.observed = vec![
+        (names::HOSTED_CLUSTER, hosted_cluster(json!({}), status)),
+        (names::PROVIDER_CONFIG, json!({"kind": "ProviderConfig"})),
+    ];
+    let desired = case.render().unwrap();
+    let dns = manifest(&desired, names::DNS);
+    assert_eq!(
+        dns["spec"]["endpoints"],
+        json!([{"dnsName": "api.dev.cloud.example.com", "recordType": "A", "targets": ["192.0.2.10"]}])
+    );
+    let guest = manifest(&desired, names::GUEST_ROUTER);
+    assert_eq!(guest["spec"]["managementPolicies"], json!(["Observe"]));
+    assert_eq!(guest["spec"]["providerConfigRef"]["name"], "dev-admin");
+    assert_eq!(
+        desired.waiting.as_ref().unwrap().reason,
+        "WaitingForOAuthCallback"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::INGRESS_SERVICE))
+    );
+
+    case.observed.push((
+        names::GUEST_ROUTER,
+        json!({"status": {"atProvider": {"manifest": {"spec": {"ports": [
+            {"name": "http", "port": 80, "nodePort": 30080},
+            {"name": "https", "port": 443, "nodePort": 30443},
+        ]}}}}}),
+    ));
+    let desired = case.render().unwrap();
+    let service = manifest(&desired, names::INGRESS_SERVICE);
+    let svc = &service["spec"]["forProvider"]["manifest"];
+    assert_eq!(svc["metadata"]["namespace"], "ws-frontend-clusters-dev");
+    assert_eq!(svc["spec"]["type"], "LoadBalancer");
+    assert_eq!(
+        svc["spec"]["selector"],
+        json!({"kubevirt.io": "virt-launcher"})
+    );
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 30443);
+    assert_eq!(svc["spec"]["ports"][1]["targetPort"], 30080);
+
+    case.observed.push((
+        names::INGRESS_SERVICE,
+        json!({"status": {"atProvider": {"manifest": {"status": {"loadBalancer": {"ingress": [{"hostname": "lb-1.example.net"}]}}}}}}),
+    ));
+    let desired = case.render().unwrap();
+    let endpoints = manifest(&desired, names::DNS)["spec"]["endpoints"].clone();
+    assert_eq!(
+        endpoints[1],
+        json!({"dnsName": "*.apps.dev.cloud.example.com", "recordType": "CNAME", "targets": ["lb-1.example.net"]})
+    );
+    assert_eq!(
+        desired.status["consoleUrl"],
+        "https://console-openshift-console.apps.dev.cloud.example.com"
+    );
+
+    // Private clusters publish no hostname.
+    case.xr = composite(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
+    case.settings.private.node_port_address = Some("10.0.0.5".into());
+    let desired = case.render().unwrap();
+    assert!(!desired.resources.contains_key(&Name::from(names::DNS)));
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::INGRESS_SERVICE))
+    );
+}
+
+#[test]
+fn bootstrap_installs_once_the_cluster_is_available() {
+    let mut case = Case::new(json!({"clusterName": "dev", "bootstrap": {"enabled": true}}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::HELM_PROVIDER_CONFIG))
+    );
+
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), available()),
+    )];
+    let desired = case.render().unwrap();
+    let helm = manifest(&desired, names::HELM_PROVIDER_CONFIG);
+    assert_eq!(helm["apiVersion"], "helm.m.crossplane.io/v1beta1");
+    assert_eq!(
+        helm["spec"]["credentials"]["secretRef"]["name"],
+        "dev-admin-kubeconfig"
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from("release-crossplane"))
+    );
+
+    case.observed.push((
+        names::HELM_PROVIDER_CONFIG,
+        json!({"kind": "ProviderConfig"}),
+    ));
+    case.observed
+        .push((names::PROVIDER_CONFIG, json!({"kind": "ProviderConfig"})));
+    let desired = case.render().unwrap();
+    for chart in ["crossplane", "argocd"] {
+        let release = manifest(&desired, &names::release(chart));
+        assert_eq!(
+            release["spec"]["providerConfigRef"],
+            json!({"kind": "ProviderConfig", "name": "dev-helm"})
+        );
+        let usage = manifest(
+            &desired,
+            &names::usage(names::HOSTED_CLUSTER, &names::release(chart)),
+        );
+        assert_eq!(usage["spec"]["by"]["kind"], "Release");
+    }
+    let namespace = manifest(&desired, &names::namespace("ksp-system"));
+    assert_eq!(
+        namespace["spec"]["forProvider"]["manifest"]["metadata"]["name"],
+        "ksp-system"
+    );
+
+    // Without bootstrap.enabled nothing is installed.
+    case.xr = composite(json!({"clusterName": "dev"}));
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::HELM_PROVIDER_CONFIG))
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from("release-crossplane"))
+    );
+}
+
+#[test]
+fn a_malformed_base_domain_or_release_image_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    for bad in [
+        "cloud..example.com",
+        "cloud.example.c0m",
+        "under_score.example.com",
+    ] {
+        case.settings = settings(json!({"baseDomain": bad}));
+        let (path, message) = case.error();
+        assert_eq!(path, "platform openshiftCluster.baseDomain", "{bad}");
+        assert!(message.contains("is not a DNS domain"), "{bad}: {message}");
+    }
+    case.settings = settings(json!({"baseDomain": "cloud.example.com"}));
+    assert!(case.render().is_ok());
+
+    case.settings = settings(json!({"releaseImages": {"4.19": "quay.io/ocp release"}}));
+    let (path, message) = case.error();
+    assert_eq!(path, "spec.parameters.version");
+    assert!(message.contains("which HyperShift refuses"), "{message}");
+}

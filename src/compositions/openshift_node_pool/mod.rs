@@ -1,0 +1,468 @@
+//! OpenShiftNodePool: a node pool added to an OpenShiftCluster. A namespaced
+//! `kubernetes.cloud.stakater.com/v1` `OpenShiftNodePool` names its parent OpenShiftCluster in
+//! the same namespace (`spec.parameters.clusterRef.name`) and becomes a HyperShift `NodePool`
+//! of the parent's HostedCluster.
+//!
+//! | XR field (`spec.parameters.`) | resources (composition resource name) |
+//! |---|---|
+//! | `clusterRef.name` | the parent, fetched as required resource `parent`; its HostedCluster `<clusterName>` as `hosted-cluster` |
+//! | `size`, `replicas` | `node-pool` (NodePool `<clusterName>-<xr name>`, at most 63 characters): replicas, the size table's compute and root volume (KubeVirt) or Agent labels |
+//! | (deletion order) | `usage-hosted-cluster-by-node-pool`: the parent's HostedCluster outlives the pool |
+//!
+//! **The parent.** Read as required resources (no Object with `managementPolicies: [Observe]`
+//! is needed: both live in the XR's namespace): the OpenShiftCluster gives the HostedCluster's
+//! name (`spec.parameters.clusterName`), and the HostedCluster the release image
+//! (`spec.release.image`, so a pool follows the cluster's version), the platform
+//! (`spec.platform.type`) and availability (`Available=True`). While the parent or its
+//! HostedCluster is missing or not available nothing is composed and the XR waits
+//! (`WaitingForCluster`, phase `WaitingForCluster`). Once composed, the NodePool stays even if
+//! the parent becomes unavailable. Deleting the parent does not cascade to the pool: the
+//! Usage holds the HostedCluster until this XR is deleted.
+//!
+//! **Sizes** come from this composition's settings (`openshiftNodePool.sizes`,
+//! `agentLabels`), whose defaults equal the OpenShiftCluster's: on KubeVirt a size missing
+//! from the table is refused, on Agent a size without labels is refused, on None sizes select
+//! nothing (a Warning says so). `management.upgradeType` is Replace on KubeVirt and InPlace
+//! otherwise unless `upgradeType` says.
+//!
+//! **Status**: `phase` (`WaitingForCluster`; `Creating` while the NodePool's nodes join;
+//! `Ready` once it reports `Ready=True` with all replicas), `replicas`, `ready`, and
+//! `clusterRef.{name, kind, apiVersion, namespace, uid, available, message}`.
+
+pub mod names;
+pub mod settings;
+pub mod spec;
+#[cfg(test)]
+mod tests;
+
+use serde::Deserialize;
+
+use super::build::Build;
+use super::conventions::{self, XrIdentity};
+use super::openshift_cluster::{self, Nodes};
+use super::types::check_dns_label;
+use super::{Composition, Context, FieldError, Invalid};
+use crate::resources::hypershift::{
+    ObservedHostedCluster, ObservedNodePool, PlatformType, UpgradeType,
+};
+use crate::resources::{self, Labels, Meta, Referable};
+use crate::sdk::resource::DNS_LABEL_MAX;
+use crate::sdk::response::{Match, Requirement};
+pub use settings::Settings;
+use spec::{ClusterRefStatus, OpenShiftNodePoolStatus, Parameters, Phase};
+
+/// The parent's kind.
+const PARENT_KIND: &str = "OpenShiftCluster";
+
+/// The OpenShiftNodePool composition.
+pub struct OpenShiftNodePool;
+
+/// What a composed resource counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// The NodePool.
+    Nodes,
+    /// Usages.
+    DeletionOrder,
+}
+
+impl Composition for OpenShiftNodePool {
+    const NAME: &'static str = "OpenShiftNodePool";
+    const API_VERSION: &'static str = "kubernetes.cloud.stakater.com/v1";
+    const KIND: &'static str = "OpenShiftNodePool";
+    const SETTINGS_KEY: &'static str = "openshiftNodePool";
+    type Xr = spec::OpenShiftNodePool;
+    type Settings = Settings;
+    type Part = Part;
+    type Valid<'a> = Pool<'a>;
+    type Status = OpenShiftNodePoolStatus;
+
+    fn validate<'a>(
+        xr: &'a spec::OpenShiftNodePool,
+        cx: Context<'a, Settings>,
+    ) -> Result<Pool<'a>, Invalid> {
+        validate(xr, cx)
+    }
+
+    fn compose(p: &Pool<'_>, build: &mut Build<'_, Part>) {
+        p.compose(build);
+    }
+
+    fn status(p: &Pool<'_>, build: &Build<'_, Part>) -> OpenShiftNodePoolStatus {
+        p.status(build)
+    }
+}
+
+/// The parent OpenShiftCluster as fetched.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Parent {
+    #[serde(default)]
+    metadata: ParentMeta,
+    #[serde(default)]
+    spec: ParentSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ParentMeta {
+    uid: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ParentSpec {
+    #[serde(default)]
+    parameters: ParentParameters,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ParentParameters {
+    cluster_name: Option<String>,
+}
+
+/// The parent's HostedCluster as fetched: what the reader reads, and its platform.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct HostedShape {
+    #[serde(default)]
+    spec: HostedShapeSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct HostedShapeSpec {
+    platform: Option<HostedShapePlatform>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct HostedShapePlatform {
+    #[serde(rename = "type")]
+    type_: Option<PlatformType>,
+}
+
+/// What was found of the parent.
+#[derive(Debug, Clone)]
+enum Found {
+    /// Crossplane has not fetched it yet, or it does not exist.
+    Missing(String),
+    /// The parent exists; its HostedCluster is not fetched or not available.
+    NotAvailable {
+        uid: Option<String>,
+        message: String,
+    },
+    /// The parent's control plane is available.
+    Available {
+        uid: Option<String>,
+        cluster: String,
+        release_image: String,
+        nodes: Nodes,
+        upgrade_type: UpgradeType,
+        platform: PlatformType,
+    },
+}
+
+/// A valid OpenShiftNodePool.
+pub struct Pool<'a> {
+    params: &'a Parameters,
+    settings: &'a Settings,
+    namespace: String,
+    name: String,
+    labels: Labels,
+    found: Found,
+}
+
+fn validate<'a>(
+    xr: &'a spec::OpenShiftNodePool,
+    cx: Context<'a, Settings>,
+) -> Result<Pool<'a>, Invalid> {
+    let params = &xr.spec.parameters;
+    let settings = cx.settings;
+    let identity = XrIdentity::of::<OpenShiftNodePool>(&xr.metadata);
+    let Some(namespace) = identity.scope.namespace().map(str::to_owned) else {
+        return Err(Invalid::field(
+            "metadata.namespace",
+            "an OpenShiftNodePool is namespaced; create it in its cluster's namespace",
+        ));
+    };
+    let mut errors = Vec::new();
+    let mut fail = |path: &str, message: String| {
+        errors.push(FieldError {
+            path: path.to_owned(),
+            message,
+        });
+    };
+    if let Err(e) = check_dns_label(&params.cluster_ref.name) {
+        fail("spec.parameters.clusterRef.name", e);
+    }
+    if !(1..=10).contains(&params.replicas) {
+        fail(
+            "spec.parameters.replicas",
+            format!("{} is out of range: use 1 to 10 nodes", params.replicas),
+        );
+    }
+    let found = found(cx, params, settings, &identity.name, &mut fail);
+    if !errors.is_empty() {
+        return Err(Invalid(errors));
+    }
+    Ok(Pool {
+        params,
+        settings,
+        labels: identity.labels(None, conventions::project_of_namespace(&namespace)),
+        name: identity.name,
+        namespace,
+        found,
+    })
+}
+
+/// The parent and its HostedCluster, as far as Crossplane fetched them; a size the parent's
+/// platform cannot give, or a pool name too long, is a field error.
+fn found(
+    cx: Context<'_, Settings>,
+    params: &Parameters,
+    settings: &Settings,
+    xr: &str,
+    fail: &mut impl FnMut(&str, String),
+) -> Found {
+    let parent_name = &params.cluster_ref.name;
+    let Some(parent) = cx
+        .observed
+        .required
+        .get(names::PARENT_REQUIREMENT)
+        .and_then(|p| p.first())
+        .and_then(|p| serde_json::from_value::<Parent>(p.clone()).ok())
+    else {
+        return Found::Missing(format!(
+            "OpenShiftCluster {parent_name} is not found in this namespace (yet)"
+        ));
+    };
+    let uid = parent.metadata.uid.clone();
+    let Some(cluster) = parent.spec.parameters.cluster_name.clone() else {
+        return Found::NotAvailable {
+            uid,
+            message: format!("OpenShiftCluster {parent_name} names no clusterName"),
+        };
+    };
+    let pool_name = format!("{cluster}-{xr}");
+    if pool_name.len() > DNS_LABEL_MAX {
+        fail(
+            "metadata.name",
+            format!(
+                "{xr:?} is too long: the NodePool {pool_name} would have {} characters, and at most 63 fit; use a name of at most {} characters",
+                pool_name.len(),
+                DNS_LABEL_MAX.saturating_sub(cluster.len() + 1)
+            ),
+        );
+    }
+    let hosted = cx
+        .observed
+        .required
+        .get(names::HOSTED_CLUSTER_REQUIREMENT)
+        .and_then(|h| h.first());
+    let Some(hosted) = hosted else {
+        return Found::NotAvailable {
+            uid,
+            message: format!(
+                "the HostedCluster {cluster} of OpenShiftCluster {parent_name} is not found (yet)"
+            ),
+        };
+    };
+    let observed: ObservedHostedCluster =
+        serde_json::from_value(hosted.clone()).unwrap_or_default();
+    let platform = serde_json::from_value::<HostedShape>(hosted.clone())
+        .ok()
+        .and_then(|h| h.spec.platform?.type_)
+        .unwrap_or(PlatformType::KubeVirt);
+    let nodes = match platform {
+        PlatformType::KubeVirt => settings.sizes.get(params.size).map(|s| Nodes::KubeVirt {
+            cores: s.cores,
+            memory: s.memory.clone(),
+            root_volume: s.root_volume.clone(),
+        }),
+        PlatformType::Agent => settings
+            .agent_labels
+            .get(params.size)
+            .map(|labels| Nodes::Agent(labels.clone())),
+        PlatformType::None => Some(Nodes::None),
+    };
+    let Some(nodes) = nodes else {
+        let listed = match platform {
+            PlatformType::Agent => settings.agent_labels.listed(),
+            _ => settings.sizes.listed(),
+        };
+        fail(
+            "spec.parameters.size",
+            format!(
+                "{} is not offered for the cluster's {platform:?} nodes on this platform (sizes: {}); choose a listed size, or ask the platform team to add it to openshiftNodePool.{}",
+                params.size,
+                if listed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    listed.join(", ")
+                },
+                if platform == PlatformType::Agent {
+                    "agentLabels"
+                } else {
+                    "sizes"
+                }
+            ),
+        );
+        return Found::NotAvailable {
+            uid,
+            message: String::new(),
+        };
+    };
+    match observed.release_image().filter(|_| observed.is_available()) {
+        Some(image) => Found::Available {
+            uid,
+            cluster,
+            release_image: image.to_owned(),
+            nodes,
+            upgrade_type: settings.upgrade_type.unwrap_or(match platform {
+                PlatformType::KubeVirt => UpgradeType::Replace,
+                _ => UpgradeType::InPlace,
+            }),
+            platform,
+        },
+        None => Found::NotAvailable {
+            uid,
+            message: format!(
+                "the HostedCluster {cluster} of OpenShiftCluster {parent_name} is not available yet"
+            ),
+        },
+    }
+}
+
+/// A reference to the parent's HostedCluster, for the Usage.
+struct HostedClusterRef {
+    metadata: Meta,
+}
+
+impl Referable for HostedClusterRef {
+    fn api_version(&self) -> &str {
+        crate::resources::hypershift::API_VERSION
+    }
+    fn kind(&self) -> &str {
+        "HostedCluster"
+    }
+    fn metadata(&self) -> &Meta {
+        &self.metadata
+    }
+}
+
+impl Pool<'_> {
+    fn meta(&self, name: &str) -> Meta {
+        resources::meta(name, Some(&self.namespace), &self.labels)
+    }
+
+    fn compose(&self, build: &mut Build<'_, Part>) {
+        build.require(
+            names::PARENT_REQUIREMENT,
+            Requirement {
+                api_version: OpenShiftNodePool::API_VERSION.into(),
+                kind: PARENT_KIND.into(),
+                matching: Match::Name(self.params.cluster_ref.name.clone()),
+                namespace: Some(self.namespace.clone()),
+            },
+        );
+        let cluster = match &self.found {
+            Found::Missing(_) => None,
+            Found::NotAvailable { .. } => build
+                .required(names::PARENT_REQUIREMENT)
+                .and_then(<[serde_json::Value]>::first)
+                .and_then(|p| serde_json::from_value::<Parent>(p.clone()).ok())
+                .and_then(|p| p.spec.parameters.cluster_name),
+            Found::Available { cluster, .. } => Some(cluster.clone()),
+        };
+        if let Some(cluster) = &cluster {
+            build.require(
+                names::HOSTED_CLUSTER_REQUIREMENT,
+                Requirement {
+                    api_version: crate::resources::hypershift::API_VERSION.into(),
+                    kind: "HostedCluster".into(),
+                    matching: Match::Name(cluster.clone()),
+                    namespace: Some(self.namespace.clone()),
+                },
+            );
+        }
+        let Found::Available {
+            cluster,
+            release_image,
+            nodes,
+            upgrade_type,
+            platform,
+            ..
+        } = &self.found
+        else {
+            let message = match &self.found {
+                Found::Missing(m) | Found::NotAvailable { message: m, .. } => m.clone(),
+                Found::Available { .. } => unreachable!("matched above"),
+            };
+            build.wait("WaitingForCluster", message);
+            return;
+        };
+        let pool = openshift_cluster::node_pool(
+            self.meta(&conventions::name(&[cluster, &self.name])),
+            cluster,
+            self.params.replicas,
+            release_image,
+            nodes,
+            self.settings.root_volume_storage_class.as_deref(),
+            *upgrade_type,
+        );
+        let observed = build
+            .read::<ObservedNodePool>(names::NODE_POOL)
+            .unwrap_or_default();
+        let ready = observed.is_ready() && observed.replicas() >= self.params.replicas;
+        build.add(names::NODE_POOL, Part::Nodes, &pool, ready);
+        let hosted_cluster = HostedClusterRef {
+            metadata: self.meta(cluster),
+        };
+        build.usage(
+            names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
+            Part::DeletionOrder,
+            self.meta(&conventions::name(&[cluster, "by", &pool.metadata.name])),
+            &hosted_cluster,
+            &pool,
+        );
+        if *platform == PlatformType::None {
+            build.warn(format!(
+                "size {} selects nothing on platform None: nodes join the pool by booting its ignition",
+                self.params.size
+            ));
+        }
+    }
+
+    fn status(&self, build: &Build<'_, Part>) -> OpenShiftNodePoolStatus {
+        let observed = build
+            .read::<ObservedNodePool>(names::NODE_POOL)
+            .unwrap_or_default();
+        let ready = build.all_ready();
+        let (uid, available, message) = match &self.found {
+            Found::Missing(m) => (None, false, m.clone()),
+            Found::NotAvailable { uid, message } => (uid.clone(), false, message.clone()),
+            Found::Available { uid, cluster, .. } => (
+                uid.clone(),
+                true,
+                format!("HostedCluster {cluster} is available"),
+            ),
+        };
+        let phase = if !build.composed(names::NODE_POOL) {
+            Phase::WaitingForCluster
+        } else if ready {
+            Phase::Ready
+        } else {
+            Phase::Creating
+        };
+        OpenShiftNodePoolStatus {
+            phase: Some(phase),
+            cluster_ref: Some(ClusterRefStatus {
+                name: self.params.cluster_ref.name.clone(),
+                kind: PARENT_KIND.into(),
+                api_version: OpenShiftNodePool::API_VERSION.into(),
+                namespace: self.namespace.clone(),
+                uid,
+                available,
+                message,
+            }),
+            replicas: observed.replicas(),
+            ready,
+        }
+    }
+}

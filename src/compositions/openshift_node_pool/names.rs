@@ -1,0 +1,10 @@
+//! Names of the OpenShiftNodePool's composed resources and requirements.
+
+/// The NodePool.
+pub const NODE_POOL: &str = "node-pool";
+/// Usage: the parent's HostedCluster outlives the NodePool.
+pub const USAGE_HOSTED_CLUSTER_BY_NODE_POOL: &str = "usage-hosted-cluster-by-node-pool";
+/// The requirement fetching the parent OpenShiftCluster.
+pub const PARENT_REQUIREMENT: &str = "parent";
+/// The requirement fetching the parent's HostedCluster.
+pub const HOSTED_CLUSTER_REQUIREMENT: &str = "hosted-cluster";

@@ -1,0 +1,212 @@
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::compositions::platform::Platform;
+use crate::compositions::{Desired, Observed};
+use crate::sdk::request::ObservedComposed;
+use crate::sdk::resource::Name;
+
+const IMAGE: &str = "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64";
+
+fn composite(parameters: Value) -> Value {
+    json!({
+        "apiVersion": "kubernetes.cloud.stakater.com/v1",
+        "kind": "OpenShiftNodePool",
+        "metadata": {"name": "gpu", "namespace": "ws-frontend-clusters"},
+        "spec": {"parameters": parameters},
+    })
+}
+
+fn parent() -> Value {
+    json!({
+        "apiVersion": "kubernetes.cloud.stakater.com/v1",
+        "kind": "OpenShiftCluster",
+        "metadata": {"name": "dev", "namespace": "ws-frontend-clusters", "uid": "3f6c2a10-0000-4000-8000-000000000001"},
+        "spec": {"parameters": {"clusterName": "dev"}},
+    })
+}
+
+fn hosted_cluster(platform: &str, available: bool) -> Value {
+    json!({
+        "apiVersion": "hypershift.openshift.io/v1beta1",
+        "kind": "HostedCluster",
+        "metadata": {"name": "dev", "namespace": "ws-frontend-clusters"},
+        "spec": {"release": {"image": IMAGE}, "platform": {"type": platform}},
+        "status": {"conditions": [{"type": "Available", "status": if available { "True" } else { "False" }}]},
+    })
+}
+
+fn render(
+    xr: &Value,
+    required: &[(&str, Value)],
+    observed: &[(&str, Value)],
+    settings: &Settings,
+) -> Result<Desired, Invalid> {
+    let xr: spec::OpenShiftNodePool = serde_json::from_value(xr.clone()).unwrap();
+    let resources: BTreeMap<Name, ObservedComposed> = observed
+        .iter()
+        .map(|(n, v)| (Name::from(*n), ObservedComposed::new(v, BTreeMap::new())))
+        .collect();
+    let required: BTreeMap<String, Vec<Value>> = required
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), vec![v.clone()]))
+        .collect();
+    let observed = Observed {
+        resources: &resources,
+        required: &required,
+        credentials: crate::compositions::secrets::Credentials::none(),
+    };
+    OpenShiftNodePool::render(
+        &xr,
+        Context {
+            observed: &observed,
+            platform: &Platform::default(),
+            settings,
+        },
+    )
+}
+
+fn pool(desired: &Desired) -> Value {
+    desired.resources[&Name::from(names::NODE_POOL)]
+        .manifest
+        .to_json()
+}
+
+#[test]
+fn it_waits_for_the_cluster() {
+    let xr = composite(json!({"clusterRef": {"name": "dev"}}));
+    let settings = Settings::default();
+    let desired = render(&xr, &[], &[], &settings).unwrap();
+    assert!(desired.resources.is_empty());
+    assert_eq!(
+        desired.waiting.as_ref().unwrap().reason,
+        "WaitingForCluster"
+    );
+    assert_eq!(desired.status["phase"], "WaitingForCluster");
+    assert_eq!(desired.status["clusterRef"]["available"], false);
+    assert!(desired.requirements.contains_key(names::PARENT_REQUIREMENT));
+    assert!(
+        !desired
+            .requirements
+            .contains_key(names::HOSTED_CLUSTER_REQUIREMENT)
+    );
+
+    // The parent exists: its HostedCluster is fetched next.
+    let desired = render(
+        &xr,
+        &[(names::PARENT_REQUIREMENT, parent())],
+        &[],
+        &settings,
+    )
+    .unwrap();
+    assert!(
+        desired
+            .requirements
+            .contains_key(names::HOSTED_CLUSTER_REQUIREMENT)
+    );
+    assert_eq!(
+        desired.status["clusterRef"]["uid"],
+        "3f6c2a10-0000-4000-8000-000000000001"
+    );
+    assert_eq!(desired.status["phase"], "WaitingForCluster");
+
+    // Not available yet.
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("KubeVirt", false),
+        ),
+    ];
+    let desired = render(&xr, &required, &[], &settings).unwrap();
+    assert!(desired.resources.is_empty());
+    assert!(
+        desired
+            .waiting
+            .unwrap()
+            .message
+            .contains("is not available yet"),
+        "waits for Available"
+    );
+}
+
+#[test]
+fn an_available_cluster_gets_the_pool_with_its_release() {
+    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("KubeVirt", true),
+        ),
+    ];
+    let settings = Settings::default();
+    let desired = render(&xr, &required, &[], &settings).unwrap();
+    let np = pool(&desired);
+    assert_eq!(np["metadata"]["name"], "dev-gpu");
+    assert_eq!(np["spec"]["clusterName"], "dev");
+    assert_eq!(np["spec"]["replicas"], 2);
+    assert_eq!(np["spec"]["release"]["image"], IMAGE);
+    assert_eq!(np["spec"]["management"]["upgradeType"], "Replace");
+    assert_eq!(
+        np["spec"]["platform"]["kubevirt"]["compute"],
+        json!({"cores": 8, "memory": "32Gi"})
+    );
+    assert_eq!(desired.status["phase"], "Creating");
+    let usage = desired.resources[&Name::from(names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL)]
+        .manifest
+        .to_json();
+    assert_eq!(usage["spec"]["of"]["kind"], "HostedCluster");
+    assert_eq!(usage["spec"]["of"]["resourceRef"]["name"], "dev");
+
+    let observed = [
+        (
+            names::NODE_POOL,
+            json!({"status": {"replicas": 2, "conditions": [{"type": "Ready", "status": "True"}]}}),
+        ),
+        (
+            names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
+            json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+        ),
+    ];
+    let desired = render(&xr, &required, &observed, &settings).unwrap();
+    assert_eq!(desired.status["phase"], "Ready");
+    assert_eq!(desired.status["replicas"], 2);
+    assert_eq!(desired.status["clusterRef"]["available"], true);
+}
+
+#[test]
+fn bad_input_is_refused() {
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("Agent", true),
+        ),
+    ];
+    let settings = Settings::default();
+    let xr = composite(json!({"clusterRef": {"name": "dev"}, "replicas": 0}));
+    let Invalid(errors) = render(&xr, &required, &[], &settings).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["spec.parameters.replicas", "spec.parameters.size"]);
+    assert!(errors[1].message.contains("Agent"), "{}", errors[1].message);
+
+    let mut xr = composite(json!({"clusterRef": {"name": "dev"}}));
+    xr["metadata"]["name"] = json!("p".repeat(60));
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("KubeVirt", true),
+        ),
+    ];
+    let Invalid(errors) = render(&xr, &required, &[], &settings).unwrap_err();
+    assert_eq!(errors[0].path, "metadata.name");
+    assert!(
+        errors[0].message.contains("at most 59 characters"),
+        "{}",
+        errors[0].message
+    );
+}

@@ -1,0 +1,1025 @@
+//! HyperShift (`hypershift.openshift.io/v1beta1`): the `HostedCluster` whose control plane runs
+//! in the management cluster (namespace `<namespace>-<name>`) and the `NodePool`s of its
+//! workers, and what the compositions read back of both.
+//!
+//! Fields and their meaning follow the CRDs in `schemas/`
+//! (`hostedclusters`/`nodepools.hypershift.openshift.io`, whose descriptions and CEL rules are
+//! generated from `openshift/hypershift` `api/hypershift/v1beta1/`), and the API types read
+//! there: `hostedcluster_types.go` (`HostedClusterStatus.oauthCallbackURLTemplate` and
+//! `controlPlaneEndpoint`, `AgentPlatformSpec.agentNamespace`,
+//! `KubevirtPlatformSpec.baseDomainPassthrough`: the guest's apps domain becomes
+//! `*.apps.<name>.<management apps domain>`, immutable) and `nodepool_types.go`
+//! (`UpgradeType`: `Replace` replaces nodes using surge capacity, `InPlace` without extra
+//! capacity). The CEL rules the builders respect:
+//! - `spec.services` lists APIServer, OAuthServer, Konnectivity and Ignition (at least four
+//!   outside IBM Cloud) and is immutable; a strategy carries `loadBalancer` only with type
+//!   `LoadBalancer`, `route` only with `Route`, and `nodePort` (with its `address`) exactly with
+//!   `NodePort`;
+//! - `release.image`, `pullSecret` and `etcd` are required; etcd `managementType: Managed`
+//!   needs `managed.storage` (`type: PersistentVolume`, `persistentVolume.{size,
+//!   storageClassName}` immutable);
+//! - the cluster, service and machine CIDRs are immutable and must differ;
+//! - `controllerAvailabilityPolicy`, `platform.type` and `dns.baseDomain` (once set) are
+//!   immutable; `kubeAPIServerDNSName` makes HyperShift write `status.customKubeconfig` and
+//!   only takes effect from OCP 4.19 (a no-op before); a named serving certificate may not
+//!   name the API server's LoadBalancer hostname;
+//! - `secretEncryption.aescbc.activeKey` names a Secret in the HostedCluster's namespace with
+//!   the AES-CBC key under `key`;
+//! - `configuration.oauth.identityProviders[]` are OpenShift's `config.openshift.io/v1`
+//!   identity providers; an OpenID one references its client secret (key `clientSecret`) and
+//!   CA ConfigMap (key `ca.crt`) by name in the HostedCluster's namespace, and `claims.groups`
+//!   is what group bindings match on;
+//! - a NodePool's `clusterName`, `platform.type` and `management.upgradeType` (required,
+//!   `Replace` or `InPlace`) are immutable; on KubeVirt `compute.{cores, memory}` and
+//!   `rootVolume` (`type: Persistent`, `persistent.{size, storageClass}`) size each node VM.
+//!
+//! Status as read: the HostedCluster's `Available` condition, `version.history[]` (the first
+//! entry is the current one, `state: Completed` once rolled out), `controlPlaneEndpoint
+//! {host, port}`, `kubeconfig.name` (the admin kubeconfig Secret, key `kubeconfig`, in the
+//! HostedCluster's namespace) and `oauthCallbackURLTemplate` (with `[identity-provider-name]`
+//! to replace). HyperShift reports no ingress or console domain: the apps domain is
+//! `spec.configuration.ingress.domain` when set, else derived by the caller. A NodePool
+//! reports `status.replicas` (nodes that joined) and the `Ready` condition.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Meta;
+use super::condition::{self, Condition};
+
+/// apiVersion of `HostedCluster` and `NodePool`.
+pub const API_VERSION: &str = "hypershift.openshift.io/v1beta1";
+/// The key of the AES-CBC key in the encryption Secret.
+pub const ENCRYPTION_KEY: &str = "key";
+/// The key of the client secret in an OpenID identity provider's Secret.
+pub const CLIENT_SECRET_KEY: &str = "clientSecret";
+/// The key of the CA bundle in an identity provider's ConfigMap.
+pub const CA_KEY: &str = "ca.crt";
+/// The key of the kubeconfig in the admin kubeconfig Secret HyperShift writes.
+pub const KUBECONFIG_KEY: &str = "kubeconfig";
+/// The placeholder of `status.oauthCallbackURLTemplate`.
+pub const IDP_NAME_PLACEHOLDER: &str = "[identity-provider-name]";
+/// The pull secret's key (a `kubernetes.io/dockerconfigjson` Secret).
+pub const PULL_SECRET_KEY: &str = ".dockerconfigjson";
+
+/// A reference to an object in the same namespace by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocalRef {
+    /// metadata.name.
+    pub name: String,
+}
+
+impl LocalRef {
+    /// The object called `name`.
+    pub fn to(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// `release` of a HostedCluster or NodePool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Release {
+    /// The OCP release image (`quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64`).
+    pub image: String,
+}
+
+/// The infrastructure platform (`platform.type`, immutable).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub enum PlatformType {
+    /// Node VMs on OpenShift Virtualization in the management cluster.
+    KubeVirt,
+    /// Bare-metal hosts registered as Agents (Assisted Installer).
+    Agent,
+    /// No platform integration: nodes join by their ignition.
+    None,
+}
+
+/// `platform` of a HostedCluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostedPlatform {
+    /// The platform.
+    #[serde(rename = "type")]
+    pub type_: PlatformType,
+    /// KubeVirt settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubevirt: Option<KubevirtPlatform>,
+    /// Agent settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentPlatform>,
+}
+
+impl HostedPlatform {
+    /// KubeVirt; `base_domain_passthrough` makes the guest's apps domain a subdomain of the
+    /// management cluster's (`*.apps.<name>.<management apps domain>`).
+    pub fn kubevirt(base_domain_passthrough: bool) -> Self {
+        Self {
+            type_: PlatformType::KubeVirt,
+            kubevirt: Some(KubevirtPlatform {
+                base_domain_passthrough: base_domain_passthrough.then_some(true),
+            }),
+            agent: None,
+        }
+    }
+
+    /// Agent, searching for Agents in `agent_namespace`.
+    pub fn agent(agent_namespace: &str) -> Self {
+        Self {
+            type_: PlatformType::Agent,
+            kubevirt: None,
+            agent: Some(AgentPlatform {
+                agent_namespace: agent_namespace.to_owned(),
+            }),
+        }
+    }
+
+    /// None.
+    pub fn none() -> Self {
+        Self {
+            type_: PlatformType::None,
+            kubevirt: None,
+            agent: None,
+        }
+    }
+}
+
+/// `platform.kubevirt` of a HostedCluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubevirtPlatform {
+    /// Whether the guest's apps domain passes through to the management cluster's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_domain_passthrough: Option<bool>,
+}
+
+/// `platform.agent` of a HostedCluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentPlatform {
+    /// The namespace Agents for this cluster are searched in.
+    pub agent_namespace: String,
+}
+
+/// A control plane service HyperShift publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum ServiceKind {
+    /// The Kubernetes API server.
+    #[serde(rename = "APIServer")]
+    ApiServer,
+    /// The OAuth server (browser logins).
+    OAuthServer,
+    /// Konnectivity (control plane to nodes).
+    Konnectivity,
+    /// Ignition (node bootstrap).
+    Ignition,
+}
+
+impl ServiceKind {
+    /// The four services every HostedCluster outside IBM Cloud lists.
+    pub const ALL: [Self; 4] = [
+        Self::ApiServer,
+        Self::OAuthServer,
+        Self::Konnectivity,
+        Self::Ignition,
+    ];
+}
+
+/// How a service is published (`servicePublishingStrategy`), each variant with only the
+/// fields its type admits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Publishing {
+    /// A LoadBalancer Service, optionally with the host name clients use.
+    LoadBalancer {
+        /// `loadBalancer.hostname`.
+        hostname: Option<String>,
+    },
+    /// An OpenShift Route on the management cluster's ingress, optionally with a host name.
+    Route {
+        /// `route.hostname`.
+        hostname: Option<String>,
+    },
+    /// A NodePort on the management cluster's nodes, reached at `address`.
+    NodePort {
+        /// `nodePort.address`: a host name or IP of the management nodes.
+        address: String,
+        /// `nodePort.port`, else one the API server allocates.
+        port: Option<u16>,
+    },
+}
+
+impl Serialize for Publishing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        #[derive(Serialize)]
+        struct Host<'a> {
+            hostname: &'a str,
+        }
+        #[derive(Serialize)]
+        struct NodePort<'a> {
+            address: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            port: Option<u16>,
+        }
+        let mut map = s.serialize_map(None)?;
+        match self {
+            Self::LoadBalancer { hostname } => {
+                if let Some(hostname) = hostname {
+                    map.serialize_entry("loadBalancer", &Host { hostname })?;
+                }
+                map.serialize_entry("type", "LoadBalancer")?;
+            }
+            Self::Route { hostname } => {
+                if let Some(hostname) = hostname {
+                    map.serialize_entry("route", &Host { hostname })?;
+                }
+                map.serialize_entry("type", "Route")?;
+            }
+            Self::NodePort { address, port } => {
+                map.serialize_entry(
+                    "nodePort",
+                    &NodePort {
+                        address,
+                        port: *port,
+                    },
+                )?;
+                map.serialize_entry("type", "NodePort")?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// One entry of `spec.services`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePublishing {
+    /// The service.
+    pub service: ServiceKind,
+    /// How it is published.
+    pub service_publishing_strategy: Publishing,
+}
+
+/// `etcd`: managed by HyperShift on persistent volumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Etcd {
+    management_type: &'static str,
+    managed: ManagedEtcd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct ManagedEtcd {
+    storage: EtcdStorage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EtcdStorage {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    persistent_volume: PersistentVolume,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PersistentVolume {
+    size: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_class_name: Option<String>,
+}
+
+impl Etcd {
+    /// Managed etcd on persistent volumes of `size` (a quantity), of `storage_class` or the
+    /// default class.
+    pub fn managed(size: &str, storage_class: Option<&str>) -> Self {
+        Self {
+            management_type: "Managed",
+            managed: ManagedEtcd {
+                storage: EtcdStorage {
+                    type_: "PersistentVolume",
+                    persistent_volume: PersistentVolume {
+                        size: size.to_owned(),
+                        storage_class_name: storage_class.map(str::to_owned),
+                    },
+                },
+            },
+        }
+    }
+}
+
+/// A network range entry (`{cidr}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkEntry {
+    /// The range.
+    pub cidr: String,
+    /// The per-node prefix length (cluster network only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_prefix: Option<u8>,
+}
+
+/// `networking`: OVN-Kubernetes with the cluster, service and machine ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Networking {
+    network_type: &'static str,
+    /// Pod network ranges.
+    pub cluster_network: Vec<NetworkEntry>,
+    /// Service network ranges.
+    pub service_network: Vec<NetworkEntry>,
+    /// The nodes' network ranges.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub machine_network: Vec<NetworkEntry>,
+    /// Access to the API server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<ApiServerNetworking>,
+}
+
+impl Networking {
+    /// OVN-Kubernetes with these ranges.
+    pub fn ovn(
+        cluster_network: Vec<NetworkEntry>,
+        service_network: Vec<NetworkEntry>,
+        machine_network: Vec<NetworkEntry>,
+    ) -> Self {
+        Self {
+            network_type: "OVNKubernetes",
+            cluster_network,
+            service_network,
+            machine_network,
+            api_server: None,
+        }
+    }
+}
+
+/// `networking.apiServer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServerNetworking {
+    /// The only source ranges that may reach the API server.
+    #[serde(rename = "allowedCIDRBlocks")]
+    pub allowed_cidr_blocks: Vec<String>,
+}
+
+/// `controllerAvailabilityPolicy` (immutable).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub enum AvailabilityPolicy {
+    /// Three replicas of the critical control plane components.
+    #[default]
+    HighlyAvailable,
+    /// One replica each.
+    SingleReplica,
+}
+
+/// `secretEncryption`: AES-CBC with the key in a Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretEncryption {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    aescbc: Aescbc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Aescbc {
+    active_key: LocalRef,
+}
+
+impl SecretEncryption {
+    /// AES-CBC with the key in Secret `secret` (key [`ENCRYPTION_KEY`]).
+    pub fn aescbc(secret: &str) -> Self {
+        Self {
+            type_: "aescbc",
+            aescbc: Aescbc {
+                active_key: LocalRef::to(secret),
+            },
+        }
+    }
+}
+
+/// `dns`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dns {
+    /// The base domain (`""`: none; immutable once set).
+    pub base_domain: String,
+}
+
+/// `configuration`: the OpenShift cluster configuration HyperShift applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Configuration {
+    /// OAuth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuth>,
+    /// API server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<ApiServerConfiguration>,
+}
+
+/// `configuration.oauth`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth {
+    /// The identity providers.
+    pub identity_providers: Vec<IdentityProvider>,
+}
+
+/// An OpenID identity provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityProvider {
+    /// Its name (in the OAuth callback URL and user identities).
+    pub name: String,
+    mapping_method: &'static str,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    #[serde(rename = "openID")]
+    open_id: OpenId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenId {
+    issuer: String,
+    #[serde(rename = "clientID")]
+    client_id: String,
+    client_secret: LocalRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca: Option<LocalRef>,
+    claims: Claims,
+    extra_scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Claims {
+    preferred_username: Vec<String>,
+    name: Vec<String>,
+    email: Vec<String>,
+    groups: Vec<String>,
+}
+
+/// What an OpenID identity provider needs.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenIdProvider<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// The issuer URL (`https://sso.example.com/realms/acme`).
+    pub issuer: &'a str,
+    /// The client ID.
+    pub client_id: &'a str,
+    /// The Secret holding the client secret (key [`CLIENT_SECRET_KEY`]).
+    pub client_secret: &'a str,
+    /// The ConfigMap holding the issuer's CA (key [`CA_KEY`]), if it is not publicly trusted.
+    pub ca: Option<&'a str>,
+}
+
+impl IdentityProvider {
+    /// An OpenID provider mapping identities by claim, with the groups claim.
+    pub fn openid(p: OpenIdProvider<'_>) -> Self {
+        let claim = |c: &str| vec![c.to_owned()];
+        Self {
+            name: p.name.to_owned(),
+            mapping_method: "claim",
+            type_: "OpenID",
+            open_id: OpenId {
+                issuer: p.issuer.to_owned(),
+                client_id: p.client_id.to_owned(),
+                client_secret: LocalRef::to(p.client_secret),
+                ca: p.ca.map(LocalRef::to),
+                claims: Claims {
+                    preferred_username: claim("preferred_username"),
+                    name: claim("name"),
+                    email: claim("email"),
+                    groups: claim("groups"),
+                },
+                // `groups` comes from the client's own mapper, not from a scope.
+                extra_scopes: vec!["email".into(), "profile".into()],
+            },
+        }
+    }
+}
+
+/// `configuration.apiServer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServerConfiguration {
+    /// Serving certificates.
+    pub serving_certs: ServingCerts,
+}
+
+/// `configuration.apiServer.servingCerts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServingCerts {
+    /// Certificates by name.
+    pub named_certificates: Vec<NamedCertificate>,
+}
+
+/// A certificate the API server serves for `names`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedCertificate {
+    /// The DNS names.
+    pub names: Vec<String>,
+    /// The `kubernetes.io/tls` Secret.
+    pub serving_certificate: LocalRef,
+}
+
+/// A `HostedCluster`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostedCluster {
+    api_version: &'static str,
+    kind: &'static str,
+    /// metadata.
+    pub metadata: Meta,
+    /// spec.
+    pub spec: HostedClusterSpec,
+}
+
+/// `spec` of a HostedCluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostedClusterSpec {
+    /// The release.
+    pub release: Release,
+    /// The pull secret (key [`PULL_SECRET_KEY`]).
+    pub pull_secret: LocalRef,
+    /// The SSH key Secret (key `id_rsa.pub`) nodes authorise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_key: Option<LocalRef>,
+    /// DNS.
+    pub dns: Dns,
+    /// etcd.
+    pub etcd: Etcd,
+    /// Networking.
+    pub networking: Networking,
+    /// Platform.
+    pub platform: HostedPlatform,
+    /// Published services.
+    pub services: Vec<ServicePublishing>,
+    /// Availability of the control plane's controllers.
+    pub controller_availability_policy: AvailabilityPolicy,
+    /// etcd secret encryption.
+    pub secret_encryption: SecretEncryption,
+    /// Cluster configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Configuration>,
+    /// The custom API server DNS name.
+    #[serde(
+        rename = "kubeAPIServerDNSName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kube_api_server_dns_name: Option<String>,
+}
+
+impl HostedCluster {
+    /// A HostedCluster with `spec`.
+    pub fn new(metadata: Meta, spec: HostedClusterSpec) -> Self {
+        Self {
+            api_version: API_VERSION,
+            kind: "HostedCluster",
+            metadata,
+            spec,
+        }
+    }
+}
+
+/// How a NodePool's nodes are upgraded (`management.upgradeType`, immutable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum UpgradeType {
+    /// New nodes replace old ones.
+    Replace,
+    /// Nodes are upgraded where they are.
+    InPlace,
+}
+
+/// `management` of a NodePool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Management {
+    /// How nodes are upgraded.
+    pub upgrade_type: UpgradeType,
+}
+
+/// `platform` of a NodePool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodePoolPlatform {
+    #[serde(rename = "type")]
+    type_: PlatformType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kubevirt: Option<KubevirtNodePool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<AgentNodePool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KubevirtNodePool {
+    compute: Compute,
+    root_volume: RootVolume,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Compute {
+    cores: u32,
+    memory: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct RootVolume {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    persistent: PersistentRoot,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PersistentRoot {
+    size: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AgentNodePool {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent_label_selector: Option<MatchLabels>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MatchLabels {
+    match_labels: BTreeMap<String, String>,
+}
+
+/// The size of a KubeVirt node VM.
+#[derive(Debug, Clone, Copy)]
+pub struct KubevirtNode<'a> {
+    /// vCPU cores.
+    pub cores: u32,
+    /// Memory (a quantity).
+    pub memory: &'a str,
+    /// Root volume size (a quantity).
+    pub root_volume: &'a str,
+    /// Root volume StorageClass, else the default class.
+    pub storage_class: Option<&'a str>,
+}
+
+impl NodePoolPlatform {
+    /// KubeVirt node VMs of this size.
+    pub fn kubevirt(node: KubevirtNode<'_>) -> Self {
+        Self {
+            type_: PlatformType::KubeVirt,
+            kubevirt: Some(KubevirtNodePool {
+                compute: Compute {
+                    cores: node.cores,
+                    memory: node.memory.to_owned(),
+                },
+                root_volume: RootVolume {
+                    type_: "Persistent",
+                    persistent: PersistentRoot {
+                        size: node.root_volume.to_owned(),
+                        storage_class: node.storage_class.map(str::to_owned),
+                    },
+                },
+            }),
+            agent: None,
+        }
+    }
+
+    /// Agents with these labels (none: any free Agent of the cluster's agent namespace).
+    pub fn agent(labels: BTreeMap<String, String>) -> Self {
+        Self {
+            type_: PlatformType::Agent,
+            kubevirt: None,
+            agent: Some(AgentNodePool {
+                agent_label_selector: (!labels.is_empty()).then_some(MatchLabels {
+                    match_labels: labels,
+                }),
+            }),
+        }
+    }
+
+    /// None.
+    pub fn none() -> Self {
+        Self {
+            type_: PlatformType::None,
+            kubevirt: None,
+            agent: None,
+        }
+    }
+}
+
+/// A `NodePool`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePool {
+    api_version: &'static str,
+    kind: &'static str,
+    /// metadata (in the HostedCluster's namespace).
+    pub metadata: Meta,
+    /// spec.
+    pub spec: NodePoolSpec,
+}
+
+/// `spec` of a NodePool.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePoolSpec {
+    /// The HostedCluster's name (immutable).
+    pub cluster_name: String,
+    /// The number of nodes.
+    pub replicas: u32,
+    /// The release.
+    pub release: Release,
+    /// Upgrades.
+    pub management: Management,
+    /// Platform.
+    pub platform: NodePoolPlatform,
+}
+
+impl NodePool {
+    /// A NodePool with `spec`.
+    pub fn new(metadata: Meta, spec: NodePoolSpec) -> Self {
+        Self {
+            api_version: API_VERSION,
+            kind: "NodePool",
+            metadata,
+            spec,
+        }
+    }
+}
+
+referable! {
+    impl for HostedCluster;
+    impl for NodePool;
+}
+
+/// What a composition reads of an observed HostedCluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedHostedCluster {
+    #[serde(default)]
+    spec: ObservedHostedSpec,
+    #[serde(default)]
+    status: ObservedHostedStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedHostedSpec {
+    #[serde(default)]
+    configuration: ObservedConfiguration,
+    release: Option<ObservedRelease>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedRelease {
+    image: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedConfiguration {
+    ingress: Option<ObservedIngress>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedIngress {
+    domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedHostedStatus {
+    #[serde(default)]
+    conditions: Vec<Condition>,
+    version: Option<ObservedVersion>,
+    control_plane_endpoint: Option<Endpoint>,
+    kubeconfig: Option<ObservedRef>,
+    #[serde(rename = "oauthCallbackURLTemplate")]
+    oauth_callback_url_template: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedVersion {
+    #[serde(default)]
+    history: Vec<VersionHistory>,
+}
+
+/// One entry of `status.version.history`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct VersionHistory {
+    /// `Completed` or `Partial`.
+    #[serde(default)]
+    pub state: String,
+    /// The OCP version (`4.19.10`).
+    #[serde(default)]
+    pub version: String,
+}
+
+/// `status.controlPlaneEndpoint`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Endpoint {
+    /// Host name or IP.
+    #[serde(default)]
+    pub host: String,
+    /// Port.
+    #[serde(default)]
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedRef {
+    #[serde(default)]
+    name: String,
+}
+
+impl ObservedHostedCluster {
+    /// Whether HyperShift reports the cluster `Available=True`.
+    pub fn is_available(&self) -> bool {
+        condition::find(&self.status.conditions, "Available").is_some_and(Condition::is_true)
+    }
+
+    /// The `Available` condition's message, if any.
+    pub fn available_message(&self) -> Option<&str> {
+        condition::find(&self.status.conditions, "Available")
+            .map(|c| c.message.as_str())
+            .filter(|m| !m.is_empty())
+    }
+
+    /// The version rolled out: the newest `Completed` history entry.
+    pub fn version(&self) -> Option<&str> {
+        self.status
+            .version
+            .as_ref()?
+            .history
+            .iter()
+            .find(|h| h.state == "Completed" && !h.version.is_empty())
+            .map(|h| h.version.as_str())
+    }
+
+    /// The API server's URL (`https://host:port`), once the infrastructure is ready.
+    pub fn api_endpoint(&self) -> Option<String> {
+        let e = self.status.control_plane_endpoint.as_ref()?;
+        (!e.host.is_empty() && e.port > 0).then(|| format!("https://{}:{}", e.host, e.port))
+    }
+
+    /// The control plane endpoint.
+    pub fn endpoint(&self) -> Option<&Endpoint> {
+        self.status
+            .control_plane_endpoint
+            .as_ref()
+            .filter(|e| !e.host.is_empty())
+    }
+
+    /// The name of the admin kubeconfig Secret (key [`KUBECONFIG_KEY`]).
+    pub fn kubeconfig_secret(&self) -> Option<&str> {
+        self.status
+            .kubeconfig
+            .as_ref()
+            .map(|r| r.name.as_str())
+            .filter(|n| !n.is_empty())
+    }
+
+    /// The OAuth callback URL of identity provider `name`, once HyperShift reports the
+    /// template.
+    pub fn oauth_callback_url(&self, name: &str) -> Option<String> {
+        self.status
+            .oauth_callback_url_template
+            .as_deref()
+            .filter(|t| t.contains(IDP_NAME_PLACEHOLDER))
+            .map(|t| t.replace(IDP_NAME_PLACEHOLDER, name))
+    }
+
+    /// `spec.configuration.ingress.domain`, when set.
+    pub fn ingress_domain(&self) -> Option<&str> {
+        self.spec
+            .configuration
+            .ingress
+            .as_ref()?
+            .domain
+            .as_deref()
+            .filter(|d| !d.is_empty())
+    }
+
+    /// The observed `spec.release.image`.
+    pub fn release_image(&self) -> Option<&str> {
+        self.spec.release.as_ref()?.image.as_deref()
+    }
+}
+
+/// What a composition reads of an observed NodePool.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedNodePool {
+    #[serde(default)]
+    status: ObservedNodePoolStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedNodePoolStatus {
+    #[serde(default)]
+    conditions: Vec<Condition>,
+    replicas: Option<u32>,
+}
+
+impl ObservedNodePool {
+    /// Nodes that joined.
+    pub fn replicas(&self) -> u32 {
+        self.status.replicas.unwrap_or(0)
+    }
+
+    /// Whether HyperShift reports the pool `Ready=True`.
+    pub fn is_ready(&self) -> bool {
+        condition::find(&self.status.conditions, "Ready").is_some_and(Condition::is_true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn publishing_writes_only_what_its_type_admits() {
+        let write = |p: Publishing| serde_json::to_value(p).unwrap();
+        assert_eq!(
+            write(Publishing::LoadBalancer { hostname: None }),
+            json!({"type": "LoadBalancer"})
+        );
+        assert_eq!(
+            write(Publishing::Route {
+                hostname: Some("oauth.example.com".into())
+            }),
+            json!({"type": "Route", "route": {"hostname": "oauth.example.com"}})
+        );
+        assert_eq!(
+            write(Publishing::NodePort {
+                address: "10.0.0.5".into(),
+                port: None
+            }),
+            json!({"type": "NodePort", "nodePort": {"address": "10.0.0.5"}})
+        );
+    }
+
+    #[test]
+    fn observed_hosted_cluster() {
+        let hc: ObservedHostedCluster = serde_json::from_value(json!({
+            "spec": {"configuration": {"ingress": {"domain": "apps.c.example.com"}}},
+            "status": {
+                "conditions": [{"type": "Available", "status": "True", "message": "The hosted control plane is available"}],
+                "version": {"history": [
+                    {"state": "Partial", "version": "4.19.11"},
+                    {"state": "Completed", "version": "4.19.10"},
+                ]},
+                "controlPlaneEndpoint": {"host": "api.c.example.com", "port": 6443},
+                "kubeconfig": {"name": "c-admin-kubeconfig"},
+                "oauthCallbackURLTemplate": "https://oauth.c.example.com:443/oauth2callback/[identity-provider-name]",
+            },
+        }))
+        .unwrap();
+        assert!(hc.is_available());
+        assert_eq!(hc.version(), Some("4.19.10"));
+        assert_eq!(
+            hc.api_endpoint().as_deref(),
+            Some("https://api.c.example.com:6443")
+        );
+        assert_eq!(hc.kubeconfig_secret(), Some("c-admin-kubeconfig"));
+        assert_eq!(
+            hc.oauth_callback_url("acme").as_deref(),
+            Some("https://oauth.c.example.com:443/oauth2callback/acme")
+        );
+        assert_eq!(hc.ingress_domain(), Some("apps.c.example.com"));
+        let empty = ObservedHostedCluster::default();
+        assert!(!empty.is_available());
+        assert_eq!(
+            (
+                empty.version(),
+                empty.api_endpoint(),
+                empty.kubeconfig_secret()
+            ),
+            (None, None, None)
+        );
+        assert_eq!(empty.oauth_callback_url("acme"), None);
+    }
+
+    #[test]
+    fn observed_node_pool() {
+        let np: ObservedNodePool = serde_json::from_value(json!({"status": {
+            "replicas": 2,
+            "conditions": [{"type": "Ready", "status": "True"}],
+        }}))
+        .unwrap();
+        assert_eq!((np.replicas(), np.is_ready()), (2, true));
+        let np = ObservedNodePool::default();
+        assert_eq!((np.replicas(), np.is_ready()), (0, false));
+    }
+}

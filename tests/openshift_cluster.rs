@@ -1,0 +1,177 @@
+//! The OpenShiftCluster composition walked through its stages
+//! (`tests/fixtures/openshiftcluster/`) and the OpenShiftNodePool through its own: what each
+//! stage composes, readiness, conditions, TTL and status, the encryption key kept across
+//! stages, and the Fatal fixtures naming their field.
+
+mod support;
+
+use std::path::PathBuf;
+
+use function_sco::sdk::proto::v1::{Ready, Status};
+use support::outcome::Outcome;
+use support::{render_case, root};
+
+fn stage(composition: &str, name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(composition).join(name)
+}
+
+fn run(name: &str) -> Outcome {
+    Outcome::of(render_case(&stage("openshiftcluster", name)).1)
+}
+
+const CONTROL_PLANE: [&str; 6] = [
+    "hosted-cluster",
+    "node-pool-default",
+    "pull-secret",
+    "etcd-encryption-key",
+    "oidc-client-secret",
+    "ssh-key",
+];
+
+#[test]
+fn nothing_observed_composes_the_control_plane_and_waits_for_it() {
+    let out = run("01-nothing-observed");
+    assert_eq!(out.fatal(), None);
+    for name in CONTROL_PLANE {
+        assert!(out.composed.contains_key(name), "{name}: {:?}", out.names());
+        assert!(!out.ready(name), "{name} is not observed");
+    }
+    for absent in ["connection", "keycloak-client", "provider-config"] {
+        assert!(!out.composed.contains_key(absent), "{absent} waits");
+    }
+    assert_eq!(out.status["phase"], "Initializing");
+    let (status, reason, _) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForControlPlane")
+    );
+    assert_eq!(out.composite_ready(), Ready::False);
+    assert!(out.ttl_seconds() <= 10, "waiting: a short TTL");
+}
+
+#[test]
+fn an_available_control_plane_brings_sign_in_the_connection_and_the_provider_config() {
+    let out = run("02-control-plane-available");
+    assert_eq!(out.fatal(), None);
+    assert!(out.ready("hosted-cluster"));
+    for name in [
+        "connection",
+        "keycloak-client",
+        "keycloak-groups-mapper",
+        "provider-config",
+    ] {
+        assert!(out.composed.contains_key(name), "{name}: {:?}", out.names());
+    }
+    let redirect = &out.manifest("keycloak-client")["spec"]["forProvider"]["validRedirectUris"];
+    assert_eq!(
+        redirect[0],
+        "https://oauth-ws-frontend-clusters-dev.apps.mgmt.cloud.example.com:443/oauth2callback/sco"
+    );
+    assert!(
+        !out.composed.contains_key("binding-edit"),
+        "waits for the provider config"
+    );
+    assert_eq!(out.status["phase"], "RegistrationPending");
+    assert_eq!(
+        out.condition("ResourcesReady").1,
+        "WaitingForProviderConfig"
+    );
+}
+
+#[test]
+fn nodes_join_and_the_bindings_go_through_the_provider_config() {
+    let out = run("03-nodes-joining");
+    assert_eq!(out.fatal(), None);
+    for name in [
+        "binding-edit",
+        "binding-customer-admin",
+        "binding-customer-admin-admin",
+        "role-customer-admin",
+    ] {
+        let object = out.manifest(name);
+        assert_eq!(
+            object["spec"]["providerConfigRef"]["name"], "dev-admin",
+            "{name}"
+        );
+    }
+    assert!(!out.ready("node-pool-default"), "one of three nodes");
+    assert_eq!(out.status["phase"], "RegistrationPending");
+}
+
+#[test]
+fn the_encryption_key_is_the_same_at_every_stage() {
+    let key = |name: &str| run(name).manifest("etcd-encryption-key")["data"]["key"].clone();
+    let first = key("01-nothing-observed");
+    for name in ["02-control-plane-available", "03-nodes-joining", "04-ready"] {
+        assert_eq!(key(name), first, "{name}");
+    }
+}
+
+#[test]
+fn everything_ready_makes_the_xr_ready() {
+    let out = run("04-ready");
+    assert_eq!(out.fatal(), None);
+    assert!(
+        out.composed.keys().all(|name| out.ready(name)),
+        "{:?}",
+        out.names()
+    );
+    assert_eq!(out.composite_ready(), Ready::True);
+    assert_eq!(out.status["phase"], "Ready");
+    assert_eq!(out.status["ready"], true);
+    assert_eq!(out.status["version"], "4.19.10");
+    assert_eq!(
+        out.status["apiEndpoint"],
+        "https://a1b2c3.lb.mgmt.cloud.example.com:6443"
+    );
+    assert!(
+        out.status.get("credentials").is_none(),
+        "no kubeadmin password is published"
+    );
+}
+
+#[test]
+fn the_fatal_fixtures_name_their_field() {
+    for (name, path) in [
+        ("05-refused-namespace-without-labels", "metadata.namespace"),
+        (
+            "07-refused-version-without-release-image",
+            "spec.parameters.version",
+        ),
+    ] {
+        let out = run(name);
+        let message = out.fatal().unwrap_or_else(|| panic!("{name}: a Fatal"));
+        assert!(message.contains(&format!("{path}: ")), "{name}: {message}");
+        assert_eq!(out.condition("Valid").1, "InvalidSpec");
+        assert!(out.composed.is_empty(), "{name}: nothing composed");
+    }
+}
+
+#[test]
+fn the_organisation_can_come_from_the_namespace_labels() {
+    let out = run("06-organisation-from-namespace-labels");
+    assert_eq!(out.fatal(), None);
+    let labels = &out.manifest("hosted-cluster")["metadata"]["labels"];
+    assert_eq!(labels["stakater.com/org"], "acme");
+    assert_eq!(labels["stakater.com/tenant"], "frontend");
+}
+
+#[test]
+fn a_node_pool_waits_for_its_cluster_then_creates() {
+    let pool = |name: &str| Outcome::of(render_case(&stage("openshiftnodepool", name)).1);
+    for name in ["01-waiting-for-cluster", "02-cluster-not-available"] {
+        let out = pool(name);
+        assert_eq!(out.fatal(), None);
+        assert!(out.composed.is_empty(), "{name}");
+        assert_eq!(out.status["phase"], "WaitingForCluster");
+        assert_eq!(out.condition("ResourcesReady").1, "WaitingForCluster");
+        assert_eq!(out.status["clusterRef"]["available"], false);
+    }
+    let out = pool("03-creating");
+    assert_eq!(out.status["phase"], "Creating");
+    assert_eq!(out.status["clusterRef"]["available"], true);
+    assert_eq!(
+        out.manifest("node-pool")["spec"]["release"]["image"],
+        "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64"
+    );
+}
