@@ -26,6 +26,8 @@
 //! | Organisation | `tenant.cloud.stakater.com/v1` `Organisation` (cluster-scoped) | [`organisation`] |
 //! | Project | `tenant.cloud.stakater.com/v1` `XProject` (cluster-scoped, claim `Project`) | [`project`] |
 //! | VirtualMachine | `compute.cloud.stakater.com/v1` `VirtualMachine` (namespaced) | [`virtual_machine`] |
+//! | User | `iam.cloud.stakater.com/v1` `User` (namespaced) | [`iam::user`] |
+//! | Group | `iam.cloud.stakater.com/v1` `Group` (namespaced) | [`iam::group`] |
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -51,6 +53,7 @@ pub mod secrets;
 pub mod types;
 pub mod xrd;
 
+pub mod iam;
 pub mod organisation;
 pub mod project;
 pub mod virtual_machine;
@@ -63,6 +66,8 @@ pub static REGISTRY: &[Entry] = &[
     Entry::of::<organisation::Organisation>(),
     Entry::of::<project::Project>(),
     Entry::of::<virtual_machine::VirtualMachine>(),
+    Entry::of::<iam::user::User>(),
+    Entry::of::<iam::group::Group>(),
 ];
 
 /// A composition: a typed XR validated, composed and given a status.
