@@ -28,14 +28,16 @@
 //!   delete the other's parent, and Keycloak deletes subgroups with their parent. A Usage
 //!   keeps the parent until its subgroups are gone.
 //! - **Names the platform owns are refused** (Fatal naming `spec.parameters.name` and the
-//!   owning composition): at the top level, the realm's administrators' group
-//!   (`keycloak.adminGroup`, `org-admins`, the Organisation composition's) and every name of
-//!   the Project composition's form `<project>-admin|edit|view` (a DNS label and a role;
-//!   refused whether or not such a project exists yet, so that a later Project never
-//!   finds its group taken, and compared case-insensitively). provider-keycloak adopts an
-//!   existing group by realm and name (`config/group/config.go`), and a second authoritative
-//!   `Memberships` would empty it. Subgroups cannot clash: the platform's groups are all
-//!   top-level.
+//!   owning composition): the realm's administrators' group (`keycloak.adminGroup`,
+//!   `org-admins`, the Organisation composition's) and every name of the Project
+//!   composition's form `<project>-admin|edit|view` (a DNS label and a role; refused whether
+//!   or not such a project exists yet, so that a later Project never finds its group taken,
+//!   and compared case-insensitively). At the top level provider-keycloak would adopt the
+//!   platform's group by realm and name (`config/group/config.go`), and a second
+//!   authoritative `Memberships` would empty it; at any depth, because the realm's `groups`
+//!   claim carries group names, not paths (the Organisation's mappers set `fullPath:
+//!   false`), so a subgroup `/teams/shop-admin` would be granted what KCP and the service
+//!   cluster bind to `shop-admin`.
 //! - **Memberships are authoritative**: the Terraform provider's update removes every member
 //!   not listed and adds the rest (`provider/resource_keycloak_group_memberships.go`), and
 //!   refuses usernames that are not lower case (`keycloak/group.go`
@@ -183,7 +185,11 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
         );
     } else if segments.len() > 1 {
         parent = Some(format!("/{}", segments[..segments.len() - 1].join("/")));
-    } else if name_ok {
+    }
+    // At any depth: the realm's `groups` claim carries names, not paths
+    // (`fullPath: false` on the Organisation's mappers), so a subgroup `shop-admin` would get
+    // the shop project's admin bindings.
+    if name_ok {
         if let Some(owner) = platform_owner(name, cx.platform) {
             fail("spec.parameters.name", owner);
         }
@@ -325,12 +331,12 @@ fn check_member(username: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Which composition owns the top-level group `name`, as the refusal's message, if any.
+/// Which composition owns the group name `name` (at any depth), as the refusal's message.
 fn platform_owner(name: &str, platform: &Platform) -> Option<String> {
     let lower = name.to_lowercase();
     if lower == platform.keycloak.admin_group.to_lowercase() {
         return Some(format!(
-            "{name:?} is the realm's administrators' group, which the Organisation composition owns (keycloak.adminGroup): choose another name; the first administrator is set in the Organisation, further administrators by the platform team"
+            "{name:?} is the realm's administrators' group, which the Organisation composition owns (keycloak.adminGroup; refused as a subgroup too, as tokens carry group names, not paths): choose another name; the first administrator is set in the Organisation, further administrators by the platform team"
         ));
     }
     for role in PROJECT_ROLES {
@@ -340,7 +346,7 @@ fn platform_owner(name: &str, platform: &Platform) -> Option<String> {
             .filter(|p| crate::sdk::resource::is_dns_label(p));
         if let Some(project) = project {
             return Some(format!(
-                "{name:?} has the form <project>-{role}, which the Project composition owns (the Keycloak group of project {project:?}'s role {role}): choose another name, and grant access to a project through its spec.parameters.access[]"
+                "{name:?} has the form <project>-{role}, which the Project composition owns (the Keycloak group of project {project:?}'s role {role}; refused as a subgroup too, as tokens carry group names, not paths): choose another name, and grant access to a project through its spec.parameters.access[]"
             ));
         }
     }

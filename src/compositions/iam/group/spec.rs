@@ -41,7 +41,7 @@ pub struct GroupSpec {
     {"rule": "(has(self.path) ? self.path : '/' + self.name) == (has(oldSelf.path) ? oldSelf.path : '/' + oldSelf.name)", "message": "the group path is immutable (unset means /<name>): Keycloak cannot move a group through the provider; create a new Group"},
 ]))]
 pub struct Parameters {
-    /// The group's name (1 to 255 characters, no '/'). Top-level names the platform owns are
+    /// The group's name (1 to 255 characters, no '/'). Names the platform owns are
     /// refused: the realm's administrators' group (`org-admins`) and the Project
     /// composition's `<project>-admin`, `-edit` and `-view`. It cannot change.
     #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN))]

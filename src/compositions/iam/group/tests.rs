@@ -227,6 +227,16 @@ fn the_realms_administrators_group_is_refused_naming_the_organisation_compositio
             "the Organisation composition owns",
         );
     }
+    let nested = Run::default()
+        .require(names::PARENT_REQUIREMENT, parent())
+        .render(&xr(
+            json!({"name": "org-admins", "path": "/teams/org-admins"}),
+        ));
+    assert_refused(
+        nested,
+        "spec.parameters.name",
+        "tokens carry group names, not paths",
+    );
 }
 
 #[test]
@@ -250,9 +260,10 @@ fn project_groups_are_refused_naming_the_project_composition() {
         .render(&xr(
             json!({"name": "shop-admin", "path": "/teams/shop-admin"}),
         ));
-    assert!(
-        nested.is_ok(),
-        "a subgroup cannot clash with the platform's top-level groups"
+    assert_refused(
+        nested,
+        "spec.parameters.name",
+        "the Project composition owns",
     );
 }
 
