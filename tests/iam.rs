@@ -163,3 +163,29 @@ fn a_reserved_group_name_is_a_fatal_naming_the_owner() {
     assert!(fatal.contains("the Project composition owns"), "{fatal}");
     assert!(fatal.contains("spec.parameters.members[1]"), "{fatal}");
 }
+
+#[test]
+fn the_first_administrators_username_is_a_fatal_naming_the_organisation() {
+    let out = Outcome::of(render_case(&stage("user", "06-refused-organisation-admin")).1);
+    let fatal = out.fatal().expect("a Fatal");
+    assert!(
+        fatal.contains("spec.parameters.username: \"ada@acme.example\""),
+        "{fatal}"
+    );
+    assert!(
+        fatal.contains("the Organisation composition owns"),
+        "{fatal}"
+    );
+}
+
+#[test]
+fn a_user_of_an_organisation_not_onboarded_waits_for_it() {
+    let out = run("user", "07-waiting-for-organisation");
+    assert!(out.composed.is_empty());
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForOrganisation")
+    );
+    assert!(message.contains("initech"), "{message}");
+}

@@ -13,7 +13,10 @@
 //!   `<root>:<org>` (a project workspace) is refused: users and groups belong to the
 //!   organisation, not to a project.
 //! - **The realm** is the organisation's name, as the Organisation composition names it; the
-//!   managed resources name it by `realmId` (a realm managed elsewhere).
+//!   managed resources name it by `realmId` (a realm managed elsewhere). The Organisation's
+//!   `Realm` managed resource (`<org>-realm`) is fetched as a required resource, and nothing
+//!   is composed until it exists (`WaitingForOrganisation`): a user or group of an
+//!   organisation that is not onboarded would only fail in the provider.
 //! - **The managed resources** are provider-keycloak's namespaced kinds
 //!   (`*.keycloak.m.crossplane.io`) in the XR's namespace, through the platform's
 //!   `ClusterProviderConfig` `providerConfigs.keycloak`: a namespaced XR composes only into
@@ -30,8 +33,8 @@ use serde_json::Value;
 
 use super::build::Build;
 use super::conventions::{self, LABEL_ORG};
-use super::{FieldError, Observed};
-use crate::resources::kcp;
+use super::{FieldError, Observed, organisation};
+use crate::resources::{kcp, keycloak};
 use crate::sdk::resource::{DNS_LABEL_MAX, is_dns_label};
 use crate::sdk::response::{Match, Requirement};
 
@@ -39,6 +42,8 @@ pub use super::project::spec::WORKSPACE_PATH_ANNOTATION;
 
 /// The requirement under which the XR's namespace is fetched (only without the annotation).
 pub const NAMESPACE_REQUIREMENT: &str = "namespace";
+/// The requirement under which the organisation's Keycloak `Realm` is fetched.
+pub const REALM_REQUIREMENT: &str = "organisation-realm";
 
 /// Where the organisation of an IAM XR came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +137,39 @@ pub fn resolve_organisation(
             ),
         }),
     }
+}
+
+/// Declares the requirement of the organisation's Keycloak `Realm` (the Organisation
+/// composition's cluster-scoped `<org>-realm`) and says whether to go on: once Crossplane found
+/// it, or once `composed` already exists (a realm briefly unseen must not delete users and
+/// groups). Otherwise waits with `WaitingForOrganisation`.
+pub fn require_realm<P: Copy + Ord>(build: &mut Build<'_, P>, org: &str, composed: &str) -> bool {
+    let realm = organisation::names::object(org, organisation::names::REALM);
+    build.require(
+        REALM_REQUIREMENT,
+        Requirement {
+            api_version: format!(
+                "realm.keycloak.crossplane.io/{}",
+                <keycloak::RealmParameters as keycloak::Parameters>::VERSION
+            ),
+            kind: <keycloak::RealmParameters as keycloak::Parameters>::KIND.into(),
+            matching: Match::Name(realm.clone()),
+            namespace: None,
+        },
+    );
+    let found = build.required(REALM_REQUIREMENT);
+    if build.exists(composed) || found.is_some_and(|f| !f.is_empty()) {
+        return true;
+    }
+    let message = if found.is_none() {
+        format!("Crossplane has not fetched organisation {org}'s Keycloak Realm {realm} yet")
+    } else {
+        format!(
+            "organisation {org} has no Keycloak realm (Realm {realm}) yet: onboard the organisation first"
+        )
+    };
+    build.wait("WaitingForOrganisation", message);
+    false
 }
 
 /// The requirement fetching the XR's namespace, for its organisation label.

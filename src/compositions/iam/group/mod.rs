@@ -10,7 +10,8 @@
 //! | (deletion order) | `usage-group-by-memberships`, and for a subgroup `usage-parent-by-group` (namespaced `Usage`s) |
 //!
 //! The organisation is resolved as [`crate::compositions::iam`] describes (until Crossplane
-//! has fetched the namespace, without the annotation: `WaitingForNamespace`).
+//! has fetched the namespace, without the annotation: `WaitingForNamespace`), and nothing is
+//! composed until its realm exists (`WaitingForOrganisation`).
 //!
 //! Choices, and what they rest on:
 //! - **`path` is the group's own full path**, as Keycloak's group representation has it
@@ -22,7 +23,8 @@
 //! - **Parents must exist; they are not composed.** The parent is another IAM Group in the
 //!   same namespace: its `Group` managed resource is named from its path
 //!   ([`names::group`]), so a subgroup fetches it by name as a required resource and
-//!   refers to it with `parentIdRef`. Until it exists the subgroup waits
+//!   refers to it with `parentIdRef` (provider-keycloak resolves `parent_id` from a
+//!   `keycloak_group`, `config/group/config.go`). Until it exists the subgroup waits
 //!   (`WaitingForParentGroup`, naming the path to create). Composing the parents instead
 //!   would have two Groups (`/teams/a`, `/teams/b`) each own `/teams`: deleting either would
 //!   delete the other's parent, and Keycloak deletes subgroups with their parent. A Usage
@@ -33,7 +35,8 @@
 //!   composition's form `<project>-admin|edit|view` (a DNS label and a role; refused whether
 //!   or not such a project exists yet, so that a later Project never finds its group taken,
 //!   and compared case-insensitively). At the top level provider-keycloak would adopt the
-//!   platform's group by realm and name (`config/group/config.go`), and a second
+//!   platform's group by realm, name and parent (`config/group/config.go`,
+//!   `groupIdentifyingPropertiesLookup`), and a second
 //!   authoritative `Memberships` would empty it; at any depth, because the realm's `groups`
 //!   claim carries group names, not paths (the Organisation's mappers set `fullPath:
 //!   false`), so a subgroup `/teams/shop-admin` would be granted what KCP and the service
@@ -69,7 +72,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use super::{Organisation, resolve_organisation};
+use super::{Organisation, require_realm, resolve_organisation};
 use crate::compositions::build::Build;
 use crate::compositions::conventions::XrIdentity;
 use crate::compositions::platform::Platform;
@@ -393,6 +396,9 @@ impl ValidGroup<'_> {
         let Some(org) = self.org.require(build, &self.namespace) else {
             return;
         };
+        if !require_realm(build, org, names::GROUP) {
+            return;
+        }
         let labels = self.labels(org);
         let ns = Some(self.namespace.as_str());
         let parent = self.parent.as_deref().map(|parent| {

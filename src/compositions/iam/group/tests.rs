@@ -20,11 +20,20 @@ fn xr(parameters: Value) -> Value {
     })
 }
 
-#[derive(Default)]
 struct Run<'a> {
     resources: BTreeMap<Name, ObservedComposed<'a>>,
     required: BTreeMap<String, Vec<Value>>,
     platform: Option<Platform>,
+}
+
+impl Default for Run<'_> {
+    fn default() -> Self {
+        Self {
+            resources: BTreeMap::new(),
+            required: realm(),
+            platform: None,
+        }
+    }
 }
 
 impl Run<'_> {
@@ -58,6 +67,14 @@ impl Run<'_> {
             },
         )
     }
+}
+
+/// The organisation's realm, found.
+fn realm() -> BTreeMap<String, Vec<Value>> {
+    BTreeMap::from([(
+        crate::compositions::iam::REALM_REQUIREMENT.to_owned(),
+        vec![json!({"metadata": {"name": "acme-realm"}})],
+    )])
 }
 
 fn manifest(desired: &Desired, name: &str) -> Value {
@@ -340,5 +357,22 @@ fn without_the_annotation_an_unlabelled_namespace_is_refused() {
         result,
         "metadata.namespace",
         "has no label stakater.com/org",
+    );
+}
+
+#[test]
+fn nothing_is_composed_until_the_organisations_realm_exists() {
+    let mut run = Run::default();
+    run.required.clear();
+    let desired = run.render(&xr(json!({"name": "teams"}))).unwrap();
+    assert!(desired.resources.is_empty());
+    assert_eq!(
+        desired.waiting.as_ref().unwrap().reason,
+        "WaitingForOrganisation"
+    );
+    let requirement = &desired.requirements[crate::compositions::iam::REALM_REQUIREMENT];
+    assert_eq!(
+        (requirement.kind.as_str(), requirement.namespace.as_deref()),
+        ("Realm", None)
     );
 }

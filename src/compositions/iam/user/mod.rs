@@ -13,7 +13,15 @@
 //! has fetched the namespace (without the annotation) nothing is composed
 //! (`WaitingForNamespace`).
 //!
+//! Until the organisation's realm exists nothing is composed (`WaitingForOrganisation`).
+//!
 //! Choices, and what they rest on:
+//! - **The first administrator is refused.** provider-keycloak adopts an existing user by
+//!   realm and username (`crossplane-contrib/provider-keycloak` `config/user/config.go`,
+//!   `userIdentifyingPropertiesLookup`), so a User with the Organisation's admin's username
+//!   would take that user over, and deleting it would delete them. The admin's `User`
+//!   (`<org>-admin`) is fetched as a required resource and its username refused (Fatal naming
+//!   `spec.parameters.username` and the Organisation composition).
 //! - **Lower case.** Keycloak stores usernames and emails lower-cased (`keycloak/keycloak`
 //!   `model/jpa/.../UserAdapter.java`), and the Terraform provider behind provider-keycloak
 //!   refuses a username that is not lower case (`keycloak/terraform-provider-keycloak`
@@ -43,10 +51,13 @@
 //!   PublishedResource lists it as a related resource. Once observed, the Secret's value is
 //!   read back and never changed.
 //! - **Updates.** The default management policies apply, so changing `enabled`, the names or
-//!   the email updates the user. Keycloak's user update in the Terraform provider also
-//!   re-creates the user's federated identity links from the configuration
-//!   (`keycloak/user.go` `UpdateUser`), which is why the Organisation's first admin is
-//!   create-only; an IAM User is expected to be edited, so it is not (see the README).
+//!   the email updates the user. The Terraform provider's user update deletes the user's
+//!   federated identity links and re-creates those in the configuration (`keycloak/user.go`
+//!   `UpdateUser`), which is why the Organisation's first admin is create-only. An IAM User is
+//!   meant to be edited; provider-keycloak late-initialises every field but
+//!   `required_actions` and `initial_password` (`config/user/config.go`, `LateInitializer`),
+//!   so links Keycloak reports are copied into `forProvider` and re-sent. That is read from
+//!   the configuration, not observed against a live Keycloak.
 //!
 //! Status: `status.organisation`, `status.user.{id, username, email, created, ready,
 //! initialPasswordSecret}` (`id` from the observed `status.atProvider.id`; `created` once
@@ -60,9 +71,10 @@ mod tests;
 
 use serde::Deserialize;
 
-use super::{Organisation, resolve_organisation};
+use super::{Organisation, require_realm, resolve_organisation};
 use crate::compositions::build::Build;
 use crate::compositions::conventions::XrIdentity;
+use crate::compositions::organisation;
 use crate::compositions::platform::Platform;
 use crate::compositions::secrets::{self, Generated};
 use crate::compositions::types::Email;
@@ -70,6 +82,7 @@ use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::{Labels, ProviderConfig, SecretKeySelector, meta};
+use crate::sdk::response::{Match, Requirement};
 use spec::{SecretKeyRef, UserState, UserStatus};
 
 pub use settings::Settings;
@@ -80,6 +93,39 @@ const PASSWORD_KEY: &str = "password";
 const PASSWORD_LENGTH: usize = 24;
 /// The purpose the initial password is derived for.
 const PASSWORD_PURPOSE: &str = "iam-user-initial-password";
+/// The requirement under which the organisation's first administrator's `User` is fetched.
+pub const ADMIN_REQUIREMENT: &str = "organisation-admin";
+
+/// The Organisation composition's first administrator (`user.keycloak.crossplane.io` `User`
+/// `<org>-admin`), fetched to refuse their username.
+fn admin_requirement(org: &str) -> Requirement {
+    Requirement {
+        api_version: format!(
+            "user.keycloak.crossplane.io/{}",
+            <keycloak::UserParameters as keycloak::Parameters>::VERSION
+        ),
+        kind: <keycloak::UserParameters as keycloak::Parameters>::KIND.into(),
+        matching: Match::Name(organisation::names::object(org, "admin")),
+        namespace: None,
+    }
+}
+
+/// The first administrator's username, from the fetched `User`.
+#[derive(Debug, Default, Deserialize)]
+struct FetchedAdmin {
+    spec: Option<FetchedAdminSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FetchedAdminSpec {
+    for_provider: Option<FetchedAdminParameters>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FetchedAdminParameters {
+    username: Option<String>,
+}
 
 /// The User composition.
 pub struct User;
@@ -179,6 +225,21 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
             None
         }
     };
+    let admin = cx
+        .observed
+        .required
+        .get(ADMIN_REQUIREMENT)
+        .and_then(|found| found.first())
+        .and_then(|admin| serde_json::from_value::<FetchedAdmin>(admin.clone()).ok())
+        .and_then(|admin| admin.spec?.for_provider?.username);
+    if admin.as_deref() == Some(username.as_str()) {
+        errors.push(FieldError {
+            path: "spec.parameters.username".into(),
+            message: format!(
+                "{username:?} is the organisation's first administrator, whom the Organisation composition owns (spec.parameters.admin): provider-keycloak would adopt that user by username, and deleting this User would delete them; choose another username"
+            ),
+        });
+    }
     let password = secrets::generated(
         cx.observed,
         names::INITIAL_PASSWORD,
@@ -249,6 +310,10 @@ impl ValidUser<'_> {
         let Some(org) = self.org.require(build, &self.namespace) else {
             return;
         };
+        build.require(ADMIN_REQUIREMENT, admin_requirement(org));
+        if !require_realm(build, org, names::USER) {
+            return;
+        }
         let labels = self.labels(org);
         let ns = Some(self.namespace.as_str());
         let secret_name = names::initial_password(org, &self.username);

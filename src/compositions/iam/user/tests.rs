@@ -53,7 +53,7 @@ impl Run<'_> {
     fn new() -> Self {
         Self {
             resources: BTreeMap::new(),
-            required: BTreeMap::new(),
+            required: realm(),
             credentials: seed(),
             platform: platform(json!({})),
         }
@@ -90,6 +90,14 @@ fn with_password() -> Run<'static> {
         names::INITIAL_PASSWORD,
         json!({"data": {"password": "cGFzc3dvcmQtb2YtZ3JhY2U="}}),
     )
+}
+
+/// The organisation's realm, found.
+fn realm() -> BTreeMap<String, Vec<Value>> {
+    BTreeMap::from([(
+        crate::compositions::iam::REALM_REQUIREMENT.to_owned(),
+        vec![json!({"metadata": {"name": "acme-realm"}})],
+    )])
 }
 
 fn manifest(desired: &Desired, name: &str) -> Value {
@@ -321,3 +329,57 @@ fn every_bad_field_is_named_at_once() {
 }
 
 const NAMESPACE: &str = crate::compositions::iam::NAMESPACE_REQUIREMENT;
+
+#[test]
+fn nothing_is_composed_until_the_organisations_realm_exists() {
+    let mut run = Run::new();
+    run.required.clear();
+    let desired = run.render(&grace()).unwrap();
+    assert!(desired.resources.is_empty());
+    let waiting = desired.waiting.as_ref().unwrap();
+    assert_eq!(waiting.reason, "WaitingForOrganisation");
+    assert!(
+        waiting.message.contains("has not fetched"),
+        "{}",
+        waiting.message
+    );
+    run.required.insert(
+        crate::compositions::iam::REALM_REQUIREMENT.into(),
+        Vec::new(),
+    );
+    let desired = run.render(&grace()).unwrap();
+    assert!(desired.resources.is_empty());
+    assert!(
+        desired
+            .waiting
+            .unwrap()
+            .message
+            .contains("onboard the organisation first")
+    );
+    let kept = run
+        .observe(names::USER, json!({}))
+        .render(&grace())
+        .unwrap();
+    assert!(
+        kept.resources.contains_key(&Name::from(names::USER)),
+        "an existing user is kept while the realm is not seen"
+    );
+}
+
+#[test]
+fn the_first_administrators_username_is_refused() {
+    let mut run = Run::new();
+    run.required.insert(
+        ADMIN_REQUIREMENT.into(),
+        vec![json!({"spec": {"forProvider": {"username": "ada@acme.example"}}})],
+    );
+    let result = run.render(&xr(
+        json!({"username": "Ada@ACME.example", "email": "ada@acme.example"}),
+    ));
+    assert_refused(
+        result,
+        "spec.parameters.username",
+        "the Organisation composition owns",
+    );
+    assert!(run.render(&grace()).is_ok());
+}
