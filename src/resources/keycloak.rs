@@ -828,6 +828,25 @@ mod tests {
     }
 
     #[test]
+    fn a_subgroup_refers_to_its_parent_and_carries_its_attributes_as_strings() {
+        let group = render(
+            Some("team"),
+            GroupParameters {
+                realm: RealmId::existing("acme"),
+                name: "engineering".into(),
+                parent_id_ref: Some(Reference::to("acme-group-teams")),
+                attributes: BTreeMap::from([("slack".to_owned(), "#eng###oncall".to_owned())]),
+            },
+        );
+        assert_eq!(
+            group["spec"]["forProvider"],
+            json!({"realmId": "acme", "name": "engineering",
+                   "parentIdRef": {"name": "acme-group-teams"},
+                   "attributes": {"slack": "#eng###oncall"}})
+        );
+    }
+
+    #[test]
     fn oidc_identity_provider_secret_refs_follow_the_flavour() {
         let params = |namespace: Option<&str>| OidcIdentityProviderParameters {
             realm_ref: Reference::to("acme-realm"),
