@@ -22,8 +22,9 @@
 //!   would take that user over, and deleting it would delete them. The admin's `User`
 //!   (`<org>-admin`) is fetched as a required resource and its username refused (Fatal naming
 //!   `spec.parameters.username` and the Organisation composition).
-//! - **Lower case.** Keycloak stores usernames and emails lower-cased (`keycloak/keycloak`
-//!   `model/jpa/.../UserAdapter.java`), and the Terraform provider behind provider-keycloak
+//! - **Lower case.** Keycloak stores usernames lower-cased (the JPA `UserAdapter.setUsername`
+//!   goes through `KeycloakModelUtils.toLowerCaseSafe`; emails likewise, as the
+//!   Organisation composition found for its first admin), and the Terraform provider behind provider-keycloak
 //!   refuses a username that is not lower case (`keycloak/terraform-provider-keycloak`
 //!   `provider/resource_keycloak_user.go`, the `username` ValidateFunc; `username` is
 //!   `ForceNew`, hence immutable in the XRD). So both are lower-cased here, never refused for
