@@ -37,11 +37,11 @@ pub struct UserSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Parameters {
-    /// Username in the realm: 3 to 255 letters, digits, '.', '_', '-' and '@', as Keycloak's
-    /// default user profile allows. Lower-cased, as Keycloak stores it (`Ada.Lovelace`
+    /// Username in the realm: 3 to 255 letters, digits, '.', '_', '-' and '@' (a subset of
+    /// what Keycloak's default user profile allows). Lower-cased, as Keycloak stores it (`Ada.Lovelace`
     /// becomes `ada.lovelace`); group members name the user this way. It cannot change.
     #[schemars(length(min = 3, max = 255), pattern(USERNAME_PATTERN))]
-    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the username is immutable: Keycloak cannot rename a user through the provider; create a new User"}]))]
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self.lowerAscii() == oldSelf.lowerAscii()", "message": "the username is immutable (but for its case, which Keycloak ignores): the provider cannot rename a user; create a new User"}]))]
     pub username: String,
     /// Email address. Lower-cased, as Keycloak stores it.
     #[schemars(length(min = 3, max = 254), pattern(EMAIL_PATTERN))]
