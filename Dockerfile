@@ -7,6 +7,7 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto proto
+COPY crates crates
 COPY src src
 # The protocol compiles with protox (pure Rust): no protoc needed.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

@@ -495,6 +495,16 @@ impl Authority {
     }
 
     fn issue(&self, names: &[&str], usage: rcgen::ExtendedKeyUsagePurpose) -> Pem {
+        self.issue_valid(names, usage, None)
+    }
+
+    /// A certificate valid from `validity.0` to `validity.1` (years), else rcgen's default.
+    fn issue_valid(
+        &self,
+        names: &[&str],
+        usage: rcgen::ExtendedKeyUsagePurpose,
+        validity: Option<(i32, i32)>,
+    ) -> Pem {
         let mut params = rcgen::CertificateParams::new(
             names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>(),
         )
@@ -504,6 +514,10 @@ impl Authority {
             names.first().copied().unwrap_or("client"),
         );
         params.extended_key_usages = vec![usage];
+        if let Some((from, to)) = validity {
+            params.not_before = rcgen::date_time_ymd(from, 1, 1);
+            params.not_after = rcgen::date_time_ymd(to, 1, 1);
+        }
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.0).unwrap();
         Pem {
@@ -579,6 +593,31 @@ async fn mtls_serves_only_clients_with_a_certificate_from_its_ca() {
         refused.as_ref().is_err_and(|e| e.contains("UnknownCA")),
         "a client certificate from another CA must be refused: {refused:?}"
     );
+    // rustls checks validity against the clock (a certificate not valid yet gets the same
+    // alert as an expired one) and the extended key usage for client authentication.
+    for (what, pem, alert) in [
+        (
+            "an expired client certificate",
+            crossplane.issue_valid(&["crossplane"], ClientAuth, Some((2020, 2021))),
+            "CertificateExpired",
+        ),
+        (
+            "a client certificate that is not valid yet",
+            crossplane.issue_valid(&["crossplane"], ClientAuth, Some((2090, 2099))),
+            "CertificateExpired",
+        ),
+        (
+            "a certificate for servers only, presented by a client",
+            crossplane.issue(&["crossplane"], ServerAuth),
+            "UnsupportedCertificate",
+        ),
+    ] {
+        let refused = call_over_tls(server.address, &crossplane.pem(), Some(&pem), "refused").await;
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains(alert)),
+            "{what} must be refused: {refused:?}"
+        );
+    }
     let plaintext = V1Client::new(server.channel().await)
         .run_function(request("plaintext"))
         .await;
@@ -899,4 +938,185 @@ fn sigterm_right_after_start_exits_zero() {
         "{}",
         server.log()
     );
+}
+
+/// Every example's request as Crossplane sends it once requirements are settled, with the
+/// bytes the function answers it with in-process.
+fn example_calls() -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    use function_sco::sdk::{Runner, render};
+    let runner = Runner::new(Sco, Duration::from_secs(42));
+    support::case_dirs(&support::root().join("examples"))
+        .into_iter()
+        .map(|dir| {
+            let (req, _) = render::settle(&runner, &support::case_input(&dir));
+            let expected = runner.call(&req).encode_to_vec();
+            (dir.display().to_string(), req.encode_to_vec(), expected)
+        })
+        .collect()
+}
+
+/// The quick version of the soak in `benches/load.rs`: every example's request, mixed, from
+/// 64 concurrent clients, each call under the caller's deadline and the server's call timeout,
+/// while the metrics endpoint is scraped. Every call must be answered with the bytes the
+/// function gives in-process; a composition that panics, stalls or slows past the deadline
+/// fails this test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mixed_load_of_every_example_is_answered_in_full_while_metrics_are_scraped() {
+    const CLIENTS: usize = 64;
+    const CALLS_EACH: usize = 8;
+    let server = InProcess::start_with_metrics(
+        ServerArgs {
+            call_timeout: Duration::from_secs(20),
+            ..args()
+        },
+        true,
+    )
+    .await;
+    let calls = Arc::new(example_calls());
+    let channel = server.channel().await;
+    let mut clients = Vec::new();
+    for client in 0..CLIENTS {
+        let (channel, calls) = (channel.clone(), calls.clone());
+        clients.push(tokio::spawn(async move {
+            let mut grpc = tonic::client::Grpc::new(channel);
+            for n in 0..CALLS_EACH {
+                let (example, req, expected) = &calls[(client + n) % calls.len()];
+                grpc.ready().await.expect("the connection is ready");
+                let mut request = tonic::Request::new(prost::bytes::Bytes::from(req.clone()));
+                request.set_timeout(Duration::from_secs(10));
+                let path = http::uri::PathAndQuery::from_static(
+                    "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction",
+                );
+                let answer = grpc
+                    .unary(request, path, support::raw::Raw)
+                    .await
+                    .unwrap_or_else(|status| panic!("{example}: {status:?}"))
+                    .into_inner();
+                assert!(
+                    answer == expected.as_slice(),
+                    "{example}: another answer under load"
+                );
+            }
+        }));
+    }
+    let scraper = {
+        let address = server.metrics.expect("metrics served");
+        tokio::spawn(async move {
+            for _ in 0..20 {
+                let text = http_get(address, "/metrics").await;
+                assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    for client in clients {
+        client
+            .await
+            .expect("a client finished without a failed call");
+    }
+    scraper
+        .await
+        .expect("the metrics endpoint answered under load");
+    let text = http_get(server.metrics.unwrap(), "/metrics").await;
+    let counted: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("function_sco_run_function_calls_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(counted, (CLIENTS * CALLS_EACH) as u64, "{text}");
+    assert!(
+        text.contains("function_sco_run_function_in_flight 0"),
+        "{text}"
+    );
+    server.stop().await;
+}
+
+/// Writes `bytes` on a new connection to `address` and waits until the server closes it or
+/// answers; returns what it answered.
+async fn poke(address: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(address).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    // An HTTP/1.1 answer or an HTTP/2 GOAWAY is enough.
+                    if answer.len() >= 9 {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server neither answered nor closed the connection"
+    );
+    answer
+}
+
+/// Garbage on the port, a malformed message, a client stalled mid-frame and a cancelled call
+/// leave the server serving everyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_the_port_leave_the_server_serving() {
+    let server = InProcess::start_with_metrics(args(), true).await;
+    let channel = server.channel().await;
+
+    // A RunFunction message that is not protobuf: an error status, not a crash.
+    let malformed = support::raw::call(
+        &channel,
+        "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction",
+        prost::bytes::Bytes::from_static(&[0xff; 32]),
+    )
+    .await;
+    let status = malformed.expect_err("malformed protobuf is refused");
+    assert!(
+        matches!(status.code(), Code::Internal | Code::InvalidArgument),
+        "{status:?}"
+    );
+
+    // HTTP/1.1 and a TLS ClientHello on the plaintext HTTP/2 port.
+    poke(server.address, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut hello = vec![
+        0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
+    ];
+    hello.extend((0u8..=255).cycle().take(200));
+    poke(server.address, &hello).await;
+
+    // A client that sends the HTTP/2 preface and half a frame, then nothing: held open while
+    // the others are served.
+    let mut stalled_frame = TcpStream::connect(server.address).await.expect("connect");
+    stalled_frame
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x03\xe8\x01\x04\x00\x00\x00\x01abc")
+        .await
+        .expect("write half a frame");
+
+    // A call cancelled while in flight.
+    let (call, opened, _release) = stalled(server.channel().await);
+    opened.await.expect("the held call is open");
+    call.abort();
+    let _ = call.await;
+
+    let mut client = V1Client::new(server.channel().await);
+    assert_served(&mut client, "after-faults", Duration::from_secs(42)).await;
+    // The cancelled call leaves the in-flight gauge once the server sees the reset.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = http_get(server.metrics.unwrap(), "/metrics").await;
+        if text.contains("function_sco_run_function_in_flight 0") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        text.contains("function_sco_run_function_in_flight 0"),
+        "{text}"
+    );
+    drop(stalled_frame);
+    server.stop().await;
 }

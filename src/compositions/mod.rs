@@ -346,21 +346,59 @@ fn render_erased<C: Composition>(
     platform: &Platform,
     settings: &AnySettings,
 ) -> Result<Desired, Invalid> {
-    let typed: C::Xr = xr.read().map_err(|e| {
-        let path = e.path.trim_start_matches('.');
-        Invalid::field(if path.is_empty() { "(root)" } else { path }, e.message)
-    })?;
     let settings = settings
         .downcast_ref::<C::Settings>()
         .expect("the platform configuration decodes each composition's settings as its own type");
-    C::render(
-        &typed,
-        Context {
-            observed,
-            platform,
-            settings,
-        },
-    )
+    let cx = Context {
+        observed,
+        platform,
+        settings,
+    };
+    match xr.read::<C::Xr>() {
+        Ok(typed) => C::render(&typed, cx),
+        Err(_) => Err(every_error::<C>(xr, cx)),
+    }
+}
+
+/// Every bad field of an XR that does not read, as Kubernetes validation reports them: each
+/// field of the wrong type, and every rule of [`Composition::validate`] that fails on the
+/// rest (read with the bad fields taken out; rules about a field taken out are not run
+/// against its absence).
+fn every_error<C: Composition>(xr: Object<'_>, cx: Context<'_, C::Settings>) -> Invalid {
+    let read = xr.read_collecting::<C::Xr>();
+    let mut errors: Vec<FieldError> = read
+        .errors
+        .into_iter()
+        .map(|e| FieldError {
+            path: if e.path.is_empty() || e.path == "." {
+                "(root)".to_owned()
+            } else {
+                e.path
+            },
+            message: e.message,
+        })
+        .collect();
+    if let Some(typed) = read.value {
+        if let Err(Invalid(rules)) = C::validate(&typed, cx) {
+            let about_pruned = |path: &str| {
+                read.pruned.iter().any(|p| {
+                    path == p
+                        || path
+                            .strip_prefix(p.as_str())
+                            .is_some_and(|rest| rest.starts_with(['.', '[']))
+                })
+            };
+            errors.extend(rules.into_iter().filter(|e| !about_pruned(&e.path)));
+        }
+    }
+    if errors.is_empty() {
+        // Reading failed, so collecting finds at least one error; keep the answer a Fatal.
+        errors.push(FieldError {
+            path: "(root)".to_owned(),
+            message: "the object does not read as this XR".to_owned(),
+        });
+    }
+    Invalid(errors)
 }
 
 fn default_settings<C: Composition>() -> Value {

@@ -65,6 +65,111 @@ macro_rules! validated_string {
 }
 pub(crate) use validated_string;
 
+/// Longest part of a user's value a message quotes: a hostile 1 MiB field must not become a
+/// 1 MiB condition message (Kubernetes caps one at 32768 characters).
+const QUOTED_MAX: usize = 64;
+
+/// `value` quoted for a message (`"ada"`), clipped to [`QUOTED_MAX`] characters with its
+/// length said, so a message stays short whatever the user sent.
+pub fn quoted(value: &str) -> String {
+    let length = value.chars().count();
+    if length <= QUOTED_MAX {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(QUOTED_MAX).collect();
+        format!("{head:?}... ({length} characters)")
+    }
+}
+
+/// A string of `MIN` to `MAX` characters, checked when decoded (so a bad one is named by its
+/// field path) and carried as `minLength`/`maxLength` in the schema. Characters are Unicode
+/// code points, as Kubernetes counts `maxLength`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text<const MIN: usize, const MAX: usize>(String);
+
+impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
+    /// A value the function makes itself, whose length it controls (a default, a name it
+    /// derives); checked in debug builds.
+    pub(crate) fn trusted(value: impl Into<String>) -> Self {
+        let value = value.into();
+        debug_assert!((MIN..=MAX).contains(&value.chars().count()), "{value:?}");
+        Self(value)
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> std::ops::Deref for Text<MIN, MAX> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> TryFrom<String> for Text<MIN, MAX> {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        let length = value.chars().count();
+        if length < MIN {
+            return Err(if length == 0 {
+                "must not be empty".to_owned()
+            } else {
+                format!(
+                    "{} is {length} characters; at least {MIN} are needed",
+                    quoted(&value)
+                )
+            });
+        }
+        if length > MAX {
+            return Err(format!(
+                "{} is {length} characters; at most {MAX} are allowed",
+                quoted(&value)
+            ));
+        }
+        Ok(Self(value))
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> From<Text<MIN, MAX>> for String {
+    fn from(value: Text<MIN, MAX>) -> String {
+        value.0
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> std::fmt::Display for Text<MIN, MAX> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> schemars::JsonSchema for Text<MIN, MAX> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Text{MIN}To{MAX}").into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        if MIN == 0 {
+            schemars::json_schema!({"type": "string", "maxLength": MAX})
+        } else {
+            schemars::json_schema!({"type": "string", "minLength": MIN, "maxLength": MAX})
+        }
+    }
+}
+
+validated_string!(
+    /// A DNS-1123 label (a namespace's name).
+    DnsLabel, check_dns_label, length(1..=63), DNS_LABEL_PATTERN
+);
 validated_string!(
     /// An email address.
     Email, check_email, length(3..=254), EMAIL_PATTERN
@@ -83,7 +188,8 @@ pub fn check_dns_label(value: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{value:?} is not a DNS label: use 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+            "{} is not a DNS label: use 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit",
+            quoted(value)
         ))
     }
 }
@@ -91,7 +197,8 @@ pub fn check_dns_label(value: &str) -> Result<(), String> {
 fn check_email(value: &str) -> Result<(), String> {
     let fail = |why: &str| {
         Err(format!(
-            "{value:?} is not an email address ({why}); expected name@example.com"
+            "{} is not an email address ({why}); expected name@example.com",
+            quoted(value)
         ))
     };
     if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -124,7 +231,8 @@ fn check_username(value: &str) -> Result<(), String> {
             .any(|c| c.is_whitespace() || c.is_control() || c.is_uppercase())
     {
         return Err(format!(
-            "{value:?} is not a Keycloak username: use 1 to 255 characters without whitespace or upper case"
+            "{} is not a Keycloak username: use 1 to 255 characters without whitespace or upper case",
+            quoted(value)
         ));
     }
     Ok(())
@@ -133,7 +241,8 @@ fn check_username(value: &str) -> Result<(), String> {
 fn check_https_url(value: &str) -> Result<(), String> {
     let fail = |why: &str| {
         Err(format!(
-            "{value:?} is not an https URL ({why}); expected https://host/path"
+            "{} is not an https URL ({why}); expected https://host/path",
+            quoted(value)
         ))
     };
     let Some(rest) = value.strip_prefix("https://") else {
@@ -174,6 +283,29 @@ mod tests {
                 .unwrap_or_else(|| panic!("{value} accepted"));
             assert!(err.contains(why), "{value}: {err}");
         }
+    }
+
+    #[test]
+    fn text_counts_characters_and_clips_what_it_quotes() {
+        type Name = Text<1, 5>;
+        assert!(
+            Name::try_from("ädäöü".to_owned()).is_ok(),
+            "five characters, ten bytes"
+        );
+        assert_eq!(
+            Name::try_from(String::new()).unwrap_err(),
+            "must not be empty"
+        );
+        let long = "x".repeat(1 << 20);
+        let err = Name::try_from(long).unwrap_err();
+        assert!(
+            err.ends_with("is 1048576 characters; at most 5 are allowed"),
+            "{err}"
+        );
+        assert!(err.len() < 200, "{err}");
+        let schema = schemars::SchemaGenerator::default().into_root_schema_for::<Name>();
+        assert_eq!(schema.get("maxLength"), Some(&serde_json::json!(5)));
+        assert_eq!(schema.get("minLength"), Some(&serde_json::json!(1)));
     }
 
     #[test]

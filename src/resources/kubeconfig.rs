@@ -1,5 +1,15 @@
 //! Kubeconfig files: read a platform kubeconfig (the KCP admin kubeconfig) and derive one that
 //! uses the same credentials against another server URL (a KCP workspace).
+//!
+//! Both directions sit on every call of the compositions that reach KCP, so neither goes
+//! through a general YAML library each time: the admin kubeconfig is the same bytes on every
+//! call, and the last one parsed is kept per thread; kubeconfigs are written by
+//! [`Kubeconfig::to_yaml`] in block style with every scalar in JSON's double-quoted form, which
+//! YAML 1.2 reads as the same string (client-go's `clientcmd` reads it through
+//! `sigs.k8s.io/yaml`), keys in the order `kubectl config view` prints them.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -97,9 +107,27 @@ pub struct NamedUser {
     pub user: Map<String, Value>,
 }
 
+/// The bytes a thread parsed last, and what they parsed to.
+type LastParse = Option<(Vec<u8>, Result<Kubeconfig, KubeconfigError>)>;
+
 impl Kubeconfig {
-    /// Parses a kubeconfig file.
+    /// Parses a kubeconfig file (the result for the same bytes as the thread's last call is
+    /// reused: parsing YAML costs more than the rest of a call's use of it).
     pub fn parse(bytes: &[u8]) -> Result<Self, KubeconfigError> {
+        thread_local! {
+            static LAST: RefCell<LastParse> = const { RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some((seen, parsed)) if seen == bytes => parsed.clone(),
+            _ => {
+                let parsed = Self::parse_uncached(bytes);
+                *last = Some((bytes.to_vec(), parsed.clone()));
+                parsed
+            }
+        })
+    }
+
+    fn parse_uncached(bytes: &[u8]) -> Result<Self, KubeconfigError> {
         serde_norway::from_slice(bytes).map_err(|e| {
             KubeconfigError::Parse(e.location().map_or_else(
                 || "the start".to_owned(),
@@ -164,9 +192,90 @@ impl Kubeconfig {
         })
     }
 
-    /// The kubeconfig as YAML.
+    /// The kubeconfig as YAML (see the module doc for its form).
     pub fn to_yaml(&self) -> String {
-        serde_norway::to_string(self).expect("kubeconfigs serialise to YAML")
+        let value = serde_json::to_value(self).expect("kubeconfigs serialise");
+        let mut out = String::with_capacity(1024);
+        match &value {
+            Value::Object(map) => block_map(&mut out, map, 0),
+            _ => unreachable!("a kubeconfig serialises to a mapping"),
+        }
+        out
+    }
+}
+
+/// Writes `map` in block style at `indent` (an empty map never reaches here).
+fn block_map(out: &mut String, map: &Map<String, Value>, indent: usize) {
+    for (key, value) in map {
+        out.extend(std::iter::repeat_n(' ', indent));
+        scalar_key(out, key);
+        out.push(':');
+        block_value(out, value, indent);
+    }
+}
+
+/// Writes what follows `key:` or `-`: a nested block on the next lines, or ` scalar`.
+fn block_value(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            block_map(out, map, indent + 2);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            for item in items {
+                out.extend(std::iter::repeat_n(' ', indent));
+                out.push('-');
+                match item {
+                    Value::Object(map) if !map.is_empty() => {
+                        // The first entry shares the dash's line, the rest align under it.
+                        let start = out.len();
+                        block_map(out, map, indent + 2);
+                        out.replace_range(start..start + indent + 2, " ");
+                    }
+                    _ => block_value(out, item, indent + 2),
+                }
+            }
+        }
+        scalar => {
+            out.push(' ');
+            flow_scalar(out, scalar);
+            out.push('\n');
+        }
+    }
+}
+
+/// A key: plain when it is a plain word (every kubeconfig key is), else quoted.
+fn scalar_key(out: &mut String, key: &str) {
+    let plain = key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && key.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    if plain {
+        out.push_str(key);
+    } else {
+        flow_scalar(out, &Value::String(key.to_owned()));
+    }
+}
+
+/// A scalar (or an empty collection) in JSON's form, with every character outside ASCII
+/// escaped, so that no YAML reader's character rules come into play.
+fn flow_scalar(out: &mut String, value: &Value) {
+    let json = value.to_string();
+    if json.is_ascii() {
+        out.push_str(&json);
+        return;
+    }
+    for c in json.chars() {
+        match u32::from(c) {
+            0..=0x7f => out.push(c),
+            code @ 0x80..=0xffff => {
+                let _ = write!(out, "\\u{code:04X}");
+            }
+            code => {
+                let _ = write!(out, "\\U{code:08X}");
+            }
+        }
     }
 }
 
@@ -216,6 +325,82 @@ users:
             })
         );
         assert_eq!(Kubeconfig::parse(yaml.as_bytes()).unwrap(), ws);
+    }
+
+    #[test]
+    fn written_in_block_style_with_json_scalars() {
+        let admin = Kubeconfig::parse(ADMIN.as_bytes()).unwrap();
+        let yaml = admin.pointed_at("https://k/c", "w").unwrap().to_yaml();
+        assert_eq!(
+            yaml,
+            concat!(
+                "apiVersion: \"v1\"\n",
+                "clusters:\n",
+                "- cluster:\n",
+                "    certificate-authority-data: \"Q0E=\"\n",
+                "    server: \"https://k/c\"\n",
+                "  name: \"w\"\n",
+                "contexts:\n",
+                "- context:\n",
+                "    cluster: \"w\"\n",
+                "    user: \"w\"\n",
+                "  name: \"w\"\n",
+                "current-context: \"w\"\n",
+                "kind: \"Config\"\n",
+                "users:\n",
+                "- name: \"w\"\n",
+                "  user:\n",
+                "    token: \"secret-token\"\n",
+            )
+        );
+    }
+
+    #[test]
+    fn every_value_reads_back_as_written() {
+        // Strings YAML would otherwise read as other types or cut short, characters outside
+        // ASCII, nested lists (an exec plugin's args) and empty collections.
+        let user = serde_json::json!({
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "command": "kubectl",
+                "args": ["oidc-login", "get-token", "--oidc-extra-scope=email", "yes", "null", "0x1F", "~", "a: b", "#c", "- d", "'e'", "\"f\"", "g\\h", "tab\there", "line\nbreak", "\u{e9}t\u{e9}", "\u{1F600}", "\u{2028}", ""],
+                "env": [],
+                "interactiveMode": "IfAvailable",
+                "provideClusterInfo": false,
+                "nested": [[1, 2.5], {}, {"k": [true, null]}],
+            },
+            "weird key: #1": "v",
+        });
+        let config = Kubeconfig {
+            api_version: v1(),
+            kind: config(),
+            clusters: vec![NamedCluster {
+                name: "c".into(),
+                cluster: Map::new(),
+            }],
+            contexts: vec![],
+            current_context: String::new(),
+            users: vec![NamedUser {
+                name: "u".into(),
+                user: user.as_object().unwrap().clone(),
+            }],
+        };
+        let yaml = config.to_yaml();
+        assert!(yaml.is_ascii(), "{yaml}");
+        let back: Value = serde_norway::from_str(&yaml).unwrap();
+        assert_eq!(back, serde_json::to_value(&config).unwrap(), "{yaml}");
+        assert_eq!(Kubeconfig::parse_uncached(yaml.as_bytes()).unwrap(), config);
+    }
+
+    #[test]
+    fn a_parse_is_reused_only_for_the_same_bytes() {
+        let first = Kubeconfig::parse(ADMIN.as_bytes()).unwrap();
+        assert_eq!(Kubeconfig::parse(ADMIN.as_bytes()).unwrap(), first);
+        let other = ADMIN.replace("secret-token", "other-token");
+        let second = Kubeconfig::parse(other.as_bytes()).unwrap();
+        assert_eq!(second.users[0].user["token"], "other-token");
+        assert!(Kubeconfig::parse(b"[").is_err());
+        assert_eq!(Kubeconfig::parse(ADMIN.as_bytes()).unwrap(), first);
     }
 
     #[test]

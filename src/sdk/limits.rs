@@ -24,6 +24,8 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use super::metrics::{Metrics, Refusal};
+
 /// The path prefix of the RunFunction services, the only calls the in-flight bound counts.
 const RUN_FUNCTION_PREFIX: &str = "/apiextensions.fn.proto.";
 
@@ -39,6 +41,7 @@ mod code {
 pub struct Limits {
     in_flight: Arc<Semaphore>,
     timeout: Duration,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Limits {
@@ -48,7 +51,15 @@ impl Limits {
         Self {
             in_flight: Arc::new(Semaphore::new(max_calls.min(Semaphore::MAX_PERMITS))),
             timeout,
+            metrics: None,
         }
+    }
+
+    /// Counts every refusal in `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 }
 
@@ -60,6 +71,7 @@ impl<S> tower::Layer<S> for Limits {
             inner,
             in_flight: self.in_flight.clone(),
             timeout: self.timeout,
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -70,6 +82,7 @@ pub struct Limited<S> {
     inner: S,
     in_flight: Arc<Semaphore>,
     timeout: Duration,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl<S, B, ResBody> tower::Service<http::Request<B>> for Limited<S>
@@ -91,7 +104,16 @@ where
         if !req.uri().path().starts_with(RUN_FUNCTION_PREFIX) {
             return Box::pin(self.inner.call(req));
         }
+        let refused = {
+            let metrics = self.metrics.clone();
+            move |why| {
+                if let Some(metrics) = &metrics {
+                    metrics.refused(why);
+                }
+            }
+        };
         let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
+            refused(Refusal::InFlightLimit);
             tracing::warn!(
                 path = req.uri().path(),
                 "refusing a call: too many RunFunction calls in flight (--max-concurrent-calls)"
@@ -110,6 +132,7 @@ where
         Box::pin(async move {
             let Ok(rsp) = tokio::time::timeout(timeout, fut).await else {
                 drop(permit);
+                refused(Refusal::Deadline);
                 tracing::warn!(?timeout, "a RunFunction call passed its deadline");
                 return Ok(status_only(
                     code::DEADLINE_EXCEEDED,
@@ -123,6 +146,7 @@ where
                 .get("grpc-status")
                 .is_some_and(|v| v == code::OUT_OF_RANGE)
             {
+                refused(Refusal::TooLarge);
                 headers.insert(
                     "grpc-status",
                     http::HeaderValue::from_static(code::RESOURCE_EXHAUSTED),
@@ -210,10 +234,13 @@ mod tests {
     #[tokio::test]
     async fn calls_beyond_the_limit_are_refused_at_once_and_health_never() {
         let gate = Arc::new(tokio::sync::Notify::new());
-        let service = Limits::new(1, Duration::from_secs(60)).layer(Gated {
-            gate: gate.clone(),
-            status: "0",
-        });
+        let metrics = Arc::new(Metrics::new());
+        let service = Limits::new(1, Duration::from_secs(60))
+            .with_metrics(metrics.clone())
+            .layer(Gated {
+                gate: gate.clone(),
+                status: "0",
+            });
         let run = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
         let first = tokio::spawn(service.clone().oneshot(call(run)));
         tokio::task::yield_now().await;
@@ -233,15 +260,25 @@ mod tests {
         tokio::task::yield_now().await;
         gate.notify_waiters();
         assert_eq!(status(&again.await.unwrap().unwrap()), "0");
+        assert!(
+            metrics
+                .encode()
+                .contains(r#"function_sco_run_function_refused_total{reason="in_flight_limit"} 1"#),
+            "{}",
+            metrics.encode()
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_call_past_its_deadline_is_deadline_exceeded_and_frees_its_slot() {
         let gate = Arc::new(tokio::sync::Notify::new());
-        let service = Limits::new(1, Duration::from_secs(20)).layer(Gated {
-            gate: gate.clone(),
-            status: "0",
-        });
+        let metrics = Arc::new(Metrics::new());
+        let service = Limits::new(1, Duration::from_secs(20))
+            .with_metrics(metrics.clone())
+            .layer(Gated {
+                gate: gate.clone(),
+                status: "0",
+            });
         let run = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
         // The server's limit.
         let late = service.clone().oneshot(call(run)).await.unwrap();
@@ -255,6 +292,13 @@ mod tests {
         let late = service.clone().oneshot(asked).await.unwrap();
         assert_eq!(status(&late), code::DEADLINE_EXCEEDED);
         assert_eq!(started.elapsed(), Duration::from_millis(50));
+        assert!(
+            metrics
+                .encode()
+                .contains(r#"function_sco_run_function_refused_total{reason="deadline"} 2"#),
+            "{}",
+            metrics.encode()
+        );
     }
 
     #[test]

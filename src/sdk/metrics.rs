@@ -24,6 +24,11 @@ struct CallLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabel {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CompositionLabel {
     composition: &'static str,
 }
@@ -36,6 +41,28 @@ pub struct Metrics {
     calls: Family<CallLabels, Counter>,
     duration: HistogramFamily,
     in_flight: Gauge,
+    refused: Family<RefusedLabel, Counter>,
+}
+
+/// Why a RunFunction call was answered with an error status before or instead of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// RESOURCE_EXHAUSTED: `--max-concurrent-calls` calls were already in flight.
+    InFlightLimit,
+    /// DEADLINE_EXCEEDED: the call outlived `--call-timeout` or the caller's deadline.
+    Deadline,
+    /// RESOURCE_EXHAUSTED: the request was larger than `--max-recv-message-size`.
+    TooLarge,
+}
+
+impl Refusal {
+    fn label(self) -> &'static str {
+        match self {
+            Self::InFlightLimit => "in_flight_limit",
+            Self::Deadline => "deadline",
+            Self::TooLarge => "too_large",
+        }
+    }
 }
 
 /// Decrements the in-flight gauge when dropped.
@@ -59,6 +86,12 @@ impl Metrics {
         let calls = Family::<CallLabels, Counter>::default();
         let duration = HistogramFamily::new_with_constructor(latency_histogram);
         let in_flight = Gauge::default();
+        let refused = Family::<RefusedLabel, Counter>::default();
+        registry.register(
+            "run_function_refused",
+            "RunFunction calls answered with an error status, by reason (in_flight_limit, deadline, too_large)",
+            refused.clone(),
+        );
         registry.register(
             "run_function_calls",
             "RunFunction calls by composition and outcome (ok, warning, fatal)",
@@ -79,7 +112,17 @@ impl Metrics {
             calls,
             duration,
             in_flight,
+            refused,
         }
+    }
+
+    /// Counts a call refused for `why`.
+    pub fn refused(&self, why: Refusal) {
+        self.refused
+            .get_or_create(&RefusedLabel {
+                reason: why.label(),
+            })
+            .inc();
     }
 
     /// Counts a call as in flight until the guard is dropped.

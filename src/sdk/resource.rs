@@ -27,6 +27,12 @@ impl<'a> Object<'a> {
         pbstruct::from_struct(self.0)
     }
 
+    /// The object read into `T` with every failing field reported, not only the first
+    /// ([`pbstruct::from_value_collecting`]); for explaining a failed [`Object::read`].
+    pub fn read_collecting<T: DeserializeOwned>(&self) -> pbstruct::Collected<T> {
+        pbstruct::from_value_collecting(pbstruct::to_json_value(self.0))
+    }
+
     /// The strings at `keys` of the object at `path`, empty where absent.
     pub fn strs_at<const N: usize>(&self, path: &[&str], keys: [&str; N]) -> [&'a str; N] {
         self.0.strs_at(path, keys)

@@ -101,6 +101,7 @@ pub async fn serve_with_incoming<F: Function>(
     let tls = tls_config(args)?;
     let metrics = Arc::new(Metrics::new());
     let runner = Arc::new(Runner::new(function, args.ttl).with_metrics(metrics.clone()));
+    let metrics_for_limits = metrics.clone();
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for service in [V1_SERVICE, V1BETA1_SERVICE] {
@@ -170,10 +171,13 @@ pub async fn serve_with_incoming<F: Function>(
         shutdown: Box::pin(drain),
     };
     builder
-        .layer(Limits::new(
-            usize::try_from(args.max_concurrent_calls).unwrap_or(usize::MAX),
-            args.call_timeout,
-        ))
+        .layer(
+            Limits::new(
+                usize::try_from(args.max_concurrent_calls).unwrap_or(usize::MAX),
+                args.call_timeout,
+            )
+            .with_metrics(metrics_for_limits),
+        )
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

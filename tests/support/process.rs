@@ -133,10 +133,30 @@ impl Drop for Served {
 
 /// The address in the JSON log line `{"message":"serving RunFunction v1 and v1beta1","address":...}`.
 fn serving_address(line: &str) -> Option<SocketAddr> {
-    let event: serde_json::Value = serde_json::from_str(line).ok()?;
-    let message = event.get("message")?.as_str()?;
-    if !message.starts_with("serving RunFunction") {
+    if let Ok(event) = serde_json::from_str::<serde_json::Value>(line) {
+        let message = event.get("message")?.as_str()?;
+        if !message.starts_with("serving RunFunction") {
+            return None;
+        }
+        return event.get("address")?.as_str()?.parse().ok();
+    }
+    // The human-readable format of --debug: `... serving RunFunction ... address=127.0.0.1:1 ...`
+    // with ANSI colours around the field names.
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            plain.push(c);
+        }
+    }
+    if !plain.contains("serving RunFunction") {
         return None;
     }
-    event.get("address")?.as_str()?.parse().ok()
+    plain
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("address="))?
+        .parse()
+        .ok()
 }

@@ -56,6 +56,170 @@ where
     })
 }
 
+/// Deserialises JSON into `T` and reports every field that failed, not only the first,
+/// as Kubernetes validation does.
+///
+/// serde stops at the first error; this deserialises again after taking the failing value
+/// out of a copy, until the rest reads, and returns what was read with every error. An
+/// optional field taken out reads as absent; a required one taken out makes its parent fail
+/// with "missing field", and the parent is taken out in turn (that consequence is not
+/// reported again). Paths are the user's: a list item taken out does not shift the indices
+/// named in later errors. `value` is `None` when not even a repaired copy reads (a required
+/// field at the root is wrong); [`Collected::pruned`] lists what was taken out, so a caller
+/// running its own rules on the repaired value can skip rules about those fields.
+pub fn from_value_collecting<T: DeserializeOwned>(mut value: Value) -> Collected<T> {
+    /// Enough for any real XR; bounds the work a hostile one can cause.
+    const MAX_ERRORS: usize = 64;
+    let mut errors = Vec::new();
+    let mut pruned: Vec<Vec<Step>> = Vec::new();
+    for _ in 0..MAX_ERRORS {
+        // Read as the fast path reads (from the Struct encoding), so both agree on what fails.
+        let attempt = match &value {
+            Value::Object(m) => {
+                serde_path_to_error::deserialize::<_, T>(Struct::from_json(m).deserializer())
+                    .map_err(|e| (steps(e.path()), e.inner().to_string()))
+            }
+            other => serde_path_to_error::deserialize::<_, T>(other)
+                .map_err(|e| (steps(e.path()), e.inner().to_string())),
+        };
+        let (at, message) = match attempt {
+            Ok(read) => {
+                return Collected {
+                    value: Some(read),
+                    errors,
+                    pruned: pruned.iter().map(|p| dotted(p)).collect(),
+                };
+            }
+            Err(err) => err,
+        };
+        let Some(at) = at else {
+            break;
+        };
+        // The parent of something taken out now misses it: already reported.
+        let consequence = message.starts_with("missing field")
+            && pruned
+                .iter()
+                .any(|p| p.len() == at.len() + 1 && p.starts_with(&at));
+        let original = original_path(&at, &pruned);
+        if !consequence {
+            errors.push(PathError {
+                path: dotted(&original),
+                message,
+            });
+        }
+        if at.is_empty() || !take_out(&mut value, &at) {
+            break;
+        }
+        pruned.push(at);
+    }
+    Collected {
+        value: None,
+        errors,
+        pruned: pruned.iter().map(|p| dotted(p)).collect(),
+    }
+}
+
+/// What [`from_value_collecting`] read.
+#[derive(Debug)]
+pub struct Collected<T> {
+    /// The value read after taking out every failing field, if it then read.
+    pub value: Option<T>,
+    /// Every failing field, in the order serde met them.
+    pub errors: Vec<PathError>,
+    /// Dotted paths of what was taken out (as in the repaired value).
+    pub pruned: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The path as steps, or `None` when it passes through something that is not a map key or
+/// a list index (an enum variant), which cannot be taken out.
+fn steps(path: &serde_path_to_error::Path) -> Option<Vec<Step>> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .map(|s| match s {
+            Segment::Map { key } => Some(Step::Key(key.clone())),
+            Segment::Seq { index } => Some(Step::Index(*index)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn dotted(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        match s {
+            Step::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Step::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// `at` (a path in the repaired value) as a path in the user's value: every list item taken
+/// out before an index of the same list shifts that index back up.
+fn original_path(at: &[Step], pruned: &[Vec<Step>]) -> Vec<Step> {
+    let mut out = at.to_vec();
+    for (depth, step) in at.iter().enumerate() {
+        let Step::Index(mut index) = *step else {
+            continue;
+        };
+        // Items taken out of this list, as repaired indices at the time; undo them last first.
+        for p in pruned.iter().rev() {
+            if p.len() == depth + 1 && p[..depth] == at[..depth] {
+                if let Step::Index(removed) = p[depth] {
+                    if removed <= index {
+                        index += 1;
+                    }
+                }
+            }
+        }
+        out[depth] = Step::Index(index);
+    }
+    out
+}
+
+fn take_out(value: &mut Value, at: &[Step]) -> bool {
+    let Some((last, parent)) = at.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for step in parent {
+        node = match (step, node) {
+            (Step::Key(k), Value::Object(m)) => match m.get_mut(k) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Step::Index(i), Value::Array(a)) => match a.get_mut(*i) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, node) {
+        (Step::Key(k), Value::Object(m)) => m.remove(k).is_some(),
+        (Step::Index(i), Value::Array(a)) if *i < a.len() => {
+            a.remove(*i);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// A deserialisation error with the path of the field that failed (`spec.parameters.flavour`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") })]
@@ -152,6 +316,79 @@ mod tests {
         assert_eq!(
             err.within("spec").to_string().split(':').next().unwrap(),
             "spec.parameters.size"
+        );
+    }
+
+    #[test]
+    fn every_failing_field_is_reported_at_once() {
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Params {
+            size: Option<u32>,
+            name: String,
+            tags: Option<Vec<String>>,
+            key: Option<bool>,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            parameters: Params,
+        }
+        let read = from_value_collecting::<Outer>(json!({"parameters": {
+            "size": "big", "name": "a", "tags": ["x", 1, "y", 2], "extra": true, "key": "no"
+        }}));
+        let paths: Vec<_> = read.errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "parameters.size",
+                "parameters.tags[1]",
+                "parameters.tags[3]",
+                "parameters.extra",
+                "parameters.key"
+            ],
+            "{:?}",
+            read.errors
+        );
+        let value = read.value.expect("the rest reads");
+        assert_eq!(value.parameters.name, "a");
+        assert_eq!(value.parameters.size, None);
+        assert_eq!(
+            value.parameters.tags.as_deref(),
+            Some(&["x".into(), "y".into()][..])
+        );
+        assert!(read.pruned.contains(&"parameters.size".to_string()));
+    }
+
+    #[test]
+    fn a_required_field_taken_out_fails_its_parent_once() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Params {
+            name: String,
+            size: Option<u32>,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            parameters: Option<Params>,
+            other: Option<u32>,
+        }
+        let read = from_value_collecting::<Outer>(
+            json!({"parameters": {"name": 3, "size": "x"}, "other": "y"}),
+        );
+        let paths: Vec<_> = read.errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["parameters.name", "parameters.size", "other"]);
+        assert!(read.value.is_some());
+
+        let unreadable = from_value_collecting::<Params>(json!({"size": 1}));
+        assert!(unreadable.value.is_none());
+        assert_eq!(unreadable.errors.len(), 1);
+        assert!(
+            unreadable.errors[0]
+                .message
+                .contains("missing field `name`")
         );
     }
 

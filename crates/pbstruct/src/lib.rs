@@ -29,8 +29,8 @@ mod ser;
 mod wire;
 
 pub use convert::{
-    PathError, from_json_object, from_json_value, from_ref, from_struct, from_value, kind_name,
-    to_json_value,
+    Collected, PathError, from_json_object, from_json_value, from_ref, from_struct, from_value,
+    from_value_collecting, kind_name, to_json_value,
 };
 pub use object::{Encoded, SerdeError, Struct, Wire};
 pub use ser::to_struct;

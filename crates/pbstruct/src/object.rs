@@ -631,6 +631,20 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
         }
     }
 
+    /// A struct reads only from an object: serde's derived structs also take a list of
+    /// their fields in order, which would let `cloudInit: [text]` read as `{userData: text}`.
+    fn deserialize_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
+        match self {
+            Wire::List(_) => Err(de::Error::invalid_type(de::Unexpected::Seq, &visitor)),
+            other => other.deserialize_any(visitor),
+        }
+    }
+
     fn deserialize_ignored_any<V: de::Visitor<'de>>(
         self,
         visitor: V,
@@ -640,7 +654,7 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier
+        unit unit_struct seq tuple tuple_struct map identifier
     }
 }
 

@@ -454,7 +454,7 @@ impl<'a> Org<'a> {
         let params = keycloak::RealmParameters {
             realm: self.org().to_owned(),
             enabled: Some(true),
-            display_name: Some(self.params.display_name.clone()),
+            display_name: Some(self.params.display_name.to_string()),
             login_with_email_allowed: Some(true),
             duplicate_emails_allowed: Some(false),
             registration_allowed: Some(false),
@@ -538,8 +538,8 @@ impl<'a> Org<'a> {
             email: Some(admin.email.as_str().to_lowercase()),
             email_verified: None,
             enabled: Some(true),
-            first_name: admin.first_name.clone(),
-            last_name: admin.last_name.clone(),
+            first_name: admin.first_name.as_ref().map(|n| n.to_string()),
+            last_name: admin.last_name.as_ref().map(|n| n.to_string()),
             required_actions: Vec::new(),
         };
         // Creation-only: Keycloak clears required actions and verifies the address as the
@@ -614,7 +614,7 @@ impl<'a> Org<'a> {
         let params = keycloak::OidcIdentityProviderParameters {
             realm_ref: Reference::to(realm.name()),
             alias: idp.alias.to_string(),
-            display_name: idp.display_name.clone(),
+            display_name: idp.display_name.as_ref().map(|n| n.to_string()),
             enabled: true,
             issuer: Some(idp.issuer.to_string()),
             authorization_url: idp.authorization_url.to_string(),
@@ -623,7 +623,7 @@ impl<'a> Org<'a> {
             user_info_url: url(&idp.user_info_url),
             logout_url: url(&idp.logout_url),
             validate_signature: idp.jwks_url.is_some(),
-            default_scopes: Some(idp.scopes.clone()),
+            default_scopes: Some(idp.scopes.to_string()),
             trust_email: idp.trust_email,
             first_broker_login_flow_alias: Some(FIRST_BROKER_LOGIN_FLOW.into()),
             sync_mode: Some("IMPORT"),
@@ -634,7 +634,7 @@ impl<'a> Org<'a> {
                 self.ns(),
             ),
             client_secret_secret_ref: SecretKeySelector::new(
-                &idp.client_secret_ref.namespace,
+                idp.client_secret_ref.namespace.as_str(),
                 &idp.client_secret_ref.name,
                 &idp.client_secret_ref.key,
                 self.ns(),
@@ -915,10 +915,10 @@ impl<'a> Org<'a> {
                 }
             }),
             admin_initial_password: build.exists(names::ADMIN_PASSWORD).then(|| {
-                spec::SecretKeyRef {
+                spec::SecretKeyStatus {
                     name: self.name("admin-initial-password"),
                     namespace: self.secret_namespace(),
-                    key: ADMIN_PASSWORD_KEY.into(),
+                    key: ADMIN_PASSWORD_KEY.to_owned(),
                 }
             }),
             workspace_ready: build.part_ready(Part::Workspace),

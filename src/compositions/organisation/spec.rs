@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::compositions::types::{
-    DNS_LABEL_PATTERN, Email, HttpsUrl, Username, check_dns_label, validated_string,
+    DNS_LABEL_PATTERN, DnsLabel, Email, HttpsUrl, Text, Username, check_dns_label, validated_string,
 };
 
 /// Keycloak's administration realm, which no organisation may take.
@@ -40,8 +40,7 @@ pub struct Parameters {
     #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the organisation name is immutable"}]))]
     pub name: OrganisationName,
     /// Human-readable name, shown on the login page.
-    #[schemars(length(min = 1, max = 255))]
-    pub display_name: String,
+    pub display_name: Text<1, 255>,
     /// The first administrator, created in the realm and made a member of `org-admins`.
     pub admin: Administrator,
     /// A corporate OpenID Connect provider the organisation's users can log in with.
@@ -65,12 +64,10 @@ pub struct Administrator {
     pub username: Option<Username>,
     /// First name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 255))]
-    pub first_name: Option<String>,
+    pub first_name: Option<Text<0, 255>>,
     /// Last name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 255))]
-    pub last_name: Option<String>,
+    pub last_name: Option<Text<0, 255>>,
 }
 
 /// A corporate OpenID Connect provider to federate into the realm. Take the endpoints from
@@ -84,8 +81,7 @@ pub struct IdentityProvider {
     pub alias: Alias,
     /// Name of the login button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 255))]
-    pub display_name: Option<String>,
+    pub display_name: Option<Text<1, 255>>,
     /// Issuer: must equal the `iss` claim of the provider's tokens.
     pub issuer: HttpsUrl,
     /// Authorization endpoint.
@@ -102,14 +98,12 @@ pub struct IdentityProvider {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logout_url: Option<HttpsUrl>,
     /// Client ID registered at the provider (not a secret).
-    #[schemars(length(min = 1, max = 255))]
-    pub client_id: String,
+    pub client_id: Text<1, 255>,
     /// The Secret key holding the client secret registered at the provider.
     pub client_secret_ref: SecretKeyRef,
     /// Space-separated scopes to request.
     #[serde(default = "default_scopes")]
-    #[schemars(length(min = 1))]
-    pub scopes: String,
+    pub scopes: Text<1, 1024>,
     /// Whether the provider's email addresses count as verified.
     #[serde(default)]
     pub trust_email: bool,
@@ -119,8 +113,20 @@ fn default_alias() -> Alias {
     Alias("corporate".into())
 }
 
-fn default_scopes() -> String {
-    "openid profile email".into()
+fn default_scopes() -> Text<1, 1024> {
+    Text::trusted("openid profile email")
+}
+
+/// A key of a Secret the function composed, as the status names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyStatus {
+    /// The Secret's name.
+    pub name: String,
+    /// The Secret's namespace.
+    pub namespace: String,
+    /// The key in the Secret's data.
+    pub key: String,
 }
 
 /// A key of a Secret.
@@ -128,19 +134,16 @@ fn default_scopes() -> String {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretKeyRef {
     /// The Secret's name.
-    #[schemars(length(min = 1, max = 253))]
-    pub name: String,
+    pub name: Text<1, 253>,
     /// The Secret's namespace.
-    #[schemars(length(min = 1, max = 63), pattern(DNS_LABEL_PATTERN))]
-    pub namespace: String,
+    pub namespace: DnsLabel,
     /// The key in the Secret's data.
     #[serde(default = "default_secret_key")]
-    #[schemars(length(min = 1, max = 253))]
-    pub key: String,
+    pub key: Text<1, 253>,
 }
 
-fn default_secret_key() -> String {
-    "clientSecret".into()
+fn default_secret_key() -> Text<1, 253> {
+    Text::trusted("clientSecret")
 }
 
 /// Observed state of an Organisation.
@@ -163,7 +166,7 @@ pub struct OrganisationStatus {
     /// the Secret exists. Hand it to the administrator: Keycloak asks for a new password at
     /// the first login. The value never appears in the status or in logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_initial_password: Option<SecretKeyRef>,
+    pub admin_initial_password: Option<SecretKeyStatus>,
     /// The workspace type for project workspaces, whose tokens are validated against the
     /// realm (only where the platform enables it), once ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,8 +287,8 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(idp.alias.as_str(), "corporate");
-        assert_eq!(idp.scopes, "openid profile email");
-        assert_eq!(idp.client_secret_ref.key, "clientSecret");
+        assert_eq!(idp.scopes.as_str(), "openid profile email");
+        assert_eq!(idp.client_secret_ref.key.as_str(), "clientSecret");
         assert!(!idp.trust_email);
     }
 }

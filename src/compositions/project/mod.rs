@@ -394,7 +394,7 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         for (j, user) in entry.users.iter().enumerate() {
             match check_user(user) {
                 Ok(()) => {
-                    members.users.insert(user.clone());
+                    members.users.insert(user.to_string());
                 }
                 Err(e) => fail(&format!("{at}.users[{j}]"), e),
             }
@@ -402,7 +402,7 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         for (j, group) in entry.groups.iter().enumerate() {
             match check_group(group) {
                 Ok(()) => {
-                    members.groups.insert(group.clone());
+                    members.groups.insert(group.to_string());
                 }
                 Err(e) => fail(&format!("{at}.groups[{j}]"), e),
             }

@@ -9,7 +9,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compositions::types::DNS_LABEL_PATTERN;
+use crate::compositions::types::{DNS_LABEL_PATTERN, Text};
 
 /// The api-syncagent annotation naming the workspace a synced object came from (`root:<org>`);
 /// set only when the PublishedResource has `enableWorkspacePaths: true`.
@@ -110,12 +110,12 @@ pub struct Access {
     /// Keycloak usernames in the organisation's realm (lower case), made members of the
     /// project group `<project>-<role>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 256), inner(length(min = 1, max = 255)))]
-    pub users: Vec<String>,
+    #[schemars(length(max = 256))]
+    pub users: Vec<Text<1, 255>>,
     /// Groups of the organisation's realm granted the role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(min = 1, max = 255)))]
-    pub groups: Vec<String>,
+    #[schemars(length(max = 64))]
+    pub groups: Vec<Text<1, 255>>,
 }
 
 /// Observed state of a Project.

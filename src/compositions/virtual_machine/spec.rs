@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::compositions::types::Text;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -72,8 +73,7 @@ fn running_by_default() -> bool {
 pub struct SshPublicKey {
     /// The public key as one line of an `.pub` file (`ssh-ed25519 AAAA... user@host`),
     /// raw or base64-encoded.
-    #[schemars(length(min = 1, max = 16384))]
-    pub data: String,
+    pub data: Text<1, 16384>,
 }
 
 /// cloud-init configuration.
@@ -82,8 +82,7 @@ pub struct SshPublicKey {
 pub struct CloudInit {
     /// cloud-init user data (a `#cloud-config` document or a script), handed to the VM
     /// through a Secret. Without it the VM gets a cloud-config that only names the SSH user.
-    #[schemars(length(min = 1, max = 65536))]
-    pub user_data: String,
+    pub user_data: Text<1, 65536>,
 }
 
 /// Status of the VirtualMachine XR.

@@ -156,8 +156,7 @@ fn an_instance_series_the_platform_does_not_offer_is_refused() {
 #[test]
 fn every_broken_rule_is_reported_at_once() {
     let settings = settings(json!({"instanceSeries": ["o1"]}));
-    let parameters =
-        json!({"flavour": "rhel8", "instanceType": "u1.nano", "sshPublicKey": {"data": ""}});
+    let parameters = json!({"flavour": "rhel8", "instanceType": "u1.nano", "sshPublicKey": {"data": "ssh-ed25519"}});
     let Invalid(errors) = render_with(&composite("web", parameters), &[], &settings).unwrap_err();
     let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
@@ -175,9 +174,7 @@ fn every_broken_rule_is_reported_at_once() {
         errors[2].message
     );
     assert!(
-        errors[3]
-            .message
-            .starts_with("not an OpenSSH public key: it is empty;"),
+        errors[3].message.starts_with("not an OpenSSH public key:"),
         "{}",
         errors[3].message
     );

@@ -1,0 +1,238 @@
+//! The bad-input corpus: every case under `tests/bad-inputs/<composition>/*.yaml` takes one of
+//! the composition's examples, breaks its XR as the case says, and must get a Fatal result and
+//! a `Valid=False` condition naming every field path the case expects, with nothing composed,
+//! no panic and a bounded message. Each composition has at least [`MIN_CASES`] cases.
+//!
+//! A case file:
+//! ```yaml
+//! why: a sentence saying what is wrong
+//! base: examples/virtualmachine/public   # its xr.yaml, observed, environment, required, credentials
+//! set:                                   # edits to the XR, in order
+//!   - path: spec.parameters.storageSize  # dotted, or a list of keys when a key has dots;
+//!     value: huge                        #   a number segment indexes a list
+//!   - path: spec.parameters.cloudInit
+//!     remove: true
+//!   - path: metadata.name
+//!     repeat: {text: a, times: 1048576}  # a long string
+//!   - path: spec.parameters.extra
+//!     nest: 200                          # {"a": {"a": ...}} this deep
+//! expect: [spec.parameters.storageSize]  # paths the Fatal must name
+//! ```
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use function_sco::function::CONDITION_VALID;
+use function_sco::sdk::proto::v1::Status;
+use function_sco::sdk::{Runner, render, response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use support::outcome::Outcome;
+use support::{case_input, root};
+
+/// Cases each composition's corpus must hold at least.
+const MIN_CASES: usize = 15;
+
+/// Longest Fatal message a case may produce: a Kubernetes condition message is at most
+/// 32768 characters, and one hostile field must not push the others out of it.
+const MAX_MESSAGE: usize = 32 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    why: String,
+    base: String,
+    #[serde(default)]
+    set: Vec<Edit>,
+    expect: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Edit {
+    path: EditPath,
+    #[serde(default)]
+    value: Option<Value>,
+    #[serde(default)]
+    remove: bool,
+    #[serde(default)]
+    repeat: Option<Repeat>,
+    #[serde(default)]
+    nest: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum EditPath {
+    Dotted(String),
+    Keys(Vec<String>),
+}
+
+impl EditPath {
+    fn keys(&self) -> Vec<String> {
+        match self {
+            Self::Dotted(p) => p.split('.').map(str::to_owned).collect(),
+            Self::Keys(k) => k.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Repeat {
+    text: String,
+    times: usize,
+}
+
+impl Edit {
+    fn apply(&self, xr: &mut Value, case: &Path) {
+        let keys = self.path.keys();
+        let (last, parents) = keys.split_last().expect("a path has a key");
+        let mut node = xr;
+        for key in parents {
+            node = step(node, key, true, case);
+        }
+        if self.remove {
+            match node {
+                Value::Object(m) => {
+                    assert!(
+                        m.remove(last).is_some(),
+                        "{}: nothing at {keys:?} to remove",
+                        case.display()
+                    );
+                }
+                Value::Array(a) => {
+                    a.remove(last.parse::<usize>().expect("a list index"));
+                }
+                _ => panic!("{}: cannot remove {keys:?}", case.display()),
+            }
+            return;
+        }
+        let value = match (&self.value, &self.repeat, self.nest) {
+            (Some(v), None, None) => v.clone(),
+            (None, Some(r), None) => Value::String(r.text.repeat(r.times)),
+            (None, None, Some(depth)) => {
+                (0..depth).fold(json!("deep"), |inner, _| json!({ "a": inner }))
+            }
+            _ => panic!(
+                "{}: an edit sets exactly one of value, repeat, nest or remove",
+                case.display()
+            ),
+        };
+        *step(node, last, true, case) = value;
+    }
+}
+
+fn step<'v>(node: &'v mut Value, key: &str, create: bool, case: &Path) -> &'v mut Value {
+    match node {
+        Value::Array(a) => {
+            let i: usize = key
+                .parse()
+                .unwrap_or_else(|_| panic!("{}: {key} indexes a list", case.display()));
+            if i == a.len() && create {
+                a.push(Value::Null);
+            }
+            &mut a[i]
+        }
+        Value::Object(m) => m.entry(key.to_owned()).or_insert(Value::Object(Map::new())),
+        other => {
+            *other = Value::Object(Map::new());
+            step(other, key, create, case)
+        }
+    }
+}
+
+#[test]
+fn every_bad_input_gets_a_fatal_naming_its_fields() {
+    let corpus = root().join("tests/bad-inputs");
+    let mut per_composition = BTreeMap::new();
+    let mut failures = Vec::new();
+    let runner = Runner::new(function_sco::function::Sco, response::DEFAULT_TTL);
+    for dir in sorted(&corpus) {
+        let composition = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let cases: Vec<_> = sorted(&dir)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        per_composition.insert(composition, cases.len());
+        for path in cases {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let case: Case = serde_norway::from_str(&text)
+                .unwrap_or_else(|e| panic!("{}: not a case: {e}", path.display()));
+            assert!(!case.why.is_empty() && !case.expect.is_empty());
+            let mut input = case_input(&root().join(&case.base));
+            for edit in &case.set {
+                edit.apply(&mut input.composite, &path);
+            }
+            let outcome = Outcome::of(render::run(&runner, &input));
+            if let Err(why) = judge(&case, &outcome) {
+                failures.push(format!("{}: {why}", path.display()));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    for entry in function_sco::compositions::REGISTRY {
+        let n = per_composition.get(&entry.dir()).copied().unwrap_or(0);
+        assert!(
+            n >= MIN_CASES,
+            "tests/bad-inputs/{}/ has {n} cases, at least {MIN_CASES} are needed",
+            entry.dir()
+        );
+    }
+}
+
+fn judge(case: &Case, outcome: &Outcome) -> Result<(), String> {
+    let fatal = outcome
+        .fatal()
+        .ok_or_else(|| format!("no Fatal result ({})", case.why))?;
+    if fatal.len() > MAX_MESSAGE {
+        return Err(format!(
+            "the Fatal message has {} bytes, more than {MAX_MESSAGE}",
+            fatal.len()
+        ));
+    }
+    let (status, _, message) = outcome.condition(CONDITION_VALID);
+    if status != Status::ConditionFalse {
+        return Err(format!("Valid is {status:?}, not False"));
+    }
+    for path in &case.expect {
+        let named = |m: &str| {
+            m.starts_with(&format!("{path}: "))
+                || m.contains(&format!("; {path}: "))
+                || m.contains(&format!(": {path}: "))
+        };
+        if !named(fatal) {
+            return Err(format!("the Fatal does not name {path}: {}", clip(fatal)));
+        }
+        if !named(&message) {
+            return Err(format!(
+                "the Valid condition does not name {path}: {}",
+                clip(&message)
+            ));
+        }
+    }
+    if !outcome.composed.is_empty() {
+        return Err(format!("resources were composed: {:?}", outcome.names()));
+    }
+    Ok(())
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(600).collect()
+}
+
+fn sorted(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    entries
+}

@@ -1,0 +1,151 @@
+//! No secret leaves through a log line or a status: every example is served by the binary
+//! with debug logging, and neither its log nor any part of its answer other than the composed
+//! resources themselves (the XR's status, conditions, results, context) holds a secret the
+//! request carried (function credentials, Secret data of observed and required objects, the
+//! credentials inside kubeconfigs) or one the function generated (the data of the Secrets it
+//! composes), raw or base64-encoded.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use function_sco::sdk::proto::v1;
+use function_sco::sdk::{Runner, render, response};
+use serde_json::Value;
+use support::process::Served;
+use support::{case_dirs, case_input, root};
+use tonic::transport::Endpoint;
+
+/// Shorter values (`true`, a key name) would match innocently.
+const SHORTEST_SECRET: usize = 8;
+
+/// Every secret a Secret-like object holds: its data decoded, its stringData, and the
+/// credentials of a kubeconfig among them.
+fn secrets_of(object: &Value, out: &mut BTreeSet<String>) {
+    if object["kind"] != "Secret" {
+        return;
+    }
+    let data = object["data"].as_object().into_iter().flatten();
+    for value in data.filter_map(|(_, v)| v.as_str()) {
+        if let Ok(bytes) = STANDARD.decode(value) {
+            secret_text(&String::from_utf8_lossy(&bytes), out);
+        }
+    }
+    let plain = object["stringData"].as_object().into_iter().flatten();
+    for value in plain.filter_map(|(_, v)| v.as_str()) {
+        secret_text(value, out);
+    }
+}
+
+fn secret_text(text: &str, out: &mut BTreeSet<String>) {
+    out.insert(text.to_owned());
+    // A kubeconfig's users hold the credentials; the rest (server URL, CA) is not secret.
+    if let Ok(config) = serde_norway::from_str::<Value>(text)
+        && let Some(users) = config["users"].as_array()
+    {
+        for user in users {
+            leaves(&user["user"], out);
+        }
+    }
+}
+
+fn leaves(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| leaves(v, out)),
+        Value::Object(m) => m.values().for_each(|v| leaves(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn no_secret_reaches_a_log_line_or_a_status() {
+    let server = Served::start(&["--insecure", "--debug"]);
+    let channel = Endpoint::from_shared(server.url())
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect");
+    let mut client = v1::function_runner_service_client::FunctionRunnerServiceClient::new(channel);
+    let runner = Runner::new(function_sco::function::Sco, response::DEFAULT_TTL);
+    let mut secrets = BTreeSet::new();
+    // What the request shows outside Secrets is no secret, even when a Secret holds it too
+    // (a VM's service address in its connection Secret, an OIDC client id).
+    let mut public = BTreeSet::new();
+    let mut answers = Vec::new();
+    let mut examples = 0;
+    for dir in case_dirs(&root().join("examples")) {
+        let input = case_input(&dir);
+        // The request Crossplane sends once the requirements are settled.
+        let (request, _) = render::settle(&runner, &input);
+        for values in input.credentials.values() {
+            for bytes in values.values() {
+                secret_text(&String::from_utf8_lossy(bytes), &mut secrets);
+            }
+        }
+        for object in input.observed.iter().chain(&input.required) {
+            secrets_of(object, &mut secrets);
+            if object["kind"] != "Secret" {
+                leaves(object, &mut public);
+            }
+        }
+        leaves(&input.composite, &mut public);
+        let rsp = client
+            .run_function(request)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .into_inner();
+        for resource in rsp.desired.iter().flat_map(|d| d.resources.values()) {
+            if let Some(manifest) = &resource.resource {
+                secrets_of(&pbstruct::to_json_value(manifest), &mut secrets);
+            }
+        }
+        // Everything but the composed resources, which are where secrets belong.
+        let composite = rsp
+            .desired
+            .as_ref()
+            .and_then(|d| d.composite.as_ref())
+            .and_then(|c| c.resource.as_ref())
+            .map(pbstruct::to_json_value);
+        answers.push(format!(
+            "{} {composite:?} {:?} {:?} {:?}",
+            dir.display(),
+            rsp.conditions,
+            rsp.results,
+            rsp.context
+        ));
+        examples += 1;
+    }
+    drop(client);
+    let log = server.log();
+    secrets.retain(|s| s.len() >= SHORTEST_SECRET && !public.contains(s));
+    assert!(
+        examples >= 3 && secrets.len() >= 3,
+        "{examples} examples, {} secrets",
+        secrets.len()
+    );
+    assert!(
+        log.lines().count() >= examples,
+        "the log shows every call:\n{log}"
+    );
+    for secret in &secrets {
+        for form in [secret.clone(), STANDARD.encode(secret)] {
+            assert!(
+                !log.contains(&form),
+                "a secret ({} characters) is in the log:\n{log}",
+                secret.len()
+            );
+            for answer in &answers {
+                assert!(
+                    !answer.contains(&form),
+                    "a secret ({} characters) is in the status, conditions, results or context: {answer}",
+                    secret.len()
+                );
+            }
+        }
+    }
+}
