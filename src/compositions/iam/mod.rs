@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use super::build::Build;
 use super::conventions::{self, LABEL_ORG};
+use super::types::quoted;
 use super::{FieldError, Observed, organisation};
 use crate::resources::{kcp, keycloak};
 use crate::sdk::resource::{DNS_LABEL_MAX, is_dns_label};
@@ -106,7 +107,8 @@ pub fn resolve_organisation(
             .ok_or_else(|| FieldError {
                 path: format!("metadata.annotations[{WORKSPACE_PATH_ANNOTATION}]"),
                 message: format!(
-                    "{path:?} is not an organisation workspace ({root}:<organisation>): create users and groups in the organisation's own workspace, not in a project's"
+                    "{} is not an organisation workspace ({root}:<organisation>): create users and groups in the organisation's own workspace, not in a project's",
+                    quoted(path)
                 ),
             });
     }
@@ -127,7 +129,8 @@ pub fn resolve_organisation(
         Some(org) => Err(FieldError {
             path: "metadata.namespace".into(),
             message: format!(
-                "namespace {namespace}'s label {LABEL_ORG}={org:?} is not an organisation name (a DNS label): correct the label"
+                "namespace {namespace}'s label {LABEL_ORG}={} is not an organisation name (a DNS label): correct the label",
+                quoted(org)
             ),
         }),
         None => Err(FieldError {

@@ -76,6 +76,7 @@ use super::{Organisation, require_realm, resolve_organisation};
 use crate::compositions::build::Build;
 use crate::compositions::conventions::XrIdentity;
 use crate::compositions::platform::Platform;
+use crate::compositions::types::quoted;
 use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, ObservedMemberships, RealmId};
 use crate::resources::{Labels, ProviderConfig, Reference, meta};
@@ -174,7 +175,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
         fail(
             "spec.parameters.path",
             format!(
-                "{:?} is not a group path: write '/' and group names, each 1 to 255 characters without '/' or surrounding whitespace (/teams/{name})",
+                "{} is not a group path: write '/' and group names, each 1 to 255 characters without '/' or surrounding whitespace (/teams/{name})",
                 clip(&path)
             ),
         );
@@ -182,7 +183,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
         fail(
             "spec.parameters.path",
             format!(
-                "{:?} does not end with the group's name: the path is the group's own full path, /{name} for a top-level group or /<parent>/{name} for a subgroup",
+                "{} does not end with the group's name: the path is the group's own full path, /{name} for a top-level group or /<parent>/{name} for a subgroup",
                 clip(&path)
             ),
         );
@@ -211,12 +212,23 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
 
     let mut attributes = BTreeMap::new();
     for (key, values) in &params.attributes {
+        if key.chars().count() > VALUE_MAX {
+            // Its path would quote the whole name: name the map and quote the start instead.
+            fail(
+                "spec.parameters.attributes",
+                format!(
+                    "the attribute name {} is too long: use 1 to 255 characters without control characters",
+                    clip(key)
+                ),
+            );
+            continue;
+        }
         let at = format!("spec.parameters.attributes[{key}]");
-        if key.is_empty() || key.chars().count() > VALUE_MAX || key.chars().any(char::is_control) {
+        if key.is_empty() || key.chars().any(char::is_control) {
             fail(
                 &at,
                 format!(
-                    "{:?} is not an attribute name: use 1 to 255 characters without control characters",
+                    "{} is not an attribute name: use 1 to 255 characters without control characters",
                     clip(key)
                 ),
             );
@@ -238,7 +250,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
                 fail(
                     &format!("{at}[{j}]"),
                     format!(
-                        "{:?} is not an attribute value Keycloak keeps: use at most {VALUE_MAX} characters, no control characters and no {MULTIVALUE_SEPARATOR:?} (the provider's separator of values)",
+                        "{} is not an attribute value Keycloak keeps: use at most {VALUE_MAX} characters, no control characters and no {MULTIVALUE_SEPARATOR:?} (the provider's separator of values)",
                         clip(value)
                     ),
                 );
@@ -281,9 +293,9 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
     }
 }
 
-/// A value for a message, clipped to 64 characters.
+/// A value for a message: quoted, and clipped with its length said when long.
 fn clip(value: &str) -> String {
-    value.chars().take(64).collect()
+    quoted(value)
 }
 
 /// A Keycloak group name: 1 to 255 characters, no `/` (Keycloak's path separator), no control
@@ -297,13 +309,13 @@ fn check_group_name(name: &str) -> Result<(), String> {
         || name.trim() != name
     {
         return Err(format!(
-            "{:?} is not a Keycloak group name: use 1 to 255 characters without '/' or surrounding whitespace",
+            "{} is not a Keycloak group name: use 1 to 255 characters without '/' or surrounding whitespace",
             clip(name)
         ));
     }
     if name.starts_with("system:") {
         return Err(format!(
-            "{:?} starts with system:, which Kubernetes reserves",
+            "{} starts with system:, which Kubernetes reserves",
             clip(name)
         ));
     }
@@ -321,13 +333,13 @@ fn check_member(username: &str) -> Result<(), String> {
             .any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(format!(
-            "{:?} is not a Keycloak username: use 1 to 255 characters without whitespace",
+            "{} is not a Keycloak username: use 1 to 255 characters without whitespace",
             clip(username)
         ));
     }
     if username.starts_with("system:") {
         return Err(format!(
-            "{:?} starts with system:, which Kubernetes reserves",
+            "{} starts with system:, which Kubernetes reserves",
             clip(username)
         ));
     }
@@ -339,7 +351,8 @@ fn platform_owner(name: &str, platform: &Platform) -> Option<String> {
     let lower = name.to_lowercase();
     if lower == platform.keycloak.admin_group.to_lowercase() {
         return Some(format!(
-            "{name:?} is the realm's administrators' group, which the Organisation composition owns (keycloak.adminGroup; refused as a subgroup too, as tokens carry group names, not paths): choose another name; the first administrator is set in the Organisation, further administrators by the platform team"
+            "{} is the realm's administrators' group, which the Organisation composition owns (keycloak.adminGroup; refused as a subgroup too, as tokens carry group names, not paths): choose another name; the first administrator is set in the Organisation, further administrators by the platform team",
+            quoted(name)
         ));
     }
     for role in PROJECT_ROLES {
@@ -349,7 +362,8 @@ fn platform_owner(name: &str, platform: &Platform) -> Option<String> {
             .filter(|p| crate::sdk::resource::is_dns_label(p));
         if let Some(project) = project {
             return Some(format!(
-                "{name:?} has the form <project>-{role}, which the Project composition owns (the Keycloak group of project {project:?}'s role {role}; refused as a subgroup too, as tokens carry group names, not paths): choose another name, and grant access to a project through its spec.parameters.access[]"
+                "{} has the form <project>-{role}, which the Project composition owns (the Keycloak group of project {project:?}'s role {role}; refused as a subgroup too, as tokens carry group names, not paths): choose another name, and grant access to a project through its spec.parameters.access[]",
+                quoted(name)
             ));
         }
     }

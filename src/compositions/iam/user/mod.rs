@@ -78,7 +78,7 @@ use crate::compositions::conventions::XrIdentity;
 use crate::compositions::organisation;
 use crate::compositions::platform::Platform;
 use crate::compositions::secrets::{self, Generated};
-use crate::compositions::types::Email;
+use crate::compositions::types::{Email, quoted};
 use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
 use crate::resources::secret::{Base64, Secret};
@@ -205,8 +205,8 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
                 fail(
                     path,
                     format!(
-                        "{:?} is not a name Keycloak keeps: use at most 255 characters and no control characters",
-                        name.chars().take(64).collect::<String>()
+                        "{} is not a name Keycloak keeps: use at most 255 characters and no control characters",
+                        quoted(name)
                     ),
                 );
             }
@@ -278,8 +278,8 @@ pub(crate) fn check_username(username: &str) -> Result<(), String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
     if !(3..=255).contains(&length) || !username.chars().all(allowed) {
         return Err(format!(
-            "{:?} is not a Keycloak username: use 3 to 255 letters, digits, '.', '_', '-' and '@' (lower case, as Keycloak stores it)",
-            username.chars().take(64).collect::<String>()
+            "{} is not a Keycloak username: use 3 to 255 letters, digits, '.', '_', '-' and '@' (lower case, as Keycloak stores it)",
+            quoted(username)
         ));
     }
     Ok(())
