@@ -171,7 +171,9 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
     let path = params.path.clone().unwrap_or_else(|| format!("/{name}"));
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or("").split('/').collect();
     let mut parent = None;
-    if !path.starts_with('/') || segments.iter().any(|s| check_group_name(s).is_err()) {
+    if params.path.is_none() && !name_ok {
+        // The default path is made of the name, which is already refused.
+    } else if !path.starts_with('/') || segments.iter().any(|s| check_group_name(s).is_err()) {
         fail(
             "spec.parameters.path",
             format!(

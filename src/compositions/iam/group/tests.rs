@@ -376,3 +376,16 @@ fn nothing_is_composed_until_the_organisations_realm_exists() {
         ("Realm", None)
     );
 }
+
+#[test]
+fn a_bad_name_without_a_path_is_named_once() {
+    let err = Run::default()
+        .render(&xr(json!({"name": "a/b"})))
+        .unwrap_err();
+    let paths: Vec<&str> = err.0.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["spec.parameters.name"],
+        "not also the default path /a/b"
+    );
+}
