@@ -28,6 +28,8 @@
 //! | VirtualMachine | `compute.cloud.stakater.com/v1` `VirtualMachine` (namespaced) | [`virtual_machine`] |
 //! | OpenShiftCluster | `kubernetes.cloud.stakater.com/v1` `OpenShiftCluster` (namespaced) | [`openshift_cluster`] |
 //! | OpenShiftNodePool | `kubernetes.cloud.stakater.com/v1` `OpenShiftNodePool` (namespaced) | [`openshift_node_pool`] |
+//! | User | `iam.cloud.stakater.com/v1` `User` (namespaced) | [`iam::user`] |
+//! | Group | `iam.cloud.stakater.com/v1` `Group` (namespaced) | [`iam::group`] |
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -53,6 +55,7 @@ pub mod secrets;
 pub mod types;
 pub mod xrd;
 
+pub mod iam;
 pub mod openshift_cluster;
 pub mod openshift_node_pool;
 pub mod organisation;
@@ -69,6 +72,8 @@ pub static REGISTRY: &[Entry] = &[
     Entry::of::<virtual_machine::VirtualMachine>(),
     Entry::of::<openshift_cluster::OpenShiftCluster>(),
     Entry::of::<openshift_node_pool::OpenShiftNodePool>(),
+    Entry::of::<iam::user::User>(),
+    Entry::of::<iam::group::Group>(),
 ];
 
 /// A composition: a typed XR validated, composed and given a status.

@@ -13,6 +13,8 @@
 //! with that text in the message; `status.atProvider.members` holds the usernames Keycloak
 //! has in the group. [`ObservedMemberships`] reads both, to name the unknown members.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::condition::{self, Condition};
@@ -428,9 +430,14 @@ pub struct GroupParameters {
     pub realm: RealmId,
     /// The group's name.
     pub name: String,
-    /// The parent `Group` managed resource, for a subgroup.
+    /// The parent `Group` managed resource, for a subgroup (the Terraform provider creates
+    /// it under `/groups/<parent>/children`; `parent_id` is `ForceNew`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id_ref: Option<Reference>,
+    /// Attributes: one string per name, several values joined by `##` (the Terraform
+    /// provider's `MULTIVALUE_ATTRIBUTE_SEPARATOR`, split again when applied).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl Parameters for GroupParameters {
@@ -821,6 +828,7 @@ mod tests {
                 realm: RealmId::existing("acme"),
                 name: "shop-admin".into(),
                 parent_id_ref: None,
+                attributes: BTreeMap::new(),
             },
         );
         assert_eq!(
@@ -873,6 +881,25 @@ mod tests {
         assert_eq!(groups["apiVersion"], "user.keycloak.crossplane.io/v1alpha1");
         assert_eq!(groups["kind"], "Groups");
         assert_eq!(groups["spec"]["forProvider"]["exhaustive"], false);
+    }
+
+    #[test]
+    fn a_subgroup_refers_to_its_parent_and_carries_its_attributes_as_strings() {
+        let group = render(
+            Some("team"),
+            GroupParameters {
+                realm: RealmId::existing("acme"),
+                name: "engineering".into(),
+                parent_id_ref: Some(Reference::to("acme-group-teams")),
+                attributes: BTreeMap::from([("slack".to_owned(), "#eng###oncall".to_owned())]),
+            },
+        );
+        assert_eq!(
+            group["spec"]["forProvider"],
+            json!({"realmId": "acme", "name": "engineering",
+                   "parentIdRef": {"name": "acme-group-teams"},
+                   "attributes": {"slack": "#eng###oncall"}})
+        );
     }
 
     #[test]

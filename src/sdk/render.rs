@@ -224,8 +224,7 @@ impl RenderFiles {
     }
 }
 
-/// Function credentials from Secret manifests: `data` (base64) and `stringData` (text), by
-/// `metadata.name`.
+/// Function credentials from Secret manifests' `data` (base64), by `metadata.name`.
 pub fn credentials_from(
     path: &Path,
     documents: &[Value],
@@ -257,16 +256,12 @@ pub fn credentials_from(
                 .ok_or_else(|| invalid(format!("Secret {name} data.{key} is not base64")))?;
             data.insert(key.clone(), bytes);
         }
-        for (key, value) in doc
-            .get("stringData")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let text = value.as_str().ok_or_else(|| {
-                invalid(format!("Secret {name} stringData.{key} is not a string"))
-            })?;
-            data.insert(key.clone(), text.as_bytes().to_vec());
+        // Crossplane's render reads `data` only: an API server turns `stringData` into `data`
+        // on write, and there is none here. Refused, so a file works with both renders.
+        if doc.get("stringData").is_some() {
+            return Err(invalid(format!(
+                "Secret {name} has stringData, which crossplane render ignores (only an API server turns it into data); give its keys under data, base64-encoded"
+            )));
         }
         out.insert(name.to_owned(), data);
     }

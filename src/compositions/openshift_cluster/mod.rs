@@ -158,7 +158,7 @@ use super::build::Build;
 use super::conventions::{self, XrIdentity};
 use super::platform::Platform;
 use super::secrets::{self, Generated};
-use super::types::check_dns_label;
+use super::types::{check_dns_label, quoted};
 use super::{Composition, Context, FieldError, Invalid};
 use std::num::NonZeroU32;
 
@@ -367,7 +367,8 @@ fn validate<'a>(
             }
         },
     };
-    if let Some(base) = &settings.base_domain {
+    // Only a valid cluster name is measured against the base domain (and quoted whole).
+    if let Some(base) = settings.base_domain.as_ref().filter(|_| names.is_some()) {
         // The longest published name: the ingress wildcard `*.apps.<cluster>.<base>`.
         let longest = format!("*.apps.{cluster}.{base}");
         if longest.len() > 253 {
@@ -852,8 +853,9 @@ fn check_unchanged(
         fail(
             "spec.parameters.clusterName",
             format!(
-                "cannot change from {name:?} to {:?}: it names the HostedCluster; create a new OpenShiftCluster",
-                params.cluster_name
+                "cannot change from {} to {}: it names the HostedCluster; create a new OpenShiftCluster",
+                quoted(name),
+                quoted(&params.cluster_name)
             ),
         );
     }

@@ -40,7 +40,7 @@ use serde::Deserialize;
 use super::build::Build;
 use super::conventions::{self, XrIdentity};
 use super::openshift_cluster::{self, Nodes};
-use super::types::check_dns_label;
+use super::types::{check_dns_label, quoted};
 use super::{Composition, Context, FieldError, Invalid};
 use crate::resources::hypershift::{
     ObservedHostedCluster, ObservedNodePool, PlatformType, UpgradeType,
@@ -244,7 +244,9 @@ fn found(
         fail(
             "metadata.name",
             format!(
-                "{xr:?} is too long: the NodePool {pool_name} would have {} characters, and at most 63 fit; use a name of at most {} characters",
+                "{} is too long: the NodePool {} would have {} characters, and at most 63 fit; use a name of at most {} characters",
+                quoted(xr),
+                quoted(&pool_name),
                 pool_name.len(),
                 DNS_LABEL_MAX.saturating_sub(cluster.len() + 1)
             ),

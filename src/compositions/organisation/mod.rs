@@ -495,6 +495,7 @@ impl<'a> Org<'a> {
             realm: in_realm.clone(),
             name: self.platform.keycloak.admin_group.clone(),
             parent_id_ref: None,
+            attributes: std::collections::BTreeMap::new(),
         };
         let group = self.keycloak_resource(&self.platform.keycloak.admin_group, group);
         build.add_managed(names::ADMINS_GROUP, Part::Admin, &group);

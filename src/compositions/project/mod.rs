@@ -970,6 +970,7 @@ impl Proj<'_> {
                     realm: RealmId::existing(&self.org),
                     name: names::keycloak_group(self.project, role),
                     parent_id_ref: None,
+                    attributes: BTreeMap::new(),
                 },
                 &config,
             );

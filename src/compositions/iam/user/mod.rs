@@ -1,0 +1,406 @@
+//! User: a person in an organisation's Keycloak realm. One namespaced
+//! `iam.cloud.stakater.com/v1` `User` XR (synced from the organisation's KCP workspace by
+//! api-syncagent) becomes a provider-keycloak `User` in the realm `<org>` with a temporary
+//! initial password from a Secret beside the XR.
+//!
+//! | XR field (`spec.parameters.`) | Resources (composition resource name) |
+//! |---|---|
+//! | `username`, `email`, `firstName`, `lastName`, `enabled`, `emailVerified: true` | `user` (`user.keycloak.m.crossplane.io` `User` `<org>-user-<username>-<hash>`, `spec.forProvider`) |
+//! | `emailVerified: false` (default), with the platform's mail | the same `User`'s `spec.initProvider` (`emailVerified: false`, `requiredActions: [VERIFY_EMAIL]`) |
+//! | (always) | `initial-password` (Secret `<user object>-initial-password`, key `password`, in the XR's namespace), the `User`'s `spec.initProvider.initialPassword` (temporary) |
+//!
+//! The organisation is resolved as [`crate::compositions::iam`] describes; until Crossplane
+//! has fetched the namespace (without the annotation) nothing is composed
+//! (`WaitingForNamespace`).
+//!
+//! Until the organisation's realm exists nothing is composed (`WaitingForOrganisation`).
+//!
+//! Choices, and what they rest on:
+//! - **The first administrator is refused.** provider-keycloak adopts an existing user by
+//!   realm and username (`crossplane-contrib/provider-keycloak` `config/user/config.go`,
+//!   `userIdentifyingPropertiesLookup`), so a User with the Organisation's admin's username
+//!   would take that user over, and deleting it would delete them. The admin's `User`
+//!   (`<org>-admin`) is fetched as a required resource and its username refused (Fatal naming
+//!   `spec.parameters.username` and the Organisation composition).
+//! - **Lower case.** Keycloak stores usernames lower-cased (the JPA `UserAdapter.setUsername`
+//!   goes through `KeycloakModelUtils.toLowerCaseSafe`; emails likewise, as the
+//!   Organisation composition found for its first admin), and the Terraform provider behind provider-keycloak
+//!   refuses a username that is not lower case (`keycloak/terraform-provider-keycloak`
+//!   `provider/resource_keycloak_user.go`, the `username` ValidateFunc; `username` is
+//!   `ForceNew`, hence immutable in the XRD). So both are lower-cased here, never refused for
+//!   their case, and the composed values never differ from what Keycloak reports.
+//! - **Username rules.** 3 to 255 characters (the length validator of Keycloak's default user
+//!   profile, `"length": {"min": 3, "max": 255}` next to `username-prohibited-characters` and
+//!   `up-username-not-idn-homograph`, as realm exports show it), of ASCII letters, digits,
+//!   `.`, `_`, `-` and `@`: a subset of what Keycloak allows, which also keeps homographs
+//!   out, and never a `system:` name (KCP and Kubernetes reserve it for RBAC subjects).
+//! - **Creation-only fields in `spec.initProvider`.** The Terraform provider re-applies every
+//!   configured field on each update (`resourceKeycloakUserUpdate` sends the whole user) and
+//!   sets `initial_password` only at creation (`onlyDiffOnCreate`, `ResetUserPassword` in
+//!   `resourceKeycloakUserCreate`); upjet merges `initProvider` into the first apply and
+//!   ignores those fields afterwards (`crossplane/upjet` `pkg/controller/
+//!   ignored_tfpluginsdk.go`). So the initial password (temporary: Keycloak asks for a new
+//!   one at the first login), the `VERIFY_EMAIL` required action and an unverified
+//!   `emailVerified: false` live in `initProvider`: completing the first login is never
+//!   undone. `emailVerified: true` is an assertion the XR keeps, so it is in `forProvider`.
+//! - **The initial password** is derived from the platform seed and the XR's uid
+//!   ([`crate::compositions::secrets`], as the first organisation admin's is) and kept in a
+//!   Secret in the XR's namespace, which `status.user.initialPasswordSecret` names. The
+//!   API reference's `status.user.initialPassword` (the value, base64) is deliberately not
+//!   offered: a status is readable by everyone who may read Users and is synced back to the
+//!   workspace with them, while a Secret has its own RBAC and is synced back only when the
+//!   PublishedResource lists it as a related resource. Once observed, the Secret's value is
+//!   read back and never changed.
+//! - **Updates.** The default management policies apply, so changing `enabled`, the names or
+//!   the email updates the user. The Terraform provider's user update deletes the user's
+//!   federated identity links and re-creates those in the configuration (`keycloak/user.go`
+//!   `UpdateUser`), which is why the Organisation's first admin is create-only. An IAM User is
+//!   meant to be edited; provider-keycloak late-initialises every field but
+//!   `required_actions` and `initial_password` (`config/user/config.go`, `LateInitializer`),
+//!   so links Keycloak reports are copied into `forProvider` and re-sent. That is read from
+//!   the configuration, not observed against a live Keycloak.
+//!
+//! Status: `status.organisation`, `status.user.{id, username, email, created, ready,
+//! initialPasswordSecret}` (`id` from the observed `status.atProvider.id`; `created` once
+//! Keycloak reported it), `status.allResourcesReady`.
+
+pub mod names;
+pub mod settings;
+pub mod spec;
+#[cfg(test)]
+mod tests;
+
+use serde::Deserialize;
+
+use super::{Organisation, require_realm, resolve_organisation};
+use crate::compositions::build::Build;
+use crate::compositions::conventions::XrIdentity;
+use crate::compositions::organisation;
+use crate::compositions::platform::Platform;
+use crate::compositions::secrets::{self, Generated};
+use crate::compositions::types::{Email, quoted};
+use crate::compositions::{Composition, Context, FieldError, Invalid};
+use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
+use crate::resources::secret::{Base64, Secret};
+use crate::resources::{Labels, ProviderConfig, SecretKeySelector, meta};
+use crate::sdk::response::{Match, Requirement};
+use spec::{SecretKeyRef, UserState, UserStatus};
+
+pub use settings::Settings;
+
+/// The Secret key of the initial password.
+const PASSWORD_KEY: &str = "password";
+/// Length of the initial password (57-letter alphabet: about 140 bits).
+const PASSWORD_LENGTH: usize = 24;
+/// The purpose the initial password is derived for.
+const PASSWORD_PURPOSE: &str = "iam-user-initial-password";
+/// The requirement under which the organisation's first administrator's `User` is fetched.
+pub const ADMIN_REQUIREMENT: &str = "organisation-admin";
+
+/// The Organisation composition's first administrator (`user.keycloak.crossplane.io` `User`
+/// `<org>-admin`), fetched to refuse their username.
+fn admin_requirement(org: &str) -> Requirement {
+    Requirement {
+        api_version: format!(
+            "user.keycloak.crossplane.io/{}",
+            <keycloak::UserParameters as keycloak::Parameters>::VERSION
+        ),
+        kind: <keycloak::UserParameters as keycloak::Parameters>::KIND.into(),
+        matching: Match::Name(organisation::names::object(org, "admin")),
+        namespace: None,
+    }
+}
+
+/// The first administrator's username, from the fetched `User`.
+#[derive(Debug, Default, Deserialize)]
+struct FetchedAdmin {
+    spec: Option<FetchedAdminSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FetchedAdminSpec {
+    for_provider: Option<FetchedAdminParameters>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FetchedAdminParameters {
+    username: Option<String>,
+}
+
+/// The User composition.
+pub struct User;
+
+/// Which status flag a composed resource counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// The user and its initial password Secret.
+    User,
+}
+
+impl Composition for User {
+    const NAME: &'static str = "User";
+    const API_VERSION: &'static str = "iam.cloud.stakater.com/v1";
+    const KIND: &'static str = "User";
+    const SETTINGS_KEY: &'static str = "user";
+    type Xr = spec::User;
+    type Settings = Settings;
+    type Part = Part;
+    type Valid<'a> = ValidUser<'a>;
+    type Status = UserStatus;
+
+    fn validate<'a>(
+        xr: &'a spec::User,
+        cx: Context<'a, Settings>,
+    ) -> Result<ValidUser<'a>, Invalid> {
+        validate(xr, cx)
+    }
+
+    fn compose(user: &ValidUser<'_>, build: &mut Build<'_, Part>) {
+        user.compose(build);
+    }
+
+    fn status(user: &ValidUser<'_>, build: &Build<'_, Part>) -> UserStatus {
+        user.status(build)
+    }
+}
+
+/// A valid User: its normalised names and what follows from them.
+pub struct ValidUser<'a> {
+    params: &'a spec::Parameters,
+    platform: &'a Platform,
+    namespace: String,
+    org: Organisation,
+    identity: XrIdentity,
+    username: String,
+    email: String,
+    /// The initial password (never logged).
+    password: Generated,
+}
+
+/// Checks every rule, collecting every bad field.
+fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUser<'a>, Invalid> {
+    let params = &xr.spec.parameters;
+    let mut errors = Vec::new();
+    let mut fail = |path: &str, message: String| {
+        errors.push(FieldError {
+            path: path.to_owned(),
+            message,
+        });
+    };
+    let username = params.username.to_lowercase();
+    if let Err(e) = check_username(&username) {
+        fail("spec.parameters.username", e);
+    }
+    let email = params.email.to_lowercase();
+    if let Err(e) = Email::try_from(email.clone()) {
+        fail("spec.parameters.email", e);
+    }
+    for (path, name) in [
+        ("spec.parameters.firstName", &params.first_name),
+        ("spec.parameters.lastName", &params.last_name),
+    ] {
+        if let Some(name) = name {
+            if name.chars().count() > 255 || name.chars().any(char::is_control) {
+                fail(
+                    path,
+                    format!(
+                        "{} is not a name Keycloak keeps: use at most 255 characters and no control characters",
+                        quoted(name)
+                    ),
+                );
+            }
+        }
+    }
+    let identity = XrIdentity::of::<User>(&xr.metadata);
+    let namespace = identity.scope.namespace().unwrap_or_default().to_owned();
+    let org = match resolve_organisation(
+        xr.metadata.annotations.as_ref(),
+        &namespace,
+        &cx.platform.kcp.root_workspace,
+        cx.observed,
+    ) {
+        Ok(org) => Some(org),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let admin = cx
+        .observed
+        .required
+        .get(ADMIN_REQUIREMENT)
+        .and_then(|found| found.first())
+        .and_then(|admin| serde_json::from_value::<FetchedAdmin>(admin.clone()).ok())
+        .and_then(|admin| admin.spec?.for_provider?.username);
+    if admin.as_deref() == Some(username.as_str()) {
+        errors.push(FieldError {
+            path: "spec.parameters.username".into(),
+            message: format!(
+                "{username:?} is the organisation's first administrator, whom the Organisation composition owns (spec.parameters.admin): provider-keycloak would adopt that user by username, and deleting this User would delete them; choose another username"
+            ),
+        });
+    }
+    let password = secrets::generated(
+        cx.observed,
+        names::INITIAL_PASSWORD,
+        PASSWORD_KEY,
+        xr.metadata.uid.as_deref(),
+        PASSWORD_PURPOSE,
+        PASSWORD_LENGTH,
+    );
+    let password = match password {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    match (org, password) {
+        (Some(org), Some(password)) if errors.is_empty() => Ok(ValidUser {
+            params,
+            platform: cx.platform,
+            namespace,
+            org,
+            identity,
+            username,
+            email,
+            password,
+        }),
+        _ => Err(Invalid(errors)),
+    }
+}
+
+/// A username Keycloak's default user profile accepts, once lower-cased: 3 to 255 ASCII
+/// letters, digits, `.`, `_`, `-` and `@`, and not a `system:` name.
+pub(crate) fn check_username(username: &str) -> Result<(), String> {
+    let length = username.chars().count();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+    if !(3..=255).contains(&length) || !username.chars().all(allowed) {
+        return Err(format!(
+            "{} is not a Keycloak username: use 3 to 255 letters, digits, '.', '_', '-' and '@' (lower case, as Keycloak stores it)",
+            quoted(username)
+        ));
+    }
+    Ok(())
+}
+
+/// The parts of an observed provider-keycloak `User` the status reads.
+#[derive(Debug, Default, Deserialize)]
+struct ObservedUser {
+    status: Option<ObservedUserStatus>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedUserStatus {
+    at_provider: Option<UserAtProvider>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UserAtProvider {
+    id: Option<String>,
+}
+
+impl ValidUser<'_> {
+    fn labels(&self, org: &str) -> Labels {
+        self.identity.labels(Some(org), None)
+    }
+
+    fn compose(&self, build: &mut Build<'_, Part>) {
+        let Some(org) = self.org.require(build, &self.namespace) else {
+            return;
+        };
+        build.require(ADMIN_REQUIREMENT, admin_requirement(org));
+        if !require_realm(build, org, names::USER) {
+            return;
+        }
+        let labels = self.labels(org);
+        let ns = Some(self.namespace.as_str());
+        let secret_name = names::initial_password(org, &self.username);
+        let secret = Secret::new(
+            meta(&secret_name, ns, &labels),
+            [(
+                PASSWORD_KEY.to_owned(),
+                Base64::from(self.password.value.clone()),
+            )],
+        )
+        .opaque();
+        build.add_existing(names::INITIAL_PASSWORD, Part::User, &secret);
+        if !build.exists(names::INITIAL_PASSWORD) && !build.exists(names::USER) {
+            // provider-keycloak reads the initial password when it creates the user: a
+            // missing Secret would fail the creation, so the user waits for it.
+            build.wait(
+                "WaitingForInitialPassword",
+                format!(
+                    "the initial password Secret {}/{secret_name} does not exist yet",
+                    self.namespace
+                ),
+            );
+            return;
+        }
+        let params = self.params;
+        let user = keycloak::UserParameters {
+            realm: RealmId::existing(org),
+            username: self.username.clone(),
+            email: Some(self.email.clone()),
+            email_verified: params.email_verified.then_some(true),
+            enabled: Some(params.enabled),
+            first_name: params.first_name.clone(),
+            last_name: params.last_name.clone(),
+            required_actions: Vec::new(),
+        };
+        let verify = !params.email_verified && self.platform.keycloak.verify_email();
+        let init = keycloak::UserInitParameters {
+            email_verified: (!params.email_verified).then_some(false),
+            required_actions: if verify {
+                vec![RequiredAction::VerifyEmail]
+            } else {
+                Vec::new()
+            },
+            initial_password: vec![keycloak::InitialPassword {
+                temporary: true,
+                value_secret_ref: SecretKeySelector::new(
+                    &self.namespace,
+                    &secret_name,
+                    PASSWORD_KEY,
+                    ns,
+                ),
+            }],
+        };
+        let user = Managed::new(
+            meta(&names::user(org, &self.username), ns, &labels),
+            user,
+            &ProviderConfig::Platform(self.platform.provider_configs.keycloak.clone()),
+        )
+        .with_init_provider(&init);
+        build.add_managed(names::USER, Part::User, &user);
+    }
+
+    fn status(&self, build: &Build<'_, Part>) -> UserStatus {
+        let Some(org) = self.org.name() else {
+            return UserStatus::default();
+        };
+        let id = build
+            .read::<ObservedUser>(names::USER)
+            .and_then(|u| u.status?.at_provider?.id)
+            .filter(|id| !id.is_empty());
+        UserStatus {
+            organisation: Some(org.to_owned()),
+            user: Some(UserState {
+                created: id.is_some(),
+                id,
+                username: self.username.clone(),
+                email: self.email.clone(),
+                ready: build.ready(names::USER),
+                initial_password_secret: build.exists(names::INITIAL_PASSWORD).then(|| {
+                    SecretKeyRef {
+                        name: names::initial_password(org, &self.username),
+                        key: PASSWORD_KEY.into(),
+                    }
+                }),
+            }),
+            all_resources_ready: build.all_ready(),
+        }
+    }
+}
