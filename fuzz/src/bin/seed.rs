@@ -2,7 +2,6 @@
 //! (what `cargo fuzz run <target>` reads first): `cargo run --release --bin seed`.
 
 use std::fs;
-use std::path::Path;
 
 use function_sco::sdk::render;
 use function_sco_fuzz::{examples, root, runner};
