@@ -16,7 +16,9 @@
 //! - user data that is not a cloud-config (`#!` scripts, `#include`, MIME multipart) or has
 //!   neither key leaves the image's default user.
 //!
-//! YAML is parsed with serde_norway, as everywhere in function-sco.
+//! YAML is parsed with serde_norway, as everywhere in function-sco, and only the top-level
+//! blocks that can name a user (`user`, `users`, `system_info`): user data is up to 64 KiB of
+//! packages and files, and parsing all of it cost 2 ms a call at 64 KiB.
 
 use serde_json::Value;
 
@@ -26,7 +28,16 @@ pub fn login_user(user_data: &str, image_user: &str) -> String {
     let Some(body) = text.strip_prefix("#cloud-config") else {
         return image_user.to_owned();
     };
-    let Ok(config) = serde_norway::from_str::<Value>(body) else {
+    let config = match user_blocks(body) {
+        // No key that names a user: the image's default user, without parsing the rest
+        // (user data is up to 64 KiB of packages and files, and YAML costs tens of ns a byte).
+        None => return image_user.to_owned(),
+        // Only the blocks that matter, unless they lean on the rest (an alias to an anchor
+        // elsewhere): then the whole document.
+        Some(blocks) => serde_norway::from_str::<Value>(&blocks)
+            .or_else(|_| serde_norway::from_str::<Value>(body)),
+    };
+    let Ok(config) = config else {
         return image_user.to_owned();
     };
     let name = |v: &Value| -> Option<String> {
@@ -68,6 +79,33 @@ pub fn login_user(user_data: &str, image_user: &str) -> String {
     }
 }
 
+/// The top-level blocks of a block-style cloud-config whose key is `user`, `users` or
+/// `system_info`, as a smaller YAML document; `None` when it has none. A top-level key starts
+/// at column 0; the lines below it (indented, or `- ` items of a compact list) are its block.
+/// A document that is a flow mapping (`{user: x}`) is returned whole.
+fn user_blocks(body: &str) -> Option<String> {
+    const KEYS: [&str; 3] = ["user", "users", "system_info"];
+    let mut blocks = String::new();
+    let mut keep = false;
+    for line in body.split_inclusive('\n') {
+        let content = line.trim_end();
+        let continues = content.is_empty()
+            || line.starts_with([' ', '\t', '#'])
+            || (line.starts_with('-') && !line.starts_with("---"));
+        if !continues {
+            if content.starts_with('{') {
+                return Some(body.to_owned());
+            }
+            let key = content.split(':').next().unwrap_or_default();
+            keep = KEYS.contains(&key.trim().trim_matches(['"', '\'']));
+        }
+        if keep {
+            blocks.push_str(line);
+        }
+    }
+    (!blocks.is_empty()).then_some(blocks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +143,29 @@ mod tests {
             login_user("#cloud-config\nusers: carol, dave\n", "fedora"),
             "carol"
         );
+    }
+
+    #[test]
+    fn only_the_blocks_naming_a_user_are_parsed() {
+        let data = "#cloud-config\npackages: [nginx]\nwrite_files:\n- path: /a\n  content: |\n    user: mallory\nusers:\n- name: bob\n# a comment\nruncmd: [ls]\n";
+        assert_eq!(
+            user_blocks(data).as_deref(),
+            Some("users:\n- name: bob\n# a comment\n")
+        );
+        assert_eq!(
+            login_user(data, "fedora"),
+            "bob",
+            "an indented user: is file content"
+        );
+        assert_eq!(user_blocks("packages: [a]\nruncmd: [b]\n"), None);
+        assert_eq!(login_user("#cloud-config\n{user: zoe}\n", "fedora"), "zoe");
+        assert_eq!(
+            login_user("#cloud-config\n\"user\": quinn\n", "fedora"),
+            "quinn"
+        );
+        // An alias to an anchor outside the blocks: the whole document is read.
+        let aliased = "#cloud-config\nx-admin: &admin {name: ada}\nuser: *admin\n";
+        assert_eq!(login_user(aliased, "fedora"), "ada");
     }
 
     #[test]
