@@ -162,9 +162,11 @@ pub fn with_observed_bytes(mut req: RunFunctionRequest, bytes: usize) -> RunFunc
 }
 
 /// Sets `spec.parameters.cloudInit.userData` of the XR to a cloud-config of about `bytes`.
+/// It names its user (`user: cloud-user`) as the example's does: the KCL anchor's program
+/// predates the login-user rules and always publishes `cloud-user`, so both do the same work.
 pub fn with_cloud_init(req: RunFunctionRequest, bytes: usize) -> RunFunctionRequest {
     let mut user_data = String::from(
-        "#cloud-config\npackage_update: true\npackages: [podman, git]\nwrite_files:\n",
+        "#cloud-config\nuser: cloud-user\npackage_update: true\npackages: [podman, git]\nwrite_files:\n",
     );
     let mut i = 0;
     while user_data.len() < bytes {
