@@ -632,7 +632,8 @@ fn check_group(name: &str) -> Result<(), String> {
         && name.split('.').all(|label| check_dns_label(label).is_ok());
     if !subdomain {
         return Err(format!(
-            "{name:?} is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and '.', at most 253 characters"
+            "{} is not an RFC 1123 subdomain: use lower-case letters, digits, '-' and '.', at most 253 characters",
+            quoted(name)
         ));
     }
     if name == "cluster-admin" || name.ends_with("-cluster-admin") {
@@ -672,7 +673,8 @@ fn tenancy(
             _ => Err((
                 format!("metadata.annotations[{WORKSPACE_PATH_ANNOTATION}]"),
                 format!(
-                    "{path:?} is not a project workspace ({root}:<organisation>:<project>): create OpenShiftClusters in a project's workspace"
+                    "{} is not a project workspace ({root}:<organisation>:<project>): create OpenShiftClusters in a project's workspace",
+                    quoted(path)
                 ),
             )),
         };

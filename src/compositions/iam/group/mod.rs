@@ -178,7 +178,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
             "spec.parameters.path",
             format!(
                 "{} is not a group path: write '/' and group names, each 1 to 255 characters without '/' or surrounding whitespace (/teams/{name})",
-                clip(&path)
+                quoted(&path)
             ),
         );
     } else if segments.last() != Some(&name) {
@@ -186,7 +186,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
             "spec.parameters.path",
             format!(
                 "{} does not end with the group's name: the path is the group's own full path, /{name} for a top-level group or /<parent>/{name} for a subgroup",
-                clip(&path)
+                quoted(&path)
             ),
         );
     } else if segments.len() > 1 {
@@ -220,7 +220,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
                 "spec.parameters.attributes",
                 format!(
                     "the attribute name {} is too long: use 1 to 255 characters without control characters",
-                    clip(key)
+                    quoted(key)
                 ),
             );
             continue;
@@ -231,7 +231,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
                 &at,
                 format!(
                     "{} is not an attribute name: use 1 to 255 characters without control characters",
-                    clip(key)
+                    quoted(key)
                 ),
             );
             continue;
@@ -253,7 +253,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
                     &format!("{at}[{j}]"),
                     format!(
                         "{} is not an attribute value Keycloak keeps: use at most {VALUE_MAX} characters, no control characters and no {MULTIVALUE_SEPARATOR:?} (the provider's separator of values)",
-                        clip(value)
+                        quoted(value)
                     ),
                 );
                 ok = false;
@@ -295,11 +295,6 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
     }
 }
 
-/// A value for a message: quoted, and clipped with its length said when long.
-fn clip(value: &str) -> String {
-    quoted(value)
-}
-
 /// A Keycloak group name: 1 to 255 characters, no `/` (Keycloak's path separator), no control
 /// characters or surrounding whitespace, no `system:` prefix (which Kubernetes reserves for
 /// the RBAC subjects the name becomes).
@@ -312,13 +307,13 @@ fn check_group_name(name: &str) -> Result<(), String> {
     {
         return Err(format!(
             "{} is not a Keycloak group name: use 1 to 255 characters without '/' or surrounding whitespace",
-            clip(name)
+            quoted(name)
         ));
     }
     if name.starts_with("system:") {
         return Err(format!(
             "{} starts with system:, which Kubernetes reserves",
-            clip(name)
+            quoted(name)
         ));
     }
     Ok(())
@@ -336,13 +331,13 @@ fn check_member(username: &str) -> Result<(), String> {
     {
         return Err(format!(
             "{} is not a Keycloak username: use 1 to 255 characters without whitespace",
-            clip(username)
+            quoted(username)
         ));
     }
     if username.starts_with("system:") {
         return Err(format!(
             "{} starts with system:, which Kubernetes reserves",
-            clip(username)
+            quoted(username)
         ));
     }
     Ok(())
