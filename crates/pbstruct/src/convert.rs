@@ -77,10 +77,9 @@ pub fn from_value_collecting<T: DeserializeOwned>(mut value: Value) -> Collected
         let attempt = match &value {
             Value::Object(m) => {
                 serde_path_to_error::deserialize::<_, T>(Struct::from_json(m).deserializer())
-                    .map_err(|e| (steps(e.path()), e.inner().to_string()))
+                    .map_err(failure)
             }
-            other => serde_path_to_error::deserialize::<_, T>(other)
-                .map_err(|e| (steps(e.path()), e.inner().to_string())),
+            other => serde_path_to_error::deserialize::<_, T>(other).map_err(failure),
         };
         let (at, message) = match attempt {
             Ok(read) => {
@@ -117,6 +116,11 @@ pub fn from_value_collecting<T: DeserializeOwned>(mut value: Value) -> Collected
         errors,
         pruned: pruned.iter().map(|p| dotted(p)).collect(),
     }
+}
+
+/// Where a read failed (as steps, if they can be taken out) and why.
+fn failure<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> (Option<Vec<Step>>, String) {
+    (steps(e.path()), e.inner().to_string())
 }
 
 /// What [`from_value_collecting`] read.
