@@ -7,7 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Composition, Observed};
 use crate::resources::Labels;
-use crate::sdk::resource::{self, Conditions, DNS_LABEL_MAX, Name};
+use crate::sdk::request::ObservedComposed;
+use crate::sdk::resource::{self, DNS_LABEL_MAX, Name};
 
 /// Label naming the organisation (as SCO labels project namespaces).
 pub const LABEL_ORG: &str = "stakater.com/org";
@@ -145,9 +146,9 @@ pub fn project_of_namespace(namespace: &str) -> Option<&str> {
 /// Object) reports `Ready=True`; only its conditions are read.
 pub fn ready(observed: &Observed<'_>, name: &Name) -> bool {
     observed
-        .read::<Conditions>(name)
-        .and_then(Result::ok)
-        .is_some_and(|c| c.is_ready())
+        .resources
+        .get(name)
+        .is_some_and(ObservedComposed::is_ready)
 }
 
 #[cfg(test)]

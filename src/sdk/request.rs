@@ -47,6 +47,22 @@ impl ObservedComposed<'_> {
     pub fn read<T: DeserializeOwned>(&self) -> Result<T, PathError> {
         pbstruct::from_struct(&self.encoded)
     }
+
+    /// The `status` of the first of `status.conditions` of type `type_`, read where it is
+    /// encoded, nothing else of the object built; `None` without such a condition (or with
+    /// one whose status is not a string).
+    pub fn condition_status(&self, type_: &str) -> Option<&str> {
+        self.encoded
+            .list_strs_at(&["status", "conditions"], ["type", "status"])
+            .find(|[t, _]| *t == type_)
+            .map(|[_, status]| status)
+            .filter(|status| !status.is_empty())
+    }
+
+    /// Whether the object has a `Ready` condition with status `True`.
+    pub fn is_ready(&self) -> bool {
+        self.condition_status("Ready") == Some("True")
+    }
 }
 
 /// A desired composed resource, as earlier steps (or this function) left it.
@@ -251,6 +267,34 @@ mod tests {
             resource: pbstruct::from_json_value(&v),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn conditions_are_found_by_type() {
+        let read = |v| ObservedComposed::new(&v, BTreeMap::new());
+        let obj = read(
+            json!({"status": {"conditions": [{"type": "Synced", "status": "True"}, {"type": "Ready", "status": "False"}]}}),
+        );
+        assert_eq!(obj.condition_status("Ready"), Some("False"));
+        assert_eq!(obj.condition_status("Synced"), Some("True"));
+        assert!(!obj.is_ready());
+        assert_eq!(obj.condition_status("Missing"), None);
+        assert!(
+            read(json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}))
+                .is_ready()
+        );
+        assert!(!read(json!({"status": null})).is_ready());
+        assert!(
+            !read(json!({"status": {"conditions": {"type": "Ready", "status": "True"}}}))
+                .is_ready()
+        );
+        assert!(!read(json!({"spec": {}})).is_ready());
+        // A condition without a type, or an item that is no condition, hides no other.
+        let untyped = json!({"status": {"conditions": [{"status": "False"}, 7, {"type": "Ready", "status": "True"}]}});
+        assert!(read(untyped).is_ready());
+        // The first condition of a type counts, as Kubernetes' meta.FindStatusCondition.
+        let twice = json!({"status": {"conditions": [{"type": "Ready", "status": "False"}, {"type": "Ready", "status": "True"}]}});
+        assert!(!read(twice).is_ready());
     }
 
     #[test]

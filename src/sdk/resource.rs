@@ -2,8 +2,8 @@
 
 use std::fmt;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -109,10 +109,18 @@ pub const DNS_LABEL_MAX: usize = 63;
 /// so two long names that share a prefix stay distinct and the same input always gives the
 /// same name.
 pub fn child_name(parts: &[&str], max: usize) -> String {
-    let mut full = String::new();
+    let mut full = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for part in parts.iter().filter(|p| !p.is_empty()) {
         if !full.is_empty() {
             full.push('-');
+        }
+        // Most parts are names already (a project, a role): copied whole.
+        if part
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'))
+        {
+            full.push_str(part);
+            continue;
         }
         full.extend(part.chars().map(|c| match c.to_ascii_lowercase() {
             c @ ('a'..='z' | '0'..='9' | '-') => c,
@@ -142,48 +150,19 @@ pub fn is_dns_label(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// What readiness needs of an observed object: the types and statuses of its
-/// `status.conditions`, read on their own (`Observed::read`) without the rest of the object.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Conditions {
-    status: Option<ConditionsStatus>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-struct ConditionsStatus {
-    conditions: Option<Vec<ConditionStatus>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-struct ConditionStatus {
-    #[serde(rename = "type", default)]
-    type_: String,
-    status: Option<String>,
-}
-
-impl Conditions {
-    /// The status of the condition of `type_`, if present.
-    pub fn status_of(&self, type_: &str) -> Option<&str> {
-        let conditions = self.status.as_ref()?.conditions.as_deref()?;
-        let found = conditions.iter().find(|c| c.type_ == type_)?;
-        found.status.as_deref()
-    }
-
-    /// Whether there is a `Ready` condition with status `True`.
-    pub fn is_ready(&self) -> bool {
-        self.status_of("Ready") == Some("True")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn short_names_are_joined_and_cleaned() {
         assert_eq!(child_name(&["Acme", "org_admins"], 63), "acme-org-admins");
         assert_eq!(child_name(&["a", "", "b"], 63), "a-b");
+        // Names copied whole and parts cleaned join the same way.
+        assert_eq!(
+            child_name(&["-acme", "web-1", "Ü.x-"], 63),
+            "acme-web-1---x"
+        );
     }
 
     #[test]
@@ -203,25 +182,5 @@ mod tests {
         assert!(!is_dns_label("Acme"));
         assert!(!is_dns_label("-a"));
         assert!(!is_dns_label(&"a".repeat(64)));
-    }
-
-    #[test]
-    fn conditions_are_found_by_type() {
-        let read = |v| serde_json::from_value::<Conditions>(v).unwrap();
-        let obj = read(
-            json!({"status": {"conditions": [{"type": "Synced", "status": "True"}, {"type": "Ready", "status": "False"}]}}),
-        );
-        assert_eq!(obj.status_of("Ready"), Some("False"));
-        assert!(!obj.is_ready());
-        assert_eq!(obj.status_of("Missing"), None);
-        assert!(
-            read(json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}))
-                .is_ready()
-        );
-        assert!(!read(json!({"status": null})).is_ready());
-        assert!(!read(json!({"spec": {}})).is_ready());
-        // A condition without a type does not hide the others.
-        let untyped = json!({"status": {"conditions": [{"status": "False"}, {"type": "Ready", "status": "True"}]}});
-        assert!(read(untyped).is_ready());
     }
 }

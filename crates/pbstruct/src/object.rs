@@ -88,19 +88,31 @@ impl Struct {
     /// The strings at `keys` of the object at `path` (`&[]`: this object), all read in one
     /// pass over its entries; `""` for a key that is missing or not a string.
     pub fn strs_at<const N: usize>(&self, path: &[&str], keys: [&str; N]) -> [&str; N] {
-        let mut found = [""; N];
-        if let Some(Wire::Object(object)) = self.wire_at(path) {
-            for entry in entries(object) {
-                if let Some(i) = keys.iter().position(|k| *k == entry.key) {
-                    // The last of a repeated key wins, as when decoding.
-                    found[i] = match entry.value {
-                        Wire::Str(bytes) => text(bytes).unwrap_or_default(),
-                        _ => "",
-                    };
-                }
-            }
+        match self.wire_at(path) {
+            Some(Wire::Object(object)) => strs_of(object, &keys),
+            _ => [""; N],
         }
-        found
+    }
+
+    /// For each item of the list at `path`, in order, the strings at `keys` of that item as
+    /// [`Struct::strs_at`] reads them (`""` for each key of an item that is not an object);
+    /// no items when `path` holds no list. Reads `status.conditions` without building it.
+    pub fn list_strs_at<const N: usize>(
+        &self,
+        path: &[&str],
+        keys: [&str; N],
+    ) -> impl Iterator<Item = [&str; N]> {
+        let mut reader = Reader(match self.wire_at(path) {
+            Some(Wire::List(list)) => list,
+            _ => &[],
+        });
+        std::iter::from_fn(move || {
+            let item = next_item(&mut reader).ok()??;
+            Some(match wire_value(item) {
+                Ok(Wire::Object(object)) => strs_of(object, &keys),
+                _ => [""; N],
+            })
+        })
     }
 
     /// The value at `path`, found by walking the entries on the way (the last of a repeated
@@ -111,7 +123,10 @@ impl Struct {
             let Wire::Object(object) = current else {
                 return None;
             };
-            current = entries(object).filter(|e| e.key == *key).last()?.value;
+            current = entries(object)
+                .filter(|e| e.key == key.as_bytes())
+                .last()?
+                .value;
         }
         Some(current)
     }
@@ -125,10 +140,11 @@ impl Struct {
         let mut raw = Vec::with_capacity(self.raw.len() + new.len());
         let mut written = false;
         for entry in entries(&self.raw) {
-            if entry.key == key {
+            if entry.key == key.as_bytes() {
                 continue;
             }
-            if !written && entry.key > key {
+            // Byte order is the order of the keys as strings.
+            if !written && entry.key > key.as_bytes() {
                 raw.extend_from_slice(&new);
                 written = true;
             }
@@ -185,9 +201,26 @@ impl Encoded<'_> {
     }
 }
 
+/// The strings at `keys` of the object with body `object`, in one pass over its entries.
+fn strs_of<'a, const N: usize>(object: &'a [u8], keys: &[&str; N]) -> [&'a str; N] {
+    let mut found = [""; N];
+    for entry in entries(object) {
+        if let Some(i) = keys.iter().position(|k| k.as_bytes() == entry.key) {
+            // The last of a repeated key wins, as when decoding.
+            found[i] = match entry.value {
+                Wire::Str(bytes) => text(bytes).unwrap_or_default(),
+                _ => "",
+            };
+        }
+    }
+    found
+}
+
 /// One map entry of a Struct's encoding.
 struct Entry<'a> {
-    key: &'a str,
+    /// The key's bytes: compared with keys looked for, never read as text, so walking a
+    /// path checks no UTF-8 (decoding did).
+    key: &'a [u8],
     value: Wire<'a>,
     /// The whole field: key, length and body.
     whole: &'a [u8],
@@ -207,7 +240,7 @@ fn entries(object: &[u8]) -> impl Iterator<Item = Entry<'_>> {
             }
             let body = reader.delimited().ok()?;
             let whole = &before[..before.len() - reader.0.len()];
-            let (key, value) = wire_entry(body).ok()?;
+            let (key, value) = raw_entry(body).ok()?;
             return Some(Entry { key, value, whole });
         }
     })
@@ -551,11 +584,17 @@ fn wire_value(body: &[u8]) -> Result<Wire<'_>, Fault> {
 
 /// A map entry's key and value.
 fn wire_entry(body: &[u8]) -> Result<(&str, Wire<'_>), Fault> {
+    let (key, value) = raw_entry(body)?;
+    Ok((text(key)?, value))
+}
+
+/// A map entry's key, as bytes, and value.
+fn raw_entry(body: &[u8]) -> Result<(&[u8], Wire<'_>), Fault> {
     let mut reader = Reader(body);
-    let (mut key, mut value) = ("", Wire::Null);
+    let (mut key, mut value): (&[u8], _) = (&[], Wire::Null);
     while let Some((field, wire_type)) = reader.key()? {
         match (field, wire_type) {
-            (1, WireType::LengthDelimited) => key = reader.string()?,
+            (1, WireType::LengthDelimited) => key = reader.delimited()?,
             (2, WireType::LengthDelimited) => value = wire_value(reader.delimited()?)?,
             _ => reader.skip(wire_type)?,
         }
@@ -975,6 +1014,38 @@ mod tests {
         );
         assert_eq!(s.strs_at(&[], ["cpu", "text", "metadata"]), ["", "", ""]);
         assert_eq!(s.strs_at(&["nowhere"], ["name"]), [""]);
+    }
+
+    #[test]
+    fn strings_of_each_listed_object_are_read_in_order() {
+        let s = Struct::from_json(&object(json!({
+            "status": {"conditions": [
+                {"type": "Synced", "status": "True", "reason": "ReconcileSuccess"},
+                "not an object",
+                {"type": "Ready", "status": 1, "type2": "x"},
+                {"status": "False", "type": "Ready"},
+            ]},
+            "metadata": {"name": "web"},
+        })));
+        let read: Vec<[&str; 2]> = s
+            .list_strs_at(&["status", "conditions"], ["type", "status"])
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ["Synced", "True"],
+                ["", ""],
+                ["Ready", ""],
+                ["Ready", "False"]
+            ]
+        );
+        assert_eq!(
+            s.list_strs_at(&["metadata"], ["name"]).count(),
+            0,
+            "not a list"
+        );
+        assert_eq!(s.list_strs_at(&["nowhere"], ["name"]).count(), 0);
+        assert_eq!(s.list_strs_at(&["metadata", "name"], ["name"]).count(), 0);
     }
 
     #[test]

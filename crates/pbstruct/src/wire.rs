@@ -197,11 +197,6 @@ impl<'a> Reader<'a> {
         Ok(body)
     }
 
-    #[inline]
-    pub(crate) fn string(&mut self) -> Result<&'a str, Fault> {
-        text(self.delimited()?)
-    }
-
     /// Skips a field of an unknown number. Groups are not skipped: google.protobuf's JSON
     /// types never hold one.
     pub(crate) fn skip(&mut self, wire_type: WireType) -> Result<(), Fault> {
