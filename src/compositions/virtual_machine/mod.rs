@@ -45,14 +45,16 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::build::Build;
 use super::conventions::{self, XrIdentity};
-use super::{Composition, Context, FieldError, Invalid};
+use super::{Composition, Context, FieldError, Invalid, Observed};
 use crate::resources::kubevirt::{
     self, GoldenImage, LinuxVm, ObservedStatus, ObservedVirtualMachine, RunStrategy,
 };
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
 use crate::resources::{self, Labels, Meta};
+use crate::sdk::resource::Name;
 use crate::sdk::response::{Match, Requirement};
+use serde::Deserialize;
 
 mod golden;
 pub mod names;
@@ -135,6 +137,7 @@ impl Composition for VirtualMachine {
             names: Names::of(&identity.name),
             namespace: namespace.to_owned(),
             labels,
+            seen: Seen::of(cx.observed, params.connection),
         })
     }
 
@@ -199,14 +202,13 @@ impl Composition for VirtualMachine {
             ssh_key_secret: vm.checked.ssh_key.as_ref().map(|_| names.ssh_key.as_str()),
             user_data_secret: &names.cloud_init,
         });
-        let ready = vm_ready(&observed_vm(build), params.running);
+        let ready = vm_ready(&vm.seen.vm, params.running);
         build.add(VIRTUAL_MACHINE, Part::Vm, &machine, ready);
 
-        let address = address(build, params.connection);
         let service = service(vm.meta(&names.service), &names.vm, params.connection);
-        build.add(SERVICE, Part::Vm, &service, address.is_some());
+        build.add(SERVICE, Part::Vm, &service, vm.seen.address.is_some());
 
-        match &address {
+        match &vm.seen.address {
             Some(address) => {
                 let port = SSH_PORT.to_string();
                 let user = match &params.cloud_init {
@@ -243,18 +245,8 @@ impl Composition for VirtualMachine {
         }
     }
 
-    fn status(vm: &Vm<'_>, build: &Build<'_, Part>) -> spec::VirtualMachineStatus {
-        let instance = build
-            .required(VMI_REQUIREMENT)
-            .and_then(<[serde_json::Value]>::first)
-            .and_then(|v| serde_json::from_value::<ObservedInstance>(v.clone()).ok())
-            .unwrap_or_default();
-        status(
-            observed_vm(build),
-            vm.params.instance_type,
-            &instance,
-            address(build, vm.params.connection),
-        )
+    fn status(vm: &Vm<'_>, _: &Build<'_, Part>) -> spec::VirtualMachineStatus {
+        status(&vm.seen, vm.params.instance_type)
     }
 }
 
@@ -266,6 +258,7 @@ pub struct Vm<'a> {
     names: Names,
     namespace: String,
     labels: Labels,
+    seen: Seen,
 }
 
 impl Vm<'_> {
@@ -275,21 +268,42 @@ impl Vm<'_> {
     }
 }
 
-/// The VM's status as KubeVirt reports it.
-fn observed_vm(build: &Build<'_, Part>) -> ObservedStatus {
-    build
-        .read::<ObservedVirtualMachine>(VIRTUAL_MACHINE)
-        .unwrap_or_default()
-        .status
+/// What is read of observed state, once, for composing and for the status.
+struct Seen {
+    /// The VM's status as KubeVirt reports it.
+    vm: ObservedStatus,
+    /// Where SSH reaches the VM: the cluster IP of a private VM's Service, or the first
+    /// load balancer ingress of a public one; `None` until there is one.
+    address: Option<Address>,
+    /// The running instance (required resource `virtual-machine-instance`).
+    instance: ObservedInstance,
 }
 
-/// Where SSH reaches the VM: the cluster IP of a private VM's Service, or the first load
-/// balancer ingress of a public one; `None` until there is one.
-fn address(build: &Build<'_, Part>, connection: Connection) -> Option<Address> {
-    let service = build.read::<ObservedService>(SERVICE)?;
-    match connection {
-        Connection::Private => service.cluster_ip(),
-        Connection::Public => service.load_balancer(),
+impl Seen {
+    fn of(observed: &Observed<'_>, connection: Connection) -> Self {
+        let vm = observed
+            .read::<ObservedVirtualMachine>(&Name::from(VIRTUAL_MACHINE))
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .status;
+        let address = observed
+            .read::<ObservedService>(&Name::from(SERVICE))
+            .and_then(Result::ok)
+            .and_then(|service| match connection {
+                Connection::Private => service.cluster_ip(),
+                Connection::Public => service.load_balancer(),
+            });
+        let instance = observed
+            .required
+            .get(VMI_REQUIREMENT)
+            .and_then(|found| found.first())
+            .and_then(|v| ObservedInstance::deserialize(v).ok())
+            .unwrap_or_default();
+        Seen {
+            vm,
+            address,
+            instance,
+        }
     }
 }
 
@@ -339,17 +353,16 @@ impl ObservedInstance {
 
 /// The XR's status: KubeVirt's view of the VM, the running instance's size (else the
 /// instance type's) and the address.
-fn status(
-    vm: ObservedStatus,
-    instance_type: InstanceType,
-    instance: &ObservedInstance,
-    address: Option<Address>,
-) -> spec::VirtualMachineStatus {
+fn status(seen: &Seen, instance_type: InstanceType) -> spec::VirtualMachineStatus {
+    let (vm, instance) = (&seen.vm, &seen.instance);
     let facts = instance_type.facts();
-    let (service_ip, service_hostname) = address.map_or((None, None), |a| (a.ip, a.hostname));
+    let (service_ip, service_hostname) = seen
+        .address
+        .as_ref()
+        .map_or((None, None), |a| (a.ip.clone(), a.hostname.clone()));
     spec::VirtualMachineStatus {
         vm: Some(VmStatus {
-            printable_status: vm.printable_status,
+            printable_status: vm.printable_status.clone(),
             ready: vm.ready,
             created: vm.created,
             cpu_cores: instance.cpus().unwrap_or(facts.cpus),
