@@ -126,7 +126,7 @@ impl Struct {
             current = entries(object)
                 .filter(|e| e.key == key.as_bytes())
                 .last()?
-                .value;
+                .value()?;
         }
         Some(current)
     }
@@ -207,8 +207,8 @@ fn strs_of<'a, const N: usize>(object: &'a [u8], keys: &[&str; N]) -> [&'a str; 
     for entry in entries(object) {
         if let Some(i) = keys.iter().position(|k| k.as_bytes() == entry.key) {
             // The last of a repeated key wins, as when decoding.
-            found[i] = match entry.value {
-                Wire::Str(bytes) => text(bytes).unwrap_or_default(),
+            found[i] = match entry.value() {
+                Some(Wire::Str(bytes)) => text(bytes).unwrap_or_default(),
                 _ => "",
             };
         }
@@ -221,9 +221,18 @@ struct Entry<'a> {
     /// The key's bytes: compared with keys looked for, never read as text, so walking a
     /// path checks no UTF-8 (decoding did).
     key: &'a [u8],
-    value: Wire<'a>,
+    /// The body of the value, decoded only by [`Entry::value`]: a path walk skips the
+    /// values of the keys it passes.
+    value: &'a [u8],
     /// The whole field: key, length and body.
     whole: &'a [u8],
+}
+
+impl<'a> Entry<'a> {
+    /// The value; `None` if it is malformed (checked bytes have no such value).
+    fn value(&self) -> Option<Wire<'a>> {
+        wire_value(self.value).ok()
+    }
 }
 
 /// The entries of an object's body, in the order they were written; stops at the first
@@ -582,20 +591,14 @@ fn wire_value(body: &[u8]) -> Result<Wire<'_>, Fault> {
     Ok(value)
 }
 
-/// A map entry's key and value.
-fn wire_entry(body: &[u8]) -> Result<(&str, Wire<'_>), Fault> {
-    let (key, value) = raw_entry(body)?;
-    Ok((text(key)?, value))
-}
-
-/// A map entry's key, as bytes, and value.
-fn raw_entry(body: &[u8]) -> Result<(&[u8], Wire<'_>), Fault> {
+/// A map entry's key, as bytes, and the body of its value (empty, null, when it has none).
+fn raw_entry(body: &[u8]) -> Result<(&[u8], &[u8]), Fault> {
     let mut reader = Reader(body);
-    let (mut key, mut value): (&[u8], _) = (&[], Wire::Null);
+    let (mut key, mut value): (&[u8], &[u8]) = (&[], &[]);
     while let Some((field, wire_type)) = reader.key()? {
         match (field, wire_type) {
             (1, WireType::LengthDelimited) => key = reader.delimited()?,
-            (2, WireType::LengthDelimited) => value = wire_value(reader.delimited()?)?,
+            (2, WireType::LengthDelimited) => value = reader.delimited()?,
             _ => reader.skip(wire_type)?,
         }
     }
@@ -635,7 +638,7 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
             Wire::Str(bytes) => visitor.visit_borrowed_str(text(bytes)?),
             Wire::Object(body) => visitor.visit_map(ObjectAccess {
                 reader: Reader(body),
-                value: Wire::Null,
+                value: &[],
             }),
             Wire::List(body) => visitor.visit_seq(ListAccess(Reader(body))),
         }
@@ -699,7 +702,8 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
 
 struct ObjectAccess<'de> {
     reader: Reader<'de>,
-    value: Wire<'de>,
+    /// The body of the value of the key last read.
+    value: &'de [u8],
 }
 
 impl<'de> de::MapAccess<'de> for ObjectAccess<'de> {
@@ -712,9 +716,9 @@ impl<'de> de::MapAccess<'de> for ObjectAccess<'de> {
         let Some(entry) = next_item(&mut self.reader)? else {
             return Ok(None);
         };
-        let (key, value) = wire_entry(entry)?;
+        let (key, value) = raw_entry(entry)?;
         self.value = value;
-        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(text(key)?))
             .map(Some)
     }
 
@@ -722,7 +726,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess<'de> {
         &mut self,
         seed: S,
     ) -> Result<S::Value, SerdeError> {
-        seed.deserialize(std::mem::replace(&mut self.value, Wire::Null))
+        seed.deserialize(wire_value(std::mem::take(&mut self.value))?)
     }
 }
 
@@ -814,6 +818,28 @@ mod tests {
             prost_types_struct(&json).encode_to_vec()
         );
         assert_eq!(ours.encoded_len(), ours.encode_to_vec().len());
+    }
+
+    #[test]
+    fn lengths_on_each_side_of_a_varint_boundary_are_what_prost_types_writes() {
+        // Containers nested five deep, the innermost string's length on each side of the
+        // lengths that need two, three and four varint bytes, so that every container
+        // around it crosses one too, with short siblings before and after.
+        for n in (100..140)
+            .chain(16_340..16_400)
+            .chain([2_097_100, 2_097_200])
+        {
+            let json = object(json!({
+                "a": "x",
+                "b": {"c": [1, {"d": "y".repeat(n), "e": [true, null]}, "z"], "f": {}},
+                "g": "y".repeat(n % 200),
+            }));
+            assert_eq!(
+                Struct::from_json(&json).encode_to_vec(),
+                prost_types_struct(&json).encode_to_vec(),
+                "n = {n}"
+            );
+        }
     }
 
     #[test]

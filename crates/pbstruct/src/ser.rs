@@ -6,8 +6,9 @@
 //! type); a `serde_json::Map` serialises its keys sorted, which gives the bytes prost_types
 //! writes for the same object.
 //!
-//! Each container's length is written after its content: one byte is reserved, and the
-//! content moves up when the length needs more (a container of 128 bytes or more).
+//! Each container's length is known after its content: one byte is reserved for it, and the
+//! lengths that need more (containers of 128 bytes or more) are written when the object is
+//! done, in one pass (see [`Out`]).
 
 use prost::encoding::encode_varint;
 use serde::ser::{self, Serialize};
@@ -17,14 +18,11 @@ use crate::wire::{BOOL, ENTRY, ENTRY_VALUE, LIST, NULL, NUMBER, STRING, STRUCT};
 
 /// Serialises `value`, which must serialise as an object, into a Struct.
 pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, SerdeError> {
-    let mut out = Vec::with_capacity(256);
+    let mut out = Out::with_capacity(256);
     value.serialize(ValueWriter { out: &mut out })?;
-    // A Value holding an object is [STRUCT, length, the Struct's body].
-    match out.first() {
-        Some(&STRUCT) => {
-            out.drain(..header_len(&out));
-            Ok(Struct::from_raw(out))
-        }
+    // A Value holding an object is [STRUCT, length, the Struct's body]: the body is kept.
+    match out.bytes.first() {
+        Some(&STRUCT) => Ok(Struct::from_raw(out.finish(2))),
         _ => Err(SerdeError("expected an object".into())),
     }
 }
@@ -35,42 +33,107 @@ pub(crate) fn entry<T: Serialize + ?Sized>(
     key: &str,
     value: &T,
 ) -> Result<(), SerdeError> {
+    let mut written = Out::with_capacity(64);
     let mut object = ObjectWriter {
-        out,
-        start: 0,
+        out: &mut written,
+        start: Slot::default(),
         entry: None,
     };
     object.key(key);
-    object.value(value)
+    object.value(value)?;
+    out.extend_from_slice(&written.finish(0));
+    Ok(())
 }
 
-/// Length of the key and length varint at the start of a container.
-fn header_len(out: &[u8]) -> usize {
-    1 + out[1..].iter().take_while(|b| **b >= 0x80).count() + 1
+/// The bytes being written. Each container (a Struct, an entry, a Value, a list) gets one
+/// byte for its length when it opens; a container that closes with 128 bytes or more needs
+/// a longer varint, which is written by [`Out::finish`] in one pass over the bytes rather
+/// than by moving the content up at each close (that moved a large value once for every
+/// container around it: a 64 KiB cloud-init Secret six times).
+struct Out {
+    bytes: Vec<u8>,
+    /// `(position of the reserved byte, length)` of each container of 128 bytes or more.
+    long: Vec<(usize, usize)>,
+    /// The bytes the lengths in `long` add beyond their reserved byte.
+    extra: usize,
 }
 
-/// Opens a container: writes `key` and a one-byte length slot; returns where content starts.
-fn open(out: &mut Vec<u8>, key: u8) -> usize {
-    out.push(key);
-    out.push(0);
-    out.len()
+/// An open container: where its content starts, and [`Out::extra`] when it opened.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    start: usize,
+    extra: usize,
 }
 
-/// Closes the container whose content started at `start`: fills in its length.
-fn close(out: &mut Vec<u8>, start: usize) {
-    let len = out.len() - start;
-    if len < 0x80 {
-        out[start - 1] = len as u8;
-        return;
+impl Out {
+    fn with_capacity(capacity: usize) -> Self {
+        Out {
+            bytes: Vec::with_capacity(capacity),
+            long: Vec::new(),
+            extra: 0,
+        }
     }
-    // The length needs more than its one reserved byte: move the content up.
-    let mut varint = [0; 10];
-    let written = {
-        let mut free = &mut varint[..];
-        encode_varint(len as u64, &mut free);
-        10 - free.len()
-    };
-    out.splice(start - 1..start, varint[..written].iter().copied());
+
+    /// The bytes from `from` on, every length filled in (`from` falls before the body of
+    /// every container whose length is kept: a length before it is left out).
+    fn finish(mut self, from: usize) -> Vec<u8> {
+        self.long.retain(|(at, _)| *at >= from);
+        if self.long.is_empty() {
+            self.bytes.drain(..from);
+            return self.bytes;
+        }
+        // Closed inner first; written in the order of their positions.
+        self.long.sort_unstable_by_key(|(at, _)| *at);
+        let mut done = Vec::with_capacity(self.bytes.len() - from + self.extra);
+        let mut copied = from;
+        for (at, len) in self.long {
+            done.extend_from_slice(&self.bytes[copied..at]);
+            encode_varint(len as u64, &mut done);
+            copied = at + 1;
+        }
+        done.extend_from_slice(&self.bytes[copied..]);
+        done
+    }
+}
+
+impl std::ops::Deref for Out {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.bytes
+    }
+}
+
+impl std::ops::DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+}
+
+/// Opens a container: writes `key` and a one-byte length slot.
+fn open(out: &mut Out, key: u8) -> Slot {
+    out.bytes.extend_from_slice(&[key, 0]);
+    Slot {
+        start: out.bytes.len(),
+        extra: out.extra,
+    }
+}
+
+/// Closes the container `slot`: its length is what was written since it opened, plus what
+/// the long lengths inside it add.
+fn close(out: &mut Out, slot: Slot) {
+    let Slot { start, extra } = slot;
+    let len = out.bytes.len() - start + (out.extra - extra);
+    if len < 0x80 {
+        out.bytes[start - 1] = len as u8;
+    } else {
+        out.long.push((start - 1, len));
+        out.extra += varint_len(len) - 1;
+    }
+}
+
+/// The bytes of `len` as a varint.
+fn varint_len(len: usize) -> usize {
+    prost::encoding::encoded_len_varint(len as u64)
 }
 
 /// A map entry's key; prost leaves an empty key out, as protobuf does with default values.
@@ -93,7 +156,7 @@ fn number(out: &mut Vec<u8>, n: f64) {
 
 /// Writes the body of a `google.protobuf.Value`.
 struct ValueWriter<'a> {
-    out: &'a mut Vec<u8>,
+    out: &'a mut Out,
 }
 
 impl<'a> ValueWriter<'a> {
@@ -113,8 +176,8 @@ impl<'a> ValueWriter<'a> {
 
 /// An enum variant's wrapping object, open.
 struct Variant<'a> {
-    out: &'a mut Vec<u8>,
-    starts: [usize; 3],
+    out: &'a mut Out,
+    starts: [Slot; 3],
 }
 
 impl Variant<'_> {
@@ -291,8 +354,8 @@ impl<'a> ser::Serializer for ValueWriter<'a> {
 
 /// A list being written.
 pub struct ListWriter<'a> {
-    out: &'a mut Vec<u8>,
-    start: usize,
+    out: &'a mut Out,
+    start: Slot,
 }
 
 impl ListWriter<'_> {
@@ -343,7 +406,7 @@ impl ser::SerializeTupleStruct for ListWriter<'_> {
 /// A tuple variant's list, inside its wrapping object.
 pub struct VariantList<'a> {
     wrapper: Variant<'a>,
-    start: usize,
+    start: Slot,
 }
 
 impl ser::SerializeTupleVariant for VariantList<'_> {
@@ -365,9 +428,9 @@ impl ser::SerializeTupleVariant for VariantList<'_> {
 
 /// An object being written; `entry` is the open entry between a key and its value.
 pub struct ObjectWriter<'a> {
-    out: &'a mut Vec<u8>,
-    start: usize,
-    entry: Option<usize>,
+    out: &'a mut Out,
+    start: Slot,
+    entry: Option<Slot>,
 }
 
 impl ObjectWriter<'_> {
@@ -428,7 +491,7 @@ impl ser::SerializeStruct for ObjectWriter<'_> {
 /// A struct variant's object, inside its wrapping object.
 pub struct VariantObject<'a> {
     wrapper: Variant<'a>,
-    start: usize,
+    start: Slot,
 }
 
 impl ser::SerializeStructVariant for VariantObject<'_> {
@@ -456,7 +519,7 @@ impl ser::SerializeStructVariant for VariantObject<'_> {
 
 /// Map keys: strings, and what serde_json turns into strings (numbers, chars, bools).
 struct KeyWriter<'a> {
-    out: &'a mut Vec<u8>,
+    out: &'a mut Out,
 }
 
 impl ser::Serializer for KeyWriter<'_> {
