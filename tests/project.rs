@@ -478,10 +478,16 @@ fn usages_order_deletion_bindings_tenant_workspace_then_provider_configs() {
         "binding-access",
     ] {
         has(cu, &o("workspace"), &o(inside));
-        has(cu, "ProviderConfig/kcp-acme-frontend", &o(inside));
     }
-    // 4. provider configs and Secrets last.
+    // 4. provider configs and Secrets last: the project's ProviderConfig outlives the
+    //    workspace, so everything inside it too; no Usage repeats that per object.
     has(cu, "ProviderConfig/kcp-acme-frontend", &o("workspace"));
+    let users_of_provider_config: Vec<_> = all
+        .iter()
+        .filter(|(_, of, _)| of == "ProviderConfig/kcp-acme-frontend")
+        .map(|(_, _, by)| by.as_str())
+        .collect();
+    assert_eq!(users_of_provider_config, [o("workspace")]);
     has(
         "Usage",
         "Secret/kcp-acme-frontend",

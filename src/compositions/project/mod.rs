@@ -82,9 +82,11 @@
 //! (deleting a binding makes kcp delete the bound objects, and api-syncagent's finalizer holds
 //! them until the service-side copies are gone); the Quota and the network outlive the
 //! Tenant; the workspace outlives the Tenant and every object inside it; the project
-//! ProviderConfig outlives every object using it and the workspace; its Secret outlives it;
-//! the organisation's ProviderConfig outlives the workspace (so an organisation is not torn
-//! down under its projects); each Keycloak group outlives its memberships.
+//! ProviderConfig outlives the workspace, and so every object reached through it (one Usage
+//! rather than one per object: Crossplane holds each deletion until its user is gone, so the
+//! order is transitive); its Secret outlives it; the organisation's ProviderConfig outlives
+//! the workspace (so an organisation is not torn down under its projects); each Keycloak
+//! group outlives its memberships.
 //!
 //! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant and every binding), `networksReady`,
 //! `namespacesReady` (MTO's `deployedNamespaces`), `allResourcesReady`, `message`, and
@@ -623,20 +625,19 @@ impl Proj<'_> {
         build.usage(composed, Part::DeletionOrder, self.meta(&name), used, user);
     }
 
-    /// The Usages that keep the project workspace and its provider config until `object`,
-    /// which lives inside the workspace, is gone.
+    /// The Usage that keeps the project workspace until `object`, which lives inside it, is
+    /// gone. The project ProviderConfig that `object` is reached through outlives the
+    /// workspace (`usage-provider-config-by-workspace`), so it outlives `object` too: a
+    /// Usage of the ProviderConfig by each object would only repeat that.
     fn kept_by_workspace(
         &self,
         build: &mut Build<'_, Part>,
         composed: &str,
         workspace: &Object<kcp::Workspace>,
-        provider_config: &pk::ProviderConfig,
         object: &impl Referable,
     ) {
         let by_workspace = names::usage(names::WORKSPACE, composed);
         self.usage(build, &by_workspace, workspace, object);
-        let by_provider_config = names::usage(names::PROVIDER_CONFIG, composed);
-        self.usage(build, &by_provider_config, provider_config, object);
     }
 
     fn compose(&self, build: &mut Build<'_, Part>) {
@@ -840,7 +841,7 @@ impl Proj<'_> {
             );
             let ready = build.ready(&composed) && observed.is_bound();
             build.add(&composed, Part::Bindings, &object, ready);
-            self.kept_by_workspace(build, &composed, workspace, provider_config, &object);
+            self.kept_by_workspace(build, &composed, workspace, &object);
             bindings.push((composed, object));
         }
 
@@ -860,7 +861,7 @@ impl Proj<'_> {
                 Readiness::SuccessfulCreate,
             );
             build.add_managed(&composed, Part::Rbac, &object);
-            self.kept_by_workspace(build, &composed, workspace, provider_config, &object);
+            self.kept_by_workspace(build, &composed, workspace, &object);
 
             let mut subjects = self.subjects(role, &tv.username_prefix, &tv.groups_prefix);
             if role == Role::Admin && tv.enabled {
@@ -879,7 +880,7 @@ impl Proj<'_> {
                 &names::workspace_role(role.as_str()),
                 subjects,
             );
-            self.add_in_workspace(build, &composed, binding, &pc, workspace, provider_config);
+            self.add_in_workspace(build, &composed, binding, &pc, workspace);
         }
         if !everyone.is_empty() {
             let mut seen = BTreeSet::new();
@@ -888,14 +889,7 @@ impl Proj<'_> {
                 meta(names::WORKSPACE_ACCESS_BINDING, None, &self.labels),
                 everyone,
             );
-            self.add_in_workspace(
-                build,
-                names::ACCESS_BINDING,
-                binding,
-                &pc,
-                workspace,
-                provider_config,
-            );
+            self.add_in_workspace(build, names::ACCESS_BINDING, binding, &pc, workspace);
         }
         bindings
     }
@@ -907,7 +901,6 @@ impl Proj<'_> {
         binding: ClusterRoleBinding,
         pc: &ProviderConfig,
         workspace: &Object<kcp::Workspace>,
-        provider_config: &pk::ProviderConfig,
     ) {
         let object = Object::new(
             self.meta(&self.name(composed)),
@@ -916,7 +909,7 @@ impl Proj<'_> {
             Readiness::SuccessfulCreate,
         );
         build.add_managed(composed, Part::Rbac, &object);
-        self.kept_by_workspace(build, composed, workspace, provider_config, &object);
+        self.kept_by_workspace(build, composed, workspace, &object);
     }
 
     /// Accepts a claim on the allow-list or on another published API's group; rejects others.
