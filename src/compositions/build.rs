@@ -49,18 +49,18 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
 
     /// Whether observed composed resource `name` reports `Ready=True`.
     pub fn ready(&self, name: &str) -> bool {
-        conventions::ready(self.observed, &Name::from(name))
+        conventions::ready(self.observed, name)
     }
 
     /// Whether composed resource `name` is observed.
     pub fn exists(&self, name: &str) -> bool {
-        self.observed.exists(&Name::from(name))
+        self.observed.exists(name)
     }
 
     /// Observed composed resource `name` read into `T`; `None` when it is not observed or
     /// does not have `T`'s shape (a reader names only the fields it needs, all optional).
     pub fn read<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
-        self.observed.read(&Name::from(name)).and_then(Result::ok)
+        self.observed.read(name).and_then(Result::ok)
     }
 
     /// Adds composed resource `name`, counting towards `part`, ready as given.
@@ -133,7 +133,7 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
 
     /// Whether resource `name` was composed.
     pub fn composed(&self, name: &str) -> bool {
-        self.desired.resources.contains_key(&Name::from(name))
+        self.desired.resources.contains_key(name)
     }
 
     /// Whether every resource counting towards `part` was composed and is ready (false when

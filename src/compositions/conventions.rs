@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::{Composition, Observed};
 use crate::resources::Labels;
 use crate::sdk::request::ObservedComposed;
-use crate::sdk::resource::{self, DNS_LABEL_MAX, Name};
+use crate::sdk::resource::{self, DNS_LABEL_MAX};
 
 /// Label naming the organisation (as SCO labels project namespaces).
 pub const LABEL_ORG: &str = "stakater.com/org";
@@ -144,7 +144,7 @@ pub fn project_of_namespace(namespace: &str) -> Option<&str> {
 
 /// Whether observed composed resource `name` (a managed resource or provider-kubernetes
 /// Object) reports `Ready=True`; only its conditions are read.
-pub fn ready(observed: &Observed<'_>, name: &Name) -> bool {
+pub fn ready(observed: &Observed<'_>, name: &str) -> bool {
     observed
         .resources
         .get(name)
@@ -157,6 +157,7 @@ mod tests {
     use crate::compositions::organisation::Organisation;
     use crate::compositions::virtual_machine::VirtualMachine;
     use crate::sdk::request::ObservedComposed;
+    use crate::sdk::resource::Name;
     use serde_json::json;
 
     fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
@@ -235,9 +236,9 @@ mod tests {
             required: &required,
             credentials: crate::compositions::secrets::Credentials::none(),
         };
-        assert!(ready(&observed, &Name::from("ready")));
-        assert!(!ready(&observed, &Name::from("empty")));
-        assert!(!ready(&observed, &Name::from("odd")));
-        assert!(!ready(&observed, &Name::from("missing")));
+        assert!(ready(&observed, "ready"));
+        assert!(!ready(&observed, "empty"));
+        assert!(!ready(&observed, "odd"));
+        assert!(!ready(&observed, "missing"));
     }
 }

@@ -32,6 +32,7 @@
 //! | Group | `iam.cloud.stakater.com/v1` `Group` (namespaced) | [`iam::group`] |
 
 use std::any::Any;
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -174,12 +175,17 @@ pub struct Observed<'a> {
 impl Observed<'_> {
     /// The observed object of composed resource `name` read into `T`, if it exists: only
     /// the fields `T` names are read.
-    pub fn read<T: DeserializeOwned>(&self, name: &Name) -> Option<Result<T, PathError>> {
+    pub fn read<T: DeserializeOwned>(
+        &self,
+        name: &(impl Borrow<str> + ?Sized),
+    ) -> Option<Result<T, PathError>> {
+        let name = name.borrow();
         self.resources.get(name).map(ObservedComposed::read)
     }
 
     /// Whether composed resource `name` exists, without reading it.
-    pub fn exists(&self, name: &Name) -> bool {
+    pub fn exists(&self, name: &(impl Borrow<str> + ?Sized)) -> bool {
+        let name = name.borrow();
         self.resources.contains_key(name)
     }
 }

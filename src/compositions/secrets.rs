@@ -23,7 +23,6 @@ use sha2::{Digest, Sha256};
 
 use super::{FieldError, Observed};
 use crate::resources::secret::ObservedSecret;
-use crate::sdk::resource::Name;
 
 /// The function credential holding the platform seed.
 pub const SEED_CREDENTIAL: &str = "sco-seed";
@@ -114,7 +113,7 @@ pub fn generated(
 ) -> Result<Generated, FieldError> {
     let seed = observed.credentials.seed()?;
     let kept = observed
-        .read::<ObservedSecret>(&Name::from(resource))
+        .read::<ObservedSecret>(resource)
         .and_then(Result::ok)
         .and_then(|s| s.data?.remove(key))
         .and_then(|v| String::from_utf8(v.0).ok())

@@ -87,6 +87,13 @@ impl fmt::Display for Name {
     }
 }
 
+/// Maps keyed by names are looked up with a `&str`, without building a `Name`.
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl From<&str> for Name {
     fn from(s: &str) -> Self {
         Self(s.to_owned())

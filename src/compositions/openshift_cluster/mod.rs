@@ -187,7 +187,6 @@ use crate::resources::velero;
 use crate::resources::{self, Labels, Meta};
 use crate::resources::{ProviderConfig, Reference, SecretKeySelector};
 use crate::sdk::resource::DNS_LABEL_MAX;
-use crate::sdk::resource::Name;
 use crate::sdk::response::{Match, Requirement};
 use names::Names;
 pub use settings::Settings;
@@ -460,7 +459,7 @@ fn validate<'a>(
 
     let observed = cx
         .observed
-        .read::<ObservedShape>(&Name::from(names::HOSTED_CLUSTER))
+        .read::<ObservedShape>(names::HOSTED_CLUSTER)
         .and_then(Result::ok);
     if let Some(observed) = &observed {
         check_unchanged(params, settings, observed, &mut fail);

@@ -1,3 +1,4 @@
+use crate::sdk::resource::Name;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};

@@ -486,11 +486,11 @@ fn check_network_unchanged(
 ) {
     let observed = cx
         .observed
-        .read::<pk::Observed<ObservedCudn>>(&names::NETWORK.into())
+        .read::<pk::Observed<ObservedCudn>>(names::NETWORK)
         .and_then(Result::ok)
         .and_then(pk::Observed::manifest);
-    let network_exists = cx.observed.exists(&names::NETWORK.into());
-    let tenant_exists = cx.observed.exists(&names::TENANT.into());
+    let network_exists = cx.observed.exists(names::NETWORK);
+    let tenant_exists = cx.observed.exists(names::TENANT);
     match (network, network_exists) {
         (Some(n), true) => {
             let subnets = observed.map(|o| o.spec.network.layer2.subnets).unwrap_or_default();

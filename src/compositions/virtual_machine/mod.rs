@@ -52,7 +52,6 @@ use crate::resources::kubevirt::{
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
 use crate::resources::{self, Labels, Meta};
-use crate::sdk::resource::Name;
 use crate::sdk::response::{Match, Requirement};
 use serde::Deserialize;
 
@@ -114,9 +113,7 @@ impl Composition for VirtualMachine {
         };
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
         // Only before the VM exists: its disk is cloned once (see `golden.rs`).
-        if !cx
-            .observed
-            .exists(&crate::sdk::resource::Name::from(VIRTUAL_MACHINE))
+        if !cx.observed.exists(VIRTUAL_MACHINE)
             && let Some(size) = golden::source_size(cx.observed)
             && let Some(why) = golden::too_small(
                 settings,
@@ -282,12 +279,12 @@ struct Seen {
 impl Seen {
     fn of(observed: &Observed<'_>, connection: Connection) -> Self {
         let vm = observed
-            .read::<ObservedVirtualMachine>(&Name::from(VIRTUAL_MACHINE))
+            .read::<ObservedVirtualMachine>(VIRTUAL_MACHINE)
             .and_then(Result::ok)
             .unwrap_or_default()
             .status;
         let address = observed
-            .read::<ObservedService>(&Name::from(SERVICE))
+            .read::<ObservedService>(SERVICE)
             .and_then(Result::ok)
             .and_then(|service| match connection {
                 Connection::Private => service.cluster_ip(),
