@@ -524,6 +524,24 @@ fn a_bad_admin_email_is_fatal() {
 }
 
 #[test]
+fn an_email_keycloak_refuses_as_the_default_username_is_fatal() {
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    let admin = input
+        .composite
+        .pointer_mut("/spec/parameters/admin")
+        .unwrap();
+    admin["username"] = Value::Null;
+    admin["email"] = json!("Hank.O'Brien@globex.example");
+    let out = render_input(&input);
+    assert_fatal_names(
+        &out,
+        "spec.parameters.admin.email",
+        "set spec.parameters.admin.username",
+    );
+    assert!(out.fatal().unwrap().contains("Keycloak refuses '\\''"));
+}
+
+#[test]
 fn a_bad_admin_username_is_fatal() {
     let out = render_with("/spec/parameters/admin/username", json!("Hank Scorpio"));
     assert_fatal_names(

@@ -11,8 +11,8 @@ pub const DNS_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 const EMAIL_PATTERN: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
 /// Schema pattern of an https URL.
 const HTTPS_URL_PATTERN: &str = r"^https://[^\s/?#]+([/?#]\S*)?$";
-/// Schema pattern of a Keycloak username (Keycloak stores usernames in lower case).
-const USERNAME_PATTERN: &str = r"^[^\sA-Z]+$";
+/// Schema pattern of a username the function creates: [`check_new_username`]'s characters.
+const USERNAME_PATTERN: &str = r"^[a-z0-9+._@-]+$";
 
 /// A string newtype that is validated when decoded, with the same constraints (length and
 /// pattern) in its schema, so the API server rejects most bad values before the function
@@ -175,8 +175,8 @@ validated_string!(
     Email, check_email, length(3..=254), EMAIL_PATTERN
 );
 validated_string!(
-    /// A Keycloak username: no whitespace, no upper case.
-    Username, check_username, length(1..=255), USERNAME_PATTERN
+    /// A username for a user the function creates ([`check_new_username`]).
+    Username, check_new_username, length(3..=255), USERNAME_PATTERN
 );
 validated_string!(
     /// An absolute https URL.
@@ -223,15 +223,50 @@ fn check_email(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_username(value: &str) -> Result<(), String> {
-    if value.is_empty()
-        || value.len() > 255
-        || value
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c.is_uppercase())
-    {
+/// The characters Keycloak's `username-prohibited-characters` validator refuses besides
+/// whitespace and control characters (keycloak `services/src/main/java/org/keycloak/
+/// userprofile/validator/UsernameProhibitedCharactersValidator.java`: the pattern
+/// `^[^<>&"'\s\v\h$%!#?§,;:*~/\\|^=\[\]{}()`\p{Cntrl}]+$`).
+const KEYCLOAK_PROHIBITED: &str = "<>&\"'$%!#?§,;:*~/\\|^=[]{}()`";
+
+/// A username Keycloak's default user profile holds, as Keycloak stores it: 3 to 255
+/// characters (its `length` validator, which counts UTF-16 units as Java does), none that
+/// `username-prohibited-characters` refuses ([`KEYCLOAK_PROHIBITED`], whitespace, control
+/// characters), and no upper case (Keycloak lower-cases usernames, and the Terraform provider
+/// behind provider-keycloak refuses upper case in users and group members). `system:` names
+/// cannot pass (`:` is refused), so such a username is also a valid RBAC subject. For
+/// references to users that may have been made elsewhere (group members, project access).
+pub fn check_username(value: &str) -> Result<(), String> {
+    let fail = |why: String| {
+        Err(format!(
+            "{} is not a Keycloak username ({why}): use 3 to 255 characters, in lower case, without whitespace or any of {KEYCLOAK_PROHIBITED}",
+            quoted(value)
+        ))
+    };
+    let length = value.encode_utf16().count();
+    if !(3..=255).contains(&length) {
+        return fail(format!("{length} characters"));
+    }
+    let refused = |c: char| {
+        c.is_whitespace() || c.is_control() || c == '\u{180e}' || KEYCLOAK_PROHIBITED.contains(c)
+    };
+    if let Some(c) = value.chars().find(|c| refused(*c)) {
+        return fail(format!("Keycloak refuses {c:?}"));
+    }
+    if value.chars().any(char::is_uppercase) {
+        return fail("upper case".into());
+    }
+    Ok(())
+}
+
+/// A username for a user the function creates: [`check_username`] in ASCII, that is lower-case
+/// letters, digits, `+`, `.`, `_`, `@` and `-`. Keycloak's `up-username-not-idn-homograph`
+/// validator refuses some non-ASCII usernames; ASCII ones never look like another.
+pub fn check_new_username(value: &str) -> Result<(), String> {
+    check_username(value)?;
+    if !value.is_ascii() {
         return Err(format!(
-            "{} is not a Keycloak username: use 1 to 255 characters without whitespace or upper case",
+            "{} is not a username the function creates: use lower-case ASCII letters, digits, '+', '.', '_', '@' and '-' (Keycloak refuses some non-ASCII usernames as lookalikes)",
             quoted(value)
         ));
     }
@@ -328,10 +363,34 @@ mod tests {
     #[test]
     fn usernames() {
         accepts_and_refuses::<Username>(
-            &["ada.lovelace", "ada@acme.example"],
-            &["Ada", "a b", ""],
+            &[
+                "ada.lovelace",
+                "ada@acme.example",
+                "ada+ops@acme.example",
+                "a-b_c",
+            ],
+            &[
+                "Ada",
+                "a b",
+                "",
+                "ab",
+                "o'brien",
+                "a:b",
+                "a%b",
+                "a\tb",
+                &"a".repeat(256),
+            ],
             "is not a Keycloak username",
         );
+        assert!(Username::try_from("josé".to_owned()).is_err());
+        assert!(
+            check_username("josé").is_ok(),
+            "Keycloak holds Latin letters"
+        );
+        assert!(check_username("system:admin").is_err());
+        // Keycloak counts UTF-16 units: 128 two-unit characters are 256.
+        assert!(check_username(&"𝒶".repeat(127)).is_ok());
+        assert!(check_username(&"𝒶".repeat(128)).is_err());
     }
 
     #[test]

@@ -89,7 +89,7 @@ use super::conventions::XrIdentity;
 use super::kcp::{self as kcp_access, Access};
 use super::platform::{ClientSettings, Platform, SecretKey};
 use super::secrets::{self, Generated};
-use super::types::HttpsUrl;
+use super::types::{HttpsUrl, check_new_username};
 use super::{Composition, Context, Invalid};
 use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
 use crate::resources::keycloak::{self, Managed, ManagementPolicy, RealmId, RequiredAction};
@@ -178,6 +178,19 @@ impl Composition for Organisation {
             ADMIN_PASSWORD_LENGTH,
         )
         .map_err(|e| Invalid(vec![e]))?;
+        if params.admin.username.is_none() {
+            // The username defaults to the address, which may hold characters an address
+            // allows and Keycloak refuses in a username (`o'brien@...`).
+            let username = params.admin.email.as_str().to_lowercase();
+            if let Err(e) = check_new_username(&username) {
+                return Err(Invalid::field(
+                    "spec.parameters.admin.email",
+                    format!(
+                        "{e}; the first admin's username defaults to the email address: set spec.parameters.admin.username"
+                    ),
+                ));
+            }
+        }
         Ok(Org {
             admin_password,
             params,

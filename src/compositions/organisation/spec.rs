@@ -59,7 +59,8 @@ pub struct Administrator {
     /// Email address. Lower-cased, as Keycloak stores it (`Ada@ACME.example` becomes
     /// `ada@acme.example`), so that it never differs from what Keycloak reports.
     pub email: Email,
-    /// Username in the realm, lower case; defaults to the lower-cased email address.
+    /// Username in the realm: 3 to 255 lower-case ASCII letters, digits, '+', '.', '_', '@'
+    /// and '-'. Defaults to the lower-cased email address, which must then be such a name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Username>,
     /// First name.

@@ -109,7 +109,7 @@ use super::build::Build;
 use super::conventions::{self, XrIdentity};
 use super::kcp::{self as kcp_access, Access};
 use super::platform::Platform;
-use super::types::{Username, check_dns_label};
+use super::types::{check_dns_label, check_username};
 use super::{Composition, Context, FieldError, Invalid, organisation, xrd};
 use crate::resources::kcp::{
     self, AcceptablePermissionClaim, ClaimState, ExportReference, ObservedApiBinding,
@@ -394,7 +394,7 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         };
         let members = access.entry(role).or_default();
         for (j, user) in entry.users.iter().enumerate() {
-            match check_user(user) {
+            match check_username(user) {
                 Ok(()) => {
                     members.users.insert(user.to_string());
                 }
@@ -540,13 +540,6 @@ struct CudnNetwork {
 struct CudnLayer2 {
     #[serde(default)]
     subnets: Vec<String>,
-}
-
-/// A username Keycloak and RBAC accept: Keycloak's rules (lower case, no whitespace) and no
-/// `system:` prefix.
-fn check_user(user: &str) -> Result<(), String> {
-    Username::try_from(user.to_owned())?;
-    reserved(user)
 }
 
 /// A group name Keycloak and RBAC accept: 1 to 255 characters, no `/` (Keycloak's path

@@ -81,9 +81,9 @@ fn roles_and_their_synonym() {
 
 #[test]
 fn user_and_group_names() {
-    assert!(check_user("ada@acme.example").is_ok());
-    assert!(check_user("Ada").is_err());
-    assert!(check_user("system:admin").is_err());
+    assert!(check_username("ada@acme.example").is_ok());
+    assert!(check_username("Ada").is_err());
+    assert!(check_username("system:admin").is_err());
     assert!(check_group("Platform Leads").is_ok());
     assert!(check_group("a/b").is_err());
     assert!(check_group(" padded").is_err());

@@ -44,7 +44,9 @@
 //! - **Memberships are authoritative**: the Terraform provider's update removes every member
 //!   not listed and adds the rest (`provider/resource_keycloak_group_memberships.go`), and
 //!   refuses usernames that are not lower case (`keycloak/group.go`
-//!   `ValidateGroupMembers`), so members are lower-cased and de-duplicated. With no members
+//!   `ValidateGroupMembers`), so members are lower-cased and de-duplicated. A member may be
+//!   a user made elsewhere, so any username Keycloak's default user profile holds is taken
+//!   ([`check_username`]); the realm decides whether it exists. With no members
 //!   no `Memberships` is composed: emptying `members` deletes it, which removes the members
 //!   it listed; members added by hand to a group that never listed any are left alone.
 //! - **Unknown members**: on an unknown username the provider stops with `user with
@@ -76,7 +78,7 @@ use super::{Organisation, require_realm, resolve_organisation};
 use crate::compositions::build::Build;
 use crate::compositions::conventions::XrIdentity;
 use crate::compositions::platform::Platform;
-use crate::compositions::types::quoted;
+use crate::compositions::types::{check_username, quoted};
 use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, ObservedMemberships, RealmId};
 use crate::resources::{Labels, ProviderConfig, Reference, meta};
@@ -204,7 +206,7 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
     let mut members = BTreeSet::new();
     for (i, member) in params.members.iter().enumerate() {
         let member = member.to_lowercase();
-        match check_member(&member) {
+        match check_username(&member) {
             Ok(()) => {
                 members.insert(member);
             }
@@ -314,30 +316,6 @@ fn check_group_name(name: &str) -> Result<(), String> {
         return Err(format!(
             "{} starts with system:, which Kubernetes reserves",
             quoted(name)
-        ));
-    }
-    Ok(())
-}
-
-/// A member's username (lower-cased): 1 to 255 characters without whitespace, not `system:`.
-/// Looser than the User composition's rules on purpose: members may be users made elsewhere
-/// (the first organisation admin); the realm decides whether they exist.
-fn check_member(username: &str) -> Result<(), String> {
-    let length = username.chars().count();
-    if !(1..=255).contains(&length)
-        || username
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(format!(
-            "{} is not a Keycloak username: use 1 to 255 characters without whitespace",
-            quoted(username)
-        ));
-    }
-    if username.starts_with("system:") {
-        return Err(format!(
-            "{} starts with system:, which Kubernetes reserves",
-            quoted(username)
         ));
     }
     Ok(())

@@ -29,11 +29,10 @@
 //!   `provider/resource_keycloak_user.go`, the `username` ValidateFunc; `username` is
 //!   `ForceNew`, hence immutable in the XRD). So both are lower-cased here, never refused for
 //!   their case, and the composed values never differ from what Keycloak reports.
-//! - **Username rules.** 3 to 255 characters (the length validator of Keycloak's default user
-//!   profile, `"length": {"min": 3, "max": 255}` next to `username-prohibited-characters` and
-//!   `up-username-not-idn-homograph`, as realm exports show it), of ASCII letters, digits,
-//!   `.`, `_`, `-` and `@`: a subset of what Keycloak allows, which also keeps homographs
-//!   out, and never a `system:` name (KCP and Kubernetes reserve it for RBAC subjects).
+//! - **Username rules.** What Keycloak's default user profile holds (3 to 255 characters,
+//!   none that `username-prohibited-characters` refuses), in ASCII, since
+//!   `up-username-not-idn-homograph` refuses some others: lower-case letters, digits, `+`,
+//!   `.`, `_`, `@` and `-` ([`check_new_username`], shared with the Organisation's admin).
 //! - **Creation-only fields in `spec.initProvider`.** The Terraform provider re-applies every
 //!   configured field on each update (`resourceKeycloakUserUpdate` sends the whole user) and
 //!   sets `initial_password` only at creation (`onlyDiffOnCreate`, `ResetUserPassword` in
@@ -78,7 +77,7 @@ use crate::compositions::conventions::XrIdentity;
 use crate::compositions::organisation;
 use crate::compositions::platform::Platform;
 use crate::compositions::secrets::{self, Generated};
-use crate::compositions::types::{Email, quoted};
+use crate::compositions::types::{Email, check_new_username, quoted};
 use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
 use crate::resources::secret::{Base64, Secret};
@@ -189,7 +188,7 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
         });
     };
     let username = params.username.to_lowercase();
-    if let Err(e) = check_username(&username) {
+    if let Err(e) = check_new_username(&username) {
         fail("spec.parameters.username", e);
     }
     let email = params.email.to_lowercase();
@@ -269,20 +268,6 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
         }),
         _ => Err(Invalid(errors)),
     }
-}
-
-/// A username Keycloak's default user profile accepts, once lower-cased: 3 to 255 ASCII
-/// letters, digits, `.`, `_`, `-` and `@`, and not a `system:` name.
-pub(crate) fn check_username(username: &str) -> Result<(), String> {
-    let length = username.chars().count();
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
-    if !(3..=255).contains(&length) || !username.chars().all(allowed) {
-        return Err(format!(
-            "{} is not a Keycloak username: use 3 to 255 letters, digits, '.', '_', '-' and '@' (lower case, as Keycloak stores it)",
-            quoted(username)
-        ));
-    }
-    Ok(())
 }
 
 /// The parts of an observed provider-keycloak `User` the status reads.

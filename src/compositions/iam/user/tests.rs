@@ -213,21 +213,33 @@ fn the_observed_password_is_kept_and_the_user_is_not_dropped_when_the_secret_goe
 
 #[test]
 fn a_bad_username_is_refused() {
-    for bad in [
-        "gr",
-        "grace hopper",
-        "grace/hopper",
-        "grâce",
-        "system:admin",
+    for (bad, why) in [
+        ("gr", "2 characters"),
+        ("grace hopper", "Keycloak refuses ' '"),
+        ("grace/hopper", "Keycloak refuses '/'"),
+        ("o'hopper", "Keycloak refuses '\\''"),
+        ("system:admin", "Keycloak refuses ':'"),
+        ("grâce", "not a username the function creates"),
     ] {
         let result =
             Run::new().render(&xr(json!({"username": bad, "email": "grace@acme.example"})));
-        assert_refused(
-            result,
-            "spec.parameters.username",
-            "is not a Keycloak username",
-        );
+        assert_refused(result, "spec.parameters.username", why);
     }
+}
+
+#[test]
+fn a_plus_in_a_username_is_kept() {
+    let desired = Run::new()
+        .render(&xr(
+            json!({"username": "grace+ops", "email": "grace@acme.example"}),
+        ))
+        .expect("valid");
+    assert!(
+        desired
+            .resources
+            .keys()
+            .any(|k| k.as_str() == names::INITIAL_PASSWORD)
+    );
 }
 
 #[test]
