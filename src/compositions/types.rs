@@ -238,8 +238,8 @@ const KEYCLOAK_PROHIBITED: &str = "<>&\"'$%!#?§,;:*~/\\|^=[]{}()`";
 
 /// A username Keycloak's default user profile holds, as Keycloak stores it: 3 to 255
 /// characters (its `length` validator, which counts UTF-16 units as Java does), none that
-/// `username-prohibited-characters` refuses ([`KEYCLOAK_PROHIBITED`], whitespace, control
-/// characters), and no upper case (Keycloak lower-cases usernames, and the Terraform provider
+/// `username-prohibited-characters` refuses (whitespace, control characters and the
+/// punctuation listed in `KEYCLOAK_PROHIBITED`), and no upper case (Keycloak lower-cases usernames, and the Terraform provider
 /// behind provider-keycloak refuses upper case in users and group members). `system:` names
 /// cannot pass (`:` is refused), so such a username is also a valid RBAC subject. For
 /// references to users that may have been made elsewhere (group members, project access).

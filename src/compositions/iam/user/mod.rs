@@ -42,6 +42,11 @@
 //!   one at the first login), the `VERIFY_EMAIL` required action and an unverified
 //!   `emailVerified: false` live in `initProvider`: completing the first login is never
 //!   undone. `emailVerified: true` is an assertion the XR keeps, so it is in `forProvider`.
+//!   Late initialisation does not copy the unverified `false` into `forProvider` (where it
+//!   would undo a later verification): upjet skips zero values (provider-keycloak's generated
+//!   `User.LateInitialize` in `apis/cluster/user/v1alpha1/zz_user_terraformed.go` uses
+//!   `WithZeroValueJSONOmitEmptyFilter`, which skips a pointer to a zero value, upjet
+//!   `pkg/resource/lateinit.go`); a `true` Keycloak reports later is copied, and agrees.
 //! - **The initial password** is derived from the platform seed and the XR's uid
 //!   ([`crate::compositions::secrets`], as the first organisation admin's is) and kept in a
 //!   Secret in the XR's namespace, which `status.user.initialPasswordSecret` names. The
