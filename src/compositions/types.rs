@@ -236,6 +236,40 @@ fn check_email(value: &str) -> Result<(), String> {
 /// `^[^<>&"'\s\v\h$%!#?§,;:*~/\\|^=\[\]{}()`\p{Cntrl}]+$`).
 const KEYCLOAK_PROHIBITED: &str = "<>&\"'$%!#?§,;:*~/\\|^=[]{}()`";
 
+/// Whether `c` is one of [`KEYCLOAK_PROHIBITED`] (a `match`, not a search of that string).
+fn is_keycloak_prohibited(c: char) -> bool {
+    matches!(
+        c,
+        '<' | '>'
+            | '&'
+            | '"'
+            | '\''
+            | '$'
+            | '%'
+            | '!'
+            | '#'
+            | '?'
+            | '§'
+            | ','
+            | ';'
+            | ':'
+            | '*'
+            | '~'
+            | '/'
+            | '\\'
+            | '|'
+            | '^'
+            | '='
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '('
+            | ')'
+            | '`'
+    )
+}
+
 /// A username Keycloak's default user profile holds, as Keycloak stores it: 3 to 255
 /// characters (its `length` validator, which counts UTF-16 units as Java does), none that
 /// `username-prohibited-characters` refuses (whitespace, control characters and the
@@ -250,12 +284,16 @@ pub fn check_username(value: &str) -> Result<(), String> {
             quoted(value)
         ))
     };
-    let length = value.encode_utf16().count();
+    let length = if value.is_ascii() {
+        value.len()
+    } else {
+        value.encode_utf16().count()
+    };
     if !(3..=255).contains(&length) {
         return fail(format!("{length} characters"));
     }
     let refused = |c: char| {
-        c.is_whitespace() || c.is_control() || c == '\u{180e}' || KEYCLOAK_PROHIBITED.contains(c)
+        c.is_whitespace() || c.is_control() || c == '\u{180e}' || is_keycloak_prohibited(c)
     };
     if let Some(c) = value.chars().find(|c| refused(*c)) {
         return fail(format!("Keycloak refuses {c:?}"));
@@ -395,6 +433,14 @@ mod tests {
             "Keycloak holds Latin letters"
         );
         assert!(check_username("system:admin").is_err());
+        // The match and the list the message shows are the same characters.
+        for c in (' '..='~').chain(['§']) {
+            assert_eq!(
+                is_keycloak_prohibited(c),
+                KEYCLOAK_PROHIBITED.contains(c),
+                "{c:?}"
+            );
+        }
         // Keycloak counts UTF-16 units: 128 two-unit characters are 256.
         assert!(check_username(&"𝒶".repeat(127)).is_ok());
         assert!(check_username(&"𝒶".repeat(128)).is_err());
