@@ -1,0 +1,351 @@
+//! The OpenShiftCluster's add-ons, each behind platform settings (the module doc of
+//! [`super`] says what each composes and why): the etcd backup Schedule, the API server's
+//! cert-manager Certificate, the KubeVirt apps ingress Service, the external-dns records and
+//! the bootstrap Helm releases.
+
+use super::*;
+
+impl Cluster<'_> {
+    /// Whether any add-on resource was composed.
+    pub(super) fn has_addons(&self, build: &Build<'_, Part>) -> bool {
+        [
+            names::BACKUP,
+            names::DNS,
+            names::API_CERTIFICATE,
+            names::INGRESS_SERVICE,
+            names::GUEST_ROUTER,
+            names::HELM_PROVIDER_CONFIG,
+        ]
+        .iter()
+        .any(|n| build.composed(n))
+    }
+
+    /// The custom API server name `api.<clusterName>.<baseDomain>`, when the platform has a
+    /// base domain and a TLS issuer and the version supports it (4.19 and later).
+    pub(super) fn api_dns_name(&self) -> Option<String> {
+        let base = &self.immutable.base_domain;
+        (self.settings.tls.is_some() && !base.is_empty() && self.params.version != Version::V4_18)
+            .then(|| format!("api.{}.{base}", self.names.hosted_cluster))
+    }
+
+    pub(super) fn api_tls_secret(&self) -> String {
+        names::object(&self.names.hosted_cluster, "api-tls")
+    }
+
+    /// The add-ons the platform enables: etcd backup, DNS (with the KubeVirt ingress
+    /// LoadBalancer), the API server certificate, and bootstrap releases.
+    pub(super) fn addons(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        hosted_cluster: &HostedCluster,
+    ) {
+        self.backup(build);
+        self.certificate(build);
+        let apps = self.kubevirt_ingress(build, observed);
+        self.dns(build, observed, apps);
+        self.bootstrap(build, observed, hosted_cluster);
+    }
+
+    /// The Velero Schedule in OADP's namespace (an Object: a namespaced XR composes into its
+    /// own namespace only), as HyperShift's disaster-recovery guide has it for the platform.
+    pub(super) fn backup(&self, build: &mut Build<'_, Part>) {
+        let Some(backup) = &self.settings.backup else {
+            return;
+        };
+        let platform = match self.immutable.platform.type_ {
+            PlatformType::KubeVirt => velero::Platform::KubeVirt,
+            PlatformType::Agent => velero::Platform::Agent,
+            PlatformType::None => velero::Platform::None,
+        };
+        // Backups are named `<schedule>-<14-digit timestamp>`: leave them room in a label.
+        let name = crate::sdk::resource::child_name(
+            &[&self.namespace, &self.names.hosted_cluster],
+            DNS_LABEL_MAX - 15,
+        );
+        let schedule = velero::Schedule::hosted_cluster(
+            resources::meta(&name, Some(&backup.namespace), &self.labels()),
+            &velero::HostedClusterBackup {
+                hosted_cluster_namespace: self.namespace.clone(),
+                hosted_cluster_name: self.names.hosted_cluster.clone(),
+                platform,
+                storage_location: backup.storage_location.clone(),
+                schedule: backup.schedule.clone(),
+                ttl: backup.ttl.clone(),
+                volumes: match backup.volumes {
+                    VolumeBackupMode::CsiSnapshot => velero::VolumeBackup::CsiSnapshotMoveData,
+                    VolumeBackupMode::FileSystem => velero::VolumeBackup::FileSystem,
+                },
+            },
+        );
+        let object = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "etcd-backup")),
+            schedule,
+            &ProviderConfig::Platform(self.platform.provider_configs.kubernetes.clone()),
+            Readiness::DeriveFromCelQuery(velero::ENABLED_QUERY.to_owned()),
+        );
+        build.add_managed(names::BACKUP, Part::Addons, &object);
+    }
+
+    /// The cert-manager Certificate of the custom API server name (skipped with a Warning
+    /// on 4.18, where HyperShift ignores `kubeAPIServerDNSName`).
+    pub(super) fn certificate(&self, build: &mut Build<'_, Part>) {
+        let Some(tls) = &self.settings.tls else {
+            return;
+        };
+        if self.immutable.base_domain.is_empty() {
+            return;
+        }
+        if self.params.version == Version::V4_18 {
+            build.warn(format!(
+                "no certificate for a custom API server name on cluster {}: HyperShift supports kubeAPIServerDNSName from OpenShift 4.19, and this cluster runs 4.18; the API server keeps its default certificate",
+                self.names.hosted_cluster
+            ));
+            return;
+        }
+        let Some(name) = self.api_dns_name() else {
+            return;
+        };
+        let certificate = Certificate::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "api")),
+            CertificateSpec {
+                secret_name: self.api_tls_secret(),
+                dns_names: vec![name],
+                issuer_ref: IssuerRef::cert_manager(
+                    match tls.issuer_kind {
+                        IssuerKindSetting::ClusterIssuer => IssuerKind::ClusterIssuer,
+                        IssuerKindSetting::Issuer => IssuerKind::Issuer,
+                    },
+                    &tls.issuer,
+                ),
+                duration: None,
+                renew_before: None,
+                private_key: None,
+            },
+        );
+        let ready = build
+            .read::<ObservedCertificate>(names::API_CERTIFICATE)
+            .is_some_and(|c| c.is_ready());
+        build.add(names::API_CERTIFICATE, Part::Addons, &certificate, ready);
+    }
+
+    /// On KubeVirt with a base domain, the guest's apps domain `*.apps.<cluster>.<base>` is
+    /// only reachable through a LoadBalancer Service in the control plane's namespace that
+    /// forwards to the guest router's node ports (HyperShift's KubeVirt ingress guide): read
+    /// those from the guest (an observe-only Object), then compose the Service (an Object in
+    /// the control plane's namespace). Returns its address once it has one.
+    pub(super) fn kubevirt_ingress(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+    ) -> Option<Address> {
+        if self.immutable.platform.type_ != PlatformType::KubeVirt
+            || self.immutable.base_domain.is_empty()
+            || self.params.networking.mode == Mode::Private
+            || !observed.is_available()
+            || !build.exists(names::PROVIDER_CONFIG)
+        {
+            return None;
+        }
+        let guest = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "guest-router")),
+            serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": GUEST_ROUTER_SERVICE, "namespace": "openshift-ingress"},
+            }),
+            &ProviderConfig::Composed(self.names.provider_config.clone()),
+            Readiness::SuccessfulCreate,
+        )
+        .observe_only();
+        let router = build
+            .read::<pk::Observed<ObservedService>>(names::GUEST_ROUTER)
+            .and_then(pk::Observed::manifest);
+        let ports = router
+            .as_ref()
+            .and_then(|r| Some((r.node_port("http")?, r.node_port("https")?)));
+        build.add(names::GUEST_ROUTER, Part::Addons, &guest, ports.is_some());
+        let Some((http, https)) = ports else {
+            build.wait(
+                "WaitingForGuestRouter",
+                format!(
+                    "the node ports of Service openshift-ingress/{GUEST_ROUTER_SERVICE} on cluster {} are not observed yet; the apps LoadBalancer forwards to them",
+                    self.names.hosted_cluster
+                ),
+            );
+            return None;
+        };
+        let service_name = names::object(&self.names.hosted_cluster, "apps");
+        let service = Service::new(
+            resources::meta(
+                &service_name,
+                Some(&self.names.control_plane_namespace),
+                &self.labels(),
+            ),
+            ServiceType::LoadBalancer,
+            ("kubevirt.io", "virt-launcher"),
+            vec![
+                ServicePort::tcp_to("https-443", 443, https),
+                ServicePort::tcp_to("http-80", 80, http),
+            ],
+        );
+        let object = Object::new(
+            self.meta(&names::object(&self.names.hosted_cluster, "apps-ingress")),
+            service,
+            &ProviderConfig::Platform(self.platform.provider_configs.kubernetes.clone()),
+            Readiness::SuccessfulCreate,
+        );
+        let address = build
+            .read::<pk::Observed<ObservedService>>(names::INGRESS_SERVICE)
+            .and_then(pk::Observed::manifest)
+            .and_then(|s| s.load_balancer());
+        build.add(
+            names::INGRESS_SERVICE,
+            Part::Addons,
+            &object,
+            address.is_some(),
+        );
+        address
+    }
+
+    /// external-dns records for the names under the base domain, once their addresses are
+    /// observed: `api.<cluster>.<base>` (the control plane endpoint) and, on KubeVirt,
+    /// `*.apps.<cluster>.<base>` (the ingress LoadBalancer). None for private clusters, which
+    /// publish no hostname.
+    pub(super) fn dns(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        apps: Option<Address>,
+    ) {
+        let base = &self.immutable.base_domain;
+        if base.is_empty() || self.params.networking.mode == Mode::Private {
+            return;
+        }
+        let ttl = self.settings.dns.record_ttl.and_then(NonZeroU32::new);
+        let cluster = &self.names.hosted_cluster;
+        let record = |name: &str, host: &str| {
+            if host.parse::<std::net::IpAddr>().is_ok() {
+                Endpoint::a(name, &[host.to_owned()], ttl)
+            } else {
+                Endpoint::cname(name, host, ttl)
+            }
+        };
+        let mut endpoints = Vec::new();
+        if let Some(endpoint) = observed.endpoint() {
+            endpoints.push(record(&format!("api.{cluster}.{base}"), &endpoint.host));
+        }
+        if let Some(apps) = &apps {
+            endpoints.push(record(&format!("*.apps.{cluster}.{base}"), apps.host()));
+        }
+        if endpoints.is_empty() {
+            return;
+        }
+        let dns = DnsEndpoint::new(self.meta(&names::object(cluster, "dns")), endpoints);
+        let ready = build
+            .read::<ObservedDnsEndpoint>(names::DNS)
+            .is_some_and(|d| d.is_synced());
+        build.add(names::DNS, Part::Addons, &dns, ready);
+    }
+
+    /// With `bootstrap.enabled`, once the cluster is available: a provider-helm
+    /// ProviderConfig on the admin kubeconfig, the platform's namespaces (Objects through the
+    /// cluster's provider config) and Helm releases.
+    pub(super) fn bootstrap(
+        &self,
+        build: &mut Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+        hosted_cluster: &HostedCluster,
+    ) {
+        if !self.params.bootstrap.enabled {
+            return;
+        }
+        let Some(kubeconfig) = observed
+            .kubeconfig_secret()
+            .filter(|_| observed.is_available())
+        else {
+            return;
+        };
+        let helm_pc = helm::ProviderConfig::kubeconfig(
+            helm::ProviderConfigKind::ProviderConfig,
+            self.meta(&names::object(&self.names.hosted_cluster, "helm")),
+            &self.namespace,
+            kubeconfig,
+            hypershift::KUBECONFIG_KEY,
+        );
+        build.add_existing(names::HELM_PROVIDER_CONFIG, Part::Addons, &helm_pc);
+        self.usage(
+            build,
+            names::USAGE_HOSTED_CLUSTER_BY_HELM_PROVIDER_CONFIG,
+            hosted_cluster,
+            &helm_pc,
+        );
+        if !(build.exists(names::HELM_PROVIDER_CONFIG) && build.exists(names::PROVIDER_CONFIG)) {
+            build.wait(
+                "WaitingForProviderConfig",
+                format!(
+                    "the provider configs on cluster {}'s admin kubeconfig do not exist yet; the bootstrap releases follow",
+                    self.names.hosted_cluster
+                ),
+            );
+            return;
+        }
+        let pc = ProviderConfig::Composed(self.names.provider_config.clone());
+        let kubernetes_pc = pk::ProviderConfig::kubeconfig(
+            self.meta(&self.names.provider_config),
+            &self.namespace,
+            kubeconfig,
+            hypershift::KUBECONFIG_KEY,
+        );
+        for namespace in &self.settings.bootstrap.namespaces {
+            let manifest = serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": namespace},
+            });
+            self.in_cluster(
+                build,
+                &names::namespace(namespace),
+                manifest,
+                &pc,
+                hosted_cluster,
+                &kubernetes_pc,
+            );
+        }
+        let helm = ProviderConfig::Composed(helm_pc.metadata.name.clone());
+        for chart in &self.settings.bootstrap.releases {
+            let composed = names::release(&chart.name);
+            let release = helm::Release::new(
+                self.meta(&names::object(&self.names.hosted_cluster, &chart.name)),
+                helm::ReleaseParameters {
+                    chart: helm::Chart {
+                        name: chart.chart.clone(),
+                        repository: chart.repository.clone(),
+                        version: chart.version.clone(),
+                    },
+                    namespace: chart.namespace.clone(),
+                    values: chart.values.clone(),
+                    skip_create_namespace: false,
+                    wait: true,
+                },
+                &helm,
+            );
+            let ready = build
+                .read::<helm::ObservedRelease>(&composed)
+                .is_some_and(|r| r.is_ready());
+            build.add(&composed, Part::Addons, &release, ready);
+            self.usage(
+                build,
+                &names::usage(names::HOSTED_CLUSTER, &composed),
+                hosted_cluster,
+                &release,
+            );
+            self.usage(
+                build,
+                &names::usage("helm-provider-config", &composed),
+                &helm_pc,
+                &release,
+            );
+        }
+    }
+}

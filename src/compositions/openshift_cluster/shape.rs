@@ -1,0 +1,268 @@
+//! What HyperShift makes immutable in a HostedCluster, and how this composition keeps it: the
+//! parts of the observed HostedCluster read back ([`ObservedShape`]), the XR fields that may
+//! not change once it exists ([`check_unchanged`]: `clusterName`, `networking.mode`, the base
+//! domain), and the settings-derived fields taken from it rather than from the settings
+//! ([`immutable`]: platform, etcd storage, networks, availability policy), so a changed
+//! platform setting applies to new clusters only.
+
+use super::*;
+
+/// Settings-derived fields HyperShift makes immutable, as they are to be written: from the
+/// observed HostedCluster once it exists, else from the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Immutable {
+    pub(super) platform: HostedPlatform,
+    pub(super) etcd_size: String,
+    pub(super) etcd_storage_class: Option<String>,
+    pub(super) cluster_network: Vec<NetworkEntry>,
+    pub(super) service_network: Vec<NetworkEntry>,
+    pub(super) machine_network: Vec<NetworkEntry>,
+    pub(super) availability: hypershift::AvailabilityPolicy,
+    pub(super) base_domain: String,
+}
+
+/// The immutable parts of an observed HostedCluster, as read back.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(super) struct ObservedShape {
+    #[serde(default)]
+    metadata: ShapeMeta,
+    #[serde(default)]
+    spec: ShapeSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeMeta {
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeSpec {
+    platform: Option<ShapePlatform>,
+    etcd: Option<ShapeEtcd>,
+    networking: Option<ShapeNetworking>,
+    controller_availability_policy: Option<hypershift::AvailabilityPolicy>,
+    dns: Option<ShapeDns>,
+    #[serde(default)]
+    services: Vec<ShapeService>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapePlatform {
+    #[serde(rename = "type")]
+    type_: Option<PlatformType>,
+    kubevirt: Option<ShapeKubevirt>,
+    agent: Option<ShapeAgent>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeKubevirt {
+    base_domain_passthrough: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeAgent {
+    agent_namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeEtcd {
+    managed: Option<ShapeManaged>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeManaged {
+    storage: Option<ShapeStorage>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeStorage {
+    persistent_volume: Option<ShapeVolume>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeVolume {
+    size: Option<String>,
+    storage_class_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeNetworking {
+    #[serde(default)]
+    cluster_network: Vec<ShapeEntry>,
+    #[serde(default)]
+    service_network: Vec<ShapeEntry>,
+    #[serde(default)]
+    machine_network: Vec<ShapeEntry>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeEntry {
+    cidr: String,
+    host_prefix: Option<u8>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeDns {
+    base_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeService {
+    service: String,
+    service_publishing_strategy: ShapeStrategy,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeStrategy {
+    #[serde(rename = "type", default)]
+    type_: String,
+}
+
+impl ObservedShape {
+    /// The mode the observed services mean: a NodePort API server is private.
+    fn mode(&self) -> Option<Mode> {
+        let api = self
+            .spec
+            .services
+            .iter()
+            .find(|s| s.service == "APIServer")?;
+        Some(match api.service_publishing_strategy.type_.as_str() {
+            "NodePort" => Mode::Private,
+            _ => Mode::Public,
+        })
+    }
+}
+
+/// `clusterName`, `networking.mode` and the base domain cannot change.
+pub(super) fn check_unchanged(
+    params: &Parameters,
+    settings: &Settings,
+    observed: &ObservedShape,
+    fail: &mut impl FnMut(&str, String),
+) {
+    if let Some(name) = observed.metadata.name.as_deref()
+        && name != params.cluster_name
+    {
+        fail(
+            "spec.parameters.clusterName",
+            format!(
+                "cannot change from {} to {}: it names the HostedCluster; create a new OpenShiftCluster",
+                quoted(name),
+                quoted(&params.cluster_name)
+            ),
+        );
+    }
+    if let Some(mode) = observed.mode()
+        && mode != params.networking.mode
+    {
+        let spell = |m: Mode| match m {
+            Mode::Public => "public",
+            Mode::Private => "private",
+        };
+        fail(
+            "spec.parameters.networking.mode",
+            format!(
+                "cannot change from {} to {}: HyperShift does not let a HostedCluster's services change; create a new OpenShiftCluster",
+                spell(mode),
+                spell(params.networking.mode)
+            ),
+        );
+    }
+    let observed_base = observed
+        .spec
+        .dns
+        .as_ref()
+        .and_then(|d| d.base_domain.as_deref())
+        .unwrap_or_default();
+    let desired_base = settings.base_domain.as_deref().unwrap_or_default();
+    if !observed_base.is_empty() && observed_base != desired_base {
+        fail(
+            "platform openshiftCluster.baseDomain",
+            format!(
+                "cannot change from {observed_base:?} to {desired_base:?} for this cluster: HyperShift makes dns.baseDomain immutable once set; restore the setting"
+            ),
+        );
+    }
+}
+
+/// The settings-derived immutable fields: observed ones win.
+pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -> Immutable {
+    let spec = observed.map(|o| &o.spec);
+    let entry = |cidr: &str, host_prefix| NetworkEntry {
+        cidr: cidr.to_owned(),
+        host_prefix,
+    };
+    let entries = |found: Option<&Vec<ShapeEntry>>, desired: Vec<NetworkEntry>| match found {
+        Some(found) if !found.is_empty() => found
+            .iter()
+            .map(|e| entry(&e.cidr, e.host_prefix))
+            .collect(),
+        _ => desired,
+    };
+    let networking = spec.and_then(|s| s.networking.as_ref());
+    let volume = spec
+        .and_then(|s| s.etcd.as_ref())
+        .and_then(|e| e.managed.as_ref())
+        .and_then(|m| m.storage.as_ref())
+        .and_then(|s| s.persistent_volume.as_ref());
+    let observed_platform = spec.and_then(|s| s.platform.as_ref());
+    let platform = match observed_platform.and_then(|p| p.type_) {
+        Some(PlatformType::KubeVirt) => HostedPlatform::kubevirt(
+            observed_platform
+                .and_then(|p| p.kubevirt.as_ref())
+                .and_then(|k| k.base_domain_passthrough)
+                .unwrap_or(false),
+        ),
+        Some(PlatformType::Agent) => HostedPlatform::agent(
+            observed_platform
+                .and_then(|p| p.agent.as_ref())
+                .and_then(|a| a.agent_namespace.as_deref())
+                .unwrap_or_default(),
+        ),
+        Some(PlatformType::None) => HostedPlatform::none(),
+        None => match settings.platform {
+            PlatformType::KubeVirt => HostedPlatform::kubevirt(settings.base_domain.is_none()),
+            PlatformType::Agent => {
+                HostedPlatform::agent(settings.agent_namespace.as_deref().unwrap_or_default())
+            }
+            PlatformType::None => HostedPlatform::none(),
+        },
+    };
+    let net = &settings.networks;
+    Immutable {
+        platform,
+        etcd_size: volume
+            .and_then(|v| v.size.clone())
+            .unwrap_or_else(|| settings.etcd.size.clone()),
+        etcd_storage_class: match volume {
+            Some(v) => v.storage_class_name.clone(),
+            None => settings.etcd.storage_class.clone(),
+        },
+        cluster_network: entries(
+            networking.map(|n| &n.cluster_network),
+            vec![entry(&net.cluster_network, Some(net.host_prefix))],
+        ),
+        service_network: entries(
+            networking.map(|n| &n.service_network),
+            vec![entry(&net.service_network, None)],
+        ),
+        machine_network: entries(
+            networking.map(|n| &n.machine_network),
+            net.machine_network.iter().map(|m| entry(m, None)).collect(),
+        ),
+        availability: spec
+            .and_then(|s| s.controller_availability_policy)
+            .unwrap_or(settings.controller_availability_policy),
+        base_domain: settings.base_domain.clone().unwrap_or_default(),
+    }
+}
