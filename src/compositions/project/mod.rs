@@ -103,6 +103,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::build::Build;
@@ -255,6 +256,10 @@ pub struct Proj<'a> {
     quota: &'a QuotaProfile,
     access: BTreeMap<Role, Members>,
     issuer: String,
+    /// The observed Workspace and Tenant inside their Objects, read once: compose and status
+    /// both need them.
+    seen_workspace: ObservedWorkspace,
+    seen_tenant: mto::ObservedTenant,
 }
 
 /// Checks every rule, collecting every bad field.
@@ -475,6 +480,8 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         quota: quota.expect("checked above"),
         access,
         issuer,
+        seen_workspace: observed_manifest(cx, names::WORKSPACE),
+        seen_tenant: observed_manifest(cx, names::TENANT),
     })
 }
 
@@ -709,7 +716,7 @@ impl Proj<'_> {
             &ProviderConfig::Composed(self.org_provider_config()),
             Readiness::DeriveFromCelQuery(kcp::WORKSPACE_READY_QUERY.to_owned()),
         );
-        let ready = build.ready(names::WORKSPACE) && observed_workspace(build).is_ready();
+        let ready = build.ready(names::WORKSPACE) && self.seen_workspace.is_ready();
         build.add(names::WORKSPACE, Part::Workspace, &object, ready);
         let org_pc = pk::ProviderConfig::kubeconfig(
             self.meta(&self.org_provider_config()),
@@ -732,11 +739,10 @@ impl Proj<'_> {
         build: &mut Build<'_, Part>,
         workspace: &Object<kcp::Workspace>,
     ) -> Option<pk::ProviderConfig> {
-        let observed = observed_workspace(build);
         let secret_namespace = self.platform.secret_namespace.clone();
         let access = Access {
             path: &self.path,
-            workspace: &observed,
+            workspace: &self.seen_workspace,
             secret_resource: names::KUBECONFIG,
             secret: meta(
                 &self.project_provider_config(),
@@ -1123,7 +1129,7 @@ impl Proj<'_> {
             &self.service_cluster(),
             Readiness::DeriveFromCelQuery(mto::deployed_namespaces_query(&namespaces)),
         );
-        let ready = build.ready(names::TENANT) && observed_tenant(build).is_ready(&namespaces);
+        let ready = build.ready(names::TENANT) && self.seen_tenant.is_ready(&namespaces);
         build.add(names::TENANT, Part::Tenant, &tenant, ready);
 
         self.usage(build, names::USAGE_QUOTA_BY_TENANT, &quota, &tenant);
@@ -1144,9 +1150,8 @@ impl Proj<'_> {
     }
 
     fn status(&self, build: &Build<'_, Part>) -> ProjectStatus {
-        let observed = observed_workspace(build);
+        let (observed, tenant) = (&self.seen_workspace, &self.seen_tenant);
         let namespaces: Vec<String> = self.namespaces.iter().map(|(_, ns)| ns.clone()).collect();
-        let tenant = observed_tenant(build);
         let bindings_ready = self.namespaces.is_empty() || build.part_ready(Part::Bindings);
         let all = build.all_ready();
         let message = match build.waiting() {
@@ -1249,18 +1254,11 @@ impl Proj<'_> {
     }
 }
 
-/// The project workspace as observed inside its Object.
-fn observed_workspace(build: &Build<'_, Part>) -> ObservedWorkspace {
-    build
-        .read::<pk::Observed<ObservedWorkspace>>(names::WORKSPACE)
-        .and_then(pk::Observed::manifest)
-        .unwrap_or_default()
-}
-
-/// The Tenant as observed inside its Object.
-fn observed_tenant(build: &Build<'_, Part>) -> mto::ObservedTenant {
-    build
-        .read::<pk::Observed<mto::ObservedTenant>>(names::TENANT)
+/// The manifest observed inside the provider-kubernetes Object `name`, as `T` reads it.
+fn observed_manifest<T: DeserializeOwned + Default>(cx: Context<'_, Settings>, name: &str) -> T {
+    cx.observed
+        .read::<pk::Observed<T>>(name)
+        .and_then(Result::ok)
         .and_then(pk::Observed::manifest)
         .unwrap_or_default()
 }
