@@ -273,8 +273,9 @@ fn is_keycloak_prohibited(c: char) -> bool {
 /// A username Keycloak's default user profile holds, as Keycloak stores it: 3 to 255
 /// characters (its `length` validator, which counts UTF-16 units as Java does), none that
 /// `username-prohibited-characters` refuses (whitespace, control characters and the
-/// punctuation listed in `KEYCLOAK_PROHIBITED`), and no upper case (Keycloak lower-cases usernames, and the Terraform provider
-/// behind provider-keycloak refuses upper case in users and group members). `system:` names
+/// punctuation listed in `KEYCLOAK_PROHIBITED`), and no upper case (Keycloak lower-cases
+/// usernames, and the Terraform provider behind provider-keycloak refuses upper case in
+/// users and group members). `system:` names
 /// cannot pass (`:` is refused), so such a username is also a valid RBAC subject. For
 /// references to users that may have been made elsewhere (group members, project access).
 pub fn check_username(value: &str) -> Result<(), String> {
