@@ -178,21 +178,26 @@ impl Composition for Organisation {
             ADMIN_PASSWORD_LENGTH,
         )
         .map_err(|e| Invalid(vec![e]))?;
-        if params.admin.username.is_none() {
-            // The username defaults to the address, which may hold characters an address
-            // allows and Keycloak refuses in a username (`o'brien@...`).
-            let username = params.admin.email.as_str().to_lowercase();
-            if let Err(e) = check_new_username(&username) {
-                return Err(Invalid::field(
-                    "spec.parameters.admin.email",
-                    format!(
-                        "{e}; the first admin's username defaults to the email address: set spec.parameters.admin.username"
-                    ),
-                ));
+        let admin_username = match &params.admin.username {
+            Some(username) => username.as_str().to_lowercase(),
+            None => {
+                // The username defaults to the address, which may hold characters an address
+                // allows and Keycloak refuses in a username (`o'brien@...`).
+                let username = params.admin.email.as_str().to_lowercase();
+                if let Err(e) = check_new_username(&username) {
+                    return Err(Invalid::field(
+                        "spec.parameters.admin.email",
+                        format!(
+                            "{e}; the first admin's username defaults to the email address: set spec.parameters.admin.username"
+                        ),
+                    ));
+                }
+                username
             }
-        }
+        };
         Ok(Org {
             admin_password,
+            admin_username,
             params,
             platform,
             namespace: identity.scope.namespace().map(str::to_owned),
@@ -222,6 +227,8 @@ impl Composition for Organisation {
 pub struct Org<'a> {
     /// The first administrator's initial password (never logged).
     admin_password: Generated,
+    /// The first administrator's username: `admin.username`, else the lower-cased address.
+    admin_username: String,
     params: &'a spec::Parameters,
     platform: &'a Platform,
     /// Namespace of namespaced-flavour managed resources (`None` for this cluster-scoped XR).
@@ -544,10 +551,7 @@ impl<'a> Org<'a> {
         let admin = &self.params.admin;
         let user = keycloak::UserParameters {
             realm: in_realm.clone(),
-            username: admin.username.as_ref().map_or_else(
-                || admin.email.as_str().to_lowercase(),
-                |u| u.as_str().to_lowercase(),
-            ),
+            username: self.admin_username.clone(),
             email: Some(admin.email.as_str().to_lowercase()),
             email_verified: None,
             enabled: Some(true),
