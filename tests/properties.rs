@@ -373,3 +373,66 @@ fn the_same_request_gives_the_same_bytes_and_earlier_steps_pass_through() {
         },
     );
 }
+
+/// Every key of `value`, at any depth.
+fn keys_of(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| keys_of(v, out)),
+        Value::Object(m) => {
+            for (k, v) in m {
+                out.push(k.clone());
+                keys_of(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What the controllers report back is read on every call (conditions, a provider-kubernetes
+/// Object's `status.atProvider.manifest`, a fetched Namespace's labels): with any JSON as the
+/// `status`, `spec` or `metadata.labels` of any observed or required object of an example
+/// (the examples' own keys mixed in, so that the readers' paths are reached), every
+/// composition still answers, never panics.
+#[test]
+fn arbitrary_observed_state_gets_an_answer() {
+    let runner = runner();
+    for subject in subjects() {
+        for (dir, example) in &subject.examples {
+            let objects: Vec<&Value> = example.observed.iter().chain(&example.required).collect();
+            if objects.is_empty() {
+                continue;
+            }
+            let mut names = Vec::new();
+            objects.iter().for_each(|o| keys_of(o, &mut names));
+            names.sort();
+            names.dedup();
+            let strategy = (
+                0..objects.len(),
+                proptest::sample::select(vec!["status", "spec", "labels"]),
+                arbitrary(names),
+            );
+            let mut cases = TestRunner::new(config());
+            let result = cases.run(&strategy, |(index, part, value)| {
+                let mut input = example.clone();
+                let observed = input.observed.len();
+                let object = match input.observed.get_mut(index) {
+                    Some(object) => object,
+                    None => &mut input.required[index - observed],
+                };
+                match part {
+                    "labels" => object["metadata"]["labels"] = value,
+                    _ => object[part] = value,
+                }
+                answered(&render::run(&runner, &input))?;
+                Ok(())
+            });
+            if let Err(e) = result {
+                panic!(
+                    "arbitrary observed state: {} ({}): {e}",
+                    subject.entry.name,
+                    dir.display()
+                );
+            }
+        }
+    }
+}
