@@ -14,5 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let again = Struct::from_json(&json);
     let bytes = again.encode_to_vec();
     let back = Struct::decode(bytes.as_slice()).expect("what we encode decodes");
-    assert_eq!(back.to_json(), json, "a Struct changed on its way through JSON");
+    assert_eq!(
+        back.to_json(),
+        json,
+        "a Struct changed on its way through JSON"
+    );
 });
