@@ -175,3 +175,101 @@ fn a_node_pool_waits_for_its_cluster_then_creates() {
         "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64"
     );
 }
+
+/// Sets the `Available` condition of the HostedCluster among `objects` to False.
+fn control_plane_unavailable(objects: &mut [serde_json::Value]) {
+    let hosted = objects
+        .iter_mut()
+        .find(|o| o["kind"] == "HostedCluster")
+        .expect("a HostedCluster is observed");
+    let conditions = hosted["status"]["conditions"]
+        .as_array_mut()
+        .expect("the HostedCluster has conditions");
+    let available = conditions
+        .iter_mut()
+        .find(|c| c["type"] == "Available")
+        .expect("an Available condition");
+    available["status"] = "False".into();
+    available["reason"] = "KubeAPIServerUnavailable".into();
+}
+
+#[test]
+fn an_unavailable_control_plane_keeps_everything_composed() {
+    // Crossplane deletes whatever a function leaves out of the desired state: a control
+    // plane restart or an upgrade must not take the bindings, the add-ons or the bootstrap
+    // releases with it.
+    let dir = root().join("examples/openshiftcluster/public-kubevirt-addons");
+    let input = support::case_input(&dir);
+    let runner = function_sco::sdk::Runner::new(
+        function_sco::function::Sco,
+        function_sco::sdk::response::DEFAULT_TTL,
+    );
+    let available = Outcome::of(function_sco::sdk::render::run(&runner, &input));
+    let mut unavailable_input = input.clone();
+    control_plane_unavailable(&mut unavailable_input.observed);
+    let unavailable = Outcome::of(function_sco::sdk::render::run(&runner, &unavailable_input));
+    assert_eq!(unavailable.fatal(), None);
+    for gated in [
+        "binding-admin",
+        "guest-router-nodeports",
+        "ingress-service",
+        "release-argocd",
+    ] {
+        assert!(
+            available.composed.contains_key(gated),
+            "{gated}: {:?}",
+            available.names()
+        );
+    }
+    assert_eq!(unavailable.names(), available.names());
+    assert!(!unavailable.ready("hosted-cluster"));
+    assert_ne!(unavailable.status["phase"], "Ready");
+}
+
+#[test]
+fn a_node_pool_is_kept_as_it_runs_while_its_cluster_is_unavailable() {
+    let dir = stage("openshiftnodepool", "03-creating");
+    let mut input = support::case_input(&dir);
+    control_plane_unavailable(&mut input.required);
+    input.observed.push(serde_json::json!({
+        "apiVersion": "hypershift.openshift.io/v1beta1",
+        "kind": "NodePool",
+        "metadata": {
+            "name": "dev-batch",
+            "namespace": "ws-frontend-clusters",
+            "annotations": {"crossplane.io/composition-resource-name": "node-pool"},
+        },
+        "spec": {
+            "release": {"image": "quay.io/openshift-release-dev/ocp-release:4.19.9-x86_64"},
+            "management": {"upgradeType": "InPlace"},
+        },
+        "status": {"replicas": 3, "conditions": [{"type": "Ready", "status": "True"}]},
+    }));
+    let runner = function_sco::sdk::Runner::new(
+        function_sco::function::Sco,
+        function_sco::sdk::response::DEFAULT_TTL,
+    );
+    let out = Outcome::of(function_sco::sdk::render::run(&runner, &input));
+    assert_eq!(out.fatal(), None);
+    let spec = &out.manifest("node-pool")["spec"];
+    assert_eq!(
+        spec["release"]["image"], "quay.io/openshift-release-dev/ocp-release:4.19.9-x86_64",
+        "the running release, not a new one"
+    );
+    assert_eq!(
+        spec["management"]["upgradeType"], "InPlace",
+        "immutable: kept"
+    );
+    assert!(
+        out.composed
+            .contains_key("usage-hosted-cluster-by-node-pool")
+    );
+    assert_eq!(out.status["phase"], "WaitingForCluster");
+    assert_eq!(out.status["clusterRef"]["available"], false);
+    assert_eq!(out.condition("ResourcesReady").1, "WaitingForCluster");
+
+    // Without a pool yet, nothing is created while the cluster is unavailable.
+    input.observed.pop();
+    let out = Outcome::of(function_sco::sdk::render::run(&runner, &input));
+    assert!(out.composed.is_empty(), "{:?}", out.names());
+}

@@ -921,7 +921,21 @@ impl ObservedHostedCluster {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedNodePool {
     #[serde(default)]
+    spec: ObservedNodePoolSpec,
+    #[serde(default)]
     status: ObservedNodePoolStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedNodePoolSpec {
+    release: Option<ObservedRelease>,
+    management: Option<ObservedManagement>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedManagement {
+    #[serde(rename = "upgradeType")]
+    upgrade_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -940,6 +954,26 @@ impl ObservedNodePool {
     /// Whether HyperShift reports the pool `Ready=True`.
     pub fn is_ready(&self) -> bool {
         condition::find(&self.status.conditions, "Ready").is_some_and(Condition::is_true)
+    }
+
+    /// The release the pool runs (`spec.release.image`), if it exists.
+    pub fn release_image(&self) -> Option<&str> {
+        self.spec
+            .release
+            .as_ref()?
+            .image
+            .as_deref()
+            .filter(|i| !i.is_empty())
+    }
+
+    /// How the existing pool upgrades: immutable (the NodePool CRD's CEL rule
+    /// "UpgradeType is immutable"), so a pool keeps it whatever the settings say now.
+    pub fn upgrade_type(&self) -> Option<UpgradeType> {
+        match self.spec.management.as_ref()?.upgrade_type.as_deref()? {
+            "Replace" => Some(UpgradeType::Replace),
+            "InPlace" => Some(UpgradeType::InPlace),
+            _ => None,
+        }
     }
 }
 

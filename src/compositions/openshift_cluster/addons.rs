@@ -142,7 +142,8 @@ impl Cluster<'_> {
         if self.immutable.platform.type_ != PlatformType::KubeVirt
             || self.immutable.base_domain.is_empty()
             || self.params.networking.mode == Mode::Private
-            || !observed.is_available()
+            // Created once the cluster is available, then kept (see `access`).
+            || !(observed.is_available() || build.exists(names::GUEST_ROUTER))
             || !build.exists(names::PROVIDER_CONFIG)
         {
             return None;
@@ -248,7 +249,7 @@ impl Cluster<'_> {
         build.add(names::DNS, Part::Addons, &dns, ready);
     }
 
-    /// With `bootstrap.enabled`, once the cluster is available: a provider-helm
+    /// With `bootstrap.enabled`, once the cluster is available (and kept from then on): a provider-helm
     /// ProviderConfig on the admin kubeconfig, the platform's namespaces (Objects through the
     /// cluster's provider config) and Helm releases.
     pub(super) fn bootstrap(
@@ -260,9 +261,10 @@ impl Cluster<'_> {
         if !self.params.bootstrap.enabled {
             return;
         }
+        // Created once the cluster is available, then kept (see `access`).
         let Some(kubeconfig) = observed
             .kubeconfig_secret()
-            .filter(|_| observed.is_available())
+            .filter(|_| observed.is_available() || build.exists(names::HELM_PROVIDER_CONFIG))
         else {
             return;
         };

@@ -77,7 +77,11 @@
 //! **Access.** Once the HostedCluster reports its admin kubeconfig Secret (`status.kubeconfig`,
 //! key `kubeconfig`), a namespaced provider-kubernetes ProviderConfig `<clusterName>-admin`
 //! uses it; once that exists and the cluster is available, the bindings above are Objects
-//! through it (`WaitingForProviderConfig` until then). `sco-customer-admin` reads the
+//! through it (`WaitingForProviderConfig` until then). What is gated on availability (the
+//! bindings, the KubeVirt ingress, the bootstrap) is created once the cluster is available
+//! and kept from then on, also while HyperShift reports it unavailable (a control plane
+//! restart, an upgrade): Crossplane deletes every composed resource a function leaves out.
+//! The default NodePool's `management.upgradeType` is immutable, so it is kept as observed. `sco-customer-admin` reads the
 //! cluster-scoped state, creates and deletes namespaces and projects and installs operators,
 //! and writes no RBAC, nodes or cluster configuration, so it cannot grant itself
 //! cluster-admin; `customer-admin` groups also get `admin` everywhere.
@@ -769,6 +773,9 @@ impl Cluster<'_> {
             observed.is_available(),
         );
         if let Some(nodes) = &self.nodes {
+            let found = build
+                .read::<ObservedNodePool>(names::DEFAULT_NODE_POOL)
+                .unwrap_or_default();
             let pool = node_pool(
                 self.meta(&self.names.node_pool),
                 &self.names.hosted_cluster,
@@ -776,11 +783,10 @@ impl Cluster<'_> {
                 self.release_image,
                 nodes,
                 self.settings.root_volume_storage_class.as_deref(),
-                self.settings.upgrade_type(),
+                found
+                    .upgrade_type()
+                    .unwrap_or_else(|| self.settings.upgrade_type()),
             );
-            let found = build
-                .read::<ObservedNodePool>(names::DEFAULT_NODE_POOL)
-                .unwrap_or_default();
             let ready = found.is_ready() && found.replicas() >= pool.spec.replicas;
             build.add(names::DEFAULT_NODE_POOL, Part::Nodes, &pool, ready);
             self.usage(
@@ -1114,8 +1120,8 @@ impl Cluster<'_> {
     }
 
     /// The provider config on the admin kubeconfig HyperShift reports, and through it the
-    /// `sco-customer-admin` ClusterRole and a ClusterRoleBinding per role used, once the
-    /// cluster is available.
+    /// `sco-customer-admin` ClusterRole and a ClusterRoleBinding per role used, created once
+    /// the cluster is available and kept from then on.
     fn access(
         &self,
         build: &mut Build<'_, Part>,
@@ -1138,10 +1144,15 @@ impl Cluster<'_> {
             hosted_cluster,
             &provider_config,
         );
-        if self.params.access.groups.is_empty() {
+        let objects = self.access_objects();
+        if objects.is_empty() {
             return;
         }
-        if !(observed.is_available() && build.exists(names::PROVIDER_CONFIG)) {
+        // Created once the cluster is available; kept from then on, also while HyperShift
+        // reports it unavailable (a control plane restart, an upgrade): Crossplane deletes
+        // every composed resource a function leaves out.
+        let created = objects.iter().any(|(composed, _)| build.exists(composed));
+        if !(build.exists(names::PROVIDER_CONFIG) && (observed.is_available() || created)) {
             build.wait(
                 "WaitingForProviderConfig",
                 format!(
@@ -1152,6 +1163,22 @@ impl Cluster<'_> {
             return;
         }
         let pc = ProviderConfig::Composed(self.names.provider_config.clone());
+        for (composed, object) in objects {
+            self.in_cluster(
+                build,
+                &composed,
+                object,
+                &pc,
+                hosted_cluster,
+                &provider_config,
+            );
+        }
+    }
+
+    /// The access objects on the hosted cluster, by composition resource name: the
+    /// `sco-customer-admin` ClusterRole when that role is used, and a ClusterRoleBinding per
+    /// role used (customer-admin also binds `admin`).
+    fn access_objects(&self) -> Vec<(String, AccessObject)> {
         let mut roles: std::collections::BTreeMap<Role, Vec<Subject>> = Default::default();
         for group in &self.params.access.groups {
             roles
@@ -1159,19 +1186,16 @@ impl Cluster<'_> {
                 .or_default()
                 .push(Subject::group(group.name.clone()));
         }
+        let mut objects = Vec::new();
         if roles.contains_key(&Role::CustomerAdmin) {
             let role = ClusterRole::new(
                 resources::meta(CUSTOMER_ADMIN_ROLE, None, &self.labels()),
                 customer_admin_rules(),
             );
-            self.in_cluster(
-                build,
-                names::CUSTOMER_ADMIN_ROLE,
-                role,
-                &pc,
-                hosted_cluster,
-                &provider_config,
-            );
+            objects.push((
+                names::CUSTOMER_ADMIN_ROLE.to_owned(),
+                AccessObject::Role(role),
+            ));
         }
         for (role, mut subjects) in roles {
             subjects.sort_by(|a, b| a.name.cmp(&b.name));
@@ -1181,15 +1205,10 @@ impl Cluster<'_> {
                 cluster_role(role),
                 subjects.clone(),
             );
-            let composed = names::binding(role.as_str());
-            self.in_cluster(
-                build,
-                &composed,
-                binding,
-                &pc,
-                hosted_cluster,
-                &provider_config,
-            );
+            objects.push((
+                names::binding(role.as_str()),
+                AccessObject::Binding(binding),
+            ));
             if role == Role::CustomerAdmin {
                 // customer-admin is admin in every namespace plus sco-customer-admin's
                 // cluster-scoped rights.
@@ -1198,17 +1217,13 @@ impl Cluster<'_> {
                     cluster_role(Role::Admin),
                     subjects,
                 );
-                let composed = names::binding("customer-admin-admin");
-                self.in_cluster(
-                    build,
-                    &composed,
-                    binding,
-                    &pc,
-                    hosted_cluster,
-                    &provider_config,
-                );
+                objects.push((
+                    names::binding("customer-admin-admin"),
+                    AccessObject::Binding(binding),
+                ));
             }
         }
+        objects
     }
 
     /// An Object on the hosted cluster, kept by Usages until it is gone: the HostedCluster
@@ -1348,6 +1363,14 @@ pub fn node_pool(
             platform,
         },
     )
+}
+
+/// An object of the cluster's access, as it is written into its Object.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum AccessObject {
+    Role(ClusterRole),
+    Binding(ClusterRoleBinding),
 }
 
 /// The OpenShift ClusterRole a role binds.

@@ -14,10 +14,14 @@
 //! name (`spec.parameters.clusterName`), and the HostedCluster the release image
 //! (`spec.release.image`, so a pool follows the cluster's version), the platform
 //! (`spec.platform.type`) and availability (`Available=True`). While the parent or its
-//! HostedCluster is missing or not available nothing is composed and the XR waits
-//! (`WaitingForCluster`, phase `WaitingForCluster`). Once composed, the NodePool stays even if
-//! the parent becomes unavailable. Deleting the parent does not cascade to the pool: the
-//! Usage holds the HostedCluster until this XR is deleted.
+//! HostedCluster is missing or not available no pool is created and the XR waits
+//! (`WaitingForCluster`, phase `WaitingForCluster`). A NodePool that exists is kept as it
+//! runs (its observed release image) while HyperShift reports the HostedCluster unavailable,
+//! as during a control plane restart or upgrade: Crossplane deletes every composed resource a
+//! function leaves out. Its `management.upgradeType` is immutable (the NodePool CRD's CEL
+//! rule), so an existing pool keeps its own whatever the settings say now. Deleting the
+//! parent does not cascade to the pool: the Usage holds the HostedCluster until this XR is
+//! deleted.
 //!
 //! **Sizes** come from this composition's settings (`openshiftNodePool.sizes`,
 //! `agentLabels`), whose defaults equal the OpenShiftCluster's: on KubeVirt a size missing
@@ -142,20 +146,29 @@ struct HostedShapePlatform {
 enum Found {
     /// Crossplane has not fetched it yet, or it does not exist.
     Missing(String),
-    /// The parent exists; its HostedCluster is not fetched or not available.
+    /// The parent exists; its HostedCluster is not fetched or not available (with the pool's
+    /// shape when the HostedCluster is fetched).
     NotAvailable {
         uid: Option<String>,
         message: String,
+        shape: Option<Shape>,
     },
     /// The parent's control plane is available.
     Available {
         uid: Option<String>,
-        cluster: String,
+        shape: Shape,
         release_image: String,
-        nodes: Nodes,
-        upgrade_type: UpgradeType,
-        platform: PlatformType,
     },
+}
+
+/// The pool as the parent's HostedCluster and the settings make it.
+#[derive(Debug, Clone)]
+struct Shape {
+    cluster: String,
+    nodes: Nodes,
+    /// For a new pool: an existing one keeps its own (immutable).
+    upgrade_type: UpgradeType,
+    platform: PlatformType,
 }
 
 /// A valid OpenShiftNodePool.
@@ -237,6 +250,7 @@ fn found(
         return Found::NotAvailable {
             uid,
             message: format!("OpenShiftCluster {parent_name} names no clusterName"),
+            shape: None,
         };
     };
     let pool_name = format!("{cluster}-{xr}");
@@ -263,6 +277,7 @@ fn found(
             message: format!(
                 "the HostedCluster {cluster} of OpenShiftCluster {parent_name} is not found (yet)"
             ),
+            shape: None,
         };
     };
     let observed: ObservedHostedCluster =
@@ -308,25 +323,31 @@ fn found(
         return Found::NotAvailable {
             uid,
             message: String::new(),
+            shape: None,
         };
+    };
+    let shape = Shape {
+        upgrade_type: settings.upgrade_type.unwrap_or(match platform {
+            PlatformType::KubeVirt => UpgradeType::Replace,
+            _ => UpgradeType::InPlace,
+        }),
+        cluster,
+        nodes,
+        platform,
     };
     match observed.release_image().filter(|_| observed.is_available()) {
         Some(image) => Found::Available {
             uid,
-            cluster,
             release_image: image.to_owned(),
-            nodes,
-            upgrade_type: settings.upgrade_type.unwrap_or(match platform {
-                PlatformType::KubeVirt => UpgradeType::Replace,
-                _ => UpgradeType::InPlace,
-            }),
-            platform,
+            shape,
         },
         None => Found::NotAvailable {
             uid,
             message: format!(
-                "the HostedCluster {cluster} of OpenShiftCluster {parent_name} is not available yet"
+                "the HostedCluster {} of OpenShiftCluster {parent_name} is not available",
+                shape.cluster
             ),
+            shape: Some(shape),
         },
     }
 }
@@ -370,7 +391,7 @@ impl Pool<'_> {
                 .and_then(<[serde_json::Value]>::first)
                 .and_then(|p| serde_json::from_value::<Parent>(p.clone()).ok())
                 .and_then(|p| p.spec.parameters.cluster_name),
-            Found::Available { cluster, .. } => Some(cluster.clone()),
+            Found::Available { shape, .. } => Some(shape.cluster.clone()),
         };
         if let Some(cluster) = &cluster {
             build.require(
@@ -383,22 +404,43 @@ impl Pool<'_> {
                 },
             );
         }
-        let Found::Available {
+        let observed = build
+            .read::<ObservedNodePool>(names::NODE_POOL)
+            .unwrap_or_default();
+        let (shape, release_image) = match (&self.found, observed.release_image()) {
+            (
+                Found::Available {
+                    shape,
+                    release_image,
+                    ..
+                },
+                _,
+            ) => (shape, release_image.as_str()),
+            // Created once the cluster is available; kept as it runs while HyperShift reports
+            // the cluster unavailable (a control plane restart, an upgrade): Crossplane
+            // deletes every composed resource a function leaves out.
+            (
+                Found::NotAvailable {
+                    shape: Some(shape),
+                    message,
+                    ..
+                },
+                Some(running),
+            ) => {
+                build.wait("WaitingForCluster", message.clone());
+                (shape, running)
+            }
+            (Found::Missing(message) | Found::NotAvailable { message, .. }, _) => {
+                build.wait("WaitingForCluster", message.clone());
+                return;
+            }
+        };
+        let Shape {
             cluster,
-            release_image,
             nodes,
             upgrade_type,
             platform,
-            ..
-        } = &self.found
-        else {
-            let message = match &self.found {
-                Found::Missing(m) | Found::NotAvailable { message: m, .. } => m.clone(),
-                Found::Available { .. } => unreachable!("matched above"),
-            };
-            build.wait("WaitingForCluster", message);
-            return;
-        };
+        } = shape;
         let pool = openshift_cluster::node_pool(
             self.meta(&conventions::name(&[cluster, &self.name])),
             cluster,
@@ -406,11 +448,8 @@ impl Pool<'_> {
             release_image,
             nodes,
             self.settings.root_volume_storage_class.as_deref(),
-            *upgrade_type,
+            observed.upgrade_type().unwrap_or(*upgrade_type),
         );
-        let observed = build
-            .read::<ObservedNodePool>(names::NODE_POOL)
-            .unwrap_or_default();
         let ready = observed.is_ready() && observed.replicas() >= self.params.replicas;
         build.add(names::NODE_POOL, Part::Nodes, &pool, ready);
         let hosted_cluster = HostedClusterRef {
@@ -438,14 +477,14 @@ impl Pool<'_> {
         let ready = build.all_ready();
         let (uid, available, message) = match &self.found {
             Found::Missing(m) => (None, false, m.clone()),
-            Found::NotAvailable { uid, message } => (uid.clone(), false, message.clone()),
-            Found::Available { uid, cluster, .. } => (
+            Found::NotAvailable { uid, message, .. } => (uid.clone(), false, message.clone()),
+            Found::Available { uid, shape, .. } => (
                 uid.clone(),
                 true,
-                format!("HostedCluster {cluster} is available"),
+                format!("HostedCluster {} is available", shape.cluster),
             ),
         };
-        let phase = if !build.composed(names::NODE_POOL) {
+        let phase = if !(available && build.composed(names::NODE_POOL)) {
             Phase::WaitingForCluster
         } else if ready {
             Phase::Ready

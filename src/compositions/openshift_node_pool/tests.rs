@@ -127,7 +127,7 @@ fn it_waits_for_the_cluster() {
             .waiting
             .unwrap()
             .message
-            .contains("is not available yet"),
+            .contains("is not available"),
         "waits for Available"
     );
 }
