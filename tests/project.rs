@@ -229,9 +229,10 @@ fn a_ready_workspace_brings_its_provider_config_and_then_bindings_and_rbac() {
 
     let out = run("03-provider-config-ready");
     let first = &out.manifest("apibinding-vms")["spec"]["forProvider"]["manifest"]["spec"];
-    assert!(
-        first.get("permissionClaims").is_none(),
-        "the first binding claims nothing: {first}"
+    assert_eq!(
+        first["permissionClaims"],
+        serde_json::json!([]),
+        "the first binding claims nothing, and says so: {first}"
     );
     assert!(!out.ready("apibinding-vms"));
 

@@ -288,8 +288,9 @@ pub struct ApiBinding {
 pub struct ApiBindingSpec {
     /// The APIExport bound (immutable).
     pub reference: BindingReference,
-    /// The export's permission claims, each accepted or rejected.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The export's permission claims, each accepted or rejected; written when empty too, so
+    /// that claims the export dropped leave the live binding under a merge patch (see
+    /// [`crate::resources::mto::AccessControl`]).
     pub permission_claims: Vec<AcceptablePermissionClaim>,
 }
 
@@ -624,7 +625,8 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(&binding).unwrap()["spec"],
-            json!({"reference": {"export": {"name": "local"}}})
+            // Written when empty: claims the export dropped must leave the live binding.
+            json!({"reference": {"export": {"name": "local"}}, "permissionClaims": []})
         );
         let binding_phase: ObservedApiBinding =
             serde_json::from_value(json!({"status": {"phase": "Binding"}})).unwrap();

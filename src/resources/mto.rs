@@ -53,8 +53,8 @@ pub struct Tenant {
 pub struct TenantSpec {
     /// The name of the `Quota` that bounds the tenant.
     pub quota: String,
-    /// Who is owner, editor and viewer in every tenant namespace.
-    #[serde(skip_serializing_if = "AccessControl::is_empty")]
+    /// Who is owner, editor and viewer in every tenant namespace: always written whole, see
+    /// [`AccessControl`].
     pub access_control: AccessControl,
     /// The tenant's namespaces.
     #[serde(skip_serializing_if = "TenantNamespaces::is_empty")]
@@ -63,42 +63,30 @@ pub struct TenantSpec {
 
 /// `spec.accessControl` of a Tenant: MTO binds IntegrationConfig's tenant roles (by default
 /// ClusterRoles `admin`, `edit`, `view`) to these in each namespace.
+///
+/// Every role and both lists are written, empty ones too. provider-kubernetes applies an
+/// Object's manifest as a JSON merge patch unless it runs with `--enable-server-side-apply`
+/// (crossplane-runtime's `APIPatchingApplicator`, used by its object syncer), and a merge
+/// patch leaves a key it does not name as it is: a role whose last member was removed would
+/// keep its old members on the live Tenant, access nobody revoked. An empty list replaces
+/// the old one under either way of applying.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AccessControl {
     /// Owners.
-    #[serde(skip_serializing_if = "Members::is_empty")]
     pub owners: Members,
     /// Editors.
-    #[serde(skip_serializing_if = "Members::is_empty")]
     pub editors: Members,
     /// Viewers.
-    #[serde(skip_serializing_if = "Members::is_empty")]
     pub viewers: Members,
-}
-
-impl AccessControl {
-    /// Whether nobody is listed.
-    pub fn is_empty(&self) -> bool {
-        self.owners.is_empty() && self.editors.is_empty() && self.viewers.is_empty()
-    }
 }
 
 /// Users and groups, by the names the API server sees (OIDC prefixes included).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Members {
     /// Usernames.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<String>,
     /// Group names.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
-}
-
-impl Members {
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.groups.is_empty()
-    }
 }
 
 /// `spec.namespaces` of a Tenant.
@@ -399,8 +387,11 @@ mod tests {
                 "metadata": {"name": "shop"},
                 "spec": {
                     "quota": "shop",
+                    // Empty roles and lists are written: under a merge patch, a list left
+                    // out would keep members removed from the XR.
                     "accessControl": {
-                        "owners": {"groups": ["oidc:shop-admin", "oidc:acme-org-admins"]},
+                        "owners": {"users": [], "groups": ["oidc:shop-admin", "oidc:acme-org-admins"]},
+                        "editors": {"users": [], "groups": []},
                         "viewers": {"users": ["oidc:ada"], "groups": ["oidc:shop-view"]},
                     },
                     "namespaces": {
@@ -424,7 +415,11 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(&bare).unwrap()["spec"],
-            json!({"quota": "small"})
+            json!({"quota": "small", "accessControl": {
+                "owners": {"users": [], "groups": []},
+                "editors": {"users": [], "groups": []},
+                "viewers": {"users": [], "groups": []},
+            }})
         );
         assert_eq!(tenant.kind(), "Tenant");
     }

@@ -73,7 +73,11 @@
 //! `stakater.com/org: <org>` and, with a network, `k8s.ovn.org/primary-user-defined-network`,
 //! purges them on deletion, and grants owners/editors/viewers to `access[]` and the project
 //! groups (prefixes `project.serviceClusterPrefixes`; the per-realm admin group is left out:
-//! its name is the same in every realm). The network (Layer2, Primary, persistent IPAM)
+//! its name is the same in every realm). Every role and list of the access control is
+//! written, empty ones too, and so are an APIBinding's claims: provider-kubernetes applies
+//! Objects as JSON merge patches unless it runs with server-side apply, and a merge patch
+//! keeps what it does not name, so a user removed from `access[]` would otherwise keep their
+//! access ([`mto::AccessControl`]). The network (Layer2, Primary, persistent IPAM)
 //! selects exactly the project's namespaces by name and is ready on `NetworkCreated`. Adding,
 //! removing or changing `network` later is refused (the XRD's CEL and the function: OVN reads
 //! the label at namespace creation only, and `layer2` is immutable).
