@@ -780,6 +780,8 @@ struct ObservedHostedSpec {
     #[serde(default)]
     configuration: ObservedConfiguration,
     release: Option<ObservedRelease>,
+    #[serde(rename = "kubeAPIServerDNSName")]
+    kube_api_server_dns_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -914,6 +916,14 @@ impl ObservedHostedCluster {
     /// The observed `spec.release.image`.
     pub fn release_image(&self) -> Option<&str> {
         self.spec.release.as_ref()?.image.as_deref()
+    }
+
+    /// The custom API server name the HostedCluster already serves (`kubeAPIServerDNSName`).
+    pub fn kube_api_server_dns_name(&self) -> Option<&str> {
+        self.spec
+            .kube_api_server_dns_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
     }
 }
 

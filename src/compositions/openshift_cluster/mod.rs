@@ -112,7 +112,9 @@
 //!   ingress address is the platform's to provide: no apps record is written;
 //! - **TLS** (`tls`, with `baseDomain`): a cert-manager `Certificate` (`api-certificate`) for
 //!   `api.<clusterName>.<baseDomain>` into Secret `<clusterName>-api-tls`, which the
-//!   HostedCluster names as `kubeAPIServerDNSName` and a named serving certificate (the
+//!   HostedCluster names, once the Certificate is `Ready` and from then on (HyperShift stops
+//!   reconciling a HostedCluster whose configuration references a missing Secret), as
+//!   `kubeAPIServerDNSName` and a named serving certificate (the
 //!   Secret in the HostedCluster's namespace, as HyperShift's custom API server certificate
 //!   guide "Configuring Custom API Server Certificate in HostedCluster" (`kubeapi-server.md`
 //!   in `docs/content/how-to/`) has it; no LoadBalancer hostname is set, so HyperShift's CEL
@@ -765,7 +767,7 @@ impl Cluster<'_> {
             );
         }
         self.secrets(build);
-        let hosted_cluster = self.hosted_cluster();
+        let hosted_cluster = self.hosted_cluster(self.serves_api_certificate(build, &observed));
         build.add(
             names::HOSTED_CLUSTER,
             Part::ControlPlane,
@@ -857,8 +859,28 @@ impl Cluster<'_> {
         }
     }
 
-    /// The HostedCluster.
-    fn hosted_cluster(&self) -> HostedCluster {
+    /// Whether the HostedCluster names the custom API server name and its certificate's
+    /// Secret: once cert-manager reports the Certificate `Ready` (so the Secret exists), and
+    /// from then on. HyperShift's HostedCluster reconciler copies every Secret the
+    /// configuration references into the control plane's namespace and stops, with "failed
+    /// to get referenced secret", while one is missing, so naming it earlier would hold the
+    /// whole control plane (creation, upgrades) until it is issued.
+    fn serves_api_certificate(
+        &self,
+        build: &Build<'_, Part>,
+        observed: &ObservedHostedCluster,
+    ) -> bool {
+        self.api_dns_name().is_some()
+            && (observed.kube_api_server_dns_name().is_some()
+                || build
+                    .read::<ObservedCertificate>(names::API_CERTIFICATE)
+                    .is_some_and(|c| c.is_ready()))
+    }
+
+    /// The HostedCluster; with `serve_api_certificate`, its custom API server name and
+    /// named certificate.
+    fn hosted_cluster(&self, serve_api_certificate: bool) -> HostedCluster {
+        let api_dns_name = self.api_dns_name().filter(|_| serve_api_certificate);
         let im = &self.immutable;
         let private = self.params.networking.mode == Mode::Private;
         let address = self
@@ -927,7 +949,7 @@ impl Cluster<'_> {
                                 .map(|_| self.names.oidc_ca.as_str()),
                         })],
                     }),
-                    api_server: self.api_dns_name().map(|name| ApiServerConfiguration {
+                    api_server: api_dns_name.clone().map(|name| ApiServerConfiguration {
                         serving_certs: ServingCerts {
                             named_certificates: vec![NamedCertificate {
                                 names: vec![name],
@@ -936,7 +958,7 @@ impl Cluster<'_> {
                         },
                     }),
                 }),
-                kube_api_server_dns_name: self.api_dns_name(),
+                kube_api_server_dns_name: api_dns_name,
             },
         )
     }

@@ -897,6 +897,15 @@ fn the_api_certificate_needs_4_19_and_is_skipped_with_a_warning_on_4_18() {
         json!(["api.dev.cloud.example.com"])
     );
     assert_eq!(certificate["spec"]["secretName"], "dev-api-tls");
+    // Until cert-manager has issued it, the HostedCluster does not name the Secret:
+    // HyperShift stops reconciling a HostedCluster whose configuration references a
+    // missing Secret.
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert!(hc["spec"].get("kubeAPIServerDNSName").is_none(), "{hc}");
+    assert!(hc["spec"]["configuration"].get("apiServer").is_none());
+    let issued = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+    case.observed = vec![(names::API_CERTIFICATE, issued)];
+    let desired = case.render().unwrap();
     let hc = manifest(&desired, names::HOSTED_CLUSTER);
     assert_eq!(
         hc["spec"]["kubeAPIServerDNSName"],
@@ -913,6 +922,19 @@ fn the_api_certificate_needs_4_19_and_is_skipped_with_a_warning_on_4_18() {
             .is_none()
     );
     assert!(desired.warnings.is_empty());
+    // Once served, kept while the Certificate renews (or fails to).
+    let renewing = json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}});
+    let serving = json!({"spec": {"kubeAPIServerDNSName": "api.dev.cloud.example.com"}});
+    case.observed = vec![
+        (names::API_CERTIFICATE, renewing),
+        (names::HOSTED_CLUSTER, serving),
+    ];
+    let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["kubeAPIServerDNSName"],
+        "api.dev.cloud.example.com"
+    );
+    case.observed.clear();
 
     case.xr = composite(json!({"clusterName": "dev", "version": "4.18"}));
     let desired = case.render().unwrap();
