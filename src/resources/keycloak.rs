@@ -527,8 +527,14 @@ pub struct UserInitParameters {
     /// Whether the address counts as verified when the user is created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
-    /// Actions required at the first login.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Actions required at the first login; written when empty too. A temporary initial
+    /// password makes Keycloak add `UPDATE_PASSWORD` itself (`UserResource.updateUserFromRep`),
+    /// the Terraform provider reads `required_actions` back (Optional, not Computed), and
+    /// provider-keycloak never late-initialises it into `forProvider` (`config/user`'s
+    /// ignored fields): upjet hides the difference only for a field `initProvider` names
+    /// (`filterInitExclusiveDiffs`). Left out, the User would be updated on every poll, and
+    /// each update re-creates the user's identity-provider links (`keycloak/user.go`
+    /// `UpdateUser`).
     pub required_actions: Vec<RequiredAction>,
     /// The password set when the user is created.
     #[serde(skip_serializing_if = "Vec::is_empty")]

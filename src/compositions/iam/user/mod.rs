@@ -62,7 +62,10 @@
 //!   meant to be edited; provider-keycloak late-initialises every field but
 //!   `required_actions` and `initial_password` (`config/user/config.go`, `LateInitializer`),
 //!   so links Keycloak reports are copied into `forProvider` and re-sent. That is read from
-//!   the configuration, not observed against a live Keycloak.
+//!   the configuration, not observed against a live Keycloak. `initProvider.requiredActions`
+//!   is written even when empty, so the `UPDATE_PASSWORD` Keycloak adds for a temporary
+//!   password is no difference that would update the user on every poll
+//!   ([`crate::resources::keycloak::UserInitParameters`]).
 //!
 //! Status: `status.organisation`, `status.user.{id, username, email, created, ready,
 //! initialPasswordSecret}` (`id` from the observed `status.atProvider.id`; `created` once
