@@ -297,18 +297,21 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
     }
 }
 
-/// A Keycloak group name: 1 to 255 characters, no `/` (Keycloak's path separator), no control
-/// characters or surrounding whitespace, no `system:` prefix (which Kubernetes reserves for
-/// the RBAC subjects the name becomes).
+/// A Keycloak group name: 1 to 255 characters, no `/` (Keycloak's path separator), no `#`,
+/// `?` or `%` (the Terraform provider finds a subgroup's parent at
+/// `/group-by-path/<path>` without escaping it, `keycloak/group.go` `groupParentId`: `?` and
+/// `#` cut the URL short, `%` makes it invalid, so a subgroup of such a group would never be
+/// created), no control characters or surrounding whitespace, no `system:` prefix (which
+/// Kubernetes reserves for the RBAC subjects the name becomes).
 fn check_group_name(name: &str) -> Result<(), String> {
     if name.is_empty()
         || name.chars().count() > VALUE_MAX
-        || name.contains('/')
+        || name.contains(['/', '#', '?', '%'])
         || name.chars().any(char::is_control)
         || name.trim() != name
     {
         return Err(format!(
-            "{} is not a Keycloak group name: use 1 to 255 characters without '/' or surrounding whitespace",
+            "{} is not a Keycloak group name: use 1 to 255 characters without '/', '#', '?', '%' or surrounding whitespace",
             quoted(name)
         ));
     }

@@ -11,10 +11,10 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Schema pattern of a group path: `/` and names without `/`.
-const PATH_PATTERN: &str = r"^(/[^/]+)+$";
-/// Schema pattern of a group name: no `/`.
-const NAME_PATTERN: &str = r"^[^/]+$";
+/// Schema pattern of a group path: `/` and names (see [`NAME_PATTERN`]).
+const PATH_PATTERN: &str = r"^(/[^/#?%]+)+$";
+/// Schema pattern of a group name: no `/`, `#`, `?` or `%` (see `check_group_name`).
+const NAME_PATTERN: &str = r"^[^/#?%]+$";
 
 /// Spec of a Group: a group of the organisation's Keycloak realm and its members.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
