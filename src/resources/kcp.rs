@@ -450,6 +450,7 @@ struct DecidedClaim {
     #[serde(default)]
     identity_hash: String,
     state: Option<ClaimState>,
+    selector: Option<PermissionClaimSelector>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -516,15 +517,31 @@ impl ObservedApiBinding {
         claims.iter().map(|c| &c.claim)
     }
 
-    /// Every export claim, accepted: selector the export's `defaultSelector` when it has a
-    /// non-empty one, else `matchAll`. Sorted by `(group, resource, identityHash)`, one entry
-    /// per key (the list-map key; a repeated key keeps its first verbs). Depends only on the
-    /// export's claims, so it is stable across renders, as the immutable selector requires.
+    /// Every export claim, accepted. Its selector is the one the applied binding already
+    /// holds for that claim: kcp makes a claim's selector immutable (`ScopedPermissionClaim`,
+    /// CEL `self == oldSelf`, "Permission claim selector is immutable"), while the export's
+    /// `defaultSelector` may change, so re-deriving it would have every later update of the
+    /// binding refused. A claim the binding does not hold yet takes the export's
+    /// `defaultSelector` when it has a non-empty one, else `matchAll`. Sorted by
+    /// `(group, resource, identityHash)`, one entry per key (the list-map key; a repeated key
+    /// keeps its first verbs).
     pub fn accepted_claims(&self) -> Vec<AcceptablePermissionClaim> {
         let claims = self
             .status
             .as_ref()
             .map_or(&[][..], |s| &s.export_permission_claims);
+        let held = |claim: &PermissionClaim| {
+            self.spec
+                .iter()
+                .flat_map(|s| &s.permission_claims)
+                .find(|d| {
+                    d.group == claim.group
+                        && d.resource == claim.resource
+                        && d.identity_hash == claim.identity_hash
+                })
+                .and_then(|d| d.selector.clone())
+                .filter(|s| !s.is_empty())
+        };
         let mut by_key = BTreeMap::new();
         for export in claims.iter().filter(|c| !c.claim.verbs.is_empty()) {
             let key = (
@@ -536,10 +553,8 @@ impl ObservedApiBinding {
                 .entry(key)
                 .or_insert_with(|| AcceptablePermissionClaim {
                     claim: export.claim.clone(),
-                    selector: export
-                        .default_selector
-                        .clone()
-                        .filter(|s| !s.is_empty())
+                    selector: held(&export.claim)
+                        .or_else(|| export.default_selector.clone().filter(|s| !s.is_empty()))
                         .unwrap_or_else(PermissionClaimSelector::all),
                     state: ClaimState::Accepted,
                 });
@@ -608,6 +623,40 @@ mod tests {
             })
         );
         assert_eq!(binding.kind(), "APIBinding");
+    }
+
+    #[test]
+    fn a_claim_keeps_the_selector_the_binding_holds_when_the_export_changes_its_default() {
+        // The export now selects app=db for secrets; the binding accepted app=vm before, and
+        // kcp refuses any change of an accepted claim's selector.
+        let mut value = json!({
+            "spec": {"permissionClaims": [
+                {"group": "", "resource": "secrets", "identityHash": "", "verbs": ["get", "list"],
+                 "selector": {"matchLabels": {"app": "vm"}}, "state": "Accepted"},
+            ]},
+            "status": {"exportPermissionClaims": [
+                {"group": "", "resource": "secrets", "verbs": ["get", "list"], "defaultSelector": {"matchLabels": {"app": "db"}}},
+                {"group": "", "resource": "configmaps", "verbs": ["get"], "defaultSelector": {"matchLabels": {"app": "db"}}},
+            ]},
+        });
+        let selectors = |value: &serde_json::Value| {
+            let observed: ObservedApiBinding = serde_json::from_value(value.clone()).unwrap();
+            observed
+                .accepted_claims()
+                .into_iter()
+                .map(|c| (c.claim.resource, c.selector.match_labels["app"].clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            selectors(&value),
+            [
+                ("configmaps".into(), "db".into()),
+                ("secrets".into(), "vm".into())
+            ],
+            "held: kept; new: the export's default"
+        );
+        value["spec"] = json!({});
+        assert_eq!(selectors(&value)[1], ("secrets".into(), "db".into()));
     }
 
     #[test]

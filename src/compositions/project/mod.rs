@@ -46,7 +46,8 @@
 //!    export's claims into `status.exportPermissionClaims`, and the next render accepts those
 //!    on `project.acceptedClaims` (and claims on another published API's group) with
 //!    `apis.kcp.io/v1alpha2`'s shape (group, resource, identityHash, verbs, selector from the
-//!    export's `defaultSelector` else `matchAll`, `state: Accepted`) and rejects the rest;
+//!    export's `defaultSelector` else `matchAll`, then kept as the binding holds it, since
+//!    kcp makes it immutable; `state: Accepted`) and rejects the rest;
 //!    the binding is ready when `Bound`;
 //! 4. Keycloak groups and memberships, and on the service cluster the Quota, the network and
 //!    the Tenant, independently of the workspace.
