@@ -883,12 +883,7 @@ impl Cluster<'_> {
         let api_dns_name = self.api_dns_name().filter(|_| serve_api_certificate);
         let im = &self.immutable;
         let private = self.params.networking.mode == Mode::Private;
-        let address = self
-            .settings
-            .private
-            .node_port_address
-            .clone()
-            .unwrap_or_default();
+        let address = &im.node_port_address;
         let services = ServiceKind::ALL
             .into_iter()
             .map(|service| ServicePublishing {

@@ -2,8 +2,9 @@
 //! parts of the observed HostedCluster read back ([`ObservedShape`]), the XR fields that may
 //! not change once it exists ([`check_unchanged`]: `clusterName`, `networking.mode`, the base
 //! domain), and the settings-derived fields taken from it rather than from the settings
-//! ([`immutable`]: platform, etcd storage, networks, availability policy), so a changed
-//! platform setting applies to new clusters only.
+//! ([`immutable`]: platform, etcd storage, networks, availability policy, the NodePort
+//! address of a private cluster's services), so a changed platform setting applies to new
+//! clusters only.
 
 use super::*;
 
@@ -19,6 +20,9 @@ pub(super) struct Immutable {
     pub(super) machine_network: Vec<NetworkEntry>,
     pub(super) availability: hypershift::AvailabilityPolicy,
     pub(super) base_domain: String,
+    /// The address a private cluster's services are published on (`spec.services` is
+    /// immutable: CEL "Services is immutable" on the HostedCluster spec).
+    pub(super) node_port_address: String,
 }
 
 /// The immutable parts of an observed HostedCluster, as read back.
@@ -126,9 +130,30 @@ struct ShapeService {
 struct ShapeStrategy {
     #[serde(rename = "type", default)]
     type_: String,
+    #[serde(rename = "nodePort")]
+    node_port: Option<ShapeNodePort>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeNodePort {
+    address: Option<String>,
 }
 
 impl ObservedShape {
+    /// The NodePort address the observed API server is published on, if it is.
+    fn node_port_address(&self) -> Option<&str> {
+        self.spec
+            .services
+            .iter()
+            .find(|s| s.service == "APIServer")?
+            .service_publishing_strategy
+            .node_port
+            .as_ref()?
+            .address
+            .as_deref()
+            .filter(|a| !a.is_empty())
+    }
+
     /// The mode the observed services mean: a NodePort API server is private.
     fn mode(&self) -> Option<Mode> {
         let api = self
@@ -264,5 +289,10 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
             .and_then(|s| s.controller_availability_policy)
             .unwrap_or(settings.controller_availability_policy),
         base_domain: settings.base_domain.clone().unwrap_or_default(),
+        node_port_address: observed
+            .and_then(ObservedShape::node_port_address)
+            .or(settings.private.node_port_address.as_deref())
+            .unwrap_or_default()
+            .to_owned(),
     }
 }

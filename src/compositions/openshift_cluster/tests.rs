@@ -236,6 +236,53 @@ fn private_needs_the_platforms_node_port_address() {
 }
 
 #[test]
+fn a_private_cluster_keeps_the_node_port_address_it_was_published_on() {
+    // HostedCluster spec.services is immutable ("Services is immutable"): a platform team
+    // moving private.nodePortAddress changes new clusters only.
+    let mut case = Case::new(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
+    case.settings.private.node_port_address = Some("10.0.0.9".into());
+    let published = |address: &str| {
+        let services: Vec<Value> = ["APIServer", "OAuthServer", "Konnectivity", "Ignition"]
+            .iter()
+            .map(|s| {
+                json!({
+                    "service": s,
+                    "servicePublishingStrategy": {"type": "NodePort", "nodePort": {"address": address}},
+                })
+            })
+            .collect();
+        json!({ "services": services })
+    };
+    let addresses = |desired: &Desired| -> Vec<String> {
+        manifest(desired, names::HOSTED_CLUSTER)["spec"]["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["servicePublishingStrategy"]["nodePort"]["address"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        addresses(&case.render().unwrap()),
+        ["10.0.0.9"; 4],
+        "new: the setting"
+    );
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(published("10.0.0.5"), json!({})),
+    )];
+    assert_eq!(
+        addresses(&case.render().unwrap()),
+        ["10.0.0.5"; 4],
+        "existing: kept"
+    );
+}
+
+#[test]
 fn reserved_and_malformed_group_names_are_refused() {
     let case = Case::new(json!({"clusterName": "dev", "access": {"groups": [
         {"name": "cluster-admin", "role": "admin"},
