@@ -411,8 +411,15 @@ fn validate<'a>(
             format!("{} is out of range: use 1 to 10 nodes", pool.replicas),
         );
     }
+    // Read before the pool's nodes: an existing cluster keeps its platform (the NodePool's
+    // `platform.type` is immutable too), whatever `openshiftCluster.platform` says now.
+    let observed = cx
+        .observed
+        .read::<ObservedShape>(names::HOSTED_CLUSTER)
+        .and_then(Result::ok);
+    let immutable = immutable(settings, observed.as_ref());
     let nodes = if pool.enabled {
-        match nodes_of(settings, pool.size) {
+        match nodes_of(settings, immutable.platform.type_, pool.size) {
             Ok(nodes) => Some(nodes),
             Err(e) => {
                 fail("spec.parameters.defaultNodepool.size", e);
@@ -453,10 +460,6 @@ fn validate<'a>(
         }
     }
 
-    let observed = cx
-        .observed
-        .read::<ObservedShape>(names::HOSTED_CLUSTER)
-        .and_then(Result::ok);
     if let Some(observed) = &observed {
         check_unchanged(params, settings, observed, &mut fail);
     }
@@ -554,7 +557,7 @@ fn validate<'a>(
             issuer,
             client_secret,
             names,
-            immutable: immutable(settings, observed.as_ref()),
+            immutable,
             namespace,
             tenancy,
             identity,
@@ -567,9 +570,13 @@ fn validate<'a>(
     }
 }
 
-/// What the nodes of a pool of `size` are on this platform, or why the size is refused.
-pub fn nodes_of(settings: &Settings, size: spec::Size) -> Result<Nodes, String> {
-    match settings.platform {
+/// What the nodes of a pool of `size` are on `platform`, or why the size is refused.
+pub fn nodes_of(
+    settings: &Settings,
+    platform: PlatformType,
+    size: spec::Size,
+) -> Result<Nodes, String> {
+    match platform {
         PlatformType::KubeVirt => match settings.sizes.get(size) {
             Some(s) => Ok(Nodes::KubeVirt {
                 cores: s.cores,

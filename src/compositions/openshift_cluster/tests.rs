@@ -217,6 +217,34 @@ fn an_agent_size_without_labels_is_refused() {
 }
 
 #[test]
+fn an_existing_cluster_keeps_its_platform_for_its_nodes_when_the_setting_changes() {
+    // The platform moved to Agent; the KubeVirt cluster made before keeps KubeVirt nodes
+    // (a NodePool's platform.type is immutable, and must match its HostedCluster's).
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = settings(json!({
+        "platform": "Agent",
+        "agentNamespace": "hardware",
+        "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
+    }));
+    let platform = |desired: &Desired| {
+        manifest(desired, names::DEFAULT_NODE_POOL)["spec"]["platform"]["type"].clone()
+    };
+    assert_eq!(platform(&case.render().unwrap()), "Agent", "a new cluster");
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({"platform": {"type": "KubeVirt", "kubevirt": {"baseDomainPassthrough": true}}}),
+            available(),
+        ),
+    )];
+    assert_eq!(
+        platform(&case.render().unwrap()),
+        "KubeVirt",
+        "the existing one"
+    );
+}
+
+#[test]
 fn replicas_out_of_range_are_refused() {
     let (path, message) =
         Case::new(json!({"clusterName": "dev", "defaultNodepool": {"replicas": 11}})).error();
