@@ -53,6 +53,18 @@ impl KeycloakSettings {
     }
 }
 
+/// The clients Keycloak creates in every realm (the `*_CLIENT_ID` constants of
+/// `org.keycloak.models.Constants`, set up by `RealmManager`): a platform client may not
+/// take one of their IDs.
+const KEYCLOAK_BUILT_IN_CLIENTS: [&str; 6] = [
+    "account",
+    "account-console",
+    "admin-cli",
+    "broker",
+    "realm-management",
+    "security-admin-console",
+];
+
 impl Platform {
     /// The rules between settings a schema cannot say: the offending key and why.
     pub fn check(&self) -> Result<(), (String, String)> {
@@ -60,6 +72,36 @@ impl Platform {
             return Err((
                 "keycloak.verifyEmail".into(),
                 "is true but keycloak.smtp is not set: Keycloak sends the verification mail at the first login and blocks the login when it cannot (VerifyEmail required action), so set keycloak.smtp or leave verifyEmail unset".into(),
+            ));
+        }
+        // provider-keycloak finds an existing client by its client ID (its external-name
+        // configuration), so a client ID the realm already has is adopted, not created: the
+        // two clients would fight over one Keycloak client, and a built-in one would be
+        // rewritten (and deleted with the organisation).
+        let (console, kubectl) = (
+            &self.keycloak.console.client_id,
+            &self.keycloak.kubectl.client_id,
+        );
+        for (key, id) in [
+            ("keycloak.console.clientId", console),
+            ("keycloak.kubectl.clientId", kubectl),
+        ] {
+            if id.is_empty() || KEYCLOAK_BUILT_IN_CLIENTS.contains(&id.as_str()) {
+                return Err((
+                    key.into(),
+                    format!(
+                        "{id:?} is empty or a client every Keycloak realm has ({}): choose another client ID",
+                        KEYCLOAK_BUILT_IN_CLIENTS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if console == kubectl {
+            return Err((
+                "keycloak.kubectl.clientId".into(),
+                format!(
+                    "{kubectl:?} is also keycloak.console.clientId: the two clients need their own client IDs"
+                ),
             ));
         }
         let tv = &self.token_validation;
@@ -389,6 +431,24 @@ mod tests {
         let mut expected = Platform::KEYS.to_vec();
         expected.sort_unstable();
         assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn platform_clients_need_their_own_ids_and_none_keycloak_has() {
+        assert_eq!(Platform::default().check(), Ok(()));
+        let mut platform = Platform::default();
+        platform.keycloak.kubectl.client_id = "sco-console".into();
+        let (key, message) = platform.check().unwrap_err();
+        assert_eq!(key, "keycloak.kubectl.clientId");
+        assert!(
+            message.contains("also keycloak.console.clientId"),
+            "{message}"
+        );
+        platform.keycloak.kubectl.client_id = "admin-cli".into();
+        assert_eq!(platform.check().unwrap_err().0, "keycloak.kubectl.clientId");
+        platform.keycloak.kubectl.client_id = "kubectl".into();
+        platform.keycloak.console.client_id = String::new();
+        assert_eq!(platform.check().unwrap_err().0, "keycloak.console.clientId");
     }
 
     #[test]

@@ -48,7 +48,9 @@
 //!   a user made elsewhere, so any username Keycloak's default user profile holds is taken
 //!   ([`check_username`]); the realm decides whether it exists. With no members
 //!   no `Memberships` is composed: emptying `members` deletes it, which removes the members
-//!   it listed; members added by hand to a group that never listed any are left alone.
+//!   its last read found (the provider's delete removes `members` as read back, so anyone
+//!   added by hand since is removed too); members added by hand to a group that never listed
+//!   any are left alone.
 //! - **Unknown members**: on an unknown username the provider stops with `user with
 //!   username <name> does not exist` (`keycloak/user.go` `AddUsersToGroup`), reported as
 //!   `Synced=False`; [`keycloak::ObservedMemberships`] reads it back, and the status
