@@ -88,7 +88,7 @@ fn nothing_observed_composes_workspace_and_realm_and_waits_for_the_workspace() {
     );
     assert_eq!(
         workspace["spec"]["readiness"],
-        json!({"policy": "DeriveFromCelQuery", "celQuery": "object.status.phase == 'Ready'"})
+        json!({"policy": "DeriveFromCelQuery", "celQuery": "has(object.status) && has(object.status.phase) && object.status.phase == 'Ready'"})
     );
     assert_eq!(
         workspace["spec"]["forProvider"]["manifest"]["metadata"]["name"],

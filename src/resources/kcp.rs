@@ -40,8 +40,11 @@ use super::condition::{self, Condition};
 pub const API_VERSION: &str = "tenancy.kcp.io/v1alpha1";
 /// The `status.phase` of a workspace that serves requests.
 pub const PHASE_READY: &str = "Ready";
-/// provider-kubernetes CEL readiness query for a wrapped `Workspace`.
-pub const WORKSPACE_READY_QUERY: &str = "object.status.phase == 'Ready'";
+/// provider-kubernetes CEL readiness query for a wrapped `Workspace`. The `has()` guards, as in
+/// every query here: before kcp writes a status, selecting a missing field is a CEL error,
+/// which provider-kubernetes reports as a failed evaluation in the Object's condition.
+pub const WORKSPACE_READY_QUERY: &str =
+    "has(object.status) && has(object.status.phase) && object.status.phase == 'Ready'";
 
 /// The absolute path of workspace `name` inside the workspace at `parent` (`root:acme`).
 pub fn child_path(parent: &str, name: &str) -> String {
@@ -266,7 +269,8 @@ pub const APIS_API_VERSION: &str = "apis.kcp.io/v1alpha2";
 /// The `status.phase` of a binding whose resources are served.
 pub const PHASE_BOUND: &str = "Bound";
 /// provider-kubernetes CEL readiness query for a wrapped `APIBinding`.
-pub const API_BINDING_READY_QUERY: &str = "object.status.phase == 'Bound'";
+pub const API_BINDING_READY_QUERY: &str =
+    "has(object.status) && has(object.status.phase) && object.status.phase == 'Bound'";
 
 /// A KCP `APIBinding` (`apis.kcp.io/v1alpha2`).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -42,8 +42,7 @@ pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// The condition reporting that the network exists in the selected namespaces.
 pub const NETWORK_CREATED: &str = "NetworkCreated";
 /// provider-kubernetes CEL readiness query for a wrapped ClusterUserDefinedNetwork.
-pub const NETWORK_CREATED_QUERY: &str =
-    "object.status.conditions.exists(c, c.type == 'NetworkCreated' && c.status == 'True')";
+pub const NETWORK_CREATED_QUERY: &str = "has(object.status) && has(object.status.conditions) && object.status.conditions.exists(c, c.type == 'NetworkCreated' && c.status == 'True')";
 
 /// A `ClusterUserDefinedNetwork`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
