@@ -8,7 +8,7 @@
 //! | XR field (`spec.parameters.`) | Resources (composition resource name) |
 //! |---|---|
 //! | `name`, `organisation` | `workspace` (Object → KCP `Workspace` `<name>` in `root:<org>`, through the organisation's ProviderConfig `kcp-<org>`); `kubeconfig` (Secret) and `provider-config` (ProviderConfig `kcp-<org>-<name>`) for it, by the shared [`crate::compositions::kcp`] code; `apibinding-<suffix>` (Object → `APIBinding` per published API); `role-{admin,edit,view}` (Objects → ClusterRoles `sco-project-<role>`) |
-//! | `access[]` | `binding-<role>` (Objects → ClusterRoleBindings), `binding-access` (→ `system:kcp:workspace:access`), `group-<role>` (Keycloak Group `<name>-<role>`), `members-<role>` (Keycloak Memberships), the Tenant's access control |
+//! | `access[]` | `binding-<role>` (Objects → ClusterRoleBindings), `binding-access` (→ `system:kcp:workspace:access`), `group-<role>` (Keycloak Group `<name>-<role>`), `members-<role>` (Keycloak Memberships, for a role with users), the Tenant's access control |
 //! | `tenantQuota` | `quota` (Object → MTO `Quota` `<org>-<name>` from the platform profile) |
 //! | `network` | `network` (Object → `ClusterUserDefinedNetwork` `<org>-<name>`), the namespaces' primary-network label |
 //! | (always) | `tenant` (Object → MTO `Tenant` `<org>-<name>`, namespaces `ws-<name>-<suffix>`) |
@@ -972,6 +972,15 @@ impl Proj<'_> {
                 &config,
             );
             build.add_managed(&group_resource, Part::Identity, &group);
+            // A Memberships is authoritative: the Terraform provider's update removes every
+            // member it does not list (`resource_keycloak_group_memberships.go`). A role
+            // granted to groups only lists no users, and an empty Memberships would remove
+            // whoever an organisation admin adds to `<project>-<role>` in Keycloak; without
+            // one the group's membership is Keycloak's to manage, as for an IAM Group without
+            // members.
+            if members.users.is_empty() {
+                continue;
+            }
             let members_resource = names::members(role);
             let memberships = Managed::new(
                 self.meta(&self.name(&members_resource)),
