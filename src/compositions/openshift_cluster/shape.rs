@@ -288,7 +288,20 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         availability: spec
             .and_then(|s| s.controller_availability_policy)
             .unwrap_or(settings.controller_availability_policy),
-        base_domain: settings.base_domain.clone().unwrap_or_default(),
+        // An existing cluster keeps its base domain, none included: HyperShift accepts "" -> X
+        // (CEL `oldSelf == "" || self == oldSelf`), but a KubeVirt cluster made without one
+        // has `baseDomainPassthrough: true`, which is immutable, so its guest never serves a
+        // domain set later, and the DNS records, certificate and apps LoadBalancer derived
+        // from it would point at nothing. A changed non-empty domain is refused
+        // ([`check_unchanged`]).
+        base_domain: match spec {
+            Some(spec) => spec
+                .dns
+                .as_ref()
+                .and_then(|d| d.base_domain.clone())
+                .unwrap_or_default(),
+            None => settings.base_domain.clone().unwrap_or_default(),
+        },
         node_port_address: observed
             .and_then(ObservedShape::node_port_address)
             .or(settings.private.node_port_address.as_deref())

@@ -934,6 +934,31 @@ fn addon_settings() -> Settings {
 }
 
 #[test]
+fn a_cluster_made_without_a_base_domain_keeps_none_when_the_platform_sets_one() {
+    // Made while the platform had no base domain: KubeVirt passthrough, immutable. A domain
+    // set later applies to new clusters only; this one gets no records or certificate for
+    // a domain its guest will never serve.
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings = addon_settings();
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({"platform": {"type": "KubeVirt", "kubevirt": {"baseDomainPassthrough": true}}}),
+            available(),
+        ),
+    )];
+    let desired = case.render().unwrap();
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(hc["spec"]["dns"]["baseDomain"], "", "{}", hc["spec"]["dns"]);
+    for absent in [names::API_CERTIFICATE, names::DNS, names::INGRESS_SERVICE] {
+        assert!(
+            !desired.resources.contains_key(&Name::from(absent)),
+            "{absent}"
+        );
+    }
+}
+
+#[test]
 fn the_etcd_backup_is_a_schedule_in_oadps_namespace() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     case.settings = addon_settings();
@@ -999,7 +1024,10 @@ fn the_api_certificate_needs_4_19_and_is_skipped_with_a_warning_on_4_18() {
     assert!(desired.warnings.is_empty());
     // Once served, kept while the Certificate renews (or fails to).
     let renewing = json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}});
-    let serving = json!({"spec": {"kubeAPIServerDNSName": "api.dev.cloud.example.com"}});
+    let serving = json!({"spec": {
+        "kubeAPIServerDNSName": "api.dev.cloud.example.com",
+        "dns": {"baseDomain": "cloud.example.com"},
+    }});
     case.observed = vec![
         (names::API_CERTIFICATE, renewing),
         (names::HOSTED_CLUSTER, serving),
@@ -1047,7 +1075,10 @@ fn dns_and_the_kubevirt_ingress_follow_the_observed_addresses() {
     let mut status = available();
     status["controlPlaneEndpoint"] = json!({"host": "192.0.2.10", "port": 6443});
     case.observed = vec![
-        (names::HOSTED_CLUSTER, hosted_cluster(json!({}), status)),
+        (
+            names::HOSTED_CLUSTER,
+            hosted_cluster(json!({"dns": {"baseDomain": "cloud.example.com"}}), status),
+        ),
         (names::PROVIDER_CONFIG, json!({"kind": "ProviderConfig"})),
     ];
     let desired = case.render().unwrap();
