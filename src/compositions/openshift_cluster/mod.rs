@@ -441,13 +441,8 @@ fn validate<'a>(
             "is not set but openshiftCluster.platform is Agent: HyperShift's Agent platform needs the namespace its Agents are searched in; set it in the sco-platform EnvironmentConfig".into(),
         );
     }
-    if params.networking.mode == Mode::Private
-        && settings
-            .private
-            .node_port_address
-            .as_deref()
-            .is_none_or(str::is_empty)
-    {
+    // An existing private cluster keeps the address it was published on (shape.rs).
+    if params.networking.mode == Mode::Private && immutable.node_port_address.is_empty() {
         fail(
             "spec.parameters.networking.mode",
             "private is not offered on this platform: it publishes the control plane on NodePorts of the management network, and the platform team has not set openshiftCluster.private.nodePortAddress".into(),

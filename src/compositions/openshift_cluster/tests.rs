@@ -308,6 +308,13 @@ fn a_private_cluster_keeps_the_node_port_address_it_was_published_on() {
         ["10.0.0.5"; 4],
         "existing: kept"
     );
+    // ... even when the platform no longer offers private clusters at all.
+    case.settings.private.node_port_address = None;
+    assert_eq!(
+        addresses(&case.render().unwrap()),
+        ["10.0.0.5"; 4],
+        "still kept"
+    );
 }
 
 #[test]
