@@ -224,6 +224,16 @@ fn an_unavailable_control_plane_keeps_everything_composed() {
     assert_eq!(unavailable.names(), available.names());
     assert!(!unavailable.ready("hosted-cluster"));
     assert_ne!(unavailable.status["phase"], "Ready");
+    // The cluster has rolled out a release: its console URL stays where consumers read it.
+    assert_eq!(
+        unavailable.status["consoleUrl"],
+        available.status["consoleUrl"]
+    );
+    assert!(available.status["consoleUrl"].is_string());
+    assert_eq!(
+        unavailable.manifest("connection")["data"]["consoleUrl"],
+        available.manifest("connection")["data"]["consoleUrl"]
+    );
 }
 
 #[test]

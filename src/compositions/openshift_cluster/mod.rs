@@ -980,9 +980,11 @@ impl Cluster<'_> {
         }
     }
 
-    /// The console's URL, once the control plane is available.
+    /// The console's URL, once the control plane is available, and from then on: once a
+    /// release has completed (`status.version.history`), a control plane that is unavailable
+    /// for a while does not take the URL out of the connection Secret and the status.
     fn console_url(&self, observed: &ObservedHostedCluster) -> Option<String> {
-        if !observed.is_available() {
+        if !(observed.is_available() || observed.version().is_some()) {
             return None;
         }
         self.apps_domain(observed)
