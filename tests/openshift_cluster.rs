@@ -200,14 +200,10 @@ fn an_unavailable_control_plane_keeps_everything_composed() {
     // releases with it.
     let dir = root().join("examples/openshiftcluster/public-kubevirt-addons");
     let input = support::case_input(&dir);
-    let runner = function_sco::sdk::Runner::new(
-        function_sco::function::Sco,
-        function_sco::sdk::response::DEFAULT_TTL,
-    );
-    let available = Outcome::of(function_sco::sdk::render::run(&runner, &input));
+    let available = Outcome::of(support::render_input(&input));
     let mut unavailable_input = input.clone();
     control_plane_unavailable(&mut unavailable_input.observed);
-    let unavailable = Outcome::of(function_sco::sdk::render::run(&runner, &unavailable_input));
+    let unavailable = Outcome::of(support::render_input(&unavailable_input));
     assert_eq!(unavailable.fatal(), None);
     for gated in [
         "binding-admin",
@@ -255,11 +251,7 @@ fn a_node_pool_is_kept_as_it_runs_while_its_cluster_is_unavailable() {
         },
         "status": {"replicas": 3, "conditions": [{"type": "Ready", "status": "True"}]},
     }));
-    let runner = function_sco::sdk::Runner::new(
-        function_sco::function::Sco,
-        function_sco::sdk::response::DEFAULT_TTL,
-    );
-    let out = Outcome::of(function_sco::sdk::render::run(&runner, &input));
+    let out = Outcome::of(support::render_input(&input));
     assert_eq!(out.fatal(), None);
     let spec = &out.manifest("node-pool")["spec"];
     assert_eq!(
@@ -280,6 +272,6 @@ fn a_node_pool_is_kept_as_it_runs_while_its_cluster_is_unavailable() {
 
     // Without a pool yet, nothing is created while the cluster is unavailable.
     input.observed.pop();
-    let out = Outcome::of(function_sco::sdk::render::run(&runner, &input));
+    let out = Outcome::of(support::render_input(&input));
     assert!(out.composed.is_empty(), "{:?}", out.names());
 }

@@ -6,9 +6,8 @@ mod support;
 
 use std::path::PathBuf;
 
-use function_sco::function::Sco;
 use function_sco::sdk::proto::v1::{Ready, Status};
-use function_sco::sdk::{Runner, render, response};
+use function_sco::sdk::render;
 use serde_json::{Value, json};
 use support::outcome::Outcome;
 use support::{case_input, render_case, root};
@@ -465,7 +464,7 @@ fn decode(data: &Value) -> String {
 
 /// Renders `input` through the server's code path.
 fn render_input(input: &render::RenderInput) -> Outcome {
-    Outcome::of(render::run(&Runner::new(Sco, response::DEFAULT_TTL), input))
+    Outcome::of(support::render_input(input))
 }
 
 /// Renders the all-ready stage with `patch` applied to the XR at `pointer`.

@@ -35,9 +35,13 @@ pub fn case_input(dir: &Path) -> render::RenderInput {
 /// Renders a case through the server's code path (requirements loop included).
 pub fn render_case(dir: &Path) -> (render::RenderInput, RunFunctionResponse) {
     let input = case_input(dir);
-    let runner = Runner::new(Sco, response::DEFAULT_TTL);
-    let rsp = render::run(&runner, &input);
+    let rsp = render_input(&input);
     (input, rsp)
+}
+
+/// Renders `input` through the server's code path (requirements loop included).
+pub fn render_input(input: &render::RenderInput) -> RunFunctionResponse {
+    render::run(&Runner::new(Sco, response::DEFAULT_TTL), input)
 }
 
 /// The render output of a case as YAML, exactly as `function-sco render` prints it.
