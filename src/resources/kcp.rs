@@ -486,12 +486,17 @@ impl ObservedApiBinding {
     /// Whether the applied binding already holds `claim` in `state`: a decision made on an
     /// earlier render, which the user has been told about.
     pub fn decided(&self, claim: &PermissionClaim, state: ClaimState) -> bool {
+        self.held(claim).is_some_and(|d| d.state == Some(state))
+    }
+
+    /// The applied binding's entry for `claim`, by the list-map key
+    /// `(group, resource, identityHash)`.
+    fn held(&self, claim: &PermissionClaim) -> Option<&DecidedClaim> {
         self.spec
             .iter()
             .flat_map(|s| &s.permission_claims)
-            .any(|d| {
-                d.state == Some(state)
-                    && d.group == claim.group
+            .find(|d| {
+                d.group == claim.group
                     && d.resource == claim.resource
                     && d.identity_hash == claim.identity_hash
             })
@@ -535,14 +540,7 @@ impl ObservedApiBinding {
             .as_ref()
             .map_or(&[][..], |s| &s.export_permission_claims);
         let held = |claim: &PermissionClaim| {
-            self.spec
-                .iter()
-                .flat_map(|s| &s.permission_claims)
-                .find(|d| {
-                    d.group == claim.group
-                        && d.resource == claim.resource
-                        && d.identity_hash == claim.identity_hash
-                })
+            self.held(claim)
                 .and_then(|d| d.selector.clone())
                 .filter(|s| !s.is_empty())
         };
