@@ -123,10 +123,12 @@ impl Cluster<'_> {
                 private_key: None,
             },
         );
-        let ready = build
-            .read::<ObservedCertificate>(names::API_CERTIFICATE)
-            .is_some_and(|c| c.is_ready());
-        build.add(names::API_CERTIFICATE, Part::Addons, &certificate, ready);
+        build.add(
+            names::API_CERTIFICATE,
+            Part::Addons,
+            &certificate,
+            certificate_issued(build),
+        );
     }
 
     /// On KubeVirt with a base domain, the guest's apps domain `*.apps.<cluster>.<base>` is
@@ -142,8 +144,7 @@ impl Cluster<'_> {
         if self.immutable.platform.type_ != PlatformType::KubeVirt
             || self.immutable.base_domain.is_empty()
             || self.params.networking.mode == Mode::Private
-            // Created once the cluster is available, then kept (see `access`).
-            || !(observed.is_available() || build.exists(names::GUEST_ROUTER))
+            || !available_or_kept(build, observed, [names::GUEST_ROUTER])
             || !build.exists(names::PROVIDER_CONFIG)
         {
             return None;
@@ -249,9 +250,9 @@ impl Cluster<'_> {
         build.add(names::DNS, Part::Addons, &dns, ready);
     }
 
-    /// With `bootstrap.enabled`, once the cluster is available (and kept from then on): a provider-helm
-    /// ProviderConfig on the admin kubeconfig, the platform's namespaces (Objects through the
-    /// cluster's provider config) and Helm releases.
+    /// With `bootstrap.enabled`, once the cluster is available (and kept from then on): a
+    /// provider-helm ProviderConfig on the admin kubeconfig, the platform's namespaces
+    /// (Objects through the cluster's provider config) and Helm releases.
     pub(super) fn bootstrap(
         &self,
         build: &mut Build<'_, Part>,
@@ -261,10 +262,9 @@ impl Cluster<'_> {
         if !self.params.bootstrap.enabled {
             return;
         }
-        // Created once the cluster is available, then kept (see `access`).
         let Some(kubeconfig) = observed
             .kubeconfig_secret()
-            .filter(|_| observed.is_available() || build.exists(names::HELM_PROVIDER_CONFIG))
+            .filter(|_| available_or_kept(build, observed, [names::HELM_PROVIDER_CONFIG]))
         else {
             return;
         };

@@ -80,10 +80,11 @@
 //! through it (`WaitingForProviderConfig` until then). What is gated on availability (the
 //! bindings, the KubeVirt ingress, the bootstrap) is created once the cluster is available
 //! and kept from then on, also while HyperShift reports it unavailable (a control plane
-//! restart, an upgrade): Crossplane deletes every composed resource a function leaves out.
-//! The default NodePool's `management.upgradeType` is immutable, so it is kept as observed. `sco-customer-admin` reads the
-//! cluster-scoped state, creates and deletes namespaces and projects and installs operators,
-//! and writes no RBAC, nodes or cluster configuration, so it cannot grant itself
+//! restart, an upgrade): Crossplane deletes every composed resource a function leaves out
+//! (`available_or_kept`). The default NodePool's `management.upgradeType` is immutable, so
+//! it is kept as observed. `sco-customer-admin` reads the cluster-scoped state, creates and
+//! deletes namespaces and projects and installs operators, and writes no RBAC, nodes or
+//! cluster configuration, so it cannot grant itself
 //! cluster-admin; `customer-admin` groups also get `admin` everywhere.
 //!
 //! **Deletion order** (Usages in the XR's namespace): the HostedCluster outlives its NodePool,
@@ -873,10 +874,7 @@ impl Cluster<'_> {
         observed: &ObservedHostedCluster,
     ) -> bool {
         self.api_dns_name().is_some()
-            && (observed.kube_api_server_dns_name().is_some()
-                || build
-                    .read::<ObservedCertificate>(names::API_CERTIFICATE)
-                    .is_some_and(|c| c.is_ready()))
+            && (observed.kube_api_server_dns_name().is_some() || certificate_issued(build))
     }
 
     /// The HostedCluster; with `serve_api_certificate`, its custom API server name and
@@ -1169,11 +1167,8 @@ impl Cluster<'_> {
         if objects.is_empty() {
             return;
         }
-        // Created once the cluster is available; kept from then on, also while HyperShift
-        // reports it unavailable (a control plane restart, an upgrade): Crossplane deletes
-        // every composed resource a function leaves out.
-        let created = objects.iter().any(|(composed, _)| build.exists(composed));
-        if !(build.exists(names::PROVIDER_CONFIG) && (observed.is_available() || created)) {
+        let kept = objects.iter().map(|(composed, _)| composed.as_str());
+        if !(build.exists(names::PROVIDER_CONFIG) && available_or_kept(build, observed, kept)) {
             build.wait(
                 "WaitingForProviderConfig",
                 format!(
@@ -1384,6 +1379,25 @@ pub fn node_pool(
             platform,
         },
     )
+}
+
+/// Whether cert-manager reports the API server's Certificate `Ready`.
+fn certificate_issued(build: &Build<'_, Part>) -> bool {
+    build
+        .read::<ObservedCertificate>(names::API_CERTIFICATE)
+        .is_some_and(|c| c.is_ready())
+}
+
+/// Whether what waits for the cluster to be available may be composed: it is created once
+/// HyperShift reports the cluster `Available`, and kept from then on (any of `composed`
+/// observed), also while the cluster is reported unavailable (a control plane restart, an
+/// upgrade): Crossplane deletes every composed resource a function leaves out.
+fn available_or_kept<'n>(
+    build: &Build<'_, Part>,
+    observed: &ObservedHostedCluster,
+    composed: impl IntoIterator<Item = &'n str>,
+) -> bool {
+    observed.is_available() || composed.into_iter().any(|name| build.exists(name))
 }
 
 /// An object of the cluster's access, as it is written into its Object.
