@@ -602,6 +602,17 @@ pub enum UpgradeType {
     InPlace,
 }
 
+impl UpgradeType {
+    /// What a new pool on `platform` uses unless the settings say otherwise: KubeVirt nodes
+    /// are replaced, Agent and None machines (hardware) are upgraded in place.
+    pub fn default_on(platform: PlatformType) -> Self {
+        match platform {
+            PlatformType::KubeVirt => Self::Replace,
+            PlatformType::Agent | PlatformType::None => Self::InPlace,
+        }
+    }
+}
+
 /// `management` of a NodePool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -115,10 +115,8 @@ impl Default for Settings {
 impl Settings {
     /// The upgrade type of node pools on this platform.
     pub fn upgrade_type(&self) -> UpgradeType {
-        self.upgrade_type.unwrap_or(match self.platform {
-            PlatformType::KubeVirt => UpgradeType::Replace,
-            PlatformType::Agent | PlatformType::None => UpgradeType::InPlace,
-        })
+        self.upgrade_type
+            .unwrap_or(UpgradeType::default_on(self.platform))
     }
 }
 

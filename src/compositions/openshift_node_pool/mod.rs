@@ -327,10 +327,9 @@ fn found(
         };
     };
     let shape = Shape {
-        upgrade_type: settings.upgrade_type.unwrap_or(match platform {
-            PlatformType::KubeVirt => UpgradeType::Replace,
-            _ => UpgradeType::InPlace,
-        }),
+        upgrade_type: settings
+            .upgrade_type
+            .unwrap_or(UpgradeType::default_on(platform)),
         cluster,
         nodes,
         platform,
