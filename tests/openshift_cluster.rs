@@ -153,7 +153,9 @@ fn the_organisation_can_come_from_the_namespace_labels() {
     assert_eq!(out.fatal(), None);
     let labels = &out.manifest("hosted-cluster")["metadata"]["labels"];
     assert_eq!(labels["stakater.com/org"], "acme");
-    assert_eq!(labels["stakater.com/tenant"], "frontend");
+    assert_eq!(labels["sco.stakater.com/project"], "frontend");
+    // The namespace's MTO label names the Tenant (acme-frontend), not the project.
+    assert_eq!(labels.get("stakater.com/tenant"), None);
 }
 
 #[test]

@@ -169,7 +169,13 @@ fn the_tenant_owns_the_namespaces_with_the_labels_and_access() {
     assert_eq!(namespaces["onDeletePurgeNamespaces"], true);
     assert_eq!(
         namespaces["metadata"]["common"]["labels"],
-        json!({"k8s.ovn.org/primary-user-defined-network": "", "stakater.com/org": "acme", "stakater.com/tenant": "frontend"})
+        json!({
+            "k8s.ovn.org/primary-user-defined-network": "",
+            "sco.stakater.com/project": "frontend",
+            "stakater.com/org": "acme",
+            // MTO's label names the Tenant, as MTO stamps and reads it.
+            "stakater.com/tenant": "acme-frontend",
+        })
     );
     let access = &tenant["spec"]["accessControl"];
     assert_eq!(access["owners"]["users"], json!(["oidc:ada", "oidc:grace"]));

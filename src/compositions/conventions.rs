@@ -12,8 +12,16 @@ use crate::sdk::resource::{self, DNS_LABEL_MAX};
 
 /// Label naming the organisation (as SCO labels project namespaces).
 pub const LABEL_ORG: &str = "stakater.com/org";
-/// Label naming the project (MTO tenant).
+/// MTO's label naming the Tenant a namespace belongs to: MTO stamps every namespace of a
+/// Tenant with it and finds a namespace's Tenant by it (mto-docs "Namespace": "Namespace
+/// should have label `stakater.com/tenant` which contains the name of tenant to which it
+/// belongs to"; the hibernation how-to: "MTO stamps `stakater.com/tenant: <tenant-name>` on
+/// every namespace it manages"). Its value is the Tenant's name, which for a Project is
+/// `<organisation>-<project>`, so the project is carried by [`LABEL_PROJECT`].
 pub const LABEL_TENANT: &str = "stakater.com/tenant";
+/// Label naming the SCO project: on a project's namespaces (through the Tenant) and on every
+/// object composed for something in a project.
+pub const LABEL_PROJECT: &str = "sco.stakater.com/project";
 /// Label naming the XR's kind.
 pub const LABEL_XR_KIND: &str = "sco.stakater.com/composite-kind";
 /// Label naming the XR.
@@ -88,7 +96,7 @@ impl XrIdentity {
             labels.insert(LABEL_ORG.to_owned(), label_value(org));
         }
         if let Some(project) = project {
-            labels.insert(LABEL_TENANT.to_owned(), label_value(project));
+            labels.insert(LABEL_PROJECT.to_owned(), label_value(project));
         }
         labels.into()
     }
@@ -186,7 +194,7 @@ mod tests {
         assert_eq!(labels.get(LABEL_XR_NAME), Some("web"));
         assert_eq!(labels.get(LABEL_XR_NAMESPACE), Some("ws-shop-vms"));
         assert_eq!(labels.get(LABEL_ORG), Some("acme"));
-        assert_eq!(labels.get(LABEL_TENANT), Some("shop"));
+        assert_eq!(labels.get(LABEL_PROJECT), Some("shop"));
         assert_eq!(labels.get(LABEL_MANAGED_BY), Some("function-sco"));
     }
 

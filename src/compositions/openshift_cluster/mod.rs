@@ -27,8 +27,9 @@
 //!
 //! **Organisation and project.** From the api-syncagent annotation
 //! `syncagent.kcp.io/remote-object-workspace-path` (`root:<org>:<project>`) when present,
-//! else from the labels MTO puts on the XR's namespace (`stakater.com/org`,
-//! `stakater.com/tenant`), fetched as the required resource `namespace`; until Crossplane has
+//! else from the labels the Project's Tenant puts on the XR's namespace (`stakater.com/org`,
+//! `sco.stakater.com/project`; MTO's `stakater.com/tenant` holds the Tenant's name), fetched
+//! as the required resource `namespace`; until Crossplane has
 //! fetched it nothing is composed (`WaitingForNamespace`); a namespace without them is a
 //! Fatal naming `metadata.namespace`.
 //!
@@ -687,7 +688,7 @@ fn tenancy(
         .unwrap_or_default();
     match (
         labels.get(conventions::LABEL_ORG),
-        labels.get(conventions::LABEL_TENANT),
+        labels.get(conventions::LABEL_PROJECT),
     ) {
         (Some(org), Some(project)) if !org.is_empty() && !project.is_empty() => {
             Ok(Tenancy::Known {
@@ -698,9 +699,9 @@ fn tenancy(
         _ => Err((
             "metadata.namespace".into(),
             format!(
-                "the organisation and project are unknown: the XR has no annotation {WORKSPACE_PATH_ANNOTATION} and its namespace has no labels {} and {}; create OpenShiftClusters in a project's namespace (MTO labels it) or through api-syncagent with enableWorkspacePaths: true",
+                "the organisation and project are unknown: the XR has no annotation {WORKSPACE_PATH_ANNOTATION} and its namespace has no labels {} and {}; create OpenShiftClusters in a project's namespace (its Tenant labels it) or through api-syncagent with enableWorkspacePaths: true",
                 conventions::LABEL_ORG,
-                conventions::LABEL_TENANT
+                conventions::LABEL_PROJECT
             ),
         )),
     }

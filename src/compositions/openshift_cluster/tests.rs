@@ -440,14 +440,20 @@ fn the_organisation_comes_from_the_annotation_or_the_namespace() {
     case.required.insert(
         names::NAMESPACE_REQUIREMENT.into(),
         vec![
+            // As the Project's Tenant labels it: MTO's tenant label holds the Tenant's name.
             json!({"metadata": {"name": "ws-frontend-clusters", "labels": {
-            "stakater.com/org": "globex", "stakater.com/tenant": "frontend"}}}),
+            "stakater.com/org": "globex", "stakater.com/tenant": "globex-frontend",
+            "sco.stakater.com/project": "frontend"}}}),
         ],
     );
     let desired = case.render().unwrap();
     let hc = manifest(&desired, names::HOSTED_CLUSTER);
     assert_eq!(hc["metadata"]["labels"]["stakater.com/org"], "globex");
-    assert_eq!(hc["metadata"]["labels"]["stakater.com/tenant"], "frontend");
+    assert_eq!(
+        hc["metadata"]["labels"]["sco.stakater.com/project"],
+        "frontend"
+    );
+    assert_eq!(hc["metadata"]["labels"].get("stakater.com/tenant"), None);
 }
 
 #[test]

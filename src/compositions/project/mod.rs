@@ -70,8 +70,11 @@
 //!
 //! **Service cluster.** The Quota is the profile's `spec.resourcequota.hard` (and LimitRange
 //! where the profile has one). The Tenant (`v1beta3`) references it, lists the namespaces in
-//! `spec.namespaces.withoutTenantPrefix` with common labels `stakater.com/tenant: <project>`,
-//! `stakater.com/org: <org>` and, with a network, `k8s.ovn.org/primary-user-defined-network`,
+//! `spec.namespaces.withoutTenantPrefix` with common labels `stakater.com/tenant: <Tenant>`
+//! (MTO's own label, whose value MTO reads as the Tenant's name: `<org>-<project>`, not the
+//! project, which issue 14 and seed 004 put there; see [`conventions::LABEL_TENANT`]),
+//! `sco.stakater.com/project: <project>`, `stakater.com/org: <org>` and, with a network,
+//! `k8s.ovn.org/primary-user-defined-network`,
 //! purges them on deletion, and grants owners/editors/viewers to `access[]` and the project
 //! groups (prefixes `project.serviceClusterPrefixes`; the per-realm admin group is left out:
 //! its name is the same in every realm). Every role and list of the access control is
@@ -1067,9 +1070,13 @@ impl Proj<'_> {
         build.add_managed(names::QUOTA, Part::Tenant, &quota);
 
         let namespaces: Vec<String> = self.namespaces.iter().map(|(_, ns)| ns.clone()).collect();
+        // MTO's tenant label holds the Tenant's name (MTO finds a namespace's Tenant by it and
+        // stamps it itself): writing the project there would have MTO and the common labels
+        // disagree on one key. The project has a label of its own.
         let mut labels = BTreeMap::from([
+            (conventions::LABEL_TENANT.to_owned(), object_name.clone()),
             (
-                conventions::LABEL_TENANT.to_owned(),
+                conventions::LABEL_PROJECT.to_owned(),
                 self.project.to_owned(),
             ),
             (conventions::LABEL_ORG.to_owned(), self.org.clone()),

@@ -257,7 +257,7 @@ fn the_vm_follows_the_parameters_and_platform_settings() {
         vm["spec"]["template"]["metadata"]["labels"][LABEL_VIRTUAL_MACHINE],
         "web"
     );
-    assert_eq!(vm["metadata"]["labels"][conventions::LABEL_TENANT], "shop");
+    assert_eq!(vm["metadata"]["labels"][conventions::LABEL_PROJECT], "shop");
     assert!(
         vm["spec"]["template"]["spec"]
             .get("accessCredentials")
