@@ -964,6 +964,7 @@ struct ObservedNodePoolStatus {
     #[serde(default)]
     conditions: Vec<Condition>,
     replicas: Option<u32>,
+    version: Option<String>,
 }
 
 impl ObservedNodePool {
@@ -972,9 +973,37 @@ impl ObservedNodePool {
         self.status.replicas.unwrap_or(0)
     }
 
-    /// Whether HyperShift reports the pool `Ready=True`.
-    pub fn is_ready(&self) -> bool {
-        condition::find(&self.status.conditions, "Ready").is_some_and(Condition::is_true)
+    /// Whether the observed pool serves `pool`. Where HyperShift manages the machines
+    /// (KubeVirt, Agent: through Cluster API), when it reports `Ready=True` (copied from the
+    /// MachineDeployment) with at least `spec.replicas` available. On platform `None` it
+    /// manages none: `isAutomatedMachineManagement` is false and the NodePool controller's
+    /// `reconcile` returns before `capi.Reconcile`, so `Ready` is never set and
+    /// `status.replicas` stays 0 (`hypershift-operator/controllers/nodepool/
+    /// nodepool_controller.go`, `conditions.go`). There the pool is ready once nodes can join
+    /// it: the release is valid (`ValidReleaseImage`), the ignition payload of its current
+    /// config is generated (`ValidGeneratedPayload`) and served (no
+    /// `IgnitionEndpointAvailable=False`), no config or version rollout is under way
+    /// (`UpdatingConfig`, `UpdatingVersion` not `True`), and `status.version` is set (the
+    /// controller's branch for such pools writes it once the ignition token is reconciled).
+    pub fn serves(&self, pool: &NodePool) -> bool {
+        let conditions = &self.status.conditions;
+        let is = |type_: &str, status: &str| {
+            condition::find(conditions, type_).is_some_and(|c| c.status == status)
+        };
+        if pool.spec.platform.type_ == PlatformType::None {
+            is("ValidReleaseImage", "True")
+                && is("ValidGeneratedPayload", "True")
+                && !is("IgnitionEndpointAvailable", "False")
+                && !is("UpdatingConfig", "True")
+                && !is("UpdatingVersion", "True")
+                && self
+                    .status
+                    .version
+                    .as_deref()
+                    .is_some_and(|v| !v.is_empty())
+        } else {
+            is("Ready", "True") && self.replicas() >= pool.spec.replicas
+        }
     }
 
     /// The release the pool runs (`spec.release.image`), if it exists.
@@ -1066,15 +1095,73 @@ mod tests {
         assert_eq!(empty.oauth_callback_url("acme"), None);
     }
 
+    fn pool(platform: NodePoolPlatform, replicas: u32) -> NodePool {
+        NodePool::new(
+            Meta::default(),
+            NodePoolSpec {
+                cluster_name: "c".into(),
+                replicas,
+                release: Release {
+                    image: "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64".into(),
+                },
+                management: Management {
+                    upgrade_type: UpgradeType::Replace,
+                },
+                platform,
+            },
+        )
+    }
+
     #[test]
-    fn observed_node_pool() {
-        let np: ObservedNodePool = serde_json::from_value(json!({"status": {
-            "replicas": 2,
-            "conditions": [{"type": "Ready", "status": "True"}],
-        }}))
-        .unwrap();
-        assert_eq!((np.replicas(), np.is_ready()), (2, true));
-        let np = ObservedNodePool::default();
-        assert_eq!((np.replicas(), np.is_ready()), (0, false));
+    fn a_managed_pool_serves_once_ready_with_its_replicas() {
+        let agents = pool(NodePoolPlatform::agent(BTreeMap::new()), 2);
+        let np = |replicas: u32, ready: &str| -> ObservedNodePool {
+            serde_json::from_value(json!({"status": {
+                "replicas": replicas,
+                "version": "4.19.10",
+                "conditions": [{"type": "Ready", "status": ready}],
+            }}))
+            .unwrap()
+        };
+        assert!(np(2, "True").serves(&agents));
+        assert!(!np(1, "True").serves(&agents), "a node short");
+        assert!(!np(2, "False").serves(&agents));
+        assert_eq!(np(2, "True").replicas(), 2);
+        assert!(!ObservedNodePool::default().serves(&agents));
+    }
+
+    #[test]
+    fn a_pool_without_machine_management_serves_once_nodes_can_join() {
+        let none = pool(NodePoolPlatform::none(), 3);
+        // What HyperShift leaves on a None pool once its payload is served: no Ready, no
+        // replicas, AllMachinesReady False (it has no Machines).
+        let served = json!({"status": {
+            "version": "4.19.10",
+            "conditions": [
+                {"type": "ValidReleaseImage", "status": "True", "reason": "AsExpected"},
+                {"type": "ValidGeneratedPayload", "status": "True", "reason": "AsExpected"},
+                {"type": "UpdatingConfig", "status": "False", "reason": "AsExpected"},
+                {"type": "UpdatingVersion", "status": "False", "reason": "AsExpected"},
+                {"type": "AllMachinesReady", "status": "False", "reason": "NotFound"},
+            ],
+        }});
+        let np =
+            |v: &serde_json::Value| serde_json::from_value::<ObservedNodePool>(v.clone()).unwrap();
+        assert!(np(&served).serves(&none));
+        let mut without_version = served.clone();
+        without_version["status"]["version"] = json!(null);
+        assert!(!np(&without_version).serves(&none));
+        for (index, status) in [(0, "False"), (1, "Unknown"), (2, "True"), (3, "True")] {
+            let mut changed = served.clone();
+            changed["status"]["conditions"][index]["status"] = json!(status);
+            assert!(!np(&changed).serves(&none), "condition {index} {status}");
+        }
+        let mut unserved = served.clone();
+        unserved["status"]["conditions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "IgnitionEndpointAvailable", "status": "False"}));
+        assert!(!np(&unserved).serves(&none));
+        assert!(!ObservedNodePool::default().serves(&none));
     }
 }

@@ -137,8 +137,10 @@
 //!
 //! **Phases** (`status.phase`), from observed state: `Initializing` until the HostedCluster
 //! reports `Available=True`; `RegistrationPending` while the control plane is available but
-//! not everything else is ready (nodes joining: the NodePool's `Ready` and `status.replicas`;
-//! the connection Secret); `Ready` when every composed resource is ready. `status.version` is
+//! not everything else is ready (nodes joining: the NodePool's `Ready` and `status.replicas`,
+//! or on None, where HyperShift manages no machines and reports neither, its ignition payload
+//! served: [`ObservedNodePool::serves`]; the connection Secret); `Ready` when every composed
+//! resource is ready. `status.version` is
 //! the newest `Completed` entry of `status.version.history`, `apiEndpoint` the
 //! `controlPlaneEndpoint`, `consoleUrl` derived from the apps domain
 //! (`spec.configuration.ingress.domain`, else `apps.<clusterName>.<baseDomain>`, else on
@@ -793,8 +795,12 @@ impl Cluster<'_> {
                     .upgrade_type()
                     .unwrap_or_else(|| self.settings.upgrade_type()),
             );
-            let ready = found.is_ready() && found.replicas() >= pool.spec.replicas;
-            build.add(names::DEFAULT_NODE_POOL, Part::Nodes, &pool, ready);
+            build.add(
+                names::DEFAULT_NODE_POOL,
+                Part::Nodes,
+                &pool,
+                found.serves(&pool),
+            );
             self.usage(
                 build,
                 names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,

@@ -693,7 +693,7 @@ fn agent_clusters_name_their_agent_namespace_and_upgrade_in_place() {
 }
 
 #[test]
-fn none_clusters_warn_that_sizes_select_nothing() {
+fn none_clusters_warn_that_sizes_select_nothing_and_are_ready_once_nodes_can_join() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     case.settings = settings(json!({"platform": "None"}));
     let desired = case.render().unwrap();
@@ -703,6 +703,24 @@ fn none_clusters_warn_that_sizes_select_nothing() {
     );
     assert_eq!(desired.warnings.len(), 1);
     assert!(desired.warnings[0].contains("selects nothing on platform None"));
+
+    // HyperShift never reports Ready or replicas for a None pool (it manages no machines):
+    // the pool is ready once its ignition payload is served.
+    let pool_ready =
+        |case: &Case| case.render().unwrap().resources[&Name::from(names::DEFAULT_NODE_POOL)].ready;
+    case.observed = vec![(
+        names::DEFAULT_NODE_POOL,
+        json!({"status": {"version": "4.19.10", "replicas": 0, "conditions": [
+            {"type": "ValidReleaseImage", "status": "True"},
+            {"type": "ValidGeneratedPayload", "status": "True"},
+            {"type": "UpdatingConfig", "status": "False"},
+            {"type": "UpdatingVersion", "status": "False"},
+            {"type": "AllMachinesReady", "status": "False", "reason": "NotFound"},
+        ]}}),
+    )];
+    assert!(pool_ready(&case));
+    case.observed[0].1["status"]["conditions"][1]["status"] = json!("False");
+    assert!(!pool_ready(&case), "no payload to boot from yet");
 }
 
 #[test]

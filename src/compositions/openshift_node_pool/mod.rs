@@ -30,7 +30,9 @@
 //! otherwise unless `upgradeType` says.
 //!
 //! **Status**: `phase` (`WaitingForCluster`; `Creating` while the NodePool's nodes join;
-//! `Ready` once it reports `Ready=True` with all replicas), `replicas`, `ready`, and
+//! `Ready` once it reports `Ready=True` with all replicas; on platform None, where HyperShift
+//! manages no machines and reports neither, once nodes can join: its ignition payload is
+//! served, see `ObservedNodePool::serves`), `replicas`, `ready`, and
 //! `clusterRef.{name, kind, apiVersion, namespace, uid, available, message}`.
 
 pub mod names;
@@ -449,8 +451,7 @@ impl Pool<'_> {
             self.settings.root_volume_storage_class.as_deref(),
             observed.upgrade_type().unwrap_or(*upgrade_type),
         );
-        let ready = observed.is_ready() && observed.replicas() >= self.params.replicas;
-        build.add(names::NODE_POOL, Part::Nodes, &pool, ready);
+        build.add(names::NODE_POOL, Part::Nodes, &pool, observed.serves(&pool));
         let hosted_cluster = HostedClusterRef {
             metadata: self.meta(cluster),
         };
