@@ -59,7 +59,10 @@
 //! networks, availability policy and `kubevirt.baseDomainPassthrough` immutable; once the
 //! HostedCluster is observed those values are kept from it, so a changed platform setting
 //! applies to new clusters only. A changed `baseDomain` is refused (Fatal), since the
-//! cluster's published names depend on it.
+//! cluster's published names depend on it; on a passthrough cluster HyperShift writes the
+//! management cluster's apps domain there itself, which is kept and published under by no one
+//! but the management cluster's `*.apps` wildcard (shape.rs). A new Agent or None cluster
+//! needs a base domain: HyperShift defaults one on KubeVirt only.
 //!
 //! **Sign-in.** `spec.configuration.oauth.identityProviders[]` has one OpenID provider
 //! (`openshiftCluster.identityProviderName`, `sco`) against `<keycloak.url>/realms/<org>`:
@@ -443,6 +446,23 @@ fn validate<'a>(
         fail(
             "platform openshiftCluster.agentNamespace",
             "is not set but openshiftCluster.platform is Agent: HyperShift's Agent platform needs the namespace its Agents are searched in; set it in the sco-platform EnvironmentConfig".into(),
+        );
+    }
+    // HyperShift defaults a base domain on KubeVirt only (the webhook turns an empty one into
+    // `baseDomainPassthrough`); on Agent and None nothing defaults or refuses it, and the
+    // guest is named from it: `<name>.` and `apps.<name>.` (`support/globalconfig/dns.go`
+    // `BaseDomain`, `ingress.go` `IngressDomain`; the `hcp` CLI fills in example.com). A new
+    // cluster there needs one; an existing one keeps what it was made with (shape.rs).
+    if observed.is_none()
+        && immutable.base_domain.is_empty()
+        && immutable.platform.type_ != PlatformType::KubeVirt
+    {
+        fail(
+            "platform openshiftCluster.baseDomain",
+            format!(
+                "is not set but openshiftCluster.platform is {:?}: HyperShift names such a cluster's DNS and apps domain after it (<clusterName>.<baseDomain>) and has no default outside KubeVirt, so the cluster would be called \"{}.\"; set the base domain clusters are published under in the sco-platform EnvironmentConfig",
+                immutable.platform.type_, cluster
+            ),
         );
     }
     // An existing private cluster keeps the address it was published on (shape.rs).
@@ -928,7 +948,7 @@ impl Cluster<'_> {
                     .as_ref()
                     .map(|_| LocalRef::to(&self.names.ssh_key)),
                 dns: Dns {
-                    base_domain: im.base_domain.clone(),
+                    base_domain: im.hosted_base_domain.clone(),
                 },
                 etcd: Etcd::managed(&im.etcd_size, im.etcd_storage_class.as_deref()),
                 networking,
@@ -972,8 +992,11 @@ impl Cluster<'_> {
         if let Some(domain) = observed.ingress_domain() {
             return Some(domain.to_owned());
         }
-        if !self.immutable.base_domain.is_empty() {
-            return Some(format!("apps.{cluster}.{}", self.immutable.base_domain));
+        if !self.immutable.hosted_base_domain.is_empty() {
+            return Some(format!(
+                "apps.{cluster}.{}",
+                self.immutable.hosted_base_domain
+            ));
         }
         match &self.immutable.platform.type_ {
             PlatformType::KubeVirt => self

@@ -51,8 +51,9 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssh_public_key: Option<String>,
     /// The base domain clusters are published under (`<cluster>.<baseDomain>`); absent on
-    /// KubeVirt to pass the management cluster's apps domain through. Immutable once a
-    /// cluster uses it.
+    /// KubeVirt to pass the management cluster's apps domain through; required for new
+    /// clusters on Agent and None, where HyperShift has no default. Immutable once a cluster
+    /// uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_domain: Option<String>,
     /// The management cluster's apps domain (`apps.mgmt.example.com`), from which the

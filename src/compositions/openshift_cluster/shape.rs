@@ -19,7 +19,13 @@ pub(super) struct Immutable {
     pub(super) service_network: Vec<NetworkEntry>,
     pub(super) machine_network: Vec<NetworkEntry>,
     pub(super) availability: hypershift::AvailabilityPolicy,
+    /// The base domain the composition publishes the cluster under (DNS records, the API
+    /// certificate, the apps LoadBalancer); empty when it publishes nothing of its own.
     pub(super) base_domain: String,
+    /// The HostedCluster's `dns.baseDomain`: ours, except on a KubeVirt cluster with
+    /// `baseDomainPassthrough`, where HyperShift writes the management cluster's apps domain
+    /// into it (below) and it must be kept (CEL "baseDomain is immutable").
+    pub(super) hosted_base_domain: String,
     /// The address a private cluster's services are published on (`spec.services` is
     /// immutable: CEL "Services is immutable" on the HostedCluster spec).
     pub(super) node_port_address: String,
@@ -139,7 +145,29 @@ struct ShapeNodePort {
     address: Option<String>,
 }
 
+impl ShapeSpec {
+    /// `dns.baseDomain`, empty when unset.
+    fn base_domain(&self) -> &str {
+        self.dns
+            .as_ref()
+            .and_then(|d| d.base_domain.as_deref())
+            .unwrap_or_default()
+    }
+}
+
 impl ObservedShape {
+    /// Whether the observed cluster is on KubeVirt with `baseDomainPassthrough: true`
+    /// (immutable; HyperShift's webhook sets it on a KubeVirt cluster made without a base
+    /// domain).
+    fn passthrough(&self) -> bool {
+        let platform = self.spec.platform.as_ref();
+        platform.and_then(|p| p.type_) == Some(PlatformType::KubeVirt)
+            && platform
+                .and_then(|p| p.kubevirt.as_ref())
+                .and_then(|k| k.base_domain_passthrough)
+                .unwrap_or(false)
+    }
+
     /// The NodePort address the observed API server is published on, if it is.
     fn node_port_address(&self) -> Option<&str> {
         self.spec
@@ -203,14 +231,9 @@ pub(super) fn check_unchanged(
             ),
         );
     }
-    let observed_base = observed
-        .spec
-        .dns
-        .as_ref()
-        .and_then(|d| d.base_domain.as_deref())
-        .unwrap_or_default();
+    let observed_base = observed.spec.base_domain();
     let desired_base = settings.base_domain.as_deref().unwrap_or_default();
-    if !observed_base.is_empty() && observed_base != desired_base {
+    if !observed_base.is_empty() && observed_base != desired_base && !observed.passthrough() {
         fail(
             "platform openshiftCluster.baseDomain",
             format!(
@@ -241,13 +264,9 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         .and_then(|m| m.storage.as_ref())
         .and_then(|s| s.persistent_volume.as_ref());
     let observed_platform = spec.and_then(|s| s.platform.as_ref());
+    let passthrough = observed.is_some_and(ObservedShape::passthrough);
     let platform = match observed_platform.and_then(|p| p.type_) {
-        Some(PlatformType::KubeVirt) => HostedPlatform::kubevirt(
-            observed_platform
-                .and_then(|p| p.kubevirt.as_ref())
-                .and_then(|k| k.base_domain_passthrough)
-                .unwrap_or(false),
-        ),
+        Some(PlatformType::KubeVirt) => HostedPlatform::kubevirt(passthrough),
         Some(PlatformType::Agent) => HostedPlatform::agent(
             observed_platform
                 .and_then(|p| p.agent.as_ref())
@@ -293,13 +312,18 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         // has `baseDomainPassthrough: true`, which is immutable, so its guest never serves a
         // domain set later, and the DNS records, certificate and apps LoadBalancer derived
         // from it would point at nothing. A changed non-empty domain is refused
-        // ([`check_unchanged`]).
+        // ([`check_unchanged`]). On such a passthrough cluster HyperShift itself fills in
+        // `dns.baseDomain` with the management cluster's apps domain
+        // (`hostedcluster_controller.go` `reconcileKubevirtPlatformDefaultSettings`, from a
+        // temporary Route's host): kept in the HostedCluster, never published under by us,
+        // since the management cluster's `*.apps` wildcard already serves the guest.
         base_domain: match spec {
-            Some(spec) => spec
-                .dns
-                .as_ref()
-                .and_then(|d| d.base_domain.clone())
-                .unwrap_or_default(),
+            Some(_) if passthrough => String::new(),
+            Some(spec) => spec.base_domain().to_owned(),
+            None => settings.base_domain.clone().unwrap_or_default(),
+        },
+        hosted_base_domain: match spec {
+            Some(spec) => spec.base_domain().to_owned(),
             None => settings.base_domain.clone().unwrap_or_default(),
         },
         node_port_address: observed

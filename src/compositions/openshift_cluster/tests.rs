@@ -206,6 +206,7 @@ fn an_agent_size_without_labels_is_refused() {
     case.settings = settings(json!({
         "platform": "Agent",
         "agentNamespace": "hardware",
+        "baseDomain": "cloud.example.com",
         "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
     }));
     let (path, message) = case.error();
@@ -224,6 +225,7 @@ fn an_existing_cluster_keeps_its_platform_for_its_nodes_when_the_setting_changes
     case.settings = settings(json!({
         "platform": "Agent",
         "agentNamespace": "hardware",
+        "baseDomain": "cloud.example.com",
         "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
     }));
     let platform = |desired: &Desired| {
@@ -676,6 +678,7 @@ fn agent_clusters_name_their_agent_namespace_and_upgrade_in_place() {
     case.settings = settings(json!({
         "platform": "Agent",
         "agentNamespace": "hardware",
+        "baseDomain": "cloud.example.com",
         "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
     }));
     let desired = case.render().unwrap();
@@ -693,9 +696,33 @@ fn agent_clusters_name_their_agent_namespace_and_upgrade_in_place() {
 }
 
 #[test]
+fn a_new_agent_or_none_cluster_needs_a_base_domain() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    for platform in ["None", "Agent"] {
+        case.settings = settings(json!({
+            "platform": platform,
+            "agentNamespace": "hardware",
+            "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
+        }));
+        let (path, message) = case.error();
+        assert_eq!(path, "platform openshiftCluster.baseDomain");
+        assert!(message.contains("\"dev.\""), "{message}");
+    }
+    // KubeVirt defaults one (passthrough); an existing cluster keeps what it was made with.
+    case.settings = settings(json!({}));
+    assert!(case.render().is_ok());
+    case.settings = settings(json!({"platform": "None"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({"platform": {"type": "None"}}), available()),
+    )];
+    assert!(case.render().is_ok());
+}
+
+#[test]
 fn none_clusters_warn_that_sizes_select_nothing_and_are_ready_once_nodes_can_join() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
-    case.settings = settings(json!({"platform": "None"}));
+    case.settings = settings(json!({"platform": "None", "baseDomain": "cloud.example.com"}));
     let desired = case.render().unwrap();
     assert_eq!(
         manifest(&desired, names::DEFAULT_NODE_POOL)["spec"]["platform"],
@@ -978,15 +1005,31 @@ fn a_cluster_made_without_a_base_domain_keeps_none_when_the_platform_sets_one() 
             available(),
         ),
     )];
+    let absent = |desired: &Desired| {
+        for absent in [names::API_CERTIFICATE, names::DNS, names::INGRESS_SERVICE] {
+            assert!(
+                !desired.resources.contains_key(&Name::from(absent)),
+                "{absent}"
+            );
+        }
+    };
     let desired = case.render().unwrap();
     let hc = manifest(&desired, names::HOSTED_CLUSTER);
     assert_eq!(hc["spec"]["dns"]["baseDomain"], "", "{}", hc["spec"]["dns"]);
-    for absent in [names::API_CERTIFICATE, names::DNS, names::INGRESS_SERVICE] {
-        assert!(
-            !desired.resources.contains_key(&Name::from(absent)),
-            "{absent}"
-        );
-    }
+    absent(&desired);
+
+    // Then HyperShift fills in the management cluster's apps domain
+    // (reconcileKubevirtPlatformDefaultSettings): kept in the HostedCluster (immutable once
+    // set), not refused as a changed base domain, and still nothing published under it.
+    case.observed[0].1["spec"]["dns"] = json!({"baseDomain": "apps.mgmt.example.com"});
+    let desired = case.render().unwrap();
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert_eq!(hc["spec"]["dns"]["baseDomain"], "apps.mgmt.example.com");
+    absent(&desired);
+    assert_eq!(
+        desired.status["consoleUrl"],
+        "https://console-openshift-console.apps.dev.apps.mgmt.example.com"
+    );
 }
 
 #[test]
