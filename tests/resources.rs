@@ -233,14 +233,17 @@ fn velero_schedules_for_every_platform_and_volume_backup() {
     use function_sco::resources::velero::{
         ENABLED_QUERY, HostedClusterBackup, Platform, Schedule, VolumeBackup,
     };
-    for platform in [Platform::KubeVirt, Platform::Agent, Platform::None] {
+    let agent = Platform::Agent {
+        agent_namespace: "hardware".into(),
+    };
+    for platform in [Platform::KubeVirt, agent, Platform::None] {
         for volumes in [VolumeBackup::CsiSnapshotMoveData, VolumeBackup::FileSystem] {
             let schedule = Schedule::hosted_cluster(
                 meta("dev-etcd-backup", Some("openshift-adp"), &labels()),
                 &HostedClusterBackup {
                     hosted_cluster_namespace: "ws-shop-clusters".into(),
                     hosted_cluster_name: "dev".into(),
-                    platform,
+                    platform: platform.clone(),
                     storage_location: "default".into(),
                     schedule: "0 */6 * * *".into(),
                     ttl: "168h0m0s".into(),

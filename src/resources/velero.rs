@@ -2,11 +2,17 @@
 //! up a HyperShift hosted cluster's control plane, etcd included, on a cron schedule.
 //!
 //! The backup template follows HyperShift's disaster-recovery guide for OADP
-//! (`openshift/hypershift@4c25c79d` `docs/content/how-to/disaster-recovery/backup-and-restore-oadp-1-5.md`):
+//! (`openshift/hypershift@4c25c79d` `docs/content/how-to/disaster-recovery/backup-and-restore-oadp-1-5.md`,
+//! and its successor `docs/content/how-to/disaster-recovery/methods/oadp.md`@63f38194):
 //! - `includedNamespaces`: the HostedCluster's namespace and the hosted control plane's
-//!   namespace `<namespace>-<name>`;
+//!   namespace `<namespace>-<name>` (the `hypershift` CLI's `cmd/oadp/common.go`
+//!   `buildIncludedNamespaces`), and on Agent the namespace of the Agents, BareMetalHosts and
+//!   InfraEnvs (openshift-docs `hcp-disaster-recovery-oadp`: "`<agent_namespace>` where your
+//!   Agent, BMH, and InfraEnv CRs are located");
 //! - `includedResources`: the guide's list for the platform (KubeVirt: its own list with
-//!   `datavolume`; Agent: the bare-metal list with `bmh`, `infraenv`, `agents` and the
+//!   `datavolume` and, as the newer guide, the CLI's `kubevirtResources` and the OADP plugin's
+//!   `BackupKubevirtResources` have it, `kubevirtcluster` and `kubevirtmachinetemplate`;
+//!   Agent: the bare-metal list with `bmh`, `infraenv`, `agents`, `nmstateconfigs` and the
 //!   `agent*` CAPI kinds; None: the list common to all platforms, without machine kinds);
 //! - KubeVirt: `labelSelector` excluding the RHCOS boot-image PVCs
 //!   (`hypershift.openshift.io/is-kubevirt-rhcos DoesNotExist`), since the node VMs are
@@ -65,7 +71,7 @@ const COMMON_RESOURCES: [&str; 20] = [
 ];
 
 /// The KubeVirt backup's resource list (HyperShift DR guide, KubeVirt tab).
-const KUBEVIRT_RESOURCES: [&str; 20] = [
+const KUBEVIRT_RESOURCES: [&str; 22] = [
     "sa",
     "role",
     "rolebinding",
@@ -86,13 +92,16 @@ const KUBEVIRT_RESOURCES: [&str; 20] = [
     "datavolume",
     "service",
     "route",
+    "kubevirtcluster",
+    "kubevirtmachinetemplate",
 ];
 
 /// What the Agent (bare-metal) backup adds to the common list.
-const AGENT_RESOURCES: [&str; 6] = [
+const AGENT_RESOURCES: [&str; 7] = [
     "bmh",
     "infraenv",
     "agents",
+    "nmstateconfigs",
     "agentcluster",
     "agentmachinetemplate",
     "agentmachine",
@@ -101,23 +110,27 @@ const AGENT_RESOURCES: [&str; 6] = [
 /// What the common list is followed by on every platform but KubeVirt.
 const TRAILING_RESOURCES: [&str; 2] = ["route", "clusterdeployment"];
 
-/// The HostedCluster platform, which decides the resource list and selectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The HostedCluster platform, which decides the resource list, namespaces and selectors.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Platform {
     /// KubeVirt: node VMs are recreated on restore, their boot-image PVCs are skipped.
     KubeVirt,
-    /// Agent (bare metal): agents, InfraEnvs and BareMetalHosts are included.
-    Agent,
+    /// Agent (bare metal): agents, InfraEnvs, NMStateConfigs and BareMetalHosts are included,
+    /// from the namespace they live in (the HostedCluster's `agentNamespace`).
+    Agent {
+        /// Where the Agents are.
+        agent_namespace: String,
+    },
     /// None: only the platform-independent resources.
     None,
 }
 
 impl Platform {
     /// The `includedResources` of the guide's backup for this platform.
-    pub fn included_resources(self) -> Vec<String> {
+    pub fn included_resources(&self) -> Vec<String> {
         let names: Vec<&str> = match self {
             Self::KubeVirt => KUBEVIRT_RESOURCES.to_vec(),
-            Self::Agent => COMMON_RESOURCES
+            Self::Agent { .. } => COMMON_RESOURCES
                 .iter()
                 .chain(&AGENT_RESOURCES)
                 .chain(&TRAILING_RESOURCES)
@@ -132,8 +145,8 @@ impl Platform {
         names.into_iter().map(str::to_owned).collect()
     }
 
-    fn label_selector(self) -> Option<LabelSelector> {
-        (self == Self::KubeVirt).then(|| LabelSelector {
+    fn label_selector(&self) -> Option<LabelSelector> {
+        (*self == Self::KubeVirt).then(|| LabelSelector {
             match_expressions: vec![LabelSelectorRequirement {
                 key: KUBEVIRT_RHCOS_LABEL.to_owned(),
                 operator: "DoesNotExist",
@@ -250,10 +263,18 @@ impl Schedule {
             spec: ScheduleSpec {
                 schedule: backup.schedule.clone(),
                 template: BackupSpec {
-                    included_namespaces: vec![
+                    included_namespaces: [
                         namespace.clone(),
                         format!("{namespace}-{}", backup.hosted_cluster_name),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(match &backup.platform {
+                        Platform::Agent { agent_namespace } if !agent_namespace.is_empty() => {
+                            Some(agent_namespace.clone())
+                        }
+                        _ => None,
+                    })
+                    .collect(),
                     included_resources: backup.platform.included_resources(),
                     label_selector: backup.platform.label_selector(),
                     storage_location: backup.storage_location.clone(),
@@ -369,9 +390,18 @@ mod tests {
     fn agent_file_system_backup_has_no_selector_and_no_snapshots() {
         let schedule = Schedule::hosted_cluster(
             meta("dev-etcd", Some("openshift-adp"), &Labels::default()),
-            &backup(Platform::Agent, VolumeBackup::FileSystem),
+            &backup(
+                Platform::Agent {
+                    agent_namespace: "hardware".into(),
+                },
+                VolumeBackup::FileSystem,
+            ),
         );
         let template = serde_json::to_value(&schedule.spec.template).unwrap();
+        assert_eq!(
+            template["includedNamespaces"],
+            json!(["ws-shop-clusters", "ws-shop-clusters-dev", "hardware"])
+        );
         assert_eq!(template.get("labelSelector"), None);
         assert_eq!(template.get("snapshotMoveData"), None);
         assert_eq!(template["defaultVolumesToFsBackup"], true);
@@ -382,6 +412,7 @@ mod tests {
             "agents",
             "infraenv",
             "bmh",
+            "nmstateconfigs",
             "pvc",
         ] {
             assert!(resources.iter().any(|r| r == kind), "{kind} missing");

@@ -53,10 +53,18 @@ impl Cluster<'_> {
         let Some(backup) = &self.settings.backup else {
             return;
         };
-        let platform = match self.immutable.platform.type_ {
-            PlatformType::KubeVirt => velero::Platform::KubeVirt,
-            PlatformType::Agent => velero::Platform::Agent,
-            PlatformType::None => velero::Platform::None,
+        let platform = match (
+            &self.immutable.platform.type_,
+            &self.immutable.platform.agent,
+        ) {
+            (PlatformType::KubeVirt, _) => velero::Platform::KubeVirt,
+            (PlatformType::Agent, agent) => velero::Platform::Agent {
+                agent_namespace: agent
+                    .as_ref()
+                    .map(|a| a.agent_namespace.clone())
+                    .unwrap_or_default(),
+            },
+            (PlatformType::None, _) => velero::Platform::None,
         };
         // Backups are named `<schedule>-<14-digit timestamp>`: leave them room in a label.
         let name = crate::sdk::resource::child_name(
