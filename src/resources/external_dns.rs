@@ -109,9 +109,11 @@ referable! {
 }
 
 /// What external-dns reports about a DNSEndpoint: `status.observedGeneration`, the CRD's only
-/// status field, which the CRD source sets once it has read that generation. It says nothing
-/// about the DNS provider having accepted the records, so callers treat it as progress, not as
-/// proof the names resolve.
+/// status field, which the CRD source (`source/crd.go` `Endpoints`) writes while it lists the
+/// objects, before the plan is computed and before any provider call (`controller/controller.go`
+/// `RunOnce`), and even when it drops an invalid endpoint. It says nothing about the DNS
+/// provider having taken the records (external-dns#2941 asks for that), so it means accepted,
+/// not published: callers treat it as progress, not as proof the names resolve.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedDnsEndpoint {
     metadata: Option<ObservedMeta>,
@@ -130,8 +132,8 @@ struct ObservedDnsStatus {
 }
 
 impl ObservedDnsEndpoint {
-    /// Whether external-dns has processed the current generation.
-    pub fn is_synced(&self) -> bool {
+    /// Whether external-dns has read (accepted) the current generation.
+    pub fn is_accepted(&self) -> bool {
         let generation = self.metadata.as_ref().and_then(|m| m.generation);
         let observed = self.status.as_ref().and_then(|s| s.observed_generation);
         generation.is_some() && generation == observed
@@ -179,13 +181,13 @@ mod tests {
         let read = |v| serde_json::from_value::<ObservedDnsEndpoint>(v).unwrap();
         assert!(
             read(json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 2}}))
-                .is_synced()
+                .is_accepted()
         );
         assert!(
             !read(json!({"metadata": {"generation": 3}, "status": {"observedGeneration": 2}}))
-                .is_synced()
+                .is_accepted()
         );
-        assert!(!read(json!({"metadata": {"generation": 1}})).is_synced());
-        assert!(!read(json!({})).is_synced());
+        assert!(!read(json!({"metadata": {"generation": 1}})).is_accepted());
+        assert!(!read(json!({})).is_accepted());
     }
 }

@@ -254,7 +254,7 @@ impl Cluster<'_> {
         let dns = DnsEndpoint::new(self.meta(&names::object(cluster, "dns")), endpoints);
         let ready = build
             .read::<ObservedDnsEndpoint>(names::DNS)
-            .is_some_and(|d| d.is_synced());
+            .is_some_and(|d| d.is_accepted());
         build.add(names::DNS, Part::Addons, &dns, ready);
     }
 
