@@ -467,8 +467,8 @@ mod hypershift_builders {
     #[test]
     fn hosted_clusters_on_every_platform_public_and_private() {
         for platform in [
-            HostedPlatform::kubevirt(true),
-            HostedPlatform::kubevirt(false),
+            HostedPlatform::kubevirt(true, None),
+            HostedPlatform::kubevirt(false, Some("a1b2c3d4e5".into())),
             HostedPlatform::agent("hardware"),
             HostedPlatform::none(),
         ] {
@@ -482,7 +482,7 @@ mod hypershift_builders {
 
     #[test]
     fn the_validator_refuses_a_strategy_field_the_schema_lacks() {
-        let mut hc = hosted_cluster(HostedPlatform::kubevirt(true), false);
+        let mut hc = hosted_cluster(HostedPlatform::kubevirt(true, None), false);
         hc["spec"]["services"][0]["servicePublishingStrategy"]["private"] = json!(true);
         let errors = schema::validate(&hc).unwrap_err();
         assert!(

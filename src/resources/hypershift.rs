@@ -115,12 +115,14 @@ pub struct HostedPlatform {
 
 impl HostedPlatform {
     /// KubeVirt; `base_domain_passthrough` makes the guest's apps domain a subdomain of the
-    /// management cluster's (`*.apps.<name>.<management apps domain>`).
-    pub fn kubevirt(base_domain_passthrough: bool) -> Self {
+    /// management cluster's (`*.apps.<name>.<management apps domain>`); `generate_id` is the
+    /// suffix HyperShift's webhook chose for the cluster's infrastructure names, once known.
+    pub fn kubevirt(base_domain_passthrough: bool, generate_id: Option<String>) -> Self {
         Self {
             type_: PlatformType::KubeVirt,
             kubevirt: Some(KubevirtPlatform {
                 base_domain_passthrough: base_domain_passthrough.then_some(true),
+                generate_id,
             }),
             agent: None,
         }
@@ -154,6 +156,9 @@ pub struct KubevirtPlatform {
     /// Whether the guest's apps domain passes through to the management cluster's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_domain_passthrough: Option<bool>,
+    /// The suffix of the cluster's KubeVirt infrastructure names (immutable once set).
+    #[serde(rename = "generateID", skip_serializing_if = "Option::is_none")]
+    pub generate_id: Option<String>,
 }
 
 /// `platform.agent` of a HostedCluster.

@@ -56,7 +56,9 @@
 //! would make etcd unreadable, and HyperShift refuses removing the encryption once set.
 //!
 //! **Settings-derived immutable fields.** HyperShift makes the platform, etcd storage,
-//! networks, availability policy and `kubevirt.baseDomainPassthrough` immutable; once the
+//! networks, availability policy and `kubevirt.{baseDomainPassthrough,generateID}` immutable,
+//! and its webhook refuses any other `spec.networking` change (the private API server's
+//! allow list) without the `acknowledge-networking-disruption` annotation; once the
 //! HostedCluster is observed those values are kept from it, so a changed platform setting
 //! applies to new clusters only. A changed `baseDomain` is refused (Fatal), since the
 //! cluster's published names depend on it; on a passthrough cluster HyperShift writes the
@@ -931,9 +933,12 @@ impl Cluster<'_> {
             im.machine_network.clone(),
         );
         if private {
-            networking.api_server = Some(ApiServerNetworking {
-                allowed_cidr_blocks: self.settings.private.allowed_cidrs.clone(),
-            });
+            networking.api_server =
+                im.api_allowed_cidrs
+                    .clone()
+                    .map(|allowed_cidr_blocks| ApiServerNetworking {
+                        allowed_cidr_blocks,
+                    });
         }
         HostedCluster::new(
             self.meta(&self.names.hosted_cluster),

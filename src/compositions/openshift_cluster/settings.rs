@@ -188,8 +188,9 @@ pub struct PrivateSettings {
     /// NodePorts are reached at. Required for private clusters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_port_address: Option<String>,
-    /// The source ranges allowed to reach a private cluster's API server: the management
-    /// network and the organisations' networks.
+    /// The source ranges allowed to reach a new private cluster's API server: the management
+    /// network and the organisations' networks. An existing cluster keeps its own: HyperShift
+    /// refuses a networking change without an acknowledgement of the disruption.
     pub allowed_cidrs: Vec<String>,
 }
 

@@ -26,6 +26,13 @@ pub(super) struct Immutable {
     /// `baseDomainPassthrough`, where HyperShift writes the management cluster's apps domain
     /// into it (below) and it must be kept (CEL "baseDomain is immutable").
     pub(super) hosted_base_domain: String,
+    /// `networking.apiServer.allowedCIDRBlocks` of a private cluster: the settings' for a new
+    /// cluster, as observed for an existing one (`None`: not set). HyperShift's validating
+    /// webhook refuses any change of `spec.networking` on an existing cluster without the
+    /// `hypershift.openshift.io/acknowledge-networking-disruption: "true"` annotation
+    /// (`hostedcluster_webhook.go` `ValidateUpdate`), and such a disruption is not ours to
+    /// acknowledge for every cluster at once.
+    pub(super) api_allowed_cidrs: Option<Vec<String>>,
     /// The address a private cluster's services are published on (`spec.services` is
     /// immutable: CEL "Services is immutable" on the HostedCluster spec).
     pub(super) node_port_address: String,
@@ -70,6 +77,8 @@ struct ShapePlatform {
 #[serde(rename_all = "camelCase")]
 struct ShapeKubevirt {
     base_domain_passthrough: Option<bool>,
+    #[serde(rename = "generateID")]
+    generate_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -110,6 +119,13 @@ struct ShapeNetworking {
     service_network: Vec<ShapeEntry>,
     #[serde(default)]
     machine_network: Vec<ShapeEntry>,
+    api_server: Option<ShapeApiServer>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeApiServer {
+    #[serde(rename = "allowedCIDRBlocks", default)]
+    allowed_cidr_blocks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -266,7 +282,17 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
     let observed_platform = spec.and_then(|s| s.platform.as_ref());
     let passthrough = observed.is_some_and(ObservedShape::passthrough);
     let platform = match observed_platform.and_then(|p| p.type_) {
-        Some(PlatformType::KubeVirt) => HostedPlatform::kubevirt(passthrough),
+        // HyperShift's defaulting webhook gives a KubeVirt cluster a random `generateID` (on
+        // create and update alike, when empty), which CEL makes immutable and required once
+        // set (`hostedcluster_webhook.go` `hostedClusterDefaulter.Default`): kept as observed,
+        // so no apply of ours ever leaves it out.
+        Some(PlatformType::KubeVirt) => HostedPlatform::kubevirt(
+            passthrough,
+            observed_platform
+                .and_then(|p| p.kubevirt.as_ref())
+                .and_then(|k| k.generate_id.clone())
+                .filter(|id| !id.is_empty()),
+        ),
         Some(PlatformType::Agent) => HostedPlatform::agent(
             observed_platform
                 .and_then(|p| p.agent.as_ref())
@@ -275,7 +301,9 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         ),
         Some(PlatformType::None) => HostedPlatform::none(),
         None => match settings.platform {
-            PlatformType::KubeVirt => HostedPlatform::kubevirt(settings.base_domain.is_none()),
+            PlatformType::KubeVirt => {
+                HostedPlatform::kubevirt(settings.base_domain.is_none(), None)
+            }
             PlatformType::Agent => {
                 HostedPlatform::agent(settings.agent_namespace.as_deref().unwrap_or_default())
             }
@@ -325,6 +353,12 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         hosted_base_domain: match spec {
             Some(spec) => spec.base_domain().to_owned(),
             None => settings.base_domain.clone().unwrap_or_default(),
+        },
+        api_allowed_cidrs: match observed {
+            Some(_) => networking
+                .and_then(|n| n.api_server.as_ref())
+                .map(|a| a.allowed_cidr_blocks.clone()),
+            None => Some(settings.private.allowed_cidrs.clone()),
         },
         node_port_address: observed
             .and_then(ObservedShape::node_port_address)

@@ -266,6 +266,42 @@ fn private_needs_the_platforms_node_port_address() {
 }
 
 #[test]
+fn an_existing_cluster_keeps_its_generated_id_and_api_server_allow_list() {
+    // HyperShift's webhook gives a KubeVirt cluster a random generateID (immutable, required
+    // once set) and refuses any spec.networking change without an acknowledgement.
+    let mut case = Case::new(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
+    case.settings.private.node_port_address = Some("10.0.0.9".into());
+    case.settings.private.allowed_cidrs = vec!["10.0.0.0/16".into()];
+    let spec =
+        |case: &Case| manifest(&case.render().unwrap(), names::HOSTED_CLUSTER)["spec"].clone();
+    let new = spec(&case);
+    assert_eq!(new["platform"]["kubevirt"].get("generateID"), None);
+    assert_eq!(
+        new["networking"]["apiServer"]["allowedCIDRBlocks"],
+        json!(["10.0.0.0/16"])
+    );
+
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({
+                "platform": {"type": "KubeVirt", "kubevirt": {"baseDomainPassthrough": true, "generateID": "k7x2p9q4rz"}},
+                "networking": {"apiServer": {"allowedCIDRBlocks": ["10.0.0.0/8"]}},
+                "services": new["services"],
+            }),
+            available(),
+        ),
+    )];
+    let kept = spec(&case);
+    assert_eq!(kept["platform"]["kubevirt"]["generateID"], "k7x2p9q4rz");
+    assert_eq!(
+        kept["networking"]["apiServer"]["allowedCIDRBlocks"],
+        json!(["10.0.0.0/8"]),
+        "a changed allow list applies to new clusters only"
+    );
+}
+
+#[test]
 fn a_private_cluster_keeps_the_node_port_address_it_was_published_on() {
     // HostedCluster spec.services is immutable ("Services is immutable"): a platform team
     // moving private.nodePortAddress changes new clusters only.
