@@ -25,7 +25,6 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -50,28 +49,10 @@ struct Tools {
 /// The tools from `CROSSPLANE_CLI` and `CROSSPLANE_CORE`; `None` (after saying so on stderr)
 /// when they are not set outside CI. Under `CI=true` missing tools fail the test.
 fn tools(test: &str) -> Option<Tools> {
-    let var = |name: &str| std::env::var_os(name).map(PathBuf::from);
-    match (var("CROSSPLANE_CLI"), var("CROSSPLANE_CORE")) {
-        (Some(cli), Some(core)) => {
-            for path in [&cli, &core] {
-                assert!(path.is_file(), "{} does not exist", path.display());
-            }
-            Some(Tools { cli, core })
-        }
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
-            "CROSSPLANE_CLI and CROSSPLANE_CORE are not set: under CI the Crossplane checks must \
-             run (.ci/run sets them from `bash tests/crossplane/tools.sh`)"
-        ),
-        _ => {
-            // Straight to stderr, past the test harness's capture, so that the skip is seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: CROSSPLANE_CLI and CROSSPLANE_CORE are not set; run \
-                 `eval \"$(bash tests/crossplane/tools.sh)\"` and export them to run it"
-            );
-            None
-        }
-    }
+    Some(Tools {
+        cli: support::external_tool("CROSSPLANE_CLI", test)?,
+        core: support::external_tool("CROSSPLANE_CORE", test)?,
+    })
 }
 
 /// A fresh directory for one test's generated inputs and outputs, `target/crossplane/<name>/`:

@@ -2,8 +2,10 @@
 # Builds the Crossplane tools the conformance checks use, at the versions in versions.env, into
 # ${XDG_CACHE_HOME:-$HOME/.cache}/function-sco/tools/<name>-<version>/ (outside the clone, keyed
 # by version, so a warm run builds nothing). The core binary and the CLI are both called
-# `crossplane`; they live in different directories. Prints, as shell assignments, where they are:
-#   eval "$(bash tests/crossplane/tools.sh)"   # sets CROSSPLANE_CORE and CROSSPLANE_CLI
+# `crossplane`; they live in different directories. Also builds celready (cel/: provider-kubernetes'
+# readiness-query evaluation with cel-go), keyed by a hash of its sources. Prints, as shell
+# assignments, where they are:
+#   eval "$(bash tests/crossplane/tools.sh)"   # sets CROSSPLANE_CORE, CROSSPLANE_CLI, CEL_READY
 # Needs Go (>= 1.26) and the Go module proxy. Progress goes to stderr.
 set -euo pipefail
 
@@ -26,20 +28,20 @@ for module in github.com/crossplane/crossplane/v2 github.com/crossplane/crosspla
     fi
 done
 
-build() { # name dir command...
-    local name=$1 dir=$2
-    shift 2
-    if [[ -x "$dir/crossplane" ]]; then
-        log "$name: cached at $dir/crossplane"
+build() { # name dir binary command...
+    local name=$1 dir=$2 binary=$3
+    shift 3
+    if [[ -x "$dir/$binary" ]]; then
+        log "$name: cached at $dir/$binary"
         return
     fi
     log "$name: building into $dir"
     local started=$SECONDS tmp
     tmp="$(mktemp -d "$cache/.build-XXXXXX")"
     "$@" "$tmp"
-    mv "$tmp/crossplane" "$tmp/crossplane.new"
+    mv "$tmp/$binary" "$tmp/$binary.new"
     mkdir -p "$dir"
-    mv "$tmp/crossplane.new" "$dir/crossplane"
+    mv "$tmp/$binary.new" "$dir/$binary"
     rmdir "$tmp"
     log "$name: built in $((SECONDS - started))s"
 }
@@ -60,9 +62,18 @@ build_cli() { # out
     (cd "$dir" && GOFLAGS=-mod=readonly go build -trimpath -o "$1/crossplane" ./cmd/crossplane)
 }
 
+build_cel() { # out
+    (cd "$here/cel" && GOFLAGS=-mod=readonly go build -trimpath -o "$1/celready" .)
+}
+
+cel_key="$(cat "$here/cel/go.mod" "$here/cel/go.sum" "$here/cel/main.go" | sha256sum | cut -c1-16)"
+cel_dir="$cache/celready-$cel_key"
+
 mkdir -p "$cache"
-build "crossplane core $CROSSPLANE_CORE_VERSION" "$core_dir" build_core
-build "crossplane CLI $CROSSPLANE_CLI_VERSION" "$cli_dir" build_cli
+build "crossplane core $CROSSPLANE_CORE_VERSION" "$core_dir" crossplane build_core
+build "crossplane CLI $CROSSPLANE_CLI_VERSION" "$cli_dir" crossplane build_cli
+build "celready $cel_key" "$cel_dir" celready build_cel
 
 echo "CROSSPLANE_CORE=$core_dir/crossplane"
 echo "CROSSPLANE_CLI=$cli_dir/crossplane"
+echo "CEL_READY=$cel_dir/celready"

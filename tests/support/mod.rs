@@ -53,3 +53,28 @@ pub fn render_yaml(dir: &Path) -> String {
         function_sco::cli::shape(&input.composite),
     ))
 }
+
+/// An external tool's path from environment variable `var` (built by
+/// `tests/crossplane/tools.sh`); `None`, after saying so on stderr past the harness's capture,
+/// when it is not set outside CI. Under `CI=true` a missing tool fails `test`.
+pub fn external_tool(var: &str, test: &str) -> Option<PathBuf> {
+    use std::io::Write as _;
+    match std::env::var_os(var).map(PathBuf::from) {
+        Some(path) => {
+            assert!(path.is_file(), "{var}: {} does not exist", path.display());
+            Some(path)
+        }
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "{var} is not set: under CI {test} must run (.ci/run sets it from \
+             `bash tests/crossplane/tools.sh`)"
+        ),
+        None => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: {var} is not set; run `eval \"$(bash tests/crossplane/tools.sh)\"` \
+                 and export it to run it"
+            );
+            None
+        }
+    }
+}
