@@ -1,11 +1,17 @@
 //! The root disk against its golden image: CDI refuses to clone into a smaller target.
 //!
-//! CDI's clone planner compares the source PVC's `spec.resources.requests.storage` with the
-//! target's and fails with "target resources requests storage size is smaller than the
-//! source" (`kubevirt/containerized-data-importer` `pkg/controller/clone/planner.go`,
-//! `ValidateRequestedCloneSize` in `pkg/controller/common/util.go`); the DataVolume never
-//! becomes ready and the VM never boots. A snapshot source is refused by the CSI
-//! external-provisioner below its `status.restoreSize`.
+//! CDI's clone planner compares the usable space of source and target PVC and fails with
+//! "target resources requests storage size is smaller than the source"
+//! (`kubevirt/containerized-data-importer` `pkg/controller/clone/planner.go`,
+//! `validateClone`/`getUsableSpace`); the DataVolume never becomes ready and the VM never
+//! boots. A PVC's usable space is its requested storage, less CDI's filesystem overhead in
+//! `Filesystem` volume mode (CDIConfig `filesystemOverhead`, 5.5% by default:
+//! `pkg/common` `DefaultGlobalOverhead`). Our DataVolume asks through the `storage` API, for
+//! which CDI adds that overhead to the request, so the target's usable space is the
+//! `storageSize` capacity; a `Filesystem` source (a DataImportCron import on NFS, CephFS,
+//! hostpath) is compared by its request less the default overhead, since a 30Gi image is
+//! stored in a PVC of about 31.75Gi there. A snapshot source is refused by the CSI
+//! external-provisioner below its `status.restoreSize`, compared as it is.
 //!
 //! So the composition asks Crossplane for the flavour's DataSource
 //! (`cdi.kubevirt.io/v1beta1`, requirement `golden-image`), then for what its resolved
@@ -63,8 +69,13 @@ pub fn source(observed: &Observed<'_>) -> Option<Requirement> {
     })
 }
 
-/// The golden image's size in bytes, once its source is fetched: a PVC's requested storage
-/// (else its capacity), a VolumeSnapshot's `status.restoreSize`.
+/// CDI's default filesystem overhead, in per mille (`DefaultGlobalOverhead` "0.055").
+const FILESYSTEM_OVERHEAD_PER_MILLE: u128 = 55;
+
+/// The golden image's size in bytes, once its source is fetched, as CDI's clone planner counts
+/// it, and how it was read: a PVC's requested storage (else its capacity), less the filesystem
+/// overhead in `Filesystem` mode (the API server's default mode); a VolumeSnapshot's
+/// `status.restoreSize`.
 pub fn source_size(observed: &Observed<'_>) -> Option<(u128, String)> {
     let source = observed.required.get(GOLDEN_IMAGE_SOURCE)?.first()?;
     let text = [
@@ -74,7 +85,21 @@ pub fn source_size(observed: &Observed<'_>) -> Option<(u128, String)> {
     ]
     .iter()
     .find_map(|p| source.pointer(p).and_then(Value::as_str))?;
-    Some((bytes(text)?, text.to_owned()))
+    let size = bytes(text)?;
+    let filesystem = source["kind"] == "PersistentVolumeClaim"
+        && source
+            .pointer("/spec/volumeMode")
+            .and_then(Value::as_str)
+            .is_none_or(|mode| mode == "Filesystem");
+    if filesystem {
+        let usable = size * (1000 - FILESYSTEM_OVERHEAD_PER_MILLE) / 1000;
+        Some((
+            usable,
+            format!("{text}, {usable} bytes usable in Filesystem mode"),
+        ))
+    } else {
+        Some((size, text.to_owned()))
+    }
 }
 
 /// Why `size` cannot hold the golden image of `source_size` bytes, if it cannot.

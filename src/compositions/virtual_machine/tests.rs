@@ -321,6 +321,9 @@ fn the_vm_is_ready_in_the_state_running_asks_for() {
     };
     assert!(vm_ready(&status("Running", true), true));
     assert!(!vm_ready(&status("Running", false), true));
+    // Live migration (a node drain) keeps a running VM ready.
+    assert!(vm_ready(&status("Migrating", true), true));
+    assert!(!vm_ready(&status("Migrating", true), false));
     assert!(!vm_ready(&status("Starting", false), true));
     assert!(!vm_ready(&status("Stopped", false), true));
     assert!(vm_ready(&status("Stopped", false), false));
@@ -579,7 +582,7 @@ fn flavour_and_storage_size_are_immutable_in_the_xrd() {
 fn render_required(
     parameters: Value,
     observed: &[(&str, Value)],
-    pvc_size: &str,
+    pvc: &Value,
 ) -> Result<Desired, Invalid> {
     let xr: spec::VirtualMachine = serde_json::from_value(composite("web", parameters)).unwrap();
     let resources: BTreeMap<Name, ObservedComposed> = observed
@@ -588,10 +591,9 @@ fn render_required(
         .collect();
     let data_source = json!({"metadata": {"name": "rhel9", "namespace": "openshift-virtualization-os-images"},
         "status": {"source": {"pvc": {"name": "rhel9-abc", "namespace": "openshift-virtualization-os-images"}}}});
-    let pvc = json!({"spec": {"resources": {"requests": {"storage": pvc_size}}}});
     let required = BTreeMap::from([
         (golden::GOLDEN_IMAGE.to_owned(), vec![data_source]),
-        (golden::GOLDEN_IMAGE_SOURCE.to_owned(), vec![pvc]),
+        (golden::GOLDEN_IMAGE_SOURCE.to_owned(), vec![pvc.clone()]),
     ]);
     let observed = Observed {
         resources: &resources,
@@ -613,7 +615,11 @@ fn a_root_disk_smaller_than_its_golden_image_is_refused_before_the_vm_exists() {
     // Regression (issue 13, point 8): CDI refuses the clone and the VM never boots.
     let parameters =
         json!({"flavour": "rhel9", "instanceType": "u1.small", "storageSize": "medium"});
-    let err = render_required(parameters.clone(), &[], "32Gi").unwrap_err();
+    let pvc = |size: &str, mode: &str| {
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "spec": {"volumeMode": mode, "resources": {"requests": {"storage": size}}}})
+    };
+    let err = render_required(parameters.clone(), &[], &pvc("32Gi", "Block")).unwrap_err();
     assert_eq!(err.0[0].path, "spec.parameters.storageSize");
     assert!(
         err.0[0]
@@ -622,8 +628,16 @@ fn a_root_disk_smaller_than_its_golden_image_is_refused_before_the_vm_exists() {
         "{err}"
     );
     assert!(err.0[0].message.contains("32Gi"), "{err}");
+    // In Filesystem mode CDI counts a PVC's request less its filesystem overhead (5.5%): a
+    // 30Gi image imported there sits in a PVC of about 31.75Gi and fits a 30Gi disk.
+    assert!(render_required(parameters.clone(), &[], &pvc("31746Mi", "Filesystem")).is_ok());
+    let err = render_required(parameters.clone(), &[], &pvc("34Gi", "Filesystem")).unwrap_err();
+    assert!(
+        err.0[0].message.contains("usable in Filesystem mode"),
+        "{err}"
+    );
     // Large enough: composed, and the golden image's source is required.
-    let ok = render_required(parameters.clone(), &[], "30Gi").unwrap();
+    let ok = render_required(parameters.clone(), &[], &pvc("30Gi", "Block")).unwrap();
     assert_eq!(ok.requirements[golden::GOLDEN_IMAGE].kind, "DataSource");
     let source = &ok.requirements[golden::GOLDEN_IMAGE_SOURCE];
     assert_eq!(source.kind, "PersistentVolumeClaim");
@@ -632,7 +646,11 @@ fn a_root_disk_smaller_than_its_golden_image_is_refused_before_the_vm_exists() {
         Some("openshift-virtualization-os-images")
     );
     // Once the VM exists its disk is cloned: a grown golden image does not break it.
-    let existing = render_required(parameters, &[(VIRTUAL_MACHINE, json!({}))], "32Gi");
+    let existing = render_required(
+        parameters,
+        &[(VIRTUAL_MACHINE, json!({}))],
+        &pvc("64Gi", "Block"),
+    );
     assert!(existing.is_ok());
     // Nothing fetched yet: only the DataSource is asked for.
     let fresh = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
