@@ -16,8 +16,8 @@
 //! Choices made here:
 //! - `running: true` is `runStrategy: Always` (as KubeVirt's own `spec.running: true`), so the
 //!   VM comes back after a guest shutdown; `false` is `Halted`.
-//! - The VM is ready when KubeVirt reports it `Running` and `ready`, or, with `running: false`,
-//!   `Stopped`. Secrets are ready once observed; the Service once it has an address (a
+//! - The VM is ready when KubeVirt reports it `Running` (or `Migrating`: live-migrated while
+//!   it runs) and `ready`, or, with `running: false`, `Stopped`. Secrets are ready once observed; the Service once it has an address (a
 //!   cluster IP, or for `public` a load balancer ingress IP or host name).
 //! - The connection Secret needs that address, so it is emitted only once the Service reports
 //!   one; until then the XR waits with reason `WaitingForAddress` (a short TTL, not an error).
@@ -483,10 +483,13 @@ fn default_user_data(user: &UserName) -> String {
     format!("#cloud-config\nuser:\n  name: {user}\n")
 }
 
-/// Whether the observed VM is where `running` wants it.
+/// Whether the observed VM is where `running` wants it. A running VM being live-migrated (a
+/// node drain, a cluster upgrade) shows `Migrating`, which KubeVirt's `setPrintableStatus`
+/// checks before `Running` (`pkg/virt-controller/watch/vm.go`), while `status.ready` (the
+/// VMI's Ready condition) stays true: it is still running.
 fn vm_ready(status: &ObservedStatus, running: bool) -> bool {
     match (running, status.printable_status.as_deref()) {
-        (true, Some("Running")) => status.ready,
+        (true, Some("Running" | "Migrating")) => status.ready,
         (false, Some("Stopped")) => true,
         _ => false,
     }
