@@ -276,7 +276,7 @@ fn the_first_admin_gets_creation_only_fields_in_init_provider() {
     );
     assert_eq!(
         membership["groupIdsRefs"],
-        json!([{"name": "acme-org-admins"}])
+        json!([{"name": "acme-org-admins", "policy": {"resolve": "Always"}}])
     );
     let client = &out.manifest("kubectl-client")["spec"]["forProvider"];
     assert_eq!(

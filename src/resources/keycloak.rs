@@ -808,11 +808,11 @@ mod tests {
         );
         assert_eq!(
             mapper["spec"]["forProvider"]["realmIdRef"],
-            json!({"name": "acme-realm"})
+            json!({"name": "acme-realm", "policy": {"resolve": "Always"}})
         );
         assert_eq!(
             mapper["spec"]["forProvider"]["clientIdRef"],
-            json!({"name": "acme-kubectl"})
+            json!({"name": "acme-kubectl", "policy": {"resolve": "Always"}})
         );
 
         let audience = render(
@@ -903,7 +903,7 @@ mod tests {
         assert_eq!(
             group["spec"]["forProvider"],
             json!({"realmId": "acme", "name": "engineering",
-                   "parentIdRef": {"name": "acme-group-teams"},
+                   "parentIdRef": {"name": "acme-group-teams", "policy": {"resolve": "Always"}},
                    "attributes": {"slack": "#eng###oncall"}})
         );
     }
@@ -960,7 +960,7 @@ mod tests {
         );
         assert_eq!(
             namespaced["spec"]["forProvider"]["realmRef"],
-            json!({"name": "acme-realm"})
+            json!({"name": "acme-realm", "policy": {"resolve": "Always"}})
         );
     }
 

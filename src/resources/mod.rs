@@ -178,16 +178,35 @@ impl ProviderConfig {
 
 /// A reference to another managed resource by `metadata.name` (`*Ref` fields). Namespaced
 /// resources only refer to resources in their own namespace, so no namespace is set.
+///
+/// Resolved on every reconcile (`policy.resolve: Always`), not only while the target field is
+/// empty (crossplane-runtime's default `IfNotPresent`: "We don't resolve values that are
+/// already set"): what a reference resolves to is a Keycloak ID, and an object deleted in
+/// Keycloak by hand comes back with a new one (provider-keycloak looks it up by name, then
+/// creates it). With the first ID kept, a `Memberships` would add its members to a group that
+/// is gone, failing on every poll, and a subgroup would be created under a dead parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reference {
     /// metadata.name of the referenced managed resource.
     pub name: String,
+    /// How it resolves.
+    pub policy: ReferencePolicy,
+}
+
+/// `policy` of a [`Reference`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReferencePolicy {
+    /// When: `Always`.
+    pub resolve: &'static str,
 }
 
 impl Reference {
-    /// A reference to the managed resource called `name`.
+    /// A reference to the managed resource called `name`, resolved on every reconcile.
     pub fn to(name: impl Into<String>) -> Self {
-        Self { name: name.into() }
+        Self {
+            name: name.into(),
+            policy: ReferencePolicy { resolve: "Always" },
+        }
     }
 }
 

@@ -128,7 +128,7 @@ fn a_top_level_group_with_members_and_attributes() {
     let memberships = manifest(&desired, names::MEMBERSHIPS);
     assert_eq!(
         memberships["spec"]["forProvider"],
-        json!({"realmId": "acme", "groupIdRef": {"name": names::group("acme", "/engineering")},
+        json!({"realmId": "acme", "groupIdRef": {"name": names::group("acme", "/engineering"), "policy": {"resolve": "Always"}},
                "members": ["ada", "grace"]}),
         "lower-cased, sorted and unique, as the provider requires"
     );
@@ -188,7 +188,7 @@ fn a_subgroup_waits_for_its_parent_and_then_refers_to_it() {
         .unwrap();
     assert_eq!(
         manifest(&desired, names::GROUP)["spec"]["forProvider"]["parentIdRef"],
-        json!({"name": names::group("acme", "/teams")})
+        json!({"name": names::group("acme", "/teams"), "policy": {"resolve": "Always"}})
     );
     let usage = manifest(&desired, names::USAGE_PARENT_BY_GROUP);
     assert_eq!(
