@@ -47,7 +47,7 @@ fn a_user_waits_for_its_password_secret_then_is_created_then_ready() {
     );
     assert_eq!(
         user["spec"]["initProvider"]["requiredActions"],
-        json!(["VERIFY_EMAIL"]),
+        json!(["VERIFY_EMAIL", "UPDATE_PASSWORD"]),
         "the example platform has mail"
     );
     assert_eq!(

@@ -253,7 +253,10 @@ fn the_first_admin_gets_creation_only_fields_in_init_provider() {
             "key": "password", "name": "acme-admin-initial-password", "namespace": "crossplane-system"}}])
     );
     // The platform of this stage has SMTP: the address is verified by mail.
-    assert_eq!(init["requiredActions"], json!(["VERIFY_EMAIL"]));
+    assert_eq!(
+        init["requiredActions"],
+        json!(["VERIFY_EMAIL", "UPDATE_PASSWORD"])
+    );
     assert_eq!(
         spec["managementPolicies"],
         json!(["Observe", "Create", "Delete"])
@@ -714,7 +717,11 @@ fn without_smtp_realms_neither_verify_nor_reset_by_mail() {
         (Some(false), Some(false))
     );
     let init = &out.manifest("admin-user")["spec"]["initProvider"];
-    assert_eq!(init["requiredActions"], serde_json::json!([]), "{init}");
+    assert_eq!(
+        init["requiredActions"],
+        serde_json::json!(["UPDATE_PASSWORD"]),
+        "{init}"
+    );
     assert_eq!(init["initialPassword"][0]["temporary"], true);
 
     // Forcing verification without SMTP is a platform error.

@@ -527,13 +527,16 @@ pub struct UserInitParameters {
     /// Whether the address counts as verified when the user is created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
-    /// Actions required at the first login; written when empty too. A temporary initial
-    /// password makes Keycloak add `UPDATE_PASSWORD` itself (`UserResource.updateUserFromRep`),
-    /// the Terraform provider reads `required_actions` back (Optional, not Computed), and
-    /// provider-keycloak never late-initialises it into `forProvider` (`config/user`'s
-    /// ignored fields): upjet hides the difference only for a field `initProvider` names
-    /// (`filterInitExclusiveDiffs`). Left out, the User would be updated on every poll, and
-    /// each update re-creates the user's identity-provider links (`keycloak/user.go`
+    /// Actions required at the first login: never empty ([`Self::first_login`] lists
+    /// `UPDATE_PASSWORD`). A temporary initial password makes Keycloak add `UPDATE_PASSWORD`
+    /// itself (`UserResource.updateUserFromRep`), the Terraform provider reads
+    /// `required_actions` back (Optional, not Computed), and provider-keycloak never
+    /// late-initialises it into `forProvider` (`config/user`'s ignored fields): upjet hides
+    /// the difference only for a field `initProvider` names (`filterInitExclusiveDiffs`), and
+    /// it reads `initProvider` through the generated `tf:"required_actions,omitempty"` tag, so
+    /// an empty list names nothing. Unnamed, the User would be updated on every poll until the
+    /// first login (an update that leaves Keycloak's actions as they are: it sends `null`),
+    /// and each update re-creates the user's identity-provider links (`keycloak/user.go`
     /// `UpdateUser`).
     pub required_actions: Vec<RequiredAction>,
     /// The password set when the user is created.
@@ -546,10 +549,36 @@ pub struct UserInitParameters {
 #[serde(rename_all = "camelCase")]
 pub struct InitialPassword {
     /// Whether Keycloak asks for a new password at the first login (it adds
-    /// `UPDATE_PASSWORD` itself, so it is not listed in `requiredActions`).
+    /// `UPDATE_PASSWORD` itself; `requiredActions` lists it too, see
+    /// [`UserInitParameters::required_actions`]).
     pub temporary: bool,
     /// The Secret key holding the password (`namespace` only for the cluster-scoped kind).
     pub value_secret_ref: SecretKeySelector,
+}
+
+impl UserInitParameters {
+    /// A user's first login: a temporary initial password from `password`, the address
+    /// unverified unless `email_verified` is `None`, and with `verify_email` the
+    /// `VERIFY_EMAIL` action besides the `UPDATE_PASSWORD` the temporary password brings.
+    pub fn first_login(
+        email_verified: Option<bool>,
+        verify_email: bool,
+        password: SecretKeySelector,
+    ) -> Self {
+        let mut required_actions = Vec::new();
+        if verify_email {
+            required_actions.push(RequiredAction::VerifyEmail);
+        }
+        required_actions.push(RequiredAction::UpdatePassword);
+        Self {
+            email_verified,
+            required_actions,
+            initial_password: vec![InitialPassword {
+                temporary: true,
+                value_secret_ref: password,
+            }],
+        }
+    }
 }
 
 impl Parameters for UserParameters {

@@ -92,7 +92,7 @@ use super::secrets::{self, Generated};
 use super::types::{HttpsUrl, check_new_username};
 use super::{Composition, Context, Invalid};
 use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
-use crate::resources::keycloak::{self, Managed, ManagementPolicy, RealmId, RequiredAction};
+use crate::resources::keycloak::{self, Managed, ManagementPolicy, RealmId};
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
 use crate::resources::rbac;
 use crate::resources::secret::{Base64, Secret};
@@ -561,23 +561,16 @@ impl<'a> Org<'a> {
         };
         // Creation-only: Keycloak clears required actions and verifies the address as the
         // admin completes them; in forProvider the provider would reset both on every poll.
-        let init = keycloak::UserInitParameters {
-            email_verified: Some(false),
-            required_actions: if self.platform.keycloak.verify_email() {
-                vec![RequiredAction::VerifyEmail]
-            } else {
-                Vec::new()
-            },
-            initial_password: vec![keycloak::InitialPassword {
-                temporary: true,
-                value_secret_ref: SecretKeySelector::new(
-                    &secret_namespace,
-                    password.name(),
-                    ADMIN_PASSWORD_KEY,
-                    self.ns(),
-                ),
-            }],
-        };
+        let init = keycloak::UserInitParameters::first_login(
+            Some(false),
+            self.platform.keycloak.verify_email(),
+            SecretKeySelector::new(
+                &secret_namespace,
+                password.name(),
+                ADMIN_PASSWORD_KEY,
+                self.ns(),
+            ),
+        );
         let user = self
             .keycloak_resource("admin", user)
             .with_init_provider(&init)

@@ -63,8 +63,9 @@
 //!   `required_actions` and `initial_password` (`config/user/config.go`, `LateInitializer`),
 //!   so links Keycloak reports are copied into `forProvider` and re-sent. That is read from
 //!   the configuration, not observed against a live Keycloak. `initProvider.requiredActions`
-//!   is written even when empty, so the `UPDATE_PASSWORD` Keycloak adds for a temporary
-//!   password is no difference that would update the user on every poll
+//!   always lists `UPDATE_PASSWORD` (an empty list would be dropped by upjet's `omitempty`
+//!   and name nothing), so the `UPDATE_PASSWORD` Keycloak adds for a temporary password is
+//!   no difference that would update the user on every poll
 //!   ([`crate::resources::keycloak::UserInitParameters`]).
 //!
 //! Status: `status.organisation`, `status.user.{id, username, email, created, ready,
@@ -87,7 +88,7 @@ use crate::compositions::platform::Platform;
 use crate::compositions::secrets::{self, Generated};
 use crate::compositions::types::{Email, check_new_username, quoted};
 use crate::compositions::{Composition, Context, FieldError, Invalid};
-use crate::resources::keycloak::{self, Managed, RealmId, RequiredAction};
+use crate::resources::keycloak::{self, Managed, RealmId};
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::{Labels, ProviderConfig, SecretKeySelector, meta};
 use crate::sdk::response::{Match, Requirement};
@@ -344,23 +345,11 @@ impl ValidUser<'_> {
             required_actions: Vec::new(),
         };
         let verify = !params.email_verified && self.platform.keycloak.verify_email();
-        let init = keycloak::UserInitParameters {
-            email_verified: (!params.email_verified).then_some(false),
-            required_actions: if verify {
-                vec![RequiredAction::VerifyEmail]
-            } else {
-                Vec::new()
-            },
-            initial_password: vec![keycloak::InitialPassword {
-                temporary: true,
-                value_secret_ref: SecretKeySelector::new(
-                    &self.namespace,
-                    &secret_name,
-                    PASSWORD_KEY,
-                    ns,
-                ),
-            }],
-        };
+        let init = keycloak::UserInitParameters::first_login(
+            (!params.email_verified).then_some(false),
+            verify,
+            SecretKeySelector::new(&self.namespace, &secret_name, PASSWORD_KEY, ns),
+        );
         let user = Managed::new(
             meta(&names::user(org, &self.username), ns, &labels),
             user,
