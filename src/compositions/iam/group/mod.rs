@@ -249,7 +249,19 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
         }
         let mut ok = true;
         for (j, value) in values.iter().enumerate() {
-            if value.contains(MULTIVALUE_SEPARATOR)
+            // The Terraform provider splits the joined string at each `##` from the left
+            // (`strings.Split`): a value ending in `#` that another follows would lose that
+            // `#` to the next one (["a#", "b"] reads back as ["a", "#b"]).
+            if j + 1 < values.len() && value.ends_with('#') {
+                fail(
+                    &format!("{at}[{j}]"),
+                    format!(
+                        "{} ends in '#' and another value follows: the provider joins values with {MULTIVALUE_SEPARATOR:?} and would split this one a character early; move it last or drop the trailing '#'",
+                        quoted(value)
+                    ),
+                );
+                ok = false;
+            } else if value.contains(MULTIVALUE_SEPARATOR)
                 || value.chars().count() > VALUE_MAX
                 || value.chars().any(char::is_control)
             {

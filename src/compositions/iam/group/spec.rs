@@ -61,7 +61,8 @@ pub struct Parameters {
     #[schemars(length(max = 1000))]
     pub members: Vec<String>,
     /// Attributes of the group: names to lists of values (each value at most 255
-    /// characters, without `##`, which Keycloak's provider uses to join them).
+    /// characters, without `##`, which Keycloak's provider uses to join them, and not ending
+    /// in `#` unless it is the last).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, Vec<String>>,
 }

@@ -326,7 +326,8 @@ fn a_bad_member_is_refused() {
 #[test]
 fn bad_attributes_are_refused() {
     let result = Run::default().render(&xr(json!({"name": "eng", "attributes": {
-        "empty": [], "joined": ["a##b"], "long": ["x".repeat(256)], "": ["v"]}})));
+        "empty": [], "joined": ["a##b"], "long": ["x".repeat(256)], "": ["v"],
+        "hashed": ["a#", "b#"]}})));
     let err = result.unwrap_err();
     let paths: Vec<&str> = err.0.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
@@ -334,6 +335,7 @@ fn bad_attributes_are_refused() {
         [
             "spec.parameters.attributes[]",
             "spec.parameters.attributes[empty]",
+            "spec.parameters.attributes[hashed][0]",
             "spec.parameters.attributes[joined][0]",
             "spec.parameters.attributes[long][0]",
         ]
