@@ -37,7 +37,14 @@
 //! - No `Usage`s: nothing here has to outlive anything else on deletion.
 //! - `flavour` and `storageSize` are immutable in the XRD (CEL `self == oldSelf`): KubeVirt
 //!   neither re-images nor resizes the root disk an existing VM's `dataVolumeTemplates`
-//!   created, so a change would report success and do nothing.
+//!   created, so a change would report success and do nothing. So are `sshPublicKey` and
+//!   `cloudInit` (rules on `parameters`, since adding or removing one counts too): KubeVirt
+//!   gives cloud-init an instance ID that never changes for the VM (`GenerateLocalData`,
+//!   `cloudInitUUIDFromVMI`), so cloud-init applies both at the first boot only.
+//! - The golden DataSource a VM was cloned from must outlive it: KubeVirt's VM admitter
+//!   re-authorises every `dataVolumeTemplates` source on each update, not only on create
+//!   (`vms-admitter.go` `Admit` -> `authorizeVirtualMachineSpec`), so once the DataSource is
+//!   gone the VM refuses every apply until the platform's `goldenImages` names one that exists.
 
 use std::borrow::Cow;
 

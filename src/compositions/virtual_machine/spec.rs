@@ -33,6 +33,10 @@ pub struct VirtualMachineSpec {
 /// The parameters of a virtual machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-kubernetes-validations" = [
+    {"rule": "has(self.sshPublicKey) == has(oldSelf.sshPublicKey) && (!has(self.sshPublicKey) || self.sshPublicKey == oldSelf.sshPublicKey)", "message": "sshPublicKey cannot be added, changed or removed: KubeVirt hands it to cloud-init, which applies it at the first boot only; manage keys inside the guest, or create a new VirtualMachine"},
+    {"rule": "has(self.cloudInit) == has(oldSelf.cloudInit) && (!has(self.cloudInit) || self.cloudInit == oldSelf.cloudInit)", "message": "cloudInit cannot be added, changed or removed: cloud-init runs its user data at the first boot only; create a new VirtualMachine"},
+]))]
 pub struct Parameters {
     /// Operating system, booted from the platform's golden image of this flavour. Immutable:
     /// KubeVirt does not re-image an existing root disk.
@@ -51,10 +55,13 @@ pub struct Parameters {
     /// cluster) or public (a LoadBalancer Service with an external address).
     #[serde(default)]
     pub connection: Connection,
-    /// An OpenSSH public key authorised for the VM's user.
+    /// An OpenSSH public key authorised for the VM's user. Fixed once the VM exists: cloud-init
+    /// applies it at the first boot only (the instance ID KubeVirt gives cloud-init never
+    /// changes), so a new key would never reach the guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh_public_key: Option<SshPublicKey>,
-    /// cloud-init configuration run at first boot.
+    /// cloud-init configuration run at first boot. Fixed once the VM exists, for the same
+    /// reason as `sshPublicKey`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_init: Option<CloudInit>,
     /// Whether the VM runs. Set to false to stop it without deleting it (its disk is kept).

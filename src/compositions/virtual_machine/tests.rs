@@ -568,6 +568,27 @@ fn status_takes_cpu_and_memory_from_the_running_instance() {
 }
 
 #[test]
+fn first_boot_settings_cannot_change_once_the_vm_exists() {
+    // cloud-init applies the SSH key and user data at the first boot only (KubeVirt keeps
+    // the instance ID), so the XRD refuses adding, changing or removing them.
+    let xrd = VirtualMachine::definition();
+    let rules = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+        ["parameters"]["x-kubernetes-validations"];
+    for (i, field) in ["sshPublicKey", "cloudInit"].iter().enumerate() {
+        let rule = rules[i]["rule"].as_str().unwrap();
+        assert!(
+            rule.starts_with(&format!("has(self.{field}) == has(oldSelf.{field})")),
+            "{rule}"
+        );
+        assert!(
+            rule.ends_with(&format!("self.{field} == oldSelf.{field})")),
+            "{rule}"
+        );
+        assert!(rules[i]["message"].as_str().unwrap().contains("first boot"));
+    }
+}
+
+#[test]
 fn flavour_and_storage_size_are_immutable_in_the_xrd() {
     let xrd = VirtualMachine::definition();
     let parameters = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
