@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::condition::{self, Condition};
 use super::{Labels, Meta};
 
 /// apiVersion of KubeVirt's VirtualMachine.
@@ -451,6 +452,20 @@ pub struct ObservedStatus {
     pub ready: bool,
     /// Whether the instance exists.
     pub created: bool,
+    /// The VM's conditions.
+    pub conditions: Vec<Condition>,
+}
+
+impl ObservedStatus {
+    /// KubeVirt's message when a running VM's spec changed in a way only a restart applies
+    /// (condition `RestartRequired=True`, `VirtualMachineRestartRequired` in
+    /// `staging/src/kubevirt.io/api/core/v1/types.go`: a new instance type, a changed
+    /// template); the instance keeps running as it was.
+    pub fn restart_required(&self) -> Option<&str> {
+        condition::find(&self.conditions, "RestartRequired")
+            .filter(|c| c.is_true())
+            .map(|c| c.message.as_str())
+    }
 }
 
 /// An observed VirtualMachine, as far as compositions read it: its status, empty when it has

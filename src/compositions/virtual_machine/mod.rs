@@ -207,6 +207,11 @@ impl Composition for VirtualMachine {
             user_data_secret: &names.cloud_init,
         });
         let ready = vm_ready(&vm.seen.vm, params.running);
+        if let Some(message) = vm.seen.vm.restart_required() {
+            build.warn(format!(
+                "the VM runs its previous configuration until it restarts (KubeVirt: RestartRequired: {message}); restart it to apply the change (set running to false, then true)"
+            ));
+        }
         build.add(VIRTUAL_MACHINE, Part::Vm, &machine, ready);
 
         let service = service(vm.meta(&names.service), &names.vm, params.connection);
@@ -369,6 +374,7 @@ fn status(seen: &Seen, instance_type: InstanceType) -> spec::VirtualMachineStatu
             printable_status: vm.printable_status.clone(),
             ready: vm.ready,
             created: vm.created,
+            restart_required: vm.restart_required().is_some(),
             cpu_cores: instance.cpus().unwrap_or(facts.cpus),
             memory: instance
                 .memory()

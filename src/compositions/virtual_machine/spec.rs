@@ -125,6 +125,10 @@ pub struct VmStatus {
     pub ready: bool,
     /// Whether KubeVirt has created the VM's instance (false while stopped).
     pub created: bool,
+    /// Whether the VM runs its previous configuration until it restarts (KubeVirt's
+    /// `RestartRequired`: a new instance type, for one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restart_required: bool,
     /// vCPUs of the instance type.
     #[schemars(with = "i32", range(min = 1))]
     pub cpu_cores: u32,

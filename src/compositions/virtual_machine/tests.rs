@@ -318,6 +318,7 @@ fn the_vm_is_ready_in_the_state_running_asks_for() {
         printable_status: Some(printable.into()),
         ready,
         created: ready,
+        conditions: Vec::new(),
     };
     assert!(vm_ready(&status("Running", true), true));
     assert!(!vm_ready(&status("Running", false), true));
@@ -677,4 +678,47 @@ fn a_root_disk_smaller_than_its_golden_image_is_refused_before_the_vm_exists() {
     let fresh = render(json!({"flavour": "rhel9", "instanceType": "u1.small"})).unwrap();
     assert!(fresh.requirements.contains_key(golden::GOLDEN_IMAGE));
     assert!(!fresh.requirements.contains_key(golden::GOLDEN_IMAGE_SOURCE));
+}
+
+#[test]
+fn a_change_that_waits_for_a_restart_is_said() {
+    // A new instance type on a running VM: KubeVirt keeps the instance as it was and sets
+    // RestartRequired; the XR says so instead of implying the change is in effect.
+    let xr = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.large"}),
+    );
+    let vm = |conditions: Value| {
+        json!({"status": {"printableStatus": "Running", "ready": true, "created": true,
+            "conditions": conditions}})
+    };
+    let waiting = render_with(
+        &xr,
+        &[(
+            VIRTUAL_MACHINE,
+            vm(json!([
+                {"type": "Ready", "status": "True"},
+                {"type": "RestartRequired", "status": "True",
+                 "message": "a non-live-updatable field was changed in the template spec"},
+            ])),
+        )],
+        &Settings::default(),
+    )
+    .unwrap();
+    assert_eq!(waiting.status["vm"]["restartRequired"], true);
+    assert_eq!(waiting.warnings.len(), 1, "{:?}", waiting.warnings);
+    assert!(waiting.warnings[0].contains("non-live-updatable"));
+    assert!(waiting.warnings[0].contains("running to false, then true"));
+
+    let applied = render_with(
+        &xr,
+        &[(
+            VIRTUAL_MACHINE,
+            vm(json!([{"type": "Ready", "status": "True"}])),
+        )],
+        &Settings::default(),
+    )
+    .unwrap();
+    assert_eq!(applied.status["vm"].get("restartRequired"), None);
+    assert!(applied.warnings.is_empty());
 }
