@@ -128,6 +128,15 @@ impl HostedPlatform {
         }
     }
 
+    /// Whether the guest's apps domain passes through to the management cluster's
+    /// (KubeVirt's `baseDomainPassthrough`).
+    pub fn passthrough(&self) -> bool {
+        self.kubevirt
+            .as_ref()
+            .and_then(|k| k.base_domain_passthrough)
+            .unwrap_or(false)
+    }
+
     /// Agent, searching for Agents in `agent_namespace`.
     pub fn agent(agent_namespace: &str) -> Self {
         Self {

@@ -23,7 +23,7 @@ impl Cluster<'_> {
     /// The custom API server name `api.<clusterName>.<baseDomain>`, when the platform has a
     /// base domain and a TLS issuer and the version supports it (4.19 and later).
     pub(super) fn api_dns_name(&self) -> Option<String> {
-        let base = &self.immutable.base_domain;
+        let base = self.immutable.published_base_domain();
         (self.settings.tls.is_some() && !base.is_empty() && self.params.version != Version::V4_18)
             .then(|| format!("api.{}.{base}", self.names.hosted_cluster))
     }
@@ -101,7 +101,7 @@ impl Cluster<'_> {
         let Some(tls) = &self.settings.tls else {
             return;
         };
-        if self.immutable.base_domain.is_empty() {
+        if self.immutable.published_base_domain().is_empty() {
             return;
         }
         if self.params.version == Version::V4_18 {
@@ -150,7 +150,7 @@ impl Cluster<'_> {
         observed: &ObservedHostedCluster,
     ) -> Option<Address> {
         if self.immutable.platform.type_ != PlatformType::KubeVirt
-            || self.immutable.base_domain.is_empty()
+            || self.immutable.published_base_domain().is_empty()
             || self.params.networking.mode == Mode::Private
             || !available_or_kept(build, observed, [names::GUEST_ROUTER])
             || !build.exists(names::PROVIDER_CONFIG)
@@ -228,7 +228,7 @@ impl Cluster<'_> {
         observed: &ObservedHostedCluster,
         apps: Option<Address>,
     ) {
-        let base = &self.immutable.base_domain;
+        let base = self.immutable.published_base_domain();
         if base.is_empty() || self.params.networking.mode == Mode::Private {
             return;
         }

@@ -953,7 +953,7 @@ impl Cluster<'_> {
                     .as_ref()
                     .map(|_| LocalRef::to(&self.names.ssh_key)),
                 dns: Dns {
-                    base_domain: im.hosted_base_domain.clone(),
+                    base_domain: im.base_domain.clone(),
                 },
                 etcd: Etcd::managed(&im.etcd_size, im.etcd_storage_class.as_deref()),
                 networking,
@@ -997,11 +997,8 @@ impl Cluster<'_> {
         if let Some(domain) = observed.ingress_domain() {
             return Some(domain.to_owned());
         }
-        if !self.immutable.hosted_base_domain.is_empty() {
-            return Some(format!(
-                "apps.{cluster}.{}",
-                self.immutable.hosted_base_domain
-            ));
+        if !self.immutable.base_domain.is_empty() {
+            return Some(format!("apps.{cluster}.{}", self.immutable.base_domain));
         }
         match &self.immutable.platform.type_ {
             PlatformType::KubeVirt => self

@@ -19,13 +19,11 @@ pub(super) struct Immutable {
     pub(super) service_network: Vec<NetworkEntry>,
     pub(super) machine_network: Vec<NetworkEntry>,
     pub(super) availability: hypershift::AvailabilityPolicy,
-    /// The base domain the composition publishes the cluster under (DNS records, the API
-    /// certificate, the apps LoadBalancer); empty when it publishes nothing of its own.
-    pub(super) base_domain: String,
     /// The HostedCluster's `dns.baseDomain`: ours, except on a KubeVirt cluster with
     /// `baseDomainPassthrough`, where HyperShift writes the management cluster's apps domain
-    /// into it (below) and it must be kept (CEL "baseDomain is immutable").
-    pub(super) hosted_base_domain: String,
+    /// into it (below) and it must be kept (CEL "baseDomain is immutable"); see
+    /// [`Immutable::published_base_domain`].
+    pub(super) base_domain: String,
     /// `networking.apiServer.allowedCIDRBlocks` of a private cluster: the settings' for a new
     /// cluster, as observed for an existing one (`None`: not set). HyperShift's validating
     /// webhook refuses any change of `spec.networking` on an existing cluster without the
@@ -36,6 +34,20 @@ pub(super) struct Immutable {
     /// The address a private cluster's services are published on (`spec.services` is
     /// immutable: CEL "Services is immutable" on the HostedCluster spec).
     pub(super) node_port_address: String,
+}
+
+impl Immutable {
+    /// The base domain the composition publishes the cluster under (DNS records, the API
+    /// certificate, the apps LoadBalancer): the HostedCluster's, but none on a passthrough
+    /// cluster, whose `dns.baseDomain` HyperShift fills in with the management cluster's apps
+    /// domain, already served by that cluster's `*.apps` wildcard.
+    pub(super) fn published_base_domain(&self) -> &str {
+        if self.platform.passthrough() {
+            ""
+        } else {
+            &self.base_domain
+        }
+    }
 }
 
 /// The immutable parts of an observed HostedCluster, as read back.
@@ -280,14 +292,13 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         .and_then(|m| m.storage.as_ref())
         .and_then(|s| s.persistent_volume.as_ref());
     let observed_platform = spec.and_then(|s| s.platform.as_ref());
-    let passthrough = observed.is_some_and(ObservedShape::passthrough);
     let platform = match observed_platform.and_then(|p| p.type_) {
         // HyperShift's defaulting webhook gives a KubeVirt cluster a random `generateID` (on
         // create and update alike, when empty), which CEL makes immutable and required once
         // set (`hostedcluster_webhook.go` `hostedClusterDefaulter.Default`): kept as observed,
         // so no apply of ours ever leaves it out.
         Some(PlatformType::KubeVirt) => HostedPlatform::kubevirt(
-            passthrough,
+            observed.is_some_and(ObservedShape::passthrough),
             observed_platform
                 .and_then(|p| p.kubevirt.as_ref())
                 .and_then(|k| k.generate_id.clone())
@@ -343,14 +354,9 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         // ([`check_unchanged`]). On such a passthrough cluster HyperShift itself fills in
         // `dns.baseDomain` with the management cluster's apps domain
         // (`hostedcluster_controller.go` `reconcileKubevirtPlatformDefaultSettings`, from a
-        // temporary Route's host): kept in the HostedCluster, never published under by us,
-        // since the management cluster's `*.apps` wildcard already serves the guest.
+        // temporary Route's host): kept in the HostedCluster, never published under by us
+        // ([`Immutable::published_base_domain`]).
         base_domain: match spec {
-            Some(_) if passthrough => String::new(),
-            Some(spec) => spec.base_domain().to_owned(),
-            None => settings.base_domain.clone().unwrap_or_default(),
-        },
-        hosted_base_domain: match spec {
             Some(spec) => spec.base_domain().to_owned(),
             None => settings.base_domain.clone().unwrap_or_default(),
         },
