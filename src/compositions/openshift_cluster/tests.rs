@@ -34,6 +34,16 @@ fn settings(value: Value) -> Settings {
         .clone()
 }
 
+/// A bare-metal platform: Agents in `hardware`, only `medium` labelled, a base domain.
+fn agent_settings() -> Settings {
+    settings(json!({
+        "platform": "Agent",
+        "agentNamespace": "hardware",
+        "baseDomain": "cloud.example.com",
+        "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
+    }))
+}
+
 fn credentials(seed: &[u8], pull_secret: bool) -> Credentials {
     let mut creds = BTreeMap::from([(
         SEED_CREDENTIAL.to_owned(),
@@ -203,12 +213,7 @@ fn a_size_missing_from_the_size_table_is_refused() {
 #[test]
 fn an_agent_size_without_labels_is_refused() {
     let mut case = Case::new(json!({"clusterName": "dev", "defaultNodepool": {"size": "large"}}));
-    case.settings = settings(json!({
-        "platform": "Agent",
-        "agentNamespace": "hardware",
-        "baseDomain": "cloud.example.com",
-        "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
-    }));
+    case.settings = agent_settings();
     let (path, message) = case.error();
     assert_eq!(path, "spec.parameters.defaultNodepool.size");
     assert!(
@@ -222,12 +227,7 @@ fn an_existing_cluster_keeps_its_platform_for_its_nodes_when_the_setting_changes
     // The platform moved to Agent; the KubeVirt cluster made before keeps KubeVirt nodes
     // (a NodePool's platform.type is immutable, and must match its HostedCluster's).
     let mut case = Case::new(json!({"clusterName": "dev"}));
-    case.settings = settings(json!({
-        "platform": "Agent",
-        "agentNamespace": "hardware",
-        "baseDomain": "cloud.example.com",
-        "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
-    }));
+    case.settings = agent_settings();
     let platform = |desired: &Desired| {
         manifest(desired, names::DEFAULT_NODE_POOL)["spec"]["platform"]["type"].clone()
     };
@@ -711,12 +711,7 @@ fn private_clusters_publish_node_ports_on_the_management_address() {
 #[test]
 fn agent_clusters_name_their_agent_namespace_and_upgrade_in_place() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
-    case.settings = settings(json!({
-        "platform": "Agent",
-        "agentNamespace": "hardware",
-        "baseDomain": "cloud.example.com",
-        "agentLabels": {"medium": {"sco.stakater.com/size": "medium"}},
-    }));
+    case.settings = agent_settings();
     let desired = case.render().unwrap();
     let hc = manifest(&desired, names::HOSTED_CLUSTER);
     assert_eq!(
