@@ -145,6 +145,15 @@ impl Platform {
         names.into_iter().map(str::to_owned).collect()
     }
 
+    /// The namespace of the platform's own objects besides the cluster's two: on Agent the
+    /// one its Agents, BareMetalHosts and InfraEnvs live in.
+    fn platform_namespace(&self) -> Option<&str> {
+        match self {
+            Self::Agent { agent_namespace } if !agent_namespace.is_empty() => Some(agent_namespace),
+            _ => None,
+        }
+    }
+
     fn label_selector(&self) -> Option<LabelSelector> {
         (*self == Self::KubeVirt).then(|| LabelSelector {
             match_expressions: vec![LabelSelectorRequirement {
@@ -268,12 +277,7 @@ impl Schedule {
                         format!("{namespace}-{}", backup.hosted_cluster_name),
                     ]
                     .into_iter()
-                    .chain(match &backup.platform {
-                        Platform::Agent { agent_namespace } if !agent_namespace.is_empty() => {
-                            Some(agent_namespace.clone())
-                        }
-                        _ => None,
-                    })
+                    .chain(backup.platform.platform_namespace().map(str::to_owned))
                     .collect(),
                     included_resources: backup.platform.included_resources(),
                     label_selector: backup.platform.label_selector(),

@@ -17,8 +17,9 @@
 //! - `running: true` is `runStrategy: Always` (as KubeVirt's own `spec.running: true`), so the
 //!   VM comes back after a guest shutdown; `false` is `Halted`.
 //! - The VM is ready when KubeVirt reports it `Running` (or `Migrating`: live-migrated while
-//!   it runs) and `ready`, or, with `running: false`, `Stopped`. Secrets are ready once observed; the Service once it has an address (a
-//!   cluster IP, or for `public` a load balancer ingress IP or host name).
+//!   it runs) and `ready`, or, with `running: false`, `Stopped`. Secrets are ready once
+//!   observed; the Service once it has an address (a cluster IP, or for `public` a load
+//!   balancer ingress IP or host name).
 //! - The connection Secret needs that address, so it is emitted only once the Service reports
 //!   one; until then the XR waits with reason `WaitingForAddress` (a short TTL, not an error).
 //!   Everything else is emitted at once: KubeVirt starts the VM when its Secrets appear.
