@@ -117,11 +117,15 @@ pub struct VirtualMachineSpec {
 
 /// A reference to a cluster instance type or preference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Matcher {
     /// `VirtualMachineClusterInstancetype` or `VirtualMachineClusterPreference`.
     pub kind: &'static str,
     /// Its name.
     pub name: String,
+    /// The ControllerRevision to use; only ever written empty, by [`ObservedMatchers::renew`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_name: Option<String>,
 }
 
 /// A DataVolume created with the VM.
@@ -381,10 +385,12 @@ impl VirtualMachine {
                 instancetype: Matcher {
                     kind: "VirtualMachineClusterInstancetype",
                     name: vm.instancetype.to_owned(),
+                    revision_name: None,
                 },
                 preference: Matcher {
                     kind: "VirtualMachineClusterPreference",
                     name: vm.preference.to_owned(),
+                    revision_name: None,
                 },
                 data_volume_templates: vec![data_volume],
                 template: Template {
@@ -469,12 +475,72 @@ impl ObservedStatus {
 }
 
 /// An observed VirtualMachine, as far as compositions read it: its status, empty when it has
-/// none yet. Read straight from the request, so the rest of the object is skipped.
+/// none yet, and the revisions its spec pins. Read straight from the request, so the rest of
+/// the object is skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct ObservedVirtualMachine {
     /// What KubeVirt reports.
     pub status: ObservedStatus,
+    /// The instance type and preference as the spec holds them now.
+    pub spec: ObservedMatchers,
+}
+
+/// The observed VM's `spec.instancetype` and `spec.preference`, for their revision names.
+///
+/// From v0.59.1 (and v1.0) to v1.4, virt-controller writes the ControllerRevision it copied
+/// the instance type (and preference) into as `spec.instancetype.revisionName` on the VM's
+/// first reconcile, and fills the field only while it is empty (`kubevirt/kubevirt`
+/// `pkg/instancetype/revision/store.go`); KubeVirt's VM mutating webhook then refuses an
+/// update that changes `name` but keeps that `revisionName` ("the Matcher Name has been
+/// updated without updating the RevisionName", `pkg/instancetype/webhooks/vm/mutator.go`,
+/// PR 9421; before it, the old revision silently won, issue 9132). Crossplane applies the VM
+/// server-side, and an apply that leaves `revisionName` out keeps the controller's value, so
+/// a changed `instanceType` was refused on every reconcile. KubeVirt's user guide clears the
+/// field with the new name (`instancetypes.md`); [`ObservedMatchers::renew`] does the same,
+/// only while the spec pins a revision of another name. virt-controller then fills in the
+/// new revision and owns the field again. From v1.5 the revision lives in
+/// `status.instancetypeRef` (PR 13916, backported as 14726) and the spec carries none, so
+/// nothing is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ObservedMatchers {
+    /// `spec.instancetype`.
+    pub instancetype: ObservedMatcher,
+    /// `spec.preference`.
+    pub preference: ObservedMatcher,
+}
+
+/// A matcher's name and revision as observed; empty where absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ObservedMatcher {
+    /// The instance type's or preference's name.
+    pub name: String,
+    /// The ControllerRevision KubeVirt pinned in the spec (v0.59.1 to v1.4).
+    pub revision_name: String,
+}
+
+impl ObservedMatcher {
+    /// Whether the spec pins a revision of another instance type or preference than `name`.
+    fn pins_other_than(&self, name: &str) -> bool {
+        !self.revision_name.is_empty() && self.name != name
+    }
+}
+
+impl ObservedMatchers {
+    /// Clears the revision names of `spec` whose observed revision belongs to another name, so
+    /// that KubeVirt takes the new instance type or preference (see [`ObservedMatchers`]).
+    pub fn renew(&self, spec: &mut VirtualMachineSpec) {
+        for (observed, desired) in [
+            (&self.instancetype, &mut spec.instancetype),
+            (&self.preference, &mut spec.preference),
+        ] {
+            if observed.pins_other_than(&desired.name) {
+                desired.revision_name = Some(String::new());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -482,8 +548,8 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    fn vm(binding: PodNetworkBinding, ssh: Option<&str>) -> Value {
-        serde_json::to_value(VirtualMachine::linux(LinuxVm {
+    fn linux(binding: PodNetworkBinding, ssh: Option<&str>) -> LinuxVm<'_> {
+        LinuxVm {
             metadata: Meta {
                 name: "web".into(),
                 namespace: Some("ns".into()),
@@ -503,8 +569,11 @@ mod tests {
             binding,
             ssh_key_secret: ssh,
             user_data_secret: "web-cloud-init",
-        }))
-        .unwrap()
+        }
+    }
+
+    fn vm(binding: PodNetworkBinding, ssh: Option<&str>) -> Value {
+        serde_json::to_value(VirtualMachine::linux(linux(binding, ssh))).unwrap()
     }
 
     #[test]
@@ -541,6 +610,44 @@ mod tests {
             with_key["spec"]["template"]["spec"]["volumes"][1],
             json!({"name": "cloudinitdisk", "cloudInitNoCloud": {"secretRef": {"name": "web-cloud-init"}}})
         );
+    }
+
+    #[test]
+    fn a_revision_of_another_name_is_cleared_and_no_other() {
+        let renewed = |observed: Value| {
+            let observed = ObservedVirtualMachine::deserialize(observed).unwrap().spec;
+            let mut desired = VirtualMachine::linux(linux(PodNetworkBinding::Masquerade, None));
+            observed.renew(&mut desired.spec);
+            let desired = serde_json::to_value(desired).unwrap();
+            (
+                desired["spec"]["instancetype"].clone(),
+                desired["spec"]["preference"].clone(),
+            )
+        };
+        // KubeVirt 1.4: the spec pins the revision of u1.small; the XR now says u1.medium.
+        let (instancetype, preference) = renewed(json!({"spec": {
+            "instancetype": {"kind": "VirtualMachineClusterInstancetype", "name": "u1.small", "revisionName": "web-u1.small-1"},
+            "preference": {"kind": "VirtualMachineClusterPreference", "name": "rhel.9", "revisionName": "web-rhel.9-1"},
+        }}));
+        assert_eq!(
+            instancetype,
+            json!({"kind": "VirtualMachineClusterInstancetype", "name": "u1.medium", "revisionName": ""})
+        );
+        assert_eq!(
+            preference,
+            json!({"kind": "VirtualMachineClusterPreference", "name": "rhel.9"}),
+            "the preference did not change: its revision stays KubeVirt's"
+        );
+        // The revision of the desired name (after the change, or never changed), none (KubeVirt
+        // 1.5 and later keep it in status), no VM yet: nothing is written.
+        for observed in [
+            json!({"spec": {"instancetype": {"name": "u1.medium", "revisionName": "web-u1.medium-1"}}}),
+            json!({"spec": {"instancetype": {"name": "u1.small"}}}),
+            json!({}),
+        ] {
+            let (instancetype, _) = renewed(observed.clone());
+            assert_eq!(instancetype.get("revisionName"), None, "{observed}");
+        }
     }
 
     #[test]

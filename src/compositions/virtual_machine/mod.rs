@@ -35,6 +35,10 @@
 //!   (api-syncagent's default hashed names) gets a `vm-` prefix.
 //! - The project label comes from the namespace (`ws-<project>-<suffix>`); the organisation is
 //!   not known to this XR, so no organisation label is set.
+//! - `instanceType` may change: KubeVirt applies the new type at the next start (the XR
+//!   warns while `RestartRequired`). On KubeVirt 0.59.1 to 1.4, which pin the old type's
+//!   revision in the VM's spec, the composed VM clears `revisionName` with the new name until
+//!   KubeVirt pins the new one ([`kubevirt::ObservedMatchers`]).
 //! - No `Usage`s: nothing here has to outlive anything else on deletion.
 //! - `flavour` and `storageSize` are immutable in the XRD (CEL `self == oldSelf`): KubeVirt
 //!   neither re-images nor resizes the root disk an existing VM's `dataVolumeTemplates`
@@ -55,7 +59,8 @@ use super::build::Build;
 use super::conventions::{self, XrIdentity};
 use super::{Composition, Context, FieldError, Invalid, Observed};
 use crate::resources::kubevirt::{
-    self, GoldenImage, LinuxVm, ObservedStatus, ObservedVirtualMachine, RunStrategy,
+    self, GoldenImage, LinuxVm, ObservedMatchers, ObservedStatus, ObservedVirtualMachine,
+    RunStrategy,
 };
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
@@ -180,7 +185,7 @@ impl Composition for VirtualMachine {
         );
         build.add_existing(CLOUD_INIT, Part::Vm, &cloud_init);
 
-        let machine = kubevirt::VirtualMachine::linux(LinuxVm {
+        let mut machine = kubevirt::VirtualMachine::linux(LinuxVm {
             metadata: vm.meta(&names.vm),
             instancetype: params.instance_type.as_str(),
             preference: settings.preferences.get(params.flavour),
@@ -207,6 +212,9 @@ impl Composition for VirtualMachine {
             ssh_key_secret: vm.checked.ssh_key.as_ref().map(|_| names.ssh_key.as_str()),
             user_data_secret: &names.cloud_init,
         });
+        // A changed instance type (or preference) on KubeVirt 0.59.1 to 1.4 needs the
+        // revision of the old one cleared with it.
+        vm.seen.matchers.renew(&mut machine.spec);
         let ready = vm_ready(&vm.seen.vm, params.running);
         if let Some(message) = vm.seen.vm.restart_required() {
             build.warn(format!(
@@ -282,6 +290,8 @@ impl Vm<'_> {
 struct Seen {
     /// The VM's status as KubeVirt reports it.
     vm: ObservedStatus,
+    /// The instance type and preference revisions the VM's spec pins.
+    matchers: ObservedMatchers,
     /// Where SSH reaches the VM: the cluster IP of a private VM's Service, or the first
     /// load balancer ingress of a public one; `None` until there is one.
     address: Option<Address>,
@@ -291,11 +301,13 @@ struct Seen {
 
 impl Seen {
     fn of(observed: &Observed<'_>, connection: Connection) -> Self {
-        let vm = observed
+        let ObservedVirtualMachine {
+            status: vm,
+            spec: matchers,
+        } = observed
             .read::<ObservedVirtualMachine>(VIRTUAL_MACHINE)
             .and_then(Result::ok)
-            .unwrap_or_default()
-            .status;
+            .unwrap_or_default();
         let address = observed
             .read::<ObservedService>(SERVICE)
             .and_then(Result::ok)
@@ -311,6 +323,7 @@ impl Seen {
             .unwrap_or_default();
         Seen {
             vm,
+            matchers,
             address,
             instance,
         }
