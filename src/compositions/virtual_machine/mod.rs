@@ -15,7 +15,10 @@
 //!
 //! Choices made here:
 //! - `running: true` is `runStrategy: Always` (as KubeVirt's own `spec.running: true`), so the
-//!   VM comes back after a guest shutdown; `false` is `Halted`.
+//!   VM comes back after a guest shutdown; `false` is `Halted`. The XR is the one switch: a
+//!   stop through KubeVirt's `stop` subresource (console, `virtctl stop`) patches
+//!   `runStrategy` to `Halted` (`pkg/virt-api/rest/subresource.go`), and Crossplane's next
+//!   server-side apply of the VM (forced, on every reconcile) sets `Always` again.
 //! - The VM is ready when KubeVirt reports it `Running` (or `Migrating`: live-migrated while
 //!   it runs) and `ready`, or, with `running: false`, `Stopped`. Secrets are ready once
 //!   observed; the Service once it has an address (a cluster IP, or for `public` a load
