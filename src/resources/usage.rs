@@ -69,10 +69,40 @@ impl UsageResource {
 }
 
 impl Usage {
-    /// `used` must outlive `user`. A `ClusterUsage` without a namespace in `metadata`, else a
-    /// `Usage` in that namespace: both objects must then be in that namespace or
-    /// cluster-scoped.
+    /// `used` must outlive `user`, both composed by the same composite. A `ClusterUsage`
+    /// without a namespace in `metadata` (both objects cluster-scoped: it names no
+    /// namespace), else a `Usage` in that namespace (`used` in it, `user` in it or
+    /// cluster-scoped: Crossplane's usage controller looks `by` up in the Usage's namespace,
+    /// `internal/controller/protection/usage/reconciler.go`). The deletion of `used` that the
+    /// Usage blocked is replayed once `user` is gone, so the composite's deletion finishes
+    /// at once instead of on the garbage collector's back-off.
     pub fn new(metadata: Meta, used: &impl Referable, user: &impl Referable) -> Self {
+        Self::with_replay(metadata, used, user, true)
+    }
+
+    /// [`Usage::new`] for a `used` object another composite owns (an organisation's
+    /// ProviderConfig, a parent group, a cluster's HostedCluster), without replay. Crossplane's
+    /// usage webhook records every deletion it blocks in an annotation on `used`
+    /// (`usage.crossplane.io/deletion-attempt-with-policy`) that nothing ever removes, and the
+    /// usage controller replays that deletion whenever a replaying Usage of it goes
+    /// (`reconciler.go`, `ReplayDeletion`): one blocked `kubectl delete` of a shared object,
+    /// long ago, would then delete it when the last of its users is deleted, while its owner
+    /// still uses it. Without replay its owner's own deletion, if that is what was blocked, is
+    /// retried by the garbage collector.
+    pub fn of_other_composite(
+        metadata: Meta,
+        used: &impl Referable,
+        user: &impl Referable,
+    ) -> Self {
+        Self::with_replay(metadata, used, user, false)
+    }
+
+    fn with_replay(
+        metadata: Meta,
+        used: &impl Referable,
+        user: &impl Referable,
+        replay: bool,
+    ) -> Self {
         Self {
             api_version: API_VERSION,
             kind: if metadata.namespace.is_some() {
@@ -84,7 +114,7 @@ impl Usage {
             spec: UsageSpec {
                 of: UsageResource::of(used),
                 by: UsageResource::of(user),
-                replay_deletion: true,
+                replay_deletion: replay,
             },
         }
     }
@@ -150,6 +180,19 @@ mod tests {
         assert_eq!(
             value["spec"]["by"]["apiVersion"],
             "kubernetes.m.crossplane.io/v1alpha1"
+        );
+    }
+
+    #[test]
+    fn only_a_usage_of_the_same_composites_object_replays_its_deletion() {
+        let pc = provider_config(None);
+        let replay =
+            |usage: Usage| serde_json::to_value(usage).unwrap()["spec"]["replayDeletion"].clone();
+        let metadata = || meta("acme-pc-by-pc", None, &Labels::default());
+        assert_eq!(replay(Usage::new(metadata(), &pc, &pc)), json!(true));
+        assert_eq!(
+            replay(Usage::of_other_composite(metadata(), &pc, &pc)),
+            json!(false)
         );
     }
 }

@@ -20,8 +20,11 @@
 //! as during a control plane restart or upgrade: Crossplane deletes every composed resource a
 //! function leaves out. Its `management.upgradeType` is immutable (the NodePool CRD's CEL
 //! rule), so an existing pool keeps its own whatever the settings say now. Deleting the
-//! parent does not cascade to the pool: the Usage holds the HostedCluster until this XR is
-//! deleted.
+//! parent deletes the pool too: once the OpenShiftCluster is gone nothing names the pool's
+//! shape, so this XR composes nothing and waits (`WaitingForCluster`), Crossplane deletes the
+//! NodePool, and the Usage holds the HostedCluster until the pool is gone (without replaying
+//! the blocked deletion: the HostedCluster is the parent's, see
+//! [`crate::resources::usage::Usage::of_other_composite`]; the garbage collector retries it).
 //!
 //! **Sizes** come from this composition's settings (`openshiftNodePool.sizes`,
 //! `agentLabels`), whose defaults equal the OpenShiftCluster's: on KubeVirt a size missing
@@ -455,7 +458,7 @@ impl Pool<'_> {
         let hosted_cluster = HostedClusterRef {
             metadata: self.meta(cluster),
         };
-        build.usage(
+        build.usage_of_other_composite(
             names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
             Part::DeletionOrder,
             self.meta(&conventions::name(&[cluster, "by", &pool.metadata.name])),

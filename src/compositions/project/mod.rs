@@ -93,8 +93,11 @@
 //! ProviderConfig outlives the workspace, and so every object reached through it (one Usage
 //! rather than one per object: Crossplane holds each deletion until its user is gone, so the
 //! order is transitive); its Secret outlives it; the organisation's ProviderConfig outlives
-//! the workspace (so an organisation is not torn down under its projects); each Keycloak
-//! group outlives its memberships.
+//! the workspace (so an organisation is not torn down under its projects; that Usage alone
+//! does not replay the deletion it blocked, as the ProviderConfig is the Organisation's:
+//! [`crate::resources::usage::Usage::of_other_composite`]); each Keycloak group outlives its
+//! memberships. The project's Secret is ordered by a namespaced `Usage` in the platform's
+//! secret namespace.
 //!
 //! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant and every binding), `networksReady`,
 //! `namespacesReady` (MTO's `deployedNamespaces`), `allResourcesReady`, `message`, and
@@ -732,9 +735,12 @@ impl Proj<'_> {
             &self.org_provider_config(),
             kcp_access::KUBECONFIG_KEY,
         );
-        self.usage(
-            build,
-            names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE,
+        // The organisation's ProviderConfig is the Organisation composite's.
+        let composed = names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE;
+        build.usage_of_other_composite(
+            composed,
+            Part::DeletionOrder,
+            self.meta(&self.name(composed.trim_start_matches("usage-"))),
             &org_pc,
             &object,
         );

@@ -455,7 +455,7 @@ impl ValidGroup<'_> {
         build.add_managed(names::GROUP, Part::Group, &group);
         if let Some((_, parent_name)) = &parent {
             let parent = self.group_ref(parent_name, &labels);
-            build.usage(
+            build.usage_of_other_composite(
                 names::USAGE_PARENT_BY_GROUP,
                 Part::DeletionOrder,
                 meta(&names::usage(org, &self.path, "parent"), ns, &labels),
