@@ -39,10 +39,14 @@ const REALM_USAGES: [&str; 4] = [
     "usage-realm-by-console-client",
     "usage-realm-by-kubectl-client",
 ];
-const KCP_RBAC: [&str; 3] = [
+const KCP_RBAC: [&str; 6] = [
     "admins-project-creator",
     "admins-workspace-access",
     "project-creator-role",
+    // The ProviderConfig outlives each object it manages in the workspace.
+    "usage-provider-config-by-admins-project-creator",
+    "usage-provider-config-by-admins-workspace-access",
+    "usage-provider-config-by-project-creator-role",
 ];
 const PROVIDER_CONFIG: [&str; 4] = [
     "kubeconfig",
@@ -406,6 +410,44 @@ fn token_validation_trusts_the_realm_in_the_organisation_workspace() {
         out.status["workspace"]["url"], "https://kcp.cloud.example.com/clusters/root:globex",
         "the status shows KCP's own URL"
     );
+}
+
+#[test]
+fn the_workspace_provider_config_outlives_every_object_it_manages() {
+    // Regression: under foreground deletion provider-kubernetes' ProviderConfigUsage goes
+    // while an Object still terminates; only a Usage keeps the ProviderConfig until then.
+    let out = run("08-token-validation-all-ready");
+    let provider_config = out.manifest("provider-config")["metadata"]["name"].clone();
+    let kept: Vec<Value> = out
+        .composed
+        .values()
+        .filter(|(m, _)| {
+            m["kind"] == "ClusterUsage"
+                && m["spec"]["of"]["kind"] == "ProviderConfig"
+                && m["spec"]["of"]["resourceRef"]["name"] == provider_config
+        })
+        .map(|(m, _)| m["spec"]["by"]["resourceRef"]["name"].clone())
+        .collect();
+    let in_workspace: Vec<(Value, Value)> = out
+        .composed
+        .values()
+        .filter(|(m, _)| {
+            m["kind"] == "Object" && m["spec"]["providerConfigRef"]["name"] == provider_config
+        })
+        .map(|(m, _)| {
+            (
+                m["metadata"]["name"].clone(),
+                m["spec"]["forProvider"]["manifest"]["kind"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(in_workspace.len(), 5, "{in_workspace:?}");
+    for (object, kind) in in_workspace {
+        assert!(
+            kept.contains(&object),
+            "{kind} {object} is not kept: {kept:?}"
+        );
+    }
 }
 
 #[test]

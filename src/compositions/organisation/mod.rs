@@ -16,7 +16,7 @@
 //! | (platform `tokenValidation.enabled`) | `auth-config` (Object → `WorkspaceAuthenticationConfiguration` trusting the realm), `project-workspace-type` (Object → `WorkspaceType` for project workspaces); with `tokenValidation.kcpAudience`, `console-kcp-audience-mapper` and `kubectl-kcp-audience-mapper` |
 //! | (always, once the workspace's provider config exists) | `admins-workspace-access` (Object → ClusterRoleBinding of `<groupsPrefix><adminGroup>` to `system:kcp:workspace:access`), `project-creator-role` (Object → ClusterRole `sco-project-creator`: workspaces, `use` of workspace types), `admins-project-creator` (its binding), all in the organisation's workspace |
 //! | (always) | `admin-initial-password` (Secret with the first administrator's temporary password, derived from the platform seed credential `sco-seed`: [`crate::compositions::secrets`]) |
-//! | (deletion order) | `usage-realm-by-*` (the realm outlives clients, group, user and identity provider), `usage-workspace-by-provider-config`, `usage-kubeconfig-by-provider-config`, `usage-identity-provider-client-id-by-identity-provider` |
+//! | (deletion order) | `usage-realm-by-*` (the realm outlives clients, group, user and identity provider), `usage-workspace-by-provider-config`, `usage-provider-config-by-*` (the ProviderConfig outlives each object it manages in the workspace), `usage-kubeconfig-by-provider-config`, `usage-identity-provider-client-id-by-identity-provider` |
 //!
 //! Order: the kubeconfig Secret and ProviderConfig appear once the workspace is observed
 //! `Ready` with a URL and Crossplane has fetched the KCP admin kubeconfig (a required
@@ -303,6 +303,24 @@ impl<'a> Org<'a> {
             used,
             user,
         );
+    }
+
+    /// The Usage that keeps the workspace's ProviderConfig until `object`, which it reaches
+    /// inside the workspace, is gone (`usage-provider-config-by-<composed>`). With background
+    /// deletion provider-kubernetes' own ProviderConfigUsage finalizer would hold it too, but
+    /// not when the XR is deleted in the foreground, where that usage goes while the Object
+    /// is still terminating (`crossplane/crossplane` PR 7594's design); the Object would then
+    /// be left unable to delete what it manages. The workspace outlives the ProviderConfig
+    /// (`usage-workspace-by-provider-config`), and so every object in it.
+    fn kept_by_provider_config(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        provider_config: &pk::ProviderConfig,
+        object: &impl Referable,
+    ) {
+        let usage = format!("usage-provider-config-by-{composed}");
+        self.usage(build, &usage, provider_config, object);
     }
 
     /// A Keycloak managed resource `<organisation>-<suffix>` on the platform's Keycloak config.
@@ -737,6 +755,7 @@ impl<'a> Org<'a> {
                 Readiness::SuccessfulCreate,
             );
             build.add_managed(composed, Part::Admin, &object);
+            self.kept_by_provider_config(build, composed, provider_config, &object);
         }
     }
 
@@ -861,6 +880,7 @@ impl<'a> Org<'a> {
             &auth_object,
             ready,
         );
+        self.kept_by_provider_config(build, names::AUTH_CONFIG, provider_config, &auth_object);
 
         let spec = kcp::WorkspaceTypeSpec {
             authentication_configurations: vec![kcp::AuthenticationConfigurationReference {
@@ -888,6 +908,12 @@ impl<'a> Org<'a> {
             Part::TokenValidation,
             &type_object,
             ready,
+        );
+        self.kept_by_provider_config(
+            build,
+            names::PROJECT_WORKSPACE_TYPE,
+            provider_config,
+            &type_object,
         );
     }
 
