@@ -30,6 +30,12 @@ pub const INPUT_API_VERSION: &str = "sco.fn.stakater.com/v1alpha1";
 pub const CONDITION_VALID: &str = "Valid";
 /// Condition type reporting whether everything is composed and ready, and if not, why.
 pub const CONDITION_RESOURCES_READY: &str = "ResourcesReady";
+/// Condition type reporting whether the providers of the composed resources apply them
+/// (none reports `Synced=False`), and if not, what they say. Crossplane does not carry a
+/// composed resource's `Synced` to its XR (crossplane/crossplane#4937), so an update a
+/// provider cannot make (a webhook's refusal, a reference that does not resolve) would
+/// otherwise show nowhere the XR's owner looks.
+pub const CONDITION_RESOURCES_SYNCED: &str = "ResourcesSynced";
 
 /// The function input: which composition to run and platform configuration overrides.
 #[derive(CustomResource, Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -302,6 +308,24 @@ fn write(
     response::condition_true(rsp, CONDITION_VALID, "ValidSpec");
     for warning in desired.warnings {
         response::warning(rsp, warning);
+    }
+    let unsynced: Vec<String> = desired
+        .resources
+        .iter()
+        .filter_map(|(name, composed)| {
+            let unsynced = composed.unsynced.as_ref()?;
+            Some(format!(
+                "{name} ({}): {}",
+                unsynced.reason, unsynced.message
+            ))
+        })
+        .collect();
+    if unsynced.is_empty() {
+        response::condition_true(rsp, CONDITION_RESOURCES_SYNCED, "Synced");
+    } else {
+        response::condition_false(rsp, CONDITION_RESOURCES_SYNCED, "ReconcileError").with_message(
+            format!("not synced by their providers: {}", unsynced.join("; ")),
+        );
     }
     match (&desired.waiting, ready) {
         (Some(waiting), _) => {

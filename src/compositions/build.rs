@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::{Composed, Desired, Observed, Waiting, conventions};
 use crate::resources::usage::Usage;
 use crate::resources::{Meta, Referable};
+use crate::sdk::request::{ObservedComposed, Unsynced};
 use crate::sdk::resource::{Manifest, Name};
 use crate::sdk::response::Requirement;
 
@@ -65,18 +66,43 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
 
     /// Adds composed resource `name`, counting towards `part`, ready as given.
     pub fn add(&mut self, name: &str, part: P, manifest: &impl Serialize, ready: bool) {
-        let manifest = Manifest::of(manifest).expect("composed resources serialise to objects");
-        self.desired
+        let unsynced = self
+            .observed
             .resources
-            .insert(Name::from(name), Composed { manifest, ready });
-        self.parts.insert(Name::from(name), part);
+            .get(name)
+            .and_then(ObservedComposed::unsynced);
+        self.insert(name, part, manifest, ready, unsynced);
     }
 
     /// Adds a managed resource (or provider-kubernetes Object), ready when observed with
     /// `Ready=True`.
     pub fn add_managed(&mut self, name: &str, part: P, manifest: &impl Serialize) {
-        let ready = self.ready(name);
-        self.add(name, part, manifest, ready);
+        let (ready, unsynced) = self
+            .observed
+            .resources
+            .get(name)
+            .map_or((false, None), ObservedComposed::health);
+        self.insert(name, part, manifest, ready, unsynced);
+    }
+
+    fn insert(
+        &mut self,
+        name: &str,
+        part: P,
+        manifest: &impl Serialize,
+        ready: bool,
+        unsynced: Option<Unsynced>,
+    ) {
+        let manifest = Manifest::of(manifest).expect("composed resources serialise to objects");
+        self.desired.resources.insert(
+            Name::from(name),
+            Composed {
+                manifest,
+                ready,
+                unsynced,
+            },
+        );
+        self.parts.insert(Name::from(name), part);
     }
 
     /// Adds an object that is ready once it exists (a Secret, a ProviderConfig).

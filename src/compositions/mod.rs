@@ -43,7 +43,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::sdk::request::ObservedComposed;
+use crate::sdk::request::{ObservedComposed, Unsynced};
 use crate::sdk::resource::{Manifest, Name, Object};
 use crate::sdk::response::Requirement;
 use pbstruct::PathError;
@@ -198,6 +198,8 @@ pub struct Composed {
     pub manifest: Manifest,
     /// Whether it was observed ready.
     pub ready: bool,
+    /// Why its provider reports it `Synced=False`, if it does.
+    pub unsynced: Option<Unsynced>,
 }
 
 /// Why a composition is not done yet.

@@ -63,6 +63,66 @@ impl ObservedComposed<'_> {
     pub fn is_ready(&self) -> bool {
         self.condition_status("Ready") == Some("True")
     }
+
+    /// Whether the object is `Ready=True`, and its `Synced=False` condition if it has one,
+    /// read in one pass over its conditions.
+    pub fn health(&self) -> (bool, Option<Unsynced>) {
+        let (mut ready, mut unsynced) = (None, None);
+        for [type_, status, reason, message] in self.encoded.list_strs_at(
+            &["status", "conditions"],
+            ["type", "status", "reason", "message"],
+        ) {
+            match type_ {
+                "Ready" if ready.is_none() => ready = Some(status == "True"),
+                "Synced" if unsynced.is_none() => {
+                    unsynced = Some((status == "False").then(|| Unsynced::new(reason, message)));
+                }
+                _ => {}
+            }
+            if ready.is_some() && unsynced.is_some() {
+                break;
+            }
+        }
+        (ready.unwrap_or(false), unsynced.flatten())
+    }
+
+    /// The object's `Synced=False` condition, if it has one: its provider could not make the
+    /// external resource match what was asked (an update refused, a reference unresolved).
+    pub fn unsynced(&self) -> Option<Unsynced> {
+        self.encoded
+            .list_strs_at(
+                &["status", "conditions"],
+                ["type", "status", "reason", "message"],
+            )
+            .find(|[t, ..]| *t == "Synced")
+            .filter(|[_, status, ..]| *status == "False")
+            .map(|[_, _, reason, message]| Unsynced::new(reason, message))
+    }
+}
+
+/// Why a composed resource's provider reports it `Synced=False`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsynced {
+    /// The condition's reason (`ReconcileError`).
+    pub reason: String,
+    /// Its message, at most [`Unsynced::MESSAGE_MAX`] characters.
+    pub message: String,
+}
+
+impl Unsynced {
+    /// Longest message kept: provider errors can quote whole objects.
+    pub const MESSAGE_MAX: usize = 500;
+
+    fn new(reason: &str, message: &str) -> Self {
+        let message = match message.char_indices().nth(Self::MESSAGE_MAX) {
+            Some((cut, _)) => format!("{}...", &message[..cut]),
+            None => message.to_owned(),
+        };
+        Self {
+            reason: reason.to_owned(),
+            message,
+        }
+    }
 }
 
 /// A desired composed resource, as earlier steps (or this function) left it.
@@ -295,6 +355,43 @@ mod tests {
         // The first condition of a type counts, as Kubernetes' meta.FindStatusCondition.
         let twice = json!({"status": {"conditions": [{"type": "Ready", "status": "False"}, {"type": "Ready", "status": "True"}]}});
         assert!(!read(twice).is_ready());
+    }
+
+    #[test]
+    fn health_reads_ready_and_an_unsynced_reason_in_one_pass() {
+        let read = |v| ObservedComposed::new(&v, BTreeMap::new());
+        let refused = read(json!({"status": {"conditions": [
+            {"type": "Ready", "status": "True", "reason": "Available"},
+            {"type": "Synced", "status": "False", "reason": "ReconcileError", "message": "cannot update: refused"},
+        ]}}));
+        let unsynced = Unsynced {
+            reason: "ReconcileError".into(),
+            message: "cannot update: refused".into(),
+        };
+        assert_eq!(refused.health(), (true, Some(unsynced.clone())));
+        assert_eq!(refused.unsynced(), Some(unsynced));
+        let synced = read(json!({"status": {"conditions": [
+            {"type": "Synced", "status": "True"}, {"type": "Ready", "status": "False"},
+        ]}}));
+        assert_eq!(synced.health(), (false, None));
+        assert_eq!(synced.unsynced(), None);
+        // No conditions (a Secret), or Synced unknown: nothing to say.
+        assert_eq!(read(json!({"data": {}})).health(), (false, None));
+        let unknown =
+            read(json!({"status": {"conditions": [{"type": "Synced", "status": "Unknown"}]}}));
+        assert_eq!(unknown.unsynced(), None);
+        // As for Ready, the first Synced condition counts; a long message is cut.
+        let long = "x".repeat(Unsynced::MESSAGE_MAX + 10);
+        let twice = read(json!({"status": {"conditions": [
+            {"type": "Synced", "status": "False", "reason": "R", "message": long},
+            {"type": "Synced", "status": "True"},
+        ]}}));
+        let (ready, unsynced) = twice.health();
+        assert!(!ready);
+        let message = unsynced.unwrap().message;
+        assert_eq!(message.chars().count(), Unsynced::MESSAGE_MAX + 3);
+        assert!(message.ends_with("..."));
+        assert_eq!(twice.unsynced().unwrap().message, message);
     }
 
     #[test]
