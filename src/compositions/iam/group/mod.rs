@@ -29,6 +29,12 @@
 //!   would have two Groups (`/teams/a`, `/teams/b`) each own `/teams`: deleting either would
 //!   delete the other's parent, and Keycloak deletes subgroups with their parent. A Usage
 //!   keeps the parent until its subgroups are gone.
+//! - **Names OpenShift refuses are refused**: with `:`, or `.`, `..` and `~`. The OAuth server
+//!   of each of the organisation's OpenShift clusters makes a Group for every name in a
+//!   member's `groups` claim and refuses the login when it cannot
+//!   (`openshift/oauth-server` `pkg/groupmapper/groupmapper.go`; `ValidateGroupName` in
+//!   `openshift/oauth-apiserver`), so one such group would lock its members out of them all.
+//!   Groups made in Keycloak by hand are not checked.
 //! - **Names the platform owns are refused** (Fatal naming `spec.parameters.name` and the
 //!   owning composition): the realm's administrators' group (`keycloak.adminGroup`,
 //!   `org-admins`, the Organisation composition's) and every name of the Project
@@ -177,13 +183,18 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
     let mut parent = None;
     if params.path.is_none() && !name_ok {
         // The default path is made of the name, which is already refused.
-    } else if !path.starts_with('/') || segments.iter().any(|s| check_group_name(s).is_err()) {
+    } else if !path.starts_with('/') {
         fail(
             "spec.parameters.path",
             format!(
                 "{} is not a group path: write '/' and group names, each 1 to 255 characters without '/' or surrounding whitespace (/teams/{name})",
                 quoted(&path)
             ),
+        );
+    } else if let Some(e) = segments.iter().find_map(|s| check_group_name(s).err()) {
+        fail(
+            "spec.parameters.path",
+            format!("{} is not a group path: {e}", quoted(&path)),
         );
     } else if segments.last() != Some(&name) {
         fail(
@@ -332,6 +343,17 @@ fn check_group_name(name: &str) -> Result<(), String> {
     if name.starts_with("system:") {
         return Err(format!(
             "{} starts with system:, which Kubernetes reserves",
+            quoted(name)
+        ));
+    }
+    // The OAuth server of every OpenShift cluster of the organisation makes a Group for each
+    // name in a member's `groups` claim, and refuses the login when it cannot
+    // (`openshift/oauth-server` `pkg/groupmapper/groupmapper.go`); OpenShift's group names
+    // are path segments without ':' and not '~' (`openshift/oauth-apiserver`
+    // `pkg/user/apis/user/validation/validation.go` `ValidateGroupName`).
+    if name.contains(':') || matches!(name, "." | ".." | "~") {
+        return Err(format!(
+            "{} is not a group name OpenShift accepts (no ':', not '.', '..' or '~'): its clusters would refuse the login of every member; choose another name",
             quoted(name)
         ));
     }

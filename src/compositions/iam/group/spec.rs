@@ -12,9 +12,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Schema pattern of a group path: `/` and names (see [`NAME_PATTERN`]).
-const PATH_PATTERN: &str = r"^(/[^/#?%]+)+$";
-/// Schema pattern of a group name: no `/`, `#`, `?` or `%` (see `check_group_name`).
-const NAME_PATTERN: &str = r"^[^/#?%]+$";
+const PATH_PATTERN: &str = r"^(/[^/#?%:]+)+$";
+/// Schema pattern of a group name: no `/`, `#`, `?`, `%` or `:` (see `check_group_name`).
+const NAME_PATTERN: &str = r"^[^/#?%:]+$";
 
 /// Spec of a Group: a group of the organisation's Keycloak realm and its members.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -41,11 +41,15 @@ pub struct GroupSpec {
     {"rule": "(has(self.path) ? self.path : '/' + self.name) == (has(oldSelf.path) ? oldSelf.path : '/' + oldSelf.name)", "message": "the group path is immutable (unset means /<name>): Keycloak cannot move a group through the provider; create a new Group"},
 ]))]
 pub struct Parameters {
-    /// The group's name (1 to 255 characters, no '/'). Names the platform owns are
+    /// The group's name (1 to 255 characters, no '/', '#', '?', '%' or ':', not '.', '..'
+    /// or '~': OpenShift refuses those). Names the platform owns are
     /// refused: the realm's administrators' group (`org-admins`) and the Project
     /// composition's `<project>-admin`, `-edit` and `-view`. It cannot change.
     #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN))]
-    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the group name is immutable: create a new Group"}]))]
+    #[schemars(extend("x-kubernetes-validations" = [
+        {"rule": "self == oldSelf", "message": "the group name is immutable: create a new Group"},
+        {"rule": "!(self in ['.', '..', '~'])", "message": "OpenShift refuses the group names '.', '..' and '~', and its OAuth server then refuses the login of every member: choose another name"},
+    ]))]
     pub name: String,
     /// The group's full path in the realm, ending with its name: `/engineering` (the
     /// default, a top-level group) or `/teams/engineering` (a subgroup of `/teams`). The
