@@ -131,6 +131,36 @@ fn everything_ready_makes_the_xr_ready() {
 }
 
 #[test]
+fn an_identity_provider_hypershift_cannot_use_keeps_the_xr_unready() {
+    // HyperShift runs the OAuth server without the provider when it cannot reach the
+    // issuer from the nodes: the cluster is up, but nobody can sign in.
+    let dir = stage("openshiftcluster", "04-ready");
+    let mut input = support::case_input(&dir);
+    let hosted = input
+        .observed
+        .iter_mut()
+        .find(|o| o["kind"] == "HostedCluster")
+        .unwrap();
+    hosted["status"]["conditions"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "type": "ValidIDPConfiguration", "status": "False", "reason": "IDPConfigurationError",
+            "message": "failed to GET discovery document: dial tcp: i/o timeout",
+        }));
+    let out = Outcome::of(support::render_input(&input));
+    assert_eq!(out.fatal(), None);
+    assert_eq!(out.composite_ready(), Ready::False);
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "InvalidIdentityProvider")
+    );
+    assert!(message.contains("dial tcp: i/o timeout"), "{message}");
+    assert!(out.composed.contains_key("keycloak-client"));
+}
+
+#[test]
 fn the_fatal_fixtures_name_their_field() {
     for (name, path) in [
         ("05-refused-namespace-without-labels", "metadata.namespace"),
@@ -205,9 +235,30 @@ fn an_unavailable_control_plane_keeps_everything_composed() {
     let available = Outcome::of(support::render_input(&input));
     let mut unavailable_input = input.clone();
     control_plane_unavailable(&mut unavailable_input.observed);
+    // A control plane made anew (a restore) reports no OAuth callback until its
+    // infrastructure is up again: the Keycloak client keeps its redirect URI (regression: it
+    // was left out, so deleted and recreated with another ID).
+    let hosted = unavailable_input
+        .observed
+        .iter_mut()
+        .find(|o| o["kind"] == "HostedCluster")
+        .unwrap();
+    assert!(
+        hosted["status"]
+            .as_object_mut()
+            .unwrap()
+            .remove("oauthCallbackURLTemplate")
+            .is_some()
+    );
     let unavailable = Outcome::of(support::render_input(&unavailable_input));
     assert_eq!(unavailable.fatal(), None);
+    assert_eq!(
+        unavailable.manifest("keycloak-client"),
+        available.manifest("keycloak-client")
+    );
     for gated in [
+        "keycloak-client",
+        "keycloak-groups-mapper",
         "binding-admin",
         "guest-router-nodeports",
         "ingress-service",

@@ -883,6 +883,17 @@ impl ObservedHostedCluster {
             .filter(|m| !m.is_empty())
     }
 
+    /// HyperShift's message when it found the OAuth identity provider configuration unusable
+    /// (`ValidIDPConfiguration=False`): it checks the issuer's discovery document from the
+    /// guest's nodes, through Konnectivity, and on failure runs the OAuth server without the
+    /// provider (`control-plane-operator` `oauth/idp_convert.go`, `v2/oauth/config.go`), so
+    /// nobody can sign in. `None` while true or not reported.
+    pub fn identity_provider_problem(&self) -> Option<&str> {
+        condition::find(&self.status.conditions, "ValidIDPConfiguration")
+            .filter(|c| c.status == "False")
+            .map(|c| c.message.as_str())
+    }
+
     /// The version rolled out: the newest `Completed` history entry.
     pub fn version(&self) -> Option<&str> {
         self.status

@@ -351,6 +351,33 @@ impl ConfidentialClientParameters {
     }
 }
 
+/// An observed OpenID client, as far as compositions read it: the redirect URIs it was last
+/// given (`spec.forProvider.validRedirectUris`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ObservedClient {
+    spec: ObservedClientSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ObservedClientSpec {
+    for_provider: ObservedClientParameters,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ObservedClientParameters {
+    valid_redirect_uris: Vec<String>,
+}
+
+impl ObservedClient {
+    /// The redirect URIs, empty when it has none.
+    pub fn into_redirect_uris(self) -> Vec<String> {
+        self.spec.for_provider.valid_redirect_uris
+    }
+}
+
 impl Parameters for ConfidentialClientParameters {
     const GROUP: &'static str = "openidclient";
     const VERSION: &'static str = "v1alpha2";

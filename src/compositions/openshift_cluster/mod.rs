@@ -77,8 +77,15 @@
 //! `openidclient.keycloak.m.crossplane.io` `Client`, its secret from the same Secret through
 //! `clientSecretSecretRef`) and a `groups` membership mapper are composed once HyperShift
 //! reports `status.oauthCallbackURLTemplate`: its redirect URI is that template with the
-//! provider's name (`WaitingForOAuthCallback` until then). With OAuth configured HyperShift
-//! drops the kubeadmin password.
+//! provider's name (`WaitingForOAuthCallback` until then); a client that exists keeps the
+//! redirect URIs it has while the template is empty again (a control plane made anew copies
+//! it from its status only once its infrastructure is up: `hostedcluster_controller.go`),
+//! rather than being deleted and recreated with another ID. With OAuth configured HyperShift
+//! drops the kubeadmin password. HyperShift fetches the issuer's discovery document from the
+//! guest's nodes (through Konnectivity) and, when it cannot, runs the OAuth server without
+//! the provider and reports `ValidIDPConfiguration=False` (`control-plane-operator`
+//! `oauth/idp_convert.go`): the XR is then not ready (`InvalidIdentityProvider`, with
+//! HyperShift's message), as nobody could sign in.
 //!
 //! **Access.** Once the HostedCluster reports its admin kubeconfig Secret (`status.kubeconfig`,
 //! key `kubeconfig`), a namespaced provider-kubernetes ProviderConfig `<clusterName>-admin`
@@ -1122,7 +1129,19 @@ impl Cluster<'_> {
     /// The confidential OIDC client in the organisation's realm and its groups mapper, once
     /// HyperShift reports the OAuth callback URL.
     fn keycloak(&self, build: &mut Build<'_, Part>, observed: &ObservedHostedCluster) {
-        let Some(callback) = observed.oauth_callback_url(&self.settings.identity_provider_name)
+        // HyperShift copies the callback template from the control plane's status, which is
+        // empty again while a control plane is recreated (a restore): the client that exists
+        // keeps the redirect URIs it has rather than being deleted and made anew with
+        // another ID.
+        let Some(redirect_uris) = observed
+            .oauth_callback_url(&self.settings.identity_provider_name)
+            .map(|callback| vec![callback])
+            .or_else(|| {
+                build
+                    .read::<keycloak::ObservedClient>(names::KEYCLOAK_CLIENT)
+                    .map(keycloak::ObservedClient::into_redirect_uris)
+                    .filter(|uris| !uris.is_empty())
+            })
         else {
             build.wait(
                 "WaitingForOAuthCallback",
@@ -1148,7 +1167,7 @@ impl Cluster<'_> {
                     hypershift::CLIENT_SECRET_KEY,
                     Some(&self.namespace),
                 ),
-                vec![callback],
+                redirect_uris,
             ),
             &config,
         );
@@ -1168,6 +1187,16 @@ impl Cluster<'_> {
             &config,
         );
         build.add_managed(names::KEYCLOAK_GROUPS_MAPPER, Part::Identity, &mapper);
+        if let Some(problem) = observed.identity_provider_problem() {
+            build.wait(
+                "InvalidIdentityProvider",
+                format!(
+                    "HyperShift cannot use realm {} as the cluster's identity provider, so nobody can sign in: {problem}; the cluster's nodes must reach {}",
+                    self.org(),
+                    self.issuer,
+                ),
+            );
+        }
     }
 
     /// The provider config on the admin kubeconfig HyperShift reports, and through it the
