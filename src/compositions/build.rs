@@ -124,19 +124,6 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
         self.add_managed(name, part, &Usage::new(metadata, used, user));
     }
 
-    /// [`Build::usage`] for a `used` object another composite owns (see
-    /// [`Usage::of_other_composite`]: no deletion replay).
-    pub fn usage_of_other_composite(
-        &mut self,
-        name: &str,
-        part: P,
-        metadata: Meta,
-        used: &impl Referable,
-        user: &impl Referable,
-    ) {
-        self.add_managed(name, part, &Usage::of_other_composite(metadata, used, user));
-    }
-
     /// Records that the composition waits for something; the first reason given stands.
     pub fn wait(&mut self, reason: &str, message: String) {
         self.desired.waiting.get_or_insert(Waiting {

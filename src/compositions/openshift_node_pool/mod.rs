@@ -54,6 +54,7 @@ use super::{Composition, Context, FieldError, Invalid};
 use crate::resources::hypershift::{
     ObservedHostedCluster, ObservedNodePool, PlatformType, UpgradeType,
 };
+use crate::resources::usage::Usage;
 use crate::resources::{self, Labels, Meta, Referable};
 use crate::sdk::resource::DNS_LABEL_MAX;
 use crate::sdk::response::{Match, Requirement};
@@ -458,12 +459,16 @@ impl Pool<'_> {
         let hosted_cluster = HostedClusterRef {
             metadata: self.meta(cluster),
         };
-        build.usage_of_other_composite(
-            names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
-            Part::DeletionOrder,
+        // The HostedCluster is the parent OpenShiftCluster's: no deletion replay.
+        let usage = Usage::of_other_composite(
             self.meta(&conventions::name(&[cluster, "by", &pool.metadata.name])),
             &hosted_cluster,
             &pool,
+        );
+        build.add_managed(
+            names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
+            Part::DeletionOrder,
+            &usage,
         );
         if *platform == PlatformType::None {
             build.warn(format!(

@@ -136,6 +136,7 @@ use crate::resources::net::Cidr;
 use crate::resources::ovn;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
 use crate::resources::rbac::{self, ClusterRole, ClusterRoleBinding, Subject};
+use crate::resources::usage::Usage;
 use crate::resources::{Labels, Meta, ProviderConfig, Referable, Reference, meta};
 use crate::sdk::response::{Match, Requirement};
 use settings::{PublishedApi, QuotaProfile};
@@ -735,15 +736,14 @@ impl Proj<'_> {
             &self.org_provider_config(),
             kcp_access::KUBECONFIG_KEY,
         );
-        // The organisation's ProviderConfig is the Organisation composite's.
+        // The organisation's ProviderConfig is the Organisation composite's: no replay.
         let composed = names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE;
-        build.usage_of_other_composite(
-            composed,
-            Part::DeletionOrder,
+        let usage = Usage::of_other_composite(
             self.meta(&self.name(composed.trim_start_matches("usage-"))),
             &org_pc,
             &object,
         );
+        build.add_managed(composed, Part::DeletionOrder, &usage);
         Some(object)
     }
 

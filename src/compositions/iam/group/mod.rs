@@ -89,6 +89,7 @@ use crate::compositions::platform::Platform;
 use crate::compositions::types::{check_username, quoted};
 use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, ObservedMemberships, RealmId};
+use crate::resources::usage::Usage;
 use crate::resources::{Labels, ProviderConfig, Reference, meta};
 use crate::sdk::response::{Match, Requirement};
 use spec::{GroupState, GroupStatus, MembershipsState};
@@ -477,13 +478,13 @@ impl ValidGroup<'_> {
         build.add_managed(names::GROUP, Part::Group, &group);
         if let Some((_, parent_name)) = &parent {
             let parent = self.group_ref(parent_name, &labels);
-            build.usage_of_other_composite(
-                names::USAGE_PARENT_BY_GROUP,
-                Part::DeletionOrder,
+            // The parent is another Group XR's: no deletion replay.
+            let usage = Usage::of_other_composite(
                 meta(&names::usage(org, &self.path, "parent"), ns, &labels),
                 &parent,
                 &group,
             );
+            build.add_managed(names::USAGE_PARENT_BY_GROUP, Part::DeletionOrder, &usage);
         }
 
         if self.members.is_empty() {
