@@ -657,6 +657,34 @@ fn platform_settings_without_keycloak_url_are_fatal() {
 }
 
 #[test]
+fn a_renamed_admin_group_setting_keeps_the_group_object_the_membership_names() {
+    // Crossplane keeps the name an existing composed resource has: after keycloak.adminGroup
+    // changes, the membership and the Usage must still name the existing Group object.
+    let mut input = case_input(&stage("03-all-ready"));
+    let environment = input
+        .context
+        .get_mut("apiextensions.crossplane.io/environment")
+        .expect("environment");
+    environment["sco"]["keycloak"]["adminGroup"] = json!("administrators");
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    let group = out.manifest("admins-group");
+    assert_eq!(
+        group["metadata"]["name"], "acme-org-admins",
+        "the observed name"
+    );
+    assert_eq!(group["spec"]["forProvider"]["name"], "administrators");
+    assert_eq!(
+        out.manifest("admin-membership")["spec"]["forProvider"]["groupIdsRefs"][0]["name"],
+        "acme-org-admins"
+    );
+    assert_eq!(
+        out.manifest("usage-realm-by-admins-group")["spec"]["by"]["resourceRef"]["name"],
+        "acme-org-admins"
+    );
+}
+
+#[test]
 fn mixed_case_admin_email_is_lower_cased() {
     // Regression (issue 13, point 3): Keycloak stores emails lower-cased.
     let out = render_with(

@@ -53,6 +53,15 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
         conventions::ready(self.observed, name)
     }
 
+    /// The `metadata.name` of observed composed resource `name`. Crossplane keeps the name an
+    /// existing composed resource has, whatever the desired state says.
+    pub fn observed_name(&self, name: &str) -> Option<&'a str> {
+        self.observed
+            .resources
+            .get(name)
+            .and_then(ObservedComposed::name)
+    }
+
     /// Whether composed resource `name` is observed.
     pub fn exists(&self, name: &str) -> bool {
         self.observed.exists(name)

@@ -679,6 +679,10 @@ pub struct OidcIdentityProviderParameters {
     pub default_scopes: Option<String>,
     /// Whether its email addresses count as verified.
     pub trust_email: bool,
+    /// Whether Keycloak keeps the provider's access and refresh tokens after each login. The
+    /// Terraform provider defaults it to true (`store_token`, `Default: true`, in
+    /// `generic_keycloak_identity_provider.go`), unlike Keycloak, so it is always written.
+    pub store_token: bool,
     /// The flow run the first time a federated user logs in (Keycloak's built-in
     /// `first broker login` when unset).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -980,6 +984,7 @@ mod tests {
             validate_signature: false,
             default_scopes: None,
             trust_email: false,
+            store_token: false,
             first_broker_login_flow_alias: None,
             sync_mode: None,
             client_id_secret_ref: SecretKeySelector::new(

@@ -59,6 +59,12 @@ impl ObservedComposed<'_> {
             .filter(|status| !status.is_empty())
     }
 
+    /// The object's `metadata.name`, when it has one.
+    pub fn name(&self) -> Option<&str> {
+        let [name] = self.encoded.strs_at(&["metadata"], ["name"]);
+        (!name.is_empty()).then_some(name)
+    }
+
     /// Whether the object has a `Ready` condition with status `True`.
     pub fn is_ready(&self) -> bool {
         self.condition_status("Ready") == Some("True")

@@ -54,8 +54,10 @@
 //!   `keycloak.verifyEmail: true` without SMTP is refused.
 //! - A federated provider keeps Keycloak's built-in `first broker login` flow (named
 //!   explicitly) with `syncMode: IMPORT`: its "Handle Existing Account" step finds the
-//!   pre-created admin by email and links after re-authentication with the initial password
-//!   (`keycloak/keycloak` `DefaultAuthenticationFlows.firstBrokerLoginFlow`). No auto-link
+//!   pre-created admin by email and links once they prove the account: by a link mailed to
+//!   it where the realm has SMTP ("Verify Existing Account By Email",
+//!   `IdpEmailVerificationAuthenticator`), else by re-authenticating with the initial
+//!   password (`keycloak/keycloak` `DefaultAuthenticationFlows.firstBrokerLoginFlow`). No auto-link
 //!   flow: it would hand any account to whoever the provider vouches for with that email,
 //!   and provider-keycloak's `authenticationflow` kinds are not in the validated schemas.
 //! - Emails (and usernames) are lower-cased as Keycloak stores them
@@ -166,6 +168,7 @@ impl Composition for Organisation {
                 "is empty: list the SCO console's redirect URIs (https://console.example.com/*)",
             ));
         }
+        check_clients(&platform.keycloak)?;
         let identity = XrIdentity::of::<Organisation>(&xr.metadata);
         let params = &xr.spec.parameters;
         let org = params.name.as_str();
@@ -535,7 +538,13 @@ impl<'a> Org<'a> {
             parent_id_ref: None,
             attributes: std::collections::BTreeMap::new(),
         };
-        let group = self.keycloak_resource(&self.platform.keycloak.admin_group, group);
+        let mut group = self.keycloak_resource(&self.platform.keycloak.admin_group, group);
+        // The object is named after `keycloak.adminGroup`, a setting that may change. Crossplane
+        // keeps the name an existing composed resource has, so the membership and the Usage
+        // must name that object, not one named after the new setting (which never exists).
+        if let Some(name) = build.observed_name(names::ADMINS_GROUP) {
+            name.clone_into(&mut group.metadata.name);
+        }
         build.add_managed(names::ADMINS_GROUP, Part::Admin, &group);
         self.usage(build, names::USAGE_REALM_BY_GROUP, realm, &group);
 
@@ -653,6 +662,8 @@ impl<'a> Org<'a> {
             validate_signature: idp.jwks_url.is_some(),
             default_scopes: Some(idp.scopes.to_string()),
             trust_email: idp.trust_email,
+            // Nothing reads the corporate provider's tokens: Keycloak need not keep them.
+            store_token: false,
             first_broker_login_flow_alias: Some(FIRST_BROKER_LOGIN_FLOW.into()),
             sync_mode: Some("IMPORT"),
             client_id_secret_ref: SecretKeySelector::new(
@@ -971,6 +982,44 @@ impl<'a> Org<'a> {
             all_resources_ready: build.all_ready(),
         }
     }
+}
+
+/// What the Terraform provider and the CRDs refuse in the two clients' settings: the
+/// authorization code flow without a redirect URI (`ValidateOpenidClient`), and a URI listed
+/// twice in a list the CRD keeps as a set.
+fn check_clients(
+    keycloak: &crate::compositions::platform::KeycloakSettings,
+) -> Result<(), Invalid> {
+    for (key, client) in [
+        ("console", &keycloak.console),
+        ("kubectl", &keycloak.kubectl),
+    ] {
+        if client.redirect_uris.is_empty() {
+            return Err(Invalid::field(
+                format!("platform keycloak.{key}.redirectUris"),
+                "is empty: the client's login (authorization code flow) needs at least one redirect URI",
+            ));
+        }
+        for (list, uris) in [
+            ("redirectUris", &client.redirect_uris),
+            ("postLogoutRedirectUris", &client.post_logout_redirect_uris),
+            ("webOrigins", &client.web_origins),
+        ] {
+            let twice = uris
+                .iter()
+                .enumerate()
+                .find_map(|(i, uri)| uris[..i].contains(uri).then_some(uri));
+            if let Some(uri) = twice {
+                return Err(Invalid::field(
+                    format!("platform keycloak.{key}.{list}"),
+                    format!(
+                        "lists {uri:?} twice: Keycloak's provider keeps it as a set; list each once"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The workspace manifest last applied through the Object (`spec.forProvider.manifest`).

@@ -51,16 +51,23 @@ pub struct Parameters {
 /// The organisation's first administrator. They get an initial temporary password, in a
 /// Secret the status names (`status.adminInitialPassword`); Keycloak asks for a new one at
 /// the first login, and for email verification too where the platform has SMTP. With a
-/// federated provider they link their corporate login to this user at its first use by
-/// entering that password once.
+/// federated provider they link their corporate login to this user at its first use, by a
+/// link mailed to them where the platform has SMTP, else by entering that password once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-kubernetes-validations" = [
+    {"rule": "(has(self.username) ? self.username : self.email) == (has(oldSelf.username) ? oldSelf.username : oldSelf.email)", "message": "the first administrator's username (unset means the email address) is fixed once the organisation exists: Keycloak cannot rename a user through the provider, and the user is only ever created"},
+]))]
 pub struct Administrator {
     /// Email address. Lower-cased, as Keycloak stores it (`Ada@ACME.example` becomes
-    /// `ada@acme.example`), so that it never differs from what Keycloak reports.
+    /// `ada@acme.example`), so that it never differs from what Keycloak reports. Fixed once
+    /// the organisation exists: the first administrator is created, never updated (an update
+    /// would remove their federated identity links); they change it in Keycloak.
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the first administrator's email is fixed once the organisation exists: change it in Keycloak"}]))]
     pub email: Email,
     /// Username in the realm: 3 to 255 lower-case ASCII letters, digits, '+', '.', '_', '@'
     /// and '-'. Defaults to the lower-cased email address, which must then be such a name.
+    /// Fixed once the organisation exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Username>,
     /// First name.
@@ -77,8 +84,10 @@ pub struct Administrator {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdentityProvider {
     /// Alias of the provider in the realm (a DNS label). It is part of the redirect URI to
-    /// register at the provider, which the status shows.
+    /// register at the provider, which the status shows. It cannot change (Keycloak's
+    /// provider would have to replace the provider, which upjet refuses).
     #[serde(default = "default_alias")]
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the identity provider's alias is immutable: Keycloak's provider cannot change it in place; remove the identity provider and add it again under the new alias"}]))]
     pub alias: Alias,
     /// Name of the login button.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -105,6 +105,29 @@ fn console_redirect_uris_are_required() {
 }
 
 #[test]
+fn client_settings_the_keycloak_provider_refuses_are_named() {
+    for (kubectl, path) in [
+        (
+            json!({"redirectUris": []}),
+            "platform keycloak.kubectl.redirectUris",
+        ),
+        (
+            json!({"webOrigins": ["https://a.example.com", "https://a.example.com"]}),
+            "platform keycloak.kubectl.webOrigins",
+        ),
+    ] {
+        let sco = json!({"keycloak": {
+            "url": "https://sso.example.com",
+            "console": {"redirectUris": ["https://console.example.com/*"]},
+            "kubectl": kubectl,
+        }});
+        let platform = Config::resolve(Some(&sco), None).unwrap().platform.clone();
+        let err = render(&xr("acme", None), &BTreeMap::new(), &platform).unwrap_err();
+        assert_eq!(err.0[0].path, path);
+    }
+}
+
+#[test]
 fn a_bad_keycloak_url_is_refused_where_it_is_configured() {
     let sco = json!({"keycloak": {"url": "sso.example.com"}});
     let err = Config::resolve(Some(&sco), None).unwrap_err();
