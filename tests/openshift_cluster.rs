@@ -161,6 +161,44 @@ fn an_identity_provider_hypershift_cannot_use_keeps_the_xr_unready() {
 }
 
 #[test]
+fn bootstrap_releases_wait_for_the_nodes_then_stay() {
+    // Regression: a chart installed with `wait` before the nodes join fails its wait, and
+    // provider-helm never retries a failed release whose spec did not change.
+    let dir = root().join("examples/openshiftcluster/public-kubevirt-addons");
+    let mut input = support::case_input(&dir);
+    let pool = input
+        .observed
+        .iter_mut()
+        .find(|o| o["kind"] == "NodePool")
+        .unwrap();
+    pool["status"] = serde_json::json!({"replicas": 0, "conditions": [
+        {"type": "Ready", "status": "False", "reason": "WaitingForNodes"},
+    ]});
+    let joined_later = input.clone();
+    input
+        .observed
+        .retain(|o| o["kind"] != "Release" && o["spec"]["by"]["kind"] != "Release");
+    let out = Outcome::of(support::render_input(&input));
+    assert_eq!(out.fatal(), None);
+    assert!(
+        !out.composed.contains_key("release-argocd"),
+        "{:?}",
+        out.names()
+    );
+    assert!(out.composed.contains_key("namespace-ksp-system"));
+    let (_, reason, _) = out.condition("ResourcesReady");
+    assert_eq!(reason, "WaitingForNodes");
+    // Releases that exist are kept while nodes come and go.
+    let kept = Outcome::of(support::render_input(&joined_later));
+    let release = kept.manifest("release-argocd");
+    assert_eq!(release["spec"]["rollbackLimit"], 3);
+    assert_eq!(
+        kept.manifest("usage-node-pool-default-by-release-argocd")["spec"]["of"]["kind"],
+        "NodePool"
+    );
+}
+
+#[test]
 fn the_fatal_fixtures_name_their_field() {
     for (name, path) in [
         ("05-refused-namespace-without-labels", "metadata.namespace"),

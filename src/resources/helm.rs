@@ -56,7 +56,15 @@ pub struct ReleaseSpec {
     pub for_provider: ReleaseParameters,
     /// Which cluster to install it on.
     pub provider_config_ref: ProviderConfigRef,
+    /// How often provider-helm retries a failed release: it uninstalls a failed first
+    /// install and rolls a failed upgrade back, then tries again, up to this many times.
+    /// Without it a failed release whose spec does not change is never retried: provider-helm
+    /// counts it up to date (`shouldRollBack` needs `RollbackRetriesLimit` set).
+    pub rollback_limit: u32,
 }
+
+/// Retries of a failed release ([`ReleaseSpec::rollback_limit`]).
+pub const ROLLBACK_LIMIT: u32 = 3;
 
 /// `spec.forProvider` of a Release.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,6 +110,7 @@ impl Release {
             spec: ReleaseSpec {
                 for_provider: parameters,
                 provider_config_ref: provider_config.reference(namespace),
+                rollback_limit: ROLLBACK_LIMIT,
             },
             metadata,
         }

@@ -39,12 +39,13 @@ impl Cluster<'_> {
         build: &mut Build<'_, Part>,
         observed: &ObservedHostedCluster,
         hosted_cluster: &HostedCluster,
+        default_pool: Option<&NodePool>,
     ) {
         self.backup(build);
         self.certificate(build);
         let apps = self.kubevirt_ingress(build, observed);
         self.dns(build, observed, apps);
-        self.bootstrap(build, observed, hosted_cluster);
+        self.bootstrap(build, observed, hosted_cluster, default_pool);
     }
 
     /// The Velero Schedule in OADP's namespace (an Object: a namespaced XR composes into its
@@ -266,6 +267,7 @@ impl Cluster<'_> {
         build: &mut Build<'_, Part>,
         observed: &ObservedHostedCluster,
         hosted_cluster: &HostedCluster,
+        default_pool: Option<&NodePool>,
     ) {
         if !self.params.bootstrap.enabled {
             return;
@@ -313,20 +315,41 @@ impl Cluster<'_> {
                 "kind": "Namespace",
                 "metadata": {"name": namespace},
             });
-            self.in_cluster(
+            let composed = names::namespace(namespace);
+            let object = self.in_cluster(
                 build,
-                &names::namespace(namespace),
+                &composed,
                 manifest,
                 &pc,
                 hosted_cluster,
                 &kubernetes_pc,
             );
+            self.kept_by_nodes(build, &composed, default_pool, &object);
         }
+        // Charts installed with `wait` need nodes to run their pods: installed before the
+        // nodes join, a release fails its wait, and provider-helm does not retry a failed
+        // release whose spec did not change. So the releases wait for the default pool's
+        // nodes (a cluster without one has nothing to wait for), and once installed they are
+        // kept whatever the nodes do; `rollbackLimit` lets provider-helm retry a failed one.
+        let nodes_joined = default_pool.is_none() || build.part_ready(Part::Nodes);
         let helm = ProviderConfig::Composed(helm_pc.metadata.name.clone());
         for chart in &self.settings.bootstrap.releases {
             let composed = names::release(&chart.name);
+            if !nodes_joined && !build.exists(&composed) {
+                build.wait(
+                    "WaitingForNodes",
+                    format!(
+                        "the bootstrap releases are installed once NodePool {}'s nodes have joined: their pods need nodes",
+                        self.names.node_pool
+                    ),
+                );
+                continue;
+            }
             let release = helm::Release::new(
-                self.meta(&names::object(&self.names.hosted_cluster, &chart.name)),
+                self.meta(&names::release_object(
+                    &self.names.hosted_cluster,
+                    &chart.name,
+                )),
                 helm::ReleaseParameters {
                     chart: helm::Chart {
                         name: chart.chart.clone(),
@@ -355,6 +378,29 @@ impl Cluster<'_> {
                 &names::usage("helm-provider-config", &composed),
                 &helm_pc,
                 &release,
+            );
+            self.kept_by_nodes(build, &composed, default_pool, &release);
+        }
+    }
+
+    /// The Usage that keeps the default NodePool until `object`, which lives in the guest
+    /// cluster, is gone. Deleting a namespace needs the discovery of every API the guest
+    /// serves, aggregated ones too (`metrics.k8s.io`, served by pods on the nodes), and
+    /// stalls without it (`NamespaceDeletionDiscoveryFailure`); a chart's uninstall hooks run
+    /// as pods. Without a default pool nothing here orders the nodes.
+    fn kept_by_nodes(
+        &self,
+        build: &mut Build<'_, Part>,
+        composed: &str,
+        default_pool: Option<&NodePool>,
+        object: &impl resources::Referable,
+    ) {
+        if let Some(pool) = default_pool {
+            self.usage(
+                build,
+                &names::usage(names::DEFAULT_NODE_POOL, composed),
+                pool,
+                object,
             );
         }
     }

@@ -139,7 +139,11 @@
 //!   ProviderConfig `<clusterName>-helm` on the admin kubeconfig, the settings' namespaces
 //!   (`ksp-system`) as Objects through `<clusterName>-admin`, and the settings' Helm releases
 //!   (Crossplane, Argo CD), with Usages keeping the HostedCluster and the helm provider config
-//!   until each release is gone.
+//!   until each release is gone. The releases wait for the default pool's nodes
+//!   (`WaitingForNodes`; a chart installed with `wait` before there is a node fails, and
+//!   provider-helm retries a failed release only with `rollbackLimit`, set to 3:
+//!   `shouldRollBack` in its release controller); a release object's name is cut to Helm's
+//!   53 characters; the default NodePool outlives the namespaces and releases (addons.rs).
 //!
 //! **Node pools.** `management.upgradeType` is Replace on KubeVirt and InPlace on Agent and
 //! None unless `upgradeType` says otherwise. On KubeVirt the size table gives
@@ -809,6 +813,7 @@ impl Cluster<'_> {
             &hosted_cluster,
             observed.is_available(),
         );
+        let mut default_pool = None;
         if let Some(nodes) = &self.nodes {
             let found = build
                 .read::<ObservedNodePool>(names::DEFAULT_NODE_POOL)
@@ -842,11 +847,12 @@ impl Cluster<'_> {
                     self.params.default_nodepool.size
                 ));
             }
+            default_pool = Some(pool);
         }
         self.connection(build, &observed);
         self.keycloak(build, &observed);
         self.access(build, &observed, &hosted_cluster);
-        self.addons(build, &observed, &hosted_cluster);
+        self.addons(build, &observed, &hosted_cluster, default_pool.as_ref());
     }
 
     /// The pull secret, the encryption key and the SSH key.
@@ -1305,15 +1311,15 @@ impl Cluster<'_> {
 
     /// An Object on the hosted cluster, kept by Usages until it is gone: the HostedCluster
     /// and the provider config outlive it.
-    fn in_cluster(
+    fn in_cluster<M: serde::Serialize>(
         &self,
         build: &mut Build<'_, Part>,
         composed: &str,
-        manifest: impl serde::Serialize,
+        manifest: M,
         pc: &ProviderConfig,
         hosted_cluster: &HostedCluster,
         provider_config: &pk::ProviderConfig,
-    ) {
+    ) -> Object<M> {
         let object = Object::new(
             self.meta(&names::object(&self.names.hosted_cluster, composed)),
             manifest,
@@ -1333,6 +1339,7 @@ impl Cluster<'_> {
             provider_config,
             &object,
         );
+        object
     }
 
     /// A Usage (in the XR's namespace) keeping `used` until `user` is gone.

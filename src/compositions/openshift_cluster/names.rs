@@ -80,6 +80,16 @@ pub fn object(cluster: &str, suffix: &str) -> String {
     conventions::name(&[cluster, suffix])
 }
 
+/// Helm's limit for release names (`maxReleaseNameLen` in `helm/helm`
+/// `pkg/chartutil/validate_name.go`); provider-helm names a release after its object.
+pub const HELM_RELEASE_NAME_MAX: usize = 53;
+
+/// The `Release` object of bootstrap chart `chart`: `<cluster>-<chart>`, cut to Helm's 53
+/// characters with a hash suffix when longer (a longer name is refused on every install).
+pub fn release_object(cluster: &str, chart: &str) -> String {
+    crate::sdk::resource::child_name(&[cluster, chart], HELM_RELEASE_NAME_MAX)
+}
+
 /// Object names, derived from `clusterName` (objects in the XR's namespace that HyperShift
 /// reads by reference) and the XR's name (the consumer's Secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,5 +136,18 @@ impl Names {
             oidc_ca: conventions::name(&[cluster, "oidc-ca"]),
             provider_config: conventions::name(&[cluster, "admin"]),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_objects_fit_helm_release_names() {
+        assert_eq!(release_object("prod", "argocd"), "prod-argocd");
+        let long = release_object(&"c".repeat(43), "crossplane");
+        assert!(long.len() <= HELM_RELEASE_NAME_MAX, "{long}");
+        assert_ne!(long, release_object(&"c".repeat(43), "crossplane-x"));
     }
 }
