@@ -278,6 +278,7 @@ mod tests {
                         "wait": true,
                     },
                     "providerConfigRef": {"name": "dev-helm"},
+                    "rollbackLimit": 3,
                 },
             })
         );

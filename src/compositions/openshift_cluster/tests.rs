@@ -1284,6 +1284,26 @@ fn bootstrap_installs_once_the_cluster_is_available() {
     ));
     case.observed
         .push((names::PROVIDER_CONFIG, json!({"kind": "ProviderConfig"})));
+    // The releases wait for the default pool's nodes; the namespaces do not.
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from("release-crossplane"))
+    );
+    assert!(
+        desired
+            .resources
+            .contains_key(&Name::from(names::namespace("ksp-system").as_str()))
+    );
+    let pool = manifest(&desired, names::DEFAULT_NODE_POOL);
+    case.observed.push((
+        names::DEFAULT_NODE_POOL,
+        json!({"spec": pool["spec"], "status": {
+            "replicas": pool["spec"]["replicas"],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "AsExpected"}],
+        }}),
+    ));
     let desired = case.render().unwrap();
     for chart in ["crossplane", "argocd"] {
         let release = manifest(&desired, &names::release(chart));
