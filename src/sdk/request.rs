@@ -71,38 +71,44 @@ impl ObservedComposed<'_> {
     }
 
     /// Whether the object is `Ready=True`, and its `Synced=False` condition if it has one,
-    /// read in one pass over its conditions.
+    /// read in one pass over the conditions' types and statuses (the reason and message only
+    /// when there is something to say).
     pub fn health(&self) -> (bool, Option<Unsynced>) {
-        let (mut ready, mut unsynced) = (None, None);
-        for [type_, status, reason, message] in self.encoded.list_strs_at(
-            &["status", "conditions"],
-            ["type", "status", "reason", "message"],
-        ) {
+        let (mut ready, mut synced) = (None, None);
+        for [type_, status] in self
+            .encoded
+            .list_strs_at(&["status", "conditions"], ["type", "status"])
+        {
             match type_ {
                 "Ready" if ready.is_none() => ready = Some(status == "True"),
-                "Synced" if unsynced.is_none() => {
-                    unsynced = Some((status == "False").then(|| Unsynced::new(reason, message)));
-                }
+                "Synced" if synced.is_none() => synced = Some(status != "False"),
                 _ => {}
             }
-            if ready.is_some() && unsynced.is_some() {
+            if ready.is_some() && synced.is_some() {
                 break;
             }
         }
-        (ready.unwrap_or(false), unsynced.flatten())
+        let unsynced = (synced == Some(false))
+            .then(|| self.synced_condition())
+            .flatten();
+        (ready.unwrap_or(false), unsynced)
     }
 
     /// The object's `Synced=False` condition, if it has one: its provider could not make the
     /// external resource match what was asked (an update refused, a reference unresolved).
     pub fn unsynced(&self) -> Option<Unsynced> {
+        if self.condition_status("Synced") != Some("False") {
+            return None;
+        }
+        self.synced_condition()
+    }
+
+    /// The first `Synced` condition's reason and message.
+    fn synced_condition(&self) -> Option<Unsynced> {
         self.encoded
-            .list_strs_at(
-                &["status", "conditions"],
-                ["type", "status", "reason", "message"],
-            )
+            .list_strs_at(&["status", "conditions"], ["type", "reason", "message"])
             .find(|[t, ..]| *t == "Synced")
-            .filter(|[_, status, ..]| *status == "False")
-            .map(|[_, _, reason, message]| Unsynced::new(reason, message))
+            .map(|[_, reason, message]| Unsynced::new(reason, message))
     }
 }
 
