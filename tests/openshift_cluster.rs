@@ -188,8 +188,27 @@ fn bootstrap_releases_wait_for_the_nodes_then_stay() {
     assert!(out.composed.contains_key("namespace-ksp-system"));
     let (_, reason, _) = out.condition("ResourcesReady");
     assert_eq!(reason, "WaitingForNodes");
-    // Releases that exist are kept while nodes come and go.
+    // Releases that exist are kept while nodes come and go, in the namespace they are
+    // installed in (Helm would install a moved one anew beside the old one).
+    let mut joined_later = joined_later;
+    let argocd = joined_later
+        .observed
+        .iter_mut()
+        .find(|o| o["kind"] == "Release" && o["spec"]["forProvider"]["chart"]["name"] == "argo-cd")
+        .unwrap();
+    argocd["spec"]["forProvider"]["namespace"] = "gitops".into();
     let kept = Outcome::of(support::render_input(&joined_later));
+    assert_eq!(
+        kept.manifest("release-argocd")["spec"]["forProvider"]["namespace"],
+        "gitops"
+    );
+    assert!(
+        kept.warnings()
+            .iter()
+            .any(|w| w.contains("stays in namespace gitops")),
+        "{:?}",
+        kept.warnings()
+    );
     let release = kept.manifest("release-argocd");
     assert_eq!(release["spec"]["rollbackLimit"], 3);
     assert_eq!(

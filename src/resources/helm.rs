@@ -204,6 +204,20 @@ referable! {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ObservedRelease {
     status: Option<ObservedReleaseStatus>,
+    #[serde(default)]
+    spec: ObservedReleaseSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedReleaseSpec {
+    #[serde(default)]
+    for_provider: ObservedReleaseParameters,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedReleaseParameters {
+    namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -228,6 +242,14 @@ impl ObservedRelease {
     /// Whether `Ready` is `True` (the release is deployed).
     pub fn is_ready(&self) -> bool {
         self.ready_condition().is_some_and(Condition::is_true)
+    }
+
+    /// The namespace the release was installed in (`spec.forProvider.namespace`). Helm keeps
+    /// a release's records in its namespace, so provider-helm finds an installed release
+    /// only there: a release moved to another namespace is installed anew beside the old one,
+    /// which stays.
+    pub fn namespace(&self) -> Option<&str> {
+        self.spec.for_provider.namespace.as_deref()
     }
 
     /// `status.atProvider.state`, Helm's release status (`deployed`, `failed`, ...).

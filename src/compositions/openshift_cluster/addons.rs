@@ -345,6 +345,18 @@ impl Cluster<'_> {
                 );
                 continue;
             }
+            // An installed release stays in its namespace (see `ObservedRelease::namespace`).
+            let observed = build.read::<helm::ObservedRelease>(&composed);
+            let namespace = match observed.as_ref().and_then(helm::ObservedRelease::namespace) {
+                Some(installed) if installed != chart.namespace => {
+                    build.warn(format!(
+                        "bootstrap release {} stays in namespace {installed}, where it is installed: Helm would install it anew in {} beside the old one; uninstall it there first",
+                        chart.name, chart.namespace
+                    ));
+                    installed.to_owned()
+                }
+                _ => chart.namespace.clone(),
+            };
             let release = helm::Release::new(
                 self.meta(&names::release_object(
                     &self.names.hosted_cluster,
@@ -356,16 +368,14 @@ impl Cluster<'_> {
                         repository: chart.repository.clone(),
                         version: chart.version.clone(),
                     },
-                    namespace: chart.namespace.clone(),
-                    values: chart.values.clone(),
+                    namespace,
+                    values: serde_json::Value::Object(chart.values.clone()),
                     skip_create_namespace: false,
                     wait: true,
                 },
                 &helm,
             );
-            let ready = build
-                .read::<helm::ObservedRelease>(&composed)
-                .is_some_and(|r| r.is_ready());
+            let ready = observed.is_some_and(|r| r.is_ready());
             build.add(&composed, Part::Addons, &release, ready);
             self.usage(
                 build,

@@ -364,7 +364,7 @@ impl Default for BootstrapSettings {
                 repository: repository.into(),
                 version: version.into(),
                 namespace: ns.into(),
-                values: serde_json::Value::Object(serde_json::Map::new()),
+                values: serde_json::Map::new(),
             };
         Self {
             namespaces: vec!["ksp-system".into()],
@@ -402,8 +402,18 @@ pub struct ChartRelease {
     pub version: String,
     /// The namespace it is installed in (created).
     pub namespace: String,
-    /// Chart values.
+    /// Chart values: an object, as provider-helm's `values` is.
     #[serde(default)]
-    #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
-    pub values: serde_json::Value,
+    #[schemars(schema_with = "chart_values_schema")]
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A release's values: any object (a structural schema may not pair `additionalProperties`
+/// with `x-kubernetes-preserve-unknown-fields`).
+fn chart_values_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "Chart values: an object, as provider-helm's `values` is.",
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true,
+    })
 }

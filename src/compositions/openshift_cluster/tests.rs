@@ -1359,3 +1359,19 @@ fn a_malformed_base_domain_or_release_image_is_refused() {
     assert_eq!(path, "spec.parameters.version");
     assert!(message.contains("which HyperShift refuses"), "{message}");
 }
+
+#[test]
+fn bootstrap_values_that_are_no_object_are_refused_where_they_are_set() {
+    // provider-helm's `values` is an object: a list would only be refused when applied.
+    let layer = json!({"openshiftCluster": {"bootstrap": {"releases": [{
+        "name": "x", "chart": "x", "repository": "https://charts.example.com",
+        "version": "1.0.0", "namespace": "x", "values": ["not", "an", "object"],
+    }]}}});
+    let err = crate::config::Config::resolve(Some(&layer), None)
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("bootstrap.releases[0].values"),
+        "{err}"
+    );
+}
