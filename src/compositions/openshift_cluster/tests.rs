@@ -1367,9 +1367,7 @@ fn bootstrap_values_that_are_no_object_are_refused_where_they_are_set() {
         "name": "x", "chart": "x", "repository": "https://charts.example.com",
         "version": "1.0.0", "namespace": "x", "values": ["not", "an", "object"],
     }]}}});
-    let err = crate::config::Config::resolve(Some(&layer), None)
-        .err()
-        .expect("refused");
+    let err = crate::config::Config::resolve(Some(&layer), None).expect_err("refused");
     assert!(
         err.to_string().contains("bootstrap.releases[0].values"),
         "{err}"
