@@ -136,11 +136,7 @@ fn an_identity_provider_hypershift_cannot_use_keeps_the_xr_unready() {
     // issuer from the nodes: the cluster is up, but nobody can sign in.
     let dir = stage("openshiftcluster", "04-ready");
     let mut input = support::case_input(&dir);
-    let hosted = input
-        .observed
-        .iter_mut()
-        .find(|o| o["kind"] == "HostedCluster")
-        .unwrap();
+    let hosted = observed_of(&mut input.observed, "HostedCluster");
     hosted["status"]["conditions"]
         .as_array_mut()
         .unwrap()
@@ -166,11 +162,7 @@ fn bootstrap_releases_wait_for_the_nodes_then_stay() {
     // provider-helm never retries a failed release whose spec did not change.
     let dir = root().join("examples/openshiftcluster/public-kubevirt-addons");
     let mut input = support::case_input(&dir);
-    let pool = input
-        .observed
-        .iter_mut()
-        .find(|o| o["kind"] == "NodePool")
-        .unwrap();
+    let pool = observed_of(&mut input.observed, "NodePool");
     pool["status"] = serde_json::json!({"replicas": 0, "conditions": [
         {"type": "Ready", "status": "False", "reason": "WaitingForNodes"},
     ]});
@@ -266,6 +258,14 @@ fn a_node_pool_waits_for_its_cluster_then_creates() {
 }
 
 /// Sets the `Available` condition of the HostedCluster among `objects` to False.
+/// The first observed object of `kind` in `observed`, to change a stage's observed state.
+fn observed_of<'a>(observed: &'a mut [serde_json::Value], kind: &str) -> &'a mut serde_json::Value {
+    observed
+        .iter_mut()
+        .find(|o| o["kind"] == kind)
+        .unwrap_or_else(|| panic!("a {kind} is observed"))
+}
+
 fn control_plane_unavailable(objects: &mut [serde_json::Value]) {
     let hosted = objects
         .iter_mut()
@@ -295,11 +295,7 @@ fn an_unavailable_control_plane_keeps_everything_composed() {
     // A control plane made anew (a restore) reports no OAuth callback until its
     // infrastructure is up again: the Keycloak client keeps its redirect URI (regression: it
     // was left out, so deleted and recreated with another ID).
-    let hosted = unavailable_input
-        .observed
-        .iter_mut()
-        .find(|o| o["kind"] == "HostedCluster")
-        .unwrap();
+    let hosted = observed_of(&mut unavailable_input.observed, "HostedCluster");
     assert!(
         hosted["status"]
             .as_object_mut()
