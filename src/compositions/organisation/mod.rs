@@ -162,12 +162,6 @@ impl Composition for Organisation {
                 "is not set: set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig",
             )
         })?;
-        if platform.keycloak.console.redirect_uris.is_empty() {
-            return Err(Invalid::field(
-                "platform keycloak.console.redirectUris",
-                "is empty: list the SCO console's redirect URIs (https://console.example.com/*)",
-            ));
-        }
         check_clients(&platform.keycloak)?;
         let identity = XrIdentity::of::<Organisation>(&xr.metadata);
         let params = &xr.spec.parameters;
@@ -990,14 +984,22 @@ impl<'a> Org<'a> {
 fn check_clients(
     keycloak: &crate::compositions::platform::KeycloakSettings,
 ) -> Result<(), Invalid> {
-    for (key, client) in [
-        ("console", &keycloak.console),
-        ("kubectl", &keycloak.kubectl),
+    for (key, client, empty) in [
+        (
+            "console",
+            &keycloak.console,
+            "is empty: list the SCO console's redirect URIs (https://console.example.com/*)",
+        ),
+        (
+            "kubectl",
+            &keycloak.kubectl,
+            "is empty: the client's login (authorization code flow) needs at least one redirect URI",
+        ),
     ] {
         if client.redirect_uris.is_empty() {
             return Err(Invalid::field(
                 format!("platform keycloak.{key}.redirectUris"),
-                "is empty: the client's login (authorization code flow) needs at least one redirect URI",
+                empty,
             ));
         }
         for (list, uris) in [
