@@ -633,8 +633,18 @@ impl Proj<'_> {
         used: &impl Referable,
         user: &impl Referable,
     ) {
-        let name = self.name(composed.trim_start_matches("usage-"));
-        build.usage(composed, Part::DeletionOrder, self.meta(&name), used, user);
+        build.usage(
+            composed,
+            Part::DeletionOrder,
+            self.usage_meta(composed),
+            used,
+            user,
+        );
+    }
+
+    /// The metadata of composed Usage `composed` (`usage-<x>`): `<project object>-<x>`.
+    fn usage_meta(&self, composed: &str) -> Meta {
+        self.meta(&self.name(composed.trim_start_matches("usage-")))
     }
 
     /// The Usage that keeps the project workspace until `object`, which lives inside it, is
@@ -738,11 +748,7 @@ impl Proj<'_> {
         );
         // The organisation's ProviderConfig is the Organisation composite's: no replay.
         let composed = names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE;
-        let usage = Usage::of_other_composite(
-            self.meta(&self.name(composed.trim_start_matches("usage-"))),
-            &org_pc,
-            &object,
-        );
+        let usage = Usage::of_other_composite(self.usage_meta(composed), &org_pc, &object);
         build.add_managed(composed, Part::DeletionOrder, &usage);
         Some(object)
     }
