@@ -55,6 +55,14 @@ const PROVIDER_CONFIG: [&str; 4] = [
     "usage-workspace-by-provider-config",
 ];
 
+/// The pipeline's environment in a stage's input (its `sco` key holds the platform settings).
+fn sco_environment(input: &mut function_sco::sdk::render::RenderInput) -> &mut Value {
+    input
+        .context
+        .get_mut("apiextensions.crossplane.io/environment")
+        .expect("the stage has an environment")
+}
+
 fn sorted(parts: &[&[&'static str]]) -> Vec<&'static str> {
     let mut all: Vec<&str> = parts.iter().flat_map(|p| p.iter().copied()).collect();
     all.sort_unstable();
@@ -644,10 +652,7 @@ fn an_unknown_parameter_is_fatal() {
 #[test]
 fn platform_settings_without_keycloak_url_are_fatal() {
     let mut input = case_input(&stage("01-nothing-observed"));
-    let environment = input
-        .context
-        .get_mut("apiextensions.crossplane.io/environment")
-        .expect("environment");
+    let environment = sco_environment(&mut input);
     environment["sco"]["keycloak"]
         .as_object_mut()
         .unwrap()
@@ -661,10 +666,7 @@ fn a_renamed_admin_group_setting_keeps_the_group_object_the_membership_names() {
     // Crossplane keeps the name an existing composed resource has: after keycloak.adminGroup
     // changes, the membership and the Usage must still name the existing Group object.
     let mut input = case_input(&stage("03-all-ready"));
-    let environment = input
-        .context
-        .get_mut("apiextensions.crossplane.io/environment")
-        .expect("environment");
+    let environment = sco_environment(&mut input);
     environment["sco"]["keycloak"]["adminGroup"] = json!("administrators");
     let out = render_input(&input);
     assert_eq!(out.fatal(), None);
@@ -769,10 +771,7 @@ fn without_the_seed_credential_the_organisation_is_fatal_naming_it() {
 #[test]
 fn without_smtp_realms_neither_verify_nor_reset_by_mail() {
     let mut input = case_input(&stage("03-all-ready"));
-    let environment = input
-        .context
-        .get_mut("apiextensions.crossplane.io/environment")
-        .expect("environment");
+    let environment = sco_environment(&mut input);
     environment["sco"]["keycloak"]
         .as_object_mut()
         .unwrap()
@@ -795,10 +794,7 @@ fn without_smtp_realms_neither_verify_nor_reset_by_mail() {
     assert_eq!(init["initialPassword"][0]["temporary"], true);
 
     // Forcing verification without SMTP is a platform error.
-    let environment = input
-        .context
-        .get_mut("apiextensions.crossplane.io/environment")
-        .unwrap();
+    let environment = sco_environment(&mut input);
     environment["sco"]["keycloak"]["verifyEmail"] = json!(true);
     let out = render_input(&input);
     let message = out.fatal().expect("a Fatal result");
@@ -813,10 +809,7 @@ fn without_smtp_realms_neither_verify_nor_reset_by_mail() {
 fn token_validation_without_the_kcp_audience_is_an_invalid_platform_config() {
     // Regression (issue 13, point 5): KCP refuses tokens without its global API audience.
     let mut input = case_input(&stage("08-token-validation-all-ready"));
-    let environment = input
-        .context
-        .get_mut("apiextensions.crossplane.io/environment")
-        .expect("environment");
+    let environment = sco_environment(&mut input);
     environment["sco"]["tokenValidation"]
         .as_object_mut()
         .unwrap()
