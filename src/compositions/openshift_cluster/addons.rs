@@ -309,6 +309,7 @@ impl Cluster<'_> {
             kubeconfig,
             hypershift::KUBECONFIG_KEY,
         );
+        let mut namespaces = std::collections::BTreeMap::new();
         for namespace in &self.settings.bootstrap.namespaces {
             let manifest = serde_json::json!({
                 "apiVersion": "v1",
@@ -325,6 +326,7 @@ impl Cluster<'_> {
                 &kubernetes_pc,
             );
             self.kept_by_nodes(build, &composed, default_pool, &object);
+            namespaces.insert(namespace.as_str(), (composed, object));
         }
         // Charts installed with `wait` need nodes to run their pods: installed before the
         // nodes join, a release fails its wait, and provider-helm does not retry a failed
@@ -390,6 +392,20 @@ impl Cluster<'_> {
                 &release,
             );
             self.kept_by_nodes(build, &composed, default_pool, &release);
+            // A release into a namespace the platform also creates: Helm's `--create-namespace`
+            // takes the existing one and never deletes it, so the namespace is the Object's,
+            // and it must outlive the release (an uninstall runs its hooks as pods in it, and
+            // a terminating namespace admits none).
+            if let Some((namespace_composed, namespace_object)) =
+                namespaces.get(release.spec.for_provider.namespace.as_str())
+            {
+                self.usage(
+                    build,
+                    &names::usage(namespace_composed, &composed),
+                    namespace_object,
+                    &release,
+                );
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::spec::{Size, Version};
+use crate::compositions::types::check_dns_label;
 use crate::resources::hypershift::{AvailabilityPolicy, PlatformType, UpgradeType};
 
 /// Platform settings of the OpenShiftCluster composition.
@@ -345,14 +346,68 @@ pub enum IssuerKindSetting {
     Issuer,
 }
 
-/// The charts `bootstrap.enabled` installs, and the namespace it creates.
+/// The charts `bootstrap.enabled` installs, and the namespaces it creates. Checked when the
+/// settings are read: every name a DNS label, listed once (a release or namespace listed
+/// twice would be composed once, the other copy silently dropped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", try_from = "RawBootstrapSettings")]
 pub struct BootstrapSettings {
     /// Namespaces created on the new cluster.
     pub namespaces: Vec<String>,
     /// Helm releases installed on the new cluster.
     pub releases: Vec<ChartRelease>,
+}
+
+/// The charts `bootstrap.enabled` installs, and the namespaces it creates.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct RawBootstrapSettings {
+    /// Namespaces created on the new cluster (DNS labels, each listed once).
+    namespaces: Vec<String>,
+    /// Helm releases installed on the new cluster (names unique).
+    releases: Vec<ChartRelease>,
+}
+
+impl Default for RawBootstrapSettings {
+    fn default() -> Self {
+        let BootstrapSettings {
+            namespaces,
+            releases,
+        } = BootstrapSettings::default();
+        Self {
+            namespaces,
+            releases,
+        }
+    }
+}
+
+impl TryFrom<RawBootstrapSettings> for BootstrapSettings {
+    type Error = String;
+    fn try_from(raw: RawBootstrapSettings) -> Result<Self, String> {
+        let mut namespaces = std::collections::BTreeSet::new();
+        for (i, namespace) in raw.namespaces.iter().enumerate() {
+            check_dns_label(namespace).map_err(|e| format!("namespaces[{i}]: {e}"))?;
+            if !namespaces.insert(namespace) {
+                return Err(format!("namespaces[{i}]: {namespace:?} is listed twice"));
+            }
+        }
+        let mut releases = std::collections::BTreeSet::new();
+        for (i, release) in raw.releases.iter().enumerate() {
+            check_dns_label(&release.name).map_err(|e| format!("releases[{i}].name: {e}"))?;
+            if !releases.insert(&release.name) {
+                return Err(format!(
+                    "releases[{i}].name: {:?} is listed twice: each release needs its own name",
+                    release.name
+                ));
+            }
+            check_dns_label(&release.namespace)
+                .map_err(|e| format!("releases[{i}].namespace: {e}"))?;
+        }
+        Ok(Self {
+            namespaces: raw.namespaces,
+            releases: raw.releases,
+        })
+    }
 }
 
 impl Default for BootstrapSettings {

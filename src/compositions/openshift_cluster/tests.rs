@@ -1322,6 +1322,32 @@ fn bootstrap_installs_once_the_cluster_is_available() {
         namespace["spec"]["forProvider"]["manifest"]["metadata"]["name"],
         "ksp-system"
     );
+    // Only a release into a namespace the platform also creates is held by its Object.
+    assert!(
+        desired
+            .resources
+            .keys()
+            .all(|k| !k.as_str().starts_with("usage-namespace-"))
+    );
+    case.settings = settings(json!({"bootstrap": {"namespaces": ["argocd", "ksp-system"]}}));
+    let desired = case.render().unwrap();
+    let usage = manifest(
+        &desired,
+        &names::usage(&names::namespace("argocd"), &names::release("argocd")),
+    );
+    assert_eq!(
+        usage["spec"]["of"]["resourceRef"]["name"],
+        "dev-namespace-argocd"
+    );
+    assert_eq!(usage["spec"]["by"]["resourceRef"]["name"], "dev-argocd");
+    assert_eq!(
+        desired
+            .resources
+            .keys()
+            .filter(|k| k.as_str().starts_with("usage-namespace-"))
+            .count(),
+        1
+    );
 
     // Without bootstrap.enabled nothing is installed.
     case.xr = composite(json!({"clusterName": "dev"}));
@@ -1371,5 +1397,48 @@ fn bootstrap_values_that_are_no_object_are_refused_where_they_are_set() {
     assert!(
         err.to_string().contains("bootstrap.releases[0].values"),
         "{err}"
+    );
+}
+
+#[test]
+fn bootstrap_names_that_are_no_dns_label_or_listed_twice_are_refused() {
+    let release = |name: &str, namespace: &str| {
+        json!({"name": name, "chart": "x", "repository": "https://charts.example.com",
+               "version": "1.0.0", "namespace": namespace})
+    };
+    for (bootstrap, expected) in [
+        (
+            json!({"namespaces": ["tools", "Tools"]}),
+            "bootstrap: namespaces[1]: \"Tools\" is not a DNS label",
+        ),
+        (
+            json!({"namespaces": ["tools", "tools"]}),
+            "namespaces[1]: \"tools\" is listed twice",
+        ),
+        (
+            json!({"releases": [release("a", "x"), release("a", "y")]}),
+            "releases[1].name: \"a\" is listed twice",
+        ),
+        (
+            json!({"releases": [release("my_chart", "x")]}),
+            "releases[0].name: \"my_chart\" is not a DNS label",
+        ),
+        (
+            json!({"releases": [release("a", "kube system")]}),
+            "releases[0].namespace: \"kube system\" is not a DNS label",
+        ),
+    ] {
+        let layer = json!({"openshiftCluster": {"bootstrap": bootstrap}});
+        let err = crate::config::Config::resolve(Some(&layer), None).expect_err("refused");
+        assert!(err.to_string().contains(expected), "{expected}: {err}");
+    }
+    // Setting the namespaces alone keeps the default releases.
+    let layer = json!({"openshiftCluster": {"bootstrap": {"namespaces": ["tools"]}}});
+    let config = crate::config::Config::resolve(Some(&layer), None).expect("valid");
+    let settings = config.of::<OpenShiftCluster>();
+    assert_eq!(settings.bootstrap.namespaces, ["tools"]);
+    assert_eq!(
+        settings.bootstrap.releases,
+        settings::BootstrapSettings::default().releases
     );
 }
