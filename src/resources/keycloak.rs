@@ -12,6 +12,24 @@
 //! `keycloak/user.go` `AddUsersToGroup`), which Crossplane reports as condition `Synced: False`
 //! with that text in the message; `status.atProvider.members` holds the usernames Keycloak
 //! has in the group. [`ObservedMemberships`] reads both, to name the unknown members.
+//!
+//! **No late initialisation** ([`DEFAULT_POLICIES`]): every resource is managed with
+//! `managementPolicies: [Observe, Create, Update, Delete]`. With the default `["*"]`, upjet
+//! copies every value Keycloak reports into a `forProvider` field the desired state leaves
+//! unset (`crossplane/upjet` `pkg/resource/lateinit.go`, `GenericLateInitializer`: "Copy unset
+//! (nil) values"), and crossplane-runtime writes it back into the spec. So an optional setting
+//! the function stops writing (the realm's `smtpServer` when the platform drops SMTP, an
+//! identity provider's `jwksUrl`, `userInfoUrl` or `logoutUrl`, a group's last attribute) was
+//! filled in again from Keycloak on the next poll and never removed. Without `LateInitialize`
+//! upjet skips that step (`pkg/controller/external_tfpluginsdk.go` `Observe`,
+//! `policyHasLateInit`; crossplane-runtime `pkg/reconciler/managed/reconciler.go`,
+//! `ShouldLateInitialize`), which leaves the Terraform provider's plain semantics: a field
+//! absent from the configuration is removed, except where its schema is Optional and Computed
+//! (`keycloak_openid_client`'s `web_origins`, `valid_post_logout_redirect_uris`, `root_url`,
+//! `base_url`: Terraform keeps the last value, keycloak/terraform-provider-keycloak#759).
+//! Management policies are enabled in provider-keycloak by default (`--enable-management-policies`,
+//! `cmd/provider/main.go`); with them disabled a non-default policy is refused
+//! (`CannotUseInvalidManagementPolicy`), which `spec.initProvider` already rules out.
 
 use std::collections::BTreeMap;
 
@@ -54,7 +72,7 @@ pub struct ManagedSpec<P> {
     /// apply and then ignores them: `crossplane/upjet` `pkg/controller/ignored_tfpluginsdk.go`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init_provider: Option<serde_json::Value>,
-    /// What Crossplane may do with the external resource (default `["*"]`).
+    /// What Crossplane may do with the external resource ([`DEFAULT_POLICIES`] unless set).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub management_policies: Vec<ManagementPolicy>,
     /// The provider-keycloak config (Keycloak URL and admin credentials).
@@ -76,7 +94,7 @@ impl<P: Parameters> Managed<P> {
             spec: ManagedSpec {
                 for_provider,
                 init_provider: None,
-                management_policies: Vec::new(),
+                management_policies: DEFAULT_POLICIES.to_vec(),
                 provider_config_ref: provider_config.reference(namespace),
             },
             metadata,
@@ -98,6 +116,15 @@ impl<P> Managed<P> {
         self
     }
 }
+
+/// What Crossplane may do with a Keycloak object unless a resource says otherwise: everything
+/// but late initialisation (see the module docs).
+pub const DEFAULT_POLICIES: [ManagementPolicy; 4] = [
+    ManagementPolicy::Observe,
+    ManagementPolicy::Create,
+    ManagementPolicy::Update,
+    ManagementPolicy::Delete,
+];
 
 /// A Crossplane management policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -804,7 +831,12 @@ mod tests {
         assert_eq!(cluster["kind"], "Realm");
         assert_eq!(
             cluster["spec"],
-            json!({"forProvider": {"realm": "acme", "enabled": true}, "providerConfigRef": {"name": "keycloak-provider"}})
+            json!({
+                "forProvider": {"realm": "acme", "enabled": true},
+                // No LateInitialize: an optional field no longer written is removed.
+                "managementPolicies": ["Observe", "Create", "Update", "Delete"],
+                "providerConfigRef": {"name": "keycloak-provider"},
+            })
         );
         let namespaced = render(Some("team"), params);
         assert_eq!(

@@ -1,6 +1,15 @@
 //! provider-kubernetes: the `Object` that wraps any manifest (to reach another cluster, a KCP
 //! workspace, or cluster-scoped kinds from a namespaced XR) and the `ProviderConfig` that
 //! points provider-kubernetes at a cluster through a kubeconfig Secret.
+//!
+//! An Object's manifest is the whole desired state of the wrapped object: what it leaves out
+//! (a Quota key, a LimitRange, a backup's snapshot flags) must go from the live object. That
+//! holds with server-side apply only (`SSAResourceSyncer`, field manager
+//! `provider-kubernetes/<object>`, which also takes back fields someone else edited); the
+//! default of provider-kubernetes before its beta SSA (v1.3.0 with the field-manager
+//! migration) sent the manifest as a JSON merge patch, which only adds
+//! (`internal/controller/cluster/object/syncer.go` `PatchingResourceSyncer`, crossplane-runtime
+//! `APIPatchingApplicator`). The README names the version the platform must run.
 
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
