@@ -446,10 +446,15 @@ fn usages(out: &Outcome) -> Vec<(String, String, String)> {
         .filter(|(m, _)| m["apiVersion"] == "protection.crossplane.io/v1beta1")
         .map(|(m, _)| {
             let of = name_of(&m["spec"]["of"]);
-            // Replayed but for the organisation's ProviderConfig, which the Organisation owns.
+            // Replayed but for the organisation's objects, which the Organisation owns.
+            let organisations = [
+                "ProviderConfig/kcp-acme",
+                "Object/acme-workspace",
+                "Realm/acme-realm",
+            ];
             assert_eq!(
                 m["spec"]["replayDeletion"],
-                of != "ProviderConfig/kcp-acme",
+                !organisations.contains(&of.as_str()),
                 "{of}"
             );
             (
@@ -510,7 +515,11 @@ fn usages_order_deletion_bindings_tenant_workspace_then_provider_configs() {
         "Secret/kcp-acme-frontend",
         "ProviderConfig/kcp-acme-frontend",
     );
+    // The organisation is not torn down under its projects: its ProviderConfig, its
+    // workspace (kcp deletes the project workspaces inside) and its realm outlive each.
     has(cu, "ProviderConfig/kcp-acme", &o("workspace"));
+    has(cu, "Object/acme-workspace", &o("workspace"));
+    has(cu, "Realm/acme-realm", &o("workspace"));
     // Keycloak: each group outlives its memberships (view has none: groups only).
     assert!(!all.iter().any(|(_, _, by)| by.contains("members-view")));
     for role in ["admin", "edit"] {
@@ -518,6 +527,47 @@ fn usages_order_deletion_bindings_tenant_workspace_then_provider_configs() {
             cu,
             &format!("Group/acme-frontend-group-{role}"),
             &format!("Memberships/acme-frontend-members-{role}"),
+        );
+    }
+}
+
+#[test]
+fn the_organisation_objects_a_project_holds_are_those_the_organisation_composes() {
+    // Project `frontend` of organisation `acme` and the Organisation `acme` example: every
+    // Usage `of` an organisation object names one the Organisation renders, in kind and name.
+    let organisation = Outcome::of(render_case(&root().join("examples/organisation/acme")).1);
+    let composed: Vec<(String, String)> = organisation
+        .composed
+        .values()
+        .map(|(m, _)| {
+            (
+                format!(
+                    "{}/{}",
+                    m["kind"].as_str().unwrap(),
+                    m["metadata"]["name"].as_str().unwrap()
+                ),
+                m["apiVersion"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let out = run(ALL_READY);
+    let held: Vec<_> = out
+        .composed
+        .values()
+        .filter(|(m, _)| m["spec"]["replayDeletion"] == false)
+        .map(|(m, _)| &m["spec"]["of"])
+        .collect();
+    assert_eq!(held.len(), 3, "{held:?}");
+    for of in held {
+        let name = format!(
+            "{}/{}",
+            of["kind"].as_str().unwrap(),
+            of["resourceRef"]["name"].as_str().unwrap()
+        );
+        assert!(
+            composed.contains(&(name.clone(), of["apiVersion"].as_str().unwrap().to_owned())),
+            "{name} ({}) is not composed by the Organisation: {composed:?}",
+            of["apiVersion"]
         );
     }
 }

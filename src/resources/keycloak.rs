@@ -175,6 +175,9 @@ impl RealmId {
     }
 }
 
+/// apiVersion of the cluster-scoped `Realm`.
+pub const REALM_API_VERSION: &str = "realm.keycloak.crossplane.io/v1alpha1";
+
 /// `Realm` (`realm.keycloak.crossplane.io`).
 pub type Realm = Managed<RealmParameters>;
 
@@ -824,10 +827,7 @@ mod tests {
             ..Default::default()
         };
         let cluster = render(None, params.clone());
-        assert_eq!(
-            cluster["apiVersion"],
-            "realm.keycloak.crossplane.io/v1alpha1"
-        );
+        assert_eq!(cluster["apiVersion"], REALM_API_VERSION);
         assert_eq!(cluster["kind"], "Realm");
         assert_eq!(
             cluster["spec"],

@@ -101,6 +101,30 @@ pub trait Referable {
     }
 }
 
+/// An object another composite composes, known by its apiVersion, kind and name: the `of`
+/// of a Usage that keeps it (see [`usage::Usage::of_other_composite`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Known {
+    /// apiVersion.
+    pub api_version: &'static str,
+    /// kind.
+    pub kind: &'static str,
+    /// Its metadata (the name, and the namespace of a namespaced kind).
+    pub metadata: Meta,
+}
+
+impl Referable for Known {
+    fn api_version(&self) -> &str {
+        self.api_version
+    }
+    fn kind(&self) -> &str {
+        self.kind
+    }
+    fn metadata(&self) -> &Meta {
+        &self.metadata
+    }
+}
+
 /// Implements [`Referable`] for builder types with `api_version`, `kind` and `metadata` fields
 /// (declared before the modules below, which use it).
 macro_rules! referable {

@@ -18,6 +18,8 @@ use super::{Meta, ProviderConfig as ProviderConfigChoice, ProviderConfigRef, Sec
 
 /// apiVersion of the cluster-scoped flavour.
 pub const CLUSTER_API_VERSION: &str = "kubernetes.crossplane.io/v1alpha2";
+/// kind of the `Object`.
+pub const OBJECT_KIND: &str = "Object";
 /// apiVersion of the namespaced (Crossplane v2) `Object`.
 pub const NAMESPACED_OBJECT_API_VERSION: &str = "kubernetes.m.crossplane.io/v1alpha1";
 /// apiVersion of the cluster-scoped `ProviderConfig` (it is served at v1alpha1 only).
@@ -107,7 +109,7 @@ impl<M: Serialize> Object<M> {
             } else {
                 CLUSTER_API_VERSION
             },
-            kind: "Object",
+            kind: OBJECT_KIND,
             spec: ObjectSpec {
                 for_provider: ForProvider { manifest },
                 provider_config_ref: provider_config.reference(namespace),

@@ -57,7 +57,7 @@ pub struct ResourceRef {
 
 impl UsageResource {
     /// The side naming `object`.
-    pub fn of(object: &impl Referable) -> Self {
+    pub fn of(object: &(impl Referable + ?Sized)) -> Self {
         Self {
             api_version: object.api_version().to_owned(),
             kind: object.kind().to_owned(),
@@ -76,7 +76,11 @@ impl Usage {
     /// `internal/controller/protection/usage/reconciler.go`). The deletion of `used` that the
     /// Usage blocked is replayed once `user` is gone, so the composite's deletion finishes
     /// at once instead of on the garbage collector's back-off.
-    pub fn new(metadata: Meta, used: &impl Referable, user: &impl Referable) -> Self {
+    pub fn new(
+        metadata: Meta,
+        used: &(impl Referable + ?Sized),
+        user: &(impl Referable + ?Sized),
+    ) -> Self {
         Self::with_replay(metadata, used, user, true)
     }
 
@@ -91,16 +95,16 @@ impl Usage {
     /// retried by the garbage collector.
     pub fn of_other_composite(
         metadata: Meta,
-        used: &impl Referable,
-        user: &impl Referable,
+        used: &(impl Referable + ?Sized),
+        user: &(impl Referable + ?Sized),
     ) -> Self {
         Self::with_replay(metadata, used, user, false)
     }
 
     fn with_replay(
         metadata: Meta,
-        used: &impl Referable,
-        user: &impl Referable,
+        used: &(impl Referable + ?Sized),
+        user: &(impl Referable + ?Sized),
         replay: bool,
     ) -> Self {
         Self {

@@ -55,7 +55,7 @@ use crate::resources::hypershift::{
     ObservedHostedCluster, ObservedNodePool, PlatformType, UpgradeType,
 };
 use crate::resources::usage::Usage;
-use crate::resources::{self, Labels, Meta, Referable};
+use crate::resources::{self, Labels, Meta};
 use crate::sdk::resource::DNS_LABEL_MAX;
 use crate::sdk::response::{Match, Requirement};
 pub use settings::Settings;
@@ -357,23 +357,6 @@ fn found(
     }
 }
 
-/// A reference to the parent's HostedCluster, for the Usage.
-struct HostedClusterRef {
-    metadata: Meta,
-}
-
-impl Referable for HostedClusterRef {
-    fn api_version(&self) -> &str {
-        crate::resources::hypershift::API_VERSION
-    }
-    fn kind(&self) -> &str {
-        "HostedCluster"
-    }
-    fn metadata(&self) -> &Meta {
-        &self.metadata
-    }
-}
-
 impl Pool<'_> {
     fn meta(&self, name: &str) -> Meta {
         resources::meta(name, Some(&self.namespace), &self.labels)
@@ -456,7 +439,9 @@ impl Pool<'_> {
             observed.upgrade_type().unwrap_or(*upgrade_type),
         );
         build.add(names::NODE_POOL, Part::Nodes, &pool, observed.serves(&pool));
-        let hosted_cluster = HostedClusterRef {
+        let hosted_cluster = resources::Known {
+            api_version: crate::resources::hypershift::API_VERSION,
+            kind: "HostedCluster",
             metadata: self.meta(cluster),
         };
         // The HostedCluster is the parent OpenShiftCluster's: no deletion replay.

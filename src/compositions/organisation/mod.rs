@@ -357,7 +357,7 @@ impl<'a> Org<'a> {
             .unwrap_or(wanted);
         let workspace = kcp::Workspace::new(meta(self.org(), None, &self.labels), workspace_type);
         let object = Object::new(
-            self.meta(&self.name("workspace")),
+            self.meta(&names::workspace_object(self.org())),
             workspace,
             &ProviderConfig::Platform(self.platform.provider_configs.kcp_root.clone()),
             Readiness::DeriveFromCelQuery(kcp::WORKSPACE_READY_QUERY.to_owned()),
@@ -498,7 +498,11 @@ impl<'a> Org<'a> {
             ssl_required: Some("external"),
             smtp_server: smtp.into_iter().collect(),
         };
-        self.keycloak_resource("realm", params)
+        Managed::new(
+            self.meta(&names::realm_object(self.org())),
+            params,
+            &self.keycloak_config(),
+        )
     }
 
     fn client(

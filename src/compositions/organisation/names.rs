@@ -37,6 +37,18 @@ pub fn object(org: &str, suffix: &str) -> String {
     conventions::name(&[org, suffix])
 }
 
+/// The Object holding the organisation's workspace (`<organisation>-workspace`), which the
+/// Project composition keeps while a project workspace lives in it.
+pub fn workspace_object(org: &str) -> String {
+    object(org, "workspace")
+}
+
+/// The organisation's `Realm` managed resource (`<organisation>-realm`), which the Project
+/// composition keeps while the project exists.
+pub fn realm_object(org: &str) -> String {
+    object(org, "realm")
+}
+
 /// The name of the workspace's provider-kubernetes ProviderConfig (`kcp-<organisation>`),
 /// which the Project composition uses to create project workspaces in it.
 pub fn provider_config(org: &str) -> String {

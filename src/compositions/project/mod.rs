@@ -92,10 +92,13 @@
 //! Tenant; the workspace outlives the Tenant and every object inside it; the project
 //! ProviderConfig outlives the workspace, and so every object reached through it (one Usage
 //! rather than one per object: Crossplane holds each deletion until its user is gone, so the
-//! order is transitive); its Secret outlives it; the organisation's ProviderConfig outlives
-//! the workspace (so an organisation is not torn down under its projects; that Usage alone
-//! does not replay the deletion it blocked, as the ProviderConfig is the Organisation's:
-//! [`crate::resources::usage::Usage::of_other_composite`]); each Keycloak group outlives its
+//! order is transitive); its Secret outlives it; the organisation's ProviderConfig, its
+//! workspace Object and its realm outlive the workspace (so an organisation is not torn down
+//! under its projects: kcp deletes a workspace's child workspaces with it, and the realm holds
+//! every account and group; these Usages do not replay the deletion they blocked, as the
+//! objects are the Organisation's: [`crate::resources::usage::Usage::of_other_composite`];
+//! the Organisation's other objects, its clients and identity provider, are not held, so an
+//! Organisation deleted with projects loses them); each Keycloak group outlives its
 //! memberships. The project's Secret is ordered by a namespaced `Usage` in the platform's
 //! secret namespace.
 //!
@@ -137,7 +140,7 @@ use crate::resources::ovn;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
 use crate::resources::rbac::{self, ClusterRole, ClusterRoleBinding, Subject};
 use crate::resources::usage::Usage;
-use crate::resources::{Labels, Meta, ProviderConfig, Referable, Reference, meta};
+use crate::resources::{Known, Labels, Meta, ProviderConfig, Referable, Reference, meta};
 use crate::sdk::response::{Match, Requirement};
 use settings::{PublishedApi, QuotaProfile};
 use spec::{ProjectStatus, WORKSPACE_PATH_ANNOTATION, WorkspaceStatus};
@@ -746,10 +749,28 @@ impl Proj<'_> {
             &self.org_provider_config(),
             kcp_access::KUBECONFIG_KEY,
         );
-        // The organisation's ProviderConfig is the Organisation composite's: no replay.
-        let composed = names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE;
-        let usage = Usage::of_other_composite(self.usage_meta(composed), &org_pc, &object);
-        build.add_managed(composed, Part::DeletionOrder, &usage);
+        // The organisation's objects are the Organisation composite's: no replay. Its
+        // workspace (deleting it makes kcp delete the project workspaces inside) and its realm
+        // (the project's groups and its members' accounts) outlive the project workspace too.
+        let org_workspace = Known {
+            api_version: pk::CLUSTER_API_VERSION,
+            kind: pk::OBJECT_KIND,
+            metadata: self.meta(&organisation::names::workspace_object(&self.org)),
+        };
+        let org_realm = Known {
+            api_version: keycloak::REALM_API_VERSION,
+            kind: <keycloak::RealmParameters as keycloak::Parameters>::KIND,
+            metadata: self.meta(&organisation::names::realm_object(&self.org)),
+        };
+        let org_objects: [(&str, &dyn Referable); 3] = [
+            (names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE, &org_pc),
+            (names::USAGE_ORG_WORKSPACE_BY_WORKSPACE, &org_workspace),
+            (names::USAGE_ORG_REALM_BY_WORKSPACE, &org_realm),
+        ];
+        for (composed, used) in org_objects {
+            let usage = Usage::of_other_composite(self.usage_meta(composed), used, &object);
+            build.add_managed(composed, Part::DeletionOrder, &usage);
+        }
         Some(object)
     }
 

@@ -38,6 +38,10 @@ pub const USAGE_KUBECONFIG_BY_PROVIDER_CONFIG: &str = "usage-kubeconfig-by-provi
 /// Usage: the organisation's ProviderConfig outlives the project workspace.
 pub const USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE: &str =
     "usage-organisation-provider-config-by-workspace";
+/// Usage: the organisation's workspace outlives the project workspace.
+pub const USAGE_ORG_WORKSPACE_BY_WORKSPACE: &str = "usage-organisation-workspace-by-workspace";
+/// Usage: the organisation's realm outlives the project workspace.
+pub const USAGE_ORG_REALM_BY_WORKSPACE: &str = "usage-organisation-realm-by-workspace";
 
 /// The APIBinding Object of the API with namespace suffix `suffix`.
 pub fn api_binding(suffix: &str) -> String {
