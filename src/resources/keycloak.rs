@@ -27,6 +27,10 @@
 //! absent from the configuration is removed, except where its schema is Optional and Computed
 //! (`keycloak_openid_client`'s `web_origins`, `valid_post_logout_redirect_uris`, `root_url`,
 //! `base_url`: Terraform keeps the last value, keycloak/terraform-provider-keycloak#759).
+//! Users are the exception ([`Managed::with_late_initialization`]): Keycloak links a user to
+//! the identity provider they log in with, the Terraform provider's user update deletes every
+//! link the configuration does not list (`keycloak/user.go` `UpdateUser`), and only late
+//! initialisation copies the links into `forProvider`.
 //! Management policies are enabled in provider-keycloak by default (`--enable-management-policies`,
 //! `cmd/provider/main.go`); with them disabled a non-default policy is refused
 //! (`CannotUseInvalidManagementPolicy`), which `spec.initProvider` already rules out.
@@ -113,6 +117,14 @@ impl<P> Managed<P> {
     /// With explicit management policies.
     pub fn with_management_policies(mut self, policies: &[ManagementPolicy]) -> Self {
         self.spec.management_policies = policies.to_vec();
+        self
+    }
+
+    /// With the CRD's default `["*"]`, late initialisation included: for a kind whose
+    /// Terraform update rewrites state Keycloak adds by itself, which only late initialisation
+    /// carries into `forProvider` (a user's federated identity links, see the IAM User).
+    pub fn with_late_initialization(mut self) -> Self {
+        self.spec.management_policies = Vec::new();
         self
     }
 }

@@ -55,7 +55,8 @@
 //!   workspace with them, while a Secret has its own RBAC and is synced back only when the
 //!   PublishedResource lists it as a related resource. Once observed, the Secret's value is
 //!   read back and never changed.
-//! - **Updates.** The default management policies apply, so changing `enabled`, the names or
+//! - **Updates.** The CRD's default management policies (`["*"]`) apply, unlike the other
+//!   Keycloak resources', which leave out late initialisation; so changing `enabled`, the names or
 //!   the email updates the user. The Terraform provider's user update deletes the user's
 //!   federated identity links and re-creates those in the configuration (`keycloak/user.go`
 //!   `UpdateUser`), which is why the Organisation's first admin is create-only. An IAM User is
@@ -355,7 +356,8 @@ impl ValidUser<'_> {
             user,
             &ProviderConfig::Platform(self.platform.provider_configs.keycloak.clone()),
         )
-        .with_init_provider(&init);
+        .with_init_provider(&init)
+        .with_late_initialization();
         build.add_managed(names::USER, Part::User, &user);
     }
 

@@ -165,6 +165,11 @@ fn the_user_is_lower_cased_in_the_realm_with_creation_only_fields_in_init_provid
         user["spec"]["providerConfigRef"],
         json!({"kind": "ClusterProviderConfig", "name": "keycloak-provider"})
     );
+    assert!(
+        user["spec"].get("managementPolicies").is_none(),
+        "the CRD's default [\"*\"]: only late initialisation keeps the user's federated \
+         identity links in forProvider, and the provider's update deletes those not there"
+    );
     assert_eq!(desired.status["user"]["username"], "grace.hopper");
     assert_eq!(
         desired.status["user"]["initialPasswordSecret"]["key"],
