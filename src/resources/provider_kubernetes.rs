@@ -20,6 +20,8 @@ use super::{Meta, ProviderConfig as ProviderConfigChoice, ProviderConfigRef, Sec
 pub const CLUSTER_API_VERSION: &str = "kubernetes.crossplane.io/v1alpha2";
 /// kind of the `Object`.
 pub const OBJECT_KIND: &str = "Object";
+/// kind of the `ProviderConfig`.
+pub const PROVIDER_CONFIG_KIND: &str = "ProviderConfig";
 /// apiVersion of the namespaced (Crossplane v2) `Object`.
 pub const NAMESPACED_OBJECT_API_VERSION: &str = "kubernetes.m.crossplane.io/v1alpha1";
 /// apiVersion of the cluster-scoped `ProviderConfig` (it is served at v1alpha1 only).
@@ -208,7 +210,7 @@ impl ProviderConfig {
             } else {
                 CLUSTER_PROVIDER_CONFIG_API_VERSION
             },
-            kind: "ProviderConfig",
+            kind: PROVIDER_CONFIG_KIND,
             metadata,
             spec: ProviderConfigSpec {
                 credentials: Credentials {

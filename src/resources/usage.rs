@@ -57,7 +57,7 @@ pub struct ResourceRef {
 
 impl UsageResource {
     /// The side naming `object`.
-    pub fn of(object: &(impl Referable + ?Sized)) -> Self {
+    pub fn of(object: &impl Referable) -> Self {
         Self {
             api_version: object.api_version().to_owned(),
             kind: object.kind().to_owned(),
@@ -76,11 +76,7 @@ impl Usage {
     /// `internal/controller/protection/usage/reconciler.go`). The deletion of `used` that the
     /// Usage blocked is replayed once `user` is gone, so the composite's deletion finishes
     /// at once instead of on the garbage collector's back-off.
-    pub fn new(
-        metadata: Meta,
-        used: &(impl Referable + ?Sized),
-        user: &(impl Referable + ?Sized),
-    ) -> Self {
+    pub fn new(metadata: Meta, used: &impl Referable, user: &impl Referable) -> Self {
         Self::with_replay(metadata, used, user, true)
     }
 
@@ -95,16 +91,16 @@ impl Usage {
     /// retried by the garbage collector.
     pub fn of_other_composite(
         metadata: Meta,
-        used: &(impl Referable + ?Sized),
-        user: &(impl Referable + ?Sized),
+        used: &impl Referable,
+        user: &impl Referable,
     ) -> Self {
         Self::with_replay(metadata, used, user, false)
     }
 
     fn with_replay(
         metadata: Meta,
-        used: &(impl Referable + ?Sized),
-        user: &(impl Referable + ?Sized),
+        used: &impl Referable,
+        user: &impl Referable,
         replay: bool,
     ) -> Self {
         Self {

@@ -743,32 +743,37 @@ impl Proj<'_> {
         );
         let ready = build.ready(names::WORKSPACE) && self.seen_workspace.is_ready();
         build.add(names::WORKSPACE, Part::Workspace, &object, ready);
-        let org_pc = pk::ProviderConfig::kubeconfig(
-            self.meta(&self.org_provider_config()),
-            &self.platform.secret_namespace,
-            &self.org_provider_config(),
-            kcp_access::KUBECONFIG_KEY,
-        );
         // The organisation's objects are the Organisation composite's: no replay. Its
-        // workspace (deleting it makes kcp delete the project workspaces inside) and its realm
-        // (the project's groups and its members' accounts) outlive the project workspace too.
-        let org_workspace = Known {
-            api_version: pk::CLUSTER_API_VERSION,
-            kind: pk::OBJECT_KIND,
-            metadata: self.meta(&organisation::names::workspace_object(&self.org)),
-        };
-        let org_realm = Known {
-            api_version: keycloak::REALM_API_VERSION,
-            kind: <keycloak::RealmParameters as keycloak::Parameters>::KIND,
-            metadata: self.meta(&organisation::names::realm_object(&self.org)),
-        };
-        let org_objects: [(&str, &dyn Referable); 3] = [
-            (names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE, &org_pc),
-            (names::USAGE_ORG_WORKSPACE_BY_WORKSPACE, &org_workspace),
-            (names::USAGE_ORG_REALM_BY_WORKSPACE, &org_realm),
+        // ProviderConfig, its workspace (deleting it makes kcp delete the project workspaces
+        // inside) and its realm (the project's groups and its members' accounts) outlive the
+        // project workspace.
+        let org_objects = [
+            (
+                names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE,
+                pk::CLUSTER_PROVIDER_CONFIG_API_VERSION,
+                pk::PROVIDER_CONFIG_KIND,
+                self.org_provider_config(),
+            ),
+            (
+                names::USAGE_ORG_WORKSPACE_BY_WORKSPACE,
+                pk::CLUSTER_API_VERSION,
+                pk::OBJECT_KIND,
+                organisation::names::workspace_object(&self.org),
+            ),
+            (
+                names::USAGE_ORG_REALM_BY_WORKSPACE,
+                keycloak::REALM_API_VERSION,
+                <keycloak::RealmParameters as keycloak::Parameters>::KIND,
+                organisation::names::realm_object(&self.org),
+            ),
         ];
-        for (composed, used) in org_objects {
-            let usage = Usage::of_other_composite(self.usage_meta(composed), used, &object);
+        for (composed, api_version, kind, name) in org_objects {
+            let used = Known {
+                api_version,
+                kind,
+                metadata: self.meta(&name),
+            };
+            let usage = Usage::of_other_composite(self.usage_meta(composed), &used, &object);
             build.add_managed(composed, Part::DeletionOrder, &usage);
         }
         Some(object)
