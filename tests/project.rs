@@ -446,11 +446,13 @@ fn usages(out: &Outcome) -> Vec<(String, String, String)> {
         .filter(|(m, _)| m["apiVersion"] == "protection.crossplane.io/v1beta1")
         .map(|(m, _)| {
             let of = name_of(&m["spec"]["of"]);
-            // Replayed but for the organisation's objects, which the Organisation owns.
+            // Replayed but for the organisation's objects, which the Organisation owns, and the
+            // Organisation itself.
             let organisations = [
                 "ProviderConfig/kcp-acme",
                 "Object/acme-workspace",
                 "Realm/acme-realm",
+                "Organisation/acme",
             ];
             assert_eq!(
                 m["spec"]["replayDeletion"],
@@ -520,6 +522,9 @@ fn usages_order_deletion_bindings_tenant_workspace_then_provider_configs() {
     has(cu, "ProviderConfig/kcp-acme", &o("workspace"));
     has(cu, "Object/acme-workspace", &o("workspace"));
     has(cu, "Realm/acme-realm", &o("workspace"));
+    // Nor deleted whole: the Organisation composite outlives each project workspace, so
+    // `kubectl delete organisation acme` is refused while the project exists.
+    has(cu, "Organisation/acme", &o("workspace"));
     // Keycloak: each group outlives its memberships (view has none: groups only).
     assert!(!all.iter().any(|(_, _, by)| by.contains("members-view")));
     for role in ["admin", "edit"] {
@@ -534,7 +539,8 @@ fn usages_order_deletion_bindings_tenant_workspace_then_provider_configs() {
 #[test]
 fn the_organisation_objects_a_project_holds_are_those_the_organisation_composes() {
     // Project `frontend` of organisation `acme` and the Organisation `acme` example: every
-    // Usage `of` an organisation object names one the Organisation renders, in kind and name.
+    // Usage `of` an organisation object names one the Organisation renders, in kind and name,
+    // or the Organisation composite itself.
     let organisation = Outcome::of(render_case(&root().join("examples/organisation/acme")).1);
     let composed: Vec<(String, String)> = organisation
         .composed
@@ -550,6 +556,16 @@ fn the_organisation_objects_a_project_holds_are_those_the_organisation_composes(
             )
         })
         .collect();
+    let mut composed = composed;
+    let xr = case_input(&root().join("examples/organisation/acme")).composite;
+    composed.push((
+        format!(
+            "{}/{}",
+            xr["kind"].as_str().unwrap(),
+            xr["metadata"]["name"].as_str().unwrap()
+        ),
+        xr["apiVersion"].as_str().unwrap().to_owned(),
+    ));
     let out = run(ALL_READY);
     let held: Vec<_> = out
         .composed
@@ -557,7 +573,7 @@ fn the_organisation_objects_a_project_holds_are_those_the_organisation_composes(
         .filter(|(m, _)| m["spec"]["replayDeletion"] == false)
         .map(|(m, _)| &m["spec"]["of"])
         .collect();
-    assert_eq!(held.len(), 3, "{held:?}");
+    assert_eq!(held.len(), 4, "{held:?}");
     for of in held {
         let name = format!(
             "{}/{}",
@@ -570,6 +586,72 @@ fn the_organisation_objects_a_project_holds_are_those_the_organisation_composes(
             of["apiVersion"]
         );
     }
+}
+
+/// The organisation's ProviderConfig among `input`'s required resources.
+fn org_provider_config(input: &mut render::RenderInput) -> &mut Value {
+    input
+        .required
+        .iter_mut()
+        .find(|r| r["kind"] == "ProviderConfig" && r["metadata"]["name"] == "kcp-acme")
+        .expect("kcp-acme among the required resources")
+}
+
+/// The `of` of the Usage keeping the Organisation composite, if composed.
+fn organisation_usage(out: &Outcome) -> Option<Value> {
+    out.composed
+        .get("usage-organisation-by-workspace")
+        .map(|(m, _)| m["spec"]["of"].clone())
+}
+
+#[test]
+fn the_organisation_composite_is_named_by_its_provider_configs_controller() {
+    // An Organisation XR called `acme-prod` whose organisation is `acme`: the Usage keeps the
+    // composite by its own name, which only the controller reference tells.
+    let mut input = case_input(&stage(ALL_READY));
+    org_provider_config(&mut input)["metadata"]["ownerReferences"] = json!([
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "other", "uid": "1"},
+        {"apiVersion": "tenant.cloud.stakater.com/v1", "kind": "Organisation", "name": "acme-prod",
+         "uid": "2", "controller": true, "blockOwnerDeletion": true},
+    ]);
+    input
+        .observed
+        .retain(|r| r["spec"]["of"]["kind"] != "Organisation");
+    let out = render_input(&input);
+    assert_eq!(
+        organisation_usage(&out),
+        Some(json!({
+            "apiVersion": "tenant.cloud.stakater.com/v1",
+            "kind": "Organisation",
+            "resourceRef": {"name": "acme-prod"},
+        }))
+    );
+}
+
+#[test]
+fn the_organisation_usage_is_kept_when_the_provider_config_names_no_organisation() {
+    // A ProviderConfig no Organisation controls (an organisation onboarded otherwise): no
+    // Usage of a composite is invented...
+    let mut input = case_input(&stage("01-nothing-observed"));
+    let metadata = &mut org_provider_config(&mut input)["metadata"];
+    metadata.as_object_mut().unwrap().remove("ownerReferences");
+    let out = render_input(&input);
+    assert!(
+        out.composed
+            .contains_key("usage-organisation-realm-by-workspace")
+    );
+    assert_eq!(organisation_usage(&out), None);
+    // ...but one already composed stays as it is, so a call that could not read the
+    // controller does not lift the protection.
+    let mut input = case_input(&stage(ALL_READY));
+    let metadata = &mut org_provider_config(&mut input)["metadata"];
+    metadata.as_object_mut().unwrap().remove("ownerReferences");
+    let out = render_input(&input);
+    assert_eq!(
+        organisation_usage(&out).map(|of| of["resourceRef"]["name"].clone()),
+        Some(json!("acme"))
+    );
+    assert!(out.ready("usage-organisation-by-workspace"));
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! | `tenantQuota` | `quota` (Object → MTO `Quota` `<org>-<name>` from the platform profile) |
 //! | `network` | `network` (Object → `ClusterUserDefinedNetwork` `<org>-<name>`), the namespaces' primary-network label |
 //! | (always) | `tenant` (Object → MTO `Tenant` `<org>-<name>`, namespaces `ws-<name>-<suffix>`) |
-//! | (deletion order) | `usage-*` (ClusterUsages, below) |
+//! | (deletion order) | `usage-*` (ClusterUsages, below), `usage-organisation-by-workspace` (the Organisation composite outlives the workspace) |
 //!
 //! **The XRD.** Crossplane v2 XRDs (`apiextensions.crossplane.io/v2`) refuse `claimNames`
 //! (CEL: "Claims aren't supported in apiextensions.crossplane.io/v2"), and only `LegacyCluster`
@@ -96,10 +96,14 @@
 //! workspace Object and its realm outlive the workspace (so an organisation is not torn down
 //! under its projects: kcp deletes a workspace's child workspaces with it, and the realm holds
 //! every account and group; these Usages do not replay the deletion they blocked, as the
-//! objects are the Organisation's: [`crate::resources::usage::Usage::of_other_composite`];
-//! the Organisation's other objects, its clients and identity provider, are not held, so an
-//! Organisation deleted with projects loses them); each Keycloak group outlives its
-//! memberships. The project's Secret is ordered by a namespaced `Usage` in the platform's
+//! objects are the Organisation's: [`crate::resources::usage::Usage::of_other_composite`]);
+//! so does the Organisation composite itself, so that `kubectl delete` of it is refused while
+//! the project exists and none of its clients, identity provider or groups go either. The
+//! composite is found by the controller reference Crossplane sets on every resource it
+//! composes (here the organisation's ProviderConfig, already required; crossplane
+//! `RenderComposedResourceMetadata`), so an Organisation XR need not be named after its
+//! organisation; once composed, the Usage keeps the name it holds. Each Keycloak group
+//! outlives its memberships. The project's Secret is ordered by a namespaced `Usage` in the platform's
 //! secret namespace.
 //!
 //! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant and every binding), `networksReady`,
@@ -590,6 +594,38 @@ fn reserved(name: &str) -> Result<(), String> {
     }
 }
 
+/// An owner reference as the API server returns it in `metadata.ownerReferences`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnerReference {
+    api_version: String,
+    kind: String,
+    name: String,
+    controller: Option<bool>,
+}
+
+/// The parts of an observed Usage naming the object it keeps (`spec.of.resourceRef.name`).
+#[derive(Debug, Deserialize)]
+struct ObservedUsage {
+    spec: Option<ObservedUsageSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ObservedUsageSpec {
+    of: Option<ObservedUsageOf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedUsageOf {
+    resource_ref: Option<ObservedName>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ObservedName {
+    name: Option<String>,
+}
+
 /// The parts of an observed Workspace the type check reads.
 #[derive(Debug, Default, Deserialize)]
 struct ObservedWorkspaceType {
@@ -767,7 +803,16 @@ impl Proj<'_> {
                 organisation::names::realm_object(&self.org),
             ),
         ];
-        for (composed, api_version, kind, name) in org_objects {
+        let composite = self.organisation_composite(build);
+        let composite = composite.as_deref().map(|name| {
+            (
+                names::USAGE_ORGANISATION_BY_WORKSPACE,
+                <organisation::Organisation as Composition>::API_VERSION,
+                <organisation::Organisation as Composition>::KIND,
+                name.to_owned(),
+            )
+        });
+        for (composed, api_version, kind, name) in org_objects.into_iter().chain(composite) {
             let used = Known {
                 api_version,
                 kind,
@@ -777,6 +822,32 @@ impl Proj<'_> {
             build.add_managed(composed, Part::DeletionOrder, &usage);
         }
         Some(object)
+    }
+
+    /// The name of the Organisation composite behind the organisation: the controller of its
+    /// ProviderConfig (Crossplane sets a controller reference to the composite on every
+    /// resource it composes), else the one the observed Usage already names, so that a call
+    /// on which the ProviderConfig could not be read does not drop the protection. `None` for
+    /// an organisation whose ProviderConfig no Organisation composed.
+    fn organisation_composite(&self, build: &Build<'_, Part>) -> Option<String> {
+        let api_version = <organisation::Organisation as Composition>::API_VERSION;
+        let kind = <organisation::Organisation as Composition>::KIND;
+        let controller = build
+            .required(names::ORG_PROVIDER_CONFIG)
+            .and_then(|found| found.first())
+            .and_then(|pc| pc.pointer("/metadata/ownerReferences"))
+            .and_then(|refs| Vec::<OwnerReference>::deserialize(refs).ok())
+            .and_then(|refs| {
+                refs.into_iter().find(|r| {
+                    r.controller == Some(true) && r.api_version == api_version && r.kind == kind
+                })
+            })
+            .map(|r| r.name);
+        controller.or_else(|| {
+            build
+                .read::<ObservedUsage>(names::USAGE_ORGANISATION_BY_WORKSPACE)
+                .and_then(|usage| usage.spec?.of?.resource_ref?.name)
+        })
     }
 
     /// The project workspace's kubeconfig Secret and ProviderConfig (the shared KCP access).

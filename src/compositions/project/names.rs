@@ -42,6 +42,8 @@ pub const USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE: &str =
 pub const USAGE_ORG_WORKSPACE_BY_WORKSPACE: &str = "usage-organisation-workspace-by-workspace";
 /// Usage: the organisation's realm outlives the project workspace.
 pub const USAGE_ORG_REALM_BY_WORKSPACE: &str = "usage-organisation-realm-by-workspace";
+/// Usage: the Organisation composite outlives the project workspace (refusing its deletion).
+pub const USAGE_ORGANISATION_BY_WORKSPACE: &str = "usage-organisation-by-workspace";
 
 /// The APIBinding Object of the API with namespace suffix `suffix`.
 pub fn api_binding(suffix: &str) -> String {
