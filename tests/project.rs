@@ -880,6 +880,34 @@ fn a_malformed_published_api_is_an_invalid_platform_config() {
     assert_eq!(reason, "InvalidPlatformConfig");
 }
 
+#[test]
+fn a_platform_publishing_no_api_makes_projects_without_namespaces() {
+    let mut input = case_input(&stage(ALL_READY));
+    let apis = input
+        .context
+        .values_mut()
+        .find_map(|v| v.pointer_mut("/sco/project/publishedApis"))
+        .expect("the published APIs in the environment");
+    *apis = json!([]);
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    let tenant = out.manifest("tenant");
+    let namespaces = &tenant["spec"]["forProvider"]["manifest"]["spec"]["namespaces"];
+    assert!(
+        namespaces["withoutTenantPrefix"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{namespaces}"
+    );
+    // Nothing to deploy: ready once created, not when MTO reports an empty list it may omit.
+    assert_eq!(
+        tenant["spec"]["readiness"],
+        json!({"policy": "SuccessfulCreate"})
+    );
+    assert!(!out.names().iter().any(|n| n.starts_with("apibinding-")));
+    assert_eq!(out.status["namespacesReady"], true);
+}
+
 /// Stage `name` rendered with token validation switched on in the platform settings.
 fn with_token_validation(name: &str) -> render::RenderInput {
     let mut input = case_input(&stage(name));

@@ -594,6 +594,18 @@ fn reserved(name: &str) -> Result<(), String> {
     }
 }
 
+/// How provider-kubernetes tells the Tenant ready: once MTO reports every namespace deployed.
+/// A Tenant without namespaces (a platform publishing no API) has nothing to deploy and is
+/// ready once created: MTO need not report an empty `deployedNamespaces`, which the query
+/// would wait for forever.
+fn tenant_readiness(namespaces: &[String]) -> Readiness {
+    if namespaces.is_empty() {
+        Readiness::SuccessfulCreate
+    } else {
+        Readiness::DeriveFromCelQuery(mto::deployed_namespaces_query(namespaces))
+    }
+}
+
 /// An owner reference as the API server returns it in `metadata.ownerReferences`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -1257,7 +1269,7 @@ impl Proj<'_> {
             self.meta(&self.name("tenant")),
             tenant,
             &self.service_cluster(),
-            Readiness::DeriveFromCelQuery(mto::deployed_namespaces_query(&namespaces)),
+            tenant_readiness(&namespaces),
         );
         let ready = build.ready(names::TENANT) && self.seen_tenant.is_ready(&namespaces);
         build.add(names::TENANT, Part::Tenant, &tenant, ready);
