@@ -190,6 +190,9 @@ impl RealmId {
 /// apiVersion of the cluster-scoped `Realm`.
 pub const REALM_API_VERSION: &str = "realm.keycloak.crossplane.io/v1alpha1";
 
+/// apiVersion of the namespaced `Group` (an IAM Group names its parent by it).
+pub const GROUP_NAMESPACED_API_VERSION: &str = "group.keycloak.m.crossplane.io/v1alpha1";
+
 /// `Realm` (`realm.keycloak.crossplane.io`).
 pub type Realm = Managed<RealmParameters>;
 
@@ -829,6 +832,12 @@ mod tests {
             &keycloak(),
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn the_namespaced_group_api_version_is_the_one_groups_render_with() {
+        let group = render(Some("team"), GroupParameters::default());
+        assert_eq!(group["apiVersion"], GROUP_NAMESPACED_API_VERSION);
     }
 
     #[test]

@@ -90,7 +90,7 @@ use crate::compositions::types::{check_username, quoted};
 use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, ObservedMemberships, RealmId};
 use crate::resources::usage::Usage;
-use crate::resources::{Labels, ProviderConfig, Reference, meta};
+use crate::resources::{Known, Labels, ProviderConfig, Reference, meta};
 use crate::sdk::response::{Match, Requirement};
 use spec::{GroupState, GroupStatus, MembershipsState};
 
@@ -412,15 +412,6 @@ impl ValidGroup<'_> {
         self.identity.labels(Some(org), None)
     }
 
-    /// A Group managed resource named `name` in this namespace, as a Usage refers to it.
-    fn group_ref(&self, name: &str, labels: &Labels) -> keycloak::Group {
-        Managed::new(
-            meta(name, Some(&self.namespace), labels),
-            keycloak::GroupParameters::default(),
-            &self.keycloak_config(),
-        )
-    }
-
     fn compose(&self, build: &mut Build<'_, Part>) {
         let Some(org) = self.org.require(build, &self.namespace) else {
             return;
@@ -435,10 +426,7 @@ impl ValidGroup<'_> {
             build.require(
                 names::PARENT_REQUIREMENT,
                 Requirement {
-                    api_version: format!(
-                        "group.keycloak.m.crossplane.io/{}",
-                        <keycloak::GroupParameters as keycloak::Parameters>::VERSION
-                    ),
+                    api_version: keycloak::GROUP_NAMESPACED_API_VERSION.into(),
                     kind: <keycloak::GroupParameters as keycloak::Parameters>::KIND.into(),
                     matching: Match::Name(name.clone()),
                     namespace: Some(self.namespace.clone()),
@@ -477,7 +465,11 @@ impl ValidGroup<'_> {
         );
         build.add_managed(names::GROUP, Part::Group, &group);
         if let Some((_, parent_name)) = &parent {
-            let parent = self.group_ref(parent_name, &labels);
+            let parent = Known {
+                api_version: keycloak::GROUP_NAMESPACED_API_VERSION,
+                kind: <keycloak::GroupParameters as keycloak::Parameters>::KIND,
+                metadata: meta(parent_name, ns, &labels),
+            };
             // The parent is another Group XR's: no deletion replay.
             let usage = Usage::of_other_composite(
                 meta(&names::usage(org, &self.path, "parent"), ns, &labels),
