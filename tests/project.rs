@@ -881,6 +881,40 @@ fn a_malformed_published_api_is_an_invalid_platform_config() {
 }
 
 #[test]
+fn the_network_is_ready_once_ovn_lists_every_project_namespace() {
+    // OVN-Kubernetes reports NetworkCreated=True over the namespaces that exist, none before
+    // MTO creates them: the network is not ready until both are listed.
+    let with_listed = |listed: &str| {
+        let mut input = case_input(&stage(ALL_READY));
+        let network = input
+            .observed
+            .iter_mut()
+            .find(|r| {
+                r["metadata"]["annotations"]["crossplane.io/composition-resource-name"] == "network"
+            })
+            .expect("the observed network");
+        network["status"]["atProvider"]["manifest"]["status"]["conditions"][0]["message"] =
+            json!(format!(
+                "NetworkAttachmentDefinition has been created in following namespaces: [{listed}]"
+            ));
+        render_input(&input)
+    };
+    let all = with_listed("ws-frontend-vms, ws-frontend-clusters");
+    assert!(all.ready("network"));
+    assert_eq!(all.status["networksReady"], true);
+    for partial in [
+        "",
+        "ws-frontend-vms",
+        "ws-frontend-vms2, ws-frontend-clusters",
+    ] {
+        let out = with_listed(partial);
+        assert!(!out.ready("network"), "{partial}");
+        assert_eq!(out.status["networksReady"], false, "{partial}");
+        assert_ne!(out.composite_ready(), Ready::True, "{partial}");
+    }
+}
+
+#[test]
 fn a_platform_publishing_no_api_makes_projects_without_namespaces() {
     let mut input = case_input(&stage(ALL_READY));
     let apis = input

@@ -11,9 +11,18 @@
 //!   `layer2.ipam.lifecycle: Persistent` keeps a VM's address across restarts and migration
 //!   (only with `ipam.mode` `Enabled` or unset). The whole `layer2` is immutable.
 //! - `status.conditions[]` carries `NetworkCreated`: `True` with reason
-//!   `NetworkAttachmentDefinitionCreated` and a message listing the namespaces that got the
-//!   network, `False` with `SyncError`, `NetworkAttachmentDefinitionSyncError` or `VTEPNotFound`
-//!   (constants of `go-controller/pkg/clustermanager/userdefinednetwork/controller.go`).
+//!   `NetworkAttachmentDefinitionCreated` and the message `NetworkAttachmentDefinition has been
+//!   created in following namespaces: [a, b]`, `False` with
+//!   `NetworkAttachmentDefinitionDeleted` (a NAD being deleted),
+//!   `NetworkAttachmentDefinitionSyncError` or `VTEPNotFound`
+//!   (`go-controller/pkg/clustermanager/userdefinednetwork/controller.go`,
+//!   `newClusterNetworkCreatedCondition`; `SyncError` is the namespaced `UserDefinedNetwork`'s).
+//!   The controller lists only namespaces that exist, and reports `True` with `[]` before any
+//!   does: the network is created before MTO creates the project's namespaces, so it counts as
+//!   ready only once every one of them is listed. OVN-Kubernetes' own e2e check
+//!   (`test/e2e/network_segmentation.go`, `validateClusterUDNStatusReportsActiveNamespacesFunc`)
+//!   reads the condition the same way and accepts the type `NetworkReady` too, which this
+//!   module does likewise.
 //!
 //! The namespace label [`PRIMARY_UDN_LABEL`] marks a namespace whose pods get a primary user
 //! defined network instead of the cluster default network. It counts only when the namespace
@@ -41,8 +50,32 @@ pub const PRIMARY_UDN_LABEL: &str = "k8s.ovn.org/primary-user-defined-network";
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// The condition reporting that the network exists in the selected namespaces.
 pub const NETWORK_CREATED: &str = "NetworkCreated";
-/// provider-kubernetes CEL readiness query for a wrapped ClusterUserDefinedNetwork.
-pub const NETWORK_CREATED_QUERY: &str = "has(object.status) && has(object.status.conditions) && object.status.conditions.exists(c, c.type == 'NetworkCreated' && c.status == 'True')";
+/// The same condition's other name, which OVN-Kubernetes' e2e tests accept too.
+pub const NETWORK_READY: &str = "NetworkReady";
+
+/// provider-kubernetes CEL readiness query for a wrapped ClusterUserDefinedNetwork: the
+/// network condition is `True` and its message lists every one of `namespaces` (DNS labels:
+/// no quoting needed, and none contains the list's delimiters).
+pub fn network_created_query<S: AsRef<str>>(namespaces: &[S]) -> String {
+    let listed: Vec<String> = namespaces
+        .iter()
+        .map(|ns| {
+            let ns = ns.as_ref();
+            format!(
+                "(c.message.contains('[{ns}]') || c.message.contains('[{ns},') || c.message.contains(' {ns},') || c.message.contains(' {ns}]'))"
+            )
+        })
+        .collect();
+    let mut query = format!(
+        "has(object.status) && has(object.status.conditions) && object.status.conditions.exists(c, (c.type == '{NETWORK_CREATED}' || c.type == '{NETWORK_READY}') && c.status == 'True'"
+    );
+    if !listed.is_empty() {
+        query.push_str(" && has(c.message) && ");
+        query.push_str(&listed.join(" && "));
+    }
+    query.push(')');
+    query
+}
 
 /// A `ClusterUserDefinedNetwork`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -200,15 +233,28 @@ struct ObservedStatus {
 }
 
 impl ObservedClusterUserDefinedNetwork {
-    /// The `NetworkCreated` condition, once reported.
+    /// The `NetworkCreated` (or `NetworkReady`) condition, once reported.
     pub fn network_created(&self) -> Option<&Condition> {
         let conditions = self.status.as_ref().map_or(&[][..], |s| &s.conditions);
         condition::find(conditions, NETWORK_CREATED)
+            .or_else(|| condition::find(conditions, NETWORK_READY))
     }
 
-    /// Whether `NetworkCreated` is `True`.
-    pub fn is_ready(&self) -> bool {
+    /// The namespaces a `True` condition lists as having the network.
+    pub fn created_in(&self) -> Vec<&str> {
+        self.network_created()
+            .filter(|c| c.is_true())
+            .and_then(|c| c.message.rsplit_once('['))
+            .and_then(|(_, list)| list.strip_suffix(']'))
+            .map(|list| list.split(", ").filter(|ns| !ns.is_empty()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the condition is `True` and lists every one of `namespaces`.
+    pub fn is_ready<S: AsRef<str>>(&self, namespaces: &[S]) -> bool {
+        let created = self.created_in();
         self.network_created().is_some_and(Condition::is_true)
+            && namespaces.iter().all(|ns| created.contains(&ns.as_ref()))
     }
 
     /// Why the network is not created, when `NetworkCreated` is `False` (reason: message).
@@ -222,7 +268,7 @@ impl ObservedClusterUserDefinedNetwork {
 mod tests {
     use super::*;
     use crate::resources::{Labels, Referable, meta};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn primary_layer2_over_named_namespaces() {
@@ -260,24 +306,87 @@ mod tests {
         );
     }
 
+    fn conditioned(type_: &str, status: &str, reason: &str, message: &str) -> Value {
+        json!({"status": {"conditions": [
+            {"type": type_, "status": status, "reason": reason, "message": message},
+        ]}})
+    }
+
     #[test]
     fn network_created_condition() {
         let read = |v| serde_json::from_value::<ObservedClusterUserDefinedNetwork>(v).unwrap();
-        let created = read(json!({"status": {"conditions": [{
-            "type": "NetworkCreated", "status": "True", "reason": "NetworkAttachmentDefinitionCreated",
-            "message": "NetworkAttachmentDefinition has been created in following namespaces: [ws-shop-vms]",
-        }]}}));
-        assert!(created.is_ready());
+        let message = |list: &str| {
+            format!(
+                "NetworkAttachmentDefinition has been created in following namespaces: [{list}]"
+            )
+        };
+        let both = ["ws-shop-vms", "ws-shop-clusters"];
+        let ok = "NetworkAttachmentDefinitionCreated";
+        let created = read(conditioned(
+            "NetworkCreated",
+            "True",
+            ok,
+            &message("ws-shop-clusters, ws-shop-vms"),
+        ));
+        assert!(created.is_ready(&both));
+        assert_eq!(created.created_in(), ["ws-shop-clusters", "ws-shop-vms"]);
         assert_eq!(created.failure(), None);
-        let failed = read(json!({"status": {"conditions": [{
-            "type": "NetworkCreated", "status": "False", "reason": "SyncError", "message": "namespace not labelled",
-        }]}}));
-        assert!(!failed.is_ready());
+        // Before MTO creates the namespaces the controller reports True over none of them.
+        let before = read(conditioned("NetworkCreated", "True", ok, &message("")));
+        assert!(before.created_in().is_empty());
+        assert!(!before.is_ready(&both) && before.is_ready::<&str>(&[]));
+        let partly = read(conditioned(
+            "NetworkCreated",
+            "True",
+            ok,
+            &message("ws-shop-vms"),
+        ));
+        assert!(!partly.is_ready(&both));
+        // A name that only contains an expected one does not count for it.
+        let longer = read(conditioned(
+            "NetworkCreated",
+            "True",
+            ok,
+            &message("ws-shop-vms2, ws-shop-clusters"),
+        ));
+        assert!(!longer.is_ready(&both));
+        let other_type = read(conditioned(
+            "NetworkReady",
+            "True",
+            ok,
+            &message("ws-shop-clusters, ws-shop-vms"),
+        ));
+        assert!(other_type.is_ready(&both));
+        let failed = read(conditioned(
+            "NetworkCreated",
+            "False",
+            "NetworkAttachmentDefinitionSyncError",
+            "namespace not labelled",
+        ));
+        assert!(!failed.is_ready::<&str>(&[]));
         assert_eq!(
             failed.failure().as_deref(),
-            Some("SyncError: namespace not labelled")
+            Some("NetworkAttachmentDefinitionSyncError: namespace not labelled")
         );
         let pending = ObservedClusterUserDefinedNetwork::default();
-        assert_eq!((pending.is_ready(), pending.failure()), (false, None));
+        assert_eq!(
+            (pending.is_ready::<&str>(&[]), pending.failure()),
+            (false, None)
+        );
+    }
+
+    #[test]
+    fn readiness_query_names_every_namespace() {
+        let query = network_created_query(&["ws-shop-vms"]);
+        assert!(query.contains("c.type == 'NetworkCreated' || c.type == 'NetworkReady'"));
+        for token in [
+            "'[ws-shop-vms]'",
+            "'[ws-shop-vms,'",
+            "' ws-shop-vms,'",
+            "' ws-shop-vms]'",
+        ] {
+            assert!(query.contains(token), "{token} in {query}");
+        }
+        assert!(!network_created_query::<&str>(&[]).contains("message"));
     }
 }

@@ -82,9 +82,10 @@
 //! Objects as JSON merge patches unless it runs with server-side apply, and a merge patch
 //! keeps what it does not name, so a user removed from `access[]` would otherwise keep their
 //! access ([`mto::AccessControl`]). The network (Layer2, Primary, persistent IPAM)
-//! selects exactly the project's namespaces by name and is ready on `NetworkCreated`. Adding,
-//! removing or changing `network` later is refused (the XRD's CEL and the function: OVN reads
-//! the label at namespace creation only, and `layer2` is immutable).
+//! selects exactly the project's namespaces by name and is ready once its `NetworkCreated`
+//! condition lists every one of them ([`ovn`]: OVN reports it `True` over none before MTO
+//! creates them). Adding, removing or changing `network` later is refused (the XRD's CEL and
+//! the function: OVN reads the label at namespace creation only, and `layer2` is immutable).
 //!
 //! **Deletion** (ClusterUsages, `replayDeletion`): the Tenant outlives every APIBinding
 //! (deleting a binding makes kcp delete the bound objects, and api-syncagent's finalizer holds
@@ -1217,13 +1218,13 @@ impl Proj<'_> {
                 self.meta(&self.name("network")),
                 cudn,
                 &self.service_cluster(),
-                Readiness::DeriveFromCelQuery(ovn::NETWORK_CREATED_QUERY.to_owned()),
+                Readiness::DeriveFromCelQuery(ovn::network_created_query(&namespaces)),
             );
             let ready = build.ready(names::NETWORK)
                 && build
                     .read::<pk::Observed<ovn::ObservedClusterUserDefinedNetwork>>(names::NETWORK)
                     .and_then(pk::Observed::manifest)
-                    .is_some_and(|n| n.is_ready());
+                    .is_some_and(|n| n.is_ready(&namespaces));
             build.add(names::NETWORK, Part::Network, &object, ready);
             object
         });
