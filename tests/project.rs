@@ -915,6 +915,36 @@ fn the_network_is_ready_once_ovn_lists_every_project_namespace() {
 }
 
 #[test]
+fn a_moved_export_reaches_new_projects_and_existing_bindings_keep_theirs() {
+    // kcp refuses any change of an APIBinding's export reference, so an update that
+    // followed the settings would be refused in every existing project.
+    let moved = |name: &str| {
+        let mut input = case_input(&stage(name));
+        let export = input
+            .context
+            .values_mut()
+            .find_map(|v| v.pointer_mut("/sco/project/publishedApis/0/export"))
+            .expect("the published APIs in the environment");
+        export["path"] = json!("root:sco-services");
+        let suffix = input.context.values().find_map(|v| {
+            v.pointer("/sco/project/publishedApis/0/namespaceSuffix")
+                .cloned()
+        });
+        let out = render_input(&input);
+        assert_eq!(out.fatal(), None);
+        let binding = format!("apibinding-{}", suffix.unwrap().as_str().unwrap());
+        out.manifest(&binding)["spec"]["forProvider"]["manifest"]["spec"]["reference"].clone()
+    };
+    // Stage 04: the bindings exist (observed), so each keeps the export it was created with.
+    assert_eq!(moved("04-bindings-ready")["export"]["path"], "root");
+    // Stage 03: first rendered now, so it takes the settings' export.
+    assert_eq!(
+        moved("03-provider-config-ready")["export"]["path"],
+        "root:sco-services"
+    );
+}
+
+#[test]
 fn a_platform_publishing_no_api_makes_projects_without_namespaces() {
     let mut input = case_input(&stage(ALL_READY));
     let apis = input

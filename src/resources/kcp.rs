@@ -443,6 +443,19 @@ pub struct ObservedApiBinding {
 struct ObservedApiBindingSpec {
     #[serde(default)]
     permission_claims: Vec<DecidedClaim>,
+    reference: Option<ObservedReference>,
+}
+
+/// `spec.reference` as applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedReference {
+    export: Option<ObservedExport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedExport {
+    path: Option<String>,
+    name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -500,6 +513,17 @@ impl ObservedApiBinding {
                     && d.resource == claim.resource
                     && d.identity_hash == claim.identity_hash
             })
+    }
+
+    /// The export the applied binding references, which kcp never lets change
+    /// (`APIBindingSpec.reference`, CEL `self == oldSelf`: "APIExport reference must not be
+    /// changed", `apis/v1alpha2/types_apibinding.go`).
+    pub fn export(&self) -> Option<ExportReference> {
+        let export = self.spec.as_ref()?.reference.as_ref()?.export.as_ref()?;
+        Some(ExportReference {
+            path: export.path.clone(),
+            name: export.name.clone().filter(|n| !n.is_empty())?,
+        })
     }
 
     /// Whether the binding is `Bound`.

@@ -48,7 +48,9 @@
 //!    `apis.kcp.io/v1alpha2`'s shape (group, resource, identityHash, verbs, selector from the
 //!    export's `defaultSelector` else `matchAll`, then kept as the binding holds it, since
 //!    kcp makes it immutable; `state: Accepted`) and rejects the rest;
-//!    the binding is ready when `Bound`;
+//!    the binding is ready when `Bound`; an existing binding keeps the export it references
+//!    (kcp: "APIExport reference must not be changed"), so a moved export reaches new
+//!    projects only;
 //! 4. Keycloak groups and memberships, and on the service cluster the Quota, the network and
 //!    the Tenant, independently of the workspace.
 //!
@@ -954,14 +956,14 @@ impl Proj<'_> {
                     api.export.name
                 ));
             }
-            let binding = kcp::ApiBinding::new(
-                meta(&api.export.name, None, &self.labels),
-                ExportReference {
-                    path: Some(api.export.path.clone()),
-                    name: api.export.name.clone(),
-                },
-                claims,
-            );
+            // An existing binding keeps the export it was created with: kcp refuses any
+            // change of the reference, so a moved export reaches new projects only.
+            let export = observed.export().unwrap_or_else(|| ExportReference {
+                path: Some(api.export.path.clone()),
+                name: api.export.name.clone(),
+            });
+            let binding =
+                kcp::ApiBinding::new(meta(&export.name, None, &self.labels), export, claims);
             let object = Object::new(
                 self.meta(&self.name(&composed)),
                 binding,
