@@ -58,9 +58,11 @@
 //! **Settings-derived immutable fields.** HyperShift makes the platform, etcd storage,
 //! networks, availability policy and `kubevirt.{baseDomainPassthrough,generateID}` immutable,
 //! and its webhook refuses any other `spec.networking` change (the private API server's
-//! allow list) without the `acknowledge-networking-disruption` annotation; once the
-//! HostedCluster is observed those values are kept from it, so a changed platform setting
-//! applies to new clusters only. A changed `baseDomain` is refused (Fatal), since the
+//! allow list, a machine network added to a cluster made without one) without the
+//! `acknowledge-networking-disruption` annotation; once the HostedCluster is observed those
+//! values are kept from it, empty lists included, so a changed platform setting applies to
+//! new clusters only. An empty allow list is never written: HyperShift's own updates drop
+//! it, and its webhook would then refuse them as a networking change. A changed `baseDomain` is refused (Fatal), since the
 //! cluster's published names depend on it; on a passthrough cluster HyperShift writes the
 //! management cluster's apps domain there itself, which is kept and published under by no one
 //! but the management cluster's `*.apps` wildcard (shape.rs). A new Agent or None cluster

@@ -278,12 +278,17 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         cidr: cidr.to_owned(),
         host_prefix,
     };
+    // An observed cluster keeps its networks as they are, an empty list included: HyperShift's
+    // validating webhook refuses any change of `spec.networking` on a running cluster, a
+    // machine network added by the settings later too, unless annotated
+    // `hypershift.openshift.io/acknowledge-networking-disruption` (`hostedcluster_webhook.go`
+    // `ValidateUpdate`, `reflect.DeepEqual` of old and new networking).
     let entries = |found: Option<&Vec<ShapeEntry>>, desired: Vec<NetworkEntry>| match found {
-        Some(found) if !found.is_empty() => found
+        Some(found) => found
             .iter()
             .map(|e| entry(&e.cidr, e.host_prefix))
             .collect(),
-        _ => desired,
+        None => desired,
     };
     let networking = spec.and_then(|s| s.networking.as_ref());
     let volume = spec
@@ -360,12 +365,16 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
             Some(spec) => spec.base_domain().to_owned(),
             None => settings.base_domain.clone().unwrap_or_default(),
         },
+        // Never an empty list: HyperShift's own updates (a typed `Update`, `omitempty`) drop
+        // `allowedCIDRBlocks: []`, and the webhook's `reflect.DeepEqual` then tells the nil
+        // list from the stored empty one and refuses them.
         api_allowed_cidrs: match observed {
             Some(_) => networking
                 .and_then(|n| n.api_server.as_ref())
                 .map(|a| a.allowed_cidr_blocks.clone()),
             None => Some(settings.private.allowed_cidrs.clone()),
-        },
+        }
+        .filter(|cidrs| !cidrs.is_empty()),
         node_port_address: observed
             .and_then(ObservedShape::node_port_address)
             .or(settings.private.node_port_address.as_deref())

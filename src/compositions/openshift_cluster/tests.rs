@@ -302,6 +302,53 @@ fn an_existing_cluster_keeps_its_generated_id_and_api_server_allow_list() {
 }
 
 #[test]
+fn a_private_cluster_without_an_allow_list_writes_no_empty_one() {
+    // HyperShift's own typed updates drop `allowedCIDRBlocks: []`, and its webhook tells the
+    // dropped list from the stored empty one (reflect.DeepEqual) and refuses them.
+    let mut case = Case::new(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
+    case.settings.private.node_port_address = Some("10.0.0.9".into());
+    let networking =
+        manifest(&case.render().unwrap(), names::HOSTED_CLUSTER)["spec"]["networking"].clone();
+    assert_eq!(networking.get("apiServer"), None, "{networking}");
+}
+
+#[test]
+fn an_existing_cluster_gets_no_machine_network_the_settings_add_later() {
+    // The webhook refuses any spec.networking change on a running cluster, a machine network
+    // added to an empty list included.
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    let observed_networking = json!({
+        "clusterNetwork": [{"cidr": "10.132.0.0/14", "hostPrefix": 23}],
+        "serviceNetwork": [{"cidr": "172.31.0.0/16"}],
+    });
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({
+                "platform": {"type": "KubeVirt", "kubevirt": {"generateID": "k7x2p9q4rz"}},
+                "networking": observed_networking,
+            }),
+            available(),
+        ),
+    )];
+    case.settings.networks.machine_network = Some("192.168.0.0/24".into());
+    let networking =
+        manifest(&case.render().unwrap(), names::HOSTED_CLUSTER)["spec"]["networking"].clone();
+    assert_eq!(
+        networking
+            .get("machineNetwork")
+            .cloned()
+            .unwrap_or(json!([])),
+        json!([]),
+        "{networking}"
+    );
+    assert_eq!(
+        networking["clusterNetwork"],
+        json!([{"cidr": "10.132.0.0/14", "hostPrefix": 23}])
+    );
+}
+
+#[test]
 fn a_private_cluster_keeps_the_node_port_address_it_was_published_on() {
     // HostedCluster spec.services is immutable ("Services is immutable"): a platform team
     // moving private.nodePortAddress changes new clusters only.
