@@ -52,6 +52,9 @@ use super::condition::{self, Condition};
 pub const API_VERSION: &str = "hypershift.openshift.io/v1beta1";
 /// The key of the AES-CBC key in the encryption Secret.
 pub const ENCRYPTION_KEY: &str = "key";
+/// `type` of an OpenID identity provider.
+pub const OPENID_TYPE: &str = "OpenID";
+
 /// The key of the client secret in an OpenID identity provider's Secret.
 pub const CLIENT_SECRET_KEY: &str = "clientSecret";
 /// The key of the CA bundle in an identity provider's ConfigMap.
@@ -502,7 +505,7 @@ impl IdentityProvider {
         Self {
             name: p.name.to_owned(),
             mapping_method: "claim",
-            type_: "OpenID",
+            type_: OPENID_TYPE,
             open_id: OpenId {
                 issuer: p.issuer.to_owned(),
                 client_id: p.client_id.to_owned(),

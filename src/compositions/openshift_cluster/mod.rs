@@ -37,8 +37,8 @@
 //! HostedCluster). The four services HyperShift's CEL requires (APIServer, OAuthServer,
 //! Konnectivity, Ignition) are always listed. `public`: the API server on a LoadBalancer, the
 //! other three on Routes of the management cluster's ingress, as `hcp create cluster
-//! kubevirt` renders them. `private`: HyperShift has no private endpoint mode outside AWS
-//! (`endpointAccess` is an AWS field), so here private means: nothing on a public
+//! kubevirt` renders them. `private`: HyperShift has no private endpoint mode on KubeVirt,
+//! Agent or None (`endpointAccess` is AWS's, `topology` Azure's), so here private means: nothing on a public
 //! LoadBalancer or public hostname; every service is a NodePort on the management network's
 //! address (setting `private.nodePortAddress`, as `hcp create cluster kubevirt
 //! --api-server-address` does), so a private cluster is reachable exactly where the
@@ -69,7 +69,9 @@
 //! needs a base domain: HyperShift defaults one on KubeVirt only.
 //!
 //! **Sign-in.** `spec.configuration.oauth.identityProviders[]` has one OpenID provider
-//! (`openshiftCluster.identityProviderName`, `sco`) against `<keycloak.url>/realms/<org>`:
+//! (`openshiftCluster.identityProviderName`, `sco`; an existing cluster keeps the name it
+//! has, as users' identities are `<provider>:<sub>`, mapped by claim) against
+//! `<keycloak.url>/realms/<org>`:
 //! client `openshift-<project>-<clusterName>`, its secret in Secret `<clusterName>-oidc-client`
 //! (key `clientSecret`, generated like the encryption key, purpose
 //! `openshift-cluster-oidc-client-secret`), the CA in ConfigMap `<clusterName>-oidc-ca` (key
@@ -87,7 +89,10 @@
 //! guest's nodes (through Konnectivity) and, when it cannot, runs the OAuth server without
 //! the provider and reports `ValidIDPConfiguration=False` (`control-plane-operator`
 //! `oauth/idp_convert.go`): the XR is then not ready (`InvalidIdentityProvider`, with
-//! HyperShift's message), as nobody could sign in.
+//! HyperShift's message), as nobody could sign in. Only HyperShift releases that copy the
+//! condition from the control plane to the HostedCluster report it there (older
+//! `hostedcluster_controller.go` copies `EtcdAvailable` to `ValidReleaseInfo` only); on
+//! those the XR cannot tell, and a bad provider shows on the cluster's OAuth server only.
 //!
 //! **Access.** Once the HostedCluster reports its admin kubeconfig Secret (`status.kubeconfig`,
 //! key `kubeconfig`), a namespaced provider-kubernetes ProviderConfig `<clusterName>-admin`
@@ -979,7 +984,7 @@ impl Cluster<'_> {
                 configuration: Some(Configuration {
                     oauth: Some(OAuth {
                         identity_providers: vec![IdentityProvider::openid(OpenIdProvider {
-                            name: &self.settings.identity_provider_name,
+                            name: &im.identity_provider_name,
                             issuer: &self.issuer,
                             client_id: &self.client_id(),
                             client_secret: &self.names.oidc_client_secret,
@@ -1142,7 +1147,7 @@ impl Cluster<'_> {
         // keeps the redirect URIs it has rather than being deleted and made anew with
         // another ID.
         let Some(redirect_uris) = observed
-            .oauth_callback_url(&self.settings.identity_provider_name)
+            .oauth_callback_url(&self.immutable.identity_provider_name)
             .map(|callback| vec![callback])
             .or_else(|| {
                 build

@@ -34,6 +34,12 @@ pub(super) struct Immutable {
     /// The address a private cluster's services are published on (`spec.services` is
     /// immutable: CEL "Services is immutable" on the HostedCluster spec).
     pub(super) node_port_address: String,
+    /// The name of the OpenID identity provider: the observed one of an existing cluster.
+    /// OpenShift names each user's identity `<provider>:<sub>`, and with `mappingMethod:
+    /// claim` a login whose user is already mapped to another identity fails
+    /// (`openshift/api` `config/v1` `MappingMethodClaim`): renaming the provider would lock
+    /// every existing user out of the cluster.
+    pub(super) identity_provider_name: String,
 }
 
 impl Immutable {
@@ -74,6 +80,26 @@ struct ShapeSpec {
     dns: Option<ShapeDns>,
     #[serde(default)]
     services: Vec<ShapeService>,
+    configuration: Option<ShapeConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeConfiguration {
+    oauth: Option<ShapeOAuth>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeOAuth {
+    #[serde(default)]
+    identity_providers: Vec<ShapeIdentityProvider>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShapeIdentityProvider {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    type_: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -375,6 +401,17 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
             None => Some(settings.private.allowed_cidrs.clone()),
         }
         .filter(|cidrs| !cidrs.is_empty()),
+        identity_provider_name: spec
+            .and_then(|s| s.configuration.as_ref()?.oauth.as_ref())
+            .and_then(|oauth| {
+                oauth
+                    .identity_providers
+                    .iter()
+                    .find(|p| p.type_.as_deref() == Some(hypershift::OPENID_TYPE))
+            })
+            .and_then(|p| p.name.clone())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| settings.identity_provider_name.clone()),
         node_port_address: observed
             .and_then(ObservedShape::node_port_address)
             .or(settings.private.node_port_address.as_deref())

@@ -916,6 +916,38 @@ fn the_keycloak_client_waits_for_the_oauth_callback_url() {
 }
 
 #[test]
+fn an_existing_cluster_keeps_its_identity_provider_name() {
+    // Users' identities are `<provider>:<sub>` and mapped by claim: a renamed provider would
+    // lock every existing user out, so the setting names providers of new clusters only.
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    let idp = |desired: &Desired| {
+        manifest(desired, names::HOSTED_CLUSTER)["spec"]["configuration"]["oauth"]
+            ["identityProviders"][0]["name"]
+            .clone()
+    };
+    assert_eq!(idp(&case.render().unwrap()), "sco");
+    case.settings.identity_provider_name = "keycloak".into();
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({"configuration": {"oauth": {"identityProviders": [
+                {"name": "htpasswd", "type": "HTPasswd"},
+                {"name": "sco", "type": "OpenID"},
+            ]}}}),
+            with_callback(available()),
+        ),
+    )];
+    let desired = case.render().unwrap();
+    assert_eq!(idp(&desired), "sco");
+    assert_eq!(
+        manifest(&desired, names::KEYCLOAK_CLIENT)["spec"]["forProvider"]["validRedirectUris"],
+        json!(["https://oauth.dev.example.com:443/oauth2callback/sco"])
+    );
+    case.observed.clear();
+    assert_eq!(idp(&case.render().unwrap()), "keycloak");
+}
+
+#[test]
 fn the_keycloak_client_redirects_to_the_observed_callback() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     case.observed = vec![(
