@@ -257,6 +257,44 @@ fn a_node_pool_waits_for_its_cluster_then_creates() {
     );
 }
 
+#[test]
+fn a_node_pool_follows_the_release_its_control_plane_rolled_out() {
+    // The cluster is being upgraded to 4.19.10 from 4.19.9: HyperShift reports a pool newer
+    // than the control plane's last Completed release outside the supported skew, so the
+    // pool keeps 4.19.9 until the control plane completes, and then moves.
+    const OLD: &str = "quay.io/openshift-release-dev/ocp-release:4.19.9-x86_64";
+    const NEW: &str = "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64";
+    let mut input = support::case_input(&stage("openshiftnodepool", "03-creating"));
+    let render = |input: &function_sco::sdk::render::RenderInput| {
+        let out = Outcome::of(support::render_input(input));
+        assert_eq!(out.fatal(), None);
+        out.manifest("node-pool")["spec"]["release"]["image"].clone()
+    };
+    let hosted = observed_of(&mut input.required, "HostedCluster");
+    assert_eq!(hosted["spec"]["release"]["image"], NEW);
+    hosted["status"]["version"]["history"] = serde_json::json!([
+        {"state": "Partial", "image": NEW, "version": "4.19.10"},
+        {"state": "Completed", "image": OLD, "version": "4.19.9"},
+    ]);
+    // A new pool starts on the release the control plane runs.
+    assert_eq!(render(&input), OLD);
+    input.observed.push(serde_json::json!({
+        "apiVersion": "hypershift.openshift.io/v1beta1",
+        "kind": "NodePool",
+        "metadata": {
+            "name": "dev-batch",
+            "namespace": "ws-frontend-clusters",
+            "annotations": {"crossplane.io/composition-resource-name": "node-pool"},
+        },
+        "spec": {"release": {"image": OLD}, "management": {"upgradeType": "InPlace"}},
+        "status": {"replicas": 3, "conditions": [{"type": "Ready", "status": "True"}]},
+    }));
+    assert_eq!(render(&input), OLD);
+    let hosted = observed_of(&mut input.required, "HostedCluster");
+    hosted["status"]["version"]["history"][0]["state"] = "Completed".into();
+    assert_eq!(render(&input), NEW);
+}
+
 /// Sets the `Available` condition of the HostedCluster among `objects` to False.
 /// The first observed object of `kind` in `observed`, to change a stage's observed state.
 fn observed_of<'a>(observed: &'a mut [serde_json::Value], kind: &str) -> &'a mut serde_json::Value {

@@ -854,6 +854,31 @@ pub struct VersionHistory {
     /// The OCP version (`4.19.10`).
     #[serde(default)]
     pub version: String,
+    /// The release image, as the HostedCluster's `spec.release.image` gave it.
+    #[serde(default)]
+    pub image: String,
+}
+
+/// The release a NodePool is to run, given the HostedCluster's `desired` release
+/// (`spec.release.image`, as the composition writes it), the newest release its control plane
+/// has rolled out (`rolled_out`: [`ObservedHostedCluster::rolled_out_image`]) and the one the
+/// pool runs (`running`, `None` for a new pool). HyperShift's NodePool controller takes the
+/// newest `Completed` history entry as the control plane's version and reports a pool whose
+/// release is newer `SupportedVersionSkew=False` ("NodePool version cannot be higher than
+/// the HostedCluster version", `nodepool_controller.go` `supportedVersionSkewCondition`;
+/// `docs/content/reference/versioning-support.md`), so nodes follow the control plane: a pool
+/// moves to `desired` once the control plane has rolled it out and keeps the release it runs
+/// until then; a new pool takes the newest rolled-out release, or `desired` before any (a
+/// cluster being installed).
+pub fn node_release<'a>(
+    desired: &'a str,
+    rolled_out: Option<&'a str>,
+    running: Option<&'a str>,
+) -> &'a str {
+    if rolled_out == Some(desired) {
+        return desired;
+    }
+    running.or(rolled_out).unwrap_or(desired)
 }
 
 /// `status.controlPlaneEndpoint`.
@@ -906,6 +931,21 @@ impl ObservedHostedCluster {
             .iter()
             .find(|h| h.state == "Completed" && !h.version.is_empty())
             .map(|h| h.version.as_str())
+    }
+
+    /// The release image the control plane has rolled out: the newest `Completed` history
+    /// entry's (HyperShift prepends a `Partial` entry for a new `spec.release.image` and
+    /// completes it once the rollout is done: `hostedcluster_controller.go`
+    /// `computeClusterVersionStatus`).
+    pub fn rolled_out_image(&self) -> Option<&str> {
+        self.status
+            .version
+            .as_ref()?
+            .history
+            .iter()
+            .find(|h| h.state == "Completed")
+            .map(|h| h.image.as_str())
+            .filter(|image| !image.is_empty())
     }
 
     /// The API server's URL (`https://host:port`), once the infrastructure is ready.
@@ -1058,7 +1098,7 @@ impl ObservedNodePool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn publishing_writes_only_what_its_type_admits() {
@@ -1191,5 +1231,31 @@ mod tests {
             .push(json!({"type": "IgnitionEndpointAvailable", "status": "False"}));
         assert!(!np(&unserved).serves(&none));
         assert!(!ObservedNodePool::default().serves(&none));
+    }
+    #[test]
+    fn nodes_follow_the_release_the_control_plane_rolled_out() {
+        let (old, new) = ("release:4.19.10", "release:4.19.12");
+        // Installing: nothing rolled out, no pool yet.
+        assert_eq!(node_release(new, None, None), new);
+        // Upgrading: the pool keeps its release, a new pool takes the rolled-out one.
+        assert_eq!(node_release(new, Some(old), Some(old)), old);
+        assert_eq!(node_release(new, Some(old), None), old);
+        // Rolled out: every pool moves.
+        assert_eq!(node_release(new, Some(new), Some(old)), new);
+        assert_eq!(node_release(new, Some(new), None), new);
+
+        let hc = |history: Value| {
+            serde_json::from_value::<ObservedHostedCluster>(
+                json!({"status": {"version": {"history": history}}}),
+            )
+            .unwrap()
+        };
+        let upgrading = hc(json!([
+            {"state": "Partial", "image": new, "version": ""},
+            {"state": "Completed", "image": old, "version": "4.19.10"},
+        ]));
+        assert_eq!(upgrading.rolled_out_image(), Some(old));
+        let installing = hc(json!([{"state": "Partial", "image": old}]));
+        assert_eq!(installing.rolled_out_image(), None);
     }
 }

@@ -7,7 +7,7 @@
 //! | XR field (`spec.parameters.`) | resources (composition resource name) |
 //! |---|---|
 //! | `clusterName` | `hosted-cluster` (HostedCluster `<clusterName>` in the XR's namespace; control plane namespace `<namespace>-<clusterName>`) |
-//! | `version` | the HostedCluster's and NodePools' `release.image` (setting `releaseImages`) |
+//! | `version` | the HostedCluster's and NodePools' `release.image` (setting `releaseImages`; a NodePool moves to a new release once the control plane has rolled it out: [`hypershift::node_release`]) |
 //! | `defaultNodepool` | `node-pool-default` (NodePool `<clusterName>-default`): replicas, size from the size table |
 //! | `networking.mode` | the HostedCluster's `spec.services` (below) |
 //! | `access.groups[]` | through `provider-config` (ProviderConfig `<clusterName>-admin` on the admin kubeconfig HyperShift reports): `binding-<role>` (Objects → ClusterRoleBindings `sco-<role>` to OpenShift's `view`, `edit`, `admin`, or for `customer-admin` the composition's `sco-customer-admin` plus `admin`), `role-customer-admin` (Object → ClusterRole `sco-customer-admin`) |
@@ -829,7 +829,11 @@ impl Cluster<'_> {
                 self.meta(&self.names.node_pool),
                 &self.names.hosted_cluster,
                 self.params.default_nodepool.replicas,
-                self.release_image,
+                hypershift::node_release(
+                    self.release_image,
+                    observed.rolled_out_image(),
+                    found.release_image(),
+                ),
                 nodes,
                 self.settings.root_volume_storage_class.as_deref(),
                 found

@@ -695,6 +695,46 @@ fn phases_follow_the_observed_hosted_cluster_and_node_pool() {
 }
 
 #[test]
+fn the_default_pool_follows_the_release_the_control_plane_rolled_out() {
+    // Upgrading 4.19.8 -> 4.19.10: HyperShift reports a pool newer than the control plane's
+    // last Completed release outside the supported skew, so the pool waits for it.
+    const OLD: &str = "quay.io/openshift-release-dev/ocp-release:4.19.8-x86_64";
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    let pool_release = |case: &Case| {
+        manifest(&case.render().unwrap(), names::DEFAULT_NODE_POOL)["spec"]["release"]["image"]
+            .clone()
+    };
+    let cluster = |history: Value| {
+        let mut status = available();
+        status["version"] = json!({"desired": {"image": IMAGE}, "history": history});
+        (
+            names::HOSTED_CLUSTER,
+            hosted_cluster(json!({"release": {"image": IMAGE}}), status),
+        )
+    };
+    let running = (
+        names::DEFAULT_NODE_POOL,
+        json!({"spec": {"release": {"image": OLD}}, "status": {"replicas": 2}}),
+    );
+    case.observed = vec![
+        cluster(json!([
+            {"state": "Partial", "image": IMAGE, "version": "4.19.10"},
+            {"state": "Completed", "image": OLD, "version": "4.19.8"},
+        ])),
+        running.clone(),
+    ];
+    assert_eq!(pool_release(&case), OLD);
+    case.observed = vec![
+        cluster(json!([
+            {"state": "Completed", "image": IMAGE, "version": "4.19.10"},
+            {"state": "Completed", "image": OLD, "version": "4.19.8"},
+        ])),
+        running,
+    ];
+    assert_eq!(pool_release(&case), IMAGE);
+}
+
+#[test]
 fn the_connection_secret_never_holds_the_admin_credentials() {
     use base64::Engine as _;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);

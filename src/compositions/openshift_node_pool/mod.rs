@@ -12,7 +12,8 @@
 //! **The parent.** Read as required resources (no Object with `managementPolicies: [Observe]`
 //! is needed: both live in the XR's namespace): the OpenShiftCluster gives the HostedCluster's
 //! name (`spec.parameters.clusterName`), and the HostedCluster the release image
-//! (`spec.release.image`, so a pool follows the cluster's version), the platform
+//! (`spec.release.image`, so a pool follows the cluster's version once its control plane has
+//! rolled it out: [`crate::resources::hypershift::node_release`]), the platform
 //! (`spec.platform.type`) and availability (`Available=True`). While the parent or its
 //! HostedCluster is missing or not available no pool is created and the XR waits
 //! (`WaitingForCluster`, phase `WaitingForCluster`). A NodePool that exists is kept as it
@@ -163,7 +164,10 @@ enum Found {
     Available {
         uid: Option<String>,
         shape: Shape,
+        /// The HostedCluster's `spec.release.image`.
         release_image: String,
+        /// The newest release its control plane has rolled out.
+        rolled_out: Option<String>,
     },
 }
 
@@ -344,6 +348,7 @@ fn found(
         Some(image) => Found::Available {
             uid,
             release_image: image.to_owned(),
+            rolled_out: observed.rolled_out_image().map(str::to_owned),
             shape,
         },
         None => Found::NotAvailable {
@@ -400,10 +405,18 @@ impl Pool<'_> {
                 Found::Available {
                     shape,
                     release_image,
+                    rolled_out,
                     ..
                 },
-                _,
-            ) => (shape, release_image.as_str()),
+                running,
+            ) => (
+                shape,
+                crate::resources::hypershift::node_release(
+                    release_image,
+                    rolled_out.as_deref(),
+                    running,
+                ),
+            ),
             // Created once the cluster is available; kept as it runs while HyperShift reports
             // the cluster unavailable (a control plane restart, an upgrade): Crossplane
             // deletes every composed resource a function leaves out.
