@@ -22,9 +22,11 @@
 //!   the accepted list from the observed export claims.
 //! - api-syncagent writes its APIExport's claims itself, through the v1alpha1 API, as
 //!   `{group, resource, all: true}` (`kcp-dev/api-syncagent@47c3c483`
-//!   `internal/controller/apiexport/reconciler.go`); kcp's conversion turns `all` into
-//!   `selector.matchAll` and an empty verb list into `["*"]` (`kcp-dev/kcp`
-//!   `sdk/apis/apis/v1alpha2` conversion, `Convert_v1alpha1_AcceptablePermissionClaim_To_v1alpha2_…`).
+//!   `internal/controller/apiexport/reconciler.go`); kcp's conversion to v1alpha2 keeps `all`
+//!   only in the annotation `apis.v1alpha2.kcp.io/v1alpha1-permission-claims` (so the v1alpha2
+//!   claim has no `defaultSelector`, and the composition's `matchAll` fallback applies) and
+//!   turns an empty verb list into `["*"]` (`kcp-dev/kcp` `sdk/apis/apis/v1alpha2`
+//!   `types_apiexport_conversion.go`).
 //!   The agent claims `events` and `namespaces` always, `core.kcp.io/logicalclusters` when a
 //!   PublishedResource sets `enableWorkspacePaths`, and every related resource's kind
 //!   (api-syncagent `docs/content/faq.md`).

@@ -57,7 +57,8 @@
 //! **Workspace RBAC.** A new kcp workspace binds only its creator: the logicalcluster
 //! reconciler creates one ClusterRoleBinding `workspace-admin` → `cluster-admin` for the user
 //! in `experimental.tenancy.kcp.io/owner` (kcp `pkg/reconciler/tenancy/logicalcluster/
-//! logicalcluster_controller.go`), here the org provider config's identity. kcp's workspace
+//! logicalcluster_controller.go`), here the org provider config's identity (none when that
+//! identity is in `system:masters`, for which kcp sets no owner). kcp's workspace
 //! content authorizer lets a subject in only with verb `access` on `/`, which the bootstrap
 //! ClusterRole `system:kcp:workspace:access` grants (kcp `pkg/authorization/bootstrap/
 //! policy.go`; docs `concepts/authorization`). Kubernetes' `admin`/`edit`/`view` come from the
@@ -69,6 +70,11 @@
 //! only where token validation is on (otherwise the group name means no particular realm),
 //! and binds every subject to `system:kcp:workspace:access`. The identity behind the project's
 //! provider config (the KCP admin kubeconfig's) needs `bind` on each APIExport.
+//!
+//! **Keycloak groups** `<project>-<role>` are created in the organisation's realm; a group
+//! of that name made there by hand before the project exists is adopted (provider-keycloak
+//! finds a `Group` by realm and name: `config/group/config.go`): its members are then the
+//! role's `users` and it is deleted with the project. IAM Groups cannot take those names.
 //!
 //! **Service cluster.** The Quota is the profile's `spec.resourcequota.hard` (and LimitRange
 //! where the profile has one). The Tenant (`v1beta3`) references it, lists the namespaces in
