@@ -135,7 +135,7 @@ pub fn generated(
 }
 
 /// `length` characters of `HMAC-SHA256(seed, purpose \0 uid \0 counter)`, block after block,
-/// each byte mapped onto [`ALPHABET`] (rejection sampling keeps the mapping unbiased).
+/// each byte mapped onto `ALPHABET` (rejection sampling keeps the mapping unbiased).
 pub fn derive(seed: &[u8], uid: &str, purpose: &str, length: usize) -> String {
     let limit = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
     let mut out = String::with_capacity(length);

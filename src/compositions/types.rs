@@ -69,7 +69,7 @@ pub(crate) use validated_string;
 /// 1 MiB condition message (Kubernetes caps one at 32768 characters).
 const QUOTED_MAX: usize = 64;
 
-/// `value` quoted for a message (`"ada"`), clipped to [`QUOTED_MAX`] characters with its
+/// `value` quoted for a message (`"ada"`), clipped to `QUOTED_MAX` characters with its
 /// length said, so a message stays short whatever the user sent.
 pub fn quoted(value: &str) -> String {
     let length = value.chars().count();

@@ -2,7 +2,7 @@
 //! overrides the level. Panics are logged too, so a panic inside a composition leaves a line
 //! beside the Fatal result it turns into.
 //!
-//! The JSON line is written by [`JsonLines`], not by tracing-subscriber's JSON formatter: the
+//! The JSON line is written by `JsonLines`, not by tracing-subscriber's JSON formatter: the
 //! line is the same, but that formatter goes through a serde map and a hundred small writes,
 //! a twentieth of what a RunFunction call cost; this writes the line straight into one
 //! buffer, with serde_json escaping the strings.

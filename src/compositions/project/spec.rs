@@ -2,7 +2,7 @@
 //! `Project`): the source of its XRD schema, and its status.
 //!
 //! The parameters are plain strings with the schema's patterns and enums, so that the API
-//! server refuses most bad values, and the function's [`super::Project::validate`] names every
+//! server refuses most bad values, and the function's `Composition::validate` names every
 //! remaining bad field at once (a decoded newtype would stop at the first).
 
 use kube::CustomResource;
