@@ -1,26 +1,32 @@
 //! The root disk against its golden image: CDI refuses to clone into a smaller target.
 //!
-//! CDI's clone planner compares the usable space of source and target PVC and fails with
-//! "target resources requests storage size is smaller than the source"
+//! CDI's clone planner compares the source PVC's requested storage with the target PVC's and
+//! fails with "target resources requests storage size is smaller than the source"
 //! (`kubevirt/containerized-data-importer` `pkg/controller/clone/planner.go`,
-//! `validateClone`/`getUsableSpace`); the DataVolume never becomes ready and the VM never
-//! boots. A PVC's usable space is its requested storage, less CDI's filesystem overhead in
-//! `Filesystem` volume mode (CDIConfig `filesystemOverhead`, 5.5% by default:
-//! `pkg/common` `DefaultGlobalOverhead`). Our DataVolume asks through the `storage` API, for
-//! which CDI adds that overhead to the request, so the target's usable space is the
-//! `storageSize` capacity; a `Filesystem` source (a DataImportCron import on NFS, CephFS,
-//! hostpath) is compared by its request less the default overhead, since a 30Gi image is
-//! stored in a PVC of about 31.75Gi there. A snapshot source is refused by the CSI
-//! external-provisioner below its `status.restoreSize`, compared as it is.
+//! `validateSourcePVC` → `ValidateRequestedCloneSize`); the DataVolume never becomes ready
+//! and the VM never boots. Our DataVolume asks through the `storage` API, from which CDI
+//! makes the target PVC: its request is `storageSize` in `Block` mode, and in `Filesystem`
+//! mode `storageSize` (aligned to 1 MiB) divided by `1 - filesystemOverhead` (CDIConfig,
+//! 5.5% by default: `pkg/common` `DefaultGlobalOverhead`, `GetRequiredSpace`). The target's
+//! volume mode is the one the storage class's StorageProfile gives
+//! (`status.claimPropertySets[0].volumeMode`; CDI names each profile after its class), so
+//! the composition fetches it when the platform names `storageClass`; without it the target
+//! is taken to be in the source's mode (golden images usually live on the same class). The
+//! source is counted by its request (else its capacity), whatever its mode: a 30Gi image
+//! imported to `Filesystem` storage sits in a PVC of about 31.75Gi, which fits a 30Gi
+//! `Filesystem` disk and not a 30Gi `Block` one. A snapshot source is refused by the CSI
+//! external-provisioner below its `status.restoreSize`, compared as it is. A per-class
+//! overhead in CDIConfig is not read: the default is assumed.
 //!
 //! So the composition asks Crossplane for the flavour's DataSource
 //! (`cdi.kubevirt.io/v1beta1`, requirement `golden-image`), then for what its resolved
 //! `status.source` points at (a PVC or a VolumeSnapshot, requirement `golden-image-source`),
-//! and **refuses** a `storageSize` whose capacity is below the source's size, naming the
-//! smallest size that fits. Refusing rather than rounding up: `storageSize` is the user's
-//! explicit choice from a closed set, and a silently larger disk would not match it. The
-//! check applies only before the VM exists: a golden image that grows later (a new
-//! DataImportCron import) must not break a running VM, whose disk is already cloned.
+//! and the StorageProfile (`storage-profile`), and **refuses** a `storageSize` whose target
+//! request is below the source's, naming the smallest size that fits. Refusing rather than
+//! rounding up: `storageSize` is the user's explicit choice from a closed set, and a silently
+//! larger disk would not match it. The check applies only before the VM exists: a golden
+//! image that grows later (a new DataImportCron import) must not break a running VM, whose
+//! disk is already cloned.
 
 use serde_json::Value;
 
@@ -33,6 +39,8 @@ use crate::sdk::response::{Match, Requirement};
 pub const GOLDEN_IMAGE: &str = "golden-image";
 /// The requirement fetching what the DataSource points at.
 pub const GOLDEN_IMAGE_SOURCE: &str = "golden-image-source";
+/// The requirement fetching the storage class's StorageProfile.
+pub const STORAGE_PROFILE: &str = "storage-profile";
 
 /// The DataSource's requirement.
 pub fn data_source(settings: &Settings, name: &str) -> Requirement {
@@ -42,6 +50,27 @@ pub fn data_source(settings: &Settings, name: &str) -> Requirement {
         matching: Match::Name(name.to_owned()),
         namespace: Some(settings.golden_image_namespace.clone()),
     }
+}
+
+/// The requirement fetching the StorageProfile of the root disk's storage class, when the
+/// platform names one (cluster-scoped, named after the class).
+pub fn storage_profile(settings: &Settings) -> Option<Requirement> {
+    Some(Requirement {
+        api_version: "cdi.kubevirt.io/v1beta1".into(),
+        kind: "StorageProfile".into(),
+        matching: Match::Name(settings.storage_class.clone()?),
+        namespace: None,
+    })
+}
+
+/// Whether the root disk's PVC will be in `Filesystem` mode, as the fetched StorageProfile
+/// says; `None` when it is not fetched or says nothing.
+pub fn target_filesystem(observed: &Observed<'_>) -> Option<bool> {
+    let profile = observed.required.get(STORAGE_PROFILE)?.first()?;
+    let mode = profile
+        .pointer("/status/claimPropertySets/0/volumeMode")?
+        .as_str()?;
+    Some(mode == "Filesystem")
 }
 
 /// The requirement for what the observed DataSource resolves to, once it is known.
@@ -72,11 +101,20 @@ pub fn source(observed: &Observed<'_>) -> Option<Requirement> {
 /// CDI's default filesystem overhead, in per mille (`DefaultGlobalOverhead` "0.055").
 const FILESYSTEM_OVERHEAD_PER_MILLE: u128 = 55;
 
-/// The golden image's size in bytes, once its source is fetched, as CDI's clone planner counts
-/// it, and how it was read: a PVC's requested storage (else its capacity), less the filesystem
-/// overhead in `Filesystem` mode (the API server's default mode); a VolumeSnapshot's
-/// `status.restoreSize`.
-pub fn source_size(observed: &Observed<'_>) -> Option<(u128, String)> {
+/// The golden image's source as CDI's clone planner counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Its size in bytes: a PVC's requested storage (else its capacity), a VolumeSnapshot's
+    /// `status.restoreSize`.
+    pub bytes: u128,
+    /// That size as written.
+    pub text: String,
+    /// Whether it is a PVC in `Filesystem` mode (the API server's default mode).
+    pub filesystem: bool,
+}
+
+/// The golden image's source, once it is fetched.
+pub fn source_size(observed: &Observed<'_>) -> Option<Source> {
     let source = observed.required.get(GOLDEN_IMAGE_SOURCE)?.first()?;
     let text = [
         "/spec/resources/requests/storage",
@@ -85,43 +123,56 @@ pub fn source_size(observed: &Observed<'_>) -> Option<(u128, String)> {
     ]
     .iter()
     .find_map(|p| source.pointer(p).and_then(Value::as_str))?;
-    let size = bytes(text)?;
-    let filesystem = source["kind"] == "PersistentVolumeClaim"
-        && source
-            .pointer("/spec/volumeMode")
-            .and_then(Value::as_str)
-            .is_none_or(|mode| mode == "Filesystem");
-    if filesystem {
-        let usable = size * (1000 - FILESYSTEM_OVERHEAD_PER_MILLE) / 1000;
-        Some((
-            usable,
-            format!("{text}, {usable} bytes usable in Filesystem mode"),
-        ))
-    } else {
-        Some((size, text.to_owned()))
-    }
+    Some(Source {
+        bytes: bytes(text)?,
+        text: text.to_owned(),
+        filesystem: source["kind"] == "PersistentVolumeClaim"
+            && source
+                .pointer("/spec/volumeMode")
+                .and_then(Value::as_str)
+                .is_none_or(|mode| mode == "Filesystem"),
+    })
 }
 
-/// Why `size` cannot hold the golden image of `source_size` bytes, if it cannot.
+/// The storage CDI requests for a `capacity`-byte disk through the `storage` API: the
+/// capacity in `Block` mode; in `Filesystem` mode aligned to 1 MiB and divided by
+/// `1 - overhead`, rounded up (`GetRequiredSpace`).
+fn requested(capacity: u128, filesystem: bool) -> u128 {
+    if !filesystem {
+        return capacity;
+    }
+    let aligned = capacity.div_ceil(1 << 20) * (1 << 20);
+    (aligned * 1000).div_ceil(1000 - FILESYSTEM_OVERHEAD_PER_MILLE)
+}
+
+/// Why `size` cannot hold the golden image `source`, if it cannot. `target_filesystem` is the
+/// root disk's volume mode when known ([`target_filesystem`]), else the source's.
 pub fn too_small(
     settings: &Settings,
     size: StorageSize,
-    (source_bytes, source_text): &(u128, String),
+    source: &Source,
+    target_filesystem: Option<bool>,
     image: &str,
 ) -> Option<String> {
-    let capacity = settings.storage_sizes.get(size).as_str();
-    if bytes(capacity)? >= *source_bytes {
+    let filesystem = target_filesystem.unwrap_or(source.filesystem);
+    let request = |s: StorageSize| {
+        bytes(settings.storage_sizes.get(s).as_str()).map(|b| requested(b, filesystem))
+    };
+    if request(size)? >= source.bytes {
         return None;
     }
-    let fit = StorageSize::ALL.into_iter().find(|s| {
-        bytes(settings.storage_sizes.get(*s).as_str()).is_some_and(|b| b >= *source_bytes)
-    });
+    let capacity = settings.storage_sizes.get(size).as_str();
+    let fit = StorageSize::ALL
+        .into_iter()
+        .find(|s| request(*s).is_some_and(|b| b >= source.bytes));
     let fix = fit.map_or_else(
         || "no storageSize of this platform is large enough; ask the platform team".to_owned(),
         |s| format!("choose storageSize {s} or larger"),
     );
+    let mode = if filesystem { "Filesystem" } else { "Block" };
     Some(format!(
-        "{size} is {capacity}, smaller than the golden image {image} ({source_text}): CDI refuses to clone into a smaller disk and the VM would never boot; {fix}"
+        "{size} is {capacity}: a {mode}-mode disk of that size requests less storage than the golden image {image} ({}), and CDI refuses to clone into a smaller disk, so the VM would never boot; {fix}",
+        source.text
     ))
 }
 
@@ -170,6 +221,17 @@ pub fn bytes(text: &str) -> Option<u128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filesystem_disk_requests_its_size_and_the_overhead() {
+        let gi = 1u128 << 30;
+        assert_eq!(requested(30 * gi, false), 30 * gi);
+        // 30Gi / 0.945, rounded up: about 31.75Gi.
+        assert_eq!(requested(30 * gi, true), (30 * gi * 1000).div_ceil(945));
+        assert!(requested(30 * gi, true) > 31 * gi + 7 * (gi / 10));
+        // Aligned to 1 MiB first.
+        assert_eq!(requested(1, true), ((1 << 20) * 1000u128).div_ceil(945));
+    }
 
     #[test]
     fn quantities_parse_to_bytes() {

@@ -130,11 +130,12 @@ impl Composition for VirtualMachine {
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
         // Only before the VM exists: its disk is cloned once (see `golden.rs`).
         if !cx.observed.exists(VIRTUAL_MACHINE)
-            && let Some(size) = golden::source_size(cx.observed)
+            && let Some(source) = golden::source_size(cx.observed)
             && let Some(why) = golden::too_small(
                 settings,
                 params.storage_size,
-                &size,
+                &source,
+                golden::target_filesystem(cx.observed),
                 &format!(
                     "{}/{}",
                     settings.golden_image_namespace, checked.golden_image
@@ -162,6 +163,9 @@ impl Composition for VirtualMachine {
         );
         if let Some(source) = golden::source(build.observed()) {
             build.require(golden::GOLDEN_IMAGE_SOURCE, source);
+        }
+        if let Some(profile) = golden::storage_profile(settings) {
+            build.require(golden::STORAGE_PROFILE, profile);
         }
         // The running instance: its CPU and memory are what the guest has now (declared on
         // every call, as Crossplane's requirements loop wants).

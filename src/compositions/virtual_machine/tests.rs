@@ -606,6 +606,17 @@ fn render_required(
     observed: &[(&str, Value)],
     pvc: &Value,
 ) -> Result<Desired, Invalid> {
+    render_profiled(parameters, observed, pvc, None)
+}
+
+/// [`render_required`] with the root disk's storage class and its StorageProfile, whose
+/// claim property set has `volume_mode`.
+fn render_profiled(
+    parameters: Value,
+    observed: &[(&str, Value)],
+    pvc: &Value,
+    volume_mode: Option<&str>,
+) -> Result<Desired, Invalid> {
     let xr: spec::VirtualMachine = serde_json::from_value(composite("web", parameters)).unwrap();
     let resources: BTreeMap<Name, ObservedComposed> = observed
         .iter()
@@ -613,10 +624,20 @@ fn render_required(
         .collect();
     let data_source = json!({"metadata": {"name": "rhel9", "namespace": "openshift-virtualization-os-images"},
         "status": {"source": {"pvc": {"name": "rhel9-abc", "namespace": "openshift-virtualization-os-images"}}}});
-    let required = BTreeMap::from([
+    let mut required = BTreeMap::from([
         (golden::GOLDEN_IMAGE.to_owned(), vec![data_source]),
         (golden::GOLDEN_IMAGE_SOURCE.to_owned(), vec![pvc.clone()]),
     ]);
+    let mut settings = Settings::default();
+    if let Some(mode) = volume_mode {
+        settings.storage_class = Some("ceph-rbd-virt".into());
+        required.insert(
+            golden::STORAGE_PROFILE.to_owned(),
+            vec![json!({"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "StorageProfile",
+                "metadata": {"name": "ceph-rbd-virt"},
+                "status": {"claimPropertySets": [{"accessModes": ["ReadWriteMany"], "volumeMode": mode}]}})],
+        );
+    }
     let observed = Observed {
         resources: &resources,
         required: &required,
@@ -627,7 +648,7 @@ fn render_required(
         Context {
             observed: &observed,
             platform: &Platform::default(),
-            settings: &Settings::default(),
+            settings: &settings,
         },
     )
 }
@@ -650,13 +671,23 @@ fn a_root_disk_smaller_than_its_golden_image_is_refused_before_the_vm_exists() {
         "{err}"
     );
     assert!(err.0[0].message.contains("32Gi"), "{err}");
-    // In Filesystem mode CDI counts a PVC's request less its filesystem overhead (5.5%): a
-    // 30Gi image imported there sits in a PVC of about 31.75Gi and fits a 30Gi disk.
+    // A Filesystem-mode disk requests its size plus CDI's filesystem overhead (5.5%): a 30Gi
+    // image imported there sits in a PVC of about 31.75Gi and fits a 30Gi disk in that mode.
     assert!(render_required(parameters.clone(), &[], &pvc("31746Mi", "Filesystem")).is_ok());
     let err = render_required(parameters.clone(), &[], &pvc("34Gi", "Filesystem")).unwrap_err();
-    assert!(
-        err.0[0].message.contains("usable in Filesystem mode"),
-        "{err}"
+    assert!(err.0[0].message.contains("Filesystem-mode disk"), "{err}");
+    // The target's mode is the StorageProfile's: the same source does not fit a 30Gi Block
+    // disk (CDI compares the two requests as they are), and a Block source fits a
+    // Filesystem disk a little smaller than itself.
+    let profiled = |pvc: &Value, mode| render_profiled(parameters.clone(), &[], pvc, Some(mode));
+    let err = profiled(&pvc("31746Mi", "Filesystem"), "Block").unwrap_err();
+    assert!(err.0[0].message.contains("Block-mode disk"), "{err}");
+    assert!(profiled(&pvc("31Gi", "Block"), "Filesystem").is_ok());
+    assert!(profiled(&pvc("31Gi", "Block"), "Block").is_err());
+    let ok = profiled(&pvc("30Gi", "Block"), "Block").unwrap();
+    assert_eq!(
+        ok.requirements[golden::STORAGE_PROFILE].kind,
+        "StorageProfile"
     );
     // Large enough: composed, and the golden image's source is required.
     let ok = render_required(parameters.clone(), &[], &pvc("30Gi", "Block")).unwrap();
