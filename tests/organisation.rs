@@ -459,6 +459,45 @@ fn the_workspace_provider_config_outlives_every_object_it_manages() {
 }
 
 #[test]
+fn the_identity_provider_waits_for_its_client_id_secret_and_logs_the_browser_out() {
+    // upjet sends an empty value for a Secret it cannot find: created before its client-ID
+    // Secret, the provider would get client ID "".
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    let name_of = |o: &Value| {
+        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    input.observed.retain(|o| {
+        !matches!(
+            name_of(o).as_str(),
+            "identity-provider"
+                | "identity-provider-client-id"
+                | "usage-realm-by-identity-provider"
+                | "usage-identity-provider-client-id-by-identity-provider"
+        )
+    });
+    let out = Outcome::of(support::render_input(&input));
+    assert_eq!(out.fatal(), None);
+    assert!(out.composed.contains_key("identity-provider-client-id"));
+    assert!(!out.composed.contains_key("identity-provider"));
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForIdentityProviderSecret")
+    );
+    assert!(message.contains("globex-idp-client-id"), "{message}");
+    // Once it exists the provider is composed; with an end-session endpoint Keycloak must
+    // send the browser there (not a back-channel call), or the corporate session outlives
+    // the logout.
+    let out = run("08-token-validation-all-ready");
+    let idp = &out.manifest("identity-provider")["spec"]["forProvider"];
+    assert!(idp["logoutUrl"].is_string());
+    assert_eq!(idp["backchannelSupported"], false);
+}
+
+#[test]
 fn the_identity_provider_reads_its_client_credentials_from_secrets() {
     let out = run("08-token-validation-all-ready");
     let idp = &out.manifest("identity-provider")["spec"]["forProvider"];

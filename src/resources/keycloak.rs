@@ -717,6 +717,10 @@ pub struct OidcIdentityProviderParameters {
     /// End-session endpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logout_url: Option<String>,
+    /// Whether the provider takes a back-channel (server-side) logout request at its
+    /// end-session endpoint; `false` sends the browser there (Terraform default: true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_supported: Option<bool>,
     /// Whether token signatures are validated (needs `jwksUrl`).
     pub validate_signature: bool,
     /// Space-separated scopes to request.
@@ -1034,6 +1038,7 @@ mod tests {
             jwks_url: None,
             user_info_url: None,
             logout_url: None,
+            backchannel_supported: None,
             validate_signature: false,
             default_scopes: None,
             trust_email: false,

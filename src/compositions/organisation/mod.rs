@@ -561,8 +561,9 @@ impl<'a> Org<'a> {
         .opaque();
         build.add_existing(names::ADMIN_PASSWORD, Part::Admin, &password);
         if !build.exists(names::ADMIN_PASSWORD) {
-            // provider-keycloak resolves the initial password when it creates the user: a
-            // missing Secret would fail the create, so the user waits for it.
+            // provider-keycloak resolves the initial password when it creates the user, and
+            // upjet sends an empty value for a Secret it cannot find (`IgnoreNotFound`,
+            // `pkg/resource/sensitive.go`; crossplane/upjet#651): the user waits for it.
             build.wait(
                 "WaitingForAdminPassword",
                 format!(
@@ -644,12 +645,31 @@ impl<'a> Org<'a> {
             &client_id,
             exists,
         );
+        if !exists && !build.exists(names::IDENTITY_PROVIDER) {
+            // upjet sends an empty value for a Secret it cannot find (`IgnoreNotFound`,
+            // `pkg/resource/sensitive.go`): the provider would be created with client ID "".
+            build.wait(
+                "WaitingForIdentityProviderSecret",
+                format!(
+                    "the Secret {secret_namespace}/{} with the identity provider's client ID does not exist yet",
+                    client_id.name()
+                ),
+            );
+            return;
+        }
 
         let url = |u: &Option<HttpsUrl>| u.as_ref().map(ToString::to_string);
         let params = keycloak::OidcIdentityProviderParameters {
             realm_ref: Reference::to(realm.name()),
             alias: idp.alias.to_string(),
-            display_name: idp.display_name.as_ref().map(|n| n.to_string()),
+            // Always written: the Terraform schema makes it Optional+Computed, so a name
+            // left out would keep the last one (empty: the login page shows the alias).
+            display_name: Some(
+                idp.display_name
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ),
             enabled: true,
             issuer: Some(idp.issuer.to_string()),
             authorization_url: idp.authorization_url.to_string(),
@@ -657,6 +677,11 @@ impl<'a> Org<'a> {
             jwks_url: url(&idp.jwks_url),
             user_info_url: url(&idp.user_info_url),
             logout_url: url(&idp.logout_url),
+            // With back-channel logout (the Terraform default) Keycloak only calls the
+            // end-session endpoint from the server and never sends the browser there
+            // (`OIDCIdentityProvider.keycloakInitiatedBrowserLogout`): a corporate session
+            // would outlive the logout.
+            backchannel_supported: idp.logout_url.is_some().then_some(false),
             validate_signature: idp.jwks_url.is_some(),
             default_scopes: Some(idp.scopes.to_string()),
             trust_email: idp.trust_email,

@@ -57,6 +57,7 @@ pub struct Parameters {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(extend("x-kubernetes-validations" = [
     {"rule": "(has(self.username) ? self.username : self.email) == (has(oldSelf.username) ? oldSelf.username : oldSelf.email)", "message": "the first administrator's username (unset means the email address) is fixed once the organisation exists: Keycloak cannot rename a user through the provider, and the user is only ever created"},
+    {"rule": "(has(self.firstName) ? self.firstName : '') == (has(oldSelf.firstName) ? oldSelf.firstName : '') && (has(self.lastName) ? self.lastName : '') == (has(oldSelf.lastName) ? oldSelf.lastName : '')", "message": "the first administrator's name is fixed once the organisation exists: the user is only ever created (an update would remove their federated identity links); change it in Keycloak"},
 ]))]
 pub struct Administrator {
     /// Email address. Lower-cased, as Keycloak stores it (`Ada@ACME.example` becomes
@@ -70,10 +71,10 @@ pub struct Administrator {
     /// Fixed once the organisation exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Username>,
-    /// First name.
+    /// First name. Fixed once the organisation exists, as the email is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<Text<0, 255>>,
-    /// Last name.
+    /// Last name. Fixed once the organisation exists, as the email is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<Text<0, 255>>,
 }

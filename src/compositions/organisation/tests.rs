@@ -281,3 +281,29 @@ fn an_object_ready_without_a_ready_workspace_is_not_ready() {
     .unwrap();
     assert!(!desired.resources[&Name::from(names::WORKSPACE)].ready);
 }
+
+#[test]
+fn the_first_administrators_identity_and_name_are_fixed_in_the_xrd() {
+    // The admin user is only ever created (an update would remove federated links): a change
+    // the provider would never make is refused by the API server instead of ignored.
+    let xrd = Organisation::definition();
+    let admin = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+        ["parameters"]["properties"]["admin"];
+    let rules: Vec<&str> = admin["x-kubernetes-validations"]
+        .as_array()
+        .expect("rules on admin")
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.iter().any(|r| r.contains("username")), "{rules:?}");
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("self.firstName") && r.contains("oldSelf.lastName")),
+        "{rules:?}"
+    );
+    assert_eq!(
+        admin["properties"]["email"]["x-kubernetes-validations"][0]["rule"],
+        "self == oldSelf"
+    );
+}

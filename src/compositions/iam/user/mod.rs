@@ -62,8 +62,13 @@
 //!   `UpdateUser`), which is why the Organisation's first admin is create-only. An IAM User is
 //!   meant to be edited; provider-keycloak late-initialises every field but
 //!   `required_actions` and `initial_password` (`config/user/config.go`, `LateInitializer`),
-//!   so links Keycloak reports are copied into `forProvider` and re-sent. That is read from
-//!   the configuration, not observed against a live Keycloak. `initProvider.requiredActions`
+//!   so links Keycloak reports are copied into `forProvider` and re-sent. Only once: upjet
+//!   late-initialises a field while it is empty (`pkg/resource/lateinit.go`), so the links
+//!   are those Keycloak had when the first appeared. **Known limit**: a link made later (a
+//!   second provider, the account console) is removed by the next update of the user, and a
+//!   link removed in Keycloak is made again; names removed from the XR are copied back the
+//!   same way. Read from the configuration and upjet's source, not observed against a live
+//!   Keycloak. `initProvider.requiredActions`
 //!   always lists `UPDATE_PASSWORD` (an empty list would be dropped by upjet's `omitempty`
 //!   and name nothing), so the `UPDATE_PASSWORD` Keycloak adds for a temporary password is
 //!   no difference that would update the user on every poll
