@@ -38,10 +38,21 @@
 //!   (api-syncagent's default hashed names) gets a `vm-` prefix.
 //! - The project label comes from the namespace (`ws-<project>-<suffix>`); the organisation is
 //!   not known to this XR, so no organisation label is set.
-//! - `instanceType` may change: KubeVirt applies the new type at the next start (the XR
-//!   warns while `RestartRequired`). On KubeVirt 0.59.1 to 1.4, which pin the old type's
-//!   revision in the VM's spec, the composed VM clears `revisionName` with the new name until
-//!   KubeVirt pins the new one ([`kubevirt::ObservedMatchers`]).
+//! - `instanceType` may change: with KubeVirt's `LiveUpdate` rollout strategy (1.3 and later,
+//!   kubevirt/kubevirt#11455) the new type's vCPUs and memory are hot-plugged where they can
+//!   be, otherwise (and always before 1.3) KubeVirt applies the type at the next start and
+//!   sets `RestartRequired`, which the XR shows with a Warning. On KubeVirt 0.59.1 to 1.4,
+//!   which pin the old type's revision in the VM's spec, the composed VM clears
+//!   `revisionName` with the new name until KubeVirt pins the new one
+//!   ([`kubevirt::ObservedMatchers`]). The cluster must keep KubeVirt's default
+//!   `instancetypeReferencePolicy: reference`: with `expand` or `expandAll` (1.6,
+//!   kubevirt/kubevirt#13086) virt-controller writes the type's CPU and memory into the
+//!   template and drops `spec.instancetype`, and the admitter then refuses every apply of
+//!   ours, which names the type again, as a conflict (`vms-admitter.go`).
+//! - Cloning the golden image is authorised against the VM namespace's `default`
+//!   ServiceAccount (`authorizeVirtualMachineSpec` → CDI `AuthorizeSA`): it needs `create`
+//!   on `datavolumes/source` (`cdi.kubevirt.io`) in `goldenImageNamespace`, which the SSP
+//!   operator grants to all authenticated users in its own golden-image namespace only.
 //! - No `Usage`s: nothing here has to outlive anything else on deletion.
 //! - `flavour` and `storageSize` are immutable in the XRD (CEL `self == oldSelf`): KubeVirt
 //!   neither re-images nor resizes the root disk an existing VM's `dataVolumeTemplates`

@@ -14,7 +14,10 @@ use crate::resources::kubevirt::PodNetworkBinding;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Settings {
-    /// Namespace of the golden-image DataSources.
+    /// Namespace of the golden-image DataSources. KubeVirt authorises each clone from it
+    /// against the VM namespace's `default` ServiceAccount, which needs `create` on
+    /// `datavolumes/source` (`cdi.kubevirt.io`) here: OpenShift Virtualization grants it in
+    /// its own `openshift-virtualization-os-images`, another namespace needs a RoleBinding.
     pub golden_image_namespace: String,
     /// The golden-image DataSource of each flavour, by name in `goldenImageNamespace`; null
     /// for a flavour this platform cannot boot. OpenShift Virtualization provides rhel9,
