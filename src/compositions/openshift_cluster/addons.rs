@@ -329,22 +329,25 @@ impl Cluster<'_> {
             namespaces.insert(namespace.as_str(), (composed, object));
         }
         // Charts installed with `wait` need nodes to run their pods: installed before the
-        // nodes join, a release fails its wait, and provider-helm does not retry a failed
-        // release whose spec did not change. So the releases wait for the default pool's
-        // nodes (a cluster without one has nothing to wait for), and once installed they are
-        // kept whatever the nodes do; `rollbackLimit` lets provider-helm retry a failed one.
-        let nodes_joined = default_pool.is_none() || build.part_ready(Part::Nodes);
+        // nodes join, a release fails its wait, and provider-helm gives up after
+        // `rollbackLimit` retries ("Reached max rollback retries"). So the releases wait for
+        // the default pool's nodes, and once installed they are kept whatever the nodes do.
+        // A cluster without a default pool has no nodes this composition can see (an
+        // OpenShiftNodePool's join out of its sight): its releases wait until it has one.
+        let nodes_joined = default_pool.is_some() && build.part_ready(Part::Nodes);
         let helm = ProviderConfig::Composed(helm_pc.metadata.name.clone());
         for chart in &self.settings.bootstrap.releases {
             let composed = names::release(&chart.name);
             if !nodes_joined && !build.exists(&composed) {
-                build.wait(
-                    "WaitingForNodes",
+                let message = if default_pool.is_some() {
                     format!(
                         "the bootstrap releases are installed once NodePool {}'s nodes have joined: their pods need nodes",
                         self.names.node_pool
-                    ),
-                );
+                    )
+                } else {
+                    "the bootstrap releases wait for the default node pool's nodes, and defaultNodepool is disabled: enable it, or disable bootstrap and install the charts once an OpenShiftNodePool's nodes have joined".to_owned()
+                };
+                build.wait("WaitingForNodes", message);
                 continue;
             }
             // An installed release stays in its namespace (see `ObservedRelease::namespace`).

@@ -104,8 +104,12 @@
 //! (`available_or_kept`). The default NodePool's `management.upgradeType` is immutable, so
 //! it is kept as observed. `sco-customer-admin` reads the cluster-scoped state, creates and
 //! deletes namespaces and projects and installs operators, and writes no RBAC, nodes or
-//! cluster configuration, so it cannot grant itself
-//! cluster-admin; `customer-admin` groups also get `admin` everywhere.
+//! cluster configuration; `customer-admin` groups also get `admin` everywhere. Every binding
+//! is cluster-wide, so `edit`, `admin` and `customer-admin` amount to cluster-admin: `edit`
+//! (aggregated into `admin`) impersonates ServiceAccounts, creates their tokens, reads
+//! Secrets and creates pods in every namespace, system ones included (Kubernetes'
+//! `bootstrappolicy` `system:aggregate-to-edit`). Only `view` is confined; namespace-scoped
+//! grants would need the guest's namespaces, which this composition does not see.
 //!
 //! **Deletion order** (Usages in the XR's namespace): the HostedCluster outlives its NodePool,
 //! the ProviderConfig built from its kubeconfig and every Object through it; the ProviderConfig
@@ -1498,9 +1502,10 @@ fn cluster_role(role: Role) -> &'static str {
 }
 
 /// `sco-customer-admin`: what a customer's administrators need beyond `admin` in every
-/// namespace (bound beside it), short of cluster-admin: read the cluster-scoped state,
-/// create and delete namespaces and projects, and install operators. No RBAC, node, storage
-/// or cluster-configuration writes, so it cannot grant itself more.
+/// namespace (bound beside it): read the cluster-scoped state, create and delete namespaces
+/// and projects, and install operators. No RBAC, node, storage or cluster-configuration
+/// writes of its own; the cluster-wide `admin` beside it already amounts to cluster-admin
+/// (see the module docs).
 pub fn customer_admin_rules() -> Vec<PolicyRule> {
     const READ: &[&str] = &["get", "list", "watch"];
     const ALL: &[&str] = &[

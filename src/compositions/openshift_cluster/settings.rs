@@ -411,16 +411,31 @@ impl TryFrom<RawBootstrapSettings> for BootstrapSettings {
 }
 
 impl Default for BootstrapSettings {
+    /// Crossplane and Argo CD, with the values an OpenShift guest needs: both charts pin a
+    /// user ID (Crossplane's `securityContextCrossplane` and `securityContextRBACManager`
+    /// `runAsUser: 65532`, `crossplane/crossplane` `cluster/charts/crossplane/values.yaml`;
+    /// Argo CD's `redis.securityContext.runAsUser: 999`, `argoproj/argo-helm`
+    /// `charts/argo-cd`), which OpenShift's `restricted-v2` SCC refuses outside the
+    /// namespace's range, so the pods would never start. A `null` value makes Helm drop the
+    /// chart's default, and OpenShift assigns one from the range.
     fn default() -> Self {
-        let release =
-            |name: &str, chart: &str, repository: &str, version: &str, ns: &str| ChartRelease {
-                name: name.into(),
-                chart: chart.into(),
-                repository: repository.into(),
-                version: version.into(),
-                namespace: ns.into(),
-                values: serde_json::Map::new(),
-            };
+        let release = |name: &str,
+                       chart: &str,
+                       repository: &str,
+                       version: &str,
+                       ns: &str,
+                       values: serde_json::Value| ChartRelease {
+            name: name.into(),
+            chart: chart.into(),
+            repository: repository.into(),
+            version: version.into(),
+            namespace: ns.into(),
+            values: match values {
+                serde_json::Value::Object(values) => values,
+                _ => serde_json::Map::new(),
+            },
+        };
+        let no_fixed_user = serde_json::json!({"runAsUser": null, "runAsGroup": null});
         Self {
             namespaces: vec!["ksp-system".into()],
             releases: vec![
@@ -430,6 +445,10 @@ impl Default for BootstrapSettings {
                     "https://charts.crossplane.io/stable",
                     "2.0.2",
                     "crossplane-system",
+                    serde_json::json!({
+                        "securityContextCrossplane": no_fixed_user,
+                        "securityContextRBACManager": no_fixed_user,
+                    }),
                 ),
                 release(
                     "argocd",
@@ -437,6 +456,7 @@ impl Default for BootstrapSettings {
                     "https://argoproj.github.io/argo-helm",
                     "8.3.0",
                     "argocd",
+                    serde_json::json!({"redis": {"securityContext": {"runAsUser": null}}}),
                 ),
             ],
         }

@@ -1506,6 +1506,40 @@ fn a_malformed_base_domain_or_release_image_is_refused() {
 }
 
 #[test]
+fn bootstrap_without_a_default_pool_waits_rather_than_installing_before_any_node() {
+    // A chart installed with `wait` and no node to run it fails, and provider-helm stops
+    // retrying after rollbackLimit: a cluster whose nodes this composition cannot see waits.
+    let mut case = Case::new(json!({
+        "clusterName": "dev",
+        "bootstrap": {"enabled": true},
+        "defaultNodepool": {"enabled": false},
+    }));
+    case.observed = vec![
+        (
+            names::HOSTED_CLUSTER,
+            hosted_cluster(json!({}), with_callback(available())),
+        ),
+        (
+            names::HELM_PROVIDER_CONFIG,
+            json!({"kind": "ProviderConfig"}),
+        ),
+        (names::PROVIDER_CONFIG, json!({"kind": "ProviderConfig"})),
+    ];
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::release("crossplane").as_str()))
+    );
+    let waiting = desired.waiting.expect("waiting");
+    assert_eq!(waiting.reason, "WaitingForNodes");
+    assert!(
+        waiting.message.contains("defaultNodepool is disabled"),
+        "{waiting:?}"
+    );
+}
+
+#[test]
 fn bootstrap_values_that_are_no_object_are_refused_where_they_are_set() {
     // provider-helm's `values` is an object: a list would only be refused when applied.
     let layer = json!({"openshiftCluster": {"bootstrap": {"releases": [{
