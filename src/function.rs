@@ -20,7 +20,7 @@ use crate::config::{Config, ENVIRONMENT_KEY};
 use crate::sdk::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use crate::sdk::request::ObservedComposed;
 use crate::sdk::resource::{Name, Object, Ready};
-use crate::sdk::response::{self, WithMessage, WithReason};
+use crate::sdk::response::{self, Targeted, WithMessage, WithReason};
 use crate::sdk::{Function, Handled, request};
 
 /// apiVersion of the function input.
@@ -150,7 +150,9 @@ impl Function for Sco {
                 handler,
             }) => {
                 response::fatal(&mut rsp, message.clone()).with_reason(reason);
-                response::condition_false(&mut rsp, CONDITION_VALID, reason).with_message(message);
+                response::condition_false(&mut rsp, CONDITION_VALID, reason)
+                    .with_message(message)
+                    .target_composite_and_claim();
                 handler
             }
         };
@@ -305,7 +307,7 @@ fn write(
         response::set_desired_composite_status(rsp, &Value::Object(desired.status));
     }
     response::set_desired_composite_ready(rsp, if ready { Ready::True } else { Ready::False });
-    response::condition_true(rsp, CONDITION_VALID, "ValidSpec");
+    response::condition_true(rsp, CONDITION_VALID, "ValidSpec").target_composite_and_claim();
     for warning in desired.warnings {
         response::warning(rsp, warning);
     }
@@ -330,10 +332,12 @@ fn write(
     match (&desired.waiting, ready) {
         (Some(waiting), _) => {
             response::condition_false(rsp, CONDITION_RESOURCES_READY, &waiting.reason)
-                .with_message(waiting.message.clone());
+                .with_message(waiting.message.clone())
+                .target_composite_and_claim();
         }
         (None, true) => {
-            response::condition_true(rsp, CONDITION_RESOURCES_READY, "Available");
+            response::condition_true(rsp, CONDITION_RESOURCES_READY, "Available")
+                .target_composite_and_claim();
         }
         (None, false) => {
             let unready: Vec<&str> = desired
@@ -342,9 +346,12 @@ fn write(
                 .filter(|(_, c)| !c.ready)
                 .map(|(n, _)| n.as_str())
                 .collect();
-            response::condition_false(rsp, CONDITION_RESOURCES_READY, "Creating").with_message(
-                format!("waiting for {} to become ready", unready.join(", ")),
-            );
+            response::condition_false(rsp, CONDITION_RESOURCES_READY, "Creating")
+                .with_message(format!(
+                    "waiting for {} to become ready",
+                    unready.join(", ")
+                ))
+                .target_composite_and_claim();
         }
     }
     for (name, composed) in desired.resources {
@@ -365,7 +372,13 @@ fn write(
             .meta
             .as_ref()
             .and_then(|m| m.ttl)
-            .map(|t| Duration::new(t.seconds.max(0).unsigned_abs(), 0));
+            .map(|t| {
+                Duration::new(
+                    t.seconds.max(0).unsigned_abs(),
+                    t.nanos.max(0).unsigned_abs(),
+                )
+            })
+            .filter(|t| !t.is_zero());
         let shorter = current.map_or(platform.waiting_ttl.0, |c| c.min(platform.waiting_ttl.0));
         response::set_ttl(rsp, shorter);
     }
@@ -374,7 +387,7 @@ fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sdk::proto::v1::{Resource, Severity, State, Status};
+    use crate::sdk::proto::v1::{Resource, Severity, State, Status, Target};
     use serde_json::json;
 
     fn request(xr: Value, input: Option<Value>) -> RunFunctionRequest {
@@ -410,6 +423,37 @@ mod tests {
         assert_eq!(valid.status(), Status::ConditionFalse);
         assert_eq!(valid.message.as_deref(), Some(r.message.as_str()));
         &r.message
+    }
+
+    #[test]
+    fn a_waiting_composite_keeps_a_sub_second_ttl() {
+        // A VM nothing of which is observed waits: its TTL is the shorter of the call's and
+        // the platform's waiting TTL, fractions kept (a TTL of zero is never requeued).
+        let xr = json!({"apiVersion": "compute.cloud.stakater.com/v1", "kind": "VirtualMachine",
+            "metadata": {"name": "web", "namespace": "ws-shop-vms", "uid": "u1"},
+            "spec": {"parameters": {"flavour": "fedora", "instanceType": "u1.small"}}});
+        let rsp = Sco
+            .run(&request(xr, None), Duration::from_millis(500))
+            .response;
+        assert!(!response::has_fatal(&rsp), "{:?}", rsp.results);
+        // What a claim's user needs reaches the claim too: whether the spec is valid, and
+        // what the composite waits for.
+        for type_ in [CONDITION_VALID, CONDITION_RESOURCES_READY] {
+            let condition = rsp.conditions.iter().find(|c| c.r#type == type_).unwrap();
+            assert_eq!(condition.target(), Target::CompositeAndClaim, "{type_}");
+        }
+        let synced = rsp
+            .conditions
+            .iter()
+            .find(|c| c.r#type == CONDITION_RESOURCES_SYNCED)
+            .unwrap();
+        assert_eq!(
+            synced.target(),
+            Target::Composite,
+            "provider errors stay on the XR"
+        );
+        let ttl = rsp.meta.and_then(|m| m.ttl).expect("a TTL");
+        assert_eq!((ttl.seconds, ttl.nanos), (0, 500_000_000));
     }
 
     #[test]

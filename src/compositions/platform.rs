@@ -193,7 +193,7 @@ impl Serialize for Ttl {
 impl<'de> Deserialize<'de> for Ttl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        crate::sdk::args::parse_duration(&text)
+        crate::sdk::args::parse_ttl(&text)
             .map(Ttl)
             .map_err(serde::de::Error::custom)
     }

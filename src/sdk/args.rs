@@ -34,7 +34,7 @@ pub struct ServerArgs {
 
     /// Default response TTL: how long Crossplane may reuse a response before calling again
     /// (with realtime compositions, the resync period). 500ms, 30s, 5m, 1h.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, default_value = "60s", value_parser = parse_ttl)]
     pub ttl: Duration,
 
     /// RunFunction calls in flight at once, over all connections; a call beyond it is
@@ -141,9 +141,29 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     })
 }
 
+/// Parses a response TTL: a [`parse_duration`] above zero. Crossplane calls again after a
+/// TTL only when it is above zero (the composite reconciler's `RequeueAfter`), so a zero TTL
+/// would leave an XR that waits for something never rendered again.
+pub fn parse_ttl(s: &str) -> Result<Duration, String> {
+    let ttl = parse_duration(s)?;
+    if ttl.is_zero() {
+        return Err(format!(
+            "invalid TTL {s:?}: must be above zero, or Crossplane never calls again"
+        ));
+    }
+    Ok(ttl)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ttl_is_above_zero() {
+        assert_eq!(parse_ttl("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_ttl("0s").unwrap_err().contains("above zero"));
+        assert!(parse_ttl("0ms").is_err());
+    }
 
     #[test]
     fn addresses() {

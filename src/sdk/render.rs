@@ -482,6 +482,16 @@ pub fn documents(composite: &Value, rsp: &RunFunctionResponse, shape: XrShape) -
     );
     if let Some(obj) = status.as_object_mut() {
         obj.insert("conditions".to_owned(), Value::Array(conditions));
+        // A legacy XR records which of its conditions Crossplane copies to the claim.
+        let for_claim: Vec<Value> = rsp
+            .conditions
+            .iter()
+            .filter(|c| c.target() == Target::CompositeAndClaim)
+            .map(|c| json!(c.r#type))
+            .collect();
+        if shape == XrShape::Legacy && !for_claim.is_empty() {
+            obj.insert("claimConditionTypes".to_owned(), Value::Array(for_claim));
+        }
     }
     let mut metadata = Map::new();
     for key in ["name", "namespace"] {
@@ -641,9 +651,8 @@ fn function_condition(c: &super::proto::v1::Condition) -> Value {
     if let Some(m) = &c.message {
         condition["message"] = json!(m);
     }
-    if c.target() == Target::CompositeAndClaim {
-        condition["target"] = json!("CompositeAndClaim");
-    }
+    // No target: the composite's conditions do not record one (Crossplane copies a
+    // CompositeAndClaim condition to the claim, as `crossplane render` does not show).
     condition
 }
 
