@@ -3,7 +3,7 @@
 //! outcome into the response. Every problem with the request ends here as a Fatal result plus
 //! a `Valid=False` condition that names the field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +28,9 @@ pub const INPUT_API_VERSION: &str = "sco.fn.stakater.com/v1alpha1";
 
 /// Condition type reporting whether the XR, input and configuration are valid.
 pub const CONDITION_VALID: &str = "Valid";
+/// The condition listing what the composition warns about now (`True`, one warning a line),
+/// or `False` (`NoWarnings`).
+pub const CONDITION_WARNINGS: &str = "Warnings";
 /// Condition type reporting whether everything is composed and ready, and if not, why.
 pub const CONDITION_RESOURCES_READY: &str = "ResourcesReady";
 /// Condition type reporting whether the providers of the composed resources apply them
@@ -308,9 +311,7 @@ fn write(
     }
     response::set_desired_composite_ready(rsp, if ready { Ready::True } else { Ready::False });
     response::condition_true(rsp, CONDITION_VALID, "ValidSpec").target_composite_and_claim();
-    for warning in desired.warnings {
-        response::warning(rsp, warning);
-    }
+    warn(req, rsp, desired.warnings);
     let unsynced: Vec<String> = desired
         .resources
         .iter()
@@ -384,6 +385,40 @@ fn write(
     }
 }
 
+/// Reports what the composition warns about: as the `Warnings` condition on every call, and
+/// as a Warning result (an event) only when a warning is new, not already in the observed
+/// composite's `Warnings` condition. A function must not return a Warning on every call
+/// (Crossplane's function specification, `contributing/specifications/functions.md`: results
+/// indicate transitions), and a lasting state such as a VM waiting for a restart would
+/// otherwise raise an event on every TTL.
+fn warn(req: &RunFunctionRequest, rsp: &mut RunFunctionResponse, warnings: Vec<String>) {
+    if warnings.is_empty() {
+        response::condition_false(rsp, CONDITION_WARNINGS, "NoWarnings");
+        return;
+    }
+    let observed = req
+        .observed
+        .as_ref()
+        .and_then(|o| o.composite.as_ref())
+        .and_then(|c| c.resource.as_ref())
+        .and_then(|xr| {
+            xr.list_strs_at(&["status", "conditions"], ["type", "status", "message"])
+                .find(|[type_, ..]| *type_ == CONDITION_WARNINGS)
+                .filter(|[_, status, _]| *status == "True")
+                .map(|[.., message]| message)
+        })
+        .unwrap_or_default();
+    // One warning a line in the condition, so each is found again on the next call.
+    let warnings: Vec<String> = warnings.iter().map(|w| w.replace('\n', " ")).collect();
+    let said: BTreeSet<&str> = observed.lines().collect();
+    for warning in &warnings {
+        if !said.contains(warning.as_str()) {
+            response::warning(rsp, warning.clone());
+        }
+    }
+    response::condition_true(rsp, CONDITION_WARNINGS, "Warned").with_message(warnings.join("\n"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +489,56 @@ mod tests {
         );
         let ttl = rsp.meta.and_then(|m| m.ttl).expect("a TTL");
         assert_eq!((ttl.seconds, ttl.nanos), (0, 500_000_000));
+    }
+
+    #[test]
+    fn a_warning_is_an_event_once_and_a_condition_while_it_lasts() {
+        let mut req = RunFunctionRequest::default();
+        let warnings = || vec!["VM restarts to apply it".to_owned(), "second".to_owned()];
+        let warned = |rsp: &RunFunctionResponse| -> Vec<String> {
+            rsp.results
+                .iter()
+                .filter(|r| r.severity() == Severity::Warning)
+                .map(|r| r.message.clone())
+                .collect()
+        };
+        let condition = |rsp: &RunFunctionResponse| {
+            rsp.conditions
+                .iter()
+                .find(|c| c.r#type == CONDITION_WARNINGS)
+                .cloned()
+                .expect("a Warnings condition")
+        };
+        // New: an event for each, and the condition lists them.
+        let mut rsp = RunFunctionResponse::default();
+        warn(&req, &mut rsp, warnings());
+        assert_eq!(warned(&rsp), warnings());
+        let listed = condition(&rsp);
+        assert_eq!(listed.status(), Status::ConditionTrue);
+        assert_eq!(
+            listed.message.as_deref(),
+            Some("VM restarts to apply it\nsecond")
+        );
+        // Next call, the XR carrying that condition: no event for what was said, one for
+        // what is new.
+        let xr = json!({"status": {"conditions": [
+            {"type": "Warnings", "status": "True", "reason": "Warned", "message": listed.message},
+        ]}});
+        req.observed = Some(State {
+            composite: Some(Resource {
+                resource: pbstruct::from_json_value(&xr),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let mut rsp = RunFunctionResponse::default();
+        warn(&req, &mut rsp, vec!["second".into(), "third".into()]);
+        assert_eq!(warned(&rsp), ["third"]);
+        // Nothing to warn about: the condition says so.
+        let mut rsp = RunFunctionResponse::default();
+        warn(&req, &mut rsp, Vec::new());
+        assert!(warned(&rsp).is_empty());
+        assert_eq!(condition(&rsp).status(), Status::ConditionFalse);
     }
 
     #[test]
