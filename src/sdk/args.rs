@@ -1,5 +1,6 @@
-//! Server flags, named as function-template-go names them so a DeploymentRuntimeConfig written
-//! for a Go function works here too.
+//! Server flags, named as function-template-go names them, with function-sdk-go's environment
+//! variables (`ADDRESS`, `NETWORK`, `INSECURE`, `MAX_RECV_MESSAGE_SIZE`, `TLS_SERVER_CERTS_DIR`,
+//! `DEBUG`), so a DeploymentRuntimeConfig written for a Go function works here too.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -11,12 +12,17 @@ use clap::builder::FalseyValueParser;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
     /// Address to serve gRPC on (host:port, or :port for all interfaces).
-    #[arg(long, default_value = "0.0.0.0:9443", value_parser = parse_address)]
+    #[arg(long, env = "ADDRESS", default_value = "0.0.0.0:9443", value_parser = parse_address)]
     pub address: SocketAddr,
+
+    /// Network to listen on, as Go's `net.Listen` names it: tcp, tcp4 or tcp6 (the address
+    /// says which family).
+    #[arg(long, env = "NETWORK", default_value = "tcp", value_parser = parse_network)]
+    pub network: String,
 
     /// Serve plaintext HTTP/2 without TLS (for `crossplane render` and local development).
     /// Wins over --tls-certs-dir.
-    #[arg(long)]
+    #[arg(long, env = "INSECURE", value_parser = FalseyValueParser::new(), default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub insecure: bool,
 
     /// Directory holding tls.crt, tls.key and ca.crt: serve mTLS and require client
@@ -29,7 +35,7 @@ pub struct ServerArgs {
     pub debug: bool,
 
     /// Largest request accepted, in MiB (as the Go SDK's flag) or with a unit (16MiB, 512KiB).
-    #[arg(long, default_value = "8", value_parser = parse_size)]
+    #[arg(long, env = "MAX_RECV_MESSAGE_SIZE", default_value = "8", value_parser = parse_size)]
     pub max_recv_message_size: usize,
 
     /// Default response TTL: how long Crossplane may reuse a response before calling again
@@ -79,14 +85,34 @@ impl ServerArgs {
     }
 }
 
-/// Parses `host:port`, `[v6]:port` or Go's `:port`.
+/// Parses `ip:port`, `[v6]:port`, Go's `:port`, or `host:port` (resolved once, first address).
 pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
     if let Some(port) = s.strip_prefix(':') {
         let port: u16 = port.parse().map_err(|_| format!("invalid port in {s:?}"))?;
         return Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
     }
-    s.parse()
-        .map_err(|_| format!("invalid address {s:?}: expected host:port, [ipv6]:port or :port"))
+    if let Ok(address) = s.parse() {
+        return Ok(address);
+    }
+    let invalid = || format!("invalid address {s:?}: expected host:port, [ipv6]:port or :port");
+    let (host, port) = s.rsplit_once(':').ok_or_else(invalid)?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(invalid());
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(s)
+        .ok()
+        .and_then(|mut found| found.next())
+        .ok_or_else(|| format!("cannot resolve address {s:?}"))
+}
+
+/// Accepts the TCP networks of Go's `net.Listen` (function-sdk-go's `--network`).
+fn parse_network(s: &str) -> Result<String, String> {
+    match s {
+        "tcp" | "tcp4" | "tcp6" => Ok(s.to_owned()),
+        _ => Err(format!(
+            "unsupported network {s:?}: function-sco serves gRPC over tcp, tcp4 or tcp6"
+        )),
+    }
 }
 
 fn parse_metrics_address(s: &str) -> Result<MetricsAddress, String> {
@@ -174,6 +200,10 @@ mod tests {
         assert_eq!(parse_address("127.0.0.1:0").unwrap().port(), 0);
         assert!(parse_address("[::1]:9443").is_ok());
         assert!(parse_address("localhost").is_err());
+        assert!(parse_address("localhost:9443").unwrap().ip().is_loopback());
+        assert!(parse_address("localhost:http").is_err());
+        assert_eq!(parse_network("tcp6"), Ok("tcp6".to_owned()));
+        assert!(parse_network("unix").unwrap_err().contains("tcp"));
         assert_eq!(parse_metrics_address("").unwrap(), MetricsAddress(None));
     }
 
