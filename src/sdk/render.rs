@@ -354,16 +354,35 @@ pub fn settle<F: Function>(
     runner: &Runner<F>,
     input: &RenderInput,
 ) -> (RunFunctionRequest, RunFunctionResponse) {
-    let mut req = input.request();
+    let first = input.request();
+    let mut req = first.clone();
     let mut previous = None;
     let mut rsp = runner.call(&req);
-    for _ in 1..MAX_CALLS {
+    for call in 1.. {
         if response::has_fatal(&rsp) || rsp.requirements == previous {
             break;
         }
         let Some(requirements) = rsp.requirements.clone() else {
             break;
         };
+        if call == MAX_CALLS {
+            // As Crossplane's requirements loop fails the reconcile.
+            response::fatal(
+                &mut rsp,
+                format!(
+                    "requirements didn't stabilize after the maximum number of iterations ({})",
+                    MAX_CALLS - 1
+                ),
+            );
+            break;
+        }
+        // Each call gets what the last response asked for, nothing of earlier rounds
+        // (Crossplane's `satisfy` starts from the step's own requirements every round).
+        req.required_resources = first.required_resources.clone();
+        #[allow(deprecated)]
+        {
+            req.extra_resources = first.extra_resources.clone();
+        }
         for (name, selector) in &requirements.resources {
             req.required_resources
                 .insert(name.clone(), select(&input.required, selector));
@@ -738,6 +757,51 @@ mod tests {
         assert_eq!(
             docs[0]["spec"]["crossplane"]["resourceRefs"],
             json!([{"apiVersion": null, "kind": "ConfigMap", "name": null}])
+        );
+    }
+
+    /// Requires something new on every call (`step-<n>`, n the requests seen so far), and
+    /// records which requirements each request answered.
+    struct NeverSettles;
+    impl Function for NeverSettles {
+        fn run(&self, req: &RunFunctionRequest, ttl: Duration) -> Handled {
+            let mut rsp = response::to(req, ttl);
+            let answered: Vec<&String> = req.required_resources.keys().collect();
+            assert!(
+                answered.len() <= 1,
+                "earlier rounds carried over: {answered:?}"
+            );
+            let step = answered.first().map_or(0, |n| {
+                n.trim_start_matches("step-").parse::<u32>().unwrap() + 1
+            });
+            let requirement = Requirement {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                matching: Match::Name(format!("c{step}")),
+                namespace: None,
+            };
+            response::require_resources(&mut rsp, req, &format!("step-{step}"), &requirement);
+            Handled {
+                response: rsp,
+                handler: "test",
+            }
+        }
+    }
+
+    #[test]
+    fn requirements_that_never_settle_fail_as_in_crossplane() {
+        let input = RenderInput {
+            composite: json!({"apiVersion": "x/v1", "kind": "XR", "metadata": {"name": "a"}}),
+            ..Default::default()
+        };
+        let rsp = run(&Runner::new(NeverSettles, Duration::from_secs(60)), &input);
+        assert!(response::has_fatal(&rsp));
+        assert!(
+            rsp.results.iter().any(|r| r
+                .message
+                .contains("didn't stabilize after the maximum number of iterations (5)")),
+            "{:?}",
+            rsp.results
         );
     }
 
