@@ -1354,32 +1354,47 @@ impl Proj<'_> {
     /// `oidc-login` exec user against the organisation's realm.
     fn consumer_kubeconfig(&self, build: &Build<'_, Part>, url: &str) -> Option<String> {
         use base64::Engine as _;
-        let ca = kcp_access::admin_kubeconfig(build, self.platform)
+        let name = format!("{}-{}", self.org, self.project);
+        // The CA (and TLS server name) of the admin kubeconfig's current context, as the
+        // project provider config has it.
+        let admin = kcp_access::admin_kubeconfig(build, self.platform)
             .ok()
-            .and_then(|admin| admin.clusters.into_iter().next())
-            .and_then(|c| c.cluster.get("certificate-authority-data").cloned());
+            .and_then(|admin| admin.pointed_at(url, &name).ok())
+            .and_then(|k| k.clusters.into_iter().next())
+            .map(|c| c.cluster)
+            .unwrap_or_default();
         let mut cluster = Map::new();
         cluster.insert("server".into(), Value::String(url.to_owned()));
-        if let Some(ca) = ca {
-            cluster.insert("certificate-authority-data".into(), ca);
+        for key in ["certificate-authority-data", "tls-server-name"] {
+            if let Some(value) = admin.get(key) {
+                cluster.insert(key.into(), value.clone());
+            }
         }
+        // No extra scope: the `groups` claim comes from the client's own mapper, and Keycloak
+        // refuses any requested scope that is not one of the client's client scopes
+        // (`invalid_scope`, `TokenManager.isValidScope`, since Keycloak 10).
+        let mut args = vec![
+            "oidc-login".to_owned(),
+            "get-token".to_owned(),
+            format!("--oidc-issuer-url={}", self.issuer),
+            format!(
+                "--oidc-client-id={}",
+                self.platform.keycloak.kubectl.client_id
+            ),
+        ];
+        args.extend(listen_addresses(
+            &self.platform.keycloak.kubectl.redirect_uris,
+        ));
         let user = json!({"exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "kubectl",
-            "args": [
-                "oidc-login",
-                "get-token",
-                format!("--oidc-issuer-url={}", self.issuer),
-                format!("--oidc-client-id={}", self.platform.keycloak.kubectl.client_id),
-                "--oidc-extra-scope=groups",
-            ],
+            "args": args,
             "interactiveMode": "IfAvailable",
             "provideClusterInfo": false,
         }});
         let Value::Object(user) = user else {
             unreachable!("an object")
         };
-        let name = format!("{}-{}", self.org, self.project);
         let kubeconfig = Kubeconfig {
             api_version: "v1".into(),
             kind: "Config".into(),
@@ -1403,6 +1418,27 @@ impl Proj<'_> {
         };
         Some(base64::engine::general_purpose::STANDARD.encode(kubeconfig.to_yaml()))
     }
+}
+
+/// kubelogin's `--listen-address` flags for the kubectl client's redirect URIs: none when they
+/// are kubelogin's defaults (`http://localhost:8000` and `:18000`: `--listen-address`
+/// `127.0.0.1:8000,127.0.0.1:18000` with `--oidc-redirect-url-hostname localhost`,
+/// `int128/kubelogin` `pkg/cmd/authentication.go`), else one per `http://localhost:<port>`
+/// URI, so the local callback listens where Keycloak may redirect.
+fn listen_addresses(redirect_uris: &[String]) -> Vec<String> {
+    let ports: Vec<&str> = redirect_uris
+        .iter()
+        .filter_map(|uri| uri.strip_prefix("http://localhost:"))
+        .map(|port| port.trim_end_matches('/'))
+        .filter(|port| port.parse::<u16>().is_ok())
+        .collect();
+    if ports.is_empty() || ports == ["8000", "18000"] {
+        return Vec::new();
+    }
+    ports
+        .iter()
+        .map(|port| format!("--listen-address=127.0.0.1:{port}"))
+        .collect()
 }
 
 /// The manifest observed inside the provider-kubernetes Object `name`, as `T` reads it.

@@ -125,3 +125,21 @@ fn the_xrd_is_a_claimable_legacy_cluster_xrd() {
             .contains("has(oldSelf.network)")
     );
 }
+
+#[test]
+fn kubelogin_listens_where_the_kubectl_client_may_redirect() {
+    let uris = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    // kubelogin's defaults need no flag.
+    assert!(
+        super::listen_addresses(&uris(&["http://localhost:8000", "http://localhost:18000"]))
+            .is_empty()
+    );
+    assert_eq!(
+        super::listen_addresses(&uris(&[
+            "http://localhost:9000/",
+            "https://elsewhere.example"
+        ])),
+        ["--listen-address=127.0.0.1:9000"]
+    );
+    assert!(super::listen_addresses(&[]).is_empty());
+}
