@@ -258,6 +258,26 @@ fn a_node_pool_waits_for_its_cluster_then_creates() {
 }
 
 #[test]
+fn a_node_pool_goes_when_its_parent_is_being_deleted() {
+    // Deleted in the foreground, the parent stays until its HostedCluster is gone, which the
+    // pool's Usage holds: a pool kept while its parent is being deleted would hold both.
+    let mut input = support::case_input(&stage("openshiftnodepool", "03-creating"));
+    assert!(
+        Outcome::of(support::render_input(&input))
+            .composed
+            .contains_key("node-pool")
+    );
+    let parent = observed_of(&mut input.required, "OpenShiftCluster");
+    parent["metadata"]["deletionTimestamp"] = "2026-09-01T10:00:00Z".into();
+    let out = Outcome::of(support::render_input(&input));
+    assert_eq!(out.fatal(), None);
+    assert!(out.composed.is_empty(), "{:?}", out.names());
+    let (_, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(reason, "WaitingForCluster");
+    assert!(message.contains("being deleted"), "{message}");
+}
+
+#[test]
 fn a_node_pool_follows_the_release_its_control_plane_rolled_out() {
     // The cluster is being upgraded to 4.19.10 from 4.19.9: HyperShift reports a pool newer
     // than the control plane's last Completed release outside the supported skew, so the

@@ -21,9 +21,11 @@
 //! as during a control plane restart or upgrade: Crossplane deletes every composed resource a
 //! function leaves out. Its `management.upgradeType` is immutable (the NodePool CRD's CEL
 //! rule), so an existing pool keeps its own whatever the settings say now. Deleting the
-//! parent deletes the pool too: once the OpenShiftCluster is gone nothing names the pool's
-//! shape, so this XR composes nothing and waits (`WaitingForCluster`), Crossplane deletes the
-//! NodePool, and the Usage holds the HostedCluster until the pool is gone (without replaying
+//! parent deletes the pool too: once the OpenShiftCluster is gone or being deleted (in the
+//! foreground it stays until its HostedCluster is gone, which the Usage below holds for the
+//! pool) nothing names the pool's shape, so this XR composes nothing and waits
+//! (`WaitingForCluster`), Crossplane deletes the NodePool, and the Usage holds the
+//! HostedCluster until the pool is gone (without replaying
 //! the blocked deletion: the HostedCluster is the parent's, see
 //! [`crate::resources::usage::Usage::of_other_composite`]; the garbage collector retries it).
 //!
@@ -114,8 +116,10 @@ struct Parent {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ParentMeta {
     uid: Option<String>,
+    deletion_timestamp: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -255,6 +259,14 @@ fn found(
             "OpenShiftCluster {parent_name} is not found in this namespace (yet)"
         ));
     };
+    // A parent being deleted is gone for its pools: deleted in the foreground it stays until
+    // its HostedCluster is gone, which the Usage of this pool keeps until the pool is gone,
+    // so a pool kept while the parent is still seen would hold both for ever.
+    if parent.metadata.deletion_timestamp.is_some() {
+        return Found::Missing(format!(
+            "OpenShiftCluster {parent_name} is being deleted, and its node pools with it"
+        ));
+    }
     let uid = parent.metadata.uid.clone();
     let Some(cluster) = parent.spec.parameters.cluster_name.clone() else {
         return Found::NotAvailable {
