@@ -448,19 +448,8 @@ fn usages(out: &Outcome) -> Vec<(String, String, String)> {
         .filter(|(m, _)| m["apiVersion"] == "protection.crossplane.io/v1beta1")
         .map(|(m, _)| {
             let of = name_of(&m["spec"]["of"]);
-            // Replayed but for the organisation's objects, which the Organisation owns, and the
-            // Organisation itself.
-            let organisations = [
-                "ProviderConfig/kcp-acme",
-                "Object/acme-workspace",
-                "Realm/acme-realm",
-                "Organisation/acme",
-            ];
-            assert_eq!(
-                m["spec"]["replayDeletion"],
-                !organisations.contains(&of.as_str()),
-                "{of}"
-            );
+            // None replays the deletion it blocked (see `Usage::new`).
+            assert_eq!(m["spec"]["replayDeletion"], false, "{of}");
             (
                 m["kind"].as_str().unwrap().to_owned(),
                 of,
@@ -572,8 +561,15 @@ fn the_organisation_objects_a_project_holds_are_those_the_organisation_composes(
     let held: Vec<_> = out
         .composed
         .values()
-        .filter(|(m, _)| m["spec"]["replayDeletion"] == false)
+        .filter(|(m, _)| m["apiVersion"] == "protection.crossplane.io/v1beta1")
         .map(|(m, _)| &m["spec"]["of"])
+        // The project's own objects are named after it: the rest are the organisation's.
+        .filter(|of| {
+            !of["resourceRef"]["name"]
+                .as_str()
+                .unwrap()
+                .contains("frontend")
+        })
         .collect();
     assert_eq!(held.len(), 4, "{held:?}");
     for of in held {
@@ -631,17 +627,24 @@ fn the_organisation_composite_is_named_by_its_provider_configs_controller() {
 }
 
 #[test]
-fn the_organisation_usage_is_kept_when_the_provider_config_names_no_organisation() {
-    // A ProviderConfig no Organisation controls (an organisation onboarded otherwise): no
-    // Usage of a composite is invented...
+fn only_the_provider_config_is_kept_when_no_organisation_composed_it() {
+    // A ProviderConfig no Organisation controls (an organisation onboarded otherwise): only
+    // that ProviderConfig is kept. A Usage of an Organisation's workspace or realm, which do
+    // not exist then, would never be Ready and keep the project unready...
     let mut input = case_input(&stage("01-nothing-observed"));
     let metadata = &mut org_provider_config(&mut input)["metadata"];
     metadata.as_object_mut().unwrap().remove("ownerReferences");
     let out = render_input(&input);
     assert!(
         out.composed
-            .contains_key("usage-organisation-realm-by-workspace")
+            .contains_key("usage-organisation-provider-config-by-workspace")
     );
+    for absent in [
+        "usage-organisation-realm-by-workspace",
+        "usage-organisation-workspace-by-workspace",
+    ] {
+        assert!(!out.composed.contains_key(absent), "{absent}");
+    }
     assert_eq!(organisation_usage(&out), None);
     // ...but one already composed stays as it is, so a call that could not read the
     // controller does not lift the protection.

@@ -102,7 +102,7 @@ pub trait Referable {
 }
 
 /// An object another composite composes, known by its apiVersion, kind and name: the `of`
-/// of a Usage that keeps it (see [`usage::Usage::of_other_composite`]).
+/// of a Usage that keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Known {
     /// apiVersion.

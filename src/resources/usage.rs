@@ -1,6 +1,6 @@
 //! Crossplane v2 deletion ordering: a `protection.crossplane.io/v1beta1` `Usage` (namespaced)
 //! or `ClusterUsage` says one object is in use by another, so Crossplane blocks deleting the
-//! used object until the user is gone, then replays the blocked deletion.
+//! used object until the user is gone (never replaying the blocked deletion: [`Usage::new`]).
 
 use serde::Serialize;
 
@@ -31,8 +31,8 @@ pub struct UsageSpec {
     pub of: UsageResource,
     /// The object using it.
     pub by: UsageResource,
-    /// Delete the used object as soon as the user is gone, instead of waiting for the
-    /// deletion to be retried.
+    /// Whether to replay a deletion of the used object that the Usage blocked once the Usage
+    /// itself is deleted: always `false`, written so that the field says so ([`Usage::new`]).
     pub replay_deletion: bool,
 }
 
@@ -69,40 +69,24 @@ impl UsageResource {
 }
 
 impl Usage {
-    /// `used` must outlive `user`, both composed by the same composite. A `ClusterUsage`
-    /// without a namespace in `metadata` (both objects cluster-scoped: it names no
-    /// namespace), else a `Usage` in that namespace (`used` in it, `user` in it or
-    /// cluster-scoped: Crossplane's usage controller looks `by` up in the Usage's namespace,
-    /// `internal/controller/protection/usage/reconciler.go`). The deletion of `used` that the
-    /// Usage blocked is replayed once `user` is gone, so the composite's deletion finishes
-    /// at once instead of on the garbage collector's back-off.
+    /// `used` must outlive `user`. A `ClusterUsage` without a namespace in `metadata` (both
+    /// objects cluster-scoped: it names no namespace), else a `Usage` in that namespace
+    /// (`used` in it, `user` in it or cluster-scoped: Crossplane's usage controller looks `by`
+    /// up in the Usage's namespace, `internal/controller/protection/usage/reconciler.go`).
+    ///
+    /// Never with `replayDeletion`. Crossplane's usage webhook records every deletion of
+    /// `used` it blocks in an annotation nothing ever removes
+    /// (`usage.crossplane.io/deletion-attempt-with-policy`), and the usage controller replays
+    /// it whenever a replaying Usage of `used` is deleted, whatever the reason
+    /// (`reconciler.go`, `ReplayDeletion`). A Usage also goes while its composite lives, when
+    /// the composite drops the user (an identity provider removed, a role's last user, an
+    /// access group, a published API, a bootstrap release) or when `used` belongs to another
+    /// composite: one blocked `kubectl delete` of a realm, a HostedCluster, a Tenant or a
+    /// workspace, long ago, would then delete it while it is still wanted (a realm with every
+    /// account, a cluster, a project's namespaces, which MTO purges with its Tenant). Without
+    /// replay the composite's own deletion of `used`, once its users are gone, is retried by
+    /// Kubernetes' garbage collector with its back-off: slower, never wrong.
     pub fn new(metadata: Meta, used: &impl Referable, user: &impl Referable) -> Self {
-        Self::with_replay(metadata, used, user, true)
-    }
-
-    /// [`Usage::new`] for a `used` object another composite owns (an organisation's
-    /// ProviderConfig, a parent group, a cluster's HostedCluster), without replay. Crossplane's
-    /// usage webhook records every deletion it blocks in an annotation on `used`
-    /// (`usage.crossplane.io/deletion-attempt-with-policy`) that nothing ever removes, and the
-    /// usage controller replays that deletion whenever a replaying Usage of it goes
-    /// (`reconciler.go`, `ReplayDeletion`): one blocked `kubectl delete` of a shared object,
-    /// long ago, would then delete it when the last of its users is deleted, while its owner
-    /// still uses it. Without replay its owner's own deletion, if that is what was blocked, is
-    /// retried by the garbage collector.
-    pub fn of_other_composite(
-        metadata: Meta,
-        used: &impl Referable,
-        user: &impl Referable,
-    ) -> Self {
-        Self::with_replay(metadata, used, user, false)
-    }
-
-    fn with_replay(
-        metadata: Meta,
-        used: &impl Referable,
-        user: &impl Referable,
-        replay: bool,
-    ) -> Self {
         Self {
             api_version: API_VERSION,
             kind: if metadata.namespace.is_some() {
@@ -114,7 +98,7 @@ impl Usage {
             spec: UsageSpec {
                 of: UsageResource::of(used),
                 by: UsageResource::of(user),
-                replay_deletion: replay,
+                replay_deletion: false,
             },
         }
     }
@@ -157,7 +141,7 @@ mod tests {
                 "spec": {
                     "of": {"apiVersion": "kubernetes.crossplane.io/v1alpha1", "kind": "ProviderConfig", "resourceRef": {"name": "kcp-acme"}},
                     "by": {"apiVersion": "kubernetes.crossplane.io/v1alpha1", "kind": "ProviderConfig", "resourceRef": {"name": "kcp-acme"}},
-                    "replayDeletion": true,
+                    "replayDeletion": false,
                 },
             })
         );
@@ -180,19 +164,6 @@ mod tests {
         assert_eq!(
             value["spec"]["by"]["apiVersion"],
             "kubernetes.m.crossplane.io/v1alpha1"
-        );
-    }
-
-    #[test]
-    fn only_a_usage_of_the_same_composites_object_replays_its_deletion() {
-        let pc = provider_config(None);
-        let replay =
-            |usage: Usage| serde_json::to_value(usage).unwrap()["spec"]["replayDeletion"].clone();
-        let metadata = || meta("acme-pc-by-pc", None, &Labels::default());
-        assert_eq!(replay(Usage::new(metadata(), &pc, &pc)), json!(true));
-        assert_eq!(
-            replay(Usage::of_other_composite(metadata(), &pc, &pc)),
-            json!(false)
         );
     }
 }

@@ -25,9 +25,8 @@
 //! foreground it stays until its HostedCluster is gone, which the Usage below holds for the
 //! pool) nothing names the pool's shape, so this XR composes nothing and waits
 //! (`WaitingForCluster`), Crossplane deletes the NodePool, and the Usage holds the
-//! HostedCluster until the pool is gone (without replaying
-//! the blocked deletion: the HostedCluster is the parent's, see
-//! [`crate::resources::usage::Usage::of_other_composite`]; the garbage collector retries it).
+//! HostedCluster until the pool is gone (the garbage collector retries the blocked deletion:
+//! [`crate::resources::usage::Usage::new`]).
 //!
 //! **Sizes** come from this composition's settings (`openshiftNodePool.sizes`,
 //! `agentLabels`), whose defaults equal the OpenShiftCluster's: on KubeVirt a size missing
@@ -469,8 +468,7 @@ impl Pool<'_> {
             kind: "HostedCluster",
             metadata: self.meta(cluster),
         };
-        // The HostedCluster is the parent OpenShiftCluster's: no deletion replay.
-        let usage = Usage::of_other_composite(
+        let usage = Usage::new(
             self.meta(&conventions::name(&[cluster, "by", &pool.metadata.name])),
             &hosted_cluster,
             &pool,

@@ -306,7 +306,8 @@ impl<'a> Org<'a> {
     /// inside the workspace, is gone (`usage-provider-config-by-<composed>`). With background
     /// deletion provider-kubernetes' own ProviderConfigUsage finalizer would hold it too, but
     /// not when the XR is deleted in the foreground, where that usage goes while the Object
-    /// is still terminating (`crossplane/crossplane` PR 7594's design); the Object would then
+    /// is still terminating (crossplane/crossplane#4661; crossplane-runtime#1113 adds a
+    /// finalizer that closes it for providers built on it); the Object would then
     /// be left unable to delete what it manages. The workspace outlives the ProviderConfig
     /// (`usage-workspace-by-provider-config`), and so every object in it.
     fn kept_by_provider_config(

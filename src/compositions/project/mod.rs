@@ -95,7 +95,8 @@
 //! creates them). Adding, removing or changing `network` later is refused (the XRD's CEL and
 //! the function: OVN reads the label at namespace creation only, and `layer2` is immutable).
 //!
-//! **Deletion** (ClusterUsages, `replayDeletion`): the Tenant outlives every APIBinding
+//! **Deletion** (ClusterUsages, none replaying the deletion it blocked:
+//! [`crate::resources::usage::Usage::new`]): the Tenant outlives every APIBinding
 //! (deleting a binding makes kcp delete the bound objects, and api-syncagent's finalizer holds
 //! them until the service-side copies are gone); the Quota and the network outlive the
 //! Tenant; the workspace outlives the Tenant and every object inside it; the project
@@ -104,16 +105,17 @@
 //! order is transitive); its Secret outlives it; the organisation's ProviderConfig, its
 //! workspace Object and its realm outlive the workspace (so an organisation is not torn down
 //! under its projects: kcp deletes a workspace's child workspaces with it, and the realm holds
-//! every account and group; these Usages do not replay the deletion they blocked, as the
-//! objects are the Organisation's: [`crate::resources::usage::Usage::of_other_composite`]);
+//! every account and group);
 //! so does the Organisation composite itself, so that `kubectl delete` of it is refused while
 //! the project exists and none of its clients, identity provider or groups go either. The
 //! composite is found by the controller reference Crossplane sets on every resource it
 //! composes (here the organisation's ProviderConfig, already required; crossplane
 //! `RenderComposedResourceMetadata`), so an Organisation XR need not be named after its
-//! organisation; once composed, the Usage keeps the name it holds. Each Keycloak group
-//! outlives its memberships. The project's Secret is ordered by a namespaced `Usage` in the platform's
-//! secret namespace.
+//! organisation; once composed, the Usage keeps the name it holds. Without that controller
+//! (an organisation onboarded another way) only the ProviderConfig is kept: the workspace
+//! Object and realm would not exist, and a Usage of a missing object is never Ready. Each
+//! Keycloak group outlives its memberships. The project's Secret is ordered by a namespaced
+//! `Usage` in the platform's secret namespace.
 //!
 //! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant and every binding), `networksReady`,
 //! `namespacesReady` (MTO's `deployedNamespaces`), `allResourcesReady`, `message`, and
@@ -800,46 +802,47 @@ impl Proj<'_> {
         );
         let ready = build.ready(names::WORKSPACE) && self.seen_workspace.is_ready();
         build.add(names::WORKSPACE, Part::Workspace, &object, ready);
-        // The organisation's objects are the Organisation composite's: no replay. Its
+        // The organisation's objects are the Organisation composite's. Its
         // ProviderConfig, its workspace (deleting it makes kcp delete the project workspaces
-        // inside) and its realm (the project's groups and its members' accounts) outlive the
-        // project workspace.
-        let org_objects = [
-            (
-                names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE,
-                pk::CLUSTER_PROVIDER_CONFIG_API_VERSION,
-                pk::PROVIDER_CONFIG_KIND,
-                self.org_provider_config(),
-            ),
-            (
-                names::USAGE_ORG_WORKSPACE_BY_WORKSPACE,
-                pk::CLUSTER_API_VERSION,
-                pk::OBJECT_KIND,
-                organisation::names::workspace_object(&self.org),
-            ),
-            (
-                names::USAGE_ORG_REALM_BY_WORKSPACE,
-                keycloak::REALM_API_VERSION,
-                <keycloak::RealmParameters as keycloak::Parameters>::KIND,
-                organisation::names::realm_object(&self.org),
-            ),
-        ];
-        let composite = self.organisation_composite(build);
-        let composite = composite.as_deref().map(|name| {
-            (
-                names::USAGE_ORGANISATION_BY_WORKSPACE,
-                <organisation::Organisation as Composition>::API_VERSION,
-                <organisation::Organisation as Composition>::KIND,
-                name.to_owned(),
-            )
-        });
-        for (composed, api_version, kind, name) in org_objects.into_iter().chain(composite) {
+        // inside), its realm (the project's groups and its members' accounts) and the
+        // composite itself outlive the project workspace. The workspace Object and the realm
+        // exist only where an Organisation composed the ProviderConfig: a Usage of an object
+        // that does not exist is never Ready, and would keep the project unready for good.
+        let mut org_objects = vec![(
+            names::USAGE_ORG_PROVIDER_CONFIG_BY_WORKSPACE,
+            pk::CLUSTER_PROVIDER_CONFIG_API_VERSION,
+            pk::PROVIDER_CONFIG_KIND,
+            self.org_provider_config(),
+        )];
+        if let Some(composite) = self.organisation_composite(build) {
+            org_objects.extend([
+                (
+                    names::USAGE_ORG_WORKSPACE_BY_WORKSPACE,
+                    pk::CLUSTER_API_VERSION,
+                    pk::OBJECT_KIND,
+                    organisation::names::workspace_object(&self.org),
+                ),
+                (
+                    names::USAGE_ORG_REALM_BY_WORKSPACE,
+                    keycloak::REALM_API_VERSION,
+                    <keycloak::RealmParameters as keycloak::Parameters>::KIND,
+                    organisation::names::realm_object(&self.org),
+                ),
+                (
+                    names::USAGE_ORGANISATION_BY_WORKSPACE,
+                    <organisation::Organisation as Composition>::API_VERSION,
+                    <organisation::Organisation as Composition>::KIND,
+                    composite,
+                ),
+            ]);
+        }
+        for (composed, api_version, kind, name) in org_objects {
             let used = Known {
                 api_version,
                 kind,
                 metadata: self.meta(&name),
             };
-            let usage = Usage::of_other_composite(self.usage_meta(composed), &used, &object);
+            let usage = Usage::new(self.usage_meta(composed), &used, &object);
             build.add_managed(composed, Part::DeletionOrder, &usage);
         }
         Some(object)

@@ -470,8 +470,7 @@ impl ValidGroup<'_> {
                 kind: <keycloak::GroupParameters as keycloak::Parameters>::KIND,
                 metadata: meta(parent_name, ns, &labels),
             };
-            // The parent is another Group XR's: no deletion replay.
-            let usage = Usage::of_other_composite(
+            let usage = Usage::new(
                 meta(&names::usage(org, &self.path, "parent"), ns, &labels),
                 &parent,
                 &group,
