@@ -257,6 +257,21 @@ fn a_node_pool_waits_for_its_cluster_then_creates() {
     );
 }
 
+/// The pool `dev-batch` of stage `03-creating`, observed running `image` with three nodes.
+fn running_pool(image: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "hypershift.openshift.io/v1beta1",
+        "kind": "NodePool",
+        "metadata": {
+            "name": "dev-batch",
+            "namespace": "ws-frontend-clusters",
+            "annotations": {"crossplane.io/composition-resource-name": "node-pool"},
+        },
+        "spec": {"release": {"image": image}, "management": {"upgradeType": "InPlace"}},
+        "status": {"replicas": 3, "conditions": [{"type": "Ready", "status": "True"}]},
+    })
+}
+
 #[test]
 fn a_node_pool_goes_when_its_parent_is_being_deleted() {
     // Deleted in the foreground, the parent stays until its HostedCluster is gone, which the
@@ -298,17 +313,7 @@ fn a_node_pool_follows_the_release_its_control_plane_rolled_out() {
     ]);
     // A new pool starts on the release the control plane runs.
     assert_eq!(render(&input), OLD);
-    input.observed.push(serde_json::json!({
-        "apiVersion": "hypershift.openshift.io/v1beta1",
-        "kind": "NodePool",
-        "metadata": {
-            "name": "dev-batch",
-            "namespace": "ws-frontend-clusters",
-            "annotations": {"crossplane.io/composition-resource-name": "node-pool"},
-        },
-        "spec": {"release": {"image": OLD}, "management": {"upgradeType": "InPlace"}},
-        "status": {"replicas": 3, "conditions": [{"type": "Ready", "status": "True"}]},
-    }));
+    input.observed.push(running_pool(OLD));
     assert_eq!(render(&input), OLD);
     let hosted = observed_of(&mut input.required, "HostedCluster");
     hosted["status"]["version"]["history"][0]["state"] = "Completed".into();
@@ -401,20 +406,9 @@ fn a_node_pool_is_kept_as_it_runs_while_its_cluster_is_unavailable() {
     let dir = stage("openshiftnodepool", "03-creating");
     let mut input = support::case_input(&dir);
     control_plane_unavailable(&mut input.required);
-    input.observed.push(serde_json::json!({
-        "apiVersion": "hypershift.openshift.io/v1beta1",
-        "kind": "NodePool",
-        "metadata": {
-            "name": "dev-batch",
-            "namespace": "ws-frontend-clusters",
-            "annotations": {"crossplane.io/composition-resource-name": "node-pool"},
-        },
-        "spec": {
-            "release": {"image": "quay.io/openshift-release-dev/ocp-release:4.19.9-x86_64"},
-            "management": {"upgradeType": "InPlace"},
-        },
-        "status": {"replicas": 3, "conditions": [{"type": "Ready", "status": "True"}]},
-    }));
+    input.observed.push(running_pool(
+        "quay.io/openshift-release-dev/ocp-release:4.19.9-x86_64",
+    ));
     let out = Outcome::of(support::render_input(&input));
     assert_eq!(out.fatal(), None);
     let spec = &out.manifest("node-pool")["spec"];
