@@ -175,7 +175,11 @@ impl Composition for VirtualMachine {
         if let Some(source) = golden::source(build.observed()) {
             build.require(golden::GOLDEN_IMAGE_SOURCE, source);
         }
-        if let Some(profile) = golden::storage_profile(settings) {
+        // Read only by the size check, which applies before the VM exists: a VM that exists
+        // does not have Crossplane fetch it on every reconcile.
+        if !build.exists(VIRTUAL_MACHINE)
+            && let Some(profile) = golden::storage_profile(settings)
+        {
             build.require(golden::STORAGE_PROFILE, profile);
         }
         // The running instance: its CPU and memory are what the guest has now (declared on
