@@ -843,6 +843,14 @@ struct ObservedHostedStatus {
 struct ObservedVersion {
     #[serde(default)]
     history: Vec<VersionHistory>,
+    desired: Option<ObservedDesired>,
+}
+
+/// `status.version.desired`: the release the control plane is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedDesired {
+    image: Option<String>,
+    version: Option<String>,
 }
 
 /// One entry of `status.version.history`.
@@ -938,14 +946,40 @@ impl ObservedHostedCluster {
     /// completes it once the rollout is done: `hostedcluster_controller.go`
     /// `computeClusterVersionStatus`).
     pub fn rolled_out_image(&self) -> Option<&str> {
+        self.newest_completed()
+            .map(|h| h.image.as_str())
+            .filter(|image| !image.is_empty())
+    }
+
+    /// The rolled-out release for [`node_release`] with `desired` the HostedCluster's
+    /// `spec.release.image`: `desired` itself once the control plane has rolled it out, by
+    /// image, or by version where the history records the image otherwise (a digest for a
+    /// tag) while `status.version.desired` is that image; else [`Self::rolled_out_image`].
+    pub fn rolled_out_release<'a>(&'a self, desired: &'a str) -> Option<&'a str> {
+        let completed = self.newest_completed();
+        let wanted = self
+            .status
+            .version
+            .as_ref()
+            .and_then(|v| v.desired.as_ref())
+            .filter(|d| d.image.as_deref() == Some(desired));
+        let by_version = completed
+            .zip(wanted.and_then(|d| d.version.as_deref()))
+            .is_some_and(|(h, version)| !version.is_empty() && h.version == version);
+        if by_version || completed.is_some_and(|h| h.image == desired) {
+            return Some(desired);
+        }
+        self.rolled_out_image()
+    }
+
+    /// The newest `Completed` entry of `status.version.history`.
+    fn newest_completed(&self) -> Option<&VersionHistory> {
         self.status
             .version
             .as_ref()?
             .history
             .iter()
             .find(|h| h.state == "Completed")
-            .map(|h| h.image.as_str())
-            .filter(|image| !image.is_empty())
     }
 
     /// The API server's URL (`https://host:port`), once the infrastructure is ready.
@@ -1257,5 +1291,15 @@ mod tests {
         assert_eq!(upgrading.rolled_out_image(), Some(old));
         let installing = hc(json!([{"state": "Partial", "image": old}]));
         assert_eq!(installing.rolled_out_image(), None);
+        assert_eq!(upgrading.rolled_out_release(new), Some(old));
+        // A history that records the image as a digest: rolled out by version, as long as
+        // the desired release is the image given.
+        let digest = serde_json::from_value::<ObservedHostedCluster>(json!({"status": {"version": {
+            "desired": {"image": new, "version": "4.19.12"},
+            "history": [{"state": "Completed", "image": "release@sha256:abc", "version": "4.19.12"}],
+        }}}))
+        .unwrap();
+        assert_eq!(digest.rolled_out_release(new), Some(new));
+        assert_eq!(digest.rolled_out_release(old), Some("release@sha256:abc"));
     }
 }

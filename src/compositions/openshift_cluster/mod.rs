@@ -835,7 +835,7 @@ impl Cluster<'_> {
                 self.params.default_nodepool.replicas,
                 hypershift::node_release(
                     self.release_image,
-                    observed.rolled_out_image(),
+                    observed.rolled_out_release(self.release_image),
                     found.release_image(),
                 ),
                 nodes,

@@ -359,7 +359,7 @@ fn found(
         Some(image) => Found::Available {
             uid,
             release_image: image.to_owned(),
-            rolled_out: observed.rolled_out_image().map(str::to_owned),
+            rolled_out: observed.rolled_out_release(image).map(str::to_owned),
             shape,
         },
         None => Found::NotAvailable {
