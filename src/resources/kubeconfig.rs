@@ -36,6 +36,15 @@ pub enum KubeconfigError {
     },
 }
 
+/// The error for `context` naming a `what` (`cluster`, `user`) the file does not define.
+fn dangling(context: &NamedContext, what: &'static str, missing: &str) -> KubeconfigError {
+    KubeconfigError::Dangling {
+        context: context.name.clone(),
+        what,
+        name: missing.to_owned(),
+    }
+}
+
 /// A kubeconfig (`apiVersion: v1`, `kind: Config`), the parts a client needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -136,38 +145,42 @@ impl Kubeconfig {
         })
     }
 
-    /// A kubeconfig with the current context's credentials and TLS settings, pointed at
-    /// `server`, with a single cluster, user and context all called `name`.
-    pub fn pointed_at(&self, server: &str, name: &str) -> Result<Self, KubeconfigError> {
-        let context = match self
+    /// The current context (the only one when none is named).
+    fn current(&self) -> Result<&NamedContext, KubeconfigError> {
+        match self
             .contexts
             .iter()
             .find(|c| c.name == self.current_context)
         {
-            Some(c) => c,
+            Some(c) => Ok(c),
             None if self.current_context.is_empty() && self.contexts.len() == 1 => {
-                &self.contexts[0]
+                Ok(&self.contexts[0])
             }
-            None => return Err(KubeconfigError::NoContext(self.contexts.len())),
-        };
-        let wanted = &context.context;
-        let dangling = |what, missing: &str| KubeconfigError::Dangling {
-            context: context.name.clone(),
-            what,
-            name: missing.to_owned(),
-        };
-        let mut cluster = self
-            .clusters
+            None => Err(KubeconfigError::NoContext(self.contexts.len())),
+        }
+    }
+
+    /// The current context's cluster entry (server, CA, TLS settings).
+    pub fn current_cluster(&self) -> Result<&Map<String, Value>, KubeconfigError> {
+        let context = self.current()?;
+        self.clusters
             .iter()
-            .find(|c| c.name == wanted.cluster)
-            .map(|c| c.cluster.clone())
-            .ok_or_else(|| dangling("cluster", &wanted.cluster))?;
+            .find(|c| c.name == context.context.cluster)
+            .map(|c| &c.cluster)
+            .ok_or_else(|| dangling(context, "cluster", &context.context.cluster))
+    }
+
+    /// A kubeconfig with the current context's credentials and TLS settings, pointed at
+    /// `server`, with a single cluster, user and context all called `name`.
+    pub fn pointed_at(&self, server: &str, name: &str) -> Result<Self, KubeconfigError> {
+        let context = self.current()?;
+        let mut cluster = self.current_cluster()?.clone();
         let user = self
             .users
             .iter()
-            .find(|u| u.name == wanted.user)
+            .find(|u| u.name == context.context.user)
             .map(|u| u.user.clone())
-            .ok_or_else(|| dangling("user", &wanted.user))?;
+            .ok_or_else(|| dangling(context, "user", &context.context.user))?;
         cluster.insert("server".to_owned(), Value::String(server.to_owned()));
         Ok(Self {
             api_version: v1(),

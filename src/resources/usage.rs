@@ -2,7 +2,7 @@
 //! or `ClusterUsage` says one object is in use by another, so Crossplane blocks deleting the
 //! used object until the user is gone (never replaying the blocked deletion: [`Usage::new`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Meta, Referable};
 
@@ -104,6 +104,36 @@ impl Usage {
     }
 }
 
+/// What a composition reads of an observed Usage: the name of the object it keeps
+/// (`spec.of.resourceRef.name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ObservedUsage {
+    spec: Option<ObservedSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedSpec {
+    of: Option<ObservedSide>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservedSide {
+    resource_ref: Option<ObservedRef>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedRef {
+    name: Option<String>,
+}
+
+impl ObservedUsage {
+    /// The name of the object the Usage keeps, if it names one.
+    pub fn into_used_name(self) -> Option<String> {
+        self.spec?.of?.resource_ref?.name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +175,19 @@ mod tests {
                 },
             })
         );
+    }
+
+    #[test]
+    fn an_observed_usage_names_what_it_keeps() {
+        let usage = Usage::new(
+            meta("acme-pc-by-pc", None, &Labels::default()),
+            &provider_config(None),
+            &provider_config(None),
+        );
+        let observed: ObservedUsage =
+            serde_json::from_value(serde_json::to_value(&usage).unwrap()).unwrap();
+        assert_eq!(observed.into_used_name().as_deref(), Some("kcp-acme"));
+        assert_eq!(ObservedUsage::default().into_used_name(), None);
     }
 
     #[test]

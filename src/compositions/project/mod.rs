@@ -154,7 +154,7 @@ use crate::resources::net::Cidr;
 use crate::resources::ovn;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
 use crate::resources::rbac::{self, ClusterRole, ClusterRoleBinding, Subject};
-use crate::resources::usage::Usage;
+use crate::resources::usage::{ObservedUsage, Usage};
 use crate::resources::{Known, Labels, Meta, ProviderConfig, Referable, Reference, meta};
 use crate::sdk::response::{Match, Requirement};
 use settings::{PublishedApi, QuotaProfile};
@@ -627,28 +627,6 @@ struct OwnerReference {
     controller: Option<bool>,
 }
 
-/// The parts of an observed Usage naming the object it keeps (`spec.of.resourceRef.name`).
-#[derive(Debug, Deserialize)]
-struct ObservedUsage {
-    spec: Option<ObservedUsageSpec>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ObservedUsageSpec {
-    of: Option<ObservedUsageOf>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ObservedUsageOf {
-    resource_ref: Option<ObservedName>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ObservedName {
-    name: Option<String>,
-}
-
 /// The parts of an observed Workspace the type check reads.
 #[derive(Debug, Default, Deserialize)]
 struct ObservedWorkspaceType {
@@ -870,7 +848,7 @@ impl Proj<'_> {
         controller.or_else(|| {
             build
                 .read::<ObservedUsage>(names::USAGE_ORGANISATION_BY_WORKSPACE)
-                .and_then(|usage| usage.spec?.of?.resource_ref?.name)
+                .and_then(ObservedUsage::into_used_name)
         })
     }
 
@@ -1360,16 +1338,12 @@ impl Proj<'_> {
         let name = format!("{}-{}", self.org, self.project);
         // The CA (and TLS server name) of the admin kubeconfig's current context, as the
         // project provider config has it.
-        let admin = kcp_access::admin_kubeconfig(build, self.platform)
-            .ok()
-            .and_then(|admin| admin.pointed_at(url, &name).ok())
-            .and_then(|k| k.clusters.into_iter().next())
-            .map(|c| c.cluster)
-            .unwrap_or_default();
+        let admin = kcp_access::admin_kubeconfig(build, self.platform).ok();
+        let admin_cluster = admin.as_ref().and_then(|a| a.current_cluster().ok());
         let mut cluster = Map::new();
         cluster.insert("server".into(), Value::String(url.to_owned()));
         for key in ["certificate-authority-data", "tls-server-name"] {
-            if let Some(value) = admin.get(key) {
+            if let Some(value) = admin_cluster.and_then(|c| c.get(key)) {
                 cluster.insert(key.into(), value.clone());
             }
         }
