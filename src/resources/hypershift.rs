@@ -869,7 +869,7 @@ pub struct VersionHistory {
 
 /// The release a NodePool is to run, given the HostedCluster's `desired` release
 /// (`spec.release.image`, as the composition writes it), the newest release its control plane
-/// has rolled out (`rolled_out`: [`ObservedHostedCluster::rolled_out_image`]) and the one the
+/// has rolled out (`rolled_out`: [`ObservedHostedCluster::rolled_out_release`]) and the one the
 /// pool runs (`running`, `None` for a new pool). HyperShift's NodePool controller takes the
 /// newest `Completed` history entry as the control plane's version and reports a pool whose
 /// release is newer `SupportedVersionSkew=False` ("NodePool version cannot be higher than

@@ -38,10 +38,10 @@
 //! Konnectivity, Ignition) are always listed. `public`: the API server on a LoadBalancer, the
 //! other three on Routes of the management cluster's ingress, as `hcp create cluster
 //! kubevirt` renders them. `private`: HyperShift has no private endpoint mode on KubeVirt,
-//! Agent or None (`endpointAccess` is AWS's, `topology` Azure's), so here private means: nothing on a public
-//! LoadBalancer or public hostname; every service is a NodePort on the management network's
-//! address (setting `private.nodePortAddress`, as `hcp create cluster kubevirt
-//! --api-server-address` does), so a private cluster is reachable exactly where the
+//! Agent or None (`endpointAccess` is AWS's, `topology` Azure's), so here private means:
+//! nothing on a public LoadBalancer or public hostname; every service is a NodePort on the
+//! management network's address (setting `private.nodePortAddress`, as `hcp create cluster
+//! kubevirt --api-server-address` does), so a private cluster is reachable exactly where the
 //! management network is routed: from the management cluster and the networks the platform
 //! routes to it (the organisations' networks), never from the internet. The ranges in
 //! `private.allowedCidrs` are also written to `networking.apiServer.allowedCIDRBlocks`;
@@ -62,11 +62,11 @@
 //! `acknowledge-networking-disruption` annotation; once the HostedCluster is observed those
 //! values are kept from it, empty lists included, so a changed platform setting applies to
 //! new clusters only. An empty allow list is never written: HyperShift's own updates drop
-//! it, and its webhook would then refuse them as a networking change. A changed `baseDomain` is refused (Fatal), since the
-//! cluster's published names depend on it; on a passthrough cluster HyperShift writes the
-//! management cluster's apps domain there itself, which is kept and published under by no one
-//! but the management cluster's `*.apps` wildcard (shape.rs). A new Agent or None cluster
-//! needs a base domain: HyperShift defaults one on KubeVirt only.
+//! it, and its webhook would then refuse them as a networking change. A changed `baseDomain`
+//! is refused (Fatal), since the cluster's published names depend on it; on a passthrough
+//! cluster HyperShift writes the management cluster's apps domain there itself, which is kept
+//! and published under by no one but the management cluster's `*.apps` wildcard (shape.rs).
+//! A new Agent or None cluster needs a base domain: HyperShift defaults one on KubeVirt only.
 //!
 //! **Sign-in.** `spec.configuration.oauth.identityProviders[]` has one OpenID provider
 //! (`openshiftCluster.identityProviderName`, `sco`; an existing cluster keeps the name it

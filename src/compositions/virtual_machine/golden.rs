@@ -41,11 +41,13 @@ pub const GOLDEN_IMAGE: &str = "golden-image";
 pub const GOLDEN_IMAGE_SOURCE: &str = "golden-image-source";
 /// The requirement fetching the storage class's StorageProfile.
 pub const STORAGE_PROFILE: &str = "storage-profile";
+/// apiVersion of CDI's DataSource and StorageProfile.
+const CDI_API_VERSION: &str = "cdi.kubevirt.io/v1beta1";
 
 /// The DataSource's requirement.
 pub fn data_source(settings: &Settings, name: &str) -> Requirement {
     Requirement {
-        api_version: "cdi.kubevirt.io/v1beta1".into(),
+        api_version: CDI_API_VERSION.into(),
         kind: "DataSource".into(),
         matching: Match::Name(name.to_owned()),
         namespace: Some(settings.golden_image_namespace.clone()),
@@ -56,7 +58,7 @@ pub fn data_source(settings: &Settings, name: &str) -> Requirement {
 /// platform names one (cluster-scoped, named after the class).
 pub fn storage_profile(settings: &Settings) -> Option<Requirement> {
     Some(Requirement {
-        api_version: "cdi.kubevirt.io/v1beta1".into(),
+        api_version: CDI_API_VERSION.into(),
         kind: "StorageProfile".into(),
         matching: Match::Name(settings.storage_class.clone()?),
         namespace: None,
