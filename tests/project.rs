@@ -872,11 +872,7 @@ fn every_bad_field_is_named_at_once() {
 #[test]
 fn a_malformed_published_api_is_an_invalid_platform_config() {
     let mut input = case_input(&stage("01-nothing-observed"));
-    let env = input
-        .context
-        .values_mut()
-        .find_map(|v| v.pointer_mut("/sco/project/publishedApis/0/export"))
-        .expect("the published APIs in the environment");
+    let env = setting(&mut input, "/sco/project/publishedApis/0/export");
     *env = json!({"path": "Root::x", "name": "compute.cloud.stakater.com"});
     let out = render_input(&input);
     let message = out.fatal().expect("Fatal");
@@ -925,19 +921,12 @@ fn a_moved_export_reaches_new_projects_and_existing_bindings_keep_theirs() {
     // followed the settings would be refused in every existing project.
     let moved = |name: &str| {
         let mut input = case_input(&stage(name));
-        let export = input
-            .context
-            .values_mut()
-            .find_map(|v| v.pointer_mut("/sco/project/publishedApis/0/export"))
-            .expect("the published APIs in the environment");
+        let export = setting(&mut input, "/sco/project/publishedApis/0/export");
         export["path"] = json!("root:sco-services");
-        let suffix = input.context.values().find_map(|v| {
-            v.pointer("/sco/project/publishedApis/0/namespaceSuffix")
-                .cloned()
-        });
+        let suffix = setting(&mut input, "/sco/project/publishedApis/0/namespaceSuffix").clone();
         let out = render_input(&input);
         assert_eq!(out.fatal(), None);
-        let binding = format!("apibinding-{}", suffix.unwrap().as_str().unwrap());
+        let binding = format!("apibinding-{}", suffix.as_str().unwrap());
         out.manifest(&binding)["spec"]["forProvider"]["manifest"]["spec"]["reference"].clone()
     };
     // Stage 04: the bindings exist (observed), so each keeps the export it was created with.
@@ -952,11 +941,7 @@ fn a_moved_export_reaches_new_projects_and_existing_bindings_keep_theirs() {
 #[test]
 fn a_platform_publishing_no_api_makes_projects_without_namespaces() {
     let mut input = case_input(&stage(ALL_READY));
-    let apis = input
-        .context
-        .values_mut()
-        .find_map(|v| v.pointer_mut("/sco/project/publishedApis"))
-        .expect("the published APIs in the environment");
+    let apis = setting(&mut input, "/sco/project/publishedApis");
     *apis = json!([]);
     let out = render_input(&input);
     assert_eq!(out.fatal(), None);
@@ -977,14 +962,19 @@ fn a_platform_publishing_no_api_makes_projects_without_namespaces() {
     assert_eq!(out.status["namespacesReady"], true);
 }
 
+/// The platform setting at `pointer` (`/sco/...`) in the stage's environment.
+fn setting<'a>(input: &'a mut render::RenderInput, pointer: &str) -> &'a mut Value {
+    input
+        .context
+        .values_mut()
+        .find_map(|v| v.pointer_mut(pointer))
+        .unwrap_or_else(|| panic!("{pointer} in the environment"))
+}
+
 /// Stage `name` rendered with token validation switched on in the platform settings.
 fn with_token_validation(name: &str) -> render::RenderInput {
     let mut input = case_input(&stage(name));
-    let sco = input
-        .context
-        .values_mut()
-        .find_map(|v| v.pointer_mut("/sco/tokenValidation"))
-        .expect("the token validation settings in the environment");
+    let sco = setting(&mut input, "/sco/tokenValidation");
     sco["enabled"] = json!(true);
     // KCP refuses realm tokens without its API audience, so the platform must name it.
     sco["kcpAudience"] = json!("https://kcp.cloud.example.com");
