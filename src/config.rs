@@ -4,8 +4,9 @@
 //!
 //! Its top-level keys are the shared settings ([`Platform`]) and, beside them, each registered
 //! composition's own settings under its key ([`Composition::SETTINGS_KEY`]), decoded by the
-//! composition's own type. Layers merge as JSON (objects key by key, anything else replaces),
-//! then the result is decoded strictly: an unknown key, a value of the wrong shape or a key
+//! composition's own type. Layers merge as JSON merge patches (RFC 7386: objects key by key,
+//! `null` removes the key, a default included, anything else replaces), then the result is
+//! decoded strictly: an unknown key, a value of the wrong shape or a key
 //! that has moved ([`platform::MOVED`]) is a Fatal result naming the key and where it came
 //! from.
 //!
@@ -19,7 +20,6 @@ use serde_json::{Map, Value};
 
 use crate::compositions::platform::{self, Platform};
 use crate::compositions::{AnySettings, Entry, REGISTRY};
-use crate::sdk::response::merge;
 use pbstruct::Encoded;
 
 /// The environment key that holds platform configuration.
@@ -136,7 +136,7 @@ impl Config {
                     ),
                 ));
             }
-            merge(&mut merged, layer);
+            merge_patch(&mut merged, layer);
             // Decode after each layer so the error names the layer that broke it.
             decode(&merged).map_err(|(key, message)| fail(key, message))?;
         }
@@ -151,6 +151,24 @@ impl Config {
                 message,
             })?;
         Ok(config)
+    }
+}
+
+/// Applies a settings layer to `target` as a JSON merge patch (RFC 7386): objects merge key by
+/// key, `null` removes the key (so a layer can drop a default: a quota profile's limit, an
+/// optional setting), anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
     }
 }
 
@@ -259,6 +277,23 @@ mod tests {
         let vm = config.of::<VirtualMachine>();
         assert_eq!(vm.ssh_user.to_string(), "input-user");
         assert_eq!(vm.storage_class.as_deref(), Some("fast"));
+    }
+
+    #[test]
+    fn null_removes_a_key_a_default_included() {
+        let layer =
+            json!({"project": {"quotaProfiles": {"small": {"hard": {"limits.cpu": null}}}}});
+        let config = resolve(Some(&layer), None).unwrap();
+        let small = &config
+            .of::<crate::compositions::project::Project>()
+            .quota_profiles["small"];
+        assert_eq!(small.hard.get("limits.cpu"), None);
+        assert_eq!(small.hard["limits.memory"], "16Gi", "the other keys stay");
+        // An optional setting set by the environment, unset again by the input.
+        let env = json!({"virtualMachine": {"storageClass": "fast"}});
+        let input = json!({"virtualMachine": {"storageClass": null}});
+        let config = resolve(Some(&env), Some(&input)).unwrap();
+        assert_eq!(config.of::<VirtualMachine>().storage_class, None);
     }
 
     #[test]
