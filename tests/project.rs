@@ -770,10 +770,22 @@ fn a_changed_added_or_removed_network_is_fatal() {
     );
 }
 
+/// `namespace` in place of the stage's required namespace of the same name.
+fn with_namespace(input: &mut render::RenderInput, namespace: Value) {
+    let name = namespace["metadata"]["name"].clone();
+    input
+        .required
+        .retain(|r| r["kind"] != "Namespace" || r["metadata"]["name"] != name);
+    input.required.push(namespace);
+}
+
 #[test]
 fn a_name_another_organisation_holds_is_fatal() {
     let mut input = case_input(&stage(ALL_READY));
-    input.required.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "globex"}}}));
+    with_namespace(
+        &mut input,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "globex"}}}),
+    );
     let out = render_input(&input);
     assert_fatal_names(
         &out,
@@ -782,7 +794,10 @@ fn a_name_another_organisation_holds_is_fatal() {
     );
 
     let mut input = case_input(&stage(ALL_READY));
-    input.required.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-clusters"}}));
+    with_namespace(
+        &mut input,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-clusters"}}),
+    );
     let out = render_input(&input);
     assert_fatal_names(
         &out,
@@ -791,7 +806,10 @@ fn a_name_another_organisation_holds_is_fatal() {
     );
 
     let mut input = case_input(&stage(ALL_READY));
-    input.required.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "acme"}}}));
+    with_namespace(
+        &mut input,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "acme"}}}),
+    );
     assert_eq!(
         render_input(&input).fatal(),
         None,
@@ -960,6 +978,79 @@ fn a_platform_publishing_no_api_makes_projects_without_namespaces() {
     );
     assert!(!out.names().iter().any(|n| n.starts_with("apibinding-")));
     assert_eq!(out.status["namespacesReady"], true);
+}
+
+#[test]
+fn each_namespace_gets_the_quota_that_has_kubevirt_set_limits() {
+    // Before MTO has created the namespaces there is nothing to put the marker in.
+    let out = run("04-bindings-ready");
+    assert!(
+        !out.names()
+            .iter()
+            .any(|n| n.starts_with("kubevirt-limits-")),
+        "{:?}",
+        out.names()
+    );
+
+    // Once they exist: the medium profile's limits (not its requests), in each namespace,
+    // on the service cluster, counted towards tenantReady.
+    let out = run(ALL_READY);
+    for suffix in ["vms", "clusters"] {
+        let object = out.manifest(&format!("kubevirt-limits-{suffix}"));
+        assert_eq!(
+            object["spec"]["providerConfigRef"]["name"],
+            "kubernetes-provider"
+        );
+        assert_eq!(
+            object["spec"]["forProvider"]["manifest"],
+            json!({
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {
+                    "name": "sco-kubevirt-limits",
+                    "namespace": format!("ws-frontend-{suffix}"),
+                    "labels": object["spec"]["forProvider"]["manifest"]["metadata"]["labels"],
+                },
+                "spec": {"hard": {"limits.cpu": "16", "limits.memory": "32Gi"}},
+            })
+        );
+    }
+    let mut input = case_input(&stage(ALL_READY));
+    for o in &mut input.observed {
+        if o["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            == "kubevirt-limits-vms"
+        {
+            o["status"]["conditions"][0] =
+                json!({"type": "Ready", "status": "False", "reason": "Creating"});
+        }
+    }
+    let out = render_input(&input);
+    assert!(!out.ready("kubevirt-limits-vms"));
+    assert_eq!(out.status["tenantReady"], false);
+
+    // Composed once, kept while Crossplane does not return the namespace (a failed fetch).
+    let mut input = case_input(&stage(ALL_READY));
+    input.required.retain(|r| r["kind"] != "Namespace");
+    let out = render_input(&input);
+    assert!(out.names().contains(&"kubevirt-limits-vms"));
+
+    // A profile without limits needs no marker (the platform drops the default's limits with
+    // `null`, as OpenShift's docs advise for VMs: a quota on requests only).
+    let mut input = case_input(&stage(ALL_READY));
+    let hard = setting(&mut input, "/sco/project/quotaProfiles/medium/hard");
+    hard["limits.cpu"] = Value::Null;
+    hard["limits.memory"] = Value::Null;
+    let out = render_input(&input);
+    assert_eq!(
+        out.manifest("quota")["spec"]["forProvider"]["manifest"]["spec"]["resourcequota"]["hard"],
+        json!({"requests.cpu": "8", "requests.memory": "16Gi"})
+    );
+    assert_eq!(out.fatal(), None);
+    assert!(
+        !out.names()
+            .iter()
+            .any(|n| n.starts_with("kubevirt-limits-"))
+    );
 }
 
 /// The platform setting at `pointer` (`/sco/...`) in the stage's environment.

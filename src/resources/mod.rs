@@ -158,6 +158,7 @@ pub mod net;
 pub mod ovn;
 pub mod provider_kubernetes;
 pub mod rbac;
+pub mod resource_quota;
 pub mod secret;
 pub mod service;
 pub mod usage;

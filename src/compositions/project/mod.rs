@@ -94,6 +94,11 @@
 //! condition lists every one of them ([`ovn`]: OVN reports it `True` over none before MTO
 //! creates them). Adding, removing or changing `network` later is refused (the XRD's CEL and
 //! the function: OVN reads the label at namespace creation only, and `layer2` is immutable).
+//! Where the profile constrains `limits.cpu` or `limits.memory`, each namespace that exists
+//! also gets the ResourceQuota `sco-kubevirt-limits` with those two entries: on OpenShift MTO
+//! enforces the Quota through a ClusterResourceQuota, which refuses every pod without limits,
+//! and KubeVirt gives virt-launcher pods limits only when a namespaced quota asks for them,
+//! while a VM of an instance type may not carry its own ([`ResourceQuota`]).
 //!
 //! **Deletion** (ClusterUsages, none replaying the deletion it blocked:
 //! [`crate::resources::usage::Usage::new`]): the Tenant outlives every APIBinding
@@ -117,7 +122,8 @@
 //! Keycloak group outlives its memberships. The project's Secret is ordered by a namespaced
 //! `Usage` in the platform's secret namespace.
 //!
-//! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant and every binding), `networksReady`,
+//! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant, the KubeVirt quotas and every
+//! binding), `networksReady`,
 //! `namespacesReady` (MTO's `deployedNamespaces`), `allResourcesReady`, `message`, and
 //! `workspace.{name, url, kubeconfigBase64}`: a consumer kubeconfig (server, the KCP CA from
 //! the admin kubeconfig, a `kubectl oidc-login` exec user against `<keycloak>/realms/<org>`
@@ -154,6 +160,7 @@ use crate::resources::net::Cidr;
 use crate::resources::ovn;
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
 use crate::resources::rbac::{self, ClusterRole, ClusterRoleBinding, Subject};
+use crate::resources::resource_quota::ResourceQuota;
 use crate::resources::usage::{ObservedUsage, Usage};
 use crate::resources::{Known, Labels, Meta, ProviderConfig, Referable, Reference, meta};
 use crate::sdk::response::{Match, Requirement};
@@ -1263,6 +1270,7 @@ impl Proj<'_> {
         );
         let ready = build.ready(names::TENANT) && self.seen_tenant.is_ready(&namespaces);
         build.add(names::TENANT, Part::Tenant, &tenant, ready);
+        self.kubevirt_limits(build);
 
         self.usage(build, names::USAGE_QUOTA_BY_TENANT, &quota, &tenant);
         if let Some(network) = &network {
@@ -1278,6 +1286,36 @@ impl Proj<'_> {
                 &tenant,
                 binding,
             );
+        }
+    }
+
+    /// In each project namespace that exists, the ResourceQuota that has KubeVirt set the limits
+    /// the tenant's quota demands on virt-launcher pods (see [`ResourceQuota`]): only when the
+    /// profile constrains `limits.cpu` or `limits.memory`. MTO creates the namespaces after the
+    /// Tenant, so each marker follows its namespace (the required resource that the ownership
+    /// check fetches) and is kept once composed; MTO purges it with the namespace.
+    fn kubevirt_limits(&self, build: &mut Build<'_, Part>) {
+        for (api, namespace) in &self.namespaces {
+            let composed = names::kubevirt_limits(&api.namespace_suffix);
+            let exists = build
+                .required(&names::namespace_requirement(&api.namespace_suffix))
+                .is_some_and(|found| !found.is_empty());
+            if !exists && !build.exists(&composed) {
+                continue;
+            }
+            let Some(quota) = ResourceQuota::kubevirt_limits(
+                meta(names::KUBEVIRT_LIMITS_QUOTA, Some(namespace), &self.labels),
+                &self.quota.hard,
+            ) else {
+                return;
+            };
+            let object = Object::new(
+                self.meta(&self.name(&composed)),
+                quota,
+                &self.service_cluster(),
+                Readiness::SuccessfulCreate,
+            );
+            build.add_managed(&composed, Part::Tenant, &object);
         }
     }
 

@@ -70,6 +70,14 @@ pub fn members(role: &str) -> String {
     format!("members-{role}")
 }
 
+/// The KubeVirt limits marker (a ResourceQuota Object) in the namespace of suffix `suffix`.
+pub fn kubevirt_limits(suffix: &str) -> String {
+    format!("kubevirt-limits-{suffix}")
+}
+
+/// The KubeVirt limits marker's name in each project namespace.
+pub const KUBEVIRT_LIMITS_QUOTA: &str = "sco-kubevirt-limits";
+
 /// The requirement fetching namespace `ws-<project>-<suffix>`.
 pub fn namespace_requirement(suffix: &str) -> String {
     format!("namespace-{suffix}")

@@ -49,6 +49,11 @@
 //!   kubevirt/kubevirt#13086) virt-controller writes the type's CPU and memory into the
 //!   template and drops `spec.instancetype`, and the admitter then refuses every apply of
 //!   ours, which names the type again, as a conflict (`vms-admitter.go`).
+//! - No `resources` in the template: next to an instance type the admitter refuses requests
+//!   and limits alike (`pkg/instancetype/apply` `cpu.go`, `memory.go`). Under a project quota
+//!   with `limits.*` virt-launcher's limits come from KubeVirt's AutoResourceLimits, which the
+//!   Project composition's namespaced ResourceQuota turns on
+//!   ([`crate::resources::resource_quota`]).
 //! - Cloning the golden image is authorised against the VM namespace's `default`
 //!   ServiceAccount (`authorizeVirtualMachineSpec` → CDI `AuthorizeSA`): it needs `create`
 //!   on `datavolumes/source` (`cdi.kubevirt.io`) in `goldenImageNamespace`, which the SSP
