@@ -294,6 +294,16 @@ mod tests {
         let input = json!({"virtualMachine": {"storageClass": null}});
         let config = resolve(Some(&env), Some(&input)).unwrap();
         assert_eq!(config.of::<VirtualMachine>().storage_class, None);
+        // A list replaces whole: the nulls of Helm values inside it are Helm's, and stay.
+        let values = json!({"securityContext": {"runAsUser": null}});
+        let layer = json!({"openshiftCluster": {"bootstrap": {"releases": [{
+            "name": "app", "chart": "app", "repository": "https://charts.example.com",
+            "version": "1.0.0", "namespace": "app", "values": values}]}}});
+        let config = resolve(Some(&layer), None).unwrap();
+        let bootstrap = &config
+            .of::<crate::compositions::openshift_cluster::OpenShiftCluster>()
+            .bootstrap;
+        assert_eq!(Value::Object(bootstrap.releases[0].values.clone()), values);
     }
 
     #[test]

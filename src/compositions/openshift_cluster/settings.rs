@@ -417,7 +417,14 @@ impl Default for BootstrapSettings {
     /// Argo CD's `redis.securityContext.runAsUser: 999`, `argoproj/argo-helm`
     /// `charts/argo-cd`), which OpenShift's `restricted-v2` SCC refuses outside the
     /// namespace's range, so the pods would never start. A `null` value makes Helm drop the
-    /// chart's default, and OpenShift assigns one from the range.
+    /// chart's default, and OpenShift assigns one from the range. The null gets there: the
+    /// Struct keeps it, Crossplane applies the Release by server-side apply
+    /// (`FunctionComposer.Compose`), which keeps an applied null (structured-merge-diff
+    /// `ruleKeepRHS`, issue 235), `values` preserves unknown fields, whose nulls the API
+    /// server neither prunes nor drops (`skipPrune`, `PruneNonNullableNullsWithoutDefaults`
+    /// finds no schema), provider-helm passes the map on (`composeValuesFromSpec`), and Helm
+    /// deletes a default whose user value is null (`coalesceTablesFullKey`). Read in each
+    /// source and run against the libraries, not on a live cluster.
     fn default() -> Self {
         let release = |name: &str,
                        chart: &str,
