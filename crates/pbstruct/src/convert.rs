@@ -398,6 +398,82 @@ mod tests {
     }
 
     #[test]
+    fn paths_inside_lists_are_the_users_after_an_item_is_taken_out() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            a: u32,
+            b: Option<String>,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            items: Vec<Item>,
+            x: Option<Vec<u32>>,
+            y: Option<Vec<String>>,
+        }
+        // items[1] loses its required `a` and goes whole; items[2].b is then read as the
+        // repaired items[1].b, and reported where the user wrote it. Taking out x[1] shifts
+        // no index of the other list y.
+        let read = from_value_collecting::<Outer>(json!({
+            "items": [{"a": 1, "b": "x"}, {"a": "bad"}, {"a": 2, "b": 5}],
+            "x": [1, "two", 3],
+            "y": ["a", 2],
+        }));
+        let paths: Vec<_> = read.errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["items[1].a", "items[2].b", "x[1]", "y[1]"],
+            "{:?}",
+            read.errors
+        );
+        let value = read.value.expect("the rest reads");
+        assert_eq!(value.items.len(), 2);
+        assert_eq!((value.items[1].a, value.items[1].b.as_deref()), (2, None));
+        assert_eq!(value.x.as_deref(), Some(&[1, 3][..]));
+    }
+
+    #[test]
+    fn a_missing_field_elsewhere_is_reported_beside_a_taken_out_item() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            name: String,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            a: Option<Vec<u32>>,
+            b: Option<Inner>,
+        }
+        // `b` misses `name` in the user's input: not a consequence of taking out a[1].
+        let read = from_value_collecting::<Outer>(json!({"a": [1, "x"], "b": {}}));
+        let paths: Vec<_> = read.errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["a[1]", "b"], "{:?}", read.errors);
+        assert!(read.errors[1].message.contains("missing field `name`"));
+    }
+
+    #[test]
+    fn an_error_at_the_root_takes_the_prefix_as_its_path() {
+        for root in ["", "."] {
+            let err = PathError {
+                path: root.into(),
+                message: "bad".into(),
+            };
+            assert_eq!(err.within("spec").to_string(), "spec: bad");
+        }
+    }
+
+    #[test]
+    fn a_json_object_converts_both_ways() {
+        let object = json!({"b": [1, {"c": null}], "a": "x"});
+        let s = from_json_object(object.as_object().unwrap());
+        assert_eq!(to_json_value(&s), object);
+        assert!(!s.is_empty());
+        assert!(from_json_object(&Map::new()).is_empty());
+    }
+
+    #[test]
     fn scalars_are_not_structs() {
         assert!(to_struct(&3).is_err());
         assert!(from_json_value(&json!([1])).is_none());
