@@ -949,6 +949,64 @@ mod tests {
     }
 
     #[test]
+    fn keys_in_long_varints_are_read_and_checked_as_any_decoder_does() {
+        // The entry's key field (1, length-delimited) with its tag written in two bytes,
+        // which protobuf decoders accept: read as the key, and its bytes checked as UTF-8.
+        let long_tag = [0x80 | key(1, 2), 0x00];
+        let entry = |key_bytes: &[u8]| {
+            let mut body = long_tag.to_vec();
+            body.push(key_bytes.len() as u8);
+            body.extend_from_slice(key_bytes);
+            body.extend([key(2, 2), 3, key(3, 2), 1, b'v']);
+            let mut bytes = vec![ENTRY, body.len() as u8];
+            bytes.extend(body);
+            bytes
+        };
+        let good = entry(b"k");
+        let theirs = prost_types::Struct::decode(good.as_slice()).expect("prost_types reads it");
+        assert_eq!(theirs.fields.keys().collect::<Vec<_>>(), ["k"]);
+        assert_eq!(
+            Value::Object(decode(&good).unwrap().to_json()),
+            json!({"k": "v"})
+        );
+        assert!(decode(&entry(&[0xff, 0xfe])).is_err(), "not UTF-8");
+    }
+
+    #[test]
+    fn a_known_field_of_another_wire_type_is_an_error() {
+        // A Value whose string (field 3) arrives as a varint, as prost_types refuses it.
+        let bytes = [ENTRY, 7, key(1, 2), 1, b'k', key(2, 2), 2, key(3, 0), 1];
+        assert!(prost_types::Struct::decode(&bytes[..]).is_err());
+        assert!(decode(&bytes).is_err());
+        // An entry whose key arrives as a varint.
+        let bytes = [ENTRY, 2, key(1, 0), 1];
+        assert!(prost_types::Struct::decode(&bytes[..]).is_err());
+        assert!(decode(&bytes).is_err());
+    }
+
+    #[test]
+    fn unknown_length_delimited_fields_are_skipped_by_every_reader() {
+        // In a nested object (kept as its bytes), field 9 holds bytes shaped like an entry of
+        // key "z": not an entry.
+        let mut inner = vec![key(9, 2), 3, key(1, 2), 1, b'z'];
+        inner.extend(Struct::from_json(&object(json!({"a": 1, "b": "x"}))).encode_to_vec());
+        let mut value = vec![key(5, 2), inner.len() as u8];
+        value.extend(inner);
+        let mut entry = vec![key(1, 2), 1, b'o', key(2, 2), value.len() as u8];
+        entry.extend(value);
+        let mut bytes = vec![ENTRY, entry.len() as u8];
+        bytes.extend(entry);
+        let s = decode(&bytes).unwrap();
+        assert_eq!(Value::Object(s.to_json()), json!({"o": {"a": 1, "b": "x"}}));
+        assert_eq!(s.str_at(&["o", "b"]), Some("x"));
+        assert_eq!(s.value_at(&["o", "z"]), None);
+        assert_eq!(s.strs_at(&["o"], ["z", "b"]), ["", "x"]);
+        let mut s = s;
+        s.clear();
+        assert!(s.is_empty());
+    }
+
+    #[test]
     fn malformed_bytes_are_a_decode_error() {
         let good = Struct::from_json(&tree()).encode_to_vec();
         for cut in [1, 5, good.len() / 2, good.len() - 1] {
