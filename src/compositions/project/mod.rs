@@ -94,6 +94,9 @@
 //! condition lists every one of them ([`ovn`]: OVN reports it `True` over none before MTO
 //! creates them). Adding, removing or changing `network` later is refused (the XRD's CEL and
 //! the function: OVN reads the label at namespace creation only, and `layer2` is immutable).
+//! So MTO must put the common labels into the namespace's CREATE (v1.5.2 and later, by its
+//! release notes): OpenShift's `user-defined-networks-namespace-label` admission policy
+//! refuses adding the label afterwards (cluster-network-operator `udn-admission-policy.yaml`).
 //! Where the profile constrains `limits.cpu` or `limits.memory`, each namespace that exists
 //! also gets the ResourceQuota `sco-kubevirt-limits` with those two entries: on OpenShift MTO
 //! enforces the Quota through a ClusterResourceQuota, which refuses every pod without limits,
