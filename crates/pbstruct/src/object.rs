@@ -1083,6 +1083,36 @@ mod tests {
     }
 
     #[test]
+    fn nesting_of_objects_alone_or_lists_alone_is_limited_alike() {
+        // `objects` objects, the innermost empty.
+        let objects = |objects: u32| {
+            let mut deep = json!({});
+            for _ in 1..objects {
+                deep = json!({ "a": deep });
+            }
+            object(deep)
+        };
+        // One object holding `lists` lists, the innermost empty.
+        let lists = |lists: u32| {
+            let mut deep = json!([]);
+            for _ in 1..lists {
+                deep = json!([deep]);
+            }
+            object(json!({ "l": deep }))
+        };
+        for (fits, too_deep) in [
+            (objects(MAX_DEPTH), objects(MAX_DEPTH + 1)),
+            (lists(MAX_DEPTH - 1), lists(MAX_DEPTH)),
+        ] {
+            let bytes = Struct::from_json(&fits).encode_to_vec();
+            assert_eq!(decode(&bytes).unwrap().to_json(), fits);
+            let bytes = Struct::from_json(&too_deep).encode_to_vec();
+            let err = decode(&bytes).unwrap_err();
+            assert!(err.to_string().contains("recursion limit"), "{err}");
+        }
+    }
+
+    #[test]
     fn fields_are_read_by_key_and_path() {
         let s = Struct::from_json(&tree());
         assert_eq!(s.get("cpu"), Some(json!(2)));
