@@ -934,6 +934,33 @@ fn the_network_is_ready_once_ovn_lists_every_project_namespace() {
 }
 
 #[test]
+fn a_namespace_created_without_the_network_label_is_named_and_the_network_not_ready() {
+    let mut input = case_input(&stage(ALL_READY));
+    let namespace = input
+        .required
+        .iter_mut()
+        .find(|r| r["kind"] == "Namespace" && r["metadata"]["name"] == "ws-frontend-clusters")
+        .expect("the stage requires the namespace");
+    namespace["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("k8s.ovn.org/primary-user-defined-network");
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    let warnings = out.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("namespace ws-frontend-clusters exists without the label k8s.ovn.org/primary-user-defined-network"),
+        "{}",
+        warnings[0]
+    );
+    assert!(warnings[0].contains("MTO before v1.5.2"), "{}", warnings[0]);
+    assert!(!out.ready("network"));
+    assert_eq!(out.status["networksReady"], false);
+    assert_ne!(out.composite_ready(), Ready::True);
+}
+
+#[test]
 fn a_moved_export_reaches_new_projects_and_existing_bindings_keep_theirs() {
     // kcp refuses any change of an APIBinding's export reference, so an update that
     // followed the settings would be refused in every existing project.

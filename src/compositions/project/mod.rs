@@ -97,6 +97,8 @@
 //! So MTO must put the common labels into the namespace's CREATE (v1.5.2 and later, by its
 //! release notes): OpenShift's `user-defined-networks-namespace-label` admission policy
 //! refuses adding the label afterwards (cluster-network-operator `udn-admission-policy.yaml`).
+//! A project namespace that exists without it (as Crossplane returns the required
+//! namespaces) keeps the network unready, with a Warning naming it and the way out.
 //! Where the profile constrains `limits.cpu` or `limits.memory`, each namespace that exists
 //! also gets the ResourceQuota `sco-kubevirt-limits` with those two entries: on OpenShift MTO
 //! enforces the Quota through a ClusterResourceQuota, which refuses every pod without limits,
@@ -1219,7 +1221,15 @@ impl Proj<'_> {
                 &self.service_cluster(),
                 Readiness::DeriveFromCelQuery(ovn::network_created_query(&namespaces)),
             );
+            let unlabelled = self.namespaces_without_network_label(build);
+            for namespace in &unlabelled {
+                build.warn(format!(
+                    "namespace {namespace} exists without the label {}, so its pods are not on network {name}: OVN-Kubernetes reads it at creation only and refuses adding it later (MTO before v1.5.2 labels a namespace after creating it); upgrade MTO, then delete the namespace (and what runs in it) so that MTO creates it again",
+                    ovn::PRIMARY_UDN_LABEL
+                ));
+            }
             let ready = build.ready(names::NETWORK)
+                && unlabelled.is_empty()
                 && build
                     .read::<pk::Observed<ovn::ObservedClusterUserDefinedNetwork>>(names::NETWORK)
                     .and_then(pk::Observed::manifest)
@@ -1290,6 +1300,27 @@ impl Proj<'_> {
                 binding,
             );
         }
+    }
+
+    /// The project namespaces that exist (as Crossplane returned them) without OVN's
+    /// primary-network label: created before MTO put the Tenant's labels on, they can never
+    /// join the network (OpenShift's `user-defined-networks-namespace-label` policy refuses
+    /// adding the label to an existing namespace).
+    fn namespaces_without_network_label<'b>(&'b self, build: &Build<'_, Part>) -> Vec<&'b str> {
+        self.namespaces
+            .iter()
+            .filter(|(api, _)| {
+                build
+                    .required(&names::namespace_requirement(&api.namespace_suffix))
+                    .and_then(<[Value]>::first)
+                    .is_some_and(|ns| {
+                        ns.pointer("/metadata/labels")
+                            .and_then(Value::as_object)
+                            .is_none_or(|labels| !labels.contains_key(ovn::PRIMARY_UDN_LABEL))
+                    })
+            })
+            .map(|(_, namespace)| namespace.as_str())
+            .collect()
     }
 
     /// In each project namespace that exists, the ResourceQuota that has KubeVirt set the limits
