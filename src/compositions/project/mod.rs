@@ -128,11 +128,10 @@
 //! `Usage` in the platform's secret namespace.
 //!
 //! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant, the KubeVirt quotas and every
-//! binding), `networksReady`,
-//! `namespacesReady` (MTO's `deployedNamespaces`), `allResourcesReady`, `message`, and
-//! `workspace.{name, url, kubeconfigBase64}`: a consumer kubeconfig (server, the KCP CA from
-//! the admin kubeconfig, a `kubectl oidc-login` exec user against `<keycloak>/realms/<org>`
-//! and the kubectl client) with no credential in it.
+//! binding), `networksReady`, `namespacesReady` (MTO's `deployedNamespaces`),
+//! `allResourcesReady`, `message`, and `workspace.{name, url, kubeconfigBase64}`: a consumer
+//! kubeconfig (server, the KCP CA from the admin kubeconfig, a `kubectl oidc-login` exec user
+//! against `<keycloak>/realms/<org>` and the kubectl client) with no credential in it.
 
 pub mod names;
 pub mod settings;
