@@ -970,6 +970,16 @@ mod tests {
             json!({"k": "v"})
         );
         assert!(decode(&entry(&[0xff, 0xfe])).is_err(), "not UTF-8");
+        // An unknown field 16 (its tag needs two bytes, the first 0x80) before the key.
+        let mut body = vec![0x80, 0x01, 0x05, key(1, 2), 1, b'k'];
+        body.extend([key(2, 2), 3, key(3, 2), 1, b'v']);
+        let mut bytes = vec![ENTRY, body.len() as u8];
+        bytes.extend(body);
+        assert!(prost_types::Struct::decode(bytes.as_slice()).is_ok());
+        assert_eq!(
+            Value::Object(decode(&bytes).unwrap().to_json()),
+            json!({"k": "v"})
+        );
     }
 
     #[test]
