@@ -462,7 +462,70 @@ pub struct ObservedStatus {
     pub conditions: Vec<Condition>,
 }
 
+/// Reasons of the VMI's `Synchronized=False` condition (mirrored onto the VM) that say the
+/// instance cannot start: the launcher pod refused (quota, LimitRange, PodSecurity:
+/// `FailedCreate`, `pkg/virt-controller/watch/vmi/lifecycle.go`), its image not pulled,
+/// virt-handler failing to create the domain, the manifest or resources refused.
+/// `FailedPvcNotFound` is left out: it is also the normal wait while CDI creates the PVC.
+const START_BLOCKING_REASONS: [&str; 7] = [
+    "FailedCreate",
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "Synchronizing with the Domain failed.",
+    "FailedCreateValidation",
+    "FailedGuaranteeResources",
+    "FailedBackendStorageCreate",
+];
+
 impl ObservedStatus {
+    /// Why a VM that should run does not start, as KubeVirt says it in the VM's status
+    /// (`None` while it runs or nothing says): in order, the VM controller's `Failure=True`
+    /// (creating the VMI or a DataVolume refused, the root PVC over a storage quota:
+    /// `pkg/virt-controller/watch/vm/vm.go` `processFailureCondition`), the instance's
+    /// `Synchronized=False` with a reason that blocks the start (copied onto the VM
+    /// by `syncConditions`; trusted only while an instance exists, as the copies outlive it),
+    /// the scheduler's `PodScheduled=False Unschedulable`, then the printable statuses that
+    /// carry no message (`DataVolumeError`: the import or clone failed; `CrashLoopBackOff`).
+    /// KubeVirt keeps a condition's first message until its reason changes, and retries a
+    /// refused pod with back-off, so a quota message can outlive the fix by minutes.
+    pub fn start_blocked(&self) -> Option<String> {
+        if matches!(
+            self.printable_status.as_deref(),
+            Some("Running" | "Migrating")
+        ) {
+            return None;
+        }
+        let said = |c: &Condition| format!("{}: {}", c.reason, c.message);
+        if let Some(failure) = condition::find(&self.conditions, "Failure").filter(|c| c.is_true())
+        {
+            return Some(said(failure));
+        }
+        if self.created
+            && let Some(sync) = condition::find(&self.conditions, "Synchronized").filter(|c| {
+                c.status == "False"
+                    && START_BLOCKING_REASONS.contains(&c.reason.as_str())
+                    // Also reported as FailedCreate, and over once the migration ends.
+                    && !c.message.contains("active migration exists")
+            })
+        {
+            return Some(said(sync));
+        }
+        if let Some(scheduling) = condition::find(&self.conditions, "PodScheduled")
+            .filter(|c| c.status == "False" && c.reason == "Unschedulable")
+        {
+            return Some(said(scheduling));
+        }
+        match self.printable_status.as_deref() {
+            Some("DataVolumeError") => Some(
+                "DataVolumeError: the root disk's DataVolume failed to import or clone (its conditions say why)".into(),
+            ),
+            Some("CrashLoopBackOff") => Some(
+                "CrashLoopBackOff: the VM failed to start several times in a row and KubeVirt retries with back-off".into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// KubeVirt's message when a running VM's spec changed in a way only a restart applies
     /// (condition `RestartRequired=True`, `VirtualMachineRestartRequired` in
     /// `staging/src/kubevirt.io/api/core/v1/types.go`: a new instance type, a changed
@@ -647,6 +710,76 @@ mod tests {
         ] {
             let (instancetype, _) = renewed(observed.clone());
             assert_eq!(instancetype.get("revisionName"), None, "{observed}");
+        }
+    }
+
+    #[test]
+    fn why_a_vm_does_not_start_is_read_from_its_status() {
+        let read = |status: Value| {
+            ObservedVirtualMachine::deserialize(json!({ "status": status }))
+                .unwrap()
+                .status
+                .start_blocked()
+        };
+        let quota = "failed to create virtual machine pod: pods \"virt-launcher-web-x\" is forbidden: exceeded quota: acme-shop, requested: limits.memory=8Gi";
+        // The launcher pod refused: the instance's Synchronized condition, copied onto the VM.
+        let refused = read(
+            json!({"printableStatus": "Starting", "created": true, "conditions": [
+                {"type": "Ready", "status": "False", "reason": "PodNotExists"},
+                {"type": "Synchronized", "status": "False", "reason": "FailedCreate", "message": quota},
+            ]}),
+        );
+        assert_eq!(refused, Some(format!("FailedCreate: {quota}")));
+        // The same copy left behind after the instance went: not evidence.
+        let stale = read(
+            json!({"printableStatus": "Stopped", "created": false, "conditions": [
+                {"type": "Synchronized", "status": "False", "reason": "FailedCreate", "message": quota},
+            ]}),
+        );
+        assert_eq!(stale, None);
+        // A migration in flight is reported with the same reason, and passes.
+        let migrating = read(
+            json!({"printableStatus": "Starting", "created": true, "conditions": [
+                {"type": "Synchronized", "status": "False", "reason": "FailedCreate", "message": "active migration exists"},
+            ]}),
+        );
+        assert_eq!(migrating, None);
+        // The VM controller's own failure, whatever the printable status says.
+        let dv = read(json!({"printableStatus": "Provisioning", "conditions": [
+            {"type": "Failure", "status": "True", "reason": "FailedCreate",
+             "message": "Error encountered while creating DataVolumes: exceeded quota: requests.storage"},
+        ]}));
+        assert!(
+            dv.unwrap()
+                .starts_with("FailedCreate: Error encountered while creating DataVolumes")
+        );
+        let unschedulable = read(
+            json!({"printableStatus": "ErrorUnschedulable", "created": true, "conditions": [
+                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                 "message": "0/3 nodes are available: 3 Insufficient memory."},
+            ]}),
+        );
+        assert_eq!(
+            unschedulable.as_deref(),
+            Some("Unschedulable: 0/3 nodes are available: 3 Insufficient memory.")
+        );
+        assert!(
+            read(json!({"printableStatus": "DataVolumeError"}))
+                .unwrap()
+                .contains("import or clone")
+        );
+        // Waiting is not failing; running is running, whatever was left behind.
+        for status in [
+            json!({"printableStatus": "Starting", "created": true, "conditions": [
+                {"type": "Ready", "status": "False", "reason": "PodNotExists"},
+                {"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"},
+                {"type": "Synchronized", "status": "False", "reason": "FailedPvcNotFound"}]}),
+            json!({"printableStatus": "Provisioning"}),
+            json!({"printableStatus": "Running", "created": true, "ready": true, "conditions": [
+                {"type": "Failure", "status": "True", "reason": "HotPlugCPUError"}]}),
+            json!({}),
+        ] {
+            assert_eq!(read(status.clone()), None, "{status}");
         }
     }
 

@@ -49,6 +49,9 @@
 //!   kubevirt/kubevirt#13086) virt-controller writes the type's CPU and memory into the
 //!   template and drops `spec.instancetype`, and the admitter then refuses every apply of
 //!   ours, which names the type again, as a conflict (`vms-admitter.go`).
+//! - A VM that should run and does not start says why, as a Warning, from KubeVirt's words
+//!   on the VM's status ([`kubevirt::ObservedStatus::start_blocked`]): the most common case
+//!   in a project is its launcher pod refused by the tenant's quota.
 //! - No `resources` in the template: next to an instance type the admitter refuses requests
 //!   and limits alike (`pkg/instancetype/apply` `cpu.go`, `memory.go`). Under a project quota
 //!   with `limits.*` virt-launcher's limits come from KubeVirt's AutoResourceLimits, which the
@@ -247,6 +250,11 @@ impl Composition for VirtualMachine {
             build.warn(format!(
                 "the VM runs its previous configuration until it restarts (KubeVirt: RestartRequired: {message}); restart it to apply the change (set running to false, then true)"
             ));
+        }
+        if params.running
+            && let Some(why) = vm.seen.vm.start_blocked()
+        {
+            build.warn(format!("the VM does not start (KubeVirt: {why})"));
         }
         build.add(VIRTUAL_MACHINE, Part::Vm, &machine, ready);
 

@@ -753,3 +753,26 @@ fn a_change_that_waits_for_a_restart_is_said() {
     assert_eq!(applied.status["vm"].get("restartRequired"), None);
     assert!(applied.warnings.is_empty());
 }
+
+#[test]
+fn a_vm_that_does_not_start_says_why_while_it_should_run() {
+    let quota = "failed to create virtual machine pod: pods \"virt-launcher-web-x\" is forbidden: must specify limits.cpu for: compute";
+    let vm = json!({"status": {"printableStatus": "Starting", "ready": false, "created": true,
+        "conditions": [{"type": "Synchronized", "status": "False", "reason": "FailedCreate", "message": quota}]}});
+    let out = |running: bool| {
+        let xr = composite(
+            "web",
+            json!({"flavour": "rhel9", "instanceType": "u1.small", "running": running}),
+        );
+        render_with(&xr, &[(VIRTUAL_MACHINE, vm.clone())], &Settings::default()).unwrap()
+    };
+    let running = out(true);
+    assert_eq!(
+        running.warnings,
+        [format!(
+            "the VM does not start (KubeVirt: FailedCreate: {quota})"
+        )]
+    );
+    // Asked to stop, a refused start is no news.
+    assert!(out(false).warnings.is_empty());
+}
