@@ -136,6 +136,20 @@ fn varint_len(len: usize) -> usize {
     prost::encoding::encoded_len_varint(len as u64)
 }
 
+/// A float map key as serde_json writes it (its own number text), refused when not finite.
+fn float_key(
+    out: &mut Vec<u8>,
+    finite: bool,
+    text: impl FnOnce() -> serde_json::Result<String>,
+) -> Result<(), SerdeError> {
+    let text = text()
+        .ok()
+        .filter(|_| finite)
+        .ok_or_else(|| SerdeError("a float map key must be finite".to_owned()))?;
+    key_text(out, &text);
+    Ok(())
+}
+
 /// A map entry's key; prost leaves an empty key out, as protobuf does with default values.
 fn key_text(out: &mut Vec<u8>, key: &str) {
     if !key.is_empty() {
@@ -547,11 +561,12 @@ impl ser::Serializer for KeyWriter<'_> {
         serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
         serialize_u64: u64,
     }
-    fn serialize_f32(self, _: f32) -> Result<(), SerdeError> {
-        Err(key_error())
+    // As serde_json: a finite float becomes the text serde_json writes for it.
+    fn serialize_f32(self, v: f32) -> Result<(), SerdeError> {
+        float_key(self.out, v.is_finite(), || serde_json::to_string(&v))
     }
-    fn serialize_f64(self, _: f64) -> Result<(), SerdeError> {
-        Err(key_error())
+    fn serialize_f64(self, v: f64) -> Result<(), SerdeError> {
+        float_key(self.out, v.is_finite(), || serde_json::to_string(&v))
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<(), SerdeError> {
         Err(key_error())
@@ -738,6 +753,99 @@ mod tests {
         let bytes = ours.encode_to_vec();
         let theirs = prost_types::Struct::decode(bytes.as_slice()).unwrap();
         assert_eq!(theirs.encoded_len(), bytes.len());
+    }
+
+    #[derive(Serialize)]
+    struct Newtype(u8);
+
+    #[derive(Serialize)]
+    struct Unit;
+
+    #[derive(Serialize)]
+    struct Tuple(u8, String);
+
+    /// Bytes as serde's data model has them (serde_json writes a list of numbers).
+    struct Bytes(&'static [u8]);
+
+    impl Serialize for Bytes {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(self.0)
+        }
+    }
+
+    #[derive(Serialize)]
+    enum Wrapped {
+        One(u8),
+    }
+
+    /// A map with keys of any type, as pairs.
+    struct Pairs<K>(Vec<(K, u8)>);
+
+    impl<K: Serialize> Serialize for Pairs<K> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        }
+    }
+
+    /// Ours as serde_json: the same object, or an error where serde_json has one.
+    fn as_serde_json(value: &impl Serialize) -> Result<(), String> {
+        match (to_struct(value), serde_json::to_value(value)) {
+            (Ok(ours), Ok(Value::Object(json))) if ours.to_json() == json => Ok(()),
+            (Err(_), Err(_)) => Ok(()),
+            (ours, json) => Err(format!("ours {ours:?}, serde_json {json:?}")),
+        }
+    }
+
+    #[test]
+    fn every_shape_of_serdes_data_model_is_written_as_serde_json_writes_it() {
+        #[derive(Serialize)]
+        struct Shapes {
+            present: Option<u8>,
+            some_newtype: Option<Newtype>,
+            newtype: Newtype,
+            unit: Unit,
+            nothing: (),
+            tuple: Tuple,
+            bytes: Bytes,
+            wrapped: Wrapped,
+        }
+        as_serde_json(&Shapes {
+            present: Some(3),
+            some_newtype: Some(Newtype(4)),
+            newtype: Newtype(5),
+            unit: Unit,
+            nothing: (),
+            tuple: Tuple(6, "t".into()),
+            bytes: Bytes(&[1, 255]),
+            wrapped: Wrapped::One(7),
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn map_keys_are_what_serde_json_accepts() {
+        let cases = [
+            as_serde_json(&Pairs(vec![(1.5_f32, 1)])),
+            as_serde_json(&Pairs(vec![(-2.25_f64, 1)])),
+            as_serde_json(&Pairs(vec![(1e20_f64, 1)])),
+            as_serde_json(&Pairs(vec![(f64::NAN, 1)])),
+            as_serde_json(&Pairs(vec![(f32::INFINITY, 1)])),
+            as_serde_json(&Pairs(vec![(true, 1)])),
+            as_serde_json(&Pairs(vec![((), 1)])),
+            as_serde_json(&Pairs(vec![(None::<u8>, 1)])),
+            as_serde_json(&Pairs(vec![(Some(9_u8), 1)])),
+            as_serde_json(&Pairs(vec![(Unit, 1)])),
+            as_serde_json(&Pairs(vec![(Newtype(8), 1)])),
+            as_serde_json(&Pairs(vec![(Wrapped::One(1), 1)])),
+            as_serde_json(&Pairs(vec![(Bytes(b"k"), 1)])),
+            as_serde_json(&Pairs(vec![(Tuple(1, "x".into()), 1)])),
+        ];
+        let failed: Vec<String> = cases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, case)| case.as_ref().err().map(|e| format!("case {i}: {e}")))
+            .collect();
+        assert!(failed.is_empty(), "{failed:#?}");
     }
 
     #[test]
