@@ -17,7 +17,13 @@
 //!   - path: spec.parameters.extra
 //!     nest: 200                          # {"a": {"a": ...}} this deep
 //! expect: [spec.parameters.storageSize]  # paths the Fatal must name
+//! xrd: why the XRD admits it              # only where its schema cannot refuse it
 //! ```
+//!
+//! Each case is also validated against its composition's XRD schema (strictly, as
+//! `support::schema` does; CEL rules aside): the API server should refuse a bad value before
+//! the function sees it. A case the schema admits says why in `xrd`, and one that says so
+//! must be admitted, so the note goes when the schema learns to refuse it.
 
 mod support;
 
@@ -47,6 +53,10 @@ struct Case {
     #[serde(default)]
     set: Vec<Edit>,
     expect: Vec<String>,
+    /// Why the XRD's schema lets this case through (the function alone refuses it); absent
+    /// when the schema refuses it.
+    #[serde(default)]
+    xrd: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,4 +245,42 @@ fn sorted(dir: &Path) -> Vec<std::path::PathBuf> {
         .collect();
     entries.sort();
     entries
+}
+
+#[test]
+fn the_xrd_refuses_every_case_its_schema_can_express() {
+    let mut wrong = Vec::new();
+    for dir in sorted(&root().join("tests/bad-inputs")) {
+        let composition = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let entry = function_sco::compositions::REGISTRY
+            .iter()
+            .find(|e| e.dir() == composition)
+            .unwrap_or_else(|| panic!("no composition for tests/bad-inputs/{composition}"));
+        let schema =
+            (entry.definition)()["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
+        for path in sorted(&dir)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        {
+            let case: Case =
+                serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let mut input = case_input(&root().join(&case.base));
+            for edit in &case.set {
+                edit.apply(&mut input.composite, &path);
+            }
+            let refused = support::schema::validate_against(&schema, &input.composite).is_err();
+            match (&case.xrd, refused) {
+                (None, false) => wrong.push(format!(
+                    "{}: the XRD admits it; refuse it in the schema, or say why not in `xrd`",
+                    path.display()
+                )),
+                (Some(_), true) => wrong.push(format!(
+                    "{}: the XRD refuses it now; drop its `xrd` note",
+                    path.display()
+                )),
+                _ => {}
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -7,8 +7,20 @@ use crate::sdk::resource::is_dns_label;
 
 /// Schema pattern of a DNS-1123 label.
 pub const DNS_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
-/// Schema pattern of an email address (the function checks more closely).
-const EMAIL_PATTERN: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
+/// Schema pattern of an email address (the function checks more closely): no whitespace or
+/// control characters.
+pub const EMAIL_PATTERN: &str =
+    r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$";
+/// Schema pattern of free text (names): no control characters (the function refuses them).
+pub const PRINTABLE_PATTERN: &str = r"^[^\x00-\x1f\x7f]*$";
+/// Schema pattern of a reference to a Keycloak username ([`check_username`]): none of the
+/// characters Keycloak's default user profile refuses, no whitespace or control characters
+/// (the function also counts length as Keycloak does, and refuses upper case where it does
+/// not lower-case).
+pub const USERNAME_REF_PATTERN: &str = r#"^[^\s<>&"'$%!#?§,;:*~/\\|^=\[\]{}()`\x00-\x1f\x7f]+$"#;
+/// Schema pattern of an IPv4 CIDR (octets and prefix in range) or an IPv6 one (its shape and
+/// prefix; the function checks the address and that no host bits are set).
+pub const CIDR_PATTERN: &str = r"^((((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2]))|([0-9a-fA-F]{0,4}:[0-9a-fA-F:.]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8])))$";
 /// Schema pattern of an https URL.
 const HTTPS_URL_PATTERN: &str = r"^https://[^\s/?#]+([/?#]\S*)?$";
 /// Schema pattern of a username the function creates: [`check_new_username`]'s characters.

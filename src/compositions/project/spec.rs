@@ -9,7 +9,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compositions::types::{DNS_LABEL_PATTERN, Text};
+use crate::compositions::types::{CIDR_PATTERN, DNS_LABEL_PATTERN, Text, USERNAME_REF_PATTERN};
 
 /// The api-syncagent annotation naming the workspace a synced object came from (`root:<org>`);
 /// set only when the PublishedResource has `enableWorkspacePaths: true`.
@@ -96,7 +96,7 @@ pub struct Network {
     pub name: String,
     /// The network's IPv4 or IPv6 CIDR (a network address such as 10.100.0.0/16); it must not
     /// overlap the cluster's pod and service networks.
-    #[schemars(length(min = 3, max = 43))]
+    #[schemars(length(min = 3, max = 43), pattern(CIDR_PATTERN))]
     pub cidr: String,
 }
 
@@ -110,7 +110,7 @@ pub struct Access {
     /// Keycloak usernames in the organisation's realm (lower case), made members of the
     /// project group `<project>-<role>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 256))]
+    #[schemars(length(max = 256), inner(pattern(USERNAME_REF_PATTERN)))]
     pub users: Vec<Text<1, 255>>,
     /// Groups of the organisation's realm granted the role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

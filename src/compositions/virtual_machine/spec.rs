@@ -5,6 +5,10 @@
 use std::fmt;
 
 use crate::compositions::types::Text;
+
+/// Schema pattern of the SSH key field: no control characters but the whitespace a pasted or
+/// wrapped key may hold (the function parses the key).
+const SSH_KEY_TEXT_PATTERN: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$";
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -80,6 +84,7 @@ fn running_by_default() -> bool {
 pub struct SshPublicKey {
     /// The public key as one line of an `.pub` file (`ssh-ed25519 AAAA... user@host`),
     /// raw or base64-encoded.
+    #[schemars(pattern(SSH_KEY_TEXT_PATTERN))]
     pub data: Text<1, 16384>,
 }
 

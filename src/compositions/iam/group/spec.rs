@@ -11,10 +11,12 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::compositions::types::USERNAME_REF_PATTERN;
+
 /// Schema pattern of a group path: `/` and names (see [`NAME_PATTERN`]).
-const PATH_PATTERN: &str = r"^(/[^/#?%:]+)+$";
+const PATH_PATTERN: &str = r"^(/[^/#?%:\s]([^/#?%:]*[^/#?%:\s])?)+$";
 /// Schema pattern of a group name: no `/`, `#`, `?`, `%` or `:` (see `check_group_name`).
-const NAME_PATTERN: &str = r"^[^/#?%:]+$";
+const NAME_PATTERN: &str = r"^[^/#?%:\s]([^/#?%:]*[^/#?%:\s])?$";
 
 /// Spec of a Group: a group of the organisation's Keycloak realm and its members.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -62,12 +64,16 @@ pub struct Parameters {
     /// way is removed. Lower-cased, as Keycloak stores usernames. A user the realm does not
     /// know is named in the status and the `ResourcesReady` condition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 1000))]
+    #[schemars(
+        length(max = 1000),
+        inner(length(min = 3, max = 255), pattern(USERNAME_REF_PATTERN))
+    )]
     pub members: Vec<String>,
     /// Attributes of the group: names to lists of values (each value at most 255
     /// characters, without `##`, which Keycloak's provider uses to join them, and not ending
     /// in `#` unless it is the last).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("additionalProperties" = {"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 255}}))]
     pub attributes: BTreeMap<String, Vec<String>>,
 }
 

@@ -9,10 +9,11 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Schema pattern of a username: no whitespace (the function checks Keycloak's rules).
-const USERNAME_PATTERN: &str = r"^\S+$";
-/// Schema pattern of an email address (the function checks more closely).
-const EMAIL_PATTERN: &str = r"^[^@\s]+@[^@\s]+\.[^@\s]+$";
+use crate::compositions::types::{EMAIL_PATTERN, PRINTABLE_PATTERN};
+
+/// Schema pattern of a username: the characters named below, in either case (the function
+/// lower-cases it and checks Keycloak's rules).
+const USERNAME_PATTERN: &str = r"^[A-Za-z0-9+._@-]+$";
 
 /// Spec of a User: a person in the organisation's Keycloak realm.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -48,11 +49,11 @@ pub struct Parameters {
     pub email: String,
     /// First name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 255))]
+    #[schemars(length(max = 255), pattern(PRINTABLE_PATTERN))]
     pub first_name: Option<String>,
     /// Last name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 255))]
+    #[schemars(length(max = 255), pattern(PRINTABLE_PATTERN))]
     pub last_name: Option<String>,
     /// Whether the email address counts as verified. True keeps it verified; false (the
     /// default) creates the user unverified and leaves verification to Keycloak afterwards
