@@ -572,6 +572,52 @@ pub struct ObservedMatchers {
     pub instancetype: ObservedMatcher,
     /// `spec.preference`.
     pub preference: ObservedMatcher,
+    /// `spec.template`, for the binding of its interface.
+    template: ObservedTemplate,
+}
+
+/// The observed VM template's interfaces (`spec.template.spec.domain.devices.interfaces`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+struct ObservedTemplate {
+    spec: ObservedTemplateSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+struct ObservedTemplateSpec {
+    domain: ObservedDomain,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+struct ObservedDomain {
+    devices: ObservedDevices,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+struct ObservedDevices {
+    interfaces: Vec<ObservedInterface>,
+}
+
+/// An interface's binding: `masquerade: {}` or `binding: {name}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+struct ObservedInterface {
+    name: String,
+    masquerade: Option<ObservedPresent>,
+    binding: Option<ObservedBindingName>,
+}
+
+/// An object whose content is not read, only its presence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedPresent {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+struct ObservedBindingName {
+    name: String,
 }
 
 /// A matcher's name and revision as observed; empty where absent.
@@ -592,6 +638,24 @@ impl ObservedMatcher {
 }
 
 impl ObservedMatchers {
+    /// How the observed VM's pod-network interface ([`DEFAULT_NETWORK`]) is bound; `None`
+    /// without one, or with a binding the compositions do not write.
+    pub fn binding(&self) -> Option<PodNetworkBinding> {
+        let interface = self
+            .template
+            .spec
+            .domain
+            .devices
+            .interfaces
+            .iter()
+            .find(|i| i.name == DEFAULT_NETWORK)?;
+        match (&interface.masquerade, &interface.binding) {
+            (Some(_), None) => Some(PodNetworkBinding::Masquerade),
+            (None, Some(b)) if b.name == "l2bridge" => Some(PodNetworkBinding::L2bridge),
+            _ => None,
+        }
+    }
+
     /// Clears the revision names of `spec` whose observed revision belongs to another name, so
     /// that KubeVirt takes the new instance type or preference (see [`ObservedMatchers`]).
     pub fn renew(&self, spec: &mut VirtualMachineSpec) {

@@ -52,6 +52,10 @@
 //! - A VM that should run and does not start says why, as a Warning, from KubeVirt's words
 //!   on the VM's status ([`kubevirt::ObservedStatus::start_blocked`]): the most common case
 //!   in a project is its launcher pod refused by the tenant's quota.
+//! - The interface's binding follows the namespace (`networkBinding: auto`, the default): a
+//!   new VM takes `l2bridge` on a project's primary user-defined network and `masquerade`
+//!   on the pod network (the namespace is a required resource until the VM exists); an
+//!   existing VM keeps its own, as the namespace's label cannot change ([`NetworkBinding`]).
 //! - No `resources` in the template: next to an instance type the admitter refuses requests
 //!   and limits alike (`pkg/instancetype/apply` `cpu.go`, `memory.go`). Under a project quota
 //!   with `limits.*` virt-launcher's limits come from KubeVirt's AutoResourceLimits, which the
@@ -82,8 +86,9 @@ use super::conventions::{self, XrIdentity};
 use super::{Composition, Context, FieldError, Invalid, Observed};
 use crate::resources::kubevirt::{
     self, GoldenImage, LinuxVm, ObservedMatchers, ObservedStatus, ObservedVirtualMachine,
-    RunStrategy,
+    PodNetworkBinding, RunStrategy,
 };
+use crate::resources::ovn;
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
 use crate::resources::{self, Labels, Meta};
@@ -99,11 +104,13 @@ mod user;
 
 use names::{CLOUD_INIT, CONNECTION, Names, SERVICE, SSH_KEY, VIRTUAL_MACHINE};
 pub use settings::Settings;
-use settings::UserName;
+use settings::{NetworkBinding, UserName};
 use spec::{Connection, InstanceSeries, InstanceType, Memory, Parameters, VmStatus};
 
 /// The requirement under which Crossplane fetches the VM's running instance.
 const VMI_REQUIREMENT: &str = "virtual-machine-instance";
+/// The requirement under which Crossplane fetches the VM's namespace, for its network.
+const NAMESPACE_REQUIREMENT: &str = "namespace";
 
 /// Label on the VM's instance (and pod) that its Service selects.
 pub const LABEL_VIRTUAL_MACHINE: &str = "sco.stakater.com/virtual-machine";
@@ -238,7 +245,7 @@ impl Composition for VirtualMachine {
             ),
             storage_class: settings.storage_class.as_deref(),
             template_labels: vm.labels.with(LABEL_VIRTUAL_MACHINE, &names.vm),
-            binding: settings.network_binding,
+            binding: vm.binding(build),
             ssh_key_secret: vm.checked.ssh_key.as_ref().map(|_| names.ssh_key.as_str()),
             user_data_secret: &names.cloud_init,
         });
@@ -315,6 +322,39 @@ pub struct Vm<'a> {
 }
 
 impl Vm<'_> {
+    /// The binding of the VM's pod-network interface. With `networkBinding: auto` a VM that
+    /// exists keeps the binding it has (the namespace's label cannot change, and a change
+    /// would wait for a restart), and a new one takes it from its namespace, which
+    /// Crossplane fetches only then ([`NetworkBinding`]).
+    fn binding(&self, build: &mut Build<'_, Part>) -> PodNetworkBinding {
+        let setting = self.settings.network_binding;
+        if setting == NetworkBinding::Auto
+            && build.exists(VIRTUAL_MACHINE)
+            && let Some(kept) = self.seen.matchers.binding()
+        {
+            return kept;
+        }
+        if setting == NetworkBinding::Auto {
+            build.require(
+                NAMESPACE_REQUIREMENT,
+                Requirement {
+                    api_version: "v1".into(),
+                    kind: "Namespace".into(),
+                    matching: Match::Name(self.namespace.clone()),
+                    namespace: None,
+                },
+            );
+        }
+        let primary_udn = build.required(NAMESPACE_REQUIREMENT).map(|found| {
+            found.first().is_some_and(|ns| {
+                ns.pointer("/metadata/labels")
+                    .and_then(serde_json::Value::as_object)
+                    .is_some_and(|labels| labels.contains_key(ovn::PRIMARY_UDN_LABEL))
+            })
+        });
+        setting.for_namespace(primary_udn)
+    }
+
     /// Metadata of a composed object: in the XR's namespace, with the XR's labels.
     fn meta(&self, name: &str) -> Meta {
         resources::meta(name, Some(&self.namespace), &self.labels)

@@ -10,6 +10,39 @@ use serde::{Deserialize, Serialize};
 use super::spec::{Flavour, InstanceSeries, StorageSize};
 use crate::resources::kubevirt::PodNetworkBinding;
 
+/// How new VMs attach to the pod network of their namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkBinding {
+    /// By the namespace: `l2bridge` where it carries OVN-Kubernetes' primary-network label
+    /// (a project with a `network`), `masquerade` elsewhere. Nothing else decides it:
+    /// KubeVirt neither refuses nor converts a binding that does not fit the namespace
+    /// (its network admitter has no such check; only OpenShift's console picks `l2bridge`
+    /// there), and the wrong one leaves the VM off the project's network (`masquerade`
+    /// NATs it behind the pod) or without an address (`l2bridge` on the default network,
+    /// where no DHCP server answers: KubeVirt serves DHCP for bridge and masquerade only,
+    /// OVN-Kubernetes for primary Layer2 networks only).
+    #[default]
+    Auto,
+    /// Always `masquerade`.
+    Masquerade,
+    /// Always `l2bridge`.
+    L2bridge,
+}
+
+impl NetworkBinding {
+    /// The binding of a new VM in a namespace that does (`Some(true)`) or does not carry the
+    /// primary-network label, or is not known yet (`None`: masquerade until it is).
+    pub fn for_namespace(self, primary_udn: Option<bool>) -> PodNetworkBinding {
+        match (self, primary_udn) {
+            (Self::Masquerade, _) | (Self::Auto, None | Some(false)) => {
+                PodNetworkBinding::Masquerade
+            }
+            (Self::L2bridge, _) | (Self::Auto, Some(true)) => PodNetworkBinding::L2bridge,
+        }
+    }
+}
+
 /// Platform settings of the VirtualMachine composition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -31,9 +64,10 @@ pub struct Settings {
     pub storage_class: Option<String>,
     /// Root disk capacity of each `storageSize`.
     pub storage_sizes: StorageSizes,
-    /// How a VM's interface attaches to the pod network: `masquerade` (NAT on the default pod
-    /// network) or `l2bridge` (a project's primary user-defined network).
-    pub network_binding: PodNetworkBinding,
+    /// How a VM's interface attaches to its namespace's pod network: `auto` (by the
+    /// namespace), `masquerade` (NAT on the default pod network) or `l2bridge` (a project's
+    /// primary user-defined network).
+    pub network_binding: NetworkBinding,
     /// Instance type series this platform offers. A cluster without dedicated CPUs or
     /// hugepages offers only o1 and u1 (cx1, m1, n1 and rt1 need them).
     pub instance_series: BTreeSet<InstanceSeries>,
@@ -76,7 +110,7 @@ impl Default for Settings {
                 large: DiskSize::new("50Gi"),
                 xlarge: DiskSize::new("100Gi"),
             },
-            network_binding: PodNetworkBinding::Masquerade,
+            network_binding: NetworkBinding::Auto,
             instance_series: InstanceSeries::ALL.into_iter().collect(),
             ssh_user: UserName("cloud-user".into()),
             image_users: PerFlavour {

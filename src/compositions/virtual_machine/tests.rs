@@ -26,6 +26,16 @@ fn render_with(
     observed: &[(&str, Value)],
     settings: &Settings,
 ) -> Result<Desired, Invalid> {
+    render_with_required(composite, observed, BTreeMap::new(), settings)
+}
+
+/// [`render_with`] with required resources Crossplane fetched.
+fn render_with_required(
+    composite: &Value,
+    observed: &[(&str, Value)],
+    required: BTreeMap<String, Vec<Value>>,
+    settings: &Settings,
+) -> Result<Desired, Invalid> {
     let xr: spec::VirtualMachine = serde_json::from_value(composite.clone()).expect("a valid XR");
     let resources: BTreeMap<Name, ObservedComposed> = observed
         .iter()
@@ -36,7 +46,6 @@ fn render_with(
             )
         })
         .collect();
-    let required = BTreeMap::new();
     let observed = Observed {
         resources: &resources,
         required: &required,
@@ -775,4 +784,71 @@ fn a_vm_that_does_not_start_says_why_while_it_should_run() {
     );
     // Asked to stop, a refused start is no news.
     assert!(out(false).warnings.is_empty());
+}
+
+#[test]
+fn the_binding_follows_the_namespace_for_new_vms_and_stays_for_existing_ones() {
+    let xr = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.small"}),
+    );
+    let namespace = |labels: Value| {
+        BTreeMap::from([(
+            NAMESPACE_REQUIREMENT.to_owned(),
+            vec![json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "ws-shop-vms", "labels": labels}})],
+        )])
+    };
+    let interface = |desired: &Desired| {
+        desired.resources[&Name::from(VIRTUAL_MACHINE)]
+            .manifest
+            .to_json()["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][0]
+            .clone()
+    };
+    let masquerade = json!({"name": "default", "masquerade": {}});
+    let l2bridge = json!({"name": "default", "binding": {"name": "l2bridge"}});
+    let auto = Settings::default();
+
+    // A new VM: its namespace is asked for, and decides.
+    let unknown = render_with(&xr, &[], &auto).unwrap();
+    assert_eq!(
+        unknown.requirements[NAMESPACE_REQUIREMENT].kind,
+        "Namespace"
+    );
+    assert_eq!(
+        interface(&unknown),
+        masquerade,
+        "until the namespace is known"
+    );
+    let udn = namespace(json!({"k8s.ovn.org/primary-user-defined-network": ""}));
+    let on_udn = render_with_required(&xr, &[], udn.clone(), &auto).unwrap();
+    assert_eq!(interface(&on_udn), l2bridge);
+    let plain = render_with_required(&xr, &[], namespace(json!({})), &auto).unwrap();
+    assert_eq!(interface(&plain), masquerade);
+
+    // An existing VM keeps its binding, and its namespace is not fetched again.
+    let existing = |interface: Value| json!({"spec": {"template": {"spec": {"domain": {"devices": {"interfaces": [interface]}}}}}});
+    let kept = render_with_required(
+        &xr,
+        &[(VIRTUAL_MACHINE, existing(masquerade.clone()))],
+        udn.clone(),
+        &auto,
+    )
+    .unwrap();
+    assert_eq!(interface(&kept), masquerade);
+    assert!(!kept.requirements.contains_key(NAMESPACE_REQUIREMENT));
+    let kept = render_with(&xr, &[(VIRTUAL_MACHINE, existing(l2bridge.clone()))], &auto).unwrap();
+    assert_eq!(interface(&kept), l2bridge);
+
+    // A binding set by the platform applies everywhere, to existing VMs too.
+    let forced = settings(json!({"networkBinding": "masquerade"}));
+    let out = render_with_required(
+        &xr,
+        &[(VIRTUAL_MACHINE, existing(l2bridge.clone()))],
+        udn,
+        &forced,
+    )
+    .unwrap();
+    assert_eq!(interface(&out), masquerade);
+    assert!(!out.requirements.contains_key(NAMESPACE_REQUIREMENT));
 }
