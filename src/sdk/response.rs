@@ -377,6 +377,28 @@ mod tests {
     }
 
     #[test]
+    fn targets_move_back_and_forth_and_connection_details_reach_the_composite() {
+        let mut rsp = RunFunctionResponse::default();
+        warning(&mut rsp, "w")
+            .target_composite_and_claim()
+            .target_composite();
+        assert_eq!(rsp.results[0].target(), Target::Composite);
+        warning(&mut rsp, "x").target_composite_and_claim();
+        assert_eq!(rsp.results[1].target(), Target::CompositeAndClaim);
+        condition_true(&mut rsp, "Ready", "Available")
+            .target_composite_and_claim()
+            .target_composite();
+        assert_eq!(rsp.conditions[0].target(), Target::Composite);
+        set_composite_connection_detail(&mut rsp, "url", b"https://x");
+        let composite = rsp
+            .desired
+            .as_ref()
+            .and_then(|d| d.composite.as_ref())
+            .unwrap();
+        assert_eq!(composite.connection_details["url"], b"https://x".to_vec());
+    }
+
+    #[test]
     fn to_copies_tag_desired_context_and_sets_ttl() {
         let req = request_with_desired();
         let rsp = to(&req, Duration::from_secs(30));
