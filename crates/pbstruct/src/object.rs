@@ -647,6 +647,8 @@ impl<'de> de::Deserializer<'de> for Wire<'de> {
     fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self {
             Wire::Null => visitor.visit_none(),
+            // A non-finite number reads as null (see `deserialize_any`), here as none.
+            Wire::Number(n) if !n.is_finite() => visitor.visit_none(),
             other => visitor.visit_some(other),
         }
     }
@@ -921,10 +923,20 @@ mod tests {
             )]
             .into(),
         };
-        assert_eq!(
-            decode(&nan.encode_to_vec()).unwrap().to_json()["n"],
-            Value::Null
-        );
+        let s = decode(&nan.encode_to_vec()).unwrap();
+        assert_eq!(s.to_json()["n"], Value::Null);
+        // Typed, too, as JSON's null reads: nothing for an option, an error for a number.
+        #[derive(Deserialize, Debug)]
+        struct Optional {
+            n: Option<f64>,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Required {
+            n: f64,
+        }
+        assert_eq!(Optional::deserialize(s.deserializer()).unwrap().n, None);
+        assert!(Required::deserialize(s.deserializer()).is_err());
     }
 
     #[test]
