@@ -46,6 +46,15 @@ use super::net::Cidr;
 pub const API_VERSION: &str = "k8s.ovn.org/v1";
 /// The namespace label (value `""`) asking for a primary user-defined network.
 pub const PRIMARY_UDN_LABEL: &str = "k8s.ovn.org/primary-user-defined-network";
+/// Whether an observed Namespace carries [`PRIMARY_UDN_LABEL`]: its pods (and VMs) are on a
+/// primary user-defined network. OVN-Kubernetes reads it at creation only.
+pub fn has_primary_udn_label(namespace: &serde_json::Value) -> bool {
+    namespace
+        .pointer("/metadata/labels")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|labels| labels.contains_key(PRIMARY_UDN_LABEL))
+}
+
 /// The label every namespace carries with its own name.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// The condition reporting that the network exists in the selected namespaces.

@@ -291,8 +291,8 @@ pub struct Proj<'a> {
     org_path: String,
     /// `root:<org>:<project>`.
     path: String,
-    /// `(published API, namespace)`.
-    namespaces: Vec<(&'a PublishedApi, String)>,
+    /// `(published API, namespace, what Crossplane returned for it)`.
+    namespaces: Vec<(&'a PublishedApi, String, Found)>,
     network: Option<(&'a str, Cidr)>,
     quota: &'a QuotaProfile,
     access: BTreeMap<Role, Members>,
@@ -301,6 +301,18 @@ pub struct Proj<'a> {
     /// both need them.
     seen_workspace: ObservedWorkspace,
     seen_tenant: mto::ObservedTenant,
+}
+
+/// A project namespace as Crossplane returned it (the required resource the ownership check
+/// asks for), read once for every use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// Not fetched yet.
+    NotFetched,
+    /// Fetched, and there is none: MTO has not created it yet.
+    Absent,
+    /// It exists; `primary_udn`: it carries OVN's primary-network label.
+    Present { primary_udn: bool },
 }
 
 /// Checks every rule, collecting every bad field.
@@ -468,20 +480,21 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         }
     };
 
-    let namespaces: Vec<(&PublishedApi, String)> = settings
-        .published_apis
-        .0
-        .iter()
-        .map(|api| (api, names::namespace(project, &api.namespace_suffix)))
-        .collect();
-    if !org.is_empty() {
-        for (api, namespace) in &namespaces {
-            let found = cx
-                .observed
-                .required
-                .get(&names::namespace_requirement(&api.namespace_suffix))
-                .and_then(|found| found.first());
-            let Some(found) = found else { continue };
+    let mut namespaces: Vec<(&PublishedApi, String, Found)> = Vec::new();
+    for api in &settings.published_apis.0 {
+        let namespace = names::namespace(project, &api.namespace_suffix);
+        let required = cx
+            .observed
+            .required
+            .get(&names::namespace_requirement(&api.namespace_suffix));
+        let found = match required.map(Vec::as_slice) {
+            None => Found::NotFetched,
+            Some([]) => Found::Absent,
+            Some([found, ..]) => Found::Present {
+                primary_udn: ovn::has_primary_udn_label(found),
+            },
+        };
+        if let Some(found) = required.and_then(|r| r.first()).filter(|_| !org.is_empty()) {
             let owner = found
                 .pointer(&format!(
                     "/metadata/labels/{}",
@@ -501,6 +514,7 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
                 );
             }
         }
+        namespaces.push((api, namespace, found));
     }
 
     if !errors.is_empty() {
@@ -724,7 +738,7 @@ impl Proj<'_> {
                 namespace: None,
             },
         );
-        for (api, namespace) in &self.namespaces {
+        for (api, namespace, _) in &self.namespaces {
             build.require(
                 &names::namespace_requirement(&api.namespace_suffix),
                 Requirement {
@@ -929,9 +943,9 @@ impl Proj<'_> {
         let export_groups: BTreeSet<&str> = self
             .namespaces
             .iter()
-            .map(|(api, _)| api.export.name.as_str())
+            .map(|(api, ..)| api.export.name.as_str())
             .collect();
-        for (api, _) in &self.namespaces {
+        for (api, ..) in &self.namespaces {
             let composed = names::api_binding(&api.namespace_suffix);
             let observed = build
                 .read::<pk::Observed<ObservedApiBinding>>(&composed)
@@ -1146,11 +1160,10 @@ impl Proj<'_> {
         if !build.composed(names::WORKSPACE) {
             return;
         }
-        let checked = self.namespaces.iter().all(|(api, _)| {
-            build
-                .required(&names::namespace_requirement(&api.namespace_suffix))
-                .is_some()
-        });
+        let checked = self
+            .namespaces
+            .iter()
+            .all(|(.., found)| *found != Found::NotFetched);
         if !checked && !build.exists(names::TENANT) {
             build.wait(
                 "WaitingForNamespaceCheck",
@@ -1191,7 +1204,11 @@ impl Proj<'_> {
         );
         build.add_managed(names::QUOTA, Part::Tenant, &quota);
 
-        let namespaces: Vec<String> = self.namespaces.iter().map(|(_, ns)| ns.clone()).collect();
+        let namespaces: Vec<String> = self
+            .namespaces
+            .iter()
+            .map(|(_, ns, _)| ns.clone())
+            .collect();
         // MTO's tenant label holds the Tenant's name (MTO finds a namespace's Tenant by it and
         // stamps it itself): writing the project there would have MTO and the common labels
         // disagree on one key. The project has a label of its own.
@@ -1220,7 +1237,7 @@ impl Proj<'_> {
                 &self.service_cluster(),
                 Readiness::DeriveFromCelQuery(ovn::network_created_query(&namespaces)),
             );
-            let unlabelled = self.namespaces_without_network_label(build);
+            let unlabelled = self.namespaces_without_network_label();
             for namespace in &unlabelled {
                 build.warn(format!(
                     "namespace {namespace} exists without the label {}, so its pods are not on network {name}: OVN-Kubernetes reads it at creation only and refuses adding it later (MTO before v1.5.2 labels a namespace after creating it); upgrade MTO, then delete the namespace (and what runs in it) so that MTO creates it again",
@@ -1305,20 +1322,11 @@ impl Proj<'_> {
     /// primary-network label: created before MTO put the Tenant's labels on, they can never
     /// join the network (OpenShift's `user-defined-networks-namespace-label` policy refuses
     /// adding the label to an existing namespace).
-    fn namespaces_without_network_label<'b>(&'b self, build: &Build<'_, Part>) -> Vec<&'b str> {
+    fn namespaces_without_network_label(&self) -> Vec<&str> {
         self.namespaces
             .iter()
-            .filter(|(api, _)| {
-                build
-                    .required(&names::namespace_requirement(&api.namespace_suffix))
-                    .and_then(<[Value]>::first)
-                    .is_some_and(|ns| {
-                        ns.pointer("/metadata/labels")
-                            .and_then(Value::as_object)
-                            .is_none_or(|labels| !labels.contains_key(ovn::PRIMARY_UDN_LABEL))
-                    })
-            })
-            .map(|(_, namespace)| namespace.as_str())
+            .filter(|(.., found)| *found == Found::Present { primary_udn: false })
+            .map(|(_, namespace, _)| namespace.as_str())
             .collect()
     }
 
@@ -1328,11 +1336,9 @@ impl Proj<'_> {
     /// Tenant, so each marker follows its namespace (the required resource that the ownership
     /// check fetches) and is kept once composed; MTO purges it with the namespace.
     fn kubevirt_limits(&self, build: &mut Build<'_, Part>) {
-        for (api, namespace) in &self.namespaces {
+        for (api, namespace, found) in &self.namespaces {
             let composed = names::kubevirt_limits(&api.namespace_suffix);
-            let exists = build
-                .required(&names::namespace_requirement(&api.namespace_suffix))
-                .is_some_and(|found| !found.is_empty());
+            let exists = matches!(found, Found::Present { .. });
             if !exists && !build.exists(&composed) {
                 continue;
             }
@@ -1354,7 +1360,11 @@ impl Proj<'_> {
 
     fn status(&self, build: &Build<'_, Part>) -> ProjectStatus {
         let (observed, tenant) = (&self.seen_workspace, &self.seen_tenant);
-        let namespaces: Vec<String> = self.namespaces.iter().map(|(_, ns)| ns.clone()).collect();
+        let namespaces: Vec<String> = self
+            .namespaces
+            .iter()
+            .map(|(_, ns, _)| ns.clone())
+            .collect();
         let bindings_ready = self.namespaces.is_empty() || build.part_ready(Part::Bindings);
         let all = build.all_ready();
         let message = match build.waiting() {

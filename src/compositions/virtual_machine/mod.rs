@@ -345,13 +345,9 @@ impl Vm<'_> {
                 },
             );
         }
-        let primary_udn = build.required(NAMESPACE_REQUIREMENT).map(|found| {
-            found.first().is_some_and(|ns| {
-                ns.pointer("/metadata/labels")
-                    .and_then(serde_json::Value::as_object)
-                    .is_some_and(|labels| labels.contains_key(ovn::PRIMARY_UDN_LABEL))
-            })
-        });
+        let primary_udn = build
+            .required(NAMESPACE_REQUIREMENT)
+            .map(|found| found.first().is_some_and(ovn::has_primary_udn_label));
         setting.for_namespace(primary_udn)
     }
 
