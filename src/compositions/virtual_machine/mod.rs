@@ -328,23 +328,23 @@ impl Vm<'_> {
     /// Crossplane fetches only then ([`NetworkBinding`]).
     fn binding(&self, build: &mut Build<'_, Part>) -> PodNetworkBinding {
         let setting = self.settings.network_binding;
-        if setting == NetworkBinding::Auto
-            && build.exists(VIRTUAL_MACHINE)
+        if setting != NetworkBinding::Auto {
+            return setting.for_namespace(None);
+        }
+        if build.exists(VIRTUAL_MACHINE)
             && let Some(kept) = self.seen.matchers.binding()
         {
             return kept;
         }
-        if setting == NetworkBinding::Auto {
-            build.require(
-                NAMESPACE_REQUIREMENT,
-                Requirement {
-                    api_version: "v1".into(),
-                    kind: "Namespace".into(),
-                    matching: Match::Name(self.namespace.clone()),
-                    namespace: None,
-                },
-            );
-        }
+        build.require(
+            NAMESPACE_REQUIREMENT,
+            Requirement {
+                api_version: "v1".into(),
+                kind: "Namespace".into(),
+                matching: Match::Name(self.namespace.clone()),
+                namespace: None,
+            },
+        );
         let primary_udn = build
             .required(NAMESPACE_REQUIREMENT)
             .map(|found| found.first().is_some_and(ovn::has_primary_udn_label));
