@@ -372,7 +372,14 @@ async fn a_request_above_the_size_limit_is_resource_exhausted_and_the_server_kee
 
 #[tokio::test]
 async fn metrics_count_calls_by_composition_and_outcome() {
-    let server = InProcess::start_with_metrics(args(), true).await;
+    let server = InProcess::start_with_metrics(
+        ServerArgs {
+            max_recv_message_size: 1 << 20,
+            ..args()
+        },
+        true,
+    )
+    .await;
     let mut client = V1Client::new(server.channel().await);
     for n in 0..3 {
         client
@@ -380,12 +387,26 @@ async fn metrics_count_calls_by_composition_and_outcome() {
             .await
             .expect("RunFunction");
     }
+    let mut oversized = request("oversized");
+    oversized.context = pbstruct::from_json_value(&json!({"blob": "x".repeat(2 << 20)}));
+    let refused = client.run_function(oversized).await.expect_err("too large");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     let text = http_get(server.metrics.unwrap(), "/metrics").await;
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    // function-sdk-go's series, named and labelled as go-grpc-middleware's; the refused call
+    // is counted with the code the client saw.
+    let v1 = r#"grpc_type="unary",grpc_service="apiextensions.fn.proto.v1.FunctionRunnerService",grpc_method="RunFunction""#;
     for line in [
         r#"function_sco_run_function_calls_total{composition="unknown",outcome="fatal"} 3"#,
         r#"function_sco_run_function_duration_seconds_count{composition="unknown"} 3"#,
         "function_sco_run_function_in_flight 0",
+        r#"function_sco_run_function_refused_total{reason="too_large"} 1"#,
+        &format!("grpc_server_started_total{{{v1}}} 4"),
+        &format!("grpc_server_msg_received_total{{{v1}}} 4"),
+        &format!("grpc_server_msg_sent_total{{{v1}}} 4"),
+        &format!(r#"grpc_server_handled_total{{{v1},grpc_code="OK"}} 3"#),
+        &format!(r#"grpc_server_handled_total{{{v1},grpc_code="ResourceExhausted"}} 1"#),
+        &format!(r#"grpc_server_handled_total{{{v1},grpc_code="OutOfRange"}} 0"#),
     ] {
         assert!(
             text.lines().any(|l| l == line),

@@ -1,5 +1,6 @@
-//! Prometheus metrics: calls by composition and outcome, call latency, calls in flight.
-//! Served as text on `--metrics-address` at `/metrics`.
+//! Prometheus metrics: calls by composition and outcome, call latency, calls in flight, and
+//! the `grpc_server_*` series every function-sdk-go function serves (counted by
+//! [`super::grpc_metrics`]). Served as text on `--metrics-address` at `/metrics`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -35,6 +36,97 @@ struct CompositionLabel {
 
 type HistogramFamily = Family<CompositionLabel, Histogram, fn() -> Histogram>;
 
+/// A gRPC method's labels, as go-grpc-middleware's Prometheus provider names them.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabels {
+    grpc_type: &'static str,
+    grpc_service: &'static str,
+    grpc_method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HandledLabels {
+    grpc_type: &'static str,
+    grpc_service: &'static str,
+    grpc_method: &'static str,
+    grpc_code: &'static str,
+}
+
+/// gRPC status codes by number, as grpc-go spells them (its `codes.Code.String()`), which is
+/// how the `grpc_code` label reads.
+pub(super) const GRPC_CODES: [&str; 17] = [
+    "OK",
+    "Canceled",
+    "Unknown",
+    "InvalidArgument",
+    "DeadlineExceeded",
+    "NotFound",
+    "AlreadyExists",
+    "PermissionDenied",
+    "ResourceExhausted",
+    "FailedPrecondition",
+    "Aborted",
+    "OutOfRange",
+    "Unimplemented",
+    "Internal",
+    "Unavailable",
+    "DataLoss",
+    "Unauthenticated",
+];
+
+/// A served gRPC method: service, method and kind (`unary`, `server_stream`, `bidi_stream`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GrpcMethod {
+    pub service: &'static str,
+    pub method: &'static str,
+    pub kind: &'static str,
+}
+
+/// Every method the server serves. Each gets its `grpc_server_*` series at zero from the
+/// start, as function-sdk-go's `InitializeMetrics` gives them.
+pub(super) const SERVED: [GrpcMethod; 6] = [
+    GrpcMethod {
+        service: "apiextensions.fn.proto.v1.FunctionRunnerService",
+        method: "RunFunction",
+        kind: "unary",
+    },
+    GrpcMethod {
+        service: "apiextensions.fn.proto.v1beta1.FunctionRunnerService",
+        method: "RunFunction",
+        kind: "unary",
+    },
+    GrpcMethod {
+        service: "grpc.health.v1.Health",
+        method: "Check",
+        kind: "unary",
+    },
+    GrpcMethod {
+        service: "grpc.health.v1.Health",
+        method: "Watch",
+        kind: "server_stream",
+    },
+    GrpcMethod {
+        service: "grpc.reflection.v1.ServerReflection",
+        method: "ServerReflectionInfo",
+        kind: "bidi_stream",
+    },
+    GrpcMethod {
+        service: "grpc.reflection.v1alpha.ServerReflection",
+        method: "ServerReflectionInfo",
+        kind: "bidi_stream",
+    },
+];
+
+/// One method's `grpc_server_*` counters, looked up once at start.
+#[derive(Clone)]
+pub(super) struct MethodCounters {
+    pub started: Counter,
+    pub received: Counter,
+    pub sent: Counter,
+    /// By gRPC code number.
+    pub handled: [Counter; 17],
+}
+
 /// The function's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -42,6 +134,8 @@ pub struct Metrics {
     duration: HistogramFamily,
     in_flight: Gauge,
     refused: Family<RefusedLabel, Counter>,
+    /// [`SERVED`]'s counters, in its order.
+    grpc: Vec<MethodCounters>,
 }
 
 /// Why a RunFunction call was answered with an error status before or instead of a response.
@@ -82,7 +176,9 @@ fn latency_histogram() -> Histogram {
 impl Metrics {
     /// A fresh registry with the function's metrics.
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("function_sco");
+        let mut root = Registry::default();
+        let grpc = grpc_server_counters(&mut root);
+        let registry = root.sub_registry_with_prefix("function_sco");
         let calls = Family::<CallLabels, Counter>::default();
         let duration = HistogramFamily::new_with_constructor(latency_histogram);
         let in_flight = Gauge::default();
@@ -108,12 +204,23 @@ impl Metrics {
             in_flight.clone(),
         );
         Self {
-            registry,
+            registry: root,
             calls,
             duration,
             in_flight,
             refused,
+            grpc,
         }
+    }
+
+    /// The `grpc_server_*` counters of `path` (`/<service>/<method>`), if it is a served
+    /// unary method (function-sdk-go counts only those: it installs a unary interceptor).
+    pub(super) fn unary(&self, path: &str) -> Option<&MethodCounters> {
+        let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+        SERVED
+            .iter()
+            .position(|m| m.kind == "unary" && m.service == service && m.method == method)
+            .map(|i| &self.grpc[i])
     }
 
     /// Counts a call refused for `why`.
@@ -151,6 +258,60 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+/// Registers the `grpc_server_*` families unprefixed, as go-grpc-middleware names them, and
+/// creates every served method's series.
+fn grpc_server_counters(registry: &mut Registry) -> Vec<MethodCounters> {
+    let started = Family::<MethodLabels, Counter>::default();
+    let handled = Family::<HandledLabels, Counter>::default();
+    let received = Family::<MethodLabels, Counter>::default();
+    let sent = Family::<MethodLabels, Counter>::default();
+    registry.register(
+        "grpc_server_started",
+        "Total number of RPCs started on the server.",
+        started.clone(),
+    );
+    registry.register(
+        "grpc_server_handled",
+        "Total number of RPCs completed on the server, regardless of success or failure.",
+        handled.clone(),
+    );
+    registry.register(
+        "grpc_server_msg_received",
+        "Total number of RPC stream messages received on the server.",
+        received.clone(),
+    );
+    registry.register(
+        "grpc_server_msg_sent",
+        "Total number of gRPC stream messages sent by the server.",
+        sent.clone(),
+    );
+    SERVED
+        .iter()
+        .map(|m| {
+            let labels = MethodLabels {
+                grpc_type: m.kind,
+                grpc_service: m.service,
+                grpc_method: m.method,
+            };
+            MethodCounters {
+                started: started.get_or_create(&labels).clone(),
+                received: received.get_or_create(&labels).clone(),
+                sent: sent.get_or_create(&labels).clone(),
+                handled: GRPC_CODES.map(|code| {
+                    handled
+                        .get_or_create(&HandledLabels {
+                            grpc_type: m.kind,
+                            grpc_service: m.service,
+                            grpc_method: m.method,
+                            grpc_code: code,
+                        })
+                        .clone()
+                }),
+            }
+        })
+        .collect()
 }
 
 /// Serves `/metrics` on `listener` until `shutdown` resolves.

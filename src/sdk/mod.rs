@@ -12,6 +12,7 @@
 pub mod args;
 mod beta;
 pub mod error;
+mod grpc_metrics;
 mod limits;
 mod metrics;
 pub mod proto;

@@ -16,6 +16,7 @@ use tonic_health::ServingStatus;
 use super::args::ServerArgs;
 use super::beta::{V1, V1Beta1};
 use super::error::Error;
+use super::grpc_metrics::GrpcMetrics;
 use super::limits::Limits;
 use super::metrics::{self, Metrics};
 use super::proto::{FILE_DESCRIPTOR_SET, v1, v1beta1};
@@ -102,6 +103,7 @@ pub async fn serve_with_incoming<F: Function>(
     let metrics = Arc::new(Metrics::new());
     let runner = Arc::new(Runner::new(function, args.ttl).with_metrics(metrics.clone()));
     let metrics_for_limits = metrics.clone();
+    let grpc_metrics = GrpcMetrics::new(metrics.clone());
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for service in [V1_SERVICE, V1BETA1_SERVICE] {
@@ -170,7 +172,9 @@ pub async fn serve_with_incoming<F: Function>(
         incoming: Some(TcpIncoming::from(grpc).with_nodelay(Some(true))),
         shutdown: Box::pin(drain),
     };
+    // The gRPC metrics outside the limits, so that what the limits refuse is counted.
     builder
+        .layer(grpc_metrics)
         .layer(
             Limits::new(
                 usize::try_from(args.max_concurrent_calls).unwrap_or(usize::MAX),
