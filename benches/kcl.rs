@@ -213,13 +213,11 @@ fn main() -> ExitCode {
             c.composition() == COMPOSITION && !response::has_fatal(&runner.call(&c.request))
         })
         .collect();
-    if benchmarking {
-        if let Some(vm) = common::example_of(COMPOSITION) {
-            cases.push(Case {
-                name: "vm-64KiB-cloud-init-full-status".into(),
-                request: common::full_virtual_machine(vm.request),
-            });
-        }
+    if benchmarking && let Some(vm) = common::example_of(COMPOSITION) {
+        cases.push(Case {
+            name: "vm-64KiB-cloud-init-full-status".into(),
+            request: common::full_virtual_machine(vm.request),
+        });
     }
     let report = match run_kcl(&python, &cases, if benchmarking { 200 } else { 0 }) {
         Ok(report) => report,

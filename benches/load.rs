@@ -716,14 +716,14 @@ fn flatness(run: &Run) -> Value {
 
 async fn run(options: Options) -> Result<(), String> {
     let mut cases = common::largest_example_per_composition();
-    if options.full {
-        if let Some(vm) = common::example_of("VirtualMachine") {
-            let request = common::full_virtual_machine(vm.request);
-            cases.push(common::Case {
-                name: "vm-64KiB-cloud-init-full-status".into(),
-                request,
-            });
-        }
+    if options.full
+        && let Some(vm) = common::example_of("VirtualMachine")
+    {
+        let request = common::full_virtual_machine(vm.request);
+        cases.push(common::Case {
+            name: "vm-64KiB-cloud-init-full-status".into(),
+            request,
+        });
     }
     if !options.binary.is_file() {
         return Err(format!(

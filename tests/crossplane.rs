@@ -143,10 +143,10 @@ fn normalise(documents: &[Value]) -> Vec<Value> {
                 continue;
             }
             document = json!({"kind": "Result", "message": document["message"]});
-        } else if i > 0 {
-            if let Some(metadata) = document.get_mut("metadata").and_then(Value::as_object_mut) {
-                metadata.remove("ownerReferences");
-            }
+        } else if i > 0
+            && let Some(metadata) = document.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            metadata.remove("ownerReferences");
         }
         out.push(document);
     }

@@ -392,18 +392,18 @@ fn every_error<C: Composition>(xr: Object<'_>, cx: Context<'_, C::Settings>) -> 
             message: e.message,
         })
         .collect();
-    if let Some(typed) = read.value {
-        if let Err(Invalid(rules)) = C::validate(&typed, cx) {
-            let about_pruned = |path: &str| {
-                read.pruned.iter().any(|p| {
-                    path == p
-                        || path
-                            .strip_prefix(p.as_str())
-                            .is_some_and(|rest| rest.starts_with(['.', '[']))
-                })
-            };
-            errors.extend(rules.into_iter().filter(|e| !about_pruned(&e.path)));
-        }
+    if let Some(typed) = read.value
+        && let Err(Invalid(rules)) = C::validate(&typed, cx)
+    {
+        let about_pruned = |path: &str| {
+            read.pruned.iter().any(|p| {
+                path == p
+                    || path
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|rest| rest.starts_with(['.', '[']))
+            })
+        };
+        errors.extend(rules.into_iter().filter(|e| !about_pruned(&e.path)));
     }
     if errors.is_empty() {
         // Reading failed, so collecting finds at least one error; keep the answer a Fatal.

@@ -179,9 +179,9 @@ impl Serialize for Ttl {
         let d = self.0;
         let text = if d.subsec_millis() != 0 {
             format!("{}ms", d.as_millis())
-        } else if d.as_secs() % 3600 == 0 && d.as_secs() > 0 {
+        } else if d.as_secs().is_multiple_of(3600) && d.as_secs() > 0 {
             format!("{}h", d.as_secs() / 3600)
-        } else if d.as_secs() % 60 == 0 && d.as_secs() > 0 {
+        } else if d.as_secs().is_multiple_of(60) && d.as_secs() > 0 {
             format!("{}m", d.as_secs() / 60)
         } else {
             format!("{}s", d.as_secs())

@@ -137,10 +137,11 @@ fn check_manifest(manifest: &Value, at: &str, findings: &mut Findings) {
         Ok(validator) => findings.collect(validator, manifest, at, &subject),
         Err(message) => findings.add(&format!("{at}/apiVersion"), message, &subject),
     }
-    if kind == "Object" && PROVIDER_KUBERNETES_GROUPS.contains(&group_of(api_version)) {
-        if let Some(wrapped) = manifest.pointer(WRAPPED_MANIFEST).filter(|m| m.is_object()) {
-            check_manifest(wrapped, &format!("{at}{WRAPPED_MANIFEST}"), findings);
-        }
+    if kind == "Object"
+        && PROVIDER_KUBERNETES_GROUPS.contains(&group_of(api_version))
+        && let Some(wrapped) = manifest.pointer(WRAPPED_MANIFEST).filter(|m| m.is_object())
+    {
+        check_manifest(wrapped, &format!("{at}{WRAPPED_MANIFEST}"), findings);
     }
 }
 
@@ -1136,7 +1137,7 @@ fn is_label_value(s: &str) -> bool {
 /// Standard base64 with padding, as Go's `base64.StdEncoding` decodes it.
 fn is_base64(s: &str) -> bool {
     let body = s.trim_end_matches('=');
-    s.len() % 4 == 0
+    s.len().is_multiple_of(4)
         && s.len() - body.len() <= 2
         && body
             .bytes()

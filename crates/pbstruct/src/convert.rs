@@ -183,12 +183,12 @@ fn original_path(at: &[Step], pruned: &[Vec<Step>]) -> Vec<Step> {
         };
         // Items taken out of this list, as repaired indices at the time; undo them last first.
         for p in pruned.iter().rev() {
-            if p.len() == depth + 1 && p[..depth] == at[..depth] {
-                if let Step::Index(removed) = p[depth] {
-                    if removed <= index {
-                        index += 1;
-                    }
-                }
+            if p.len() == depth + 1
+                && p[..depth] == at[..depth]
+                && let Step::Index(removed) = p[depth]
+                && removed <= index
+            {
+                index += 1;
             }
         }
         out[depth] = Step::Index(index);

@@ -273,9 +273,9 @@ impl Memory {
 impl fmt::Display for Memory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mib = self.0;
-        if mib % 1024 == 0 {
+        if mib.is_multiple_of(1024) {
             write!(f, "{}Gi", mib / 1024)
-        } else if mib > 1024 && mib % 512 == 0 {
+        } else if mib > 1024 && mib.is_multiple_of(512) {
             write!(f, "{}.5Gi", mib / 1024)
         } else {
             write!(f, "{mib}Mi")

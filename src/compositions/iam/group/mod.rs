@@ -211,10 +211,8 @@ fn validate<'a>(xr: &'a spec::Group, cx: Context<'a, Settings>) -> Result<ValidG
     // At any depth: the realm's `groups` claim carries names, not paths
     // (`fullPath: false` on the Organisation's mappers), so a subgroup `shop-admin` would get
     // the shop project's admin bindings.
-    if name_ok {
-        if let Some(owner) = platform_owner(name, cx.platform) {
-            fail("spec.parameters.name", owner);
-        }
+    if name_ok && let Some(owner) = platform_owner(name, cx.platform) {
+        fail("spec.parameters.name", owner);
     }
 
     let mut members = BTreeSet::new();

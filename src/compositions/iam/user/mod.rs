@@ -214,16 +214,16 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
         ("spec.parameters.firstName", &params.first_name),
         ("spec.parameters.lastName", &params.last_name),
     ] {
-        if let Some(name) = name {
-            if name.chars().count() > 255 || name.chars().any(char::is_control) {
-                fail(
-                    path,
-                    format!(
-                        "{} is not a name Keycloak keeps: use at most 255 characters and no control characters",
-                        quoted(name)
-                    ),
-                );
-            }
+        if let Some(name) = name
+            && (name.chars().count() > 255 || name.chars().any(char::is_control))
+        {
+            fail(
+                path,
+                format!(
+                    "{} is not a name Keycloak keeps: use at most 255 characters and no control characters",
+                    quoted(name)
+                ),
+            );
         }
     }
     let identity = XrIdentity::of::<User>(&xr.metadata);
