@@ -1022,3 +1022,85 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
         json!({"name": "org-globex", "path": "root"})
     );
 }
+
+/// The all-ready stage with `annotation` taken off the observed composed resources `names`.
+fn without_annotation(names: &[&str], annotation: &str) -> Outcome {
+    let mut input = case_input(&stage("03-all-ready"));
+    for observed in &mut input.observed {
+        let name = observed["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if names.contains(&name.as_str()) {
+            let annotations = observed["metadata"]["annotations"].as_object_mut().unwrap();
+            assert!(
+                annotations.remove(annotation).is_some(),
+                "{name} has {annotation}"
+            );
+        }
+    }
+    render_input(&input)
+}
+
+fn policies(out: &Outcome, name: &str) -> Value {
+    out.manifest(name)["spec"]["managementPolicies"].clone()
+}
+
+#[test]
+fn a_realm_provider_keycloak_found_rather_than_created_is_kept_and_warned_about() {
+    // provider-keycloak v2 takes over an existing realm of the name (and clients, groups,
+    // users by theirs); crossplane-runtime writes external-create-pending only before Create.
+    let out = without_annotation(
+        &["realm", "console-client", "admin-membership"],
+        "crossplane.io/external-create-pending",
+    );
+    assert_eq!(out.fatal(), None);
+    assert_eq!(
+        policies(&out, "realm"),
+        json!(["Observe", "Create", "Update"])
+    );
+    assert_eq!(
+        policies(&out, "console-client"),
+        json!(["Observe", "Create", "Update"])
+    );
+    // What it created keeps Delete; a membership is a relation, not an object of its own.
+    assert_eq!(
+        policies(&out, "kubectl-client"),
+        json!(["Observe", "Create", "Update", "Delete"])
+    );
+    assert_eq!(
+        policies(&out, "admin-membership"),
+        json!(["Observe", "Create", "Update", "Delete"])
+    );
+    let warnings = out.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(
+        warnings.iter().any(|w| w.starts_with(
+            "Realm acme-realm (composed resource realm) found its Keycloak object already there"
+        ) && w.contains("kept, not deleted")),
+        "{warnings:#?}"
+    );
+    // Still ready: nothing is wrong with the realm.
+    assert_eq!(out.composite_ready(), Ready::True);
+
+    // The created ones, as the fixture has them: nothing changes, no warning.
+    let created = run("03-all-ready");
+    assert_eq!(
+        policies(&created, "realm"),
+        json!(["Observe", "Create", "Update", "Delete"])
+    );
+    assert!(created.warnings().is_empty());
+}
+
+#[test]
+fn the_first_admin_found_rather_than_created_is_kept() {
+    let out = without_annotation(&["admin-user"], "crossplane.io/external-create-pending");
+    assert_eq!(policies(&out, "admin-user"), json!(["Observe", "Create"]));
+    // The succeeded annotation alone says nothing: crossplane-runtime sets pending first.
+    let out = without_annotation(&["admin-user"], "crossplane.io/external-create-succeeded");
+    assert_eq!(
+        policies(&out, "admin-user"),
+        json!(["Observe", "Create", "Delete"])
+    );
+    assert!(out.warnings().is_empty());
+}

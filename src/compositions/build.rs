@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{Composed, Desired, Observed, Waiting, conventions};
+use crate::resources::keycloak;
 use crate::resources::usage::Usage;
 use crate::resources::{Meta, Referable};
 use crate::sdk::request::{ObservedComposed, Unsynced};
@@ -92,6 +93,35 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
             .get(name)
             .map_or((false, None), ObservedComposed::health);
         self.insert(name, part, manifest, ready, unsynced);
+    }
+
+    /// Adds a provider-keycloak managed resource as [`Self::add_managed`] does; one that
+    /// provider-keycloak took over rather than created (`Ready=True` without crossplane-runtime's
+    /// create annotation, see [`keycloak`]'s docs) goes without `Delete`, so that deleting the
+    /// XR never deletes a Keycloak object it did not make, and the XR warns about it.
+    pub fn add_keycloak<K: keycloak::Parameters + Clone>(
+        &mut self,
+        name: &str,
+        part: P,
+        managed: &keycloak::Managed<K>,
+    ) {
+        let adopted = K::KEPT_WHEN_ADOPTED
+            && self.observed.resources.get(name).is_some_and(|o| {
+                o.is_ready() && o.annotation(keycloak::EXTERNAL_CREATE_PENDING).is_none()
+            });
+        if adopted {
+            self.warn(format!(
+                "{} {} (composed resource {name}) found its Keycloak object already there: \
+                 provider-keycloak takes over an object of the same name instead of creating \
+                 one, and applies this XR's settings to it; the object is kept, not deleted, \
+                 when the XR is deleted (delete it in Keycloak then if it should go)",
+                K::KIND,
+                managed.metadata.name
+            ));
+            self.add_managed(name, part, &managed.clone().without_delete());
+        } else {
+            self.add_managed(name, part, managed);
+        }
     }
 
     fn insert(

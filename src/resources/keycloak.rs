@@ -31,6 +31,22 @@
 //! the identity provider they log in with, the Terraform provider's user update deletes every
 //! link the configuration does not list (`keycloak/user.go` `UpdateUser`), and only late
 //! initialisation copies the links into `forProvider`.
+//!
+//! **What was adopted is kept.** provider-keycloak (v2.0.0 and later) finds an object it has
+//! no ID for by its identifying properties before creating one (`config/external_name.go`:
+//! the realm by name, a client by `clientId`, a group by name and parent, a user by
+//! username; `config/lookup/identifying_properties_lookup.go`), so a realm `acme` made by
+//! hand is taken over silently, no conflict reported, and deleting the managed resource
+//! would delete it with everything in it. crossplane-runtime writes
+//! `crossplane.io/external-create-pending` only on the way to calling Create, before it does,
+//! and never removes it (`pkg/reconciler/managed/reconciler.go`, v1.17 to v2.4): a resource
+//! `Ready=True` without it was found, not created. Such a resource is composed without
+//! `Delete` ([`Managed::without_delete`]; crossplane-runtime supports every policy set this
+//! gives, `policies.go`) and the XR warns. It errs towards keeping: a resource recreated
+//! after an orphaning delete or a migration lost the annotation and is kept too; a
+//! realm someone makes between the lookup and the create is still deleted (the annotation
+//! is there). Kinds that are relations, not objects ([`Parameters::KEPT_WHEN_ADOPTED`]),
+//! are exempt.
 //! Management policies are enabled in provider-keycloak by default (`--enable-management-policies`,
 //! `cmd/provider/main.go`); with them disabled a non-default policy is refused
 //! (`CannotUseInvalidManagementPolicy`), which `spec.initProvider` already rules out.
@@ -50,7 +66,16 @@ pub trait Parameters: Serialize {
     const VERSION: &'static str;
     /// The kind.
     const KIND: &'static str;
+    /// Whether a resource of this kind that provider-keycloak found rather than created
+    /// keeps its Keycloak object when it goes (see the module docs): true for objects,
+    /// false for relations (a group's members, a user's groups), which belong to their
+    /// group or user.
+    const KEPT_WHEN_ADOPTED: bool = true;
 }
+
+/// The annotation crossplane-runtime writes just before it asks a provider to create the
+/// external resource (and never removes).
+pub const EXTERNAL_CREATE_PENDING: &str = "crossplane.io/external-create-pending";
 
 /// A provider-keycloak managed resource with parameters `P`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -117,6 +142,23 @@ impl<P> Managed<P> {
     /// With explicit management policies.
     pub fn with_management_policies(mut self, policies: &[ManagementPolicy]) -> Self {
         self.spec.management_policies = policies.to_vec();
+        self
+    }
+
+    /// Without `Delete`: the Keycloak object stays when the managed resource goes.
+    pub fn without_delete(mut self) -> Self {
+        if self.spec.management_policies.is_empty() {
+            self.spec.management_policies = vec![
+                ManagementPolicy::Observe,
+                ManagementPolicy::Create,
+                ManagementPolicy::Update,
+                ManagementPolicy::LateInitialize,
+            ];
+        } else {
+            self.spec
+                .management_policies
+                .retain(|p| *p != ManagementPolicy::Delete);
+        }
         self
     }
 
@@ -539,6 +581,7 @@ impl Parameters for MembershipsParameters {
     const GROUP: &'static str = "group";
     const VERSION: &'static str = "v1alpha1";
     const KIND: &'static str = "Memberships";
+    const KEPT_WHEN_ADOPTED: bool = false;
 }
 
 /// `User` (`user.keycloak.crossplane.io`).
@@ -682,6 +725,7 @@ impl Parameters for UserGroupsParameters {
     const GROUP: &'static str = "user";
     const VERSION: &'static str = "v1alpha1";
     const KIND: &'static str = "Groups";
+    const KEPT_WHEN_ADOPTED: bool = false;
 }
 
 /// OIDC `IdentityProvider` (`oidc.keycloak.crossplane.io/v1alpha2`): a federated OpenID
@@ -836,6 +880,29 @@ mod tests {
             &keycloak(),
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn without_delete_keeps_every_other_policy_crossplane_runtime_supports() {
+        use ManagementPolicy::{Create, Delete, LateInitialize, Observe, Update};
+        let group = || {
+            Managed::new(
+                meta("x", None, &Labels::default()),
+                GroupParameters::default(),
+                &keycloak(),
+            )
+        };
+        let policies = |m: Managed<GroupParameters>| m.without_delete().spec.management_policies;
+        assert_eq!(policies(group()), [Observe, Create, Update]);
+        assert_eq!(
+            policies(group().with_management_policies(&[Observe, Create, Delete])),
+            [Observe, Create]
+        );
+        // The CRD's default `*`, spelled out without Delete.
+        assert_eq!(
+            policies(group().with_late_initialization()),
+            [Observe, Create, Update, LateInitialize]
+        );
     }
 
     #[test]

@@ -65,6 +65,12 @@ impl ObservedComposed<'_> {
         (!name.is_empty()).then_some(name)
     }
 
+    /// The annotation `key` of the object, when it has one that is not empty.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        let [value] = self.encoded.strs_at(&["metadata", "annotations"], [key]);
+        (!value.is_empty()).then_some(value)
+    }
+
     /// Whether the object has a `Ready` condition with status `True`.
     pub fn is_ready(&self) -> bool {
         self.condition_status("Ready") == Some("True")

@@ -1192,7 +1192,7 @@ impl Cluster<'_> {
             ),
             &config,
         );
-        build.add_managed(names::KEYCLOAK_CLIENT, Part::Identity, &client);
+        build.add_keycloak(names::KEYCLOAK_CLIENT, Part::Identity, &client);
         let mapper = Managed::new(
             self.meta(&names::object(&self.names.hosted_cluster, "oidc-groups")),
             keycloak::GroupMembershipProtocolMapperParameters {
@@ -1207,7 +1207,7 @@ impl Cluster<'_> {
             },
             &config,
         );
-        build.add_managed(names::KEYCLOAK_GROUPS_MAPPER, Part::Identity, &mapper);
+        build.add_keycloak(names::KEYCLOAK_GROUPS_MAPPER, Part::Identity, &mapper);
         if let Some(problem) = observed.identity_provider_problem() {
             build.wait(
                 "InvalidIdentityProvider",

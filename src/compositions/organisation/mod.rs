@@ -406,7 +406,7 @@ impl<'a> Org<'a> {
     /// The realm, its clients, the admin group and user, and the federated provider.
     fn keycloak(&self, build: &mut Build<'_, Part>) {
         let realm = self.realm();
-        build.add_managed(names::REALM, Part::Realm, &realm);
+        build.add_keycloak(names::REALM, Part::Realm, &realm);
         let in_realm = RealmId::managed(realm.name());
 
         let tv = &self.platform.token_validation;
@@ -426,7 +426,7 @@ impl<'a> Org<'a> {
             ),
         ] {
             let client = self.client(client_name, settings, &in_realm);
-            build.add_managed(client_name, Part::Clients, &client);
+            build.add_keycloak(client_name, Part::Clients, &client);
             self.usage(
                 build,
                 &format!("usage-realm-by-{client_name}"),
@@ -444,7 +444,7 @@ impl<'a> Org<'a> {
                 add_to_userinfo: true,
             };
             let mapper = self.keycloak_resource(groups_mapper, mapper);
-            build.add_managed(groups_mapper, Part::Clients, &mapper);
+            build.add_keycloak(groups_mapper, Part::Clients, &mapper);
             if let Some(audience) = &kcp_audience {
                 let mapper = keycloak::AudienceProtocolMapperParameters {
                     realm: in_realm.clone(),
@@ -455,7 +455,7 @@ impl<'a> Org<'a> {
                     add_to_access_token: true,
                 };
                 let mapper = self.keycloak_resource(audience_mapper, mapper);
-                build.add_managed(audience_mapper, Part::Clients, &mapper);
+                build.add_keycloak(audience_mapper, Part::Clients, &mapper);
             }
         }
 
@@ -544,7 +544,7 @@ impl<'a> Org<'a> {
         if let Some(name) = build.observed_name(names::ADMINS_GROUP) {
             name.clone_into(&mut group.metadata.name);
         }
-        build.add_managed(names::ADMINS_GROUP, Part::Admin, &group);
+        build.add_keycloak(names::ADMINS_GROUP, Part::Admin, &group);
         self.usage(build, names::USAGE_REALM_BY_GROUP, realm, &group);
 
         let secret_namespace = self.secret_namespace();
@@ -606,7 +606,7 @@ impl<'a> Org<'a> {
                 ManagementPolicy::Create,
                 ManagementPolicy::Delete,
             ]);
-        build.add_managed(names::ADMIN_USER, Part::Admin, &user);
+        build.add_keycloak(names::ADMIN_USER, Part::Admin, &user);
         self.usage(build, names::USAGE_REALM_BY_USER, realm, &user);
 
         let membership = keycloak::UserGroupsParameters {
@@ -616,7 +616,7 @@ impl<'a> Org<'a> {
             exhaustive: false,
         };
         let membership = self.keycloak_resource("admin-groups", membership);
-        build.add_managed(names::ADMIN_MEMBERSHIP, Part::Admin, &membership);
+        build.add_keycloak(names::ADMIN_MEMBERSHIP, Part::Admin, &membership);
     }
 
     /// The federated OIDC provider and the Secret holding its client ID.
@@ -704,7 +704,7 @@ impl<'a> Org<'a> {
             ),
         };
         let provider = self.keycloak_resource("identity-provider", params);
-        build.add_managed(names::IDENTITY_PROVIDER, Part::IdentityProvider, &provider);
+        build.add_keycloak(names::IDENTITY_PROVIDER, Part::IdentityProvider, &provider);
         self.usage(build, names::USAGE_REALM_BY_IDP, realm, &provider);
         self.usage_in(
             build,

@@ -1110,7 +1110,7 @@ impl Proj<'_> {
                 },
                 &config,
             );
-            build.add_managed(&group_resource, Part::Identity, &group);
+            build.add_keycloak(&group_resource, Part::Identity, &group);
             // A Memberships is authoritative: the Terraform provider's update removes every
             // member it does not list (`resource_keycloak_group_memberships.go`). A role
             // granted to groups only lists no users, and an empty Memberships would remove
@@ -1130,7 +1130,7 @@ impl Proj<'_> {
                 },
                 &config,
             );
-            build.add_managed(&members_resource, Part::Identity, &memberships);
+            build.add_keycloak(&members_resource, Part::Identity, &memberships);
             self.usage(
                 build,
                 &names::usage(&group_resource, &members_resource),

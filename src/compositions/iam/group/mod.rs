@@ -461,7 +461,7 @@ impl ValidGroup<'_> {
             },
             &self.keycloak_config(),
         );
-        build.add_managed(names::GROUP, Part::Group, &group);
+        build.add_keycloak(names::GROUP, Part::Group, &group);
         if let Some((_, parent_name)) = &parent {
             let parent = Known {
                 api_version: keycloak::GROUP_NAMESPACED_API_VERSION,
@@ -488,7 +488,7 @@ impl ValidGroup<'_> {
             },
             &self.keycloak_config(),
         );
-        build.add_managed(names::MEMBERSHIPS, Part::Memberships, &memberships);
+        build.add_keycloak(names::MEMBERSHIPS, Part::Memberships, &memberships);
         build.usage(
             names::USAGE_GROUP_BY_MEMBERSHIPS,
             Part::DeletionOrder,

@@ -363,7 +363,7 @@ impl ValidUser<'_> {
         )
         .with_init_provider(&init)
         .with_late_initialization();
-        build.add_managed(names::USER, Part::User, &user);
+        build.add_keycloak(names::USER, Part::User, &user);
     }
 
     fn status(&self, build: &Build<'_, Part>) -> UserStatus {
