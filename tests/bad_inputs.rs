@@ -18,12 +18,16 @@
 //!     nest: 200                          # {"a": {"a": ...}} this deep
 //! expect: [spec.parameters.storageSize]  # paths the Fatal must name
 //! xrd: why the XRD admits it              # only where its schema cannot refuse it
+//! cel: true                               # or: a CEL rule of the XRD refuses it
 //! ```
 //!
 //! Each case is also validated against its composition's XRD schema (strictly, as
 //! `support::schema` does; CEL rules aside): the API server should refuse a bad value before
 //! the function sees it. A case the schema admits says why in `xrd`, and one that says so
-//! must be admitted, so the note goes when the schema learns to refuse it.
+//! must be admitted, so the note goes when the schema learns to refuse it. A case a CEL rule
+//! refuses (`x-kubernetes-validations`, which `support::schema` does not evaluate) says
+//! `cel: true`, and Kubernetes' own validator, run by `crossplane resource validate`, must
+//! refuse it.
 
 mod support;
 
@@ -57,6 +61,9 @@ struct Case {
     /// when the schema refuses it.
     #[serde(default)]
     xrd: Option<String>,
+    /// Whether a CEL rule of the XRD refuses it.
+    #[serde(default)]
+    cel: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,18 +276,89 @@ fn the_xrd_refuses_every_case_its_schema_can_express() {
                 edit.apply(&mut input.composite, &path);
             }
             let refused = support::schema::validate_against(&schema, &input.composite).is_err();
-            match (&case.xrd, refused) {
-                (None, false) => wrong.push(format!(
+            match (case.xrd.is_some() || case.cel, refused) {
+                (false, false) => wrong.push(format!(
                     "{}: the XRD admits it; refuse it in the schema, or say why not in `xrd`",
                     path.display()
                 )),
-                (Some(_), true) => wrong.push(format!(
-                    "{}: the XRD refuses it now; drop its `xrd` note",
+                (true, true) => wrong.push(format!(
+                    "{}: the XRD's structural schema refuses it now; drop its `xrd` or `cel` note",
                     path.display()
                 )),
                 _ => {}
             }
+            assert!(
+                !(case.cel && case.xrd.is_some()),
+                "{}: `cel` and `xrd` contradict each other",
+                path.display()
+            );
         }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Every `cel: true` case is refused by Kubernetes' own validation of its XRD, CEL rules
+/// included, as `crossplane resource validate` runs it (with the tools of
+/// `tests/crossplane/tools.sh`); the examples they break pass it (`tests/crossplane.rs`).
+#[test]
+fn the_xrds_cel_rules_refuse_their_cases() {
+    let test = "the_xrds_cel_rules_refuse_their_cases";
+    let Some(cli) = support::external_tool("CROSSPLANE_CLI", test) else {
+        return;
+    };
+    let work = root().join("target/crossplane/bad-inputs-cel");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let mut cases = 0;
+    let mut wrong = Vec::new();
+    for dir in sorted(&root().join("tests/bad-inputs")) {
+        let composition = dir.file_name().unwrap().to_string_lossy().into_owned();
+        for path in sorted(&dir)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        {
+            let case: Case =
+                serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            if !case.cel {
+                continue;
+            }
+            cases += 1;
+            let mut input = case_input(&root().join(&case.base));
+            for edit in &case.set {
+                edit.apply(&mut input.composite, &path);
+            }
+            let name = format!(
+                "{composition}-{}",
+                path.file_name().unwrap().to_string_lossy()
+            );
+            let xr = work.join(&name);
+            std::fs::write(&xr, render::to_yaml(&[input.composite])).unwrap();
+            let output = std::process::Command::new(&cli)
+                .args(["resource", "validate"])
+                .arg(
+                    root()
+                        .join("xrds")
+                        .join(&composition)
+                        .join("definition.yaml"),
+                )
+                .arg(&xr)
+                .arg("--crossplane-image=")
+                .arg(format!("--cache-dir={}", work.join("cache").display()))
+                .arg("--error-on-missing-schemas")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run crossplane resource validate");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            if output.status.success() || !stdout.contains("[x]") {
+                wrong.push(format!(
+                    "{}: crossplane resource validate admits it ({}):\n{stdout}{}",
+                    path.display(),
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+    }
+    assert!(cases > 0, "no `cel: true` case");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

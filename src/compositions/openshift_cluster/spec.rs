@@ -209,6 +209,9 @@ pub struct GroupAccess {
     /// The group's name (an RFC 1123 subdomain). Names ending `-cluster-admin`, and
     /// `cluster-admin` itself, are reserved.
     #[schemars(length(min = 1, max = 253), pattern(SUBDOMAIN_PATTERN))]
+    #[schemars(extend("x-kubernetes-validations" = [
+        {"rule": "self != 'cluster-admin' && !self.endsWith('-cluster-admin')", "message": "cluster-admin and names ending -cluster-admin belong to the platform: choose another group name"},
+    ]))]
     pub name: String,
     /// Its role.
     pub role: Role,

@@ -37,7 +37,10 @@ pub struct OrganisationSpec {
 pub struct Parameters {
     /// Short, URL-safe name of the organisation (a DNS label: lower-case letters, digits and
     /// '-'). It names the Keycloak realm and the KCP workspace, and cannot change.
-    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "the organisation name is immutable"}]))]
+    #[schemars(extend("x-kubernetes-validations" = [
+        {"rule": "self == oldSelf", "message": "the organisation name is immutable"},
+        {"rule": "self != 'master'", "message": "master is Keycloak's administration realm: choose another name"},
+    ]))]
     pub name: OrganisationName,
     /// Human-readable name, shown on the login page.
     pub display_name: Text<1, 255>,

@@ -41,6 +41,8 @@ pub struct GroupSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(extend("x-kubernetes-validations" = [
     {"rule": "(has(self.path) ? self.path : '/' + self.name) == (has(oldSelf.path) ? oldSelf.path : '/' + oldSelf.name)", "message": "the group path is immutable (unset means /<name>): Keycloak cannot move a group through the provider; create a new Group"},
+    {"rule": "!has(self.path) || self.path.endsWith('/' + self.name)", "message": "path must end with the group's name: /<name> for a top-level group, /<parent>/<name> for a subgroup"},
+    {"rule": "!has(self.path) || !self.path.matches('(^|/)([.]|[.][.]|~)(/|$)')", "message": "OpenShift refuses the group names '.', '..' and '~' anywhere on the path (every name on it is in a member's groups claim)"},
 ]))]
 pub struct Parameters {
     /// The group's name (1 to 255 characters, no '/', '#', '?', '%' or ':', not '.', '..'
