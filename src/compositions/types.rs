@@ -7,12 +7,16 @@ use crate::sdk::resource::is_dns_label;
 
 /// Schema pattern of a DNS-1123 label.
 pub const DNS_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
-/// Schema pattern of an email address (the function checks more closely): no whitespace or
-/// control characters.
-pub const EMAIL_PATTERN: &str =
-    r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$";
+/// Schema pattern of an email address (the function checks more closely): a local part of
+/// dot-separated atoms as Keycloak's `EmailValidationUtil` has them, then a domain without
+/// whitespace or control characters.
+pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+)*@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$";
 /// Schema pattern of free text (names): no control characters (the function refuses them).
 pub const PRINTABLE_PATTERN: &str = r"^[^\x00-\x1f\x7f]*$";
+/// Schema pattern of a person's name: none of the characters Keycloak's
+/// `person-name-prohibited-characters` validator refuses ([`check_person_name`]).
+pub const PERSON_NAME_PATTERN: &str =
+    r#"^[^<>&"$%!#?§;*~/\\|^=\[\]{}()\x00-\x1f\x7f-\x9f\x{2028}\x{2029}]*$"#;
 /// Schema pattern of a reference to a Keycloak username ([`check_username`]): none of the
 /// characters Keycloak's default user profile refuses, no whitespace or control characters
 /// (the function also counts length as Keycloak does, and refuses upper case where it does
@@ -194,6 +198,10 @@ validated_string!(
     Email, check_email, length(3..=254), EMAIL_PATTERN
 );
 validated_string!(
+    /// A person's first or last name, as Keycloak's default user profile accepts it.
+    PersonName, check_person_name, length(0..=255), PERSON_NAME_PATTERN
+);
+validated_string!(
     /// A username for a user the function creates ([`check_new_username`]).
     Username, check_new_username, length(3..=255), USERNAME_PATTERN
 );
@@ -226,8 +234,24 @@ fn check_email(value: &str) -> Result<(), String> {
     let Some((local, domain)) = value.split_once('@') else {
         return fail("no '@'");
     };
-    if local.is_empty() || local.len() > 64 || domain.contains('@') {
+    if local.is_empty() || local.encode_utf16().count() > 64 || domain.contains('@') {
         return fail("the part before '@' must be 1 to 64 characters, with a single '@'");
+    }
+    // Keycloak's `EmailValidationUtil` (from hibernate-validator): dot-separated atoms of
+    // letters, digits, ``!#$%&'*+/=?^_`{|}~-`` and characters U+0080 to U+FFFF (quoted local
+    // parts, which it also takes, are not accepted here).
+    let atom_char = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "!#$%&'*+/=?^_`{|}~-".contains(c)
+            || ('\u{80}'..='\u{FFFF}').contains(&c)
+    };
+    if !local
+        .split('.')
+        .all(|atom| !atom.is_empty() && atom.chars().all(atom_char))
+    {
+        return fail(
+            "the part before '@' must be dot-separated runs of letters, digits and !#$%&'*+/=?^_`{|}~-, with no dot first, last or twice in a row",
+        );
     }
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |l: &&str| {
@@ -238,6 +262,34 @@ fn check_email(value: &str) -> Result<(), String> {
     };
     if labels.len() < 2 || !labels.iter().all(label_ok) {
         return fail("the domain must be dot-separated labels such as example.com");
+    }
+    Ok(())
+}
+
+/// Keycloak's default user profile refuses a first or last name with one of
+/// `<>&"$%!#?§;*~/\|^=[]{}()`, a vertical whitespace or an ASCII control character
+/// (keycloak `services/src/main/java/org/keycloak/userprofile/validator/
+/// PersonNameProhibitedCharactersValidator.java`: `^[^<>&"\v$%!#?§;*~/\\|^=\[\]{}()\p{Cntrl}]+$`,
+/// on `firstName` and `lastName` of the default profile), through the admin API too, so a
+/// user with such a name is never created. Other control characters are refused as well.
+pub fn check_person_name(value: &str) -> Result<(), String> {
+    let refused = |c: char| {
+        "<>&\"$%!#?§;*~/\\|^=[]{}()".contains(c)
+            || c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}')
+    };
+    if value.chars().count() > 255 {
+        return Err(format!(
+            "{} is {} characters; at most 255 are allowed",
+            quoted(value),
+            value.chars().count()
+        ));
+    }
+    if let Some(c) = value.chars().find(|&c| refused(c)) {
+        return Err(format!(
+            "{} has {c:?}, which Keycloak refuses in a person's name (none of <>&\"$%!#?§;*~/\\|^=[]{{}}() or control characters)",
+            quoted(value)
+        ));
     }
     Ok(())
 }
@@ -413,8 +465,49 @@ mod tests {
                 "ada@@acme.example",
                 "a da@acme.example",
                 "ada@-acme.example",
+                // Keycloak's EmailValidationUtil refuses these local parts.
+                "grace..hopper@acme.example",
+                ".grace@acme.example",
+                "grace.@acme.example",
+                "grace(hopper)@acme.example",
+                "grace,hopper@acme.example",
+                "grace;hopper@acme.example",
+                "grace[h]@acme.example",
             ],
             "is not an email address",
+        );
+        // Letters beyond ASCII (U+0080 to U+FFFF) and the atom's specials are Keycloak's too.
+        accepts_and_refuses::<Email>(
+            &[
+                "zoë@acme.example",
+                "o'brien+ops@acme.example",
+                "a{b}|c@acme.example",
+            ],
+            &[],
+            "",
+        );
+    }
+
+    #[test]
+    fn person_names() {
+        accepts_and_refuses::<PersonName>(
+            &[
+                "",
+                "Grace",
+                "Zoë O'Brien-Smith",
+                "José María",
+                "van der Berg, Jr.",
+            ],
+            &[
+                "Grace (Amazing)",
+                "<b>Ada</b>",
+                "Ada & Bob",
+                "Ada\u{2028}",
+                "Ada\u{85}",
+                "a/b",
+                "§1",
+            ],
+            "which Keycloak refuses in a person's name",
         );
     }
 

@@ -8,7 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::compositions::types::{
-    DNS_LABEL_PATTERN, DnsLabel, Email, HttpsUrl, Text, Username, check_dns_label, validated_string,
+    DNS_LABEL_PATTERN, DnsLabel, Email, HttpsUrl, PersonName, Text, Username, check_dns_label,
+    validated_string,
 };
 
 /// Keycloak's administration realm, which no organisation may take.
@@ -74,12 +75,13 @@ pub struct Administrator {
     /// Fixed once the organisation exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<Username>,
-    /// First name. Fixed once the organisation exists, as the email is.
+    /// First name (none of the characters Keycloak refuses in a name:
+    /// `<>&"$%!#?§;*~/\|^=[]{}()`). Fixed once the organisation exists, as the email is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<Text<0, 255>>,
-    /// Last name. Fixed once the organisation exists, as the email is.
+    pub first_name: Option<PersonName>,
+    /// Last name (as the first name). Fixed once the organisation exists, as the email is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<Text<0, 255>>,
+    pub last_name: Option<PersonName>,
 }
 
 /// A corporate OpenID Connect provider to federate into the realm. Take the endpoints from

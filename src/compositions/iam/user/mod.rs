@@ -92,7 +92,7 @@ use crate::compositions::conventions::XrIdentity;
 use crate::compositions::organisation;
 use crate::compositions::platform::Platform;
 use crate::compositions::secrets::{self, Generated};
-use crate::compositions::types::{Email, check_new_username, quoted};
+use crate::compositions::types::{Email, check_new_username, check_person_name};
 use crate::compositions::{Composition, Context, FieldError, Invalid};
 use crate::resources::keycloak::{self, Managed, RealmId};
 use crate::resources::secret::{Base64, Secret};
@@ -214,16 +214,8 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
         ("spec.parameters.firstName", &params.first_name),
         ("spec.parameters.lastName", &params.last_name),
     ] {
-        if let Some(name) = name
-            && (name.chars().count() > 255 || name.chars().any(char::is_control))
-        {
-            fail(
-                path,
-                format!(
-                    "{} is not a name Keycloak keeps: use at most 255 characters and no control characters",
-                    quoted(name)
-                ),
-            );
+        if let Some(Err(e)) = name.as_deref().map(check_person_name) {
+            fail(path, e);
         }
     }
     let identity = XrIdentity::of::<User>(&xr.metadata);

@@ -9,7 +9,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::compositions::types::{EMAIL_PATTERN, PRINTABLE_PATTERN};
+use crate::compositions::types::{EMAIL_PATTERN, PERSON_NAME_PATTERN};
 
 /// Schema pattern of a username: the characters named below, in either case (the function
 /// lower-cases it and checks Keycloak's rules).
@@ -47,13 +47,14 @@ pub struct Parameters {
     /// Email address. Lower-cased, as Keycloak stores it.
     #[schemars(length(min = 3, max = 254), pattern(EMAIL_PATTERN))]
     pub email: String,
-    /// First name.
+    /// First name (none of the characters Keycloak refuses in a name:
+    /// `<>&"$%!#?§;*~/\|^=[]{}()`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 255), pattern(PRINTABLE_PATTERN))]
+    #[schemars(length(max = 255), pattern(PERSON_NAME_PATTERN))]
     pub first_name: Option<String>,
-    /// Last name.
+    /// Last name (as the first name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 255), pattern(PRINTABLE_PATTERN))]
+    #[schemars(length(max = 255), pattern(PERSON_NAME_PATTERN))]
     pub last_name: Option<String>,
     /// Whether the email address counts as verified. True keeps it verified; false (the
     /// default) creates the user unverified and leaves verification to Keycloak afterwards
