@@ -48,8 +48,11 @@
 //! is there). Kinds that are relations, not objects ([`Parameters::KEPT_WHEN_ADOPTED`]),
 //! are exempt.
 //! Management policies are enabled in provider-keycloak by default (`--enable-management-policies`,
-//! `cmd/provider/main.go`); with them disabled a non-default policy is refused
-//! (`CannotUseInvalidManagementPolicy`), which `spec.initProvider` already rules out.
+//! `cmd/provider/main.go`). With them disabled, upjet ignores `spec.initProvider` (it merges
+//! it only with the feature on, `external_tfpluginsdk.go` `getExtendedParameters`) and
+//! crossplane-runtime refuses any policy list but the default `["*"]` (`policies.go`
+//! `Validate`): every resource here lists its policies, so such a provider refuses them
+//! loudly rather than creating users without their initial password.
 
 use std::collections::BTreeMap;
 
@@ -147,26 +150,27 @@ impl<P> Managed<P> {
 
     /// Without `Delete`: the Keycloak object stays when the managed resource goes.
     pub fn without_delete(mut self) -> Self {
-        if self.spec.management_policies.is_empty() {
-            self.spec.management_policies = vec![
-                ManagementPolicy::Observe,
-                ManagementPolicy::Create,
-                ManagementPolicy::Update,
-                ManagementPolicy::LateInitialize,
-            ];
-        } else {
-            self.spec
-                .management_policies
-                .retain(|p| *p != ManagementPolicy::Delete);
-        }
+        self.spec
+            .management_policies
+            .retain(|p| *p != ManagementPolicy::Delete);
         self
     }
 
-    /// With the CRD's default `["*"]`, late initialisation included: for a kind whose
-    /// Terraform update rewrites state Keycloak adds by itself, which only late initialisation
-    /// carries into `forProvider` (a user's federated identity links, see the IAM User).
+    /// With every policy, late initialisation included: for a kind whose Terraform update
+    /// rewrites state Keycloak adds by itself, which only late initialisation carries into
+    /// `forProvider` (a user's federated identity links, see the IAM User). Spelled out
+    /// rather than the CRD's default `["*"]`: where management policies are disabled
+    /// (`--enable-management-policies=false`) upjet drops `spec.initProvider` silently, and
+    /// only a non-default policy list makes crossplane-runtime refuse the resource instead
+    /// (`policies.go` `Validate`).
     pub fn with_late_initialization(mut self) -> Self {
-        self.spec.management_policies = Vec::new();
+        self.spec.management_policies = vec![
+            ManagementPolicy::Observe,
+            ManagementPolicy::Create,
+            ManagementPolicy::Update,
+            ManagementPolicy::Delete,
+            ManagementPolicy::LateInitialize,
+        ];
         self
     }
 }
@@ -898,7 +902,7 @@ mod tests {
             policies(group().with_management_policies(&[Observe, Create, Delete])),
             [Observe, Create]
         );
-        // The CRD's default `*`, spelled out without Delete.
+        // Every policy but Delete.
         assert_eq!(
             policies(group().with_late_initialization()),
             [Observe, Create, Update, LateInitialize]

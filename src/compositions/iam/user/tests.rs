@@ -165,10 +165,13 @@ fn the_user_is_lower_cased_in_the_realm_with_creation_only_fields_in_init_provid
         user["spec"]["providerConfigRef"],
         json!({"kind": "ClusterProviderConfig", "name": "keycloak-provider"})
     );
-    assert!(
-        user["spec"].get("managementPolicies").is_none(),
-        "the CRD's default [\"*\"]: only late initialisation keeps the user's federated \
-         identity links in forProvider, and the provider's update deletes those not there"
+    assert_eq!(
+        user["spec"]["managementPolicies"],
+        json!(["Observe", "Create", "Update", "Delete", "LateInitialize"]),
+        "every policy, late initialisation included: only it keeps the user's federated \
+         identity links in forProvider, and the provider's update deletes those not there; \
+         spelled out, so that a provider with management policies off refuses the user \
+         rather than ignoring its initProvider"
     );
     assert_eq!(desired.status["user"]["username"], "grace.hopper");
     assert_eq!(
