@@ -174,3 +174,49 @@ fn a_user_of_an_organisation_not_onboarded_waits_for_it() {
     );
     assert!(message.contains("initech"), "{message}");
 }
+
+#[test]
+fn a_user_keycloak_already_had_keeps_its_credentials_and_says_so() {
+    // provider-keycloak found the user by username (no create annotation), so the Terraform
+    // provider never set the initial password: the status must not point at it.
+    let mut input = support::case_input(&stage("user", "03-all-ready"));
+    for observed in &mut input.observed {
+        if observed["kind"] == "User" {
+            let annotations = observed["metadata"]["annotations"].as_object_mut().unwrap();
+            assert!(
+                annotations
+                    .remove("crossplane.io/external-create-pending")
+                    .is_some()
+            );
+        }
+    }
+    let adopted = Outcome::of(support::render_input(&input));
+    assert_eq!(adopted.fatal(), None);
+    assert_eq!(
+        adopted.manifest("user")["spec"]["managementPolicies"],
+        json!(["Observe", "Create", "Update", "LateInitialize"])
+    );
+    assert!(
+        adopted.status["user"]
+            .get("initialPasswordSecret")
+            .is_none()
+    );
+    let warnings = adopted.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("already existed in Keycloak, so the initial password was not set")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("kept, not deleted")),
+        "{warnings:#?}"
+    );
+
+    let created = run("user", "03-all-ready");
+    assert!(created.warnings().is_empty());
+    assert_eq!(
+        created.status["user"]["initialPasswordSecret"]["key"],
+        "password"
+    );
+}

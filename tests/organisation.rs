@@ -1096,6 +1096,19 @@ fn a_realm_provider_keycloak_found_rather_than_created_is_kept_and_warned_about(
 fn the_first_admin_found_rather_than_created_is_kept() {
     let out = without_annotation(&["admin-user"], "crossplane.io/external-create-pending");
     assert_eq!(policies(&out, "admin-user"), json!(["Observe", "Create"]));
+    // Their password is their own: the initial one was never set.
+    assert!(
+        out.status.get("adminInitialPassword").is_none(),
+        "{}",
+        out.status
+    );
+    assert!(
+        out.warnings().iter().any(
+            |w| w.contains("already existed in the realm, so the initial password was not set")
+        ),
+        "{:#?}",
+        out.warnings()
+    );
     // The succeeded annotation alone says nothing: crossplane-runtime sets pending first.
     let out = without_annotation(&["admin-user"], "crossplane.io/external-create-succeeded");
     assert_eq!(

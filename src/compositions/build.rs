@@ -105,11 +105,7 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
         part: P,
         managed: &keycloak::Managed<K>,
     ) {
-        let adopted = K::KEPT_WHEN_ADOPTED
-            && self.observed.resources.get(name).is_some_and(|o| {
-                o.is_ready() && o.annotation(keycloak::EXTERNAL_CREATE_PENDING).is_none()
-            });
-        if adopted {
+        if K::KEPT_WHEN_ADOPTED && self.adopted(name) {
             self.warn(format!(
                 "{} {} (composed resource {name}) found its Keycloak object already there: \
                  provider-keycloak takes over an object of the same name instead of creating \
@@ -122,6 +118,15 @@ impl<'a, P: Copy + Ord> Build<'a, P> {
         } else {
             self.add_managed(name, part, managed);
         }
+    }
+
+    /// Whether managed resource `name` found its external object rather than created it:
+    /// observed `Ready=True` without the annotation crossplane-runtime writes on its way to
+    /// creating one (see [`keycloak`]'s docs).
+    pub fn adopted(&self, name: &str) -> bool {
+        self.observed.resources.get(name).is_some_and(|o| {
+            o.is_ready() && o.annotation(keycloak::EXTERNAL_CREATE_PENDING).is_none()
+        })
     }
 
     fn insert(

@@ -607,6 +607,17 @@ impl<'a> Org<'a> {
                 ManagementPolicy::Delete,
             ]);
         build.add_keycloak(names::ADMIN_USER, Part::Admin, &user);
+        if build.adopted(names::ADMIN_USER) {
+            // The Terraform provider sets the initial password only when it creates the user.
+            build.warn(format!(
+                "the first administrator {} already existed in the realm, so the initial \
+                 password was not set: they log in with the credentials they have, not the one \
+                 in Secret {}/{}",
+                self.admin_username,
+                self.secret_namespace(),
+                self.name("admin-initial-password")
+            ));
+        }
         self.usage(build, names::USAGE_REALM_BY_USER, realm, &user);
 
         let membership = keycloak::UserGroupsParameters {
@@ -985,12 +996,12 @@ impl<'a> Org<'a> {
                     path: self.workspace_path(),
                 }
             }),
-            admin_initial_password: build.exists(names::ADMIN_PASSWORD).then(|| {
-                spec::SecretKeyStatus {
-                    name: self.name("admin-initial-password"),
-                    namespace: self.secret_namespace(),
-                    key: ADMIN_PASSWORD_KEY.to_owned(),
-                }
+            admin_initial_password: (build.exists(names::ADMIN_PASSWORD)
+                && !build.adopted(names::ADMIN_USER))
+            .then(|| spec::SecretKeyStatus {
+                name: self.name("admin-initial-password"),
+                namespace: self.secret_namespace(),
+                key: ADMIN_PASSWORD_KEY.to_owned(),
             }),
             workspace_ready: build.part_ready(Part::Workspace),
             provider_config_ready,

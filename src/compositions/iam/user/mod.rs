@@ -356,6 +356,16 @@ impl ValidUser<'_> {
         .with_init_provider(&init)
         .with_late_initialization();
         build.add_keycloak(names::USER, Part::User, &user);
+        if build.adopted(names::USER) {
+            // The Terraform provider sets the initial password only when it creates the user
+            // (`resource_keycloak_user.go`: `ResetUserPassword` in the create function alone).
+            build.warn(format!(
+                "user {} already existed in Keycloak, so the initial password was not set: \
+                 they log in with the credentials they have (or their identity provider), \
+                 not the one in Secret {}/{secret_name}",
+                self.username, self.namespace
+            ));
+        }
     }
 
     fn status(&self, build: &Build<'_, Part>) -> UserStatus {
@@ -374,11 +384,11 @@ impl ValidUser<'_> {
                 username: self.username.clone(),
                 email: self.email.clone(),
                 ready: build.ready(names::USER),
-                initial_password_secret: build.exists(names::INITIAL_PASSWORD).then(|| {
-                    SecretKeyRef {
-                        name: names::initial_password(org, &self.username),
-                        key: PASSWORD_KEY.into(),
-                    }
+                initial_password_secret: (build.exists(names::INITIAL_PASSWORD)
+                    && !build.adopted(names::USER))
+                .then(|| SecretKeyRef {
+                    name: names::initial_password(org, &self.username),
+                    key: PASSWORD_KEY.into(),
                 }),
             }),
             all_resources_ready: build.all_ready(),
