@@ -1053,6 +1053,24 @@ pub struct ObservedNodePool {
 struct ObservedNodePoolSpec {
     release: Option<ObservedRelease>,
     management: Option<ObservedManagement>,
+    platform: Option<ObservedNodePoolPlatform>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedNodePoolPlatform {
+    agent: Option<ObservedAgentNodePool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedAgentNodePool {
+    #[serde(rename = "agentLabelSelector")]
+    agent_label_selector: Option<ObservedMatchLabels>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct ObservedMatchLabels {
+    #[serde(default, rename = "matchLabels")]
+    match_labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -1106,6 +1124,36 @@ impl ObservedNodePool {
         } else {
             is("Ready", "True") && self.replicas() >= pool.spec.replicas
         }
+    }
+
+    /// The rollout under way, if any: the condition HyperShift holds `True` while it moves
+    /// the pool's nodes to a new release (`UpdatingVersion`), configuration
+    /// (`UpdatingConfig`) or machine template, the platform's node shape
+    /// (`UpdatingPlatformMachineTemplate`; `api/hypershift/v1beta1/nodepool_conditions.go`).
+    /// The pool keeps serving meanwhile (`Ready` stays as the MachineDeployment reports it).
+    pub fn updating(&self) -> Option<&'static str> {
+        [
+            "UpdatingVersion",
+            "UpdatingConfig",
+            "UpdatingPlatformMachineTemplate",
+        ]
+        .into_iter()
+        .find(|type_| {
+            condition::find(&self.status.conditions, type_).is_some_and(|c| c.status == "True")
+        })
+    }
+
+    /// The Agent labels the existing pool selects hosts by (`spec.platform.agent`), if it is
+    /// an Agent pool; empty when it selects any Agent.
+    pub fn agent_labels(&self) -> Option<&BTreeMap<String, String>> {
+        static ANY: BTreeMap<String, String> = BTreeMap::new();
+        let agent = self.spec.platform.as_ref()?.agent.as_ref()?;
+        Some(
+            agent
+                .agent_label_selector
+                .as_ref()
+                .map_or(&ANY, |s| &s.match_labels),
+        )
     }
 
     /// The release the pool runs (`spec.release.image`), if it exists.

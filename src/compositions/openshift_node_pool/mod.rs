@@ -217,6 +217,12 @@ fn validate<'a>(
     if let Err(e) = check_dns_label(&params.cluster_ref.name) {
         fail("spec.parameters.clusterRef.name", e);
     }
+    if identity.name == "default" {
+        fail(
+            "metadata.name",
+            "\"default\" names the cluster's own node pool (NodePool <clusterName>-default, composed by the OpenShiftCluster); choose another name".to_owned(),
+        );
+    }
     if !(1..=10).contains(&params.replicas) {
         fail(
             "spec.parameters.replicas",
@@ -480,7 +486,21 @@ impl Pool<'_> {
         );
         if *platform == PlatformType::None {
             build.warn(format!(
-                "size {} selects nothing on platform None: nodes join the pool by booting its ignition",
+                "size {} and replicas {} select nothing on platform None: HyperShift manages no machines there, nodes join the pool by booting its ignition",
+                self.params.size, self.params.replicas
+            ));
+        }
+        // An InPlace pool applies a new platform shape to nodes added later only
+        // (HyperShift's nodepool-lifecycle: "Platform specific changes will only affect
+        // upcoming new Nodes"), so a new size leaves the existing Agents selected as they were.
+        if let (Nodes::Agent(wanted), Some(selected), UpgradeType::InPlace) = (
+            nodes,
+            observed.agent_labels(),
+            pool.spec.management.upgrade_type,
+        ) && wanted != selected
+        {
+            build.warn(format!(
+                "size {} selects other Agents than the pool's nodes were taken by: on an InPlace pool only nodes added from now on follow it; to move every node, scale the pool down and up, or create a new OpenShiftNodePool",
                 self.params.size
             ));
         }
@@ -502,6 +522,8 @@ impl Pool<'_> {
         };
         let phase = if !(available && build.composed(names::NODE_POOL)) {
             Phase::WaitingForCluster
+        } else if ready && observed.updating().is_some() {
+            Phase::Updating
         } else if ready {
             Phase::Ready
         } else {

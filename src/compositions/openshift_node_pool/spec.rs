@@ -65,15 +65,20 @@ pub enum Phase {
     WaitingForCluster,
     /// The NodePool exists; its nodes are joining.
     Creating,
-    /// Every node joined.
+    /// Every node joined (on platform None, where HyperShift manages no machines: nodes can
+    /// join, its ignition is served).
     Ready,
+    /// Ready, and HyperShift is moving the nodes to a new release, configuration or node
+    /// shape (a Replace pool replaces them one by one, keeping its size; an InPlace pool
+    /// updates them in place).
+    Updating,
 }
 
 /// Status of the OpenShiftNodePool XR.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenShiftNodePoolStatus {
-    /// WaitingForCluster, Creating or Ready.
+    /// WaitingForCluster, Creating, Ready or Updating.
     #[serde(
         default,
         deserialize_with = "lenient",
@@ -87,10 +92,10 @@ pub struct OpenShiftNodePoolStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub cluster_ref: Option<ClusterRefStatus>,
-    /// Nodes that joined.
+    /// Nodes that joined (HyperShift counts none on platform None).
     #[serde(default, deserialize_with = "lenient")]
     pub replicas: u32,
-    /// Whether every node joined.
+    /// Whether every node joined (on platform None: whether nodes can join).
     #[serde(default, deserialize_with = "lenient")]
     pub ready: bool,
 }

@@ -210,3 +210,95 @@ fn bad_input_is_refused() {
         errors[0].message
     );
 }
+
+#[test]
+fn the_name_of_the_clusters_own_pool_is_refused() {
+    let mut xr = composite(json!({"clusterRef": {"name": "dev"}}));
+    xr["metadata"]["name"] = json!("default");
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("KubeVirt", true),
+        ),
+    ];
+    let Invalid(errors) = render(&xr, &required, &[], &Settings::default()).unwrap_err();
+    assert_eq!(errors[0].path, "metadata.name");
+    assert!(
+        errors[0].message.contains("<clusterName>-default"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn a_ready_pool_that_hypershift_is_rolling_says_updating() {
+    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("KubeVirt", true),
+        ),
+    ];
+    let ready = json!({"type": "Ready", "status": "True"});
+    let usage = (
+        names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
+        json!({"status": {"conditions": [ready]}}),
+    );
+    for (condition, phase) in [
+        ("UpdatingVersion", "Updating"),
+        ("UpdatingConfig", "Updating"),
+        ("UpdatingPlatformMachineTemplate", "Updating"),
+        ("AutoscalingEnabled", "Ready"),
+    ] {
+        let observed = [
+            (
+                names::NODE_POOL,
+                json!({"status": {"replicas": 2, "conditions": [ready, {"type": condition, "status": "True"}]}}),
+            ),
+            usage.clone(),
+        ];
+        let desired = render(&xr, &required, &observed, &Settings::default()).unwrap();
+        assert_eq!(desired.status["phase"], phase, "{condition}");
+        assert_eq!(
+            desired.status["ready"], true,
+            "{condition}: it keeps serving"
+        );
+    }
+}
+
+#[test]
+fn an_inplace_agent_pool_given_another_size_warns_that_only_new_nodes_follow() {
+    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("Agent", true),
+        ),
+    ];
+    let mut settings = Settings::default();
+    settings.agent_labels.large = Some(BTreeMap::from([("size".into(), "large".into())]));
+    let observed_pool = |labels: Value| {
+        (
+            names::NODE_POOL,
+            json!({"spec": {"management": {"upgradeType": "InPlace"},
+                "platform": {"type": "Agent", "agent": {"agentLabelSelector": {"matchLabels": labels}}}}}),
+        )
+    };
+    let warnings = |observed: &[(&str, Value)]| {
+        render(&xr, &required, observed, &settings)
+            .unwrap()
+            .warnings
+    };
+    assert!(warnings(&[observed_pool(json!({"size": "large"}))]).is_empty());
+    let moved = warnings(&[observed_pool(json!({"size": "medium"}))]);
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert!(
+        moved[0].contains("only nodes added from now on follow it"),
+        "{moved:?}"
+    );
+    // A new pool has nothing to compare with.
+    assert!(warnings(&[]).is_empty());
+}
