@@ -21,7 +21,8 @@
 //!   `userIdentifyingPropertiesLookup`), so a User with the Organisation's admin's username
 //!   would take that user over, and deleting it would delete them. The admin's `User`
 //!   (`<org>-admin`) is fetched as a required resource and its username refused (Fatal naming
-//!   `spec.parameters.username` and the Organisation composition).
+//!   `spec.parameters.username` and the Organisation composition), and its email address
+//!   too: the realm has `duplicateEmailsAllowed: false`, so Keycloak would refuse the user.
 //! - **Lower case.** Keycloak stores usernames lower-cased (the JPA `UserAdapter.setUsername`
 //!   goes through `KeycloakModelUtils.toLowerCaseSafe`; emails likewise, as the
 //!   Organisation composition found for its first admin), and the Terraform provider behind provider-keycloak
@@ -140,6 +141,7 @@ struct FetchedAdminSpec {
 #[derive(Debug, Default, Deserialize)]
 struct FetchedAdminParameters {
     username: Option<String>,
+    email: Option<String>,
 }
 
 /// The User composition.
@@ -238,8 +240,23 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
         .get(ADMIN_REQUIREMENT)
         .and_then(|found| found.first())
         .and_then(|admin| serde_json::from_value::<FetchedAdmin>(admin.clone()).ok())
-        .and_then(|admin| admin.spec?.for_provider?.username);
-    if admin.as_deref() == Some(username.as_str()) {
+        .and_then(|admin| admin.spec?.for_provider)
+        .unwrap_or_default();
+    // The Organisation's realm has `duplicateEmailsAllowed: false`: Keycloak refuses a second
+    // user with an address another user has, and the User would never be created.
+    if admin
+        .email
+        .as_deref()
+        .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+    {
+        errors.push(FieldError {
+            path: "spec.parameters.email".into(),
+            message: format!(
+                "{email:?} is the email address of the organisation's first administrator, and the realm allows one user per address; use another address"
+            ),
+        });
+    }
+    if admin.username.as_deref() == Some(username.as_str()) {
         errors.push(FieldError {
             path: "spec.parameters.username".into(),
             message: format!(
