@@ -246,6 +246,8 @@ fn a_ready_workspace_brings_its_provider_config_and_then_bindings_and_rbac() {
     );
     assert!(!out.ready("apibinding-vms"));
 
+    // Bound, but the claims the export makes are decided only now: kcp grants none until the
+    // binding accepts them, so the bindings are not ready yet and the project says why.
     let out = run("04-bindings-ready");
     for suffix in ["vms", "clusters"] {
         let object = out.manifest(&format!("apibinding-{suffix}"));
@@ -253,8 +255,14 @@ fn a_ready_workspace_brings_its_provider_config_and_then_bindings_and_rbac() {
             object["spec"]["providerConfigRef"],
             json!({"name": "kcp-acme-frontend"})
         );
-        assert!(out.ready(&format!("apibinding-{suffix}")));
+        assert!(!out.ready(&format!("apibinding-{suffix}")));
     }
+    let (_, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(reason, "WaitingForPermissionClaims");
+    assert!(
+        message.contains("permission claims on events, namespaces"),
+        "{message}"
+    );
     let binding = &out.manifest("apibinding-vms")["spec"]["forProvider"]["manifest"];
     assert_eq!(binding["apiVersion"], "apis.kcp.io/v1alpha2");
     assert_eq!(

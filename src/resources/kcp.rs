@@ -528,6 +528,51 @@ impl ObservedApiBinding {
         })
     }
 
+    /// Why a `Bound` binding does not serve its export fully yet, if it does not: kcp keeps
+    /// the phase `Bound` while the export is missing (`APIExportValid=False`, "APIExport ...
+    /// not found", `pkg/reconciler/apis/apibinding/apibinding_reconcile.go`), and grants
+    /// the export only the claims both exported and accepted, saying whether it could
+    /// (`PermissionClaimsValid`, `PermissionClaimsApplied`,
+    /// `pkg/reconciler/apis/permissionclaimlabel/permissionclaimlabel_reconcile.go`, kcp
+    /// v0.30.0). A claim the export makes that the applied binding has not decided yet
+    /// (a new binding, or a claim the export added) is not granted either: api-syncagent
+    /// cannot see those objects until it is.
+    pub fn unsettled(&self) -> Option<String> {
+        let failed = |type_: &str| self.condition(type_).filter(|c| c.status == "False");
+        if let Some(c) = failed("APIExportValid") {
+            return Some(format!("its APIExport is not valid: {}", c.message));
+        }
+        let mut undecided: Vec<String> = Vec::new();
+        for claim in self
+            .status
+            .iter()
+            .flat_map(|s| &s.export_permission_claims)
+            .filter(|c| {
+                !c.claim.verbs.is_empty() && self.held(&c.claim).is_none_or(|d| d.state.is_none())
+            })
+        {
+            let key = claim.claim.key();
+            if !undecided.contains(&key) {
+                undecided.push(key);
+            }
+        }
+        if !undecided.is_empty() {
+            return Some(format!(
+                "the export's permission claims on {} are not decided in the binding yet",
+                undecided.join(", ")
+            ));
+        }
+        if let Some(c) =
+            failed("PermissionClaimsValid").or_else(|| failed("PermissionClaimsApplied"))
+        {
+            return Some(format!(
+                "kcp has not applied its permission claims: {}",
+                c.message
+            ));
+        }
+        None
+    }
+
     /// Whether the binding is `Bound`.
     pub fn is_bound(&self) -> bool {
         self.phase() == Some(PHASE_BOUND)
@@ -595,7 +640,7 @@ impl ObservedApiBinding {
 mod tests {
     use super::*;
     use crate::resources::{Labels, Referable, meta};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn observed_binding() -> ObservedApiBinding {
         serde_json::from_value(json!({"status": {
@@ -651,6 +696,58 @@ mod tests {
             })
         );
         assert_eq!(binding.kind(), "APIBinding");
+    }
+
+    #[test]
+    fn a_bound_binding_serves_once_every_claim_is_decided_and_applied() {
+        // Nothing decided yet: the claims are named, once each.
+        let observed = observed_binding();
+        assert_eq!(
+            observed.unsettled().unwrap(),
+            "the export's permission claims on namespaces, events, secrets, logicalclusters.core.kcp.io are not decided in the binding yet"
+        );
+        // Every claim decided (a rejected one counts), but kcp has not applied them.
+        let mut value = json!({
+            "spec": {"permissionClaims": [
+                {"group": "", "resource": "namespaces", "identityHash": "", "state": "Accepted"},
+                {"group": "", "resource": "events", "identityHash": "", "state": "Accepted"},
+                {"group": "", "resource": "secrets", "identityHash": "", "state": "Rejected"},
+                {"group": "core.kcp.io", "resource": "logicalclusters", "identityHash": "", "state": "Accepted"},
+            ]},
+            "status": {
+                "phase": "Bound",
+                "conditions": [
+                    {"type": "Ready", "status": "True"},
+                    {"type": "PermissionClaimsApplied", "status": "False", "message": "1 error applying claims"},
+                ],
+                "exportPermissionClaims": [
+                    {"group": "", "resource": "namespaces", "verbs": ["*"]},
+                    {"resource": "events", "verbs": ["*"], "identityHash": ""},
+                    {"group": "", "resource": "secrets", "verbs": ["get", "list"]},
+                    {"group": "core.kcp.io", "resource": "logicalclusters", "verbs": ["get"]},
+                    {"group": "", "resource": "configmaps", "verbs": []},
+                ],
+            },
+        });
+        let unsettled = |value: &Value| {
+            serde_json::from_value::<ObservedApiBinding>(value.clone())
+                .unwrap()
+                .unsettled()
+        };
+        assert_eq!(
+            unsettled(&value).unwrap(),
+            "kcp has not applied its permission claims: 1 error applying claims"
+        );
+        value["status"]["conditions"][1]["status"] = json!("True");
+        assert_eq!(unsettled(&value), None);
+        // The export gone: kcp keeps the phase Bound.
+        value["status"]["conditions"].as_array_mut().unwrap().push(
+            json!({"type": "APIExportValid", "status": "False", "message": "APIExport root|x not found"}),
+        );
+        assert_eq!(
+            unsettled(&value).unwrap(),
+            "its APIExport is not valid: APIExport root|x not found"
+        );
     }
 
     #[test]

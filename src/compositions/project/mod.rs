@@ -982,8 +982,15 @@ impl Proj<'_> {
                 &pc,
                 Readiness::DeriveFromCelQuery(kcp::API_BINDING_READY_QUERY.to_owned()),
             );
-            let ready = build.ready(&composed) && observed.is_bound();
+            let unsettled = observed.is_bound().then(|| observed.unsettled()).flatten();
+            let ready = build.ready(&composed) && observed.is_bound() && unsettled.is_none();
             build.add(&composed, Part::Bindings, &object, ready);
+            if let Some(why) = unsettled {
+                build.wait(
+                    "WaitingForPermissionClaims",
+                    format!("APIBinding {} is bound, but {why}", api.export.name),
+                );
+            }
             self.kept_by_workspace(build, &composed, workspace, &object);
             bindings.push((composed, object));
         }
