@@ -754,6 +754,21 @@ fn a_bad_cidr_is_fatal() {
     assert_fatal_names(&out, "spec.parameters.network.cidr", "172.30.0.0/16");
     let out = render_with("/spec/parameters/network/cidr", json!("banana"));
     assert_fatal_names(&out, "spec.parameters.network.cidr", "not in CIDR notation");
+    // OVN-Kubernetes refuses its own subnets for a user-defined network.
+    for (cidr, internal) in [
+        ("100.64.0.0/10", "100.64.0.0/16, 100.65.0.0/16"),
+        ("100.88.4.0/24", "100.88.0.0/16"),
+        ("169.254.0.0/24", "169.254.0.0/17"),
+        ("169.254.169.0/24", "169.254.169.0/29"),
+        ("fd99::/48", "fd99::/64"),
+    ] {
+        let out = render_with("/spec/parameters/network/cidr", json!(cidr));
+        assert_fatal_names(
+            &out,
+            "spec.parameters.network.cidr",
+            &format!("overlaps OVN-Kubernetes' internal network {internal}"),
+        );
+    }
 }
 
 #[test]

@@ -401,23 +401,35 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
                 None
             }
             Ok(cidr) => {
-                let overlapping: Vec<String> = settings
-                    .cluster_networks
-                    .iter()
-                    .filter(|c| c.0.overlaps(&cidr))
-                    .map(ToString::to_string)
-                    .collect();
-                if overlapping.is_empty() {
-                    Some((n.name.as_str(), cidr))
-                } else {
+                let overlapping = |networks: &[settings::NetworkCidr]| -> Vec<String> {
+                    networks
+                        .iter()
+                        .filter(|c| c.0.overlaps(&cidr))
+                        .map(ToString::to_string)
+                        .collect()
+                };
+                let cluster = overlapping(&settings.cluster_networks);
+                let internal = overlapping(&settings.ovn_internal_networks);
+                if !cluster.is_empty() {
                     fail(
                         path,
                         format!(
                             "{cidr} overlaps the cluster's network {}: choose a range outside the pod and service networks",
-                            overlapping.join(", ")
+                            cluster.join(", ")
                         ),
                     );
                     None
+                } else if !internal.is_empty() {
+                    fail(
+                        path,
+                        format!(
+                            "{cidr} overlaps OVN-Kubernetes' internal network {}, which it refuses for a project network: choose another range, such as 10.100.0.0/16",
+                            internal.join(", ")
+                        ),
+                    );
+                    None
+                } else {
+                    Some((n.name.as_str(), cidr))
                 }
             }
         }

@@ -31,6 +31,16 @@ pub struct Settings {
     /// The service cluster's pod (cluster) and service networks, which no project network may
     /// overlap (OpenShift's defaults: 10.128.0.0/14 and 172.30.0.0/16).
     pub cluster_networks: Vec<NetworkCidr>,
+    /// OVN-Kubernetes' own networks, which no project network may overlap either: it refuses
+    /// a user-defined network whose subnet overlaps its join, masquerade or transit subnets
+    /// or a primary network's join subnet ("pod or join subnet overlaps with already
+    /// configured internal subnets", `go-controller/pkg/util/multi_network.go`
+    /// `ValidateNetConf`), and the CIDR cannot change afterwards. Defaults: OpenShift's join
+    /// (100.64.0.0/16, fd98::/64), a primary user-defined network's join (100.65.0.0/16,
+    /// fd99::/64), transit (100.88.0.0/16, fd97::/64) and masquerade (169.254.0.0/17 and
+    /// fd69::/112 on clusters installed with 4.17 or later; 169.254.169.0/29 and fd69::/125,
+    /// inside fd69::/112, upstream and on older ones) subnets.
+    pub ovn_internal_networks: Vec<NetworkCidr>,
     /// Permission claims a binding accepts, as `resource` (core group) or `resource.group`;
     /// claims on resources of another published API are accepted too; any other claim is
     /// rejected.
@@ -85,6 +95,20 @@ impl Default for Settings {
                 .into_iter()
                 .map(|c| NetworkCidr(c.parse().expect("valid default")))
                 .collect(),
+            ovn_internal_networks: [
+                "100.64.0.0/16",
+                "100.65.0.0/16",
+                "100.88.0.0/16",
+                "169.254.0.0/17",
+                "169.254.169.0/29",
+                "fd98::/64",
+                "fd99::/64",
+                "fd97::/64",
+                "fd69::/112",
+            ]
+            .into_iter()
+            .map(|c| NetworkCidr(c.parse().expect("valid default")))
+            .collect(),
             accepted_claims: [
                 "events",
                 "namespaces",
