@@ -94,6 +94,52 @@ impl Cluster<'_> {
             Readiness::DeriveFromCelQuery(velero::ENABLED_QUERY.to_owned()),
         );
         build.add_managed(names::BACKUP, Part::Addons, &object);
+        self.warn_of_backup_siblings(build);
+    }
+
+    /// HyperShift's OADP plugin pauses every HostedCluster in a backup's namespaces while the
+    /// backup runs (`openshift/hypershift-oadp-plugin` `pkg/core/backup.go` `Execute` calls
+    /// `common.UpdateHostedCluster(..., backup.Spec.IncludedNamespaces)`, which sets
+    /// `spec.pausedUntil` on each HostedCluster it lists there, and their NodePools), and the
+    /// backup holds their objects too: its disaster-recovery guide assumes one HostedCluster
+    /// per namespace, and a project's clusters share one. The function cannot back one up
+    /// alone, so it says so when others share the namespace.
+    fn warn_of_backup_siblings(&self, build: &mut Build<'_, Part>) {
+        // Every HostedCluster an OpenShiftCluster of this namespace composed carries its kind
+        // and namespace labels.
+        let labels = self.labels();
+        let selector = [conventions::LABEL_XR_KIND, conventions::LABEL_XR_NAMESPACE]
+            .into_iter()
+            .filter_map(|key| Some((key.to_owned(), labels.get(key)?.to_owned())))
+            .collect();
+        build.require(
+            names::NAMESPACE_HOSTED_CLUSTERS_REQUIREMENT,
+            Requirement {
+                api_version: crate::resources::hypershift::API_VERSION.into(),
+                kind: "HostedCluster".into(),
+                matching: Match::Labels(selector),
+                namespace: Some(self.namespace.clone()),
+            },
+        );
+        let mut others: Vec<&str> = build
+            .required(names::NAMESPACE_HOSTED_CLUSTERS_REQUIREMENT)
+            .unwrap_or_default()
+            .iter()
+            .filter(|hc| {
+                hc.pointer("/metadata/namespace").and_then(Value::as_str) == Some(&self.namespace)
+            })
+            .filter_map(|hc| hc.pointer("/metadata/name").and_then(Value::as_str))
+            .filter(|name| *name != self.names.hosted_cluster)
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        if !others.is_empty() {
+            build.warn(format!(
+                "the etcd backup of this cluster includes namespace {}, which also holds HostedCluster {}: HyperShift's OADP plugin pauses every HostedCluster there while a backup runs, and each backup holds their objects too; restore with care",
+                self.namespace,
+                others.join(", ")
+            ));
+        }
     }
 
     /// The cert-manager Certificate of the custom API server name (skipped with a Warning

@@ -1199,6 +1199,52 @@ fn the_etcd_backup_is_a_schedule_in_oadps_namespace() {
     );
     assert_eq!(schedule["spec"]["schedule"], "0 */6 * * *");
     assert_eq!(schedule["spec"]["template"]["ttl"], "168h0m0s");
+    let warned = |desired: &Desired| {
+        desired
+            .warnings
+            .iter()
+            .any(|w| w.contains("OADP plugin pauses every HostedCluster"))
+    };
+    assert!(!warned(&desired));
+    let asked = &desired.requirements[names::NAMESPACE_HOSTED_CLUSTERS_REQUIREMENT];
+    assert_eq!(
+        asked.matching,
+        Match::Labels(BTreeMap::from([
+            (
+                "sco.stakater.com/composite-kind".into(),
+                "openshiftcluster".into()
+            ),
+            (
+                "sco.stakater.com/composite-namespace".into(),
+                "ws-frontend-clusters".into()
+            ),
+        ]))
+    );
+    // Another cluster in the namespace is paused by each backup of this one, and held in it.
+    let hc = |name: &str, namespace: &str| {
+        json!({"apiVersion": "hypershift.openshift.io/v1beta1", "kind": "HostedCluster",
+            "metadata": {"name": name, "namespace": namespace}})
+    };
+    case.required.insert(
+        names::NAMESPACE_HOSTED_CLUSTERS_REQUIREMENT.into(),
+        vec![
+            hc("dev", "ws-frontend-clusters"),
+            hc("prod", "ws-frontend-clusters"),
+            hc("x", "elsewhere"),
+        ],
+    );
+    let desired = case.render().unwrap();
+    let warning: Vec<&String> = desired
+        .warnings
+        .iter()
+        .filter(|w| w.contains("OADP plugin pauses every HostedCluster"))
+        .collect();
+    assert_eq!(warning.len(), 1, "{:?}", desired.warnings);
+    assert!(
+        warning[0].contains("also holds HostedCluster prod:"),
+        "{}",
+        warning[0]
+    );
     // Without the setting there is no backup.
     case.settings = settings(json!({}));
     assert!(
