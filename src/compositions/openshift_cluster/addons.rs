@@ -21,10 +21,18 @@ impl Cluster<'_> {
     }
 
     /// The custom API server name `api.<clusterName>.<baseDomain>`, when the platform has a
-    /// base domain and a TLS issuer and the version supports it (4.19 and later).
+    /// base domain and a TLS issuer, the version supports it (4.19 and later) and the cluster
+    /// is public, so that the name is published ([`Self::dns`]). HyperShift makes it the
+    /// guest's API server URL (`support/globalconfig/infrastructure.go`: `APIServerURL` from
+    /// `KubeAPIServerDNSName`), so a name nobody publishes would leave the guest and its
+    /// kubeconfig pointing nowhere; and only with it does the API server serve a certificate
+    /// for that name, so without it no record is written either.
     pub(super) fn api_dns_name(&self) -> Option<String> {
         let base = self.immutable.published_base_domain();
-        (self.settings.tls.is_some() && !base.is_empty() && self.params.version != Version::V4_18)
+        (self.settings.tls.is_some()
+            && !base.is_empty()
+            && self.params.version != Version::V4_18
+            && self.params.networking.mode != Mode::Private)
             .then(|| format!("api.{}.{base}", self.names.hosted_cluster))
     }
 
@@ -289,8 +297,8 @@ impl Cluster<'_> {
             }
         };
         let mut endpoints = Vec::new();
-        if let Some(endpoint) = observed.endpoint() {
-            endpoints.push(record(&format!("api.{cluster}.{base}"), &endpoint.host));
+        if let (Some(name), Some(endpoint)) = (self.api_dns_name(), observed.endpoint()) {
+            endpoints.push(record(&name, &endpoint.host));
         }
         if let Some(apps) = &apps {
             endpoints.push(record(&format!("*.apps.{cluster}.{base}"), apps.host()));

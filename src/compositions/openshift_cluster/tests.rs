@@ -1404,7 +1404,19 @@ fn dns_and_the_kubevirt_ingress_follow_the_observed_addresses() {
         "https://console-openshift-console.apps.dev.cloud.example.com"
     );
 
-    // Private clusters publish no hostname.
+    // Without a TLS issuer the API server serves no certificate for api.<cluster>.<base>:
+    // no record for that name, only the apps one.
+    let mut no_tls = case.settings.clone();
+    no_tls.tls = None;
+    let public_tls = std::mem::replace(&mut case.settings, no_tls);
+    let desired = case.render().unwrap();
+    let endpoints = manifest(&desired, names::DNS)["spec"]["endpoints"].clone();
+    assert_eq!(endpoints.as_array().unwrap().len(), 1, "{endpoints}");
+    assert_eq!(endpoints[0]["dnsName"], "*.apps.dev.cloud.example.com");
+    case.settings = public_tls;
+
+    // Private clusters publish no hostname, so they get no custom API name or certificate:
+    // HyperShift would make that name the guest's API server URL.
     case.xr = composite(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
     case.settings.private.node_port_address = Some("10.0.0.5".into());
     let desired = case.render().unwrap();
@@ -1413,6 +1425,17 @@ fn dns_and_the_kubevirt_ingress_follow_the_observed_addresses() {
         !desired
             .resources
             .contains_key(&Name::from(names::INGRESS_SERVICE))
+    );
+    assert!(
+        !desired
+            .resources
+            .contains_key(&Name::from(names::API_CERTIFICATE))
+    );
+    let hc = manifest(&desired, names::HOSTED_CLUSTER);
+    assert!(
+        hc["spec"].get("kubeAPIServerDNSName").is_none(),
+        "{}",
+        hc["spec"]
     );
 }
 
