@@ -1004,12 +1004,60 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
         ty["spec"]["extend"]["with"],
         json!([{"name": "universal", "path": "root"}])
     );
-    // The observed workspace was created universal: spec.type is immutable, so it stays.
+    let workspace = &out.manifest("workspace")["spec"]["forProvider"]["manifest"];
+    assert_eq!(
+        workspace["spec"]["type"],
+        json!({"name": "org-globex", "path": "root"})
+    );
+    assert_eq!(out.status["tokenValidationReady"], true);
+    assert!(out.warnings().is_empty(), "{:#?}", out.warnings());
+
+    // A workspace created universal, before token validation was on: spec.type is immutable,
+    // so it stays, and kcp does not trust the realm in it; the XR says so.
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    for observed in &mut input.observed {
+        if observed["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            == "workspace"
+        {
+            for at in [
+                "/spec/forProvider/manifest/spec/type",
+                "/status/atProvider/manifest/spec/type",
+            ] {
+                if let Some(ty) = observed.pointer_mut(at) {
+                    *ty = json!({"name": "universal", "path": "root"});
+                }
+            }
+        }
+    }
+    let out = render_input(&input);
     let workspace = &out.manifest("workspace")["spec"]["forProvider"]["manifest"];
     assert_eq!(
         workspace["spec"]["type"],
         json!({"name": "universal", "path": "root"})
     );
+    assert_eq!(out.status["tokenValidationReady"], false);
+    assert!(
+        out.warnings()
+            .iter()
+            .any(|w| w.contains("the realm's tokens are not accepted in it")),
+        "{:#?}",
+        out.warnings()
+    );
+
+    // Token validation switched off: the workspace keeps its type, so the type stays, bare.
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    sco_environment(&mut input)["sco"]["tokenValidation"]["enabled"] = json!(false);
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    let ty = &out.manifest("org-workspace-type")["spec"]["forProvider"]["manifest"];
+    assert_eq!(ty["metadata"]["name"], "org-globex");
+    assert!(
+        ty["spec"].get("authenticationConfigurations").is_none(),
+        "{ty}"
+    );
+    assert!(!out.composed.contains_key("org-auth-config"));
+    assert!(out.status.get("tokenValidationReady").is_none());
+
     // A new organisation workspace gets the organisation's type.
     let mut input = case_input(&stage("08-token-validation-all-ready"));
     input.observed.retain(|o| {

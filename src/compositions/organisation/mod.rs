@@ -209,9 +209,22 @@ impl Composition for Organisation {
         let provider_config = org.provider_config(build, &workspace);
         org.keycloak(build);
         org.admin_permissions(build, provider_config.as_ref());
+        let own_type = org.has_own_workspace_type(build);
         if org.platform.token_validation.enabled {
-            org.organisation_auth(build);
+            org.organisation_auth(build, true);
             org.token_validation(build, provider_config.as_ref());
+            if own_type == Some(false) {
+                build.warn(format!(
+                    "KCP workspace {} was created before token validation was on, with another type than {}, and kcp never changes a workspace's type: the realm's tokens are not accepted in it (projects are unaffected); recreate the organisation to trust them there",
+                    org.workspace_path(),
+                    names::organisation_workspace_type(org.org())
+                ));
+            }
+        } else if own_type == Some(true) {
+            // kcp resolves a workspace's type whenever a workspace is created in it
+            // (`pkg/admission/workspacetypeexists`: "workspace type cannot be resolved"), so
+            // the type stays while the organisation's workspace has it: without the realm.
+            org.organisation_auth(build, false);
         }
     }
 
@@ -845,24 +858,42 @@ impl<'a> Org<'a> {
     /// organisation's users everywhere: each organisation gets `org-<name>`, extending the
     /// platform's organisation workspace type. Only new organisation workspaces get it
     /// (`Workspace.spec.type` is immutable); an existing one keeps its type.
-    fn organisation_auth(&self, build: &mut Build<'_, Part>) {
+    /// Whether the organisation's workspace, as applied, has the organisation's own type
+    /// (`org-<name>`, made while token validation was on); `None` before it is applied.
+    fn has_own_workspace_type(&self, build: &Build<'_, Part>) -> Option<bool> {
+        let applied = build
+            .read::<AppliedWorkspace>(names::WORKSPACE)
+            .and_then(|o| o.spec?.for_provider?.manifest?.spec?.r#type)?;
+        Some(
+            applied.name == names::organisation_workspace_type(self.org())
+                && applied.path == self.platform.kcp.root_workspace,
+        )
+    }
+
+    /// The organisation's workspace type in the root workspace, trusting the realm when
+    /// `trust` (with its authentication configuration), else bare.
+    fn organisation_auth(&self, build: &mut Build<'_, Part>, trust: bool) {
         let in_root = ProviderConfig::Platform(self.platform.provider_configs.kcp_root.clone());
         let name = names::organisation_workspace_type(self.org());
-        let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
-            meta(&name, None, &self.labels),
-            vec![self.jwt()],
-        );
-        let auth_object = Object::new(
-            self.meta(&self.name("org-auth-config")),
-            auth_config,
-            &in_root,
-            Readiness::SuccessfulCreate,
-        );
-        build.add_managed(names::ORG_AUTH_CONFIG, Part::TokenValidation, &auth_object);
+        if trust {
+            let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
+                meta(&name, None, &self.labels),
+                vec![self.jwt()],
+            );
+            let auth_object = Object::new(
+                self.meta(&self.name("org-auth-config")),
+                auth_config,
+                &in_root,
+                Readiness::SuccessfulCreate,
+            );
+            build.add_managed(names::ORG_AUTH_CONFIG, Part::TokenValidation, &auth_object);
+        }
         let spec = kcp::WorkspaceTypeSpec {
-            authentication_configurations: vec![kcp::AuthenticationConfigurationReference {
-                name: name.clone(),
-            }],
+            authentication_configurations: if trust {
+                vec![kcp::AuthenticationConfigurationReference { name: name.clone() }]
+            } else {
+                Vec::new()
+            },
             extend: Some(kcp::WorkspaceTypeExtension {
                 with: vec![WorkspaceTypeReference::from(
                     &self.platform.kcp.organisation_workspace_type,
@@ -969,7 +1000,11 @@ impl<'a> Org<'a> {
         let realm_ready = build.part_ready(Part::Realm);
         let provider_config_ready = build.part_ready(Part::ProviderConfig);
         let tv = &self.platform.token_validation;
-        let token_validation_ready = tv.enabled.then(|| build.part_ready(Part::TokenValidation));
+        // The organisation's workspace trusts the realm only through its own type.
+        let token_validation_ready = tv.enabled.then(|| {
+            build.part_ready(Part::TokenValidation)
+                && self.has_own_workspace_type(build) != Some(false)
+        });
         OrganisationStatus {
             workspace: observed_ws.url().map(|url| spec::WorkspaceStatus {
                 name: org.to_owned(),
