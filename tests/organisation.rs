@@ -1165,3 +1165,32 @@ fn the_first_admin_found_rather_than_created_is_kept() {
     );
     assert!(out.warnings().is_empty());
 }
+
+#[test]
+fn realms_get_a_password_policy_and_brute_force_detection_unless_the_platform_says_none() {
+    // The Terraform provider switches brute-force detection off without the block, and undoes
+    // a password policy set by hand: both are the platform's settings.
+    let out = run("03-all-ready");
+    let realm = &out.manifest("realm")["spec"]["forProvider"];
+    assert_eq!(
+        realm["passwordPolicy"],
+        "length(12) and notUsername and notEmail"
+    );
+    assert_eq!(
+        realm["securityDefenses"],
+        json!([{"bruteForceDetection": [{
+            "maxLoginFailures": 30, "waitIncrementSeconds": 60,
+            "quickLoginCheckMilliSeconds": 1000, "minimumQuickLoginWaitSeconds": 60,
+            "maxFailureWaitSeconds": 900, "failureResetTimeSeconds": 43200,
+        }]}])
+    );
+    let mut input = case_input(&stage("03-all-ready"));
+    sco_environment(&mut input)["sco"]["keycloak"]["passwordPolicy"] = json!("");
+    sco_environment(&mut input)["sco"]["keycloak"]["bruteForceDetection"] =
+        json!({"enabled": false});
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    let realm = &out.manifest("realm")["spec"]["forProvider"];
+    assert!(realm.get("passwordPolicy").is_none(), "{realm}");
+    assert!(realm.get("securityDefenses").is_none(), "{realm}");
+}

@@ -291,6 +291,50 @@ pub struct KeycloakSettings {
     /// Name of the administrators' group in every realm (the Project composition binds it
     /// as admin of every project workspace).
     pub admin_group: String,
+    /// Every realm's password policy (Keycloak's syntax: policies joined by ` and `), `""`
+    /// for none. The Terraform provider behind provider-keycloak keeps the realm's policy as
+    /// given (`password_policy`, Optional, not Computed: `resource_keycloak_realm.go`), so a
+    /// policy set in Keycloak by hand is undone at its next poll: set it here.
+    pub password_policy: String,
+    /// Keycloak's brute-force detection in every realm (temporary lockouts after repeated
+    /// failed logins). Without a `brute_force_detection` block the Terraform provider
+    /// switches it off explicitly (`setDefaultSecuritySettingsBruteForceDetection`), so it
+    /// is on unless `enabled: false` here.
+    pub brute_force_detection: BruteForceDetection,
+}
+
+/// Keycloak's brute-force detection settings (its own defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BruteForceDetection {
+    /// Whether failed logins lock a user out for a while.
+    pub enabled: bool,
+    /// Failures before a wait.
+    pub max_login_failures: u32,
+    /// Wait added at each lockout.
+    pub wait_increment_seconds: u32,
+    /// Failures closer together than this count as quick.
+    pub quick_login_check_milli_seconds: u32,
+    /// Wait after a quick failure.
+    pub minimum_quick_login_wait_seconds: u32,
+    /// Longest wait.
+    pub max_failure_wait_seconds: u32,
+    /// When the failure count resets.
+    pub failure_reset_time_seconds: u32,
+}
+
+impl Default for BruteForceDetection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_login_failures: 30,
+            wait_increment_seconds: 60,
+            quick_login_check_milli_seconds: 1000,
+            minimum_quick_login_wait_seconds: 60,
+            max_failure_wait_seconds: 900,
+            failure_reset_time_seconds: 43_200,
+        }
+    }
 }
 
 impl Default for KeycloakSettings {
@@ -315,6 +359,8 @@ impl Default for KeycloakSettings {
             smtp: None,
             verify_email: None,
             admin_group: "org-admins".into(),
+            password_policy: "length(12) and notUsername and notEmail".into(),
+            brute_force_detection: BruteForceDetection::default(),
         }
     }
 }

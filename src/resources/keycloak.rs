@@ -275,6 +275,39 @@ pub struct RealmParameters {
     /// The SMTP server the realm sends email through (at most one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub smtp_server: Vec<SmtpServer>,
+    /// Password policies joined by ` and ` (`length(12) and notUsername`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<String>,
+    /// Security defenses (at most one): brute-force detection.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_defenses: Vec<SecurityDefenses>,
+}
+
+/// `securityDefenses[]` of a `Realm`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityDefenses {
+    /// Brute-force detection (at most one); present means on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub brute_force_detection: Vec<BruteForceDetection>,
+}
+
+/// `securityDefenses[].bruteForceDetection[]` of a `Realm`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BruteForceDetection {
+    /// Failures before a wait.
+    pub max_login_failures: u32,
+    /// Wait added at each lockout.
+    pub wait_increment_seconds: u32,
+    /// Failures closer together than this count as quick.
+    pub quick_login_check_milli_seconds: u32,
+    /// Wait after a quick failure.
+    pub minimum_quick_login_wait_seconds: u32,
+    /// Longest wait.
+    pub max_failure_wait_seconds: u32,
+    /// When the failure count resets.
+    pub failure_reset_time_seconds: u32,
 }
 
 impl Parameters for RealmParameters {

@@ -511,6 +511,22 @@ impl<'a> Org<'a> {
             verify_email: Some(self.platform.keycloak.verify_email()),
             ssl_required: Some("external"),
             smtp_server: smtp.into_iter().collect(),
+            password_policy: Some(self.platform.keycloak.password_policy.clone())
+                .filter(|p| !p.is_empty()),
+            security_defenses: Some(&self.platform.keycloak.brute_force_detection)
+                .filter(|b| b.enabled)
+                .map(|b| keycloak::SecurityDefenses {
+                    brute_force_detection: vec![keycloak::BruteForceDetection {
+                        max_login_failures: b.max_login_failures,
+                        wait_increment_seconds: b.wait_increment_seconds,
+                        quick_login_check_milli_seconds: b.quick_login_check_milli_seconds,
+                        minimum_quick_login_wait_seconds: b.minimum_quick_login_wait_seconds,
+                        max_failure_wait_seconds: b.max_failure_wait_seconds,
+                        failure_reset_time_seconds: b.failure_reset_time_seconds,
+                    }],
+                })
+                .into_iter()
+                .collect(),
         };
         Managed::new(
             self.meta(&names::realm_object(self.org())),
