@@ -352,6 +352,52 @@ pub struct Cluster<'a> {
 }
 
 /// Checks every rule, collecting every bad field.
+/// The label HyperShift puts on every control plane namespace it makes
+/// (`hostedcluster_controller.go`, `ControlPlaneNamespaceLabelKey`).
+const CONTROL_PLANE_NAMESPACE_LABEL: &str = "hypershift.openshift.io/hosted-control-plane";
+
+/// Before the HostedCluster exists: its control plane namespace `<namespace>-<clusterName>`
+/// must not exist as anything else. HyperShift takes an existing namespace of that name as
+/// it is (`createOrUpdate` of the control plane namespace), and one of another project (a
+/// project `shop-clusters-foo` has `ws-shop-clusters-foo-clusters`, which a cluster
+/// `foo-clusters` in `ws-shop-clusters` would take) would receive this cluster's PKI and
+/// admin kubeconfig.
+fn check_control_plane_namespace(
+    cx: Context<'_, Settings>,
+    names: &Names,
+    fail: &mut impl FnMut(&str, String),
+) {
+    if cx.observed.exists(names::HOSTED_CLUSTER) {
+        return;
+    }
+    let Some(found) = cx
+        .observed
+        .required
+        .get(names::CONTROL_PLANE_NAMESPACE_REQUIREMENT)
+        .and_then(|found| found.first())
+    else {
+        return;
+    };
+    let labels = found.pointer("/metadata/labels");
+    if labels
+        .and_then(|l| l.get(CONTROL_PLANE_NAMESPACE_LABEL))
+        .is_none()
+    {
+        let owner = labels
+            .and_then(|l| l.get(conventions::LABEL_PROJECT))
+            .and_then(Value::as_str)
+            .map(|p| format!(" (project {p}'s)"))
+            .unwrap_or_default();
+        fail(
+            "spec.parameters.clusterName",
+            format!(
+                "the cluster's control plane namespace {} exists already{owner} and is not HyperShift's: HyperShift would put this cluster's control plane and credentials in it; choose another clusterName",
+                names.control_plane_namespace
+            ),
+        );
+    }
+}
+
 fn validate<'a>(
     xr: &'a spec::OpenShiftCluster,
     cx: Context<'a, Settings>,
@@ -393,6 +439,9 @@ fn validate<'a>(
             }
         },
     };
+    if let Some(names) = &names {
+        check_control_plane_namespace(cx, names, &mut fail);
+    }
     // Only a valid cluster name is measured against the base domain (and quoted whole).
     if let Some(base) = settings.base_domain.as_ref().filter(|_| names.is_some()) {
         // The longest published name: the ingress wildcard `*.apps.<cluster>.<base>`.
@@ -813,6 +862,17 @@ impl Cluster<'_> {
                     kind: "Secret".into(),
                     matching: Match::Name(secret.to_owned()),
                     namespace: Some(self.namespace.clone()),
+                },
+            );
+        }
+        if !build.exists(names::HOSTED_CLUSTER) {
+            build.require(
+                names::CONTROL_PLANE_NAMESPACE_REQUIREMENT,
+                Requirement {
+                    api_version: "v1".into(),
+                    kind: "Namespace".into(),
+                    matching: Match::Name(self.names.control_plane_namespace.clone()),
+                    namespace: None,
                 },
             );
         }

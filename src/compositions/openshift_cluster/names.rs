@@ -20,6 +20,8 @@ pub const CONNECTION: &str = "connection";
 pub const NAMESPACE_REQUIREMENT: &str = "namespace";
 /// The requirement fetching the admin kubeconfig Secret HyperShift writes.
 pub const ADMIN_KUBECONFIG_REQUIREMENT: &str = "admin-kubeconfig";
+/// Requirement: the namespace HyperShift will put the control plane in, before it does.
+pub const CONTROL_PLANE_NAMESPACE_REQUIREMENT: &str = "control-plane-namespace";
 /// Requirement: the HostedClusters SCO composed in the XR's namespace (the etcd backup's).
 pub const NAMESPACE_HOSTED_CLUSTERS_REQUIREMENT: &str = "namespace-hosted-clusters";
 /// The OIDC client secret Secret (key `clientSecret`) the identity provider reads.

@@ -1664,3 +1664,52 @@ fn bootstrap_names_that_are_no_dns_label_or_listed_twice_are_refused() {
         settings::BootstrapSettings::default().releases
     );
 }
+
+#[test]
+fn a_control_plane_namespace_that_exists_as_another_projects_is_refused() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    let desired = case.render().unwrap();
+    assert_eq!(
+        desired.requirements[names::CONTROL_PLANE_NAMESPACE_REQUIREMENT].matching,
+        Match::Name("ws-frontend-clusters-dev".into())
+    );
+    // Another project's namespace of that very name: HyperShift would take it.
+    case.required.insert(
+        names::CONTROL_PLANE_NAMESPACE_REQUIREMENT.into(),
+        vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": "ws-frontend-clusters-dev",
+            "labels": {"sco.stakater.com/project": "frontend-clusters-dev"}}}),
+        ],
+    );
+    let Invalid(errors) = case.render().unwrap_err();
+    assert_eq!(errors[0].path, "spec.parameters.clusterName");
+    assert!(
+        errors[0]
+            .message
+            .contains("(project frontend-clusters-dev's)"),
+        "{}",
+        errors[0].message
+    );
+    // HyperShift's own (a control plane whose HostedCluster Crossplane has not seen yet).
+    case.required.insert(
+        names::CONTROL_PLANE_NAMESPACE_REQUIREMENT.into(),
+        vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": "ws-frontend-clusters-dev",
+            "labels": {"hypershift.openshift.io/hosted-control-plane": "true"}}}),
+        ],
+    );
+    assert!(case.render().is_ok());
+    // Once the HostedCluster exists, the namespace is not asked for.
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), available()),
+    )];
+    let desired = case.render().unwrap();
+    assert!(
+        !desired
+            .requirements
+            .contains_key(names::CONTROL_PLANE_NAMESPACE_REQUIREMENT)
+    );
+}
