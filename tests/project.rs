@@ -1177,3 +1177,30 @@ fn an_unknown_keycloak_user_is_reported_by_name() {
     );
     assert_eq!(out.status["allResourcesReady"], false);
 }
+
+#[test]
+fn roles_cover_the_groups_kcp_reports_bound_not_the_exports_name() {
+    // An export named otherwise than its group: once bound, kcp names the group in
+    // status.boundResources, and the project roles and claim decisions follow it.
+    let mut input = case_input(&stage(ALL_READY));
+    for object in &mut input.observed {
+        if object["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            == "apibinding-vms"
+        {
+            let status = object
+                .pointer_mut("/status/atProvider/manifest/status")
+                .expect("an observed binding status");
+            status["boundResources"] = json!([
+                {"group": "vms.example.org", "resource": "virtualmachines"},
+                {"group": "vms.example.org", "resource": "virtualmachines"},
+            ]);
+        }
+    }
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    let admin = &out.manifest("role-admin")["spec"]["forProvider"]["manifest"];
+    assert_eq!(
+        admin["rules"][2]["apiGroups"],
+        json!(["kubernetes.cloud.stakater.com", "vms.example.org"])
+    );
+}

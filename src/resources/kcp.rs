@@ -480,6 +480,15 @@ struct ObservedApiBindingStatus {
     conditions: Vec<Condition>,
     #[serde(default)]
     export_permission_claims: Vec<ExportPermissionClaim>,
+    #[serde(default)]
+    bound_resources: Vec<BoundResource>,
+}
+
+/// One of `status.boundResources[]`: an API the binding serves in the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct BoundResource {
+    #[serde(default)]
+    group: String,
 }
 
 /// One of `status.exportPermissionClaims[]`.
@@ -571,6 +580,18 @@ impl ObservedApiBinding {
             ));
         }
         None
+    }
+
+    /// The API groups the binding serves (`status.boundResources[].group`), in order,
+    /// once each; none before kcp has bound it.
+    pub fn bound_groups(&self) -> Vec<&str> {
+        let mut groups: Vec<&str> = Vec::new();
+        for bound in self.status.iter().flat_map(|s| &s.bound_resources) {
+            if !bound.group.is_empty() && !groups.contains(&bound.group.as_str()) {
+                groups.push(&bound.group);
+            }
+        }
+        groups
     }
 
     /// Whether the binding is `Bound`.

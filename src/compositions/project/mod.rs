@@ -952,17 +952,35 @@ impl Proj<'_> {
         };
         let pc = ProviderConfig::Composed(provider_config.name().to_owned());
         let mut bindings = Vec::new();
+        let observed: Vec<ObservedApiBinding> = self
+            .namespaces
+            .iter()
+            .map(|(api, ..)| {
+                build
+                    .read::<pk::Observed<ObservedApiBinding>>(&names::api_binding(
+                        &api.namespace_suffix,
+                    ))
+                    .and_then(pk::Observed::manifest)
+                    .unwrap_or_default()
+            })
+            .collect();
+        // The groups the published APIs serve: what kcp reports a binding bound, else the
+        // export's name (api-syncagent's exports are usually named after their group).
         let export_groups: BTreeSet<&str> = self
             .namespaces
             .iter()
-            .map(|(api, ..)| api.export.name.as_str())
+            .zip(&observed)
+            .flat_map(|((api, ..), observed)| {
+                let bound = observed.bound_groups();
+                if bound.is_empty() {
+                    vec![api.export.name.as_str()]
+                } else {
+                    bound
+                }
+            })
             .collect();
-        for (api, ..) in &self.namespaces {
+        for ((api, ..), observed) in self.namespaces.iter().zip(&observed) {
             let composed = names::api_binding(&api.namespace_suffix);
-            let observed = build
-                .read::<pk::Observed<ObservedApiBinding>>(&composed)
-                .and_then(pk::Observed::manifest)
-                .unwrap_or_default();
             let claims: Vec<AcceptablePermissionClaim> = observed
                 .accepted_claims()
                 .into_iter()

@@ -189,7 +189,8 @@ impl From<PublishedApis> for Vec<PublishedApi> {
 pub struct PublishedApi {
     /// The API's kind, for messages (`VirtualMachine`).
     pub name: String,
-    /// The APIExport (api-syncagent names it after its API group).
+    /// The APIExport. The project roles cover the groups kcp reports the binding bound
+    /// (`status.boundResources`), and until then a group named as the export.
     pub export: Export,
     /// Suffix of the project's namespace for this API (`vms`: `ws-<project>-vms`).
     pub namespace_suffix: String,
@@ -201,7 +202,8 @@ pub struct PublishedApi {
 struct RawPublishedApi {
     /// The API's kind, for messages (`VirtualMachine`).
     name: String,
-    /// The APIExport (api-syncagent names it after its API group).
+    /// The APIExport. The project roles cover the groups kcp reports the binding bound
+    /// (`status.boundResources`), and until then a group named as the export.
     export: Export,
     /// Suffix of the project's namespace for this API (`vms`: `ws-<project>-vms`); at most 20
     /// characters.
