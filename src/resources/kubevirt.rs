@@ -526,6 +526,21 @@ impl ObservedStatus {
         }
     }
 
+    /// Why a VM that should not run has no root disk yet, as KubeVirt says it: the VM
+    /// controller's `Failure=True` (a DataVolume refused) or the printable status
+    /// `DataVolumeError`. KubeVirt creates a VM's DataVolumes whatever its run strategy
+    /// (`pkg/virt-controller/watch/vm/vm.go` `sync`: `handleDataVolumes` before the
+    /// `RunStrategyHalted` check), so a halted VM's clone fails as a running one's does.
+    pub fn disk_blocked(&self) -> Option<String> {
+        if let Some(failure) = condition::find(&self.conditions, "Failure").filter(|c| c.is_true())
+        {
+            return Some(format!("{}: {}", failure.reason, failure.message));
+        }
+        (self.printable_status.as_deref() == Some("DataVolumeError")).then(|| {
+            "DataVolumeError: the root disk's DataVolume failed to import or clone (its conditions say why)".into()
+        })
+    }
+
     /// KubeVirt's message when a running VM's spec changed in a way only a restart applies
     /// (condition `RestartRequired=True`, `VirtualMachineRestartRequired` in
     /// `staging/src/kubevirt.io/api/core/v1/types.go`: a new instance type, a changed

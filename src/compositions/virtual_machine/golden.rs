@@ -65,6 +65,17 @@ pub fn storage_profile(settings: &Settings) -> Option<Requirement> {
     })
 }
 
+/// Whether Crossplane answered the DataSource's requirement and found nothing: the flavour's
+/// golden image does not exist. KubeVirt's VM admission fetches it to authorise the clone
+/// and refuses the VM ("dataSource %s does not exist", `pkg/virt-api/webhooks/
+/// validating-webhook/admitters/vms-admitter.go` through the clone authorisation).
+pub fn missing(observed: &Observed<'_>) -> bool {
+    observed
+        .required
+        .get(GOLDEN_IMAGE)
+        .is_some_and(Vec::is_empty)
+}
+
 /// Whether the root disk's PVC will be in `Filesystem` mode, as the fetched StorageProfile
 /// says; `None` when it is not fetched or says nothing.
 pub fn target_filesystem(observed: &Observed<'_>) -> Option<bool> {

@@ -155,6 +155,17 @@ impl Composition for VirtualMachine {
         };
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
         // Only before the VM exists: its disk is cloned once (see `golden.rs`).
+        if !cx.observed.exists(VIRTUAL_MACHINE) && golden::missing(cx.observed) {
+            return Err(Invalid::field(
+                "spec.parameters.flavour",
+                format!(
+                    "the golden image of flavour {} (DataSource {}/{}) does not exist on this cluster, and KubeVirt refuses a VM cloned from it; choose another flavour, or ask the platform team to provide it or fix virtualMachine.goldenImages",
+                    params.flavour.as_str(),
+                    settings.golden_image_namespace,
+                    checked.golden_image
+                ),
+            ));
+        }
         if !cx.observed.exists(VIRTUAL_MACHINE)
             && let Some(source) = golden::source_size(cx.observed)
             && let Some(why) = golden::too_small(
@@ -258,10 +269,14 @@ impl Composition for VirtualMachine {
                 "the VM runs its previous configuration until it restarts (KubeVirt: RestartRequired: {message}); restart it to apply the change (set running to false, then true)"
             ));
         }
-        if params.running
-            && let Some(why) = vm.seen.vm.start_blocked()
-        {
-            build.warn(format!("the VM does not start (KubeVirt: {why})"));
+        if params.running {
+            if let Some(why) = vm.seen.vm.start_blocked() {
+                build.warn(format!("the VM does not start (KubeVirt: {why})"));
+            }
+        } else if let Some(why) = vm.seen.vm.disk_blocked() {
+            build.warn(format!(
+                "the VM's root disk is not provisioned (KubeVirt: {why})"
+            ));
         }
         build.add(VIRTUAL_MACHINE, Part::Vm, &machine, ready);
 

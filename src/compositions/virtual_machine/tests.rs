@@ -787,6 +787,67 @@ fn a_vm_that_does_not_start_says_why_while_it_should_run() {
 }
 
 #[test]
+fn a_stopped_vm_whose_disk_fails_says_why() {
+    // KubeVirt makes a halted VM's DataVolumes too: their failure is the VM's news.
+    let xr = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.small", "running": false}),
+    );
+    let out = |status: Value| {
+        render_with(
+            &xr,
+            &[(VIRTUAL_MACHINE, json!({"status": status}))],
+            &Settings::default(),
+        )
+        .unwrap()
+        .warnings
+    };
+    assert_eq!(
+        out(json!({"printableStatus": "DataVolumeError"})),
+        [
+            "the VM's root disk is not provisioned (KubeVirt: DataVolumeError: the root disk's DataVolume failed to import or clone (its conditions say why))"
+        ]
+    );
+    assert_eq!(
+        out(
+            json!({"printableStatus": "Stopped", "conditions": [{"type": "Failure", "status": "True",
+            "reason": "FailedCreate", "message": "exceeded quota: requests.storage"}]})
+        ),
+        [
+            "the VM's root disk is not provisioned (KubeVirt: FailedCreate: exceeded quota: requests.storage)"
+        ]
+    );
+    assert!(out(json!({"printableStatus": "Stopped"})).is_empty());
+}
+
+#[test]
+fn a_flavour_whose_golden_image_is_missing_is_refused_before_the_vm_exists() {
+    let xr = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.small"}),
+    );
+    let answered_empty = BTreeMap::from([(golden::GOLDEN_IMAGE.to_owned(), Vec::new())]);
+    let Invalid(errors) =
+        render_with_required(&xr, &[], answered_empty.clone(), &Settings::default()).unwrap_err();
+    assert_eq!(errors[0].path, "spec.parameters.flavour");
+    assert!(
+        errors[0]
+            .message
+            .contains("DataSource openshift-virtualization-os-images/rhel9"),
+        "{}",
+        errors[0].message
+    );
+    // Not asked yet: nothing to say.
+    assert!(render_with(&xr, &[], &Settings::default()).is_ok());
+    // An existing VM's disk is cloned already.
+    let existing = [(
+        VIRTUAL_MACHINE,
+        json!({"status": {"printableStatus": "Running"}}),
+    )];
+    assert!(render_with_required(&xr, &existing, answered_empty, &Settings::default()).is_ok());
+}
+
+#[test]
 fn the_binding_follows_the_namespace_for_new_vms_and_stays_for_existing_ones() {
     let xr = composite(
         "web",
