@@ -21,7 +21,7 @@ const WRAPPING: GeneralPurpose = GeneralPurpose::new(
 /// Key types accepted, with the fields of their blob after the type string.
 const KEY_TYPES: &[(&str, &[Field])] = &[
     ("ssh-ed25519", &[Field::Bytes(32)]),
-    ("ssh-rsa", &[Field::Any, Field::Any]),
+    ("ssh-rsa", &[Field::Any, Field::RsaModulus]),
     (
         "ecdsa-sha2-nistp256",
         &[Field::Text("nistp256"), Field::Point(65)],
@@ -55,6 +55,21 @@ enum Field {
     Text(&'static str),
     /// An uncompressed elliptic curve point of this many bytes (`0x04 || x || y`).
     Point(usize),
+    /// An RSA modulus (an SSH mpint) of at least [`RSA_MINIMUM_BITS`].
+    RsaModulus,
+}
+
+/// The shortest RSA modulus the guests accept: the default system-wide crypto policy of
+/// RHEL 8 and later, CentOS Stream and Fedora refuses RSA keys under 2048 bits (OpenSSH
+/// itself refuses those under 1024, `SSH_RSA_MINIMUM_MODULUS_SIZE`).
+const RSA_MINIMUM_BITS: usize = 2048;
+
+/// The bit length of an SSH mpint's magnitude (big-endian, leading zero bytes ignored).
+fn mpint_bits(value: &[u8]) -> usize {
+    let Some(start) = value.iter().position(|&b| b != 0) else {
+        return 0;
+    };
+    (value.len() - start) * 8 - value[start].leading_zeros() as usize
 }
 
 /// A checked OpenSSH public key.
@@ -132,6 +147,15 @@ fn check_blob(key_type: &str, fields: &[Field], mut bytes: &[u8]) -> Result<(), 
     for field in fields {
         let value = take_string(&mut bytes).ok_or_else(malformed)?;
         let fits = match *field {
+            Field::RsaModulus => match mpint_bits(value) {
+                0 => false,
+                bits if bits < RSA_MINIMUM_BITS => {
+                    return Err(format!(
+                        "it is a {bits}-bit RSA key, and the guests' default crypto policy refuses RSA keys under {RSA_MINIMUM_BITS} bits; use an ssh-ed25519 key (or RSA of {RSA_MINIMUM_BITS} bits or more)"
+                    ));
+                }
+                _ => true,
+            },
             Field::Any => !value.is_empty(),
             Field::Bytes(n) => value.len() == n,
             Field::Text(text) => value == text.as_bytes(),
@@ -201,6 +225,24 @@ mod tests {
             .to_owned();
         assert_eq!(parse(&unpadded).unwrap(), raw);
         assert_eq!(parse(&format!("  {}\n", ed25519())).unwrap(), raw);
+    }
+
+    #[test]
+    fn rsa_keys_under_2048_bits_are_refused() {
+        let rsa = |modulus: &[u8]| {
+            parse(&format!(
+                "ssh-rsa {}",
+                blob(&[b"ssh-rsa", &[1, 0, 1], modulus])
+            ))
+        };
+        // 2048 bits, written as OpenSSH does: a zero byte before a high first byte.
+        let mut exact = vec![0u8, 0x80];
+        exact.resize(257, 0x11);
+        assert!(rsa(&exact).is_ok());
+        let err = rsa(&[0x7f; 256]).unwrap_err();
+        assert!(err.starts_with("it is a 2047-bit RSA key"), "{err}");
+        assert!(rsa(&[0xc5; 128]).unwrap_err().contains("1024-bit"));
+        assert!(rsa(&[0, 0]).unwrap_err().contains("not a well-formed"));
     }
 
     #[test]
