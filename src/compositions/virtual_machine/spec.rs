@@ -251,7 +251,8 @@ impl fmt::Display for StorageSize {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Connection {
-    /// A ClusterIP Service: reachable inside the cluster only.
+    /// A ClusterIP Service: reachable inside the cluster only (in a project with a network,
+    /// inside that network only: OVN-Kubernetes isolates a primary user-defined network).
     #[default]
     Private,
     /// A LoadBalancer Service: an external address.
