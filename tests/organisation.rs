@@ -1011,6 +1011,35 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
     );
     assert_eq!(out.status["tokenValidationReady"], true);
     assert!(out.warnings().is_empty(), "{:#?}", out.warnings());
+    // kcp resolves the type while the workspace exists, and authenticates by its
+    // configuration: deleted in that order.
+    let refs = |usage: &str| {
+        let spec = &out.manifest(usage)["spec"];
+        (
+            spec["of"]["resourceRef"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            spec["by"]["resourceRef"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        )
+    };
+    let object = |composed: &str| {
+        out.manifest(composed)["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        refs("usage-org-workspace-type-by-workspace"),
+        (object("org-workspace-type"), object("workspace"))
+    );
+    assert_eq!(
+        refs("usage-org-auth-config-by-org-workspace-type"),
+        (object("org-auth-config"), object("org-workspace-type"))
+    );
 
     // A workspace created universal, before token validation was on: spec.type is immutable,
     // so it stays, and kcp does not trust the realm in it; the XR says so.

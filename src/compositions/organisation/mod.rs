@@ -16,7 +16,7 @@
 //! | (platform `tokenValidation.enabled`) | `auth-config` (Object → `WorkspaceAuthenticationConfiguration` trusting the realm), `project-workspace-type` (Object → `WorkspaceType` for project workspaces); with `tokenValidation.kcpAudience`, `console-kcp-audience-mapper` and `kubectl-kcp-audience-mapper` |
 //! | (always, once the workspace's provider config exists) | `admins-workspace-access` (Object → ClusterRoleBinding of `<groupsPrefix><adminGroup>` to `system:kcp:workspace:access`), `project-creator-role` (Object → ClusterRole `sco-project-creator`: workspaces, `use` of workspace types), `admins-project-creator` (its binding), all in the organisation's workspace |
 //! | (always) | `admin-initial-password` (Secret with the first administrator's temporary password, derived from the platform seed credential `sco-seed`: [`crate::compositions::secrets`]) |
-//! | (deletion order) | `usage-realm-by-*` (the realm outlives clients, group, user and identity provider), `usage-workspace-by-provider-config`, `usage-provider-config-by-*` (the ProviderConfig outlives each object it manages in the workspace), `usage-kubeconfig-by-provider-config`, `usage-identity-provider-client-id-by-identity-provider` |
+//! | (deletion order) | `usage-realm-by-*` (the realm outlives clients, group, user and identity provider), `usage-workspace-by-provider-config`, `usage-provider-config-by-*` (the ProviderConfig outlives each object it manages in the workspace), `usage-kubeconfig-by-provider-config`, `usage-identity-provider-client-id-by-identity-provider`, with token validation `usage-org-workspace-type-by-workspace` and `usage-org-auth-config-by-org-workspace-type` (kcp resolves the workspace's type, and authenticates by it, while the workspace exists) |
 //!
 //! Order: the kubeconfig Secret and ProviderConfig appear once the workspace is observed
 //! `Ready` with a URL and Crossplane has fetched the KCP admin kubeconfig (a required
@@ -211,7 +211,7 @@ impl Composition for Organisation {
         org.admin_permissions(build, provider_config.as_ref());
         let own_type = org.has_own_workspace_type(build);
         if org.platform.token_validation.enabled {
-            org.organisation_auth(build, true);
+            org.organisation_auth(build, &workspace, true);
             org.token_validation(build, provider_config.as_ref());
             if own_type == Some(false) {
                 build.warn(format!(
@@ -224,7 +224,7 @@ impl Composition for Organisation {
             // kcp resolves a workspace's type whenever a workspace is created in it
             // (`pkg/admission/workspacetypeexists`: "workspace type cannot be resolved"), so
             // the type stays while the organisation's workspace has it: without the realm.
-            org.organisation_auth(build, false);
+            org.organisation_auth(build, &workspace, false);
         }
     }
 
@@ -888,9 +888,18 @@ impl<'a> Org<'a> {
 
     /// The organisation's workspace type in the root workspace, trusting the realm when
     /// `trust` (with its authentication configuration), else bare.
-    fn organisation_auth(&self, build: &mut Build<'_, Part>, trust: bool) {
+    /// kcp resolves a workspace's type, and authenticates by its configurations, for as long
+    /// as the workspace exists: Usages keep the type until the workspace Object is gone, and
+    /// the configuration until the type is.
+    fn organisation_auth(
+        &self,
+        build: &mut Build<'_, Part>,
+        workspace: &Object<kcp::Workspace>,
+        trust: bool,
+    ) {
         let in_root = ProviderConfig::Platform(self.platform.provider_configs.kcp_root.clone());
         let name = names::organisation_workspace_type(self.org());
+        let mut auth = None;
         if trust {
             let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
                 meta(&name, None, &self.labels),
@@ -903,6 +912,7 @@ impl<'a> Org<'a> {
                 Readiness::SuccessfulCreate,
             );
             build.add_managed(names::ORG_AUTH_CONFIG, Part::TokenValidation, &auth_object);
+            auth = Some(auth_object);
         }
         let spec = kcp::WorkspaceTypeSpec {
             authentication_configurations: if trust {
@@ -928,6 +938,17 @@ impl<'a> Org<'a> {
             Part::TokenValidation,
             &type_object,
         );
+        if self.has_own_workspace_type(build) != Some(false) {
+            self.usage(
+                build,
+                names::USAGE_ORG_WORKSPACE_TYPE,
+                &type_object,
+                workspace,
+            );
+        }
+        if let Some(auth) = &auth {
+            self.usage(build, names::USAGE_ORG_AUTH_CONFIG, auth, &type_object);
+        }
     }
 
     /// The project workspace type trusting the realm, inside the organisation's workspace.

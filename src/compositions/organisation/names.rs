@@ -31,6 +31,10 @@ pub const USAGE_REALM_BY_GROUP: &str = "usage-realm-by-admins-group";
 pub const USAGE_REALM_BY_USER: &str = "usage-realm-by-admin-user";
 pub const USAGE_REALM_BY_IDP: &str = "usage-realm-by-identity-provider";
 pub const USAGE_IDP_CLIENT_ID: &str = "usage-identity-provider-client-id-by-identity-provider";
+/// Usage: the organisation's WorkspaceType outlives the workspace that has it.
+pub const USAGE_ORG_WORKSPACE_TYPE: &str = "usage-org-workspace-type-by-workspace";
+/// Usage: the organisation's authentication configuration outlives the type naming it.
+pub const USAGE_ORG_AUTH_CONFIG: &str = "usage-org-auth-config-by-org-workspace-type";
 
 /// A deterministic object name `<organisation>-<suffix>`.
 pub fn object(org: &str, suffix: &str) -> String {
