@@ -293,6 +293,27 @@ fn found(
             ),
         );
     }
+    // Names are `<cluster>-<xr>` in a namespace several clusters share, so another cluster's
+    // pool can have this one's name (`dev` + `prod-batch`, `dev-prod` + `batch`, or the
+    // cluster's own `-default`): HyperShift keys a NodePool by namespace and name only.
+    if !cx.observed.exists(names::NODE_POOL)
+        && let Some(other) = cx
+            .observed
+            .required
+            .get(names::SAME_NAME_REQUIREMENT)
+            .and_then(|found| found.first())
+    {
+        let of = other
+            .pointer("/spec/clusterName")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("another cluster");
+        fail(
+            "metadata.name",
+            format!(
+                "the NodePool {pool_name} exists already, for HostedCluster {of}, and this pool would take it; choose another name"
+            ),
+        );
+    }
     let hosted = cx
         .observed
         .required
@@ -413,6 +434,17 @@ impl Pool<'_> {
                     namespace: Some(self.namespace.clone()),
                 },
             );
+            if !build.exists(names::NODE_POOL) {
+                build.require(
+                    names::SAME_NAME_REQUIREMENT,
+                    Requirement {
+                        api_version: crate::resources::hypershift::API_VERSION.into(),
+                        kind: "NodePool".into(),
+                        matching: Match::Name(conventions::name(&[cluster, &self.name])),
+                        namespace: Some(self.namespace.clone()),
+                    },
+                );
+            }
         }
         let observed = build
             .read::<ObservedNodePool>(names::NODE_POOL)

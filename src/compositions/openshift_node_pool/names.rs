@@ -8,3 +8,5 @@ pub const USAGE_HOSTED_CLUSTER_BY_NODE_POOL: &str = "usage-hosted-cluster-by-nod
 pub const PARENT_REQUIREMENT: &str = "parent";
 /// The requirement fetching the parent's HostedCluster.
 pub const HOSTED_CLUSTER_REQUIREMENT: &str = "hosted-cluster";
+/// The requirement fetching a NodePool of this pool's name, before this pool exists.
+pub const SAME_NAME_REQUIREMENT: &str = "node-pool-of-the-same-name";

@@ -302,3 +302,42 @@ fn an_inplace_agent_pool_given_another_size_warns_that_only_new_nodes_follow() {
     // A new pool has nothing to compare with.
     assert!(warnings(&[]).is_empty());
 }
+
+#[test]
+fn another_clusters_pool_of_the_same_name_is_refused_before_this_one_exists() {
+    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large"}));
+    let mut required = vec![
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("KubeVirt", true),
+        ),
+    ];
+    let desired = render(&xr, &required, &[], &Settings::default()).unwrap();
+    assert_eq!(
+        desired.requirements[names::SAME_NAME_REQUIREMENT].matching,
+        Match::Name("dev-gpu".into())
+    );
+    // Cluster `dev-g`'s pool `pu` is NodePool `dev-gpu` too.
+    required.push((
+        names::SAME_NAME_REQUIREMENT,
+        json!({"apiVersion": "hypershift.openshift.io/v1beta1", "kind": "NodePool",
+            "metadata": {"name": "dev-gpu", "namespace": "ws-frontend-clusters"},
+            "spec": {"clusterName": "dev-g"}}),
+    ));
+    let Invalid(errors) = render(&xr, &required, &[], &Settings::default()).unwrap_err();
+    assert_eq!(errors[0].path, "metadata.name");
+    assert!(
+        errors[0].message.contains("for HostedCluster dev-g"),
+        "{}",
+        errors[0].message
+    );
+    // Once this pool exists, it is not asked for.
+    let ours = [(names::NODE_POOL, json!({"spec": {"clusterName": "dev"}}))];
+    let desired = render(&xr, &required, &ours, &Settings::default()).unwrap();
+    assert!(
+        !desired
+            .requirements
+            .contains_key(names::SAME_NAME_REQUIREMENT)
+    );
+}
