@@ -211,7 +211,7 @@ impl Composition for Organisation {
         org.admin_permissions(build, provider_config.as_ref());
         let own_type = org.has_own_workspace_type(build);
         if org.platform.token_validation.enabled {
-            org.organisation_auth(build, &workspace, true);
+            org.organisation_auth(build, &workspace, true, own_type != Some(false));
             org.token_validation(build, provider_config.as_ref());
             if own_type == Some(false) {
                 build.warn(format!(
@@ -224,7 +224,7 @@ impl Composition for Organisation {
             // kcp resolves a workspace's type whenever a workspace is created in it
             // (`pkg/admission/workspacetypeexists`: "workspace type cannot be resolved"), so
             // the type stays while the organisation's workspace has it: without the realm.
-            org.organisation_auth(build, &workspace, false);
+            org.organisation_auth(build, &workspace, false, true);
         }
     }
 
@@ -350,25 +350,14 @@ impl<'a> Org<'a> {
     /// The organisation's workspace in the root workspace.
     fn workspace(&self, build: &mut Build<'_, Part>) -> Object<kcp::Workspace> {
         let wanted = if self.platform.token_validation.enabled {
-            WorkspaceTypeReference {
-                name: names::organisation_workspace_type(self.org()),
-                path: self.platform.kcp.root_workspace.clone(),
-            }
+            self.own_workspace_type()
         } else {
             WorkspaceTypeReference::from(&self.platform.kcp.organisation_workspace_type)
         };
         // kcp makes spec.type immutable: an existing workspace keeps the type it was created
         // with (a workspace created before token validation was switched on stays universal
         // and must be recreated to trust the realm itself).
-        let applied = build
-            .read::<AppliedWorkspace>(names::WORKSPACE)
-            .and_then(|o| o.spec?.for_provider?.manifest?.spec?.r#type);
-        let workspace_type = applied
-            .map(|t| WorkspaceTypeReference {
-                name: t.name,
-                path: t.path,
-            })
-            .unwrap_or(wanted);
+        let workspace_type = applied_workspace_type(build).unwrap_or(wanted);
         let workspace = kcp::Workspace::new(meta(self.org(), None, &self.labels), workspace_type);
         let object = Object::new(
             self.meta(&names::workspace_object(self.org())),
@@ -865,6 +854,20 @@ impl<'a> Org<'a> {
         }
     }
 
+    /// The organisation's own workspace type `root:org-<name>`.
+    fn own_workspace_type(&self) -> WorkspaceTypeReference {
+        WorkspaceTypeReference {
+            name: names::organisation_workspace_type(self.org()),
+            path: self.platform.kcp.root_workspace.clone(),
+        }
+    }
+
+    /// Whether the organisation's workspace, as applied, has the organisation's own type
+    /// (`org-<name>`, made while token validation was on); `None` before it is applied.
+    fn has_own_workspace_type(&self, build: &Build<'_, Part>) -> Option<bool> {
+        applied_workspace_type(build).map(|applied| applied == self.own_workspace_type())
+    }
+
     /// The organisation's own workspace type and authentication configuration, in the root
     /// workspace: kcp's front-proxy authenticates a request with the authentication
     /// configurations of the target workspace's *type*, which must live beside the type
@@ -874,28 +877,19 @@ impl<'a> Org<'a> {
     /// organisation's users everywhere: each organisation gets `org-<name>`, extending the
     /// platform's organisation workspace type. Only new organisation workspaces get it
     /// (`Workspace.spec.type` is immutable); an existing one keeps its type.
-    /// Whether the organisation's workspace, as applied, has the organisation's own type
-    /// (`org-<name>`, made while token validation was on); `None` before it is applied.
-    fn has_own_workspace_type(&self, build: &Build<'_, Part>) -> Option<bool> {
-        let applied = build
-            .read::<AppliedWorkspace>(names::WORKSPACE)
-            .and_then(|o| o.spec?.for_provider?.manifest?.spec?.r#type)?;
-        Some(
-            applied.name == names::organisation_workspace_type(self.org())
-                && applied.path == self.platform.kcp.root_workspace,
-        )
-    }
-
-    /// The organisation's workspace type in the root workspace, trusting the realm when
-    /// `trust` (with its authentication configuration), else bare.
-    /// kcp resolves a workspace's type, and authenticates by its configurations, for as long
-    /// as the workspace exists: Usages keep the type until the workspace Object is gone, and
-    /// the configuration until the type is.
+    ///
+    /// With `trust` the type carries the realm's authentication configuration, else it is
+    /// bare (token validation switched off, the workspace still has it). kcp resolves a
+    /// workspace's type, and authenticates by its configurations, for as long as the
+    /// workspace exists: when `workspace_has_it` (`has_own_workspace_type`, not `Some(false)`)
+    /// a Usage keeps the type until the workspace Object is gone, and another the
+    /// configuration until the type is.
     fn organisation_auth(
         &self,
         build: &mut Build<'_, Part>,
         workspace: &Object<kcp::Workspace>,
         trust: bool,
+        workspace_has_it: bool,
     ) {
         let in_root = ProviderConfig::Platform(self.platform.provider_configs.kcp_root.clone());
         let name = names::organisation_workspace_type(self.org());
@@ -938,7 +932,7 @@ impl<'a> Org<'a> {
             Part::TokenValidation,
             &type_object,
         );
-        if self.has_own_workspace_type(build) != Some(false) {
+        if workspace_has_it {
             self.usage(
                 build,
                 names::USAGE_ORG_WORKSPACE_TYPE,
@@ -1168,6 +1162,17 @@ struct AppliedWorkspaceSpec {
 struct AppliedType {
     name: String,
     path: String,
+}
+
+/// The type of the organisation's workspace as last applied, if it was.
+fn applied_workspace_type(build: &Build<'_, Part>) -> Option<WorkspaceTypeReference> {
+    let applied = build
+        .read::<AppliedWorkspace>(names::WORKSPACE)
+        .and_then(|o| o.spec?.for_provider?.manifest?.spec?.r#type)?;
+    Some(WorkspaceTypeReference {
+        name: applied.name,
+        path: applied.path,
+    })
 }
 
 /// The organisation's workspace as observed inside its Object.
