@@ -351,7 +351,6 @@ pub struct Cluster<'a> {
     immutable: Immutable,
 }
 
-/// Checks every rule, collecting every bad field.
 /// The label HyperShift puts on every control plane namespace it makes
 /// (`hostedcluster_controller.go`, `ControlPlaneNamespaceLabelKey`).
 const CONTROL_PLANE_NAMESPACE_LABEL: &str = "hypershift.openshift.io/hosted-control-plane";
@@ -398,6 +397,7 @@ fn check_control_plane_namespace(
     }
 }
 
+/// Checks every rule, collecting every bad field.
 fn validate<'a>(
     xr: &'a spec::OpenShiftCluster,
     cx: Context<'a, Settings>,
