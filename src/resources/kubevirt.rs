@@ -477,6 +477,9 @@ const START_BLOCKING_REASONS: [&str; 7] = [
     "FailedBackendStorageCreate",
 ];
 
+/// What the printable status `DataVolumeError` means, which carries no message of its own.
+const DATA_VOLUME_ERROR: &str = "DataVolumeError: the root disk's DataVolume failed to import or clone (its conditions say why)";
+
 impl ObservedStatus {
     /// Why a VM that should run does not start, as KubeVirt says it in the VM's status
     /// (`None` while it runs or nothing says): in order, the VM controller's `Failure=True`
@@ -496,9 +499,8 @@ impl ObservedStatus {
             return None;
         }
         let said = |c: &Condition| format!("{}: {}", c.reason, c.message);
-        if let Some(failure) = condition::find(&self.conditions, "Failure").filter(|c| c.is_true())
-        {
-            return Some(said(failure));
+        if let Some(failure) = self.failure() {
+            return Some(failure);
         }
         if self.created
             && let Some(sync) = condition::find(&self.conditions, "Synchronized").filter(|c| {
@@ -516,9 +518,7 @@ impl ObservedStatus {
             return Some(said(scheduling));
         }
         match self.printable_status.as_deref() {
-            Some("DataVolumeError") => Some(
-                "DataVolumeError: the root disk's DataVolume failed to import or clone (its conditions say why)".into(),
-            ),
+            Some("DataVolumeError") => Some(DATA_VOLUME_ERROR.into()),
             Some("CrashLoopBackOff") => Some(
                 "CrashLoopBackOff: the VM failed to start several times in a row and KubeVirt retries with back-off".into(),
             ),
@@ -532,13 +532,17 @@ impl ObservedStatus {
     /// (`pkg/virt-controller/watch/vm/vm.go` `sync`: `handleDataVolumes` before the
     /// `RunStrategyHalted` check), so a halted VM's clone fails as a running one's does.
     pub fn disk_blocked(&self) -> Option<String> {
-        if let Some(failure) = condition::find(&self.conditions, "Failure").filter(|c| c.is_true())
-        {
-            return Some(format!("{}: {}", failure.reason, failure.message));
-        }
-        (self.printable_status.as_deref() == Some("DataVolumeError")).then(|| {
-            "DataVolumeError: the root disk's DataVolume failed to import or clone (its conditions say why)".into()
+        self.failure().or_else(|| {
+            (self.printable_status.as_deref() == Some("DataVolumeError"))
+                .then(|| DATA_VOLUME_ERROR.into())
         })
+    }
+
+    /// The VM controller's `Failure=True`, as `reason: message`.
+    fn failure(&self) -> Option<String> {
+        condition::find(&self.conditions, "Failure")
+            .filter(|c| c.is_true())
+            .map(|c| format!("{}: {}", c.reason, c.message))
     }
 
     /// KubeVirt's message when a running VM's spec changed in a way only a restart applies
