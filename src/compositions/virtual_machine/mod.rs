@@ -155,31 +155,31 @@ impl Composition for VirtualMachine {
         };
         let labels = identity.labels(None, conventions::project_of_namespace(namespace));
         // Only before the VM exists: its disk is cloned once (see `golden.rs`).
-        if !cx.observed.exists(VIRTUAL_MACHINE) && golden::missing(cx.observed) {
-            return Err(Invalid::field(
-                "spec.parameters.flavour",
-                format!(
-                    "the golden image of flavour {} (DataSource {}/{}) does not exist on this cluster, and KubeVirt refuses a VM cloned from it; choose another flavour, or ask the platform team to provide it or fix virtualMachine.goldenImages",
-                    params.flavour.as_str(),
-                    settings.golden_image_namespace,
-                    checked.golden_image
-                ),
-            ));
-        }
-        if !cx.observed.exists(VIRTUAL_MACHINE)
-            && let Some(source) = golden::source_size(cx.observed)
-            && let Some(why) = golden::too_small(
-                settings,
-                params.storage_size,
-                &source,
-                golden::target_filesystem(cx.observed),
-                &format!(
-                    "{}/{}",
-                    settings.golden_image_namespace, checked.golden_image
-                ),
-            )
-        {
-            return Err(Invalid::field("spec.parameters.storageSize", why));
+        if !cx.observed.exists(VIRTUAL_MACHINE) {
+            let image = format!(
+                "{}/{}",
+                settings.golden_image_namespace, checked.golden_image
+            );
+            if golden::missing(cx.observed) {
+                return Err(Invalid::field(
+                    "spec.parameters.flavour",
+                    format!(
+                        "the golden image of flavour {} (DataSource {image}) does not exist on this cluster, and KubeVirt refuses a VM cloned from it; choose another flavour, or ask the platform team to provide it or fix virtualMachine.goldenImages",
+                        params.flavour.as_str(),
+                    ),
+                ));
+            }
+            if let Some(source) = golden::source_size(cx.observed)
+                && let Some(why) = golden::too_small(
+                    settings,
+                    params.storage_size,
+                    &source,
+                    golden::target_filesystem(cx.observed),
+                    &image,
+                )
+            {
+                return Err(Invalid::field("spec.parameters.storageSize", why));
+            }
         }
         Ok(Vm {
             params,
