@@ -1086,6 +1086,20 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
     );
     assert!(!out.composed.contains_key("org-auth-config"));
     assert!(out.status.get("tokenValidationReady").is_none());
+    // So does the projects' type: their workspaces keep it, and kcp refuses a workspace
+    // created inside one whose type it cannot resolve. Only the realm's trust goes.
+    let ty = &out.manifest("project-workspace-type")["spec"]["forProvider"]["manifest"];
+    assert_eq!(ty["metadata"]["name"], "project");
+    assert!(
+        ty["spec"].get("authenticationConfigurations").is_none(),
+        "{ty}"
+    );
+    assert!(!out.composed.contains_key("auth-config"));
+    assert!(out.status.get("projectWorkspaceType").is_none());
+    assert!(
+        out.composed
+            .contains_key("usage-provider-config-by-project-workspace-type")
+    );
 
     // A new organisation workspace gets the organisation's type.
     let mut input = case_input(&stage("08-token-validation-all-ready"));

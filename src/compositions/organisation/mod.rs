@@ -13,7 +13,7 @@
 //! | `identityProvider.*` | `identity-provider` (OIDC IdentityProvider), `identity-provider-client-id` (Secret holding the client ID) |
 //! | (always) | `console-client`, `kubectl-client` (public PKCE clients), `console-groups-mapper`, `kubectl-groups-mapper` (`groups` claim) |
 //! | (platform `tokenValidation.enabled`, in the root workspace) | `org-auth-config` (Object → `WorkspaceAuthenticationConfiguration` `org-<name>`), `org-workspace-type` (Object → `WorkspaceType` `org-<name>` extending the organisation workspace type, with that configuration): the type of new organisation workspaces |
-//! | (platform `tokenValidation.enabled`) | `auth-config` (Object → `WorkspaceAuthenticationConfiguration` trusting the realm), `project-workspace-type` (Object → `WorkspaceType` for project workspaces); with `tokenValidation.kcpAudience`, `console-kcp-audience-mapper` and `kubectl-kcp-audience-mapper` |
+//! | (platform `tokenValidation.enabled`) | `auth-config` (Object → `WorkspaceAuthenticationConfiguration` trusting the realm), `project-workspace-type` (Object → `WorkspaceType` for project workspaces; once made, it stays, bare, when token validation is switched off); with `tokenValidation.kcpAudience`, `console-kcp-audience-mapper` and `kubectl-kcp-audience-mapper` |
 //! | (always, once the workspace's provider config exists) | `admins-workspace-access` (Object → ClusterRoleBinding of `<groupsPrefix><adminGroup>` to `system:kcp:workspace:access`), `project-creator-role` (Object → ClusterRole `sco-project-creator`: workspaces, `use` of workspace types), `admins-project-creator` (its binding), all in the organisation's workspace |
 //! | (always) | `admin-initial-password` (Secret with the first administrator's temporary password, derived from the platform seed credential `sco-seed`: [`crate::compositions::secrets`]) |
 //! | (deletion order) | `usage-realm-by-*` (the realm outlives clients, group, user and identity provider), `usage-workspace-by-provider-config`, `usage-provider-config-by-*` (the ProviderConfig outlives each object it manages in the workspace), `usage-kubeconfig-by-provider-config`, `usage-identity-provider-client-id-by-identity-provider`, with token validation `usage-org-workspace-type-by-workspace` and `usage-org-auth-config-by-org-workspace-type` (kcp resolves the workspace's type, and authenticates by it, while the workspace exists) |
@@ -220,11 +220,18 @@ impl Composition for Organisation {
                     names::organisation_workspace_type(org.org())
                 ));
             }
-        } else if own_type == Some(true) {
+        } else {
             // kcp resolves a workspace's type whenever a workspace is created in it
             // (`pkg/admission/workspacetypeexists`: "workspace type cannot be resolved"), so
-            // the type stays while the organisation's workspace has it: without the realm.
-            org.organisation_auth(build, &workspace, false, true);
+            // a type stays while a workspace may have it: without the realm.
+            if own_type == Some(true) {
+                org.organisation_auth(build, &workspace, false, true);
+            }
+            if let Some(provider_config) = &provider_config
+                && build.exists(names::PROJECT_WORKSPACE_TYPE)
+            {
+                org.project_workspace_type(build, provider_config, false);
+            }
         }
     }
 
@@ -968,7 +975,6 @@ impl<'a> Org<'a> {
             );
             return;
         }
-        let tv = &self.platform.token_validation;
         let jwt = self.jwt();
         let in_workspace = ProviderConfig::Composed(provider_config.name().to_owned());
         let auth_config = kcp::WorkspaceAuthenticationConfiguration::new(
@@ -989,11 +995,32 @@ impl<'a> Org<'a> {
             ready,
         );
         self.kept_by_provider_config(build, names::AUTH_CONFIG, provider_config, &auth_object);
+        self.project_workspace_type(build, provider_config, true);
+    }
 
+    /// The type of project workspaces, inside the organisation's workspace: with `trust`, it
+    /// carries the realm's authentication configuration; else it is bare. Once made, it stays
+    /// when token validation is switched off: the projects' workspaces keep it
+    /// (`Workspace.spec.type` is immutable) and kcp refuses every workspace created inside one
+    /// whose type it cannot resolve (`pkg/admission/workspacetypeexists`). Only the realm's
+    /// trust goes: kcp then authenticates those workspaces like any other
+    /// (`pkg/authentication/index.go`, `Lookup` of an unknown type).
+    fn project_workspace_type(
+        &self,
+        build: &mut Build<'_, Part>,
+        provider_config: &pk::ProviderConfig,
+        trust: bool,
+    ) {
+        let tv = &self.platform.token_validation;
+        let in_workspace = ProviderConfig::Composed(provider_config.name().to_owned());
         let spec = kcp::WorkspaceTypeSpec {
-            authentication_configurations: vec![kcp::AuthenticationConfigurationReference {
-                name: names::AUTH_CONFIG_OBJECT.into(),
-            }],
+            authentication_configurations: if trust {
+                vec![kcp::AuthenticationConfigurationReference {
+                    name: names::AUTH_CONFIG_OBJECT.into(),
+                }]
+            } else {
+                Vec::new()
+            },
             extend: (!tv.extends.is_empty()).then(|| kcp::WorkspaceTypeExtension {
                 with: tv
                     .extends
