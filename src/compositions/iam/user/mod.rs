@@ -45,9 +45,18 @@
 //!   undone. `emailVerified: true` is an assertion the XR keeps, so it is in `forProvider`.
 //!   Late initialisation does not copy the unverified `false` into `forProvider` (where it
 //!   would undo a later verification): upjet skips zero values (provider-keycloak's generated
-//!   `User.LateInitialize` in `apis/cluster/user/v1alpha1/zz_user_terraformed.go` uses
+//!   `User.LateInitialize` in `apis/namespaced/user/v1alpha1/zz_user_terraformed.go` uses
 //!   `WithZeroValueJSONOmitEmptyFilter`, which skips a pointer to a zero value, upjet
 //!   `pkg/resource/lateinit.go`); a `true` Keycloak reports later is copied, and agrees.
+//! - **A changed email is unverified again** (unless the XR says verified). Keycloak's admin
+//!   API keeps `emailVerified` on an email change (`UserProfileContext.USER_API` does not
+//!   reset it, unlike the account console's contexts) and the late-initialised `true` would
+//!   be re-sent with the new address. So while Keycloak reports another address
+//!   (`status.atProvider.email`) than the XR's, `forProvider` carries `emailVerified: false`;
+//!   once it reports the new one the field is dropped again, as a `false` kept there would
+//!   undo every later verification (the Terraform provider's `email_verified` defaults to
+//!   `false` and is sent on each update). Keycloak asks for verification at the next login
+//!   where the realm verifies email (`VerifyEmail.evaluateTriggers`).
 //! - **The initial password** is derived from the platform seed and the XR's uid
 //!   ([`crate::compositions::secrets`], as the first organisation admin's is) and kept in a
 //!   Secret in the XR's namespace, which `status.user.initialPasswordSecret` names. The
@@ -309,6 +318,7 @@ struct ObservedUserStatus {
 #[derive(Debug, Default, Deserialize)]
 struct UserAtProvider {
     id: Option<String>,
+    email: Option<String>,
 }
 
 impl ValidUser<'_> {
@@ -349,11 +359,21 @@ impl ValidUser<'_> {
             return;
         }
         let params = self.params;
+        // A new address is not verified by the old one's proof: while Keycloak still has
+        // another address, an unverified user's new one goes with `emailVerified: false`.
+        let email_changing = build
+            .read::<ObservedUser>(names::USER)
+            .and_then(|u| u.status?.at_provider?.email)
+            .is_some_and(|applied| applied != self.email);
         let user = keycloak::UserParameters {
             realm: RealmId::existing(org),
             username: self.username.clone(),
             email: Some(self.email.clone()),
-            email_verified: params.email_verified.then_some(true),
+            email_verified: if params.email_verified {
+                Some(true)
+            } else {
+                email_changing.then_some(false)
+            },
             enabled: Some(params.enabled),
             first_name: params.first_name.clone(),
             last_name: params.last_name.clone(),

@@ -205,6 +205,44 @@ fn with_mail_an_unverified_user_verifies_at_the_first_login_and_a_verified_one_s
 }
 
 #[test]
+fn a_changed_email_goes_unverified_until_keycloak_has_it_unless_the_xr_says_verified() {
+    let observed = |email: &str| {
+        json!({
+            "spec": {"forProvider": {"email": email, "emailVerified": true}},
+            "status": {"atProvider": {"id": "u-1", "email": email, "emailVerified": true}},
+        })
+    };
+    let user = |run: Run<'_>, xr: &Value| manifest(&run.render(xr).unwrap(), names::USER);
+    let changing = user(
+        Run::new().observe(names::USER, observed("grace@old.example")),
+        &grace(),
+    );
+    assert_eq!(
+        changing["spec"]["forProvider"]["email"],
+        "grace@acme.example"
+    );
+    assert_eq!(changing["spec"]["forProvider"]["emailVerified"], false);
+
+    let changed = user(
+        Run::new().observe(names::USER, observed("grace@acme.example")),
+        &grace(),
+    );
+    assert_eq!(
+        changed["spec"]["forProvider"].get("emailVerified"),
+        None,
+        "a false kept in forProvider would undo the next verification"
+    );
+
+    let verified =
+        xr(json!({"username": "grace", "email": "grace@acme.example", "emailVerified": true}));
+    let asserted = user(
+        Run::new().observe(names::USER, observed("grace@old.example")),
+        &verified,
+    );
+    assert_eq!(asserted["spec"]["forProvider"]["emailVerified"], true);
+}
+
+#[test]
 fn the_observed_password_is_kept_and_the_user_is_not_dropped_when_the_secret_goes() {
     let desired = with_password().render(&grace()).unwrap();
     assert_eq!(
