@@ -441,6 +441,48 @@ fn the_consumer_kubeconfig_has_no_credential() {
     assert!(!everything.contains("not-a-real-token"));
 }
 
+#[test]
+fn the_consumer_kubeconfig_trusts_the_ca_the_platform_names() {
+    let cluster = |source: Value| {
+        let mut input = case_input(&stage(ALL_READY));
+        setting(&mut input, "/sco/kcp")["consumerCa"] = source;
+        let out = render_input(&input);
+        assert_eq!(out.fatal(), None);
+        let kubeconfig = decode(
+            out.status["workspace"]["kubeconfigBase64"]
+                .as_str()
+                .unwrap(),
+        );
+        let parsed: Value = serde_norway::from_str(&kubeconfig).unwrap();
+        parsed["clusters"][0]["cluster"].clone()
+    };
+    let admins = cluster(json!({}));
+    let from_admin = admins["certificate-authority-data"].as_str().unwrap();
+
+    // A publicly trusted front-proxy: the users' system roots, no CA of the admin's.
+    let public = cluster(json!({"source": "SystemRoots"}));
+    assert_eq!(
+        public,
+        json!({"server": "https://kcp.cloud.example.com/clusters/root:acme:frontend"})
+    );
+
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBpublic\n-----END CERTIFICATE-----\n";
+    let bundle = cluster(json!({"source": "Bundle", "bundle": pem}));
+    let data = bundle["certificate-authority-data"].as_str().unwrap();
+    assert_eq!(decode(data), pem);
+    assert_ne!(data, from_admin);
+
+    let mut input = case_input(&stage(ALL_READY));
+    setting(&mut input, "/sco/kcp")["consumerCa"] = json!({"source": "Bundle"});
+    let out = render_input(&input);
+    assert!(
+        out.fatal()
+            .is_some_and(|m| m.contains("kcp.consumerCa.bundle")),
+        "{:?}",
+        out.fatal()
+    );
+}
+
 /// `(kind, of, by)` of every Usage composed: kinds and names of the wrapped objects' Objects.
 fn usages(out: &Outcome) -> Vec<(String, String, String)> {
     let name_of = |r: &Value| {

@@ -104,6 +104,27 @@ impl Platform {
                 ),
             ));
         }
+        let ca = &self.kcp.consumer_ca;
+        match (ca.source, &ca.bundle) {
+            (ConsumerCaSource::Bundle, Some(pem))
+                if pem.contains("-----BEGIN CERTIFICATE-----") => {}
+            (ConsumerCaSource::Bundle, _) => {
+                return Err((
+                    "kcp.consumerCa.bundle".into(),
+                    "holds no PEM certificate (-----BEGIN CERTIFICATE-----) but kcp.consumerCa.source is Bundle: set the CA that signs the certificate users' clients see at the workspace URL".into(),
+                ));
+            }
+            (_, Some(_)) => {
+                return Err((
+                    "kcp.consumerCa.bundle".into(),
+                    format!(
+                        "is set but kcp.consumerCa.source is {:?}, which does not use it: set source to Bundle, or remove the bundle",
+                        ca.source
+                    ),
+                ));
+            }
+            (_, None) => {}
+        }
         let tv = &self.token_validation;
         if tv.enabled && tv.kcp_audience.as_deref().is_none_or(str::is_empty) {
             return Err((
@@ -215,6 +236,34 @@ pub struct KcpSettings {
     /// in-cluster front-proxy Service; by default the workspace's own URL is used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_url: Option<HttpsUrl>,
+    /// The CA that project consumer kubeconfigs (`status.workspace.kubeconfigBase64`) trust
+    /// for the workspace's URL (kcp's shard `externalURL`, the address users reach).
+    pub consumer_ca: ConsumerCa,
+}
+
+/// Where the CA of consumer kubeconfigs comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ConsumerCa {
+    /// `AdminKubeconfig` (the CA and TLS server name of the admin kubeconfig's current
+    /// cluster: right when it addresses the same front-proxy users do), `SystemRoots` (no CA:
+    /// the users' system roots, for a publicly trusted certificate) or `Bundle`.
+    pub source: ConsumerCaSource,
+    /// PEM certificates, with `source: Bundle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+}
+
+/// The closed set of [`ConsumerCa::source`]s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConsumerCaSource {
+    /// The admin kubeconfig's current cluster's CA and TLS server name.
+    #[default]
+    AdminKubeconfig,
+    /// No CA in the kubeconfig: the client's system roots.
+    SystemRoots,
+    /// `bundle`.
+    Bundle,
 }
 
 impl Default for KcpSettings {
@@ -231,6 +280,7 @@ impl Default for KcpSettings {
                 key: "kubeconfig".into(),
             },
             server_url: None,
+            consumer_ca: ConsumerCa::default(),
         }
     }
 }
@@ -495,6 +545,36 @@ mod tests {
         platform.keycloak.kubectl.client_id = "kubectl".into();
         platform.keycloak.console.client_id = String::new();
         assert_eq!(platform.check().unwrap_err().0, "keycloak.console.clientId");
+    }
+
+    #[test]
+    fn a_consumer_ca_bundle_goes_with_its_source() {
+        let check = |ca: Value| {
+            let mut platform = Platform::default();
+            platform.kcp.consumer_ca = serde_json::from_value(ca).unwrap();
+            platform.check().map_err(|(key, message)| {
+                assert_eq!(key, "kcp.consumerCa.bundle");
+                message
+            })
+        };
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert_eq!(check(json!({"source": "Bundle", "bundle": pem})), Ok(()));
+        assert_eq!(check(json!({"source": "SystemRoots"})), Ok(()));
+        assert!(
+            check(json!({"source": "Bundle"}))
+                .unwrap_err()
+                .contains("no PEM")
+        );
+        assert!(
+            check(json!({"source": "Bundle", "bundle": "MIIB"}))
+                .unwrap_err()
+                .contains("no PEM")
+        );
+        assert!(
+            check(json!({"bundle": pem}))
+                .unwrap_err()
+                .contains("source is AdminKubeconfig")
+        );
     }
 
     #[test]

@@ -148,7 +148,7 @@ use serde_json::{Map, Value, json};
 use super::build::Build;
 use super::conventions::{self, XrIdentity};
 use super::kcp::{self as kcp_access, Access};
-use super::platform::Platform;
+use super::platform::{ConsumerCaSource, Platform};
 use super::types::{check_dns_label, check_username};
 use super::{Composition, Context, FieldError, Invalid, organisation, xrd};
 use crate::resources::kcp::{
@@ -1454,16 +1454,28 @@ impl Proj<'_> {
     fn consumer_kubeconfig(&self, build: &Build<'_, Part>, url: &str) -> Option<String> {
         use base64::Engine as _;
         let name = format!("{}-{}", self.org, self.project);
-        // The CA (and TLS server name) of the admin kubeconfig's current context, as the
-        // project provider config has it.
-        let admin = kcp_access::admin_kubeconfig(build, self.platform).ok();
-        let admin_cluster = admin.as_ref().and_then(|a| a.current_cluster().ok());
         let mut cluster = Map::new();
         cluster.insert("server".into(), Value::String(url.to_owned()));
-        for key in ["certificate-authority-data", "tls-server-name"] {
-            if let Some(value) = admin_cluster.and_then(|c| c.get(key)) {
-                cluster.insert(key.into(), value.clone());
+        let ca = &self.platform.kcp.consumer_ca;
+        match (ca.source, &ca.bundle) {
+            (ConsumerCaSource::AdminKubeconfig, _) => {
+                // The CA (and TLS server name) of the admin kubeconfig's current context, as
+                // the project provider config has it.
+                let admin = kcp_access::admin_kubeconfig(build, self.platform).ok();
+                let admin_cluster = admin.as_ref().and_then(|a| a.current_cluster().ok());
+                for key in ["certificate-authority-data", "tls-server-name"] {
+                    if let Some(value) = admin_cluster.and_then(|c| c.get(key)) {
+                        cluster.insert(key.into(), value.clone());
+                    }
+                }
             }
+            (ConsumerCaSource::Bundle, Some(pem)) => {
+                cluster.insert(
+                    "certificate-authority-data".into(),
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(pem)),
+                );
+            }
+            (ConsumerCaSource::Bundle | ConsumerCaSource::SystemRoots, _) => {}
         }
         // No extra scope: the `groups` claim comes from the client's own mapper, and Keycloak
         // refuses any requested scope that is not one of the client's client scopes
