@@ -77,8 +77,13 @@
 //!   are those Keycloak had when the first appeared. **Known limit**: a link made later (a
 //!   second provider, the account console) is removed by the next update of the user, and a
 //!   link removed in Keycloak is made again; names removed from the XR are copied back the
-//!   same way. Read from the configuration and upjet's source, not observed against a live
-//!   Keycloak. `initProvider.requiredActions`
+//!   same way. The first link too is removed once: `Observe` computes the plan from the
+//!   parameters before late-initialising them and `Update` applies that plan (upjet v2
+//!   `pkg/controller/external_tfpluginsdk.go`, `instanceDiff`), and `federated_identity` is
+//!   optional, not computed, in the Terraform schema; the next poll makes it again from the
+//!   late-initialised copy. A function cannot close that window: it learns of the link
+//!   from the same observation. Read from the configuration and upjet's source, not
+//!   observed against a live Keycloak. `initProvider.requiredActions`
 //!   always lists `UPDATE_PASSWORD` (an empty list would be dropped by upjet's `omitempty`
 //!   and name nothing), so the `UPDATE_PASSWORD` Keycloak adds for a temporary password is
 //!   no difference that would update the user on every poll
