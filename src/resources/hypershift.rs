@@ -906,7 +906,24 @@ struct ObservedRef {
     name: String,
 }
 
+/// HyperShift's message while it reconciles nothing of an object whose `spec.pausedUntil` is
+/// set (`ReconciliationActive=False`, reason `ReconciliationPaused`: `support/util/
+/// pausereconcile.go` `GenerateReconciliationActiveCondition`, reported on each reconcile of a
+/// paused HostedCluster or NodePool); `None` otherwise. The function never sets the field:
+/// whoever did (an operator, HyperShift's OADP plugin during a backup) owns it.
+fn paused(conditions: &[Condition]) -> Option<&str> {
+    condition::find(conditions, "ReconciliationActive")
+        .filter(|c| c.status == "False" && c.reason == "ReconciliationPaused")
+        .map(|c| c.message.as_str())
+}
+
 impl ObservedHostedCluster {
+    /// HyperShift's message while the HostedCluster is paused (`ReconciliationActive=False`,
+    /// reason `ReconciliationPaused`), as the private `paused` reads it.
+    pub fn paused(&self) -> Option<&str> {
+        paused(&self.status.conditions)
+    }
+
     /// Whether HyperShift reports the cluster `Available=True`.
     pub fn is_available(&self) -> bool {
         condition::find(&self.status.conditions, "Available").is_some_and(Condition::is_true)
@@ -1088,6 +1105,11 @@ struct ObservedNodePoolStatus {
 }
 
 impl ObservedNodePool {
+    /// HyperShift's message while the NodePool is paused, as for the HostedCluster.
+    pub fn paused(&self) -> Option<&str> {
+        paused(&self.status.conditions)
+    }
+
     /// Nodes that joined.
     pub fn replicas(&self) -> u32 {
         self.status.replicas.unwrap_or(0)

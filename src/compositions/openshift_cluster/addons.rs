@@ -105,13 +105,17 @@ impl Cluster<'_> {
         self.warn_of_backup_siblings(build);
     }
 
-    /// HyperShift's OADP plugin pauses every HostedCluster in a backup's namespaces while the
+    /// HyperShift's OADP plugin (the releases that pause clusters; its newest code does not)
+    /// pauses every HostedCluster in a backup's namespaces while the
     /// backup runs (`openshift/hypershift-oadp-plugin` `pkg/core/backup.go` `Execute` calls
     /// `common.UpdateHostedCluster(..., backup.Spec.IncludedNamespaces)`, which sets
     /// `spec.pausedUntil` on each HostedCluster it lists there, and their NodePools), and the
     /// backup holds their objects too: its disaster-recovery guide assumes one HostedCluster
     /// per namespace, and a project's clusters share one. The function cannot back one up
-    /// alone, so it says so when others share the namespace.
+    /// alone, so it says so when others share the namespace. Some of those releases unpause
+    /// only once their count of the namespace's PodVolumeBackups matches, which file-system
+    /// backups never make it do (`pkg/common/utils.go` `CheckPodVolumeBackup`): the warning
+    /// about a paused cluster ([`ObservedHostedCluster::paused`]) covers that.
     fn warn_of_backup_siblings(&self, build: &mut Build<'_, Part>) {
         // Every HostedCluster an OpenShiftCluster of this namespace composed carries its kind
         // and namespace labels.

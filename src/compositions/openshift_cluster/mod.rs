@@ -854,6 +854,12 @@ impl Cluster<'_> {
             return;
         }
         let observed = self.observed_hc(build);
+        if let Some(why) = observed.paused() {
+            build.warn(format!(
+                "HostedCluster {} is paused ({why}): HyperShift applies no change to it (version, configuration, node pools) until its spec.pausedUntil is removed; HyperShift's OADP plugin pauses clusters while a backup of their namespace runs, and some of its releases leave them paused after file-system backups",
+                self.names.hosted_cluster
+            ));
+        }
         if let Some(secret) = observed.kubeconfig_secret() {
             build.require(
                 names::ADMIN_KUBECONFIG_REQUIREMENT,

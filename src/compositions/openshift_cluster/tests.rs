@@ -1183,6 +1183,49 @@ fn a_cluster_made_without_a_base_domain_keeps_none_when_the_platform_sets_one() 
 }
 
 #[test]
+fn a_paused_hosted_cluster_is_warned_about() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    let paused = |desired: &Desired| {
+        desired
+            .warnings
+            .iter()
+            .filter(|w| w.starts_with("HostedCluster dev is paused"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({}), available()),
+    )];
+    assert_eq!(paused(&case.render().unwrap()), Vec::<String>::new());
+
+    let mut status = available();
+    status["conditions"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "ReconciliationActive", "status": "False",
+            "reason": "ReconciliationPaused", "message": "Reconciliation paused until field removed"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(json!({"pausedUntil": "true"}), status),
+    )];
+    let desired = case.render().unwrap();
+    let warning = paused(&desired);
+    assert_eq!(warning.len(), 1, "{:?}", desired.warnings);
+    assert!(
+        warning[0].contains("(Reconciliation paused until field removed)")
+            && warning[0].contains("until its spec.pausedUntil is removed"),
+        "{}",
+        warning[0]
+    );
+    assert_eq!(
+        manifest(&desired, names::HOSTED_CLUSTER)["spec"].get("pausedUntil"),
+        None,
+        "whoever paused it owns the field"
+    );
+}
+
+#[test]
 fn the_etcd_backup_is_a_schedule_in_oadps_namespace() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     case.settings = addon_settings();

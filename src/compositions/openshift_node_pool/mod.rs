@@ -449,6 +449,15 @@ impl Pool<'_> {
         let observed = build
             .read::<ObservedNodePool>(names::NODE_POOL)
             .unwrap_or_default();
+        if let Some(why) = observed.paused() {
+            build.warn(format!(
+                "NodePool {} is paused ({why}): HyperShift neither scales nor updates its nodes until its spec.pausedUntil is removed; HyperShift's OADP plugin pauses node pools while a backup of their namespace runs",
+                cluster.as_deref().map_or_else(
+                    || self.name.to_string(),
+                    |cluster| conventions::name(&[cluster, &self.name])
+                )
+            ));
+        }
         let (shape, release_image) = match (&self.found, observed.release_image()) {
             (
                 Found::Available {

@@ -269,6 +269,40 @@ fn a_ready_pool_that_hypershift_is_rolling_says_updating() {
 }
 
 #[test]
+fn a_paused_pool_is_warned_about() {
+    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
+    let required = [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster("KubeVirt", true),
+        ),
+    ];
+    let warnings = |active: Value| {
+        let observed = [(
+            names::NODE_POOL,
+            json!({"status": {"replicas": 2, "conditions": [active]}}),
+        )];
+        render(&xr, &required, &observed, &Settings::default())
+            .unwrap()
+            .warnings
+    };
+    assert!(
+        warnings(json!({"type": "ReconciliationActive", "status": "True", "reason": "AsExpected"}))
+            .is_empty()
+    );
+    let paused = warnings(json!({"type": "ReconciliationActive", "status": "False",
+        "reason": "ReconciliationPaused", "message": "Reconciliation paused until: 2026-12-08T00:00:00Z"}));
+    assert_eq!(paused.len(), 1, "{paused:?}");
+    assert!(
+        paused[0].starts_with(
+            "NodePool dev-gpu is paused (Reconciliation paused until: 2026-12-08T00:00:00Z)"
+        ),
+        "{paused:?}"
+    );
+}
+
+#[test]
 fn an_inplace_agent_pool_given_another_size_warns_that_only_new_nodes_follow() {
     let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
     let required = [
