@@ -907,13 +907,14 @@ struct ObservedRef {
 }
 
 /// HyperShift's message while it reconciles nothing of an object whose `spec.pausedUntil` is
-/// set (`ReconciliationActive=False`, reason `ReconciliationPaused`: `support/util/
-/// pausereconcile.go` `GenerateReconciliationActiveCondition`, reported on each reconcile of a
-/// paused HostedCluster or NodePool); `None` otherwise. The function never sets the field:
+/// set (`ReconciliationActive=False`, always with reason `ReconciliationPaused`: `support/util/
+/// pausereconcile.go` `GenerateReconciliationActiveCondition` and the NodePool controller's
+/// copy in `conditions.go`, reported on each reconcile of a paused HostedCluster or NodePool;
+/// an invalid value is `True`, reason `ReconciliationInvalidPausedUntil`); `None` otherwise. The function never sets the field:
 /// whoever did (an operator, HyperShift's OADP plugin during a backup) owns it.
 fn paused(conditions: &[Condition]) -> Option<&str> {
     condition::find(conditions, "ReconciliationActive")
-        .filter(|c| c.status == "False" && c.reason == "ReconciliationPaused")
+        .filter(|c| c.status == "False")
         .map(|c| c.message.as_str())
 }
 
