@@ -1078,23 +1078,22 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
     sco_environment(&mut input)["sco"]["tokenValidation"]["enabled"] = json!(false);
     let out = render_input(&input);
     assert_eq!(out.fatal(), None);
-    let ty = &out.manifest("org-workspace-type")["spec"]["forProvider"]["manifest"];
-    assert_eq!(ty["metadata"]["name"], "org-globex");
-    assert!(
-        ty["spec"].get("authenticationConfigurations").is_none(),
-        "{ty}"
-    );
-    assert!(!out.composed.contains_key("org-auth-config"));
+    // The workspace type composed as `composed`, named `name`, without its configuration
+    // (composed as `config`).
+    let bare = |composed: &str, name: &str, config: &str| {
+        let ty = &out.manifest(composed)["spec"]["forProvider"]["manifest"];
+        assert_eq!(ty["metadata"]["name"], name);
+        assert!(
+            ty["spec"].get("authenticationConfigurations").is_none(),
+            "{ty}"
+        );
+        assert!(!out.composed.contains_key(config));
+    };
+    bare("org-workspace-type", "org-globex", "org-auth-config");
     assert!(out.status.get("tokenValidationReady").is_none());
     // So does the projects' type: their workspaces keep it, and kcp refuses a workspace
     // created inside one whose type it cannot resolve. Only the realm's trust goes.
-    let ty = &out.manifest("project-workspace-type")["spec"]["forProvider"]["manifest"];
-    assert_eq!(ty["metadata"]["name"], "project");
-    assert!(
-        ty["spec"].get("authenticationConfigurations").is_none(),
-        "{ty}"
-    );
-    assert!(!out.composed.contains_key("auth-config"));
+    bare("project-workspace-type", "project", "auth-config");
     assert!(out.status.get("projectWorkspaceType").is_none());
     assert!(
         out.composed

@@ -38,6 +38,22 @@ fn hosted_cluster(platform: &str, available: bool) -> Value {
     })
 }
 
+/// A pool of two `large` nodes for cluster `dev`.
+fn large_pool() -> Value {
+    composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}))
+}
+
+/// What Crossplane fetches for a pool of `dev`, available on `platform`.
+fn available_cluster(platform: &str) -> [(&'static str, Value); 2] {
+    [
+        (names::PARENT_REQUIREMENT, parent()),
+        (
+            names::HOSTED_CLUSTER_REQUIREMENT,
+            hosted_cluster(platform, true),
+        ),
+    ]
+}
+
 fn render(
     xr: &Value,
     required: &[(&str, Value)],
@@ -134,14 +150,8 @@ fn it_waits_for_the_cluster() {
 
 #[test]
 fn an_available_cluster_gets_the_pool_with_its_release() {
-    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
-    let required = [
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("KubeVirt", true),
-        ),
-    ];
+    let xr = large_pool();
+    let required = available_cluster("KubeVirt");
     let settings = Settings::default();
     let desired = render(&xr, &required, &[], &settings).unwrap();
     let np = pool(&desired);
@@ -233,14 +243,8 @@ fn the_name_of_the_clusters_own_pool_is_refused() {
 
 #[test]
 fn a_ready_pool_that_hypershift_is_rolling_says_updating() {
-    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
-    let required = [
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("KubeVirt", true),
-        ),
-    ];
+    let xr = large_pool();
+    let required = available_cluster("KubeVirt");
     let ready = json!({"type": "Ready", "status": "True"});
     let usage = (
         names::USAGE_HOSTED_CLUSTER_BY_NODE_POOL,
@@ -270,14 +274,8 @@ fn a_ready_pool_that_hypershift_is_rolling_says_updating() {
 
 #[test]
 fn a_paused_pool_is_warned_about() {
-    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
-    let required = [
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("KubeVirt", true),
-        ),
-    ];
+    let xr = large_pool();
+    let required = available_cluster("KubeVirt");
     let warnings = |active: Value| {
         let observed = [(
             names::NODE_POOL,
@@ -304,14 +302,8 @@ fn a_paused_pool_is_warned_about() {
 
 #[test]
 fn an_inplace_agent_pool_given_another_size_warns_that_only_new_nodes_follow() {
-    let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large", "replicas": 2}));
-    let required = [
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("Agent", true),
-        ),
-    ];
+    let xr = large_pool();
+    let required = available_cluster("Agent");
     let mut settings = Settings::default();
     settings.agent_labels.large = Some(BTreeMap::from([("size".into(), "large".into())]));
     let observed_pool = |labels: Value| {
