@@ -306,9 +306,48 @@ fn a_ready_workspace_brings_its_provider_config_and_then_bindings_and_rbac() {
         assert!(subjects.contains(&who), "{who} may enter: {subjects:?}");
     }
     assert_eq!(out.status["workspaceReady"], true);
+    // MTO has made the namespaces (the bindings waited for it); the Tenant counts as ready
+    // only with its bindings.
     assert_eq!(out.status["tenantReady"], false);
-    assert_eq!(out.status["namespacesReady"], false);
+    assert_eq!(out.status["namespacesReady"], true);
     assert_eq!(out.composite_ready(), Ready::False);
+}
+
+#[test]
+fn a_new_binding_waits_for_mto_to_make_its_namespace_and_an_existing_one_stays() {
+    // api-syncagent would create a missing namespace bare, off the project's network for good.
+    let deployed = |input: &mut render::RenderInput, namespaces: Value| {
+        for object in &mut input.observed {
+            if let Some(status) = object.pointer_mut("/status/atProvider/manifest/status")
+                && status.get("deployedNamespaces").is_some()
+            {
+                status["deployedNamespaces"] = namespaces.clone();
+            }
+        }
+    };
+    let mut input = case_input(&stage("03-provider-config-ready"));
+    deployed(&mut input, json!(["ws-frontend-clusters"]));
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    assert!(out.composed.contains_key("apibinding-clusters"));
+    assert!(!out.composed.contains_key("apibinding-vms"));
+    let (_, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(reason, "WaitingForNamespaces");
+    assert!(
+        message.contains("waits for MTO to create namespace ws-frontend-vms"),
+        "{message}"
+    );
+    assert!(
+        out.composed.contains_key("role-admin"),
+        "RBAC does not wait"
+    );
+
+    // A binding that exists is kept, whatever MTO reports.
+    let mut input = case_input(&stage("04-bindings-ready"));
+    deployed(&mut input, json!([]));
+    let out = render_input(&input);
+    assert!(out.composed.contains_key("apibinding-vms"));
+    assert!(out.composed.contains_key("apibinding-clusters"));
 }
 
 #[test]
@@ -846,7 +885,9 @@ fn with_namespace(input: &mut render::RenderInput, namespace: Value) {
 
 #[test]
 fn a_name_another_organisation_holds_is_fatal() {
-    let mut input = case_input(&stage(ALL_READY));
+    // Before this project's Tenant has its namespaces.
+    const BEFORE: &str = "02-workspace-ready";
+    let mut input = case_input(&stage(BEFORE));
     with_namespace(
         &mut input,
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "globex"}}}),
@@ -858,7 +899,7 @@ fn a_name_another_organisation_holds_is_fatal() {
         "namespace ws-frontend-vms belongs to organisation \"globex\"",
     );
 
-    let mut input = case_input(&stage(ALL_READY));
+    let mut input = case_input(&stage(BEFORE));
     with_namespace(
         &mut input,
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-clusters"}}),
@@ -870,7 +911,7 @@ fn a_name_another_organisation_holds_is_fatal() {
         "is not a project namespace of any organisation",
     );
 
-    let mut input = case_input(&stage(ALL_READY));
+    let mut input = case_input(&stage(BEFORE));
     with_namespace(
         &mut input,
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "acme"}}}),
@@ -880,6 +921,28 @@ fn a_name_another_organisation_holds_is_fatal() {
         None,
         "its own namespace is fine"
     );
+
+    // Another project of the same organisation whose namespace has this name (projects `a`
+    // and `a-b` with suffixes `b-vms` and `vms`): MTO gives a namespace to one Tenant.
+    let mut input = case_input(&stage(BEFORE));
+    with_namespace(
+        &mut input,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms",
+            "labels": {"stakater.com/org": "acme", "sco.stakater.com/project": "front"}}}),
+    );
+    assert_fatal_names(
+        &render_input(&input),
+        "spec.parameters.name",
+        "namespace ws-frontend-vms belongs to project \"front\" of this organisation",
+    );
+
+    // A namespace this project's Tenant reports deployed is its own, labels or not.
+    let mut input = case_input(&stage(ALL_READY));
+    with_namespace(
+        &mut input,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms"}}),
+    );
+    assert_eq!(render_input(&input).fatal(), None);
 }
 
 #[test]
@@ -1075,7 +1138,7 @@ fn a_platform_publishing_no_api_makes_projects_without_namespaces() {
 #[test]
 fn each_namespace_gets_the_quota_that_has_kubevirt_set_limits() {
     // Before MTO has created the namespaces there is nothing to put the marker in.
-    let out = run("04-bindings-ready");
+    let out = run("02-workspace-ready");
     assert!(
         !out.names()
             .iter()

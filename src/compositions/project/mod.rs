@@ -28,8 +28,11 @@
 //! organisation's workspace must not create a project in another.
 //!
 //! **Names are platform-wide.** The namespaces `ws-<project>-<suffix>` are fetched as required
-//! resources on every call; one that exists without `stakater.com/org: <org>` belongs to
-//! someone else, and the XR is refused (Fatal, naming `spec.parameters.name`). Until
+//! resources on every call; one that exists without `stakater.com/org: <org>`, or with
+//! another project's `sco.stakater.com/project` (MTO gives a namespace to one Tenant: projects
+//! `a` and `a-b` meet where suffixes `b-vms` and `vms` do), belongs to someone else, and the
+//! XR is refused (Fatal, naming `spec.parameters.name`); one this project's Tenant reports
+//! deployed is its own, whatever its labels. Until
 //! Crossplane has fetched them, nothing is composed on the service cluster
 //! (`WaitingForNamespaceCheck`). The Tenant, Quota, network and managed resources are named
 //! `<org>-<project>[-...]`, which cannot clash.
@@ -42,7 +45,11 @@
 //!    `spec.type` is immutable;
 //! 2. the kubeconfig Secret and ProviderConfig once the workspace is `Ready` with a URL;
 //! 3. APIBindings and RBAC through that ProviderConfig once it exists
-//!    (`WaitingForProviderConfig`). A binding is first created without claims; KCP copies the
+//!    (`WaitingForProviderConfig`). A new binding waits for MTO to report its API's namespace
+//!    deployed (`WaitingForNamespaces`): once bound, consumers create objects api-syncagent
+//!    syncs into it, and it creates a missing namespace bare (`kcp-dev/api-syncagent`
+//!    `internal/sync/object_syncer.go` `ensureNamespace`), without the project's labels and
+//!    so off its network for good. A binding is first created without claims; KCP copies the
 //!    export's claims into `status.exportPermissionClaims`, and the next render accepts those
 //!    on `project.acceptedClaims` (and claims on another published API's group) with
 //!    `apis.kcp.io/v1alpha2`'s shape (group, resource, identityHash, verbs, selector from the
@@ -492,6 +499,7 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         }
     };
 
+    let seen_tenant: mto::ObservedTenant = observed_manifest(cx, names::TENANT);
     let mut namespaces: Vec<(&PublishedApi, String, Found)> = Vec::new();
     for api in &settings.published_apis.0 {
         let namespace = names::namespace(project, &api.namespace_suffix);
@@ -506,18 +514,29 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
                 primary_udn: ovn::has_primary_udn_label(found),
             },
         };
-        if let Some(found) = required.and_then(|r| r.first()).filter(|_| !org.is_empty()) {
-            let owner = found
-                .pointer(&format!(
-                    "/metadata/labels/{}",
-                    conventions::LABEL_ORG.replace('/', "~1")
-                ))
-                .and_then(Value::as_str);
-            if owner != Some(org.as_str()) {
-                let whose = owner.map_or_else(
-                    || "is not a project namespace of any organisation".to_owned(),
-                    |o| format!("belongs to organisation {o:?}"),
-                );
+        // A namespace this project's Tenant reports deployed is its own, whatever its labels.
+        let ours = seen_tenant.deployed_namespaces().contains(&namespace);
+        if let Some(found) = required
+            .and_then(|r| r.first())
+            .filter(|_| !org.is_empty() && !ours)
+        {
+            let label = |key: &str| {
+                found
+                    .pointer(&format!("/metadata/labels/{}", key.replace('/', "~1")))
+                    .and_then(Value::as_str)
+            };
+            let whose = match (
+                label(conventions::LABEL_ORG),
+                label(conventions::LABEL_PROJECT),
+            ) {
+                (Some(owner), Some(holder)) if owner == org && holder != project => Some(format!(
+                    "belongs to project {holder:?} of this organisation (MTO gives a namespace to one Tenant only)"
+                )),
+                (Some(owner), _) if owner == org => None,
+                (Some(owner), _) => Some(format!("belongs to organisation {owner:?}")),
+                (None, _) => Some("is not a project namespace of any organisation".to_owned()),
+            };
+            if let Some(whose) = whose {
                 fail(
                     "spec.parameters.name",
                     format!(
@@ -548,7 +567,7 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         access,
         issuer,
         seen_workspace: observed_manifest(cx, names::WORKSPACE),
-        seen_tenant: observed_manifest(cx, names::TENANT),
+        seen_tenant,
     })
 }
 
@@ -979,8 +998,28 @@ impl Proj<'_> {
                 }
             })
             .collect();
-        for ((api, ..), observed) in self.namespaces.iter().zip(&observed) {
+        for ((api, namespace, _), observed) in self.namespaces.iter().zip(&observed) {
             let composed = names::api_binding(&api.namespace_suffix);
+            // api-syncagent creates a synced object's namespace if it is missing, bare
+            // (`internal/sync/object_syncer.go` `ensureNamespace`): without the project's
+            // labels, and so for good off the project's network, which OVN-Kubernetes reads
+            // only at creation. So a new binding, which lets consumers create such objects,
+            // waits for MTO to have created the namespace; an existing one stays.
+            if !build.exists(&composed)
+                && !self
+                    .seen_tenant
+                    .missing_namespaces(std::slice::from_ref(namespace))
+                    .is_empty()
+            {
+                build.wait(
+                    "WaitingForNamespaces",
+                    format!(
+                        "APIBinding {} waits for MTO to create namespace {namespace}: api-syncagent would otherwise create it without the project's labels",
+                        api.export.name
+                    ),
+                );
+                continue;
+            }
             let claims: Vec<AcceptablePermissionClaim> = observed
                 .accepted_claims()
                 .into_iter()
