@@ -11,9 +11,12 @@
 //!   the release counts as deployed; `values` is free-form (preserve-unknown-fields).
 //! - Provider configs (`ProviderConfig` in both flavours, `ClusterProviderConfig` in the
 //!   namespaced one) with `credentials.source: Secret` and `secretRef{name, namespace, key}`
-//!   (namespace required in every flavour) holding a kubeconfig.
-//! - Status: `Ready` (release deployed) and `Synced` conditions, `atProvider.state`
-//!   (`deployed`, `failed`, ...).
+//!   (namespace required in every flavour; a namespaced ProviderConfig's is replaced by
+//!   the Release's own namespace, `enrichLocalSecretRefs`) holding a kubeconfig.
+//! - Status: `Ready` (release deployed and matching the spec) and `Synced` conditions,
+//!   `atProvider.{state, releaseDescription}` (`deployed`, `failed`, ...; Helm's message).
+//!   The spec's chart version must equal the installed chart's as text (`isUpToDate`), so
+//!   only exact versions are ever up to date.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -229,8 +232,10 @@ struct ObservedReleaseStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ObservedAtProvider {
     state: Option<String>,
+    release_description: Option<String>,
 }
 
 impl ObservedRelease {
@@ -239,7 +244,8 @@ impl ObservedRelease {
         condition::find(&self.status.as_ref()?.conditions, "Ready")
     }
 
-    /// Whether `Ready` is `True` (the release is deployed).
+    /// Whether `Ready` is `True`: provider-helm sets it once the release is `deployed` and
+    /// matches the spec.
     pub fn is_ready(&self) -> bool {
         self.ready_condition().is_some_and(Condition::is_true)
     }
@@ -255,6 +261,21 @@ impl ObservedRelease {
     /// `status.atProvider.state`, Helm's release status (`deployed`, `failed`, ...).
     pub fn state(&self) -> Option<&str> {
         self.status.as_ref()?.at_provider.as_ref()?.state.as_deref()
+    }
+
+    /// Helm's description of a `failed` release (`status.atProvider.releaseDescription`, the
+    /// error of its last install or upgrade); `None` for any other state. provider-helm rolls
+    /// a failed release back (or uninstalls a first revision) and retries, `rollbackLimit`
+    /// times (3 by default), then counts it up to date and stops (`shouldRollBack`, the
+    /// `failed` count in its status): from then on only a changed spec, or a new Release,
+    /// tries again.
+    pub fn failure(&self) -> Option<&str> {
+        let at = self.status.as_ref()?.at_provider.as_ref()?;
+        (at.state.as_deref() == Some("failed")).then(|| {
+            at.release_description
+                .as_deref()
+                .unwrap_or("no description")
+        })
     }
 }
 

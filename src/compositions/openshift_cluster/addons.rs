@@ -438,6 +438,13 @@ impl Cluster<'_> {
                 },
                 &helm,
             );
+            if let Some(why) = observed.as_ref().and_then(helm::ObservedRelease::failure) {
+                build.warn(format!(
+                    "bootstrap release {} failed in Helm ({why}): provider-helm rolls it back and retries up to its rollback limit, then stops; once it has, fix the cause and delete Release {} to have it installed anew",
+                    chart.name,
+                    release.metadata.name
+                ));
+            }
             let ready = observed.is_some_and(|r| r.is_ready());
             build.add(&composed, Part::Addons, &release, ready);
             self.usage(
@@ -453,8 +460,9 @@ impl Cluster<'_> {
                 &release,
             );
             self.kept_by_nodes(build, &composed, default_pool, &release);
-            // A release into a namespace the platform also creates: Helm's `--create-namespace`
-            // takes the existing one and never deletes it, so the namespace is the Object's,
+            // A release into a namespace the platform also creates: provider-helm's own
+            // `createNamespace` (before the install) takes an existing one and its uninstall
+            // never deletes it, so the namespace is the Object's,
             // and it must outlive the release (an uninstall runs its hooks as pods in it, and
             // a terminating namespace admits none).
             if let Some((namespace_composed, namespace_object)) =

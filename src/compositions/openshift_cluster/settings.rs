@@ -402,11 +402,48 @@ impl TryFrom<RawBootstrapSettings> for BootstrapSettings {
             }
             check_dns_label(&release.namespace)
                 .map_err(|e| format!("releases[{i}].namespace: {e}"))?;
+            check_chart_version(&release.version)
+                .map_err(|e| format!("releases[{i}].version: {e}"))?;
         }
         Ok(Self {
             namespaces: raw.namespaces,
             releases: raw.releases,
         })
+    }
+}
+
+/// A chart version as its `Chart.yaml` states it: SemVer 2 (`MAJOR.MINOR.PATCH`, an optional
+/// `-pre-release` and `+build`), optionally after a `v`. provider-helm counts a release up to
+/// date only when the spec's version equals the installed chart's, string for string
+/// (`isUpToDate`: `in.Chart.Version != ocm.Version`), so a range (`~2.0`, `2.x`) or an empty
+/// version would be installed, then upgraded on every poll and never ready.
+fn check_chart_version(version: &str) -> Result<(), String> {
+    let exact = |v: &str| {
+        let (core, build) = v.split_once('+').map_or((v, None), |(c, b)| (c, Some(b)));
+        let (core, pre) = core
+            .split_once('-')
+            .map_or((core, None), |(c, p)| (c, Some(p)));
+        let numbers: Vec<&str> = core.split('.').collect();
+        let number = |n: &&str| {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n.len() == 1 || !n.starts_with('0'))
+        };
+        let identifiers = |s: Option<&str>| {
+            s.is_none_or(|s| {
+                s.split('.').all(|id| {
+                    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+            })
+        };
+        numbers.len() == 3 && numbers.iter().all(number) && identifiers(pre) && identifiers(build)
+    };
+    if exact(version.strip_prefix('v').unwrap_or(version)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{version:?} is not an exact chart version (1.2.3, as its Chart.yaml states it): provider-helm compares it with the installed chart's version as text, so a range would be upgraded on every poll and never ready"
+        ))
     }
 }
 

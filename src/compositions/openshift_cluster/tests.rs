@@ -1580,6 +1580,38 @@ fn bootstrap_installs_once_the_cluster_is_available() {
         1
     );
 
+    // A release Helm reports failed says why, and how to start over once provider-helm
+    // has given up.
+    let failed = |state: &str| {
+        json!({"spec": {"forProvider": {"namespace": "argocd"}}, "status": {
+            "atProvider": {"state": state, "releaseDescription": "context deadline exceeded"},
+            "conditions": [{"type": "Ready", "status": "False", "reason": "Unavailable"}],
+        }})
+    };
+    let warned = |case: &Case| {
+        case.render()
+            .unwrap()
+            .warnings
+            .into_iter()
+            .filter(|w| w.starts_with("bootstrap release argocd failed"))
+            .collect::<Vec<_>>()
+    };
+    case.observed
+        .push((names::release("argocd").leak(), failed("failed")));
+    let warning = warned(&case);
+    assert_eq!(warning.len(), 1, "{warning:?}");
+    assert!(
+        warning[0].contains("(context deadline exceeded)")
+            && warning[0].ends_with("delete Release dev-argocd to have it installed anew"),
+        "{}",
+        warning[0]
+    );
+    case.observed.pop();
+    case.observed
+        .push((names::release("argocd").leak(), failed("deployed")));
+    assert!(warned(&case).is_empty());
+    case.observed.pop();
+
     // Without bootstrap.enabled nothing is installed.
     case.xr = composite(json!({"clusterName": "dev"}));
     let desired = case.render().unwrap();
@@ -1696,6 +1728,30 @@ fn bootstrap_names_that_are_no_dns_label_or_listed_twice_are_refused() {
         let layer = json!({"openshiftCluster": {"bootstrap": bootstrap}});
         let err = crate::config::Config::resolve(Some(&layer), None).expect_err("refused");
         assert!(err.to_string().contains(expected), "{expected}: {err}");
+    }
+    // provider-helm compares versions as text: only an exact one is ever up to date.
+    let versioned = |version: &str| {
+        json!({"releases": [{"name": "a", "chart": "x", "repository": "https://charts.example.com",
+               "version": version, "namespace": "x"}]})
+    };
+    for version in ["1.0.0", "v8.3.0", "2.0.0-rc.1+build.5", "10.20.30"] {
+        let layer = json!({"openshiftCluster": {"bootstrap": versioned(version)}});
+        assert!(
+            crate::config::Config::resolve(Some(&layer), None).is_ok(),
+            "{version}"
+        );
+    }
+    for (bootstrap, expected) in
+        ["", "~2.0", "2.x", "1.2", "01.2.3", ">=1.0.0", "1.2.3-", "*"].map(|v| {
+            (
+                versioned(v),
+                format!("releases[0].version: {v:?} is not an exact chart version"),
+            )
+        })
+    {
+        let layer = json!({"openshiftCluster": {"bootstrap": bootstrap}});
+        let err = crate::config::Config::resolve(Some(&layer), None).expect_err("refused");
+        assert!(err.to_string().contains(&expected), "{expected}: {err}");
     }
     // Setting the namespaces alone keeps the default releases.
     let layer = json!({"openshiftCluster": {"bootstrap": {"namespaces": ["tools"]}}});
