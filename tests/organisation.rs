@@ -1236,3 +1236,54 @@ fn realms_get_a_password_policy_and_brute_force_detection_unless_the_platform_sa
     assert!(realm.get("passwordPolicy").is_none(), "{realm}");
     assert!(realm.get("securityDefenses").is_none(), "{realm}");
 }
+
+#[test]
+fn realms_get_the_platforms_themes_and_none_by_default() {
+    // A theme the Terraform provider is not given is never sent, and Keycloak keeps a theme it
+    // is not sent: one set by hand would turn every poll into an update. So themes are settings.
+    let realm = |out: &Outcome| out.manifest("realm")["spec"]["forProvider"].clone();
+    let out = run("03-all-ready");
+    for key in ["loginTheme", "accountTheme", "emailTheme"] {
+        assert!(realm(&out).get(key).is_none(), "{key}");
+    }
+    let mut input = case_input(&stage("03-all-ready"));
+    sco_environment(&mut input)["sco"]["keycloak"]["themes"] =
+        json!({"login": "acme-brand", "email": "acme-mail"});
+    let out = render_input(&input);
+    assert_eq!(out.fatal(), None);
+    let realm = realm(&out);
+    assert_eq!(realm["loginTheme"], "acme-brand");
+    assert_eq!(realm["emailTheme"], "acme-mail");
+    assert!(realm.get("accountTheme").is_none(), "{realm}");
+    support::schema::assert_valid(out.manifest("realm"));
+}
+
+#[test]
+fn an_smtp_server_keycloak_could_not_send_through_is_an_invalid_platform_config() {
+    // Keycloak checks the sender only when it sends, and the first login of a user who must
+    // verify their address waits for that mail.
+    for (smtp, key) in [
+        (
+            json!({"host": "smtp.example.com", "from": "not-an-address"}),
+            "keycloak.smtp.from",
+        ),
+        (
+            json!({"host": "", "from": "sso@example.com"}),
+            "keycloak.smtp.host",
+        ),
+        (
+            json!({"host": "smtp.example.com", "port": 0, "from": "sso@example.com"}),
+            "keycloak.smtp.port",
+        ),
+    ] {
+        let mut input = case_input(&stage("03-all-ready"));
+        sco_environment(&mut input)["sco"]["keycloak"]["smtp"] = smtp.clone();
+        let out = render_input(&input);
+        let message = out.fatal().unwrap_or_else(|| panic!("{smtp}: no Fatal"));
+        assert!(message.contains(key), "{key}: {message}");
+        assert_eq!(out.condition("Valid").1, "InvalidPlatformConfig");
+    }
+    let mut input = case_input(&stage("03-all-ready"));
+    sco_environment(&mut input)["sco"]["keycloak"]["smtp"] = json!({"host": "smtp.example.com", "port": 587, "from": "sso@example.com", "starttls": true});
+    assert_eq!(render_input(&input).fatal(), None);
+}

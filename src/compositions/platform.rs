@@ -9,7 +9,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::types::HttpsUrl;
+use super::types::{Email, HttpsUrl, Text};
 use crate::resources::kcp::WorkspaceTypeReference;
 
 /// Settings shared by every composition.
@@ -351,6 +351,27 @@ pub struct KeycloakSettings {
     /// switches it off explicitly (`setDefaultSecuritySettingsBruteForceDetection`), so it
     /// is on unless `enabled: false` here.
     pub brute_force_detection: BruteForceDetection,
+    /// Every realm's themes, by name, as Keycloak's theme directories have them; unset, the
+    /// server's default. Set them here rather than in a realm by hand: the Terraform provider
+    /// behind provider-keycloak sends no theme it is not given (`login_theme` and the others
+    /// are Optional, not Computed: `resource_keycloak_realm.go`) and Keycloak keeps a theme it
+    /// is not sent, so a hand-set theme stays but turns every poll into a realm update.
+    pub themes: RealmThemes,
+}
+
+/// A realm's themes (Keycloak's `loginTheme`, `accountTheme`, `emailTheme`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RealmThemes {
+    /// The login pages' theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<Text<1, 255>>,
+    /// The account console's theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Text<1, 255>>,
+    /// The emails' theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Text<1, 255>>,
 }
 
 /// Keycloak's brute-force detection settings (its own defaults).
@@ -411,6 +432,7 @@ impl Default for KeycloakSettings {
             admin_group: "org-admins".into(),
             password_policy: "length(12) and notUsername and notEmail".into(),
             brute_force_detection: BruteForceDetection::default(),
+            themes: RealmThemes::default(),
         }
     }
 }
@@ -437,12 +459,14 @@ pub struct ClientSettings {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Smtp {
     /// Host name.
-    pub host: String,
+    pub host: Text<1, 253>,
     /// Port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// Sender address.
-    pub from: String,
+    pub port: Option<std::num::NonZeroU16>,
+    /// Sender address. Keycloak checks it only when it sends a mail
+    /// (`DefaultEmailSenderProvider.checkFromAddress`), and the first login of a user who
+    /// must verify their address waits for that mail, so a bad one is refused here.
+    pub from: Email,
     /// Sender display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_display_name: Option<String>,

@@ -281,6 +281,15 @@ pub struct RealmParameters {
     /// Security defenses (at most one): brute-force detection.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub security_defenses: Vec<SecurityDefenses>,
+    /// The login pages' theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_theme: Option<String>,
+    /// The account console's theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_theme: Option<String>,
+    /// The emails' theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_theme: Option<String>,
 }
 
 /// `securityDefenses[]` of a `Realm`.

@@ -481,9 +481,9 @@ impl<'a> Org<'a> {
             .smtp
             .as_ref()
             .map(|smtp| keycloak::SmtpServer {
-                host: smtp.host.clone(),
+                host: smtp.host.to_string(),
                 port: smtp.port.map(|p| p.to_string()),
-                from: smtp.from.clone(),
+                from: smtp.from.to_string(),
                 from_display_name: smtp.from_display_name.clone(),
                 ssl: Some(smtp.ssl),
                 starttls: Some(smtp.starttls),
@@ -496,6 +496,7 @@ impl<'a> Org<'a> {
                     })
                     .collect(),
             });
+        let themes = &self.platform.keycloak.themes;
         let params = keycloak::RealmParameters {
             realm: self.org().to_owned(),
             enabled: Some(true),
@@ -523,6 +524,9 @@ impl<'a> Org<'a> {
                 })
                 .into_iter()
                 .collect(),
+            login_theme: themes.login.as_ref().map(ToString::to_string),
+            account_theme: themes.account.as_ref().map(ToString::to_string),
+            email_theme: themes.email.as_ref().map(ToString::to_string),
         };
         Managed::new(
             self.meta(&names::realm_object(self.org())),
