@@ -1566,25 +1566,38 @@ impl Proj<'_> {
     }
 }
 
-/// kubelogin's `--listen-address` flags for the kubectl client's redirect URIs: none when they
-/// are kubelogin's defaults (`http://localhost:8000` and `:18000`: `--listen-address`
+/// kubelogin's flags for the kubectl client's redirect URIs: none when they are kubelogin's
+/// defaults (`http://localhost:8000` and `:18000`: `--listen-address`
 /// `127.0.0.1:8000,127.0.0.1:18000` with `--oidc-redirect-url-hostname localhost`,
-/// `int128/kubelogin` `pkg/cmd/authentication.go`), else one per `http://localhost:<port>`
-/// URI, so the local callback listens where Keycloak may redirect.
+/// `int128/kubelogin` `pkg/cmd/authentication.go`), else a `--listen-address` per loopback
+/// URI's port, so the local callback listens where Keycloak may redirect. kubelogin names one
+/// host in every redirect URL it sends, `localhost` unless told: with `http://127.0.0.1:<port>`
+/// URIs only (RFC 8252's advice for native apps), it is told that host, as Keycloak compares
+/// the URL with the client's URIs as text.
 fn listen_addresses(redirect_uris: &[String]) -> Vec<String> {
-    let ports: Vec<&str> = redirect_uris
-        .iter()
-        .filter_map(|uri| uri.strip_prefix("http://localhost:"))
-        .map(|port| port.trim_end_matches('/'))
-        .filter(|port| port.parse::<u16>().is_ok())
-        .collect();
-    if ports.is_empty() || ports == ["8000", "18000"] {
+    let loopback = |host: &'static str| {
+        redirect_uris
+            .iter()
+            .filter_map(move |uri| uri.strip_prefix(host))
+            .map(|port| port.trim_end_matches('/'))
+            .filter(|port| port.parse::<u16>().is_ok())
+            .collect::<Vec<&str>>()
+    };
+    let (ports, hostname) = match loopback("http://localhost:") {
+        ports if !ports.is_empty() => (ports, None),
+        _ => (loopback("http://127.0.0.1:"), Some("127.0.0.1")),
+    };
+    if ports.is_empty() || (hostname.is_none() && ports == ["8000", "18000"]) {
         return Vec::new();
     }
-    ports
+    let mut flags: Vec<String> = ports
         .iter()
         .map(|port| format!("--listen-address=127.0.0.1:{port}"))
-        .collect()
+        .collect();
+    if let Some(hostname) = hostname {
+        flags.push(format!("--oidc-redirect-url-hostname={hostname}"));
+    }
+    flags
 }
 
 /// The manifest observed inside the provider-kubernetes Object `name`, as `T` reads it.

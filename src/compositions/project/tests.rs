@@ -142,4 +142,18 @@ fn kubelogin_listens_where_the_kubectl_client_may_redirect() {
         ["--listen-address=127.0.0.1:9000"]
     );
     assert!(super::listen_addresses(&[]).is_empty());
+    // Loopback IP literals only: kubelogin must put that host in the redirect URL too.
+    assert_eq!(
+        super::listen_addresses(&uris(&["http://127.0.0.1:8000", "http://127.0.0.1:18000"])),
+        [
+            "--listen-address=127.0.0.1:8000",
+            "--listen-address=127.0.0.1:18000",
+            "--oidc-redirect-url-hostname=127.0.0.1"
+        ]
+    );
+    // Both kinds: localhost's, kubelogin's default host.
+    assert_eq!(
+        super::listen_addresses(&uris(&["http://127.0.0.1:9000", "http://localhost:9001"])),
+        ["--listen-address=127.0.0.1:9001"]
+    );
 }
