@@ -991,6 +991,23 @@ impl ObservedHostedCluster {
     }
 
     /// The newest `Completed` entry of `status.version.history`.
+    /// The newest minor version HyperShift has been given (`status.version.desired.version`,
+    /// else the history's newest entry): `(4, 19)` for `4.19.10`. HyperShift refuses a release
+    /// of an older minor than this one (`support/supportedversion/version.go`
+    /// `IsValidReleaseVersion`: "y-stream downgrade ... is not supported", against the
+    /// desired release's version in `validateReleaseImage`).
+    pub fn newest_minor(&self) -> Option<(u64, u64)> {
+        let version = self.status.version.as_ref()?;
+        let text = version
+            .desired
+            .as_ref()
+            .and_then(|d| d.version.as_deref())
+            .filter(|v| !v.is_empty())
+            .or_else(|| version.history.first().map(|h| h.version.as_str()))?;
+        let mut parts = text.split('.');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    }
+
     fn newest_completed(&self) -> Option<&VersionHistory> {
         self.status
             .version

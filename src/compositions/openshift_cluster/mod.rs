@@ -484,6 +484,24 @@ fn validate<'a>(
         );
     }
 
+    // HyperShift refuses a release of an older minor than the one it was last given, so a
+    // lowered version would leave the cluster where it is, failing, for good.
+    if let Some((major, running)) = cx
+        .observed
+        .read::<ObservedHostedCluster>(names::HOSTED_CLUSTER)
+        .and_then(Result::ok)
+        .and_then(|hc| hc.newest_minor())
+        && (major, running) > params.version.minor()
+    {
+        fail(
+            "spec.parameters.version",
+            format!(
+                "{} is older than {major}.{running}, the version the cluster has been given: HyperShift does not go back a minor version (\"y-stream downgrade is not supported\"); set {major}.{running} or later",
+                params.version
+            ),
+        );
+    }
+
     let pool = &params.default_nodepool;
     if !(1..=10).contains(&pool.replicas) {
         fail(

@@ -49,7 +49,10 @@ pub struct Parameters {
     #[schemars(length(min = 1, max = 63), pattern(DNS_LABEL_PATTERN))]
     #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "clusterName is immutable: it names the HostedCluster and its control plane namespace"}]))]
     pub cluster_name: String,
-    /// The OpenShift minor version; the platform maps each to a release image.
+    /// The OpenShift minor version; the platform maps each to a release image. Raising it
+    /// upgrades the cluster (its node pools follow once the control plane has); lowering it
+    /// below the version the cluster has been given is refused, as HyperShift never goes back
+    /// a minor version.
     #[serde(default)]
     pub version: Version,
     /// The node pool created with the cluster.
@@ -84,6 +87,15 @@ pub enum Version {
 }
 
 impl Version {
+    /// `(major, minor)`.
+    pub fn minor(self) -> (u64, u64) {
+        match self {
+            Self::V4_18 => (4, 18),
+            Self::V4_19 => (4, 19),
+            Self::V4_20 => (4, 20),
+        }
+    }
+
     /// As the XR spells it.
     pub fn as_str(self) -> &'static str {
         match self {

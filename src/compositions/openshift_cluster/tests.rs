@@ -1183,6 +1183,53 @@ fn a_cluster_made_without_a_base_domain_keeps_none_when_the_platform_sets_one() 
 }
 
 #[test]
+fn a_version_below_the_one_the_cluster_was_given_is_refused() {
+    // HyperShift refuses a y-stream downgrade against the desired release, and the cluster
+    // would stay where it is, failing.
+    let status = |desired: Option<&str>, history: &str| {
+        let mut status = available();
+        status["version"] = json!({"history": [{"state": "Partial", "version": history}]});
+        if let Some(desired) = desired {
+            status["version"]["desired"] = json!({"version": desired, "image": "x"});
+        }
+        status
+    };
+    for (version, desired, history, refused) in [
+        ("4.19", Some("4.20.3"), "4.19.10", true),
+        ("4.19", None, "4.20.1", true),
+        ("4.20", Some("4.20.3"), "4.19.10", false),
+        ("4.20", Some("4.19.10"), "4.19.10", false),
+        ("4.19", Some("4.19.10"), "4.19.2", false),
+    ] {
+        let mut case = Case::new(json!({"clusterName": "dev", "version": version}));
+        case.settings = settings(json!({"releaseImages": {
+            "4.19": "quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64",
+            "4.20": "quay.io/openshift-release-dev/ocp-release:4.20.3-x86_64",
+        }}));
+        case.observed = vec![(
+            names::HOSTED_CLUSTER,
+            hosted_cluster(json!({}), status(desired, history)),
+        )];
+        if refused {
+            let (path, message) = case.error();
+            assert_eq!(path, "spec.parameters.version");
+            assert!(
+                message.starts_with(&format!(
+                    "{version} is older than 4.20, the version the cluster has been given"
+                )),
+                "{message}"
+            );
+        } else {
+            let errors = case.render().err().map(|e| e.0);
+            assert!(
+                errors.is_none(),
+                "{version} over {desired:?}/{history}: {errors:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_paused_hosted_cluster_is_warned_about() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     let paused = |desired: &Desired| {
