@@ -116,7 +116,9 @@ impl fmt::Display for Version {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DefaultNodepool {
-    /// Whether to create it; with false, add pools with OpenShiftNodePool.
+    /// Whether to create it; with false, add pools with OpenShiftNodePool. Set to false on an
+    /// existing cluster, the pool is deleted with its nodes, and bootstrap releases not yet
+    /// installed wait for nodes they cannot see.
     #[serde(default = "yes")]
     #[schemars(default = "yes")]
     pub enabled: bool,
@@ -225,7 +227,9 @@ pub struct GroupAccess {
         {"rule": "self != 'cluster-admin' && !self.endsWith('-cluster-admin')", "message": "cluster-admin and names ending -cluster-admin belong to the platform: choose another group name"},
     ]))]
     pub name: String,
-    /// Its role.
+    /// Its role, bound cluster-wide: `view` is read-only; `edit`, `admin` and
+    /// `customer-admin` amount to cluster-admin (they may impersonate service accounts and
+    /// read every Secret), so grant them only to whoever may administer the whole cluster.
     pub role: Role,
 }
 

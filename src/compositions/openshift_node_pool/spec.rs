@@ -18,7 +18,7 @@ use crate::compositions::types::DNS_LABEL_PATTERN;
     status = "OpenShiftNodePoolStatus",
     derive = "PartialEq",
     category = "sco",
-    doc = "A node pool of an OpenShiftCluster in the same namespace (one created with defaultNodepool.enabled: false, or beside its default pool): a HyperShift NodePool of the cluster's release, sized by T-shirt size. It waits while the cluster is not available, and deleting the cluster does not delete it.",
+    doc = "A node pool of an OpenShiftCluster in the same namespace (one created with defaultNodepool.enabled: false, or beside its default pool): a HyperShift NodePool of the cluster's release, sized by T-shirt size. It waits while the cluster is not available. Deleting the cluster deletes this pool's NodePool and nodes with it; the XR stays, waiting for a cluster of its clusterRef.",
     printcolumn = r#"{"name": "CLUSTER", "type": "string", "jsonPath": ".spec.parameters.clusterRef.name"}"#,
     printcolumn = r#"{"name": "VERIFIED", "type": "boolean", "jsonPath": ".status.clusterRef.available"}"#,
     printcolumn = r#"{"name": "PHASE", "type": "string", "jsonPath": ".status.phase"}"#

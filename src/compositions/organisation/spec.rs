@@ -23,6 +23,7 @@ const RESERVED_REALM: &str = "master";
     kind = "Organisation",
     shortname = "org",
     status = "OrganisationStatus",
+    category = "sco",
     doc = "An SCO organisation: a company, business unit or customer with its own Keycloak realm, first administrator and KCP workspace, under which its projects are created.",
     printcolumn = r#"{"name": "REALM", "type": "string", "jsonPath": ".status.realm.name"}"#,
     printcolumn = r#"{"name": "WORKSPACE-URL", "type": "string", "jsonPath": ".status.workspace.url", "priority": 1}"#

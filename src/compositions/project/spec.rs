@@ -108,7 +108,8 @@ pub struct Access {
     #[schemars(extend("enum" = ["admin", "cluster-admin", "edit", "view"]))]
     pub role: String,
     /// Keycloak usernames in the organisation's realm (lower case), made members of the
-    /// project group `<project>-<role>`.
+    /// project group `<project>-<role>`: exactly these, so anyone added to that group in
+    /// Keycloak by hand is removed (a role given to groups only leaves its group to Keycloak).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 256), inner(pattern(USERNAME_REF_PATTERN)))]
     pub users: Vec<Text<1, 255>>,

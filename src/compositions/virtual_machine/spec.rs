@@ -134,10 +134,10 @@ pub struct VmStatus {
     /// `RestartRequired`: a new instance type, for one).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub restart_required: bool,
-    /// vCPUs of the instance type.
+    /// vCPUs of the running instance (the instance type's until it runs).
     #[schemars(with = "i32", range(min = 1))]
     pub cpu_cores: u32,
-    /// Memory of the instance type (`4Gi`).
+    /// Memory of the running instance (the instance type's until it runs; `4Gi`).
     pub memory: String,
     /// The IP address SSH connects to: the load balancer's for public VMs, the cluster IP
     /// for private ones.

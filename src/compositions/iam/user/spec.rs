@@ -38,7 +38,7 @@ pub struct UserSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Parameters {
-    /// Username in the realm: 3 to 255 letters, digits, '.', '_', '-' and '@' (a subset of
+    /// Username in the realm: 3 to 255 letters, digits, '.', '_', '-', '+' and '@' (a subset of
     /// what Keycloak's default user profile allows). Lower-cased, as Keycloak stores it (`Ada.Lovelace`
     /// becomes `ada.lovelace`); group members name the user this way. It cannot change.
     #[schemars(length(min = 3, max = 255), pattern(USERNAME_PATTERN))]
