@@ -987,6 +987,24 @@ fn bad_user_and_group_names_are_fatal() {
 }
 
 #[test]
+fn usernames_are_lower_cased_as_keycloak_stores_them() {
+    let out = render_with("/spec/parameters/access/0/users/0", json!("Ada"));
+    assert_eq!(out.fatal(), None);
+    let subjects = &out.manifest("binding-admin")["spec"]["forProvider"]["manifest"]["subjects"];
+    assert!(
+        subjects
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "oidc:ada"),
+        "{subjects}"
+    );
+    let out = render_with("/spec/parameters/access/0/users/0", json!("ab"));
+    let message = out.fatal().expect("a Fatal result");
+    assert!(message.contains("access[0].users[0]"), "{message}");
+}
+
+#[test]
 fn every_bad_field_is_named_at_once() {
     let mut input = case_input(&stage("01-nothing-observed"));
     set(

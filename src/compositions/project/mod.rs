@@ -471,9 +471,11 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         };
         let members = access.entry(role).or_default();
         for (j, user) in entry.users.iter().enumerate() {
-            match check_username(user) {
+            // Keycloak stores usernames lower-cased, and its tokens carry them so.
+            let user = user.to_string().to_lowercase();
+            match check_username(&user) {
                 Ok(()) => {
-                    members.users.insert(user.to_string());
+                    members.users.insert(user);
                 }
                 Err(e) => fail(&format!("{at}.users[{j}]"), e),
             }

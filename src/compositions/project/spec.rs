@@ -107,12 +107,12 @@ pub struct Access {
     /// `admin` (or its synonym `cluster-admin`), `edit` or `view`.
     #[schemars(extend("enum" = ["admin", "cluster-admin", "edit", "view"]))]
     pub role: String,
-    /// Keycloak usernames in the organisation's realm (lower case), made members of the
+    /// Keycloak usernames in the organisation's realm (lower-cased, as Keycloak stores them), made members of the
     /// project group `<project>-<role>`: exactly these, so anyone added to that group in
     /// Keycloak by hand is removed (a role given to groups only leaves its group to Keycloak).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 256), inner(pattern(USERNAME_REF_PATTERN)))]
-    pub users: Vec<Text<1, 255>>,
+    pub users: Vec<Text<3, 255>>,
     /// Groups of the organisation's realm granted the role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
