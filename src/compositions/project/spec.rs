@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::compositions::types::{CIDR_PATTERN, DNS_LABEL_PATTERN, Text, USERNAME_REF_PATTERN};
 
+/// A Keycloak group name as a project role names it: no `/` (Keycloak's path separator), no
+/// control character, no whitespace at either end.
+const GROUP_NAME_PATTERN: &str = r"^[^/\s\x00-\x1f\x7f-\x9f]([^/\x00-\x1f\x7f-\x9f]*[^/\s\x00-\x1f\x7f-\x9f])?$";
+
 /// The api-syncagent annotation naming the workspace a synced object came from (`root:<org>`);
 /// set only when the PublishedResource has `enableWorkspacePaths: true`.
 pub const WORKSPACE_PATH_ANNOTATION: &str = "syncagent.kcp.io/remote-object-workspace-path";
@@ -113,9 +117,11 @@ pub struct Access {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 256), inner(pattern(USERNAME_REF_PATTERN)))]
     pub users: Vec<Text<3, 255>>,
-    /// Groups of the organisation's realm granted the role.
+    /// Groups of the organisation's realm granted the role: Keycloak group names (no `/`, no
+    /// surrounding whitespace), not starting with `system:`, which Kubernetes reserves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = 64), inner(pattern(GROUP_NAME_PATTERN)))]
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self.all(g, !g.startsWith('system:'))", "message": "group names starting with system: are Kubernetes' own: choose another group"}]))]
     pub groups: Vec<Text<1, 255>>,
 }
 
