@@ -26,7 +26,8 @@ pub struct Settings {
     /// `ws-<project>-<namespaceSuffix>`. Adding one binds it (and creates its namespace) in
     /// every existing project on its next reconcile.
     pub published_apis: PublishedApis,
-    /// Quota profiles by name (`tenantQuota`).
+    /// Quota profiles by name (`tenantQuota`): DNS labels, as the XRD's `tenantQuota` is.
+    #[serde(deserialize_with = "profile_names")]
     pub quota_profiles: BTreeMap<String, QuotaProfile>,
     /// The service cluster's pod (cluster) and service networks, which no project network may
     /// overlap (OpenShift's defaults: 10.128.0.0/14 and 172.30.0.0/16).
@@ -51,6 +52,22 @@ pub struct Settings {
     /// Prefixes of user and group names on the service cluster, for the MTO Tenant's access
     /// control (KCP's are `tokenValidation.usernamePrefix` and `groupsPrefix`).
     pub service_cluster_prefixes: Prefixes,
+}
+
+/// Quota profiles whose names a Project can choose: `tenantQuota` is a DNS label in the XRD,
+/// so a profile named otherwise could never be chosen.
+fn profile_names<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, QuotaProfile>, D::Error> {
+    let profiles = BTreeMap::<String, QuotaProfile>::deserialize(d)?;
+    for name in profiles.keys() {
+        check_dns_label(name).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "profile {e}: a Project's tenantQuota is one, so it could never be chosen"
+            ))
+        })?;
+    }
+    Ok(profiles)
 }
 
 impl Default for Settings {

@@ -43,6 +43,17 @@ fn the_defaults_are_the_issues() {
 }
 
 #[test]
+fn a_quota_profile_no_project_could_choose_is_refused() {
+    let profile = json!({"hard": {"requests.cpu": "2"}});
+    let err = settings(json!({"quotaProfiles": {"Gold_1": profile}})).unwrap_err();
+    assert!(
+        err.contains("\"Gold_1\" is not a DNS label") && err.contains("could never be chosen"),
+        "{err}"
+    );
+    assert!(settings(json!({"quotaProfiles": {"gold-1": profile}})).is_ok());
+}
+
+#[test]
 fn malformed_published_apis_are_refused() {
     let api = |path: &str, name: &str, suffix: &str| json!({"name": "X", "export": {"path": path, "name": name}, "namespaceSuffix": suffix});
     for (apis, why) in [
