@@ -430,7 +430,12 @@ fn every_manifest_and_xr_passes_crossplane_resource_validate() {
             .display()
             .to_string()
             .replace('/', "-");
-        let mut documents = vec![read_document(&case.join("xr.yaml")).unwrap()];
+        let mut documents = Vec::new();
+        // This fixture keeps the function's own answer to an XR its XRD now refuses at
+        // admission (a CEL rule; `tests/bad-inputs/virtualmachine/21-*` holds that refusal).
+        if !case.ends_with("virtualmachine/refused-too-little-memory") {
+            documents.push(read_document(&case.join("xr.yaml")).unwrap());
+        }
         documents.extend(composed_manifests(&case.join("expected.yaml")));
         let mut checked = Vec::new();
         for document in documents {

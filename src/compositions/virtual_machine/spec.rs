@@ -41,6 +41,7 @@ pub struct VirtualMachineSpec {
     {"rule": "has(self.sshPublicKey) == has(oldSelf.sshPublicKey) && (!has(self.sshPublicKey) || self.sshPublicKey == oldSelf.sshPublicKey)", "message": "sshPublicKey cannot be added, changed or removed: KubeVirt hands it to cloud-init, which applies it at the first boot only; manage keys inside the guest, or create a new VirtualMachine"},
     {"rule": "has(self.cloudInit) == has(oldSelf.cloudInit) && (!has(self.cloudInit) || self.cloudInit == oldSelf.cloudInit)", "message": "cloudInit cannot be added, changed or removed: cloud-init runs its user data at the first boot only; create a new VirtualMachine"},
 ]))]
+#[schemars(transform = instance_type_fits_flavour)]
 pub struct Parameters {
     /// Operating system, booted from the platform's golden image of this flavour. Immutable:
     /// KubeVirt does not re-image an existing root disk.
@@ -324,6 +325,32 @@ impl InstanceSeries {
 impl fmt::Display for InstanceSeries {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Adds the XRD rule that refuses an instance type with less memory than the flavour's
+/// preference admits, built from the two tables so that it cannot drift from the function's
+/// own check: a map from each flavour to the instance types too small for it.
+fn instance_type_fits_flavour(schema: &mut schemars::Schema) {
+    let entries: Vec<String> = Flavour::ALL
+        .iter()
+        .map(|flavour| {
+            let small: Vec<String> = INSTANCE_TYPES
+                .iter()
+                .filter(|f| f.memory < flavour.minimum_memory())
+                .map(|f| format!("'{}'", f.instance_type.as_str()))
+                .collect();
+            format!("'{}': [{}]", flavour.as_str(), small.join(", "))
+        })
+        .collect();
+    let rule = serde_json::json!({
+        "rule": format!("!(self.instanceType in {{{}}}[self.flavour])", entries.join(", ")),
+        "message": "instanceType has less memory than the flavour's KubeVirt preference admits: choose a larger size of its series",
+    });
+    if let Some(serde_json::Value::Array(rules)) = schema.get_mut("x-kubernetes-validations") {
+        rules.push(rule);
+    } else {
+        schema.insert("x-kubernetes-validations".into(), serde_json::json!([rule]));
     }
 }
 
