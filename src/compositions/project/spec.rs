@@ -13,7 +13,8 @@ use crate::compositions::types::{CIDR_PATTERN, DNS_LABEL_PATTERN, Text, USERNAME
 
 /// A Keycloak group name as a project role names it: no `/` (Keycloak's path separator), no
 /// control character, no whitespace at either end.
-const GROUP_NAME_PATTERN: &str = r"^[^/\s\x00-\x1f\x7f-\x9f]([^/\x00-\x1f\x7f-\x9f]*[^/\s\x00-\x1f\x7f-\x9f])?$";
+const GROUP_NAME_PATTERN: &str =
+    r"^[^/\s\x00-\x1f\x7f-\x9f]([^/\x00-\x1f\x7f-\x9f]*[^/\s\x00-\x1f\x7f-\x9f])?$";
 
 /// The api-syncagent annotation naming the workspace a synced object came from (`root:<org>`);
 /// set only when the PublishedResource has `enableWorkspacePaths: true`.
