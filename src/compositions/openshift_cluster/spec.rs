@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::compositions::types::DNS_LABEL_PATTERN;
 
-/// Pattern of an RFC 1123 subdomain (a group name).
+/// Pattern of an RFC 1123 subdomain (a group name): dot-separated DNS labels of at most 63
+/// characters each.
 pub const SUBDOMAIN_PATTERN: &str =
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$";
 
 /// The desired OpenShift cluster.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
