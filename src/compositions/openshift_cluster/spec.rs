@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::compositions::types::DNS_LABEL_PATTERN;
 
-/// Pattern of an RFC 1123 subdomain (a group name): dot-separated DNS labels of at most 63
-/// characters each.
+/// Pattern of an RFC 1123 subdomain (a group name): dot-separated DNS labels (their length, at
+/// most 63 characters each, is a CEL rule beside it).
 pub const SUBDOMAIN_PATTERN: &str =
-    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$";
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
 /// The desired OpenShift cluster.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -226,6 +226,7 @@ pub struct GroupAccess {
     #[schemars(length(min = 1, max = 253), pattern(SUBDOMAIN_PATTERN))]
     #[schemars(extend("x-kubernetes-validations" = [
         {"rule": "self != 'cluster-admin' && !self.endsWith('-cluster-admin')", "message": "cluster-admin and names ending -cluster-admin belong to the platform: choose another group name"},
+        {"rule": "self.split('.').all(label, label.size() <= 63)", "message": "each dot-separated label of a group name has at most 63 characters (an RFC 1123 subdomain)"},
     ]))]
     pub name: String,
     /// Its role, bound cluster-wide: `view` is read-only; `edit`, `admin` and
