@@ -63,6 +63,7 @@ pub struct Parameters {
 #[schemars(extend("x-kubernetes-validations" = [
     {"rule": "(has(self.username) ? self.username : self.email) == (has(oldSelf.username) ? oldSelf.username : oldSelf.email)", "message": "the first administrator's username (unset means the email address) is fixed once the organisation exists: Keycloak cannot rename a user through the provider, and the user is only ever created"},
     {"rule": "(has(self.firstName) ? self.firstName : '') == (has(oldSelf.firstName) ? oldSelf.firstName : '') && (has(self.lastName) ? self.lastName : '') == (has(oldSelf.lastName) ? oldSelf.lastName : '')", "message": "the first administrator's name is fixed once the organisation exists: the user is only ever created (an update would remove their federated identity links); change it in Keycloak"},
+    {"rule": "has(self.username) || self.email.matches('^[A-Za-z0-9+._@-]{3,255}$')", "message": "the first administrator's username defaults to the email address, which Keycloak refuses as a username (it takes letters, digits, '+', '.', '_', '@' and '-'): set username"},
 ]))]
 pub struct Administrator {
     /// Email address. Lower-cased, as Keycloak stores it (`Ada@ACME.example` becomes
