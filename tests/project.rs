@@ -885,64 +885,55 @@ fn with_namespace(input: &mut render::RenderInput, namespace: Value) {
 
 #[test]
 fn a_name_another_organisation_holds_is_fatal() {
+    // Stage `stage_name` rendered with namespace `name` found, labelled `labels`.
+    let found = |stage_name: &str, name: &str, labels: Value| {
+        let mut input = case_input(&stage(stage_name));
+        with_namespace(
+            &mut input,
+            json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "labels": labels}}),
+        );
+        render_input(&input)
+    };
     // Before this project's Tenant has its namespaces.
     const BEFORE: &str = "02-workspace-ready";
-    let mut input = case_input(&stage(BEFORE));
-    with_namespace(
-        &mut input,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "globex"}}}),
-    );
-    let out = render_input(&input);
     assert_fatal_names(
-        &out,
+        &found(
+            BEFORE,
+            "ws-frontend-vms",
+            json!({"stakater.com/org": "globex"}),
+        ),
         "spec.parameters.name",
         "namespace ws-frontend-vms belongs to organisation \"globex\"",
     );
-
-    let mut input = case_input(&stage(BEFORE));
-    with_namespace(
-        &mut input,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-clusters"}}),
-    );
-    let out = render_input(&input);
     assert_fatal_names(
-        &out,
+        &found(BEFORE, "ws-frontend-clusters", json!({})),
         "spec.parameters.name",
         "is not a project namespace of any organisation",
     );
-
-    let mut input = case_input(&stage(BEFORE));
-    with_namespace(
-        &mut input,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms", "labels": {"stakater.com/org": "acme"}}}),
-    );
     assert_eq!(
-        render_input(&input).fatal(),
+        found(
+            BEFORE,
+            "ws-frontend-vms",
+            json!({"stakater.com/org": "acme"})
+        )
+        .fatal(),
         None,
         "its own namespace is fine"
     );
-
     // Another project of the same organisation whose namespace has this name (projects `a`
     // and `a-b` with suffixes `b-vms` and `vms`): MTO gives a namespace to one Tenant.
-    let mut input = case_input(&stage(BEFORE));
-    with_namespace(
-        &mut input,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms",
-            "labels": {"stakater.com/org": "acme", "sco.stakater.com/project": "front"}}}),
-    );
     assert_fatal_names(
-        &render_input(&input),
+        &found(
+            BEFORE,
+            "ws-frontend-vms",
+            json!({"stakater.com/org": "acme", "sco.stakater.com/project": "front"}),
+        ),
         "spec.parameters.name",
         "namespace ws-frontend-vms belongs to project \"front\" of this organisation",
     );
-
     // A namespace this project's Tenant reports deployed is its own, labels or not.
-    let mut input = case_input(&stage(ALL_READY));
-    with_namespace(
-        &mut input,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-frontend-vms"}}),
-    );
-    assert_eq!(render_input(&input).fatal(), None);
+    assert_eq!(found(ALL_READY, "ws-frontend-vms", json!({})).fatal(), None);
 }
 
 #[test]
