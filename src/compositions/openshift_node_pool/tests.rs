@@ -189,13 +189,7 @@ fn an_available_cluster_gets_the_pool_with_its_release() {
 
 #[test]
 fn bad_input_is_refused() {
-    let required = [
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("Agent", true),
-        ),
-    ];
+    let required = available_cluster("Agent");
     let settings = Settings::default();
     let xr = composite(json!({"clusterRef": {"name": "dev"}, "replicas": 0}));
     let Invalid(errors) = render(&xr, &required, &[], &settings).unwrap_err();
@@ -205,13 +199,7 @@ fn bad_input_is_refused() {
 
     let mut xr = composite(json!({"clusterRef": {"name": "dev"}}));
     xr["metadata"]["name"] = json!("p".repeat(60));
-    let required = [
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("KubeVirt", true),
-        ),
-    ];
+    let required = available_cluster("KubeVirt");
     let Invalid(errors) = render(&xr, &required, &[], &settings).unwrap_err();
     assert_eq!(errors[0].path, "metadata.name");
     assert!(
@@ -225,13 +213,7 @@ fn bad_input_is_refused() {
 fn the_name_of_the_clusters_own_pool_is_refused() {
     let mut xr = composite(json!({"clusterRef": {"name": "dev"}}));
     xr["metadata"]["name"] = json!("default");
-    let required = [
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("KubeVirt", true),
-        ),
-    ];
+    let required = available_cluster("KubeVirt");
     let Invalid(errors) = render(&xr, &required, &[], &Settings::default()).unwrap_err();
     assert_eq!(errors[0].path, "metadata.name");
     assert!(
@@ -332,13 +314,7 @@ fn an_inplace_agent_pool_given_another_size_warns_that_only_new_nodes_follow() {
 #[test]
 fn another_clusters_pool_of_the_same_name_is_refused_before_this_one_exists() {
     let xr = composite(json!({"clusterRef": {"name": "dev"}, "size": "large"}));
-    let mut required = vec![
-        (names::PARENT_REQUIREMENT, parent()),
-        (
-            names::HOSTED_CLUSTER_REQUIREMENT,
-            hosted_cluster("KubeVirt", true),
-        ),
-    ];
+    let mut required = available_cluster("KubeVirt").to_vec();
     let desired = render(&xr, &required, &[], &Settings::default()).unwrap();
     assert_eq!(
         desired.requirements[names::SAME_NAME_REQUIREMENT].matching,
