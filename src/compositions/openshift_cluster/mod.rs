@@ -349,6 +349,8 @@ pub struct Cluster<'a> {
     pull_secret: &'a [u8],
     encryption_key: Generated,
     immutable: Immutable,
+    /// The observed HostedCluster (empty before it exists).
+    seen: ObservedHostedCluster,
 }
 
 /// The label HyperShift puts on every control plane namespace it makes
@@ -484,13 +486,15 @@ fn validate<'a>(
         );
     }
 
-    // HyperShift refuses a release of an older minor than the one it was last given, so a
-    // lowered version would leave the cluster where it is, failing, for good.
-    if let Some((major, running)) = cx
+    // The observed HostedCluster, read once for validation, composition and status.
+    let seen = cx
         .observed
         .read::<ObservedHostedCluster>(names::HOSTED_CLUSTER)
         .and_then(Result::ok)
-        .and_then(|hc| hc.newest_minor())
+        .unwrap_or_default();
+    // HyperShift refuses a release of an older minor than the one it was last given, so a
+    // lowered version would leave the cluster where it is, failing, for good.
+    if let Some((major, running)) = seen.newest_minor()
         && (major, running) > params.version.minor()
     {
         fail(
@@ -675,6 +679,7 @@ fn validate<'a>(
             nodes,
             pull_secret,
             encryption_key,
+            seen,
         }),
         _ => Err(Invalid(errors)),
     }
@@ -845,12 +850,6 @@ impl Cluster<'_> {
         }
     }
 
-    fn observed_hc(&self, build: &Build<'_, Part>) -> ObservedHostedCluster {
-        build
-            .read::<ObservedHostedCluster>(names::HOSTED_CLUSTER)
-            .unwrap_or_default()
-    }
-
     fn compose(&self, build: &mut Build<'_, Part>) {
         build.require(
             names::NAMESPACE_REQUIREMENT,
@@ -871,7 +870,7 @@ impl Cluster<'_> {
             );
             return;
         }
-        let observed = self.observed_hc(build);
+        let observed = &self.seen;
         if let Some(why) = observed.paused() {
             build.warn(format!(
                 "HostedCluster {} is paused ({why}): HyperShift applies no change to it (version, configuration, node pools) until its spec.pausedUntil is removed; HyperShift's OADP plugin pauses clusters while a backup of their namespace runs, and some of its releases leave them paused after file-system backups",
@@ -901,7 +900,7 @@ impl Cluster<'_> {
             );
         }
         self.secrets(build);
-        let hosted_cluster = self.hosted_cluster(self.serves_api_certificate(build, &observed));
+        let hosted_cluster = self.hosted_cluster(self.serves_api_certificate(build, observed));
         build.add(
             names::HOSTED_CLUSTER,
             Part::ControlPlane,
@@ -948,10 +947,10 @@ impl Cluster<'_> {
             }
             default_pool = Some(pool);
         }
-        self.connection(build, &observed);
-        self.keycloak(build, &observed);
-        self.access(build, &observed, &hosted_cluster);
-        self.addons(build, &observed, &hosted_cluster, default_pool.as_ref());
+        self.connection(build, observed);
+        self.keycloak(build, observed);
+        self.access(build, observed, &hosted_cluster);
+        self.addons(build, observed, &hosted_cluster, default_pool.as_ref());
     }
 
     /// The pull secret, the encryption key and the SSH key.
@@ -1457,7 +1456,7 @@ impl Cluster<'_> {
     }
 
     fn status(&self, build: &Build<'_, Part>) -> OpenShiftClusterStatus {
-        let observed = self.observed_hc(build);
+        let observed = &self.seen;
         let ready = build.all_ready();
         let phase = if self.tenancy == Tenancy::Pending || !observed.is_available() {
             Phase::Initializing
@@ -1503,7 +1502,7 @@ impl Cluster<'_> {
             ready,
             message: Some(message),
             version: observed.version().map(str::to_owned),
-            console_url: self.console_url(&observed),
+            console_url: self.console_url(observed),
             api_endpoint: observed.api_endpoint(),
         }
     }
