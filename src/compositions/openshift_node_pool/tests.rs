@@ -54,6 +54,22 @@ fn available_cluster(platform: &str) -> [(&'static str, Value); 2] {
     ]
 }
 
+/// Asserts that the XR's name is the first field refused, with a message saying `fragment`.
+fn assert_name_refused(
+    xr: &Value,
+    required: &[(&str, Value)],
+    settings: &Settings,
+    fragment: &str,
+) {
+    let Invalid(errors) = render(xr, required, &[], settings).unwrap_err();
+    assert_eq!(errors[0].path, "metadata.name");
+    assert!(
+        errors[0].message.contains(fragment),
+        "{}",
+        errors[0].message
+    );
+}
+
 fn render(
     xr: &Value,
     required: &[(&str, Value)],
@@ -200,13 +216,7 @@ fn bad_input_is_refused() {
     let mut xr = composite(json!({"clusterRef": {"name": "dev"}}));
     xr["metadata"]["name"] = json!("p".repeat(60));
     let required = available_cluster("KubeVirt");
-    let Invalid(errors) = render(&xr, &required, &[], &settings).unwrap_err();
-    assert_eq!(errors[0].path, "metadata.name");
-    assert!(
-        errors[0].message.contains("at most 59 characters"),
-        "{}",
-        errors[0].message
-    );
+    assert_name_refused(&xr, &required, &settings, "at most 59 characters");
 }
 
 #[test]
@@ -214,12 +224,11 @@ fn the_name_of_the_clusters_own_pool_is_refused() {
     let mut xr = composite(json!({"clusterRef": {"name": "dev"}}));
     xr["metadata"]["name"] = json!("default");
     let required = available_cluster("KubeVirt");
-    let Invalid(errors) = render(&xr, &required, &[], &Settings::default()).unwrap_err();
-    assert_eq!(errors[0].path, "metadata.name");
-    assert!(
-        errors[0].message.contains("<clusterName>-default"),
-        "{}",
-        errors[0].message
+    assert_name_refused(
+        &xr,
+        &required,
+        &Settings::default(),
+        "<clusterName>-default",
     );
 }
 
@@ -327,12 +336,11 @@ fn another_clusters_pool_of_the_same_name_is_refused_before_this_one_exists() {
             "metadata": {"name": "dev-gpu", "namespace": "ws-frontend-clusters"},
             "spec": {"clusterName": "dev-g"}}),
     ));
-    let Invalid(errors) = render(&xr, &required, &[], &Settings::default()).unwrap_err();
-    assert_eq!(errors[0].path, "metadata.name");
-    assert!(
-        errors[0].message.contains("for HostedCluster dev-g"),
-        "{}",
-        errors[0].message
+    assert_name_refused(
+        &xr,
+        &required,
+        &Settings::default(),
+        "for HostedCluster dev-g",
     );
     // Once this pool exists, it is not asked for.
     let ours = [(names::NODE_POOL, json!({"spec": {"clusterName": "dev"}}))];
