@@ -8,9 +8,10 @@ use crate::sdk::resource::is_dns_label;
 /// Schema pattern of a DNS-1123 label.
 pub const DNS_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 /// Schema pattern of an email address (the function checks more closely): a local part of
-/// dot-separated atoms as Keycloak's `EmailValidationUtil` has them, then a domain without
-/// whitespace or control characters.
-pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+)*@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$";
+/// dot-separated atoms as Keycloak's `EmailValidationUtil` has them, then a domain of at least
+/// two dot-separated labels of letters, digits and '-', none starting or ending with '-'
+/// ([`check_email`]'s domain rule).
+pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+)*@([\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?$";
 /// Schema pattern of free text (names): no control characters (the function refuses them).
 pub const PRINTABLE_PATTERN: &str = r"^[^\x00-\x1f\x7f]*$";
 /// Schema pattern of a person's name: none of the characters Keycloak's
@@ -486,6 +487,31 @@ mod tests {
             &[],
             "",
         );
+    }
+
+    #[test]
+    fn the_email_schema_pattern_refuses_the_domains_the_function_refuses() {
+        let schema = serde_json::json!({"type": "string", "pattern": EMAIL_PATTERN});
+        let pattern = jsonschema::validator_for(&schema).unwrap();
+        for value in [
+            "ada@acme.example",
+            "zoë@bücher.example",
+            "a@x1.y-z.example",
+            "ada@acme",
+            "a@x..y",
+            "a@.acme.example",
+            "a@acme.example.",
+            "ada@-acme.example",
+            "ada@acme-.example",
+            "ada@ac_me.example",
+            "ada@ac!me.example",
+        ] {
+            assert_eq!(
+                pattern.is_valid(&serde_json::json!(value)),
+                Email::try_from(value.to_owned()).is_ok(),
+                "{value}"
+            );
+        }
     }
 
     #[test]
