@@ -47,11 +47,21 @@ pub fn definition<K: CustomResourceExt>() -> Value {
 /// The XRD for the cluster-scoped custom resource `K` offering a claim `claim_kind`
 /// (`claim_plural`). Crossplane v2 XRDs (`apiextensions.crossplane.io/v2`) refuse
 /// `claimNames`, and only `LegacyCluster` XRs can be claimed, so this is an
-/// `apiextensions.crossplane.io/v1` XRD with `scope: LegacyCluster`.
+/// `apiextensions.crossplane.io/v1` XRD with `scope: LegacyCluster`. The claim shares the
+/// XR's categories (Crossplane adds `claim` to them), so `kubectl get sco` in a namespace
+/// lists its claims beside the namespaced XRs.
 pub fn definition_with_claim<K: CustomResourceExt>(claim_kind: &str, claim_plural: &str) -> Value {
     let mut xrd = definition::<K>();
     xrd["apiVersion"] = json!("apiextensions.crossplane.io/v1");
     xrd["spec"]["scope"] = json!("LegacyCluster");
-    xrd["spec"]["claimNames"] = json!({"kind": claim_kind, "plural": claim_plural});
+    let mut claim = json!({
+        "kind": claim_kind,
+        "plural": claim_plural,
+        "singular": claim_kind.to_ascii_lowercase(),
+    });
+    if let Some(categories) = xrd["spec"]["names"].get("categories") {
+        claim["categories"] = categories.clone();
+    }
+    xrd["spec"]["claimNames"] = claim;
     xrd
 }

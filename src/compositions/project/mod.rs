@@ -17,7 +17,7 @@
 //! **The XRD.** Crossplane v2 XRDs (`apiextensions.crossplane.io/v2`) refuse `claimNames`
 //! (CEL: "Claims aren't supported in apiextensions.crossplane.io/v2"), and only `LegacyCluster`
 //! XRs can be claimed, so the Project XRD is an `apiextensions.crossplane.io/v1` XRD with
-//! `scope: LegacyCluster` and `claimNames {kind: Project, plural: projects}`
+//! `scope: LegacyCluster` and `claimNames {kind: Project, plural: projects}` (in the `sco` category)
 //! ([`xrd::definition_with_claim`]). Crossplane copies the claim's annotations to the XR.
 //!
 //! **The organisation** is `spec.parameters.organisation`, else the api-syncagent annotation

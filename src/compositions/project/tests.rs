@@ -120,7 +120,7 @@ fn the_xrd_is_a_claimable_legacy_cluster_xrd() {
     assert_eq!(xrd["spec"]["scope"], "LegacyCluster");
     assert_eq!(
         xrd["spec"]["claimNames"],
-        json!({"kind": "Project", "plural": "projects"})
+        json!({"kind": "Project", "plural": "projects", "singular": "project", "categories": ["sco"]})
     );
     assert_eq!(
         xrd["metadata"]["name"],
