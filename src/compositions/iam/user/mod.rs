@@ -206,6 +206,8 @@ pub struct ValidUser<'a> {
     email: String,
     /// The initial password (never logged).
     password: Generated,
+    /// What Keycloak reports of the user, once it exists (read once, by validate).
+    applied: UserAtProvider,
 }
 
 /// Checks every rule, collecting every bad field.
@@ -293,6 +295,12 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
             None
         }
     };
+    let applied = cx
+        .observed
+        .read::<ObservedUser>(names::USER)
+        .and_then(Result::ok)
+        .and_then(|u| u.status?.at_provider)
+        .unwrap_or_default();
     match (org, password) {
         (Some(org), Some(password)) if errors.is_empty() => Ok(ValidUser {
             params,
@@ -303,6 +311,7 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
             username,
             email,
             password,
+            applied,
         }),
         _ => Err(Invalid(errors)),
     }
@@ -366,10 +375,11 @@ impl ValidUser<'_> {
         let params = self.params;
         // A new address is not verified by the old one's proof: while Keycloak still has
         // another address, an unverified user's new one goes with `emailVerified: false`.
-        let email_changing = build
-            .read::<ObservedUser>(names::USER)
-            .and_then(|u| u.status?.at_provider?.email)
-            .is_some_and(|applied| applied != self.email);
+        let email_changing = self
+            .applied
+            .email
+            .as_ref()
+            .is_some_and(|applied| *applied != self.email);
         let user = keycloak::UserParameters {
             realm: RealmId::existing(org),
             username: self.username.clone(),
@@ -414,10 +424,7 @@ impl ValidUser<'_> {
         let Some(org) = self.org.name() else {
             return UserStatus::default();
         };
-        let id = build
-            .read::<ObservedUser>(names::USER)
-            .and_then(|u| u.status?.at_provider?.id)
-            .filter(|id| !id.is_empty());
+        let id = self.applied.id.clone().filter(|id| !id.is_empty());
         UserStatus {
             organisation: Some(org.to_owned()),
             user: Some(UserState {
