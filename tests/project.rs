@@ -1091,7 +1091,7 @@ fn a_namespace_created_without_the_network_label_is_named_and_the_network_not_re
         "{}",
         warnings[0]
     );
-    assert!(warnings[0].contains("MTO before v1.5.2"), "{}", warnings[0]);
+    assert!(warnings[0].contains("MTO before v1.5.1"), "{}", warnings[0]);
     assert!(!out.ready("network"));
     assert_eq!(out.status["networksReady"], false);
     assert_ne!(out.composite_ready(), Ready::True);

@@ -101,7 +101,7 @@
 //! condition lists every one of them ([`ovn`]: OVN reports it `True` over none before MTO
 //! creates them). Adding, removing or changing `network` later is refused (the XRD's CEL and
 //! the function: OVN reads the label at namespace creation only, and `layer2` is immutable).
-//! So MTO must put the common labels into the namespace's CREATE (v1.5.2 and later, by its
+//! So MTO must put the common labels into the namespace's CREATE (v1.5.1 and later, by its
 //! release notes): OpenShift's `user-defined-networks-namespace-label` admission policy
 //! refuses adding the label afterwards (cluster-network-operator `udn-admission-policy.yaml`).
 //! A project namespace that exists without it (as Crossplane returns the required
@@ -1318,7 +1318,7 @@ impl Proj<'_> {
             let unlabelled = self.namespaces_without_network_label();
             for namespace in &unlabelled {
                 build.warn(format!(
-                    "namespace {namespace} exists without the label {}, so its pods are not on network {name}: OVN-Kubernetes reads it at creation only and refuses adding it later (MTO before v1.5.2 labels a namespace after creating it); upgrade MTO, then delete the namespace (and what runs in it) so that MTO creates it again",
+                    "namespace {namespace} exists without the label {}, so its pods are not on network {name}: OVN-Kubernetes reads it at creation only and refuses adding it later (MTO before v1.5.1 labels a namespace after creating it); upgrade MTO, then delete the namespace (and what runs in it) so that MTO creates it again",
                     ovn::PRIMARY_UDN_LABEL
                 ));
             }
