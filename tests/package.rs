@@ -40,6 +40,16 @@ fn the_package_metadata_names_function_sco_for_compositions() {
             "annotation meta.crossplane.io/{key} is missing"
         );
     }
+    // The package's readme (what `crossplane xpkg` and registries show) names every
+    // composition the function renders.
+    let readme = annotations["meta.crossplane.io/readme"].as_str().unwrap();
+    for entry in function_sco::compositions::REGISTRY {
+        assert!(
+            readme.contains(entry.name),
+            "the package readme does not name {}",
+            entry.name
+        );
+    }
 }
 
 #[test]
