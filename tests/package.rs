@@ -7,7 +7,7 @@ mod support;
 
 use function_sco::function::INPUT_API_VERSION;
 use serde_json::{Value, json};
-use support::golden::assert_golden;
+use support::golden::{assert_golden, update_requested};
 use support::root;
 
 fn read(path: &str) -> String {
@@ -137,4 +137,15 @@ fn the_package_manifests_are_strictly_valid() {
             panic!("{path} is not valid:\n{}", errors.join("\n"));
         }
     }
+}
+
+#[test]
+fn golden_files_are_rewritten_only_on_request_and_never_in_ci() {
+    assert!(update_requested(Some("1"), None));
+    assert!(update_requested(Some("1"), Some("false")));
+    for update in [None, Some("0"), Some(""), Some("yes")] {
+        assert!(!update_requested(update, None), "{update:?}");
+    }
+    assert!(!update_requested(None, Some("true")));
+    assert!(std::panic::catch_unwind(|| update_requested(Some("0"), Some("true"))).is_err());
 }
