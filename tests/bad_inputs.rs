@@ -17,6 +17,8 @@
 //!   - path: spec.parameters.extra
 //!     nest: 200                          # {"a": {"a": ...}} this deep
 //! expect: [spec.parameters.storageSize]  # paths the Fatal must name
+//! says: ["is not a size"]                 # texts the Fatal must hold (the reason, not just the path)
+//! fresh: true                             # judged as first submitted: no observed resources or status
 //! xrd: why the XRD admits it              # only where its schema cannot refuse it
 //! cel: true                               # or: a CEL rule of the XRD refuses it
 //! ```
@@ -57,6 +59,14 @@ struct Case {
     #[serde(default)]
     set: Vec<Edit>,
     expect: Vec<String>,
+    /// Texts the Fatal must hold: the rule the case is about, where another rule could name the
+    /// same path (an immutable field of an observed object, a parse error before the check).
+    #[serde(default)]
+    says: Vec<String>,
+    /// Judge the XR as first submitted (no observed composed resources, no status), so that a
+    /// value rule is not preempted by the rule that the field cannot change.
+    #[serde(default)]
+    fresh: bool,
     /// Why the XRD's schema lets this case through (the function alone refuses it); absent
     /// when the schema refuses it.
     #[serde(default)]
@@ -179,10 +189,7 @@ fn every_bad_input_gets_a_fatal_naming_its_fields() {
             let case: Case = serde_norway::from_str(&text)
                 .unwrap_or_else(|e| panic!("{}: not a case: {e}", path.display()));
             assert!(!case.why.is_empty() && !case.expect.is_empty());
-            let mut input = case_input(&root().join(&case.base));
-            for edit in &case.set {
-                edit.apply(&mut input.composite, &path);
-            }
+            let input = case_xr(&case, &path);
             let outcome = Outcome::of(render::run(&runner, &input));
             if let Err(why) = judge(&case, &outcome) {
                 failures.push(format!("{}: {why}", path.display()));
@@ -205,10 +212,28 @@ fn every_bad_input_gets_a_fatal_naming_its_fields() {
     }
 }
 
+/// The case's input: its base, fresh if it says so, with its edits applied.
+fn case_xr(case: &Case, path: &Path) -> render::RenderInput {
+    let mut input = case_input(&root().join(&case.base));
+    if case.fresh {
+        input.observed.clear();
+        if let Some(xr) = input.composite.as_object_mut() {
+            xr.remove("status");
+        }
+    }
+    for edit in &case.set {
+        edit.apply(&mut input.composite, path);
+    }
+    input
+}
+
 fn judge(case: &Case, outcome: &Outcome) -> Result<(), String> {
     let fatal = outcome
         .fatal()
         .ok_or_else(|| format!("no Fatal result ({})", case.why))?;
+    if let Some(says) = case.says.iter().find(|says| !fatal.contains(says.as_str())) {
+        return Err(format!("the Fatal does not say {says:?}: {}", clip(fatal)));
+    }
     if fatal.len() > MAX_MESSAGE {
         return Err(format!(
             "the Fatal message has {} bytes, more than {MAX_MESSAGE}",
@@ -271,10 +296,7 @@ fn the_xrd_refuses_every_case_its_schema_can_express() {
         {
             let case: Case =
                 serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let mut input = case_input(&root().join(&case.base));
-            for edit in &case.set {
-                edit.apply(&mut input.composite, &path);
-            }
+            let input = case_xr(&case, &path);
             let refused = support::schema::validate_against(&schema, &input.composite).is_err();
             match (case.xrd.is_some() || case.cel, refused) {
                 (false, false) => wrong.push(format!(
@@ -323,10 +345,7 @@ fn the_xrds_cel_rules_refuse_their_cases() {
                 continue;
             }
             cases += 1;
-            let mut input = case_input(&root().join(&case.base));
-            for edit in &case.set {
-                edit.apply(&mut input.composite, &path);
-            }
+            let input = case_xr(&case, &path);
             let name = format!(
                 "{composition}-{}",
                 path.file_name().unwrap().to_string_lossy()
