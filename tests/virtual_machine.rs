@@ -200,7 +200,29 @@ fn the_connection_secret_carries_host_port_and_user_but_status_no_secret() {
             ("user", "cloud-user".into())
         ])
     );
+    // Neither the SSH key nor the cloud-init user data reaches the status, raw or encoded.
     let status = serde_json::to_string(&documents[0]["status"]).unwrap();
+    let params = &input.composite["spec"]["parameters"];
+    for secret in [
+        params["sshPublicKey"]["data"].as_str().expect("a key"),
+        params["cloudInit"]["userData"].as_str().expect("user data"),
+    ] {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(secret);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(secret.trim())
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned());
+        for form in [Some(secret.trim().to_owned()), Some(encoded), decoded.ok()]
+            .into_iter()
+            .flatten()
+        {
+            let escaped = serde_json::to_string(&form).unwrap();
+            assert!(
+                !status.contains(&escaped[1..escaped.len() - 1]),
+                "status leaks a secret value: {status}"
+            );
+        }
+    }
     assert!(
         !status.contains("ecdsa") && !status.contains("nginx"),
         "status leaks a secret value: {status}"

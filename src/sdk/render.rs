@@ -826,16 +826,22 @@ mod tests {
     }
 
     #[test]
-    fn the_tag_is_deterministic() {
+    fn the_tag_is_the_sha256_of_the_request_without_meta() {
         let input = RenderInput {
             composite: json!({"kind": "XR"}),
             ..Default::default()
         };
-        assert_eq!(
-            input.request().meta.unwrap().tag,
-            input.request().meta.unwrap().tag
-        );
-        assert_eq!(input.request().meta.unwrap().tag.len(), 64);
+        let mut req = input.request();
+        let tag = req.meta.take().unwrap().tag;
+        let digest = Sha256::digest(req.encode_to_vec());
+        let expected: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(tag, expected);
+        assert_eq!(input.request().meta.unwrap().tag, tag, "deterministic");
+        let other = RenderInput {
+            composite: json!({"kind": "XR", "metadata": {"name": "b"}}),
+            ..Default::default()
+        };
+        assert_ne!(other.request().meta.unwrap().tag, tag);
     }
 
     #[test]

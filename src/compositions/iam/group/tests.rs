@@ -286,9 +286,15 @@ fn project_groups_are_refused_naming_the_project_composition() {
 
 #[test]
 fn a_bad_group_name_is_refused() {
-    for bad in [" eng", "system:eng"] {
+    for (bad, why) in [
+        (" eng", "surrounding whitespace"),
+        (
+            "system:eng",
+            "starts with system:, which Kubernetes reserves",
+        ),
+    ] {
         let result = Run::default().render(&xr(json!({"name": bad})));
-        assert_refused(result, "spec.parameters.name", "");
+        assert_refused(result, "spec.parameters.name", why);
     }
 }
 

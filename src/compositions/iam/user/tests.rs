@@ -279,16 +279,17 @@ fn a_bad_username_is_refused() {
 
 #[test]
 fn a_plus_in_a_username_is_kept() {
-    let desired = Run::new()
+    let desired = with_password()
         .render(&xr(
             json!({"username": "grace+ops", "email": "grace@acme.example"}),
         ))
         .expect("valid");
-    assert!(
-        desired
-            .resources
-            .keys()
-            .any(|k| k.as_str() == names::INITIAL_PASSWORD)
+    let user = manifest(&desired, names::USER);
+    assert_eq!(user["spec"]["forProvider"]["username"], "grace+ops");
+    assert_eq!(desired.status["user"]["username"], "grace+ops");
+    assert_eq!(
+        manifest(&desired, names::INITIAL_PASSWORD)["metadata"]["name"],
+        names::initial_password("acme", "grace+ops")
     );
 }
 
