@@ -143,7 +143,26 @@ fn valid(
                 .map(|r| r.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
             let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
-                return Just(Value::Object(Map::new())).boxed();
+                // A map (Group attributes): a few entries of the value schema, under keys
+                // drawn from the schema's own names and generated ones.
+                return match schema.get("additionalProperties").filter(|v| v.is_object()) {
+                    Some(values) => {
+                        let max = usize_of("maxProperties").unwrap_or(3).min(3);
+                        let names = prop_oneof![
+                            proptest::sample::select(vec![
+                                "department".to_owned(),
+                                "cost-center".to_owned(),
+                                "a.b_c".to_owned(),
+                            ]),
+                            proptest::string::string_regex("[A-Za-z][A-Za-z0-9._-]{0,20}")
+                                .expect("a regular expression"),
+                        ];
+                        proptest::collection::btree_map(names, valid(values, key, samples), 0..=max)
+                            .prop_map(|m| Value::Object(m.into_iter().collect()))
+                            .boxed()
+                    }
+                    None => Just(Value::Object(Map::new())).boxed(),
+                };
             };
             let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = properties
                 .iter()
@@ -289,12 +308,16 @@ fn well_typed_specs_compose_valid_manifests_or_name_a_field() {
                 count.1 += 1;
             }
             if let Some(message) = fatal {
-                prop_assert!(
-                    message.contains("spec.")
-                        || message.contains("metadata.")
-                        || message.contains("credentials."),
-                    "a Fatal that names no field: {message}"
-                );
+                // Every error leads with its field path: `spec.parameters.x: why; ...`.
+                let named = |error: &str| {
+                    error.split_once(": ").is_some_and(|(path, _)| {
+                        ["spec.", "metadata.", "credentials."]
+                            .iter()
+                            .any(|root| path.starts_with(root))
+                            && !path.contains(char::is_whitespace)
+                    })
+                };
+                prop_assert!(named(message), "a Fatal that names no field: {message}");
                 return Ok(());
             }
             for (name, resource) in &rsp.desired.clone().unwrap_or_default().resources {
