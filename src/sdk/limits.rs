@@ -223,6 +223,30 @@ mod tests {
         }
     }
 
+    /// A service that is never ready (a full buffer, a closed connection).
+    struct Busy;
+
+    impl Service<http::Request<()>> for Busy {
+        type Response = http::Response<()>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<http::Response<()>, Infallible>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Pending
+        }
+
+        fn call(&mut self, _: http::Request<()>) -> Self::Future {
+            std::future::ready(Ok(http::Response::new(())))
+        }
+    }
+
+    #[test]
+    fn the_limits_are_ready_only_when_the_service_they_wrap_is() {
+        let mut service = Limits::new(1, Duration::from_secs(1)).layer(Busy);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(Service::<http::Request<()>>::poll_ready(&mut service, &mut cx).is_pending());
+    }
+
     fn call(path: &str) -> http::Request<()> {
         http::Request::builder().uri(path).body(()).unwrap()
     }
@@ -306,6 +330,11 @@ mod tests {
         assert_eq!(parse_grpc_timeout(b"50m"), Some(Duration::from_millis(50)));
         assert_eq!(parse_grpc_timeout(b"2S"), Some(Duration::from_secs(2)));
         assert_eq!(parse_grpc_timeout(b"1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout(b"3M"), Some(Duration::from_secs(180)));
+        assert_eq!(
+            parse_grpc_timeout(b"250u"),
+            Some(Duration::from_micros(250))
+        );
         assert_eq!(
             parse_grpc_timeout(b"99999999n"),
             Some(Duration::from_nanos(99_999_999))
