@@ -525,6 +525,76 @@ fn the_identity_provider_reads_its_client_credentials_from_secrets() {
     }
 }
 
+/// upjet reads a missing Secret or key as an empty value, and Keycloak then drops the SMTP
+/// password or has no client secret for the federated provider: while the Secret the settings
+/// or the XR name cannot give one, the Organisation says which and what it does.
+#[test]
+fn a_missing_smtp_password_or_client_secret_is_warned_about() {
+    fn secret(name: &str) -> impl Fn(&Value) -> bool + '_ {
+        move |o: &Value| o["kind"] == "Secret" && o["metadata"]["name"] == name
+    }
+    for (stage_name, secret_name, key, says) in [
+        ("03-all-ready", "sco-smtp", "password", "no SMTP password"),
+        (
+            "08-token-validation-all-ready",
+            "globex-entra-id",
+            "clientSecret",
+            "no client secret",
+        ),
+    ] {
+        let base = case_input(&stage(stage_name));
+        assert!(
+            base.required.iter().any(secret(secret_name)),
+            "{stage_name} has Secret {secret_name}"
+        );
+        assert_eq!(
+            Outcome::of(support::render_input(&base)).warnings(),
+            Vec::<&str>::new()
+        );
+        let mut missing = base.clone();
+        missing.required.retain(|o| !secret(secret_name)(o));
+        let mut without_key = base.clone();
+        let mut empty = base.clone();
+        for (input, value) in [(&mut without_key, None), (&mut empty, Some(json!("")))] {
+            let data = &mut input
+                .required
+                .iter_mut()
+                .find(|o| secret(secret_name)(o))
+                .unwrap()["data"];
+            match value {
+                None => data.as_object_mut().unwrap().clear(),
+                Some(v) => data[key] = v,
+            }
+        }
+        for (input, problem) in [
+            (
+                missing,
+                format!("Secret crossplane-system/{secret_name} does not exist"),
+            ),
+            (
+                without_key,
+                format!("Secret crossplane-system/{secret_name} has no key {key}"),
+            ),
+            (
+                empty,
+                format!("key {key} of Secret crossplane-system/{secret_name} is empty"),
+            ),
+        ] {
+            let out = Outcome::of(support::render_input(&input));
+            assert_eq!(out.fatal(), None);
+            let warnings = out.warnings();
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.starts_with(&problem) && w.contains(says)),
+                "{stage_name}: no warning {problem:?}: {warnings:?}"
+            );
+            // Everything is still composed: the Secret may come later.
+            assert!(out.composed.contains_key("realm"));
+        }
+    }
+}
+
 #[test]
 fn no_secret_value_reaches_status_or_conditions() {
     for name in [

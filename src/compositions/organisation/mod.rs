@@ -66,6 +66,10 @@
 //!   from a Secret, so the composition writes one. The client secret stays in the platform's
 //!   Secret, referenced from the XR. Endpoints are given explicitly: a function cannot fetch
 //!   a discovery document.
+//! - The Secrets the platform or the XR name for provider-keycloak to read (the SMTP password,
+//!   the federated provider's client secret) are required resources: upjet reads one that is
+//!   missing, or a key it lacks, as an empty value without an error, which Keycloak takes as
+//!   none (a realm's SMTP password dropped), so the XR warns while it is (`check_secret_key`).
 //! - Token validation: one `WorkspaceAuthenticationConfiguration` and one `WorkspaceType`
 //!   (default name `project`, extending `root:universal`) inside the organisation's workspace,
 //!   which KCP requires to be the same logical cluster. Projects create their workspaces with
@@ -101,6 +105,7 @@ use crate::resources::secret::{Base64, Secret};
 use crate::resources::{
     Labels, Meta, ProviderConfig, Referable, Reference, SecretKeySelector, meta,
 };
+use crate::sdk::response::{Match, Requirement};
 use spec::OrganisationStatus;
 
 pub use settings::Settings;
@@ -416,6 +421,21 @@ impl<'a> Org<'a> {
     fn keycloak(&self, build: &mut Build<'_, Part>) {
         let realm = self.realm();
         build.add_keycloak(names::REALM, Part::Realm, &realm);
+        if let Some(auth) = self
+            .platform
+            .keycloak
+            .smtp
+            .as_ref()
+            .and_then(|s| s.auth.as_ref())
+        {
+            let secret = &auth.password_secret;
+            check_secret_key(
+                build,
+                names::SMTP_PASSWORD_REQUIREMENT,
+                [&secret.namespace, &secret.name, &secret.key],
+                "so provider-keycloak sends the realm no SMTP password (keycloak.smtp.auth.passwordSecret) and Keycloak drops the one it has: the realm sends no mail (address verification, password reset) until the Secret has it",
+            );
+        }
         let in_realm = RealmId::managed(realm.name());
 
         let tv = &self.platform.token_validation;
@@ -666,6 +686,16 @@ impl<'a> Org<'a> {
         idp: &spec::IdentityProvider,
         realm: &keycloak::Realm,
     ) {
+        let secret = &idp.client_secret_ref;
+        check_secret_key(
+            build,
+            names::IDP_CLIENT_SECRET_REQUIREMENT,
+            [secret.namespace.as_str(), &secret.name, &secret.key],
+            &format!(
+                "so provider-keycloak gives identity provider {} no client secret (spec.parameters.identityProvider.clientSecretRef): logins through it fail at the provider's token endpoint until the Secret has it",
+                idp.alias.as_str()
+            ),
+        );
         let secret_namespace = self.secret_namespace();
         let client_id = Secret::new(
             meta(
@@ -1193,6 +1223,41 @@ struct AppliedWorkspaceSpec {
 struct AppliedType {
     name: String,
     path: String,
+}
+
+/// Asks Crossplane for the Secret holding a value provider-keycloak reads from `key`
+/// (namespace, name, key) and warns, once it is fetched, while it cannot give one: upjet reads
+/// a Secret that does not exist, or a key it lacks, as an empty value without an error (upjet
+/// `pkg/resource/sensitive.go` `GetSensitiveParameters`, which ignores NotFound;
+/// `pkg/controller/api.go` `GetSecretValue`, `data[key]`), and Keycloak takes an empty value
+/// as none. `consequence` says what that does.
+fn check_secret_key(
+    build: &mut Build<'_, Part>,
+    requirement: &str,
+    [namespace, name, key]: [&str; 3],
+    consequence: &str,
+) {
+    build.require(
+        requirement,
+        Requirement {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            matching: Match::Name(name.to_owned()),
+            namespace: Some(namespace.to_owned()),
+        },
+    );
+    let Some(found) = build.required(requirement) else {
+        return;
+    };
+    let problem = match found.first().map(|secret| secret["data"].get(key)) {
+        None => format!("Secret {namespace}/{name} does not exist"),
+        Some(None) => format!("Secret {namespace}/{name} has no key {key}"),
+        Some(Some(value)) if value.as_str().is_none_or(str::is_empty) => {
+            format!("key {key} of Secret {namespace}/{name} is empty")
+        }
+        Some(Some(_)) => return,
+    };
+    build.warn(format!("{problem}, {consequence}"));
 }
 
 /// The type of the organisation's workspace as last applied, if it was.

@@ -23,6 +23,10 @@ pub const ADMIN_PASSWORD: &str = "admin-initial-password";
 pub const ADMIN_MEMBERSHIP: &str = "admin-membership";
 pub const IDENTITY_PROVIDER: &str = "identity-provider";
 pub const IDP_CLIENT_ID: &str = "identity-provider-client-id";
+/// Requirement: the Secret with the SMTP password (`keycloak.smtp.auth.passwordSecret`).
+pub const SMTP_PASSWORD_REQUIREMENT: &str = "smtp-password-secret";
+/// Requirement: the Secret with the federated provider's client secret.
+pub const IDP_CLIENT_SECRET_REQUIREMENT: &str = "identity-provider-client-secret";
 pub const AUTH_CONFIG: &str = "auth-config";
 pub const PROJECT_WORKSPACE_TYPE: &str = "project-workspace-type";
 pub const USAGE_WORKSPACE: &str = "usage-workspace-by-provider-config";
