@@ -410,6 +410,12 @@ mod tests {
         assert_eq!(message.chars().count(), Unsynced::MESSAGE_MAX + 3);
         assert!(message.ends_with("..."));
         assert_eq!(twice.unsynced().unwrap().message, message);
+        // The first Ready condition counts, as for is_ready.
+        let ready_twice = read(json!({"status": {"conditions": [
+            {"type": "Ready", "status": "True"}, {"type": "Ready", "status": "False"},
+        ]}}));
+        assert!(ready_twice.is_ready());
+        assert_eq!(ready_twice.health(), (true, None));
     }
 
     #[test]
