@@ -534,7 +534,12 @@ fn a_missing_smtp_password_or_client_secret_is_warned_about() {
         move |o: &Value| o["kind"] == "Secret" && o["metadata"]["name"] == name
     }
     for (stage_name, secret_name, key, says) in [
-        ("03-all-ready", "sco-smtp", "password", "no SMTP password"),
+        (
+            "03-all-ready",
+            "sco-smtp",
+            "password",
+            "no SMTP password (keycloak.smtp.auth.passwordSecret) and Keycloak drops the one it has: the realm sends no mail (address verification, password reset) until the Secret has it; with keycloak.verifyEmail, a new user's first login waits",
+        ),
         (
             "08-token-validation-all-ready",
             "globex-entra-id",

@@ -429,11 +429,18 @@ impl<'a> Org<'a> {
             .and_then(|s| s.auth.as_ref())
         {
             let secret = &auth.password_secret;
+            let logins = if self.platform.keycloak.verify_email() {
+                "; with keycloak.verifyEmail, a new user's first login waits for a mail that is not sent"
+            } else {
+                ""
+            };
             check_secret_key(
                 build,
                 names::SMTP_PASSWORD_REQUIREMENT,
                 [&secret.namespace, &secret.name, &secret.key],
-                "so provider-keycloak sends the realm no SMTP password (keycloak.smtp.auth.passwordSecret) and Keycloak drops the one it has: the realm sends no mail (address verification, password reset) until the Secret has it",
+                &format!(
+                    "so provider-keycloak sends the realm no SMTP password (keycloak.smtp.auth.passwordSecret) and Keycloak drops the one it has: the realm sends no mail (address verification, password reset) until the Secret has it{logins}"
+                ),
             );
         }
         let in_realm = RealmId::managed(realm.name());
