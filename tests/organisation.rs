@@ -497,6 +497,33 @@ fn the_identity_provider_waits_for_its_client_id_secret_and_logs_the_browser_out
     assert_eq!(idp["backchannelSupported"], false);
 }
 
+/// Created without its client secret, the provider would fail every login until an update
+/// carried the secret: a new one waits for it, as for its client ID.
+#[test]
+fn a_new_identity_provider_waits_for_its_client_secret() {
+    let mut input = case_input(&stage("08-token-validation-all-ready"));
+    input.observed.retain(|o| {
+        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+            != "identity-provider"
+    });
+    input
+        .required
+        .retain(|o| o["metadata"]["name"] != "globex-entra-id");
+    let out = Outcome::of(support::render_input(&input));
+    assert_eq!(out.fatal(), None);
+    assert!(out.composed.contains_key("identity-provider-client-id"));
+    assert!(!out.composed.contains_key("identity-provider"));
+    let (status, reason, message) = out.condition("ResourcesReady");
+    assert_eq!(
+        (status, reason.as_str()),
+        (Status::ConditionFalse, "WaitingForIdentityProviderSecret")
+    );
+    assert!(
+        message.contains("crossplane-system/globex-entra-id") && message.contains("client secret"),
+        "{message}"
+    );
+}
+
 #[test]
 fn the_identity_provider_reads_its_client_credentials_from_secrets() {
     let out = run("08-token-validation-all-ready");
@@ -596,6 +623,9 @@ fn a_missing_smtp_password_or_client_secret_is_warned_about() {
             );
             // Everything is still composed: the Secret may come later.
             assert!(out.composed.contains_key("realm"));
+            if stage_name.starts_with("08") {
+                assert!(out.composed.contains_key("identity-provider"), "it exists");
+            }
         }
     }
 }

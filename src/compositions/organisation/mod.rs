@@ -694,7 +694,7 @@ impl<'a> Org<'a> {
         realm: &keycloak::Realm,
     ) {
         let secret = &idp.client_secret_ref;
-        check_secret_key(
+        let has_client_secret = check_secret_key(
             build,
             names::IDP_CLIENT_SECRET_REQUIREMENT,
             [secret.namespace.as_str(), &secret.name, &secret.key],
@@ -723,16 +723,27 @@ impl<'a> Org<'a> {
             &client_id,
             exists,
         );
-        if !exists && !build.exists(names::IDENTITY_PROVIDER) {
-            // upjet sends an empty value for a Secret it cannot find (`IgnoreNotFound`,
-            // `pkg/resource/sensitive.go`): the provider would be created with client ID "".
-            build.wait(
-                "WaitingForIdentityProviderSecret",
+        // upjet sends an empty value for a Secret it cannot find (`IgnoreNotFound`,
+        // `pkg/resource/sensitive.go`): the provider would be created with client ID "" or
+        // without a client secret, and logins through it would fail until an update carried
+        // the value (a secret Keycloak reads back masked, like the SMTP password, may not
+        // show upjet a difference to apply once its state was rebuilt from the Secret).
+        let secrets_ready = exists && has_client_secret;
+        if !secrets_ready && !build.exists(names::IDENTITY_PROVIDER) {
+            let missing = if exists {
+                format!(
+                    "the Secret {}/{} with the identity provider's client secret (key {}) has no value yet",
+                    secret.namespace.as_str(),
+                    secret.name,
+                    secret.key
+                )
+            } else {
                 format!(
                     "the Secret {secret_namespace}/{} with the identity provider's client ID does not exist yet",
                     client_id.name()
-                ),
-            );
+                )
+            };
+            build.wait("WaitingForIdentityProviderSecret", missing);
             return;
         }
 
@@ -1237,13 +1248,14 @@ struct AppliedType {
 /// a Secret that does not exist, or a key it lacks, as an empty value without an error (upjet
 /// `pkg/resource/sensitive.go` `GetSensitiveParameters`, which ignores NotFound;
 /// `pkg/controller/api.go` `GetSecretValue`, `data[key]`), and Keycloak takes an empty value
-/// as none. `consequence` says what that does.
+/// as none. `consequence` says what that does. Whether the value is there (not known before
+/// Crossplane has fetched the Secret: false).
 fn check_secret_key(
     build: &mut Build<'_, Part>,
     requirement: &str,
     [namespace, name, key]: [&str; 3],
     consequence: &str,
-) {
+) -> bool {
     build.require(
         requirement,
         Requirement {
@@ -1254,7 +1266,7 @@ fn check_secret_key(
         },
     );
     let Some(found) = build.required(requirement) else {
-        return;
+        return false;
     };
     let problem = match found.first().map(|secret| secret["data"].get(key)) {
         None => format!("Secret {namespace}/{name} does not exist"),
@@ -1262,9 +1274,10 @@ fn check_secret_key(
         Some(Some(value)) if value.as_str().is_none_or(str::is_empty) => {
             format!("key {key} of Secret {namespace}/{name} is empty")
         }
-        Some(Some(_)) => return,
+        Some(Some(_)) => return true,
     };
     build.warn(format!("{problem}, {consequence}"));
+    false
 }
 
 /// The type of the organisation's workspace as last applied, if it was.
