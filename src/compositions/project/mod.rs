@@ -641,7 +641,7 @@ struct CudnLayer2 {
 /// separator), no control characters or surrounding whitespace, no `system:` prefix.
 fn check_group(group: &str) -> Result<(), String> {
     if group.is_empty()
-        || group.len() > 255
+        || group.chars().count() > 255
         || group.contains('/')
         || group.chars().any(char::is_control)
         || group.trim() != group

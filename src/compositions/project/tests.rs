@@ -99,6 +99,10 @@ fn user_and_group_names() {
     assert!(check_group("a/b").is_err());
     assert!(check_group(" padded").is_err());
     assert!(check_group("").is_err());
+    // 255 characters, as the XRD's maxLength and Keycloak's column count them, not bytes.
+    assert!(check_group(&"ü".repeat(255)).is_ok());
+    assert!(check_group(&"g".repeat(255)).is_ok());
+    assert!(check_group(&"g".repeat(256)).is_err());
 }
 
 #[test]
