@@ -174,6 +174,18 @@ fn a_cluster_name_too_long_for_the_base_domain_is_refused() {
     let (path, message) = case.error();
     assert_eq!(path, "spec.parameters.clusterName");
     assert!(message.contains("at most 253"), "{message}");
+    // At the limit: *.apps.dev.<base> of exactly 253 characters is a DNS name, 254 is not.
+    for (extra, fits) in [(0, true), (1, false)] {
+        let base = format!(
+            "{}.{}.example.com",
+            vec!["b".repeat(60); 3].join("."),
+            "c".repeat(47 + extra)
+        );
+        assert_eq!(format!("*.apps.dev.{base}").len(), 253 + extra);
+        let mut case = Case::new(json!({"clusterName": "dev"}));
+        case.settings = settings(json!({"baseDomain": base}));
+        assert_eq!(case.render().is_ok(), fits, "{} characters", 253 + extra);
+    }
 }
 
 #[test]
