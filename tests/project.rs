@@ -716,6 +716,38 @@ fn the_organisation_composite_is_named_by_its_provider_configs_controller() {
 }
 
 #[test]
+fn a_workspace_object_ready_before_kcp_reports_it_ready_is_not_ready() {
+    // provider-kubernetes' Ready (its CEL query) and the workspace's own phase must agree.
+    let mut input = case_input(&stage("02-workspace-ready"));
+    let workspace = input
+        .observed
+        .iter_mut()
+        .find(|o| {
+            o["metadata"]["annotations"]["crossplane.io/composition-resource-name"] == "workspace"
+        })
+        .unwrap();
+    workspace["status"]["atProvider"]["manifest"]["status"]["phase"] = json!("Initializing");
+    let out = render_input(&input);
+    assert!(!out.ready("workspace"));
+    assert_eq!(out.status["workspaceReady"], false);
+}
+
+#[test]
+fn a_provider_config_controlled_by_another_kind_has_no_organisation_usage() {
+    // Only an Organisation composite controlling the ProviderConfig is one to keep.
+    let mut input = case_input(&stage("01-nothing-observed"));
+    org_provider_config(&mut input)["metadata"]["ownerReferences"] = json!([{
+        "apiVersion": "example.org/v1", "kind": "XOnboarding", "name": "acme", "uid": "9",
+        "controller": true}]);
+    let out = render_input(&input);
+    assert_eq!(organisation_usage(&out), None);
+    assert!(
+        !out.composed
+            .contains_key("usage-organisation-realm-by-workspace")
+    );
+}
+
+#[test]
 fn only_the_provider_config_is_kept_when_no_organisation_composed_it() {
     // A ProviderConfig no Organisation controls (an organisation onboarded otherwise): only
     // that ProviderConfig is kept. A Usage of an Organisation's workspace or realm, which do

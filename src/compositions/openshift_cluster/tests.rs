@@ -546,6 +546,20 @@ fn the_organisation_comes_from_the_annotation_or_the_namespace() {
     let desired = case.render().unwrap();
     let hc = manifest(&desired, names::HOSTED_CLUSTER);
     assert_eq!(hc["metadata"]["labels"]["stakater.com/org"], "globex");
+    // An empty label says no more than a missing one.
+    let mut empty = Case::new(json!({"clusterName": "dev"}));
+    empty.xr["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("annotations");
+    empty.required.insert(
+        names::NAMESPACE_REQUIREMENT.into(),
+        vec![
+            json!({"metadata": {"name": "ws-frontend-clusters", "labels": {
+            "stakater.com/org": "globex", "sco.stakater.com/project": ""}}}),
+        ],
+    );
+    assert_eq!(empty.error().0, "metadata.namespace");
     assert_eq!(
         hc["metadata"]["labels"]["sco.stakater.com/project"],
         "frontend"
@@ -1706,6 +1720,22 @@ fn a_malformed_base_domain_or_release_image_is_refused() {
     let (path, message) = case.error();
     assert_eq!(path, "spec.parameters.version");
     assert!(message.contains("which HyperShift refuses"), "{message}");
+    // A release image of 253 characters is taken, one of 254 is not.
+    let image = |n: usize| format!("quay.io/{}", "a".repeat(n));
+    case.settings = settings(json!({"releaseImages": {"4.19": image(245)}}));
+    assert!(case.render().is_ok());
+    case.settings = settings(json!({"releaseImages": {"4.19": image(246)}}));
+    assert_eq!(case.error().0, "spec.parameters.version");
+}
+
+#[test]
+fn a_kept_encryption_key_does_not_hide_a_missing_uid() {
+    // The encryption key is read back from its Secret, but the OIDC client secret still
+    // needs the uid: its refusal is said, not swallowed with the key's.
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.xr["metadata"].as_object_mut().unwrap().remove("uid");
+    case.observed = vec![(names::ENCRYPTION_KEY, key_secret("kept-key"))];
+    assert_eq!(case.error().0, "metadata.uid");
 }
 
 #[test]
