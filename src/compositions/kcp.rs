@@ -20,7 +20,7 @@ use crate::resources::kubeconfig::Kubeconfig;
 use crate::resources::provider_kubernetes as pk;
 use crate::resources::secret::{Base64, ObservedSecret, Secret};
 use crate::resources::{Meta, Referable};
-use crate::sdk::response::{Match, Requirement};
+use crate::sdk::response::Requirement;
 
 /// The requirement under which Crossplane fetches the KCP admin kubeconfig Secret.
 pub const ADMIN_KUBECONFIG: &str = "kcp-admin-kubeconfig";
@@ -32,12 +32,7 @@ pub fn require_admin_kubeconfig<P: Copy + Ord>(build: &mut Build<'_, P>, platfor
     let source = &platform.kcp.admin_kubeconfig;
     build.require(
         ADMIN_KUBECONFIG,
-        Requirement {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            matching: Match::Name(source.name.clone()),
-            namespace: Some(source.namespace.clone()),
-        },
+        Requirement::secret(&source.namespace, &source.name),
     );
 }
 

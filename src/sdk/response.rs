@@ -294,6 +294,28 @@ pub struct Requirement {
     pub namespace: Option<String>,
 }
 
+impl Requirement {
+    /// The Namespace `name`.
+    pub fn namespace(name: &str) -> Self {
+        Self {
+            api_version: "v1".into(),
+            kind: "Namespace".into(),
+            matching: Match::Name(name.to_owned()),
+            namespace: None,
+        }
+    }
+
+    /// The Secret `name` in `namespace`.
+    pub fn secret(namespace: &str, name: &str) -> Self {
+        Self {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            matching: Match::Name(name.to_owned()),
+            namespace: Some(namespace.to_owned()),
+        }
+    }
+}
+
 /// Requires resources under `name`. Declare requirements on every call, also once satisfied,
 /// or Crossplane's requirements loop does not settle.
 ///
@@ -506,12 +528,7 @@ mod tests {
 
     #[test]
     fn requirements_follow_capabilities() {
-        let requirement = Requirement {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            matching: Match::Name("kcp-admin".into()),
-            namespace: Some("crossplane-system".into()),
-        };
+        let requirement = Requirement::secret("crossplane-system", "kcp-admin");
         // Old Crossplane: no capabilities, so both fields.
         let old = RunFunctionRequest::default();
         let mut rsp = RunFunctionResponse::default();

@@ -75,7 +75,7 @@ impl Organisation {
         namespace: &str,
     ) -> Option<&'o str> {
         if !matches!(self, Self::Annotated(_)) {
-            build.require(NAMESPACE_REQUIREMENT, namespace_requirement(namespace));
+            build.require(NAMESPACE_REQUIREMENT, Requirement::namespace(namespace));
         }
         if matches!(self, Self::Pending) {
             build.wait(
@@ -173,16 +173,6 @@ pub fn require_realm<P: Copy + Ord>(build: &mut Build<'_, P>, org: &str, compose
     };
     build.wait("WaitingForOrganisation", message);
     false
-}
-
-/// The requirement fetching the XR's namespace, for its organisation label.
-pub fn namespace_requirement(namespace: &str) -> Requirement {
-    Requirement {
-        api_version: "v1".into(),
-        kind: "Namespace".into(),
-        matching: Match::Name(namespace.to_owned()),
-        namespace: None,
-    }
 }
 
 /// The workspace path of an organisation (`root:acme`), for messages.

@@ -853,12 +853,7 @@ impl Cluster<'_> {
     fn compose(&self, build: &mut Build<'_, Part>) {
         build.require(
             names::NAMESPACE_REQUIREMENT,
-            Requirement {
-                api_version: "v1".into(),
-                kind: "Namespace".into(),
-                matching: Match::Name(self.namespace.clone()),
-                namespace: None,
-            },
+            Requirement::namespace(&self.namespace),
         );
         if self.tenancy == Tenancy::Pending {
             build.wait(
@@ -880,23 +875,13 @@ impl Cluster<'_> {
         if let Some(secret) = observed.kubeconfig_secret() {
             build.require(
                 names::ADMIN_KUBECONFIG_REQUIREMENT,
-                Requirement {
-                    api_version: "v1".into(),
-                    kind: "Secret".into(),
-                    matching: Match::Name(secret.to_owned()),
-                    namespace: Some(self.namespace.clone()),
-                },
+                Requirement::secret(&self.namespace, secret),
             );
         }
         if !build.exists(names::HOSTED_CLUSTER) {
             build.require(
                 names::CONTROL_PLANE_NAMESPACE_REQUIREMENT,
-                Requirement {
-                    api_version: "v1".into(),
-                    kind: "Namespace".into(),
-                    matching: Match::Name(self.names.control_plane_namespace.clone()),
-                    namespace: None,
-                },
+                Requirement::namespace(&self.names.control_plane_namespace),
             );
         }
         self.secrets(build);

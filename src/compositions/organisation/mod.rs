@@ -105,7 +105,7 @@ use crate::resources::secret::{Base64, Secret};
 use crate::resources::{
     Labels, Meta, ProviderConfig, Referable, Reference, SecretKeySelector, meta,
 };
-use crate::sdk::response::{Match, Requirement};
+use crate::sdk::response::Requirement;
 use spec::OrganisationStatus;
 
 pub use settings::Settings;
@@ -1256,15 +1256,7 @@ fn check_secret_key(
     [namespace, name, key]: [&str; 3],
     consequence: &str,
 ) -> bool {
-    build.require(
-        requirement,
-        Requirement {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            matching: Match::Name(name.to_owned()),
-            namespace: Some(namespace.to_owned()),
-        },
-    );
+    build.require(requirement, Requirement::secret(namespace, name));
     let Some(found) = build.required(requirement) else {
         return false;
     };

@@ -774,12 +774,7 @@ impl Proj<'_> {
         for (api, namespace, _) in &self.namespaces {
             build.require(
                 &names::namespace_requirement(&api.namespace_suffix),
-                Requirement {
-                    api_version: "v1".into(),
-                    kind: "Namespace".into(),
-                    matching: Match::Name(namespace.clone()),
-                    namespace: None,
-                },
+                Requirement::namespace(namespace),
             );
         }
         let workspace = self.workspace(build);

@@ -353,12 +353,7 @@ impl Vm<'_> {
         }
         build.require(
             NAMESPACE_REQUIREMENT,
-            Requirement {
-                api_version: "v1".into(),
-                kind: "Namespace".into(),
-                matching: Match::Name(self.namespace.clone()),
-                namespace: None,
-            },
+            Requirement::namespace(&self.namespace),
         );
         let primary_udn = build
             .required(NAMESPACE_REQUIREMENT)
