@@ -429,18 +429,20 @@ impl<'a> Org<'a> {
             .and_then(|s| s.auth.as_ref())
         {
             let secret = &auth.password_secret;
-            let logins = if self.platform.keycloak.verify_email() {
-                "; with keycloak.verifyEmail, a new user's first login waits for a mail that is not sent"
-            } else {
-                ""
-            };
             check_secret_key(
                 build,
                 names::SMTP_PASSWORD_REQUIREMENT,
                 [&secret.namespace, &secret.name, &secret.key],
-                &format!(
-                    "so provider-keycloak sends the realm no SMTP password (keycloak.smtp.auth.passwordSecret) and Keycloak drops the one it has: the realm sends no mail (address verification, password reset) until the Secret has it{logins}"
-                ),
+                || {
+                    let logins = if self.platform.keycloak.verify_email() {
+                        "; with keycloak.verifyEmail, a new user's first login waits for a mail that is not sent"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "so provider-keycloak sends the realm no SMTP password (keycloak.smtp.auth.passwordSecret) and Keycloak drops the one it has: the realm sends no mail (address verification, password reset) until the Secret has it{logins}"
+                    )
+                },
             );
         }
         let in_realm = RealmId::managed(realm.name());
@@ -698,10 +700,12 @@ impl<'a> Org<'a> {
             build,
             names::IDP_CLIENT_SECRET_REQUIREMENT,
             [secret.namespace.as_str(), &secret.name, &secret.key],
-            &format!(
-                "so provider-keycloak gives identity provider {} no client secret (spec.parameters.identityProvider.clientSecretRef): logins through it fail at the provider's token endpoint until the Secret has it",
-                idp.alias.as_str()
-            ),
+            || {
+                format!(
+                    "so provider-keycloak gives identity provider {} no client secret (spec.parameters.identityProvider.clientSecretRef): logins through it fail at the provider's token endpoint until the Secret has it",
+                    idp.alias.as_str()
+                )
+            },
         );
         let secret_namespace = self.secret_namespace();
         let client_id = Secret::new(
@@ -1248,13 +1252,13 @@ struct AppliedType {
 /// a Secret that does not exist, or a key it lacks, as an empty value without an error (upjet
 /// `pkg/resource/sensitive.go` `GetSensitiveParameters`, which ignores NotFound;
 /// `pkg/controller/api.go` `GetSecretValue`, `data[key]`), and Keycloak takes an empty value
-/// as none. `consequence` says what that does. Whether the value is there (not known before
-/// Crossplane has fetched the Secret: false).
+/// as none. `consequence` says what that does (built only to warn). Whether the value is there
+/// (not known before Crossplane has fetched the Secret: false).
 fn check_secret_key(
     build: &mut Build<'_, Part>,
     requirement: &str,
     [namespace, name, key]: [&str; 3],
-    consequence: &str,
+    consequence: impl FnOnce() -> String,
 ) -> bool {
     build.require(requirement, Requirement::secret(namespace, name));
     let Some(found) = build.required(requirement) else {
@@ -1268,7 +1272,7 @@ fn check_secret_key(
         }
         Some(Some(_)) => return true,
     };
-    build.warn(format!("{problem}, {consequence}"));
+    build.warn(format!("{problem}, {}", consequence()));
     false
 }
 
