@@ -10,7 +10,7 @@ use function_sco::sdk::proto::v1::{Ready, Status};
 use function_sco::sdk::render;
 use serde_json::{Value, json};
 use support::outcome::Outcome;
-use support::{case_input, render_case, root};
+use support::{case_input, composed_name, observed_mut, render_case, root};
 
 fn stage(name: &str) -> PathBuf {
     root().join("tests/fixtures/organisation").join(name)
@@ -463,15 +463,9 @@ fn the_identity_provider_waits_for_its_client_id_secret_and_logs_the_browser_out
     // upjet sends an empty value for a Secret it cannot find: created before its client-ID
     // Secret, the provider would get client ID "".
     let mut input = case_input(&stage("08-token-validation-all-ready"));
-    let name_of = |o: &Value| {
-        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    };
     input.observed.retain(|o| {
         !matches!(
-            name_of(o).as_str(),
+            composed_name(o),
             "identity-provider"
                 | "identity-provider-client-id"
                 | "usage-realm-by-identity-provider"
@@ -493,10 +487,9 @@ fn the_identity_provider_waits_for_its_client_id_secret_and_logs_the_browser_out
 #[test]
 fn a_new_identity_provider_waits_for_its_client_secret() {
     let mut input = case_input(&stage("08-token-validation-all-ready"));
-    input.observed.retain(|o| {
-        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-            != "identity-provider"
-    });
+    input
+        .observed
+        .retain(|o| composed_name(o) != "identity-provider");
     input
         .required
         .retain(|o| o["metadata"]["name"] != "globex-entra-id");
@@ -1146,18 +1139,13 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
     // A workspace created universal, before token validation was on: spec.type is immutable,
     // so it stays, and kcp does not trust the realm in it; the XR says so.
     let mut input = case_input(&stage("08-token-validation-all-ready"));
-    for observed in &mut input.observed {
-        if observed["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-            == "workspace"
-        {
-            for at in [
-                "/spec/forProvider/manifest/spec/type",
-                "/status/atProvider/manifest/spec/type",
-            ] {
-                if let Some(ty) = observed.pointer_mut(at) {
-                    *ty = json!({"name": "universal", "path": "root"});
-                }
-            }
+    let observed = observed_mut(&mut input, "workspace");
+    for at in [
+        "/spec/forProvider/manifest/spec/type",
+        "/status/atProvider/manifest/spec/type",
+    ] {
+        if let Some(ty) = observed.pointer_mut(at) {
+            *ty = json!({"name": "universal", "path": "root"});
         }
     }
     let out = render_input(&input);
@@ -1204,9 +1192,7 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
 
     // A new organisation workspace gets the organisation's type.
     let mut input = case_input(&stage("08-token-validation-all-ready"));
-    input.observed.retain(|o| {
-        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"] != "workspace"
-    });
+    input.observed.retain(|o| composed_name(o) != "workspace");
     let out = render_input(&input);
     let workspace = &out.manifest("workspace")["spec"]["forProvider"]["manifest"];
     assert_eq!(
@@ -1219,10 +1205,7 @@ fn token_validation_gives_the_organisation_workspace_its_own_authenticated_type(
 fn without_annotation(names: &[&str], annotation: &str) -> Outcome {
     let mut input = case_input(&stage("03-all-ready"));
     for observed in &mut input.observed {
-        let name = observed["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let name = composed_name(observed).to_owned();
         if names.contains(&name.as_str()) {
             let annotations = observed["metadata"]["annotations"].as_object_mut().unwrap();
             assert!(

@@ -11,7 +11,7 @@ use function_sco::sdk::proto::v1::{Ready, Status};
 use function_sco::sdk::render;
 use serde_json::{Value, json};
 use support::outcome::Outcome;
-use support::{case_input, render_case, root};
+use support::{case_input, composed_name, observed_mut, render_case, root};
 
 fn stage(name: &str) -> PathBuf {
     root().join("tests/fixtures/project").join(name)
@@ -719,14 +719,8 @@ fn the_organisation_composite_is_named_by_its_provider_configs_controller() {
 fn a_workspace_object_ready_before_kcp_reports_it_ready_is_not_ready() {
     // provider-kubernetes' Ready (its CEL query) and the workspace's own phase must agree.
     let mut input = case_input(&stage("02-workspace-ready"));
-    let workspace = input
-        .observed
-        .iter_mut()
-        .find(|o| {
-            o["metadata"]["annotations"]["crossplane.io/composition-resource-name"] == "workspace"
-        })
-        .unwrap();
-    workspace["status"]["atProvider"]["manifest"]["status"]["phase"] = json!("Initializing");
+    observed_mut(&mut input, "workspace")["status"]["atProvider"]["manifest"]["status"]["phase"] =
+        json!("Initializing");
     let out = render_input(&input);
     assert!(!out.ready("workspace"));
     assert_eq!(out.status["workspaceReady"], false);
@@ -895,9 +889,7 @@ fn a_changed_added_or_removed_network_is_fatal() {
     let out = render_with("/spec/parameters/network", Value::Null);
     assert_fatal_names(&out, "spec.parameters.network", "cannot be removed");
     let mut input = case_input(&stage(ALL_READY));
-    input.observed.retain(|o| {
-        o["metadata"]["annotations"]["crossplane.io/composition-resource-name"] != "network"
-    });
+    input.observed.retain(|o| composed_name(o) != "network");
     let out = render_input(&input);
     assert_fatal_names(
         &out,
@@ -1074,17 +1066,10 @@ fn the_network_is_ready_once_ovn_lists_every_project_namespace() {
     // MTO creates them: the network is not ready until both are listed.
     let with_listed = |listed: &str| {
         let mut input = case_input(&stage(ALL_READY));
-        let network = input
-            .observed
-            .iter_mut()
-            .find(|r| {
-                r["metadata"]["annotations"]["crossplane.io/composition-resource-name"] == "network"
-            })
-            .expect("the observed network");
-        network["status"]["atProvider"]["manifest"]["status"]["conditions"][0]["message"] =
-            json!(format!(
-                "NetworkAttachmentDefinition has been created in following namespaces: [{listed}]"
-            ));
+        observed_mut(&mut input, "network")["status"]["atProvider"]["manifest"]["status"]["conditions"]
+            [0]["message"] = json!(format!(
+            "NetworkAttachmentDefinition has been created in following namespaces: [{listed}]"
+        ));
         render_input(&input)
     };
     let all = with_listed("ws-frontend-vms, ws-frontend-clusters");
@@ -1212,14 +1197,8 @@ fn each_namespace_gets_the_quota_that_has_kubevirt_set_limits() {
         );
     }
     let mut input = case_input(&stage(ALL_READY));
-    for o in &mut input.observed {
-        if o["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-            == "kubevirt-limits-vms"
-        {
-            o["status"]["conditions"][0] =
-                json!({"type": "Ready", "status": "False", "reason": "Creating"});
-        }
-    }
+    observed_mut(&mut input, "kubevirt-limits-vms")["status"]["conditions"][0] =
+        json!({"type": "Ready", "status": "False", "reason": "Creating"});
     let out = render_input(&input);
     assert!(!out.ready("kubevirt-limits-vms"));
     assert_eq!(out.status["tenantReady"], false);
@@ -1301,16 +1280,10 @@ fn with_token_validation_the_workspace_has_the_organisations_type_and_org_admins
 #[test]
 fn an_unknown_keycloak_user_is_reported_by_name() {
     let mut input = case_input(&stage(ALL_READY));
-    for object in &mut input.observed {
-        if object["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-            == "members-edit"
-        {
-            object["status"]["conditions"] = json!([
-                {"type": "Ready", "status": "False", "reason": "Creating"},
-                {"type": "Synced", "status": "False", "reason": "ReconcileError", "message": "create failed: user with username edsger does not exist"},
-            ]);
-        }
-    }
+    observed_mut(&mut input, "members-edit")["status"]["conditions"] = json!([
+        {"type": "Ready", "status": "False", "reason": "Creating"},
+        {"type": "Synced", "status": "False", "reason": "ReconcileError", "message": "create failed: user with username edsger does not exist"},
+    ]);
     let out = render_input(&input);
     let (status, reason, message) = out.condition("ResourcesReady");
     assert_eq!(
@@ -1329,19 +1302,13 @@ fn roles_cover_the_groups_kcp_reports_bound_not_the_exports_name() {
     // An export named otherwise than its group: once bound, kcp names the group in
     // status.boundResources, and the project roles and claim decisions follow it.
     let mut input = case_input(&stage(ALL_READY));
-    for object in &mut input.observed {
-        if object["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-            == "apibinding-vms"
-        {
-            let status = object
-                .pointer_mut("/status/atProvider/manifest/status")
-                .expect("an observed binding status");
-            status["boundResources"] = json!([
-                {"group": "vms.example.org", "resource": "virtualmachines"},
-                {"group": "vms.example.org", "resource": "virtualmachines"},
-            ]);
-        }
-    }
+    let status = observed_mut(&mut input, "apibinding-vms")
+        .pointer_mut("/status/atProvider/manifest/status")
+        .expect("an observed binding status");
+    status["boundResources"] = json!([
+        {"group": "vms.example.org", "resource": "virtualmachines"},
+        {"group": "vms.example.org", "resource": "virtualmachines"},
+    ]);
     let out = render_input(&input);
     assert_eq!(out.fatal(), None);
     let admin = &out.manifest("role-admin")["spec"]["forProvider"]["manifest"];

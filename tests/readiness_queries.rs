@@ -23,10 +23,7 @@ use std::process::{Command, Stdio};
 use function_sco::sdk::render::{case_dirs, read_documents};
 use serde_json::{Value, json};
 use support::outcome::Outcome;
-use support::root;
-
-/// Crossplane's annotation naming a composed resource.
-const RESOURCE_NAME: &str = "crossplane.io/composition-resource-name";
+use support::{composed_name, root};
 
 /// One query to evaluate, and where it came from.
 struct Case {
@@ -53,10 +50,8 @@ fn by_name(path: &Path) -> BTreeMap<String, Value> {
         .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()
         .filter_map(|d| {
-            let name = d["metadata"]["annotations"][RESOURCE_NAME]
-                .as_str()?
-                .to_owned();
-            Some((name, d))
+            let name = composed_name(&d).to_owned();
+            (!name.is_empty()).then_some((name, d))
         })
         .collect()
 }

@@ -44,6 +44,26 @@ pub fn render_input(input: &render::RenderInput) -> RunFunctionResponse {
     render::run(&Runner::new(Sco, response::DEFAULT_TTL), input)
 }
 
+/// The composition resource name of an observed object (its
+/// `crossplane.io/composition-resource-name` annotation); empty without one.
+pub fn composed_name(object: &serde_json::Value) -> &str {
+    object["metadata"]["annotations"][render::COMPOSITION_RESOURCE_NAME]
+        .as_str()
+        .unwrap_or_default()
+}
+
+/// The observed composed resource `name` of `input`, to edit; panics when it is not observed.
+pub fn observed_mut<'a>(
+    input: &'a mut render::RenderInput,
+    name: &str,
+) -> &'a mut serde_json::Value {
+    input
+        .observed
+        .iter_mut()
+        .find(|o| composed_name(o) == name)
+        .unwrap_or_else(|| panic!("no observed {name}"))
+}
+
 /// The render output of a case as YAML, exactly as `function-sco render` prints it.
 pub fn render_yaml(dir: &Path) -> String {
     let (input, rsp) = render_case(dir);
