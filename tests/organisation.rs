@@ -666,13 +666,18 @@ fn render_with(pointer: &str, value: Value) -> Outcome {
 
 /// Asserts a Fatal result and a `Valid=False` condition whose message starts with `path: `.
 fn assert_fatal_names(out: &Outcome, path: &str, fragment: &str) {
+    assert_fatal_with(out, "InvalidSpec", path, fragment);
+}
+
+/// A Fatal result with `reason` whose message leads with `path` and holds `fragment`.
+fn assert_fatal_with(out: &Outcome, expected: &str, path: &str, fragment: &str) {
     let message = out.fatal().expect("a Fatal result");
     assert!(message.starts_with(&format!("{path}: ")), "{message}");
     assert!(message.contains(fragment), "{message}");
     let (status, reason, condition) = out.condition("Valid");
     assert_eq!(
         (status, reason.as_str(), condition.as_str()),
-        (Status::ConditionFalse, "InvalidSpec", message)
+        (Status::ConditionFalse, expected, message)
     );
     assert!(
         out.composed.is_empty(),
@@ -792,7 +797,12 @@ fn platform_settings_without_keycloak_url_are_fatal() {
         .unwrap()
         .remove("url");
     let out = render_input(&input);
-    assert_fatal_names(&out, "platform keycloak.url", "is not set");
+    assert_fatal_with(
+        &out,
+        "InvalidPlatformConfig",
+        "platform keycloak.url",
+        "is not set",
+    );
 }
 
 #[test]

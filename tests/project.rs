@@ -1061,6 +1061,21 @@ fn a_malformed_published_api_is_an_invalid_platform_config() {
 }
 
 #[test]
+fn a_missing_keycloak_url_is_an_invalid_platform_config() {
+    let mut input = case_input(&stage("01-nothing-observed"));
+    setting(&mut input, "/sco/keycloak")
+        .as_object_mut()
+        .unwrap()
+        .remove("url");
+    let out = render_input(&input);
+    let message = out.fatal().expect("Fatal");
+    assert!(message.starts_with("platform keycloak.url: "), "{message}");
+    let (_, reason, _) = out.condition("Valid");
+    assert_eq!(reason, "InvalidPlatformConfig");
+    assert!(out.composed.is_empty());
+}
+
+#[test]
 fn the_network_is_ready_once_ovn_lists_every_project_namespace() {
     // OVN-Kubernetes reports NetworkCreated=True over the namespaces that exist, none before
     // MTO creates them: the network is not ready until both are listed.

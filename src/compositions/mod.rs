@@ -257,12 +257,23 @@ impl Invalid {
     }
 }
 
+/// How a field path names a platform setting (`platform keycloak.url`): the platform team's
+/// to fix, not the XR's author's.
+pub const SETTING_PATH_PREFIX: &str = "platform ";
+
 impl Invalid {
-    /// The reason of the Fatal result: `MissingCredential` when a function credential is
-    /// missing, else `InvalidSpec`.
+    /// The reason of the Fatal result, for whoever must act first: `MissingCredential` when a
+    /// function credential is missing, else `InvalidPlatformConfig` when a platform setting
+    /// stands in the way (no fix of the XR would render it), else `InvalidSpec`.
     pub fn reason(&self) -> &'static str {
         if self.0.iter().any(|e| e.path.starts_with("credentials.")) {
             "MissingCredential"
+        } else if self
+            .0
+            .iter()
+            .any(|e| e.path.starts_with(SETTING_PATH_PREFIX))
+        {
+            "InvalidPlatformConfig"
         } else {
             "InvalidSpec"
         }
@@ -493,5 +504,34 @@ mod tests {
         assert!(by_name("Bucket").is_none());
         assert!(for_xr("example.org/v1", "Bucket").is_none());
         assert!(by_loose_name("virtual-machine").is_some());
+    }
+
+    #[test]
+    fn the_reason_names_who_must_act_first() {
+        let spec = FieldError {
+            path: "spec.parameters.name".into(),
+            message: "bad".into(),
+        };
+        let setting = FieldError {
+            path: format!("{SETTING_PATH_PREFIX}keycloak.url"),
+            message: "is not set".into(),
+        };
+        let credential = FieldError {
+            path: "credentials.sco-seed".into(),
+            message: "missing".into(),
+        };
+        let reason = |errors: &[&FieldError]| {
+            Invalid(errors.iter().map(|e| (*e).clone()).collect()).reason()
+        };
+        assert_eq!(reason(&[&spec]), "InvalidSpec");
+        assert_eq!(reason(&[&setting]), "InvalidPlatformConfig");
+        assert_eq!(reason(&[&spec, &setting]), "InvalidPlatformConfig");
+        assert_eq!(reason(&[&setting, &credential]), "MissingCredential");
+        // A spec field that merely mentions a setting is still the XR's.
+        let mentions = FieldError {
+            path: "spec.parameters.version".into(),
+            message: "ask the platform team to set openshiftCluster.releaseImages".into(),
+        };
+        assert_eq!(reason(&[&mentions]), "InvalidSpec");
     }
 }

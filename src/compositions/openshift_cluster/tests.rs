@@ -1049,6 +1049,7 @@ fn the_keycloak_client_redirects_to_the_observed_callback() {
 fn a_missing_keycloak_url_is_refused() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     case.platform.keycloak.url = None;
+    assert_eq!(case.render().unwrap_err().reason(), "InvalidPlatformConfig");
     let (path, message) = case.error();
     assert_eq!(path, "platform keycloak.url");
     assert!(

@@ -102,6 +102,7 @@ fn console_redirect_uris_are_required() {
     let platform = Config::resolve(Some(&sco), None).unwrap().platform.clone();
     let err = render(&xr("acme", None), &BTreeMap::new(), &platform).unwrap_err();
     assert_eq!(err.0[0].path, "platform keycloak.console.redirectUris");
+    assert_eq!(err.reason(), "InvalidPlatformConfig");
 }
 
 #[test]
