@@ -140,7 +140,13 @@ impl Config {
             // Decode after each layer so the error names the layer that broke it.
             decode(&merged).map_err(|(key, message)| fail(key, message))?;
         }
-        let config = decode(&merged).expect("validated above");
+        follow(&mut merged, [environment, input]);
+        // A layer's patch of a followed key met another base than the built-in one.
+        let config = decode(&merged).map_err(|(key, message)| ConfigError {
+            source_path: last,
+            key,
+            message,
+        })?;
         // Rules between keys hold for the merged result, whichever layer set each key.
         config
             .platform
@@ -169,6 +175,44 @@ fn merge_patch(target: &mut Value, patch: &Value) {
             }
         }
         (t, p) => *t = p.clone(),
+    }
+}
+
+/// Sets the keys a composition's settings take from another's ([`Entry::settings_from`]):
+/// each starts from the other's resolved value, and each layer's value for it under the
+/// composition's own key patches that, as the layers patch everything else.
+fn follow(merged: &mut Value, layers: [Option<&Value>; 2]) {
+    for entry in REGISTRY {
+        let Some((from, keys)) = entry.settings_from else {
+            continue;
+        };
+        for &key in keys {
+            let mut holder = Map::new();
+            if let Some(value) = merged.get(from).and_then(|s| s.get(key)) {
+                holder.insert(key.to_owned(), value.clone());
+            }
+            let mut holder = Value::Object(holder);
+            for own in layers
+                .iter()
+                .flatten()
+                .filter_map(|l| l.get(entry.settings_key))
+            {
+                if let Some(patch) = own.get(key) {
+                    let patch = Map::from_iter([(key.to_owned(), patch.clone())]);
+                    merge_patch(&mut holder, &Value::Object(patch));
+                }
+            }
+            let Some(settings) = merged
+                .get_mut(entry.settings_key)
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            match holder.as_object_mut().and_then(|h| h.remove(key)) {
+                Some(value) => settings.insert(key.to_owned(), value),
+                None => settings.remove(key),
+            };
+        }
     }
 }
 
@@ -277,6 +321,70 @@ mod tests {
         let vm = config.of::<VirtualMachine>();
         assert_eq!(vm.ssh_user.to_string(), "input-user");
         assert_eq!(vm.storage_class.as_deref(), Some("fast"));
+    }
+
+    #[test]
+    fn node_pools_follow_the_cluster_size_table_unless_told_otherwise() {
+        use crate::compositions::openshift_cluster::OpenShiftCluster;
+        use crate::compositions::openshift_node_pool::OpenShiftNodePool;
+        use crate::resources::hypershift::UpgradeType;
+        let pools = |env: Value, input: Option<Value>| {
+            let config = resolve(Some(&env), input.as_ref()).unwrap();
+            config.of::<OpenShiftNodePool>().clone()
+        };
+        // Nothing set: the built-in table, the same for both.
+        let defaults = resolve(None, None).unwrap();
+        assert_eq!(
+            defaults.of::<OpenShiftNodePool>().sizes,
+            defaults.of::<OpenShiftCluster>().sizes
+        );
+        // What the platform sets for clusters, pools get.
+        let cluster = json!({"openshiftCluster": {
+            "sizes": {"small": {"cores": 6}, "xlarge": null},
+            "agentLabels": {"medium": {"agents.example.com/size": "m"}},
+            "rootVolumeStorageClass": "fast",
+            "upgradeType": "InPlace"}});
+        let followed = pools(cluster.clone(), None);
+        let small = followed.sizes.small.as_ref().unwrap();
+        assert_eq!((small.cores, small.memory.as_str()), (6, "8Gi"));
+        assert_eq!(followed.sizes.xlarge, None);
+        assert_eq!(
+            followed.agent_labels.medium.as_ref().unwrap()["agents.example.com/size"],
+            "m"
+        );
+        assert_eq!(followed.root_volume_storage_class.as_deref(), Some("fast"));
+        assert_eq!(followed.upgrade_type, Some(UpgradeType::InPlace));
+        // What is set for pools patches the cluster's, from any layer, null included.
+        let mut both = cluster.clone();
+        both["openshiftNodePool"] = json!({"sizes": {"small": {"cores": 3}}});
+        let input = json!({"openshiftNodePool": {"rootVolumeStorageClass": null}});
+        let patched = pools(both, Some(input));
+        let small = patched.sizes.small.as_ref().unwrap();
+        assert_eq!((small.cores, small.memory.as_str()), (3, "8Gi"));
+        assert_eq!(patched.sizes.xlarge, None, "the cluster's removal stands");
+        assert_eq!(patched.root_volume_storage_class, None);
+        assert_eq!(patched.upgrade_type, Some(UpgradeType::InPlace));
+        let resolved = resolve(Some(&cluster), None).unwrap();
+        assert_eq!(
+            resolved
+                .of::<OpenShiftCluster>()
+                .sizes
+                .small
+                .as_ref()
+                .unwrap()
+                .cores,
+            6,
+            "the cluster's own table is untouched"
+        );
+        // A pool entry that only patches a size the cluster removed is incomplete.
+        let broken = json!({
+            "openshiftCluster": {"sizes": {"small": null}},
+            "openshiftNodePool": {"sizes": {"small": {"cores": 3}}}});
+        let err = resolve(Some(&broken), None).unwrap_err();
+        assert!(
+            err.key.starts_with("openshiftNodePool.sizes.small"),
+            "{err}"
+        );
     }
 
     #[test]

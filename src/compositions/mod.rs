@@ -92,6 +92,12 @@ pub trait Composition: 'static {
     const KIND: &'static str;
     /// The key of its own settings in the platform settings (`virtualMachine`).
     const SETTINGS_KEY: &'static str;
+    /// Keys of its own settings that follow another composition's: that composition's
+    /// settings key and the keys, which both settings types must have with one schema. Each
+    /// starts from the other composition's resolved value, and what a settings layer sets
+    /// under this composition's own key patches it (so one table serves both, and either can
+    /// differ where it must).
+    const SETTINGS_FROM: Option<(&'static str, &'static [&'static str])> = None;
     /// The typed XR, whose schema is the XRD's.
     type Xr: DeserializeOwned + CustomResourceExt;
     /// Its own platform settings.
@@ -308,6 +314,8 @@ pub struct Entry {
     pub xr_kind: &'static str,
     /// The key of its settings in the platform settings.
     pub settings_key: &'static str,
+    /// Keys of its settings that follow another composition's ([`Composition::SETTINGS_FROM`]).
+    pub settings_from: Option<(&'static str, &'static [&'static str])>,
     /// Its XRD.
     pub definition: fn() -> Value,
     render: fn(Object<'_>, &Observed<'_>, &Platform, &AnySettings) -> Result<Desired, Invalid>,
@@ -324,6 +332,7 @@ impl Entry {
             api_version: C::API_VERSION,
             xr_kind: C::KIND,
             settings_key: C::SETTINGS_KEY,
+            settings_from: C::SETTINGS_FROM,
             definition: C::definition,
             render: render_erased::<C>,
             default_settings: default_settings::<C>,
@@ -489,6 +498,46 @@ mod tests {
                 a.name
             );
         }
+    }
+
+    #[test]
+    fn settings_follow_only_keys_both_compositions_have_alike() {
+        let mut generator = SchemaGenerator::default();
+        let mut property = |entry: &Entry, key: &str| {
+            let schema = entry.settings_schema(&mut generator);
+            let name = schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+                .expect("settings are a named definition")
+                .to_owned();
+            let definitions = generator.definitions();
+            let mut schema = definitions[&name]["properties"].get(key).cloned()?;
+            // Each type documents the key in its own words.
+            schema.as_object_mut()?.remove("description");
+            Some(schema)
+        };
+        let mut followed = 0;
+        for entry in REGISTRY {
+            let Some((from, keys)) = entry.settings_from else {
+                continue;
+            };
+            let source = REGISTRY
+                .iter()
+                .find(|e| e.settings_key == from)
+                .unwrap_or_else(|| panic!("{}: no composition has settings {from}", entry.name));
+            assert_ne!(source.settings_key, entry.settings_key);
+            for key in keys {
+                let own = property(entry, key);
+                assert!(own.is_some(), "{}: no settings key {key}", entry.name);
+                assert_eq!(own, property(source, key), "{}.{key}", entry.settings_key);
+                followed += 1;
+            }
+        }
+        assert!(
+            followed > 0,
+            "the OpenShiftNodePool follows the OpenShiftCluster"
+        );
     }
 
     #[test]

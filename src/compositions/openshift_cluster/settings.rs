@@ -1,7 +1,8 @@
 //! The OpenShiftCluster's own platform settings (`openshiftCluster` in the platform
 //! settings): the infrastructure platform, release images, the size table, etcd, networks,
-//! private publishing, and where the pull secret comes from. The OpenShiftNodePool reads the
-//! same settings (its sizes and platform are the cluster's).
+//! private publishing, and where the pull secret comes from. The OpenShiftNodePool's size
+//! table, agent labels, storage class and upgrade type follow these (its platform and release
+//! image are its HostedCluster's).
 
 use std::collections::BTreeMap;
 

@@ -29,10 +29,12 @@
 //! [`crate::resources::usage::Usage::new`]).
 //!
 //! **Sizes** come from this composition's settings (`openshiftNodePool.sizes`,
-//! `agentLabels`), whose defaults equal the OpenShiftCluster's: on KubeVirt a size missing
-//! from the table is refused, on Agent a size without labels is refused, on None sizes select
-//! nothing (a Warning says so). `management.upgradeType` is Replace on KubeVirt and InPlace
-//! otherwise unless `upgradeType` says.
+//! `agentLabels`), which follow the OpenShiftCluster's (`SETTINGS_FROM`: a pool of a size is
+//! the same machine as a cluster's default pool of that size unless the platform patches the
+//! pools' table): on KubeVirt a size missing from the table is refused, on Agent a size
+//! without labels is refused, on None sizes select nothing (a Warning says so).
+//! `management.upgradeType` is Replace on KubeVirt and InPlace otherwise unless `upgradeType`
+//! says.
 //!
 //! **Status**: `phase` (`WaitingForCluster`; `Creating` while the NodePool's nodes join;
 //! `Ready` once it reports `Ready=True` with all replicas; on platform None, where HyperShift
@@ -83,6 +85,15 @@ impl Composition for OpenShiftNodePool {
     const API_VERSION: &'static str = "kubernetes.cloud.stakater.com/v1";
     const KIND: &'static str = "OpenShiftNodePool";
     const SETTINGS_KEY: &'static str = "openshiftNodePool";
+    const SETTINGS_FROM: Option<(&'static str, &'static [&'static str])> = Some((
+        "openshiftCluster",
+        &[
+            "sizes",
+            "agentLabels",
+            "rootVolumeStorageClass",
+            "upgradeType",
+        ],
+    ));
     type Xr = spec::OpenShiftNodePool;
     type Settings = Settings;
     type Part = Part;
@@ -347,25 +358,20 @@ fn found(
         PlatformType::None => Some(Nodes::None),
     };
     let Some(nodes) = nodes else {
-        let listed = match platform {
-            PlatformType::Agent => settings.agent_labels.listed(),
-            _ => settings.sizes.listed(),
+        let (listed, key) = match platform {
+            PlatformType::Agent => (settings.agent_labels.listed(), "agentLabels"),
+            _ => (settings.sizes.listed(), "sizes"),
         };
         fail(
             "spec.parameters.size",
             format!(
-                "{} is not offered for the cluster's {platform:?} nodes on this platform (sizes: {}); choose a listed size, or ask the platform team to add it to openshiftNodePool.{}",
+                "{} is not offered for the cluster's {platform:?} nodes on this platform (sizes: {}); choose a listed size, or ask the platform team to add it to openshiftCluster.{key}, which node pools follow (openshiftNodePool.{key} for pools alone)",
                 params.size,
                 if listed.is_empty() {
                     "none".to_owned()
                 } else {
                     listed.join(", ")
                 },
-                if platform == PlatformType::Agent {
-                    "agentLabels"
-                } else {
-                    "sizes"
-                }
             ),
         );
         return Found::NotAvailable {

@@ -1,6 +1,8 @@
 //! The OpenShiftNodePool's own platform settings (`openshiftNodePool`): the size table of
-//! added pools. The platform and release image come from the parent's HostedCluster; the
-//! defaults equal `openshiftCluster`'s, and a platform that changes one table changes both.
+//! added pools. The platform and release image come from the parent's HostedCluster. Every
+//! key follows `openshiftCluster`'s (the composition's `SETTINGS_FROM`): it starts from what
+//! the platform resolved there, and what a layer sets here patches that, so one table serves
+//! clusters and pools. The defaults below are for the schema; they equal the cluster's.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

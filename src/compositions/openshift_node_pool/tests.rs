@@ -212,6 +212,13 @@ fn bad_input_is_refused() {
     let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["spec.parameters.replicas", "spec.parameters.size"]);
     assert!(errors[1].message.contains("Agent"), "{}", errors[1].message);
+    assert!(
+        errors[1]
+            .message
+            .contains("add it to openshiftCluster.agentLabels, which node pools follow"),
+        "the table pools follow: {}",
+        errors[1].message
+    );
 
     let mut xr = composite(json!({"clusterRef": {"name": "dev"}}));
     xr["metadata"]["name"] = json!("p".repeat(60));
