@@ -8,9 +8,12 @@
 //! `null` removes the key, a default included, anything else replaces), then the result is
 //! decoded strictly: an unknown key, a value of the wrong shape or a key
 //! that has moved ([`platform::MOVED`]) is a Fatal result naming the key and where it came
-//! from.
+//! from. Keys a composition declares as following another's
+//! ([`Composition::SETTINGS_FROM`]) start from the other's resolved value, patched by the
+//! layers' values under the composition's own key.
 //!
 //! [`Composition::SETTINGS_KEY`]: crate::compositions::Composition::SETTINGS_KEY
+//! [`Composition::SETTINGS_FROM`]: crate::compositions::Composition::SETTINGS_FROM
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
