@@ -10,7 +10,7 @@ pub const DNS_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 /// Schema pattern of an email address (the function checks more closely): a local part of
 /// dot-separated atoms as Keycloak's `EmailValidationUtil` has them, then a domain of at least
 /// two dot-separated labels of letters, digits and '-', none starting or ending with '-'
-/// ([`check_email`]'s domain rule).
+/// (`check_email`'s domain rule).
 pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x{80}-\x{FFFF}-]+)*@([\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?$";
 /// Schema pattern of free text (names): no control characters (the function refuses them).
 pub const PRINTABLE_PATTERN: &str = r"^[^\x00-\x1f\x7f]*$";
