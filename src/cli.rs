@@ -1,4 +1,5 @@
-//! Command line: `function-sco [serve] [FLAGS]` and `function-sco render XR [FILES]`.
+//! Command line: `function-sco [serve] [FLAGS]`, `function-sco render XR [FILES]` and
+//! `function-sco generate NAME`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

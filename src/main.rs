@@ -1,4 +1,4 @@
-//! The `function-sco` binary: `serve` (the default) or `render`.
+//! The `function-sco` binary: `serve` (the default), `render` or `generate`.
 
 fn main() -> std::process::ExitCode {
     function_sco::cli::main()

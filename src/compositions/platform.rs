@@ -338,8 +338,8 @@ pub struct KeycloakSettings {
     /// cannot send the mail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_email: Option<bool>,
-    /// Name of the administrators' group in every realm (the Project composition binds it
-    /// as admin of every project workspace).
+    /// Name of the administrators' group in every realm (with token validation on, the
+    /// Project composition binds it as admin of every project workspace).
     pub admin_group: String,
     /// Every realm's password policy (Keycloak's syntax: policies joined by ` and `), `""`
     /// for none. The Terraform provider behind provider-keycloak keeps the realm's policy as
@@ -509,12 +509,13 @@ pub struct TokenValidation {
     pub username_prefix: String,
     /// Prefix of group names from the realm (must not be `system:`).
     pub groups_prefix: String,
-    /// KCP's global API audience (`--api-audiences`), which every token needs; when set, both
-    /// clients add it to their tokens.
+    /// KCP's global API audience (`--api-audiences`), which every token needs; when set and
+    /// token validation is on, both clients add it to their tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kcp_audience: Option<String>,
     /// PEM CA bundle KCP needs to fetch the realm's discovery document, when Keycloak's
-    /// certificate is not publicly trusted.
+    /// certificate is not publicly trusted; OpenShiftClusters trust it too for their OAuth
+    /// against the realm (token validation on or off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_certificate_authority: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! Generated secrets: stable, deterministic values a composition writes into a Secret it
-//! composes (the first Organisation admin's initial password; the OpenShiftCluster's etcd
-//! encryption key), and the function credentials they are derived from.
+//! composes (the first Organisation admin's and each IAM User's initial password; an
+//! OpenShiftCluster's etcd encryption key and OIDC client secret), and the function
+//! credentials they are derived from.
 //!
 //! A value is `HMAC-SHA256(seed, "<purpose>\0<xr uid>\0<counter>")` (RFC 2104, over the
 //! `sha2` digest), expanded block by block and mapped onto an alphabet. The seed is a

@@ -1,6 +1,7 @@
 //! Kubernetes RBAC (`rbac.authorization.k8s.io/v1`): `ClusterRole` and `ClusterRoleBinding`,
-//! as the Project composition writes them into a project's KCP workspace (wrapped in
-//! provider-kubernetes `Object`s through the workspace's provider config).
+//! as the compositions write them through a provider config into another API server, wrapped
+//! in provider-kubernetes `Object`s: a project's KCP workspace (Project), the organisation's
+//! (Organisation), a hosted cluster (OpenShiftCluster's access bindings).
 //!
 //! KCP facts this relies on (`kcp-dev/kcp`, read at `000df6e8` / `02cc6240`):
 //! - Every request into a workspace first needs verb `access` on non-resource URL `/` there

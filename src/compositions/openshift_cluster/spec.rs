@@ -267,7 +267,9 @@ impl Role {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Bootstrap {
-    /// Install Crossplane, Argo CD and the ksp-system namespace once the cluster is available.
+    /// Install the platform's bootstrap releases (`openshiftCluster.bootstrap`; by default
+    /// Crossplane, Argo CD and the ksp-system namespace) once the cluster is available and
+    /// its default node pool's nodes have joined.
     #[serde(default)]
     pub enabled: bool,
 }

@@ -37,9 +37,10 @@
 //! says.
 //!
 //! **Status**: `phase` (`WaitingForCluster`; `Creating` while the NodePool's nodes join;
-//! `Ready` once it reports `Ready=True` with all replicas; on platform None, where HyperShift
-//! manages no machines and reports neither, once nodes can join: its ignition payload is
-//! served, see `ObservedNodePool::serves`), `replicas`, `ready`, and
+//! `Ready` once it reports `Ready=True` with all replicas, or on platform None, where
+//! HyperShift manages no machines and reports neither, once nodes can join: its ignition
+//! payload is served, see `ObservedNodePool::serves`; `Updating` while it is ready and
+//! HyperShift moves its nodes to a new release, configuration or shape), `replicas`, `ready`, and
 //! `clusterRef.{name, kind, apiVersion, namespace, uid, available, message}`.
 
 pub mod names;

@@ -23,7 +23,9 @@
 //! resource declared on every call); the token validation objects go through that provider
 //! config once it exists and the realm is ready. Until then the XR is `Ready=False` with
 //! `WaitingForWorkspace`, `WaitingForKcpAdminKubeconfig`, `WaitingForProviderConfig` or
-//! `WaitingForRealm`, never a Fatal. Once emitted, the kubeconfig Secret is kept (with its
+//! `WaitingForRealm` (the first administrator with `WaitingForAdminPassword` until the Secret
+//! with its initial password exists; a federated provider with
+//! `WaitingForIdentityProviderSecret`, below), never a Fatal. Once emitted, the kubeconfig Secret is kept (with its
 //! observed data) even if the admin kubeconfig disappears, so that a rotation never deletes it.
 //!
 //! Choices the sources leave open:
@@ -69,7 +71,9 @@
 //! - The Secrets the platform or the XR name for provider-keycloak to read (the SMTP password,
 //!   the federated provider's client secret) are required resources: upjet reads one that is
 //!   missing, or a key it lacks, as an empty value without an error, which Keycloak takes as
-//!   none (a realm's SMTP password dropped), so the XR warns while it is (`check_secret_key`).
+//!   none (a realm's SMTP password dropped), so the XR warns while it is (`check_secret_key`);
+//!   a new federated provider is not composed until its client secret has a value
+//!   (`WaitingForIdentityProviderSecret`), an existing one is kept.
 //! - Token validation: one `WorkspaceAuthenticationConfiguration` and one `WorkspaceType`
 //!   (default name `project`, extending `root:universal`) inside the organisation's workspace,
 //!   which KCP requires to be the same logical cluster. Projects create their workspaces with

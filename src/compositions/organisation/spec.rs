@@ -46,7 +46,8 @@ pub struct Parameters {
     pub name: OrganisationName,
     /// Human-readable name, shown on the login page.
     pub display_name: Text<1, 255>,
-    /// The first administrator, created in the realm and made a member of `org-admins`.
+    /// The first administrator, created in the realm and made a member of the
+    /// administrators' group (`keycloak.adminGroup`, by default `org-admins`).
     pub admin: Administrator,
     /// A corporate OpenID Connect provider the organisation's users can log in with.
     #[serde(default, skip_serializing_if = "Option::is_none")]

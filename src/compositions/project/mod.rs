@@ -137,7 +137,7 @@
 //! **Status**: `workspaceReady`, `tenantReady` (Quota, Tenant, the KubeVirt quotas and every
 //! binding), `networksReady`, `namespacesReady` (MTO's `deployedNamespaces`),
 //! `allResourcesReady`, `message`, and `workspace.{name, url, kubeconfigBase64}`: a consumer
-//! kubeconfig (server, the KCP CA from the admin kubeconfig, a `kubectl oidc-login` exec user
+//! kubeconfig (server, the CA `kcp.consumerCa` names, a `kubectl oidc-login` exec user
 //! against `<keycloak>/realms/<org>` and the kubectl client) with no credential in it.
 
 pub mod names;

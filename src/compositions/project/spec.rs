@@ -167,8 +167,9 @@ pub struct WorkspaceStatus {
     pub name: String,
     /// Its API endpoint.
     pub url: String,
-    /// A kubeconfig for it, base64-encoded: the KCP CA and an `oidc-login` exec user against
-    /// the organisation's realm. It holds no credential.
+    /// A kubeconfig for it, base64-encoded: the CA `kcp.consumerCa` names (the admin
+    /// kubeconfig's, a bundle, or none for the system roots) and an `oidc-login` exec user
+    /// against the organisation's realm. It holds no credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubeconfig_base64: Option<String>,
 }

@@ -47,7 +47,8 @@ pub struct GroupSpec {
 pub struct Parameters {
     /// The group's name (1 to 255 characters, no '/', '#', '?', '%' or ':', not '.', '..'
     /// or '~': OpenShift refuses those). Names the platform owns are
-    /// refused: the realm's administrators' group (`org-admins`) and the Project
+    /// refused: the realm's administrators' group (`keycloak.adminGroup`, by default
+    /// `org-admins`) and the Project
     /// composition's `<project>-admin`, `-edit` and `-view`. It cannot change.
     #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN))]
     #[schemars(extend("x-kubernetes-validations" = [

@@ -6,7 +6,7 @@
 //! | XR field (`spec.parameters.`) | Resources (composition resource name) |
 //! |---|---|
 //! | `username`, `email`, `firstName`, `lastName`, `enabled`, `emailVerified: true` | `user` (`user.keycloak.m.crossplane.io` `User` `<org>-user-<username>-<hash>`, `spec.forProvider`) |
-//! | `emailVerified: false` (default), with the platform's mail | the same `User`'s `spec.initProvider` (`emailVerified: false`, `requiredActions: [VERIFY_EMAIL]`) |
+//! | `emailVerified: false` (default), with the platform's mail | the same `User`'s `spec.initProvider` (`emailVerified: false`, `requiredActions: [VERIFY_EMAIL, UPDATE_PASSWORD]`) |
 //! | (always) | `initial-password` (Secret `<user object>-initial-password`, key `password`, in the XR's namespace), the `User`'s `spec.initProvider.initialPassword` (temporary) |
 //!
 //! The organisation is resolved as [`crate::compositions::iam`] describes; until Crossplane
@@ -65,8 +65,9 @@
 //!   workspace with them, while a Secret has its own RBAC and is synced back only when the
 //!   PublishedResource lists it as a related resource. Once observed, the Secret's value is
 //!   read back and never changed.
-//! - **Updates.** The CRD's default management policies (`["*"]`) apply, unlike the other
-//!   Keycloak resources', which leave out late initialisation; so changing `enabled`, the names or
+//! - **Updates.** The management policies keep late initialisation (every policy of the
+//!   CRD's default `["*"]`, spelled out: `with_late_initialization`), unlike the other
+//!   Keycloak resources', which leave it out; so changing `enabled`, the names or
 //!   the email updates the user. The Terraform provider's user update deletes the user's
 //!   federated identity links and re-creates those in the configuration (`keycloak/user.go`
 //!   `UpdateUser`), which is why the Organisation's first admin is create-only. An IAM User is
