@@ -14,14 +14,18 @@ use crate::resources::hypershift::UpgradeType;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Settings {
-    /// KubeVirt: the cores, memory and root volume of each node size.
+    /// KubeVirt: the cores, memory and root volume of each node size (follows
+    /// `openshiftCluster.sizes`; what is set here patches it for pools alone).
     pub sizes: PerSize<NodeSize>,
-    /// Agent: the labels that select Agents of each size.
+    /// Agent: the labels that select Agents of each size (follows
+    /// `openshiftCluster.agentLabels`; what is set here patches it for pools alone).
     pub agent_labels: PerSize<std::collections::BTreeMap<String, String>>,
-    /// KubeVirt: StorageClass of node root volumes; absent for the default class.
+    /// KubeVirt: StorageClass of node root volumes; absent for the default class (follows
+    /// `openshiftCluster.rootVolumeStorageClass`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub root_volume_storage_class: Option<String>,
-    /// How NodePools upgrade; absent for the platform's default.
+    /// How NodePools upgrade; absent for the platform's default (follows
+    /// `openshiftCluster.upgradeType`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upgrade_type: Option<UpgradeType>,
 }
