@@ -8,7 +8,9 @@
 //! `null` removes the key, a default included, anything else replaces), then the result is
 //! decoded strictly: an unknown key, a value of the wrong shape or a key
 //! that has moved ([`platform::MOVED`]) is a Fatal result naming the key and where it came
-//! from. Keys a composition declares as following another's
+//! from, with the others found at once (a strict decode stops at its first error, so: the
+//! first of each composition's settings and of the shared ones, every unknown top-level key,
+//! and then every rule between keys that fails). Keys a composition declares as following another's
 //! ([`Composition::SETTINGS_FROM`]) start from the other's resolved value, patched by the
 //! layers' values under the composition's own key.
 //!
@@ -51,9 +53,10 @@ impl Config {
     }
 }
 
-/// Where a bad configuration value came from.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid platform configuration at {source_path}.{key}: {message}")]
+/// Where a bad configuration value came from: the first bad key, and any others found at the
+/// same time (the first of each composition's settings and of the shared ones, and every rule
+/// between keys that fails).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// `environment.sco` or `input spec.platform`.
     pub source_path: &'static str,
@@ -61,7 +64,38 @@ pub struct ConfigError {
     pub key: String,
     /// What is wrong with it.
     pub message: String,
+    /// Other bad keys of the same layer, with what is wrong with each.
+    pub also: Vec<(String, String)>,
 }
+
+impl ConfigError {
+    fn new(source_path: &'static str, mut errors: Vec<(String, String)>) -> Self {
+        let (key, message) = errors.remove(0);
+        Self {
+            source_path,
+            key,
+            message,
+            also: errors,
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = self.source_path;
+        write!(
+            f,
+            "invalid platform configuration at {source}.{}: {}",
+            self.key, self.message
+        )?;
+        for (key, message) in &self.also {
+            write!(f, "; at {source}.{key}: {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// Layers (the environment by its encoded key) and what they resolved to.
 type Resolved = (
@@ -120,11 +154,8 @@ impl Config {
         ] {
             let Some(layer) = layer else { continue };
             last = source_path;
-            let fail = |key: String, message: String| ConfigError {
-                source_path,
-                key,
-                message,
-            };
+            let fail =
+                |key: String, message: String| ConfigError::new(source_path, vec![(key, message)]);
             let Value::Object(object) = layer else {
                 return Err(fail(
                     String::new(),
@@ -141,24 +172,16 @@ impl Config {
             }
             merge_patch(&mut merged, layer);
             // Decode after each layer so the error names the layer that broke it.
-            decode(&merged).map_err(|(key, message)| fail(key, message))?;
+            decode(&merged).map_err(|errors| ConfigError::new(source_path, errors))?;
         }
         follow(&mut merged, [environment, input]);
         // A layer's patch of a followed key met another base than the built-in one.
-        let config = decode(&merged).map_err(|(key, message)| ConfigError {
-            source_path: last,
-            key,
-            message,
-        })?;
+        let config = decode(&merged).map_err(|errors| ConfigError::new(last, errors))?;
         // Rules between keys hold for the merged result, whichever layer set each key.
         config
             .platform
             .check()
-            .map_err(|(key, message)| ConfigError {
-                source_path: last,
-                key,
-                message,
-            })?;
+            .map_err(|errors| ConfigError::new(last, errors))?;
         Ok(config)
     }
 }
@@ -244,37 +267,50 @@ fn moved(layer: &Map<String, Value>) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// The configuration decoded strictly from its merged JSON, or the bad key and why.
-fn decode(merged: &Value) -> Result<Config, (String, String)> {
+/// The configuration decoded strictly from its merged JSON, or the bad keys and why: the
+/// first of each composition's settings, every unknown top-level key, and the first of the
+/// shared settings (a strict decode stops at its first error).
+fn decode(merged: &Value) -> Result<Config, Vec<(String, String)>> {
     let mut shared = merged.as_object().cloned().unwrap_or_default();
     let mut settings = BTreeMap::new();
+    let mut errors = Vec::new();
     for entry in REGISTRY {
         let value = shared.remove(entry.settings_key).unwrap_or(Value::Null);
-        let decoded = entry.decode_settings(&value).map_err(|e| {
-            let path = e.path.trim_start_matches('.');
-            let key = if path.is_empty() {
-                entry.settings_key.to_owned()
-            } else {
-                format!("{}.{path}", entry.settings_key)
-            };
-            (key, e.message)
-        })?;
-        settings.insert(entry.settings_key, decoded);
+        match entry.decode_settings(&value) {
+            Ok(decoded) => {
+                settings.insert(entry.settings_key, decoded);
+            }
+            Err(e) => {
+                let path = e.path.trim_start_matches('.');
+                let key = if path.is_empty() {
+                    entry.settings_key.to_owned()
+                } else {
+                    format!("{}.{path}", entry.settings_key)
+                };
+                errors.push((key, e.message));
+            }
+        }
     }
-    if let Some(unknown) = shared
+    let unknown: Vec<String> = shared
         .keys()
-        .find(|k| !Platform::KEYS.contains(&k.as_str()))
-    {
+        .filter(|k| !Platform::KEYS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
         let mut known: Vec<&str> = Platform::KEYS.to_vec();
         known.extend(REGISTRY.iter().map(|e| e.settings_key));
-        return Err((
-            unknown.clone(),
-            format!("unknown key; expected one of {}", known.join(", ")),
-        ));
+        for key in unknown {
+            shared.remove(&key);
+            let message = format!("unknown key; expected one of {}", known.join(", "));
+            errors.push((key, message));
+        }
     }
     let platform = pbstruct::from_value::<Platform>(Value::Object(shared))
-        .map_err(|e| (e.path.trim_start_matches('.').to_owned(), e.message))?;
-    Ok(Config { platform, settings })
+        .map_err(|e| errors.push((e.path.trim_start_matches('.').to_owned(), e.message)));
+    match platform {
+        Ok(platform) if errors.is_empty() => Ok(Config { platform, settings }),
+        _ => Err(errors),
+    }
 }
 
 #[cfg(test)]
@@ -415,6 +451,39 @@ mod tests {
             .of::<crate::compositions::openshift_cluster::OpenShiftCluster>()
             .bootstrap;
         assert_eq!(Value::Object(bootstrap.releases[0].values.clone()), values);
+    }
+
+    #[test]
+    fn bad_keys_of_several_sections_are_named_at_once() {
+        let layer = json!({
+            "waitingTtl": "soon",
+            "virtualMachine": {"sshUser": "Bad User"},
+            "project": {"quotaProfiles": {"small": {"hard": "lots"}}},
+            "virtualMachines": {},
+            "keycloak": {"verifyEmail": true}});
+        let err = resolve(Some(&layer), None).unwrap_err();
+        let mut keys = vec![err.key.as_str()];
+        keys.extend(err.also.iter().map(|(key, _)| key.as_str()));
+        assert_eq!(
+            keys,
+            [
+                "project.quotaProfiles.small.hard",
+                "virtualMachine.sshUser",
+                "virtualMachines",
+                "waitingTtl"
+            ],
+            "{err}"
+        );
+        let text = err.to_string();
+        for key in keys {
+            assert!(text.contains(&format!("environment.sco.{key}: ")), "{text}");
+        }
+        // Rules between keys are checked once every key decodes, all of them at once.
+        let rules = json!({"keycloak": {"verifyEmail": true, "kubectl": {"clientId": "broker"}}});
+        let err = resolve(Some(&rules), None).unwrap_err();
+        assert_eq!(err.key, "keycloak.verifyEmail");
+        assert_eq!(err.also.len(), 1, "{err}");
+        assert_eq!(err.also[0].0, "keycloak.kubectl.clientId");
     }
 
     #[test]

@@ -67,9 +67,10 @@ const KEYCLOAK_BUILT_IN_CLIENTS: [&str; 6] = [
 
 impl Platform {
     /// The rules between settings a schema cannot say: the offending key and why.
-    pub fn check(&self) -> Result<(), (String, String)> {
+    pub fn check(&self) -> Result<(), Vec<(String, String)>> {
+        let mut errors = Vec::new();
         if self.keycloak.verify_email == Some(true) && self.keycloak.smtp.is_none() {
-            return Err((
+            errors.push((
                 "keycloak.verifyEmail".into(),
                 "is true but keycloak.smtp is not set: Keycloak sends the verification mail at the first login and blocks the login when it cannot (VerifyEmail required action), so set keycloak.smtp or leave verifyEmail unset".into(),
             ));
@@ -82,12 +83,13 @@ impl Platform {
             &self.keycloak.console.client_id,
             &self.keycloak.kubectl.client_id,
         );
+        let before_clients = errors.len();
         for (key, id) in [
             ("keycloak.console.clientId", console),
             ("keycloak.kubectl.clientId", kubectl),
         ] {
             if id.is_empty() || KEYCLOAK_BUILT_IN_CLIENTS.contains(&id.as_str()) {
-                return Err((
+                errors.push((
                     key.into(),
                     format!(
                         "{id:?} is empty or a client every Keycloak realm has ({}): choose another client ID",
@@ -96,8 +98,9 @@ impl Platform {
                 ));
             }
         }
-        if console == kubectl {
-            return Err((
+        // Two IDs already refused need not be told apart as well.
+        if console == kubectl && errors.len() == before_clients {
+            errors.push((
                 "keycloak.kubectl.clientId".into(),
                 format!(
                     "{kubectl:?} is also keycloak.console.clientId: the two clients need their own client IDs"
@@ -109,13 +112,13 @@ impl Platform {
             (ConsumerCaSource::Bundle, Some(pem))
                 if pem.contains("-----BEGIN CERTIFICATE-----") => {}
             (ConsumerCaSource::Bundle, _) => {
-                return Err((
+                errors.push((
                     "kcp.consumerCa.bundle".into(),
                     "holds no PEM certificate (-----BEGIN CERTIFICATE-----) but kcp.consumerCa.source is Bundle: set the CA that signs the certificate users' clients see at the workspace URL".into(),
                 ));
             }
             (_, Some(_)) => {
-                return Err((
+                errors.push((
                     "kcp.consumerCa.bundle".into(),
                     format!(
                         "is set but kcp.consumerCa.source is {:?}, which does not use it: set source to Bundle, or remove the bundle",
@@ -127,7 +130,7 @@ impl Platform {
         }
         let tv = &self.token_validation;
         if tv.enabled && tv.kcp_audience.as_deref().is_none_or(str::is_empty) {
-            return Err((
+            errors.push((
                 "tokenValidation.kcpAudience".into(),
                 "is not set but tokenValidation.enabled is true: KCP accepts a token only if it carries KCP's global API audience (its --api-audiences) besides an audience of the workspace's authentication configuration, so without it every realm token is refused; set it to KCP's API audience (kcp-dev/kcp docs/content/concepts/authentication/workspace.md)".into(),
             ));
@@ -137,13 +140,17 @@ impl Platform {
             ("tokenValidation.groupsPrefix", &tv.groups_prefix),
         ] {
             if tv.enabled && prefix.starts_with("system:") {
-                return Err((
+                errors.push((
                     key.into(),
                     "starts with system:, which KCP drops from per-workspace authentication".into(),
                 ));
             }
         }
-        Ok(())
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The top-level keys of the shared settings.
@@ -559,17 +566,43 @@ mod tests {
         assert_eq!(Platform::default().check(), Ok(()));
         let mut platform = Platform::default();
         platform.keycloak.kubectl.client_id = "sco-console".into();
-        let (key, message) = platform.check().unwrap_err();
+        let errors = platform.check().unwrap_err();
+        let [(key, message)] = &errors[..] else {
+            panic!("{errors:?}")
+        };
         assert_eq!(key, "keycloak.kubectl.clientId");
         assert!(
             message.contains("also keycloak.console.clientId"),
             "{message}"
         );
+        let keys = |platform: &Platform| -> Vec<String> {
+            platform
+                .check()
+                .unwrap_err()
+                .into_iter()
+                .map(|(key, _)| key)
+                .collect()
+        };
         platform.keycloak.kubectl.client_id = "admin-cli".into();
-        assert_eq!(platform.check().unwrap_err().0, "keycloak.kubectl.clientId");
+        assert_eq!(keys(&platform), ["keycloak.kubectl.clientId"]);
         platform.keycloak.kubectl.client_id = "kubectl".into();
         platform.keycloak.console.client_id = String::new();
-        assert_eq!(platform.check().unwrap_err().0, "keycloak.console.clientId");
+        assert_eq!(keys(&platform), ["keycloak.console.clientId"]);
+        // Every broken rule at once, each key once.
+        platform.keycloak.kubectl.client_id = String::new();
+        platform.keycloak.verify_email = Some(true);
+        platform.token_validation.enabled = true;
+        platform.token_validation.groups_prefix = "system:groups:".into();
+        assert_eq!(
+            keys(&platform),
+            [
+                "keycloak.verifyEmail",
+                "keycloak.console.clientId",
+                "keycloak.kubectl.clientId",
+                "tokenValidation.kcpAudience",
+                "tokenValidation.groupsPrefix",
+            ]
+        );
     }
 
     #[test]
@@ -577,9 +610,12 @@ mod tests {
         let check = |ca: Value| {
             let mut platform = Platform::default();
             platform.kcp.consumer_ca = serde_json::from_value(ca).unwrap();
-            platform.check().map_err(|(key, message)| {
+            platform.check().map_err(|errors| {
+                let [(key, message)] = &errors[..] else {
+                    panic!("{errors:?}")
+                };
                 assert_eq!(key, "kcp.consumerCa.bundle");
-                message
+                message.clone()
             })
         };
         let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
