@@ -6,11 +6,11 @@
 //! composition's own settings under its key ([`Composition::SETTINGS_KEY`]), decoded by the
 //! composition's own type. Layers merge as JSON merge patches (RFC 7386: objects key by key,
 //! `null` removes the key, a default included, anything else replaces), then the result is
-//! decoded strictly: an unknown key, a value of the wrong shape or a key
-//! that has moved ([`platform::MOVED`]) is a Fatal result naming the key and where it came
-//! from, with the others found at once (a strict decode stops at its first error, so: the
-//! first of each composition's settings and of the shared ones, every unknown top-level key,
-//! and then every rule between keys that fails). Keys a composition declares as following another's
+//! decoded strictly: an unknown key, a value of the wrong shape or a key that has moved
+//! ([`platform::MOVED`]) is a Fatal result naming the key and where it came from, with the
+//! others found at once (a strict decode stops at its first error, so: the first of each
+//! composition's settings and of the shared ones, every unknown top-level key, and then every
+//! rule between keys that fails). Keys a composition declares as following another's
 //! ([`Composition::SETTINGS_FROM`]) start from the other's resolved value, patched by the
 //! layers' values under the composition's own key.
 //!
@@ -69,13 +69,16 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(source_path: &'static str, mut errors: Vec<(String, String)>) -> Self {
-        let (key, message) = errors.remove(0);
+    /// The error of `errors`, found in the layer at `source_path` (never empty: the callers
+    /// make one only from a failure).
+    fn new(source_path: &'static str, errors: Vec<(String, String)>) -> Self {
+        let mut errors = errors.into_iter();
+        let (key, message) = errors.next().unwrap_or_default();
         Self {
             source_path,
             key,
             message,
-            also: errors,
+            also: errors.collect(),
         }
     }
 }
