@@ -423,6 +423,7 @@ struct ObservedInstance {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct InstanceStatus {
+    #[serde(rename = "currentCPUTopology")]
     current_cpu_topology: Option<CpuTopology>,
     memory: Option<InstanceMemory>,
 }

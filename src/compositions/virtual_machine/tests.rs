@@ -913,3 +913,31 @@ fn the_binding_follows_the_namespace_for_new_vms_and_stays_for_existing_ones() {
     assert_eq!(interface(&out), masquerade);
     assert!(!out.requirements.contains_key(NAMESPACE_REQUIREMENT));
 }
+
+#[test]
+fn status_counts_the_vcpus_the_running_instance_has() {
+    // The guest still runs 1 core × 3 sockets × 2 threads, 6 vCPUs, while its instance type
+    // (u1.large) now has 2: the status shows what the guest has. KubeVirt spells the field
+    // `currentCPUTopology`.
+    let xr = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.large"}),
+    );
+    let cpu_cores = |topology: Value| {
+        let instance = json!({"status": {"currentCPUTopology": topology}});
+        let required = BTreeMap::from([(VMI_REQUIREMENT.to_owned(), vec![instance])]);
+        render_with_required(&xr, &[], required, &Settings::default())
+            .unwrap()
+            .status["vm"]["cpuCores"]
+            .clone()
+    };
+    assert_eq!(
+        cpu_cores(json!({"cores": 1, "sockets": 3, "threads": 2})),
+        6
+    );
+    // A topology of no vCPUs says nothing: the instance type's count stands.
+    assert_eq!(
+        cpu_cores(json!({"cores": 0, "sockets": 3, "threads": 2})),
+        2
+    );
+}
