@@ -358,3 +358,36 @@ fn another_clusters_pool_of_the_same_name_is_refused_before_this_one_exists() {
             .contains_key(names::SAME_NAME_REQUIREMENT)
     );
 }
+
+#[test]
+fn a_pool_name_of_exactly_63_characters_fits() {
+    // `dev-` and a 59-character name: the longest NodePool name there is.
+    let mut xr = large_pool();
+    xr["metadata"]["name"] = json!("p".repeat(59));
+    let desired = render(
+        &xr,
+        &available_cluster("KubeVirt"),
+        &[],
+        &Settings::default(),
+    )
+    .expect("a 63-character NodePool name is valid");
+    assert_eq!(
+        pool(&desired)["metadata"]["name"],
+        format!("dev-{}", "p".repeat(59))
+    );
+}
+
+#[test]
+fn an_agent_size_without_labels_is_refused_listing_the_sizes_that_have_them() {
+    let mut settings = Settings::default();
+    settings.agent_labels.medium = Some(BTreeMap::from([("size".into(), "medium".into())]));
+    let Invalid(errors) =
+        render(&large_pool(), &available_cluster("Agent"), &[], &settings).unwrap_err();
+    assert_eq!(errors[0].path, "spec.parameters.size");
+    assert!(
+        errors[0].message.contains("(sizes: medium)")
+            && errors[0].message.contains("openshiftNodePool.agentLabels"),
+        "{}",
+        errors[0].message
+    );
+}

@@ -327,4 +327,35 @@ mod tests {
             "the key data is not a well-formed ssh-ed25519 key"
         );
     }
+
+    #[test]
+    fn an_ecdsa_point_must_be_uncompressed_and_the_curves_size() {
+        let ecdsa = |point: &[u8]| {
+            parse(&format!(
+                "ecdsa-sha2-nistp256 {}",
+                blob(&[b"ecdsa-sha2-nistp256", b"nistp256", point])
+            ))
+        };
+        let malformed = "the key data is not a well-formed ecdsa-sha2-nistp256 key";
+        let mut point = vec![4u8; 65];
+        assert!(ecdsa(&point).is_ok());
+        // The curve's size, but not the uncompressed form (0x04 || x || y).
+        point[0] = 2;
+        assert_eq!(ecdsa(&point).unwrap_err(), malformed);
+        // Uncompressed, but a byte short of the curve's size.
+        assert_eq!(ecdsa(&[4; 64]).unwrap_err(), malformed);
+    }
+
+    #[test]
+    fn zero_bytes_before_an_rsa_modulus_do_not_lengthen_it() {
+        // A 1024-bit modulus written with 129 leading zero bytes, as long as a 2048-bit one.
+        let mut padded = vec![0u8; 129];
+        padded.extend_from_slice(&[0xc5; 128]);
+        let err = parse(&format!(
+            "ssh-rsa {}",
+            blob(&[b"ssh-rsa", &[1, 0, 1], &padded])
+        ))
+        .unwrap_err();
+        assert!(err.starts_with("it is a 1024-bit RSA key"), "{err}");
+    }
 }

@@ -397,3 +397,69 @@ fn a_bad_name_without_a_path_is_named_once() {
         "not also the default path /a/b"
     );
 }
+
+/// A path given with a bad name is a second bad field, checked on its own (only the default
+/// path, made of the name, goes unchecked then).
+#[test]
+fn a_bad_name_does_not_hide_a_bad_path() {
+    let result = Run::default().render(&xr(json!({"name": "eng?", "path": "teams/eng"})));
+    let Invalid(errors) = result.expect_err("refused");
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["spec.parameters.name", "spec.parameters.path"]);
+    assert!(
+        errors[1].message.contains("is not a group path"),
+        "{}",
+        errors[1].message
+    );
+}
+
+#[test]
+fn names_and_attributes_of_255_characters_are_the_longest_kept() {
+    let longest = "g".repeat(255);
+    let desired = Run::default()
+        .render(&xr(
+            json!({"name": longest, "attributes": {longest.clone(): [longest.clone()]}}),
+        ))
+        .expect("255 characters fit");
+    let group = &manifest(&desired, names::GROUP)["spec"]["forProvider"];
+    assert_eq!(group["name"], longest);
+    assert_eq!(
+        group["attributes"],
+        json!({longest.clone(): longest.clone()})
+    );
+
+    let longer = "g".repeat(256);
+    let result = Run::default().render(&xr(json!({"name": longer})));
+    assert_refused(result, "spec.parameters.name", "1 to 255 characters");
+    let result = Run::default().render(&xr(
+        json!({"name": "engineering", "attributes": {longer.clone(): ["x"]}}),
+    ));
+    assert_refused(result, "spec.parameters.attributes", "is too long");
+    let result = Run::default().render(&xr(
+        json!({"name": "engineering", "attributes": {"costCentre": [longer]}}),
+    ));
+    assert_refused(
+        result,
+        "spec.parameters.attributes[costCentre][0]",
+        "at most 255 characters",
+    );
+}
+
+#[test]
+fn the_status_path_is_keycloaks_once_it_has_one() {
+    let observed = |path: &str| {
+        json!({"status": {"atProvider": {"id": "7d1f0c2e", "path": path},
+            "conditions": [{"type": "Ready", "status": "True"}]}})
+    };
+    let status_path = |path: &str| {
+        Run::default()
+            .observe(names::GROUP, observed(path))
+            .render(&xr(json!({"name": "engineering"})))
+            .unwrap()
+            .status["group"]["path"]
+            .clone()
+    };
+    // Before the provider has read it back: the group's own.
+    assert_eq!(status_path(""), "/engineering");
+    assert_eq!(status_path("/Engineering"), "/Engineering");
+}
