@@ -302,10 +302,10 @@ fn decode(merged: &Value) -> Result<Config, Vec<(String, String)>> {
     if !unknown.is_empty() {
         let mut known: Vec<&str> = Platform::KEYS.to_vec();
         known.extend(REGISTRY.iter().map(|e| e.settings_key));
+        let message = format!("unknown key; expected one of {}", known.join(", "));
         for key in unknown {
             shared.remove(&key);
-            let message = format!("unknown key; expected one of {}", known.join(", "));
-            errors.push((key, message));
+            errors.push((key, message.clone()));
         }
     }
     let platform = pbstruct::from_value::<Platform>(Value::Object(shared))

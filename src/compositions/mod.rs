@@ -265,7 +265,13 @@ impl Invalid {
 
 /// How a field path names a platform setting (`platform keycloak.url`): the platform team's
 /// to fix, not the XR's author's.
-pub const SETTING_PATH_PREFIX: &str = "platform ";
+const SETTING_PATH_PREFIX: &str = "platform ";
+
+/// The field path of platform setting `key` (`keycloak.url`), for an error the platform team
+/// must fix ([`Invalid::reason`] is then `InvalidPlatformConfig`).
+pub fn setting_path(key: &str) -> String {
+    format!("{SETTING_PATH_PREFIX}{key}")
+}
 
 impl Invalid {
     /// The reason of the Fatal result, for whoever must act first: `MissingCredential` when a
@@ -562,7 +568,7 @@ mod tests {
             message: "bad".into(),
         };
         let setting = FieldError {
-            path: format!("{SETTING_PATH_PREFIX}keycloak.url"),
+            path: setting_path("keycloak.url"),
             message: "is not set".into(),
         };
         let credential = FieldError {

@@ -199,7 +199,7 @@ use super::conventions::{self, XrIdentity};
 use super::platform::Platform;
 use super::secrets::{self, Generated};
 use super::types::{check_dns_label, quoted};
-use super::{Composition, Context, FieldError, Invalid};
+use super::{Composition, Context, FieldError, Invalid, setting_path};
 use std::num::NonZeroU32;
 
 use crate::resources::cert_manager::{
@@ -462,7 +462,7 @@ fn validate<'a>(
     if let Some(base) = &settings.base_domain
         && let Err(why) = check_base_domain(base)
     {
-        fail("platform openshiftCluster.baseDomain", why);
+        fail(&setting_path("openshiftCluster.baseDomain"), why);
     }
     let release_image = settings.release_images.get(params.version);
     if let Some(image) = release_image
@@ -539,7 +539,7 @@ fn validate<'a>(
             .is_none_or(str::is_empty)
     {
         fail(
-            "platform openshiftCluster.agentNamespace",
+            &setting_path("openshiftCluster.agentNamespace"),
             "is not set but openshiftCluster.platform is Agent: HyperShift's Agent platform needs the namespace its Agents are searched in; set it in the sco-platform EnvironmentConfig".into(),
         );
     }
@@ -553,7 +553,7 @@ fn validate<'a>(
         && immutable.platform.type_ != PlatformType::KubeVirt
     {
         fail(
-            "platform openshiftCluster.baseDomain",
+            &setting_path("openshiftCluster.baseDomain"),
             format!(
                 "is not set but openshiftCluster.platform is {:?}: HyperShift names such a cluster's DNS and apps domain after it (<clusterName>.<baseDomain>) and has no default outside KubeVirt, so the cluster would be called \"{}.\"; set the base domain clusters are published under in the sco-platform EnvironmentConfig",
                 immutable.platform.type_, cluster
@@ -640,7 +640,7 @@ fn validate<'a>(
         Some(url) => Some(url.as_str().trim_end_matches('/').to_owned()),
         None => {
             errors.push(FieldError {
-                path: "platform keycloak.url".into(),
+                path: setting_path("keycloak.url"),
                 message: "is not set: clusters sign in through the organisation's Keycloak realm; set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig".into(),
             });
             None

@@ -289,7 +289,7 @@ pub(super) fn check_unchanged(
     let desired_base = settings.base_domain.as_deref().unwrap_or_default();
     if !observed_base.is_empty() && observed_base != desired_base && !observed.passthrough() {
         fail(
-            "platform openshiftCluster.baseDomain",
+            &setting_path("openshiftCluster.baseDomain"),
             format!(
                 "cannot change from {observed_base:?} to {desired_base:?} for this cluster: HyperShift makes dns.baseDomain immutable once set; restore the setting"
             ),

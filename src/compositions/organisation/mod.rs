@@ -25,8 +25,9 @@
 //! `WaitingForWorkspace`, `WaitingForKcpAdminKubeconfig`, `WaitingForProviderConfig` or
 //! `WaitingForRealm` (the first administrator with `WaitingForAdminPassword` until the Secret
 //! with its initial password exists; a federated provider with
-//! `WaitingForIdentityProviderSecret`, below), never a Fatal. Once emitted, the kubeconfig Secret is kept (with its
-//! observed data) even if the admin kubeconfig disappears, so that a rotation never deletes it.
+//! `WaitingForIdentityProviderSecret`, below), never a Fatal. Once emitted, the kubeconfig
+//! Secret is kept (with its observed data) even if the admin kubeconfig disappears, so that a
+//! rotation never deletes it.
 //!
 //! Choices the sources leave open:
 //! - The XR is a new cluster-scoped kind, `tenant.cloud.stakater.com/v1` `Organisation`
@@ -100,7 +101,7 @@ use super::kcp::{self as kcp_access, Access};
 use super::platform::{ClientSettings, Platform, SecretKey};
 use super::secrets::{self, Generated};
 use super::types::{HttpsUrl, check_new_username};
-use super::{Composition, Context, Invalid};
+use super::{Composition, Context, Invalid, setting_path};
 use crate::resources::kcp::{self, ObservedWorkspace, WorkspaceTypeReference};
 use crate::resources::keycloak::{self, Managed, ManagementPolicy, RealmId};
 use crate::resources::provider_kubernetes::{self as pk, Object, Readiness};
@@ -167,7 +168,7 @@ impl Composition for Organisation {
         let platform = cx.platform;
         let url = platform.keycloak.url.as_ref().ok_or_else(|| {
             Invalid::field(
-                "platform keycloak.url",
+                setting_path("keycloak.url"),
                 "is not set: set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig",
             )
         })?;
@@ -1192,7 +1193,7 @@ fn check_clients(
     ] {
         if client.redirect_uris.is_empty() {
             return Err(Invalid::field(
-                format!("platform keycloak.{key}.redirectUris"),
+                setting_path(&format!("keycloak.{key}.redirectUris")),
                 empty,
             ));
         }
@@ -1207,7 +1208,7 @@ fn check_clients(
                 .find_map(|(i, uri)| uris[..i].contains(uri).then_some(uri));
             if let Some(uri) = twice {
                 return Err(Invalid::field(
-                    format!("platform keycloak.{key}.{list}"),
+                    setting_path(&format!("keycloak.{key}.{list}")),
                     format!(
                         "lists {uri:?} twice: Keycloak's provider keeps it as a set; list each once"
                     ),

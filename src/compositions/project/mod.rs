@@ -157,7 +157,7 @@ use super::conventions::{self, XrIdentity};
 use super::kcp::{self as kcp_access, Access};
 use super::platform::{ConsumerCaSource, Platform};
 use super::types::{check_dns_label, check_username};
-use super::{Composition, Context, FieldError, Invalid, organisation, xrd};
+use super::{Composition, Context, FieldError, Invalid, organisation, setting_path, xrd};
 use crate::resources::kcp::{
     self, AcceptablePermissionClaim, ClaimState, ExportReference, ObservedApiBinding,
     ObservedWorkspace, WorkspaceTypeReference,
@@ -494,7 +494,7 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
         Some(url) => format!("{}/realms/{org}", url.as_str().trim_end_matches('/')),
         None => {
             fail(
-                "platform keycloak.url",
+                &setting_path("keycloak.url"),
                 "is not set: set it to Keycloak's public URL (https://sso.example.com) in the sco-platform EnvironmentConfig".into(),
             );
             String::new()
