@@ -14,7 +14,8 @@
 //! - `names.rs`: composition resource names and object names, in one place;
 //! - `mod.rs`: what it composes and why (the module doc), then [`Composition::validate`]
 //!   (every rule, every bad field at once), [`Composition::compose`] (the resources, through
-//!   a [`build::Build`]) and [`Composition::status`], in that order;
+//!   a [`build::Build`]) and [`Composition::status`], in that order, and last, for the tests,
+//!   `readers()`: the module's readers of observed state with the kind each reads;
 //! - `tests.rs`: unit tests beside it.
 //!
 //! Shared by all: [`build`] (add a part with its readiness, wait with a reason, add a Usage),
@@ -52,6 +53,8 @@ pub mod build;
 pub mod conventions;
 pub mod kcp;
 pub mod platform;
+#[cfg(test)]
+mod readers;
 pub mod secrets;
 pub mod types;
 pub mod xrd;

@@ -140,11 +140,13 @@ referable! {
 
 /// What cert-manager reports about a Certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedCertificate {
     status: Option<ObservedCertificateStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedCertificateStatus {
     #[serde(default)]

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 /// One observed condition.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Condition {
     /// The condition type (`Ready`, `Synced`, `NetworkCreated`, ...).
     #[serde(rename = "type", default)]

@@ -115,17 +115,20 @@ referable! {
 /// provider having taken the records (external-dns#2941 asks for that), so it means accepted,
 /// not published: callers treat it as progress, not as proof the names resolve.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedDnsEndpoint {
     metadata: Option<ObservedMeta>,
     status: Option<ObservedDnsStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedMeta {
     generation: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedDnsStatus {
     observed_generation: Option<i64>,

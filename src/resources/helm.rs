@@ -205,6 +205,7 @@ referable! {
 
 /// What provider-helm reports about a Release.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedRelease {
     status: Option<ObservedReleaseStatus>,
     #[serde(default)]
@@ -212,6 +213,7 @@ pub struct ObservedRelease {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedReleaseSpec {
     #[serde(default)]
@@ -219,11 +221,13 @@ struct ObservedReleaseSpec {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedReleaseParameters {
     namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedReleaseStatus {
     #[serde(default)]
@@ -232,6 +236,7 @@ struct ObservedReleaseStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedAtProvider {
     state: Option<String>,

@@ -102,6 +102,18 @@ pub enum PlatformType {
     None,
 }
 
+impl PlatformType {
+    /// The platforms this function manages, for messages.
+    pub const MANAGED: &'static str = "KubeVirt, Agent and None";
+
+    /// The platform an observed `spec.platform.type` names, when it is one of ours (HyperShift
+    /// also has AWS, Azure, IBMCloud, PowerVS and OpenStack).
+    pub fn observed(type_: &str) -> Option<Self> {
+        Self::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(type_))
+            .ok()
+    }
+}
+
 /// `platform` of a HostedCluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HostedPlatform {
@@ -795,6 +807,7 @@ referable! {
 
 /// What a composition reads of an observed HostedCluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedHostedCluster {
     #[serde(default)]
     spec: ObservedHostedSpec,
@@ -803,6 +816,7 @@ pub struct ObservedHostedCluster {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedHostedSpec {
     #[serde(default)]
@@ -813,21 +827,25 @@ struct ObservedHostedSpec {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedRelease {
     image: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedConfiguration {
     ingress: Option<ObservedIngress>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedIngress {
     domain: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedHostedStatus {
     #[serde(default)]
@@ -840,6 +858,7 @@ struct ObservedHostedStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedVersion {
     #[serde(default)]
     history: Vec<VersionHistory>,
@@ -848,6 +867,7 @@ struct ObservedVersion {
 
 /// `status.version.desired`: the release the control plane is given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedDesired {
     image: Option<String>,
     version: Option<String>,
@@ -855,6 +875,7 @@ struct ObservedDesired {
 
 /// One entry of `status.version.history`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct VersionHistory {
     /// `Completed` or `Partial`.
     #[serde(default)]
@@ -891,6 +912,7 @@ pub fn node_release<'a>(
 
 /// `status.controlPlaneEndpoint`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Endpoint {
     /// Host name or IP.
     #[serde(default)]
@@ -901,6 +923,7 @@ pub struct Endpoint {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedRef {
     #[serde(default)]
     name: String,
@@ -1077,6 +1100,7 @@ impl ObservedHostedCluster {
 
 /// What a composition reads of an observed NodePool.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedNodePool {
     #[serde(default)]
     spec: ObservedNodePoolSpec,
@@ -1085,6 +1109,7 @@ pub struct ObservedNodePool {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedNodePoolSpec {
     release: Option<ObservedRelease>,
     management: Option<ObservedManagement>,
@@ -1092,29 +1117,34 @@ struct ObservedNodePoolSpec {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedNodePoolPlatform {
     agent: Option<ObservedAgentNodePool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedAgentNodePool {
     #[serde(rename = "agentLabelSelector")]
     agent_label_selector: Option<ObservedMatchLabels>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedMatchLabels {
     #[serde(default, rename = "matchLabels")]
     match_labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedManagement {
     #[serde(rename = "upgradeType")]
     upgrade_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedNodePoolStatus {
     #[serde(default)]
     conditions: Vec<Condition>,

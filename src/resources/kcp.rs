@@ -99,18 +99,21 @@ impl Workspace {
 /// What KCP reports about a workspace, read from the observed object: `spec.URL` and
 /// `status.phase`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedWorkspace {
     spec: Option<ObservedWorkspaceSpec>,
     status: Option<ObservedWorkspaceStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedWorkspaceSpec {
     #[serde(rename = "URL")]
     url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedWorkspaceStatus {
     phase: Option<String>,
 }
@@ -319,6 +322,7 @@ pub struct ExportReference {
 
 /// Which objects of a claimed resource a claim covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionClaimSelector {
     /// All objects.
@@ -360,6 +364,7 @@ impl PermissionClaimSelector {
 
 /// A label selector requirement (`key`, `operator`, `values`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct LabelSelectorRequirement {
     /// The label key.
     pub key: String,
@@ -372,6 +377,7 @@ pub struct LabelSelectorRequirement {
 
 /// What a permission claim is about: a resource of a group (of an export, by identity hash).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionClaim {
     /// The API group (`""` for the core group).
@@ -389,6 +395,7 @@ pub struct PermissionClaim {
 
 /// Whether a claim is accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub enum ClaimState {
     /// Accepted: the export's owner may act on the selected objects.
     Accepted,
@@ -434,6 +441,7 @@ referable! {
 /// What KCP reports about an APIBinding: `status.phase`, `status.conditions` and the export's
 /// permission claims (`status.exportPermissionClaims`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedApiBinding {
     spec: Option<ObservedApiBindingSpec>,
     status: Option<ObservedApiBindingStatus>,
@@ -441,6 +449,7 @@ pub struct ObservedApiBinding {
 
 /// What of `spec` was applied: the claims already decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedApiBindingSpec {
     #[serde(default)]
@@ -450,17 +459,20 @@ struct ObservedApiBindingSpec {
 
 /// `spec.reference` as applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedReference {
     export: Option<ObservedExport>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedExport {
     path: Option<String>,
     name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct DecidedClaim {
     #[serde(default)]
@@ -473,6 +485,7 @@ struct DecidedClaim {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedApiBindingStatus {
     phase: Option<String>,
@@ -486,6 +499,7 @@ struct ObservedApiBindingStatus {
 
 /// One of `status.boundResources[]`: an API the binding serves in the workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct BoundResource {
     #[serde(default)]
     group: String,
@@ -493,6 +507,7 @@ struct BoundResource {
 
 /// One of `status.exportPermissionClaims[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ExportPermissionClaim {
     #[serde(flatten)]

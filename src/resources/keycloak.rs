@@ -487,18 +487,21 @@ impl ConfidentialClientParameters {
 /// An observed OpenID client, as far as compositions read it: the redirect URIs it was last
 /// given (`spec.forProvider.validRedirectUris`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ObservedClient {
     spec: ObservedClientSpec,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, rename_all = "camelCase")]
 struct ObservedClientSpec {
     for_provider: ObservedClientParameters,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, rename_all = "camelCase")]
 struct ObservedClientParameters {
     valid_redirect_uris: Vec<String>,
@@ -845,11 +848,13 @@ impl Parameters for OidcIdentityProviderParameters {
 /// What provider-keycloak reports about a `Memberships` (either flavour): its conditions and
 /// the members Keycloak has (`status.atProvider.members`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedMemberships {
     status: Option<ObservedMembershipsStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedMembershipsStatus {
     #[serde(default)]
@@ -858,6 +863,7 @@ struct ObservedMembershipsStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct MembershipsAtProvider {
     #[serde(default)]
     members: Vec<String>,

@@ -450,6 +450,7 @@ impl VirtualMachine {
 
 /// What KubeVirt reports about a VirtualMachine (the fields compositions read).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ObservedStatus {
     /// KubeVirt's summary (`Provisioning`, `Starting`, `Running`, `Stopped`, ...).
@@ -560,6 +561,7 @@ impl ObservedStatus {
 /// none yet, and the revisions its spec pins. Read straight from the request, so the rest of
 /// the object is skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ObservedVirtualMachine {
     /// What KubeVirt reports.
@@ -585,6 +587,7 @@ pub struct ObservedVirtualMachine {
 /// `status.instancetypeRef` (PR 13916, backported as 14726) and the spec carries none, so
 /// nothing is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ObservedMatchers {
     /// `spec.instancetype`.
@@ -597,24 +600,28 @@ pub struct ObservedMatchers {
 
 /// The observed VM template's interfaces (`spec.template.spec.domain.devices.interfaces`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 struct ObservedTemplate {
     spec: ObservedTemplateSpec,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 struct ObservedTemplateSpec {
     domain: ObservedDomain,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 struct ObservedDomain {
     devices: ObservedDevices,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 struct ObservedDevices {
     interfaces: Vec<ObservedInterface>,
@@ -622,6 +629,7 @@ struct ObservedDevices {
 
 /// An interface's binding: `masquerade: {}` or `binding: {name}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 struct ObservedInterface {
     name: String,
@@ -631,9 +639,11 @@ struct ObservedInterface {
 
 /// An object whose content is not read, only its presence.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedPresent {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 struct ObservedBindingName {
     name: String,
@@ -641,6 +651,7 @@ struct ObservedBindingName {
 
 /// A matcher's name and revision as observed; empty where absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default, rename_all = "camelCase")]
 pub struct ObservedMatcher {
     /// The instance type's or preference's name.

@@ -2,6 +2,11 @@
 //! each builder returns a serialisable value whose fields follow the upstream schema in
 //! `schemas/` (the tests validate every rendered manifest against it).
 //!
+//! Readers of observed state (`Observed*`) name only the fields they use. Each derives
+//! `JsonSchema` for the tests, which hold every field it names, and its JSON type, against the
+//! upstream schema of its kind (`readers.rs`, which lists the readers here; each composition
+//! lists its own).
+//!
 //! Crossplane managed resources come in two flavours: cluster-scoped (`kubernetes.crossplane.io`,
 //! `*.keycloak.crossplane.io`, `helm.crossplane.io`) for cluster-scoped XRs, and namespaced
 //! (`kubernetes.m.crossplane.io`, `*.keycloak.m.crossplane.io`, `helm.m.crossplane.io`) for
@@ -125,6 +130,48 @@ impl Referable for Known {
     }
 }
 
+/// A Kubernetes quantity (`8Gi`) read from an observed object, as text. CRDs declare quantities
+/// `x-kubernetes-int-or-string`, so one written as a number (`8`) arrives as a number (a double,
+/// through `google.protobuf.Struct`), read as its decimal text; what Go's typed clients write
+/// is always a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantityText(pub String);
+
+impl<'de> serde::Deserialize<'de> for QuantityText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = QuantityText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a quantity, as a string or a number")
+            }
+            fn visit_str<E>(self, text: &str) -> Result<QuantityText, E> {
+                Ok(QuantityText(text.to_owned()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<QuantityText, E> {
+                Ok(QuantityText(n.to_string()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<QuantityText, E> {
+                Ok(QuantityText(n.to_string()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<QuantityText, E> {
+                Ok(QuantityText(n.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Text)
+    }
+}
+
+#[cfg(test)]
+impl schemars::JsonSchema for QuantityText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "QuantityText".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": ["string", "number"]})
+    }
+}
+
 /// Implements [`Referable`] for builder types with `api_version`, `kind` and `metadata` fields
 /// (declared before the modules below, which use it).
 macro_rules! referable {
@@ -158,6 +205,8 @@ pub mod net;
 pub mod ovn;
 pub mod provider_kubernetes;
 pub mod rbac;
+#[cfg(test)]
+pub(crate) mod readers;
 pub mod resource_quota;
 pub mod secret;
 pub mod service;

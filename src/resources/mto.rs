@@ -285,11 +285,13 @@ pub fn deployed_namespaces_query<S: AsRef<str>>(namespaces: &[S]) -> String {
 
 /// What MTO reports about a Tenant: `status.conditions` and `status.deployedNamespaces`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedTenant {
     status: Option<ObservedTenantStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedTenantStatus {
     #[serde(default)]

@@ -231,11 +231,13 @@ referable! {
 
 /// What OVN-Kubernetes reports about a ClusterUserDefinedNetwork: `status.conditions`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedClusterUserDefinedNetwork {
     status: Option<ObservedStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedStatus {
     #[serde(default)]
     conditions: Vec<Condition>,

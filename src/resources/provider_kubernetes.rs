@@ -141,17 +141,20 @@ referable! {
 /// An observed Object, as far as a composition reads it: the wrapped object as
 /// provider-kubernetes last observed it (`status.atProvider.manifest`), read into `T`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Observed<T> {
     status: Option<ObservedStatus<T>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedStatus<T> {
     at_provider: Option<AtProvider<T>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct AtProvider<T> {
     manifest: Option<T>,
 }

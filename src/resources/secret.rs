@@ -52,8 +52,10 @@ referable! {
 
 /// What a composition reads of an observed Secret: its data, decoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedSecret {
     /// data.
+    #[cfg_attr(test, schemars(with = "Option<BTreeMap<String, String>>"))]
     pub data: Option<BTreeMap<String, ByteString>>,
 }
 

@@ -106,6 +106,7 @@ impl<'a> ServicePort<'a> {
 /// An address of a Service: an IP, a host name, or both (a load balancer ingress point has
 /// this shape).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Address {
     /// The IP address.
     pub ip: Option<String>,
@@ -126,6 +127,7 @@ impl Address {
 /// What is read of an observed Service: its cluster IP and its load balancer's ingress
 /// points, nothing else.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ObservedService {
     spec: Option<ObservedServiceSpec>,
@@ -133,6 +135,7 @@ pub struct ObservedService {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedServiceSpec {
     #[serde(rename = "clusterIP")]
     cluster_ip: Option<String>,
@@ -141,6 +144,7 @@ struct ObservedServiceSpec {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedPort {
     #[serde(default)]
@@ -149,12 +153,14 @@ struct ObservedPort {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedServiceStatus {
     load_balancer: Option<ObservedLoadBalancer>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedLoadBalancer {
     ingress: Option<Vec<Address>>,
 }

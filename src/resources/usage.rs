@@ -107,22 +107,26 @@ impl Usage {
 /// What a composition reads of an observed Usage: the name of the object it keeps
 /// (`spec.of.resourceRef.name`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedUsage {
     spec: Option<ObservedSpec>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedSpec {
     of: Option<ObservedSide>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedSide {
     resource_ref: Option<ObservedRef>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedRef {
     name: Option<String>,
 }

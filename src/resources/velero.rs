@@ -299,6 +299,7 @@ referable! {
 
 /// `status.phase` of a Schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub enum SchedulePhase {
     /// Not processed yet.
     New,
@@ -310,11 +311,13 @@ pub enum SchedulePhase {
 
 /// What Velero reports about a Schedule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ObservedSchedule {
     status: Option<ObservedScheduleStatus>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedScheduleStatus {
     phase: Option<SchedulePhase>,

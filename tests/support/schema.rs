@@ -51,11 +51,7 @@ pub fn validate(manifest: &Value) -> Result<(), Vec<String>> {
 pub fn validate_against(schema_openapi_v3: &Value, instance: &Value) -> Result<(), Vec<String>> {
     let mut findings = Findings::default();
     let subject = subject_of(instance);
-    match compile(
-        &INDEX
-            .converter(Dialect::OpenApi)
-            .resource(schema_openapi_v3),
-    ) {
+    match compile(&convert_resource(schema_openapi_v3)) {
         Ok(validator) => findings.collect(&validator, instance, "", &subject),
         Err(message) => findings.add(
             "",
@@ -89,6 +85,22 @@ pub fn indexed_kinds() -> Vec<(&'static str, &'static str)> {
 /// Compiles (once) the schema of `api_version` `kind`, or says why it cannot be used.
 pub fn load(api_version: &str, kind: &str) -> Result<(), String> {
     INDEX.lookup(api_version, kind)?.validator().map(|_| ())
+}
+
+/// The strict JSON Schema of `api_version` `kind` that [`validate`] applies (no `$ref`s: each
+/// schema is self-contained), or why there is none.
+pub fn json_schema(api_version: &str, kind: &str) -> Result<&'static Value, String> {
+    INDEX
+        .lookup(api_version, kind)
+        .map(|schema| &schema.json_schema)
+}
+
+/// `schema_open_api_v3` (a CRD or XRD version's `openAPIV3Schema`) converted as [`validate`]
+/// converts the schemas of `schemas/`: the strict JSON Schema of a whole resource.
+pub fn convert_resource(schema_open_api_v3: &Value) -> Value {
+    INDEX
+        .converter(Dialect::OpenApi)
+        .resource(schema_open_api_v3)
 }
 
 /// What went wrong while indexing `schemas/` (unreadable files, odd shapes); empty when

@@ -826,12 +826,14 @@ fn tenancy(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct NamespaceLabels {
     #[serde(default)]
     metadata: NamespaceMeta,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct NamespaceMeta {
     #[serde(default)]
     labels: std::collections::BTreeMap<String, String>,
@@ -1614,5 +1616,21 @@ pub fn customer_admin_rules() -> Vec<PolicyRule> {
             &["packagemanifests"],
             READ,
         ),
+    ]
+}
+
+/// This module's readers of observed state, with the kind each reads (checked against the
+/// upstream schemas by [`crate::resources::readers`]).
+#[cfg(test)]
+pub(crate) fn readers() -> Vec<crate::resources::readers::Reader> {
+    use crate::resources::hypershift;
+    use crate::resources::readers::{Upstream, pointer, reader};
+    let hosted = || Upstream::Kind(hypershift::API_VERSION.into(), "HostedCluster");
+    vec![
+        reader::<NamespaceLabels>("v1", "Namespace"),
+        reader::<shape::ObservedShape>(hypershift::API_VERSION, "HostedCluster"),
+        pointer(Upstream::Kind("v1".into(), "Namespace"), "/metadata/labels"),
+        pointer(hosted(), "/metadata/name"),
+        pointer(hosted(), "/metadata/namespace"),
     ]
 }

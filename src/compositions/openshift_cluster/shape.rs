@@ -7,6 +7,7 @@
 //! clusters only.
 
 use super::*;
+use crate::resources::QuantityText;
 
 /// Settings-derived fields HyperShift makes immutable, as they are to be written: from the
 /// observed HostedCluster once it exists, else from the settings.
@@ -58,6 +59,7 @@ impl Immutable {
 
 /// The immutable parts of an observed HostedCluster, as read back.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub(super) struct ObservedShape {
     #[serde(default)]
     metadata: ShapeMeta,
@@ -66,11 +68,13 @@ pub(super) struct ObservedShape {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeMeta {
     name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeSpec {
     platform: Option<ShapePlatform>,
@@ -84,11 +88,13 @@ struct ShapeSpec {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeConfiguration {
     oauth: Option<ShapeOAuth>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeOAuth {
     #[serde(default)]
@@ -96,6 +102,7 @@ struct ShapeOAuth {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeIdentityProvider {
     name: Option<String>,
     #[serde(rename = "type")]
@@ -103,15 +110,18 @@ struct ShapeIdentityProvider {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapePlatform {
+    /// Read as text: a platform not ours is refused by name, not lost with the whole read.
     #[serde(rename = "type")]
-    type_: Option<PlatformType>,
+    type_: Option<String>,
     kubevirt: Option<ShapeKubevirt>,
     agent: Option<ShapeAgent>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeKubevirt {
     base_domain_passthrough: Option<bool>,
@@ -120,66 +130,83 @@ struct ShapeKubevirt {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeAgent {
     agent_namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeEtcd {
     managed: Option<ShapeManaged>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeManaged {
     storage: Option<ShapeStorage>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeStorage {
     persistent_volume: Option<ShapeVolume>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeVolume {
-    size: Option<String>,
+    size: Option<QuantityText>,
     storage_class_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeNetworking {
     #[serde(default)]
     cluster_network: Vec<ShapeEntry>,
     #[serde(default)]
-    service_network: Vec<ShapeEntry>,
+    service_network: Vec<ShapeCidr>,
     #[serde(default)]
-    machine_network: Vec<ShapeEntry>,
+    machine_network: Vec<ShapeCidr>,
     api_server: Option<ShapeApiServer>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeApiServer {
     #[serde(rename = "allowedCIDRBlocks", default)]
     allowed_cidr_blocks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeEntry {
     cidr: String,
     host_prefix: Option<u8>,
 }
 
+/// An entry of the service or machine network, which has no `hostPrefix`.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+struct ShapeCidr {
+    cidr: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeDns {
     base_domain: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeService {
     service: String,
@@ -187,6 +214,7 @@ struct ShapeService {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeStrategy {
     #[serde(rename = "type", default)]
     type_: String,
@@ -195,6 +223,7 @@ struct ShapeStrategy {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ShapeNodePort {
     address: Option<String>,
 }
@@ -215,11 +244,16 @@ impl ObservedShape {
     /// domain).
     fn passthrough(&self) -> bool {
         let platform = self.spec.platform.as_ref();
-        platform.and_then(|p| p.type_) == Some(PlatformType::KubeVirt)
+        self.platform_type() == Some(PlatformType::KubeVirt)
             && platform
                 .and_then(|p| p.kubevirt.as_ref())
                 .and_then(|k| k.base_domain_passthrough)
                 .unwrap_or(false)
+    }
+
+    /// The observed platform, when it is one of ours.
+    fn platform_type(&self) -> Option<PlatformType> {
+        PlatformType::observed(self.spec.platform.as_ref()?.type_.as_deref()?)
     }
 
     /// The NodePort address the observed API server is published on, if it is.
@@ -269,6 +303,23 @@ pub(super) fn check_unchanged(
             ),
         );
     }
+    if let Some(type_) = observed
+        .spec
+        .platform
+        .as_ref()
+        .and_then(|p| p.type_.as_deref())
+        && PlatformType::observed(type_).is_none()
+    {
+        fail(
+            "spec.parameters.clusterName",
+            format!(
+                "HostedCluster {} exists with platform {}, which this composition does not manage ({}); choose another clusterName",
+                quoted(&params.cluster_name),
+                quoted(type_),
+                PlatformType::MANAGED
+            ),
+        );
+    }
     if let Some(mode) = observed.mode()
         && mode != params.networking.mode
     {
@@ -309,13 +360,7 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
     // machine network added by the settings later too, unless annotated
     // `hypershift.openshift.io/acknowledge-networking-disruption` (`hostedcluster_webhook.go`
     // `ValidateUpdate`, `reflect.DeepEqual` of old and new networking).
-    let entries = |found: Option<&Vec<ShapeEntry>>, desired: Vec<NetworkEntry>| match found {
-        Some(found) => found
-            .iter()
-            .map(|e| entry(&e.cidr, e.host_prefix))
-            .collect(),
-        None => desired,
-    };
+    let entries = |found: Option<Vec<NetworkEntry>>, desired| found.unwrap_or(desired);
     let networking = spec.and_then(|s| s.networking.as_ref());
     let volume = spec
         .and_then(|s| s.etcd.as_ref())
@@ -323,7 +368,8 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         .and_then(|m| m.storage.as_ref())
         .and_then(|s| s.persistent_volume.as_ref());
     let observed_platform = spec.and_then(|s| s.platform.as_ref());
-    let platform = match observed_platform.and_then(|p| p.type_) {
+    // A platform not ours is refused by `check_unchanged` before anything is composed.
+    let platform = match observed.and_then(ObservedShape::platform_type) {
         // HyperShift's defaulting webhook gives a KubeVirt cluster a random `generateID` (on
         // create and update alike, when empty), which CEL makes immutable and required once
         // set (`hostedcluster_webhook.go` `hostedClusterDefaulter.Default`): kept as observed,
@@ -357,21 +403,35 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         platform,
         etcd_size: volume
             .and_then(|v| v.size.clone())
+            .map(|size| size.0)
             .unwrap_or_else(|| settings.etcd.size.clone()),
         etcd_storage_class: match volume {
             Some(v) => v.storage_class_name.clone(),
             None => settings.etcd.storage_class.clone(),
         },
         cluster_network: entries(
-            networking.map(|n| &n.cluster_network),
+            networking.map(|n| {
+                let found = n.cluster_network.iter();
+                found.map(|e| entry(&e.cidr, e.host_prefix)).collect()
+            }),
             vec![entry(&net.cluster_network, Some(net.host_prefix))],
         ),
         service_network: entries(
-            networking.map(|n| &n.service_network),
+            networking.map(|n| {
+                n.service_network
+                    .iter()
+                    .map(|e| entry(&e.cidr, None))
+                    .collect()
+            }),
             vec![entry(&net.service_network, None)],
         ),
         machine_network: entries(
-            networking.map(|n| &n.machine_network),
+            networking.map(|n| {
+                n.machine_network
+                    .iter()
+                    .map(|e| entry(&e.cidr, None))
+                    .collect()
+            }),
             net.machine_network.iter().map(|m| entry(m, None)).collect(),
         ),
         availability: spec

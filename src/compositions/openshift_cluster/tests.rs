@@ -930,6 +930,50 @@ fn immutable_settings_are_kept_from_the_observed_hosted_cluster() {
 }
 
 #[test]
+fn an_etcd_size_written_as_a_number_keeps_the_rest_of_the_shape() {
+    // HyperShift's CRD declares quantities int-or-string: a size written as a number must not
+    // make the observed shape unreadable, which would put the settings' values over the
+    // immutable fields HyperShift then refuses to change.
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({
+                "platform": {"type": "KubeVirt"},
+                "etcd": {"managementType": "Managed", "managed": {"storage": {"type": "PersistentVolume", "persistentVolume": {"size": 17179869184_u64}}}},
+                "controllerAvailabilityPolicy": "SingleReplica",
+            }),
+            json!({}),
+        ),
+    )];
+    let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["etcd"]["managed"]["storage"]["persistentVolume"]["size"],
+        "17179869184"
+    );
+    assert_eq!(hc["spec"]["controllerAvailabilityPolicy"], "SingleReplica");
+}
+
+#[test]
+fn a_hosted_cluster_on_a_platform_not_ours_is_refused_not_overwritten() {
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.observed = vec![(
+        names::HOSTED_CLUSTER,
+        hosted_cluster(
+            json!({"platform": {"type": "AWS", "aws": {"region": "eu-west-1"}}}),
+            json!({}),
+        ),
+    )];
+    let (path, message) = case.error();
+    assert_eq!(path, "spec.parameters.clusterName");
+    assert!(
+        message.contains("exists with platform \"AWS\"")
+            && message.contains("(KubeVirt, Agent and None)"),
+        "{message}"
+    );
+}
+
+#[test]
 fn an_xr_without_namespace_is_refused() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     case.xr["metadata"]

@@ -119,6 +119,7 @@ impl Composition for OpenShiftNodePool {
 
 /// The parent OpenShiftCluster as fetched.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct Parent {
     #[serde(default)]
     metadata: ParentMeta,
@@ -127,6 +128,7 @@ struct Parent {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ParentMeta {
     uid: Option<String>,
@@ -134,12 +136,14 @@ struct ParentMeta {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ParentSpec {
     #[serde(default)]
     parameters: ParentParameters,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ParentParameters {
     cluster_name: Option<String>,
@@ -147,20 +151,24 @@ struct ParentParameters {
 
 /// The parent's HostedCluster as fetched: what the reader reads, and its platform.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct HostedShape {
     #[serde(default)]
     spec: HostedShapeSpec,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct HostedShapeSpec {
     platform: Option<HostedShapePlatform>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct HostedShapePlatform {
+    /// Read as text: a platform not ours is refused by name, not taken for the default.
     #[serde(rename = "type")]
-    type_: Option<PlatformType>,
+    type_: Option<String>,
 }
 
 /// What was found of the parent.
@@ -342,10 +350,28 @@ fn found(
     };
     let observed: ObservedHostedCluster =
         serde_json::from_value(hosted.clone()).unwrap_or_default();
-    let platform = serde_json::from_value::<HostedShape>(hosted.clone())
+    let observed_type = serde_json::from_value::<HostedShape>(hosted.clone())
         .ok()
-        .and_then(|h| h.spec.platform?.type_)
-        .unwrap_or(PlatformType::KubeVirt);
+        .and_then(|h| h.spec.platform?.type_);
+    let platform = match observed_type.as_deref().map(PlatformType::observed) {
+        None => PlatformType::KubeVirt,
+        Some(Some(platform)) => platform,
+        Some(None) => {
+            fail(
+                "spec.parameters.clusterRef.name",
+                format!(
+                    "the HostedCluster {cluster} of OpenShiftCluster {parent_name} has platform {}, which node pools are not made for ({}); reference another cluster",
+                    quoted(observed_type.as_deref().unwrap_or_default()),
+                    PlatformType::MANAGED
+                ),
+            );
+            return Found::NotAvailable {
+                uid,
+                message: String::new(),
+                shape: None,
+            };
+        }
+    };
     let nodes = match platform {
         PlatformType::KubeVirt => settings.sizes.get(params.size).map(|s| Nodes::KubeVirt {
             cores: s.cores,
@@ -592,4 +618,20 @@ impl Pool<'_> {
             ready,
         }
     }
+}
+
+/// This module's readers of observed state, with the kind each reads (checked against the
+/// upstream schemas by [`crate::resources::readers`]).
+#[cfg(test)]
+pub(crate) fn readers() -> Vec<crate::resources::readers::Reader> {
+    use crate::resources::hypershift;
+    use crate::resources::readers::{Upstream, pointer, reader, typed};
+    vec![
+        typed::<Parent>(Upstream::Xrd("openshiftcluster")),
+        reader::<HostedShape>(hypershift::API_VERSION, "HostedCluster"),
+        pointer(
+            Upstream::Kind(hypershift::API_VERSION.into(), "NodePool"),
+            "/spec/clusterName",
+        ),
+    ]
 }

@@ -391,3 +391,22 @@ fn an_agent_size_without_labels_is_refused_listing_the_sizes_that_have_them() {
         errors[0].message
     );
 }
+
+#[test]
+fn a_cluster_on_a_platform_not_ours_is_refused_not_taken_for_kubevirt() {
+    let Invalid(errors) = render(
+        &large_pool(),
+        &available_cluster("AWS"),
+        &[],
+        &Settings::default(),
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path, "spec.parameters.clusterRef.name");
+    assert!(
+        errors[0].message.contains("has platform \"AWS\"")
+            && errors[0].message.contains("(KubeVirt, Agent and None)"),
+        "{}",
+        errors[0].message
+    );
+}

@@ -1221,32 +1221,38 @@ fn check_clients(
 
 /// The workspace manifest last applied through the Object (`spec.forProvider.manifest`).
 #[derive(Debug, Default, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct AppliedWorkspace {
     spec: Option<AppliedSpec>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct AppliedSpec {
     for_provider: Option<AppliedForProvider>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct AppliedForProvider {
     manifest: Option<AppliedManifest>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct AppliedManifest {
     spec: Option<AppliedWorkspaceSpec>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct AppliedWorkspaceSpec {
     r#type: Option<AppliedType>,
 }
 
 #[derive(Debug, serde::Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct AppliedType {
     name: String,
     path: String,
@@ -1298,4 +1304,16 @@ fn observed_workspace(build: &Build<'_, Part>) -> ObservedWorkspace {
         .read::<pk::Observed<ObservedWorkspace>>(names::WORKSPACE)
         .and_then(pk::Observed::manifest)
         .unwrap_or_default()
+}
+
+/// This module's readers of observed state, with the kind each reads (checked against the
+/// upstream schemas by [`crate::resources::readers`]).
+#[cfg(test)]
+pub(crate) fn readers() -> Vec<crate::resources::readers::Reader> {
+    use crate::resources::readers::reader;
+    use crate::resources::{kcp, provider_kubernetes as pk};
+    vec![
+        reader::<AppliedWorkspace>(pk::CLUSTER_API_VERSION, "Object"),
+        reader::<AppliedManifest>(kcp::API_VERSION, "Workspace"),
+    ]
 }

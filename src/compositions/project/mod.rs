@@ -614,24 +614,28 @@ fn check_network_unchanged(
 
 /// The parts of an observed ClusterUserDefinedNetwork the immutability check reads.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedCudn {
     #[serde(default)]
     spec: CudnSpec,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct CudnSpec {
     #[serde(default)]
     network: CudnNetwork,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct CudnNetwork {
     #[serde(default)]
     layer2: CudnLayer2,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct CudnLayer2 {
     #[serde(default)]
     subnets: Vec<String>,
@@ -677,6 +681,7 @@ fn tenant_readiness(namespaces: &[String]) -> Readiness {
 
 /// An owner reference as the API server returns it in `metadata.ownerReferences`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct OwnerReference {
     api_version: String,
@@ -687,17 +692,20 @@ struct OwnerReference {
 
 /// The parts of an observed Workspace the type check reads.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedWorkspaceType {
     spec: Option<WorkspaceTypeSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct WorkspaceTypeSpec {
     #[serde(rename = "type")]
     type_: Option<ObservedTypeRef>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedTypeRef {
     name: Option<String>,
     path: Option<String>,
@@ -1604,4 +1612,22 @@ fn observed_manifest<T: DeserializeOwned + Default>(cx: Context<'_, Settings>, n
         .and_then(Result::ok)
         .and_then(pk::Observed::manifest)
         .unwrap_or_default()
+}
+
+/// This module's readers of observed state, with the kind each reads (checked against the
+/// upstream schemas by [`crate::resources::readers`]).
+#[cfg(test)]
+pub(crate) fn readers() -> Vec<crate::resources::readers::Reader> {
+    use crate::resources::readers::{Upstream, reader, typed_at};
+    vec![
+        reader::<ObservedCudn>(ovn::API_VERSION, "ClusterUserDefinedNetwork"),
+        reader::<ObservedWorkspaceType>(kcp::API_VERSION, "Workspace"),
+        typed_at::<Vec<OwnerReference>>(
+            Upstream::Kind(
+                pk::CLUSTER_PROVIDER_CONFIG_API_VERSION.into(),
+                "ProviderConfig",
+            ),
+            "/metadata/ownerReferences",
+        ),
+    ]
 }

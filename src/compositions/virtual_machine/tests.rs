@@ -941,3 +941,21 @@ fn status_counts_the_vcpus_the_running_instance_has() {
         2
     );
 }
+
+#[test]
+fn status_shows_memory_the_instance_reports_as_a_number() {
+    // KubeVirt's schema lets a quantity be a number: one must not make the whole instance
+    // unreadable (and its vCPUs with it).
+    let xr = composite(
+        "web",
+        json!({"flavour": "rhel9", "instanceType": "u1.large"}),
+    );
+    let instance = json!({"status": {
+        "currentCPUTopology": {"cores": 1, "sockets": 3, "threads": 1},
+        "memory": {"guestCurrent": 4294967296_u64},
+    }});
+    let required = BTreeMap::from([(VMI_REQUIREMENT.to_owned(), vec![instance])]);
+    let desired = render_with_required(&xr, &[], required, &Settings::default()).unwrap();
+    assert_eq!(desired.status["vm"]["memory"], "4294967296");
+    assert_eq!(desired.status["vm"]["cpuCores"], 3);
+}

@@ -385,17 +385,20 @@ fn platform_owner(name: &str, platform: &Platform) -> Option<String> {
 
 /// The parts of an observed provider-keycloak `Group` the status reads.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedGroup {
     status: Option<ObservedGroupStatus>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedGroupStatus {
     at_provider: Option<GroupAtProvider>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct GroupAtProvider {
     id: Option<String>,
     path: Option<String>,
@@ -550,4 +553,15 @@ impl ValidGroup<'_> {
             all_resources_ready: build.all_ready(),
         }
     }
+}
+
+/// This module's readers of observed state, with the kind each reads (checked against the
+/// upstream schemas by [`crate::resources::readers`]).
+#[cfg(test)]
+pub(crate) fn readers() -> Vec<crate::resources::readers::Reader> {
+    use crate::resources::readers::reader;
+    vec![reader::<ObservedGroup>(
+        keycloak::GROUP_NAMESPACED_API_VERSION,
+        "Group",
+    )]
 }

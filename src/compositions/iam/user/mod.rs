@@ -143,17 +143,20 @@ fn admin_requirement(org: &str) -> Requirement {
 
 /// The first administrator's username, from the fetched `User`.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct FetchedAdmin {
     spec: Option<FetchedAdminSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct FetchedAdminSpec {
     for_provider: Option<FetchedAdminParameters>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct FetchedAdminParameters {
     username: Option<String>,
     email: Option<String>,
@@ -320,17 +323,20 @@ fn validate<'a>(xr: &'a spec::User, cx: Context<'a, Settings>) -> Result<ValidUs
 
 /// The parts of an observed provider-keycloak `User` the status reads.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedUser {
     status: Option<ObservedUserStatus>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ObservedUserStatus {
     at_provider: Option<UserAtProvider>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 struct UserAtProvider {
     id: Option<String>,
     email: Option<String>,
@@ -444,4 +450,16 @@ impl ValidUser<'_> {
             all_resources_ready: build.all_ready(),
         }
     }
+}
+
+/// This module's readers of observed state, with the kind each reads (checked against the
+/// upstream schemas by [`crate::resources::readers`]).
+#[cfg(test)]
+pub(crate) fn readers() -> Vec<crate::resources::readers::Reader> {
+    use crate::resources::readers::reader;
+    let api_version = "user.keycloak.m.crossplane.io/v1alpha1";
+    vec![
+        reader::<FetchedAdmin>(api_version, "User"),
+        reader::<ObservedUser>(api_version, "User"),
+    ]
 }
