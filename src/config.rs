@@ -8,9 +8,9 @@
 //! `null` removes the key, a default included, anything else replaces), then the result is
 //! decoded strictly: an unknown key, a value of the wrong shape or a key that has moved
 //! ([`platform::MOVED`]) is a Fatal result naming the key and where it came from, with the
-//! others found at once (a strict decode stops at its first error, so: the first of each
-//! composition's settings and of the shared ones, every unknown top-level key, and then every
-//! rule between keys that fails). Keys a composition declares as following another's
+//! others found at once (every key of each composition's settings and of the shared ones that
+//! fails to read, each read again with the failing ones taken out as an XR is, every unknown
+//! top-level key, and then every rule between keys that fails). Keys a composition declares as following another's
 //! ([`Composition::SETTINGS_FROM`]) start from the other's resolved value, patched by the
 //! layers' values under the composition's own key.
 //!
@@ -270,9 +270,9 @@ fn moved(layer: &Map<String, Value>) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// The configuration decoded strictly from its merged JSON, or the bad keys and why: the
-/// first of each composition's settings, every unknown top-level key, and the first of the
-/// shared settings (a strict decode stops at its first error).
+/// The configuration decoded strictly from its merged JSON, or the bad keys and why: every
+/// field of each composition's settings and of the shared settings that fails to read, and
+/// every unknown top-level key.
 fn decode(merged: &Value) -> Result<Config, Vec<(String, String)>> {
     let mut shared = merged.as_object().cloned().unwrap_or_default();
     let mut settings = BTreeMap::new();
@@ -283,14 +283,16 @@ fn decode(merged: &Value) -> Result<Config, Vec<(String, String)>> {
             Ok(decoded) => {
                 settings.insert(entry.settings_key, decoded);
             }
-            Err(e) => {
-                let path = e.path.trim_start_matches('.');
-                let key = if path.is_empty() {
-                    entry.settings_key.to_owned()
-                } else {
-                    format!("{}.{path}", entry.settings_key)
-                };
-                errors.push((key, e.message));
+            Err(failed) => {
+                for e in failed {
+                    let path = e.path.trim_start_matches('.');
+                    let key = if path.is_empty() {
+                        entry.settings_key.to_owned()
+                    } else {
+                        format!("{}.{path}", entry.settings_key)
+                    };
+                    errors.push((key, e.message));
+                }
             }
         }
     }
@@ -308,8 +310,12 @@ fn decode(merged: &Value) -> Result<Config, Vec<(String, String)>> {
             errors.push((key, message.clone()));
         }
     }
-    let platform = pbstruct::from_value::<Platform>(Value::Object(shared))
-        .map_err(|e| errors.push((e.path.trim_start_matches('.').to_owned(), e.message)));
+    let shared = Value::Object(shared);
+    let platform = pbstruct::from_ref_every::<Platform>(&shared).map_err(|failed| {
+        for e in failed {
+            errors.push((e.path.trim_start_matches('.').to_owned(), e.message));
+        }
+    });
     match platform {
         Ok(platform) if errors.is_empty() => Ok(Config { platform, settings }),
         _ => Err(errors),
@@ -487,6 +493,32 @@ mod tests {
         assert_eq!(err.key, "keycloak.verifyEmail");
         assert_eq!(err.also.len(), 1, "{err}");
         assert_eq!(err.also[0].0, "keycloak.kubectl.clientId");
+    }
+
+    #[test]
+    fn every_bad_key_of_one_section_is_named_at_once() {
+        let layer = json!({
+            "waitingTtl": "soon",
+            "kcp": {"serverUrl": "http://kcp.example.com"},
+            "virtualMachine": {
+                "sshUser": "Bad User",
+                "storageSizes": {"small": "lots"},
+                "networkBinding": "bridge-ish"}});
+        let err = resolve(Some(&layer), None).unwrap_err();
+        let mut keys = vec![err.key.as_str()];
+        keys.extend(err.also.iter().map(|(key, _)| key.as_str()));
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "kcp.serverUrl",
+                "virtualMachine.networkBinding",
+                "virtualMachine.sshUser",
+                "virtualMachine.storageSizes.small",
+                "waitingTtl"
+            ],
+            "{err}"
+        );
     }
 
     #[test]

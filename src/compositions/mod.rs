@@ -329,7 +329,7 @@ pub struct Entry {
     pub definition: fn() -> Value,
     render: fn(Object<'_>, &Observed<'_>, &Platform, &AnySettings) -> Result<Desired, Invalid>,
     default_settings: fn() -> Value,
-    decode_settings: fn(&Value) -> Result<AnySettings, PathError>,
+    decode_settings: fn(&Value) -> Result<AnySettings, Vec<PathError>>,
     settings_schema: fn(&mut SchemaGenerator) -> Schema,
 }
 
@@ -367,8 +367,8 @@ impl Entry {
         (self.default_settings)()
     }
 
-    /// Decodes its settings strictly from JSON.
-    pub fn decode_settings(&self, value: &Value) -> Result<AnySettings, PathError> {
+    /// Decodes its settings strictly from JSON, or names every field that fails.
+    pub fn decode_settings(&self, value: &Value) -> Result<AnySettings, Vec<PathError>> {
         (self.decode_settings)(value)
     }
 
@@ -448,8 +448,8 @@ fn default_settings<C: Composition>() -> Value {
     serde_json::to_value(C::Settings::default()).expect("settings serialise")
 }
 
-fn decode_settings<C: Composition>(value: &Value) -> Result<AnySettings, PathError> {
-    pbstruct::from_ref::<C::Settings>(value).map(|s| Arc::new(s) as AnySettings)
+fn decode_settings<C: Composition>(value: &Value) -> Result<AnySettings, Vec<PathError>> {
+    pbstruct::from_ref_every::<C::Settings>(value).map(|s| Arc::new(s) as AnySettings)
 }
 
 fn settings_schema<C: Composition>(generator: &mut SchemaGenerator) -> Schema {

@@ -40,6 +40,19 @@ pub fn from_ref<T: DeserializeOwned>(value: &Value) -> Result<T, PathError> {
     explained(value)
 }
 
+/// [`from_ref`], naming every field that fails rather than the first: on failure, the
+/// value is read again by [`from_value_collecting`].
+pub fn from_ref_every<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<PathError>> {
+    from_ref(value).map_err(|first| {
+        let errors = from_value_collecting::<T>(value.clone()).errors;
+        if errors.is_empty() {
+            vec![first]
+        } else {
+            errors
+        }
+    })
+}
+
 /// Deserialises from `from`; on failure, again with path tracking to name the field.
 fn explained<'de, T, D>(from: D) -> Result<T, PathError>
 where
@@ -395,6 +408,27 @@ mod tests {
                 .message
                 .contains("missing field `name`")
         );
+    }
+
+    #[test]
+    fn from_ref_every_reads_or_names_every_bad_field() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        struct Params {
+            name: String,
+            size: Option<u32>,
+        }
+        assert_eq!(
+            from_ref_every::<Params>(&json!({"name": "a", "size": 1})).unwrap(),
+            Params {
+                name: "a".into(),
+                size: Some(1)
+            }
+        );
+        let errors =
+            from_ref_every::<Params>(&json!({"name": 3, "size": "x", "extra": 1})).unwrap_err();
+        let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["extra", "name", "size"]);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //! - [`Wire`]: a serde `Deserializer` over a value's bytes.
 //! - [`to_struct`]: a typed value (or JSON) into a Struct; the crate's one encoder.
 //! - [`from_struct`], [`from_value`], [`from_ref`]: typed values out of a Struct or JSON,
-//!   failures named by field path ([`PathError`]); [`to_json_value`], [`from_json_object`],
+//!   failures named by field path ([`PathError`]; [`from_value_collecting`] and
+//!   [`from_ref_every`] name every failing field); [`to_json_value`], [`from_json_object`],
 //!   [`from_json_value`] convert JSON; [`kind_name`] names a JSON value's type for messages.
 //! - [`MAX_DEPTH`], and [`SerdeError`] for reading and writing typed values.
 //!
@@ -29,8 +30,8 @@ mod ser;
 mod wire;
 
 pub use convert::{
-    Collected, PathError, from_json_object, from_json_value, from_ref, from_struct, from_value,
-    from_value_collecting, kind_name, to_json_value,
+    Collected, PathError, from_json_object, from_json_value, from_ref, from_ref_every, from_struct,
+    from_value, from_value_collecting, kind_name, to_json_value,
 };
 pub use object::{Encoded, SerdeError, Struct, Wire};
 pub use ser::to_struct;
