@@ -8,7 +8,8 @@
 //! with the kind each reads, and [`findings`] walks the reader's JSON Schema (schemars, from the
 //! same serde attributes that decode) against the vendored upstream schema: every field the
 //! reader names must be declared there (or sit below a free-form object), and the reader must
-//! accept every JSON type upstream allows for it. The composition tests also check that the
+//! accept every JSON type upstream allows for it, `null` and every enum value included. An
+//! object the API server accepted then never fails to read. The composition tests also check that the
 //! lists cover every reader type and every JSON pointer read in the source.
 //!
 //! Upstream schemas come from `schemas/` through the strict validator's index
@@ -196,7 +197,20 @@ enum Field<'a> {
 }
 
 impl<'a> Walk<'a> {
+    /// A value the reader reads where upstream declares `up`: `null` too, if upstream allows
+    /// it (serde reads `null` into an `Option` only, `#[serde(default)]` covers absence).
     fn node(&mut self, read: &'a Value, up: &'a Value, path: &str) {
+        if nullable(self.upstream, up) && !nullable(self.reader, read) {
+            self.found.push(format!(
+                "{}: upstream allows null, the reader does not ({})",
+                at(path),
+                self.subject
+            ));
+        }
+        self.shape(read, up, path);
+    }
+
+    fn shape(&mut self, read: &'a Value, up: &'a Value, path: &str) {
         let read = resolve(self.reader, read);
         let up = resolve(self.upstream, up);
         for keyword in ["anyOf", "oneOf"] {
@@ -207,7 +221,7 @@ impl<'a> Walk<'a> {
                 .flatten()
             {
                 if resolve(self.reader, branch).get("type") != Some(&json!("null")) {
-                    self.node(branch, up, path);
+                    self.shape(branch, up, path);
                 }
             }
         }
@@ -332,6 +346,39 @@ fn types<'a>(root: &'a Value, node: &'a Value) -> Option<BTreeSet<&'a str>> {
     Some(named.into_iter().filter(|t| *t != "null").collect())
 }
 
+/// Whether `node` admits `null`: it says nothing of types (any value), names `null` among
+/// them (or is OpenAPI `nullable`), or has a branch that does.
+fn nullable(root: &Value, node: &Value) -> bool {
+    let node = resolve(root, node);
+    let branches = |keyword: &str| {
+        node.get(keyword)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    };
+    if node.get("nullable") == Some(&Value::Bool(true)) {
+        return true;
+    }
+    let own = match node.get("type") {
+        Some(Value::String(t)) => Some(t == "null"),
+        Some(Value::Array(ts)) => Some(ts.contains(&json!("null"))),
+        _ => None,
+    };
+    let all_of = branches("allOf").all(|b| nullable(root, b));
+    if let Some(own) = own {
+        return own && all_of;
+    }
+    if node.get("anyOf").is_some() || node.get("oneOf").is_some() {
+        return branches("anyOf")
+            .chain(branches("oneOf"))
+            .any(|b| nullable(root, b));
+    }
+    if node.get("allOf").is_some() {
+        return all_of;
+    }
+    node.get("enum").is_none() && node.get("const").is_none()
+}
+
 /// The values of an `enum` (or of `oneOf` branches that are each a `const`), without `null`.
 fn enum_values(node: &Value) -> Option<Vec<&Value>> {
     if let Some(values) = node.get("enum").and_then(Value::as_array) {
@@ -443,6 +490,29 @@ mod tests {
         );
         assert!(
             found[1].starts_with("/status/phase: upstream allows string, the reader reads integer"),
+            "{found:#?}"
+        );
+    }
+
+    #[derive(Deserialize, JsonSchema, Default)]
+    #[allow(dead_code)]
+    struct Defaulted {
+        #[serde(default)]
+        status: Empty,
+    }
+
+    #[derive(Deserialize, JsonSchema, Default)]
+    struct Empty {}
+
+    #[test]
+    fn a_nullable_field_needs_an_option() {
+        // `#[serde(default)]` covers a missing field, not `null`, which KubeVirt allows here.
+        let found = findings(&typed::<Defaulted>(Upstream::KubeVirt(
+            "v1.VirtualMachineInstance",
+        )));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].starts_with("/status: upstream allows null, the reader does not"),
             "{found:#?}"
         );
     }

@@ -417,8 +417,8 @@ impl Seen {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 struct ObservedInstance {
-    #[serde(default)]
-    status: InstanceStatus,
+    /// KubeVirt declares the status nullable.
+    status: Option<InstanceStatus>,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -449,13 +449,13 @@ struct InstanceMemory {
 impl ObservedInstance {
     /// vCPUs: cores × sockets × threads.
     fn cpus(&self) -> Option<u32> {
-        let t = self.status.current_cpu_topology?;
+        let t = self.status.as_ref()?.current_cpu_topology?;
         let product = t.cores.unwrap_or(1) * t.sockets.unwrap_or(1) * t.threads.unwrap_or(1);
         Some(product).filter(|n| *n > 0)
     }
 
     fn memory(&self) -> Option<String> {
-        let m = self.status.memory.as_ref()?;
+        let m = self.status.as_ref()?.memory.as_ref()?;
         let quantity = m.guest_current.as_ref().or(m.guest_at_boot.as_ref())?;
         Some(quantity.0.clone())
     }
