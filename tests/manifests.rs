@@ -154,8 +154,9 @@ const NO_SCHEMA: [(&str, &str); 2] = [
 
 /// Observed state as our tests feed it is what the controllers would write: every observed
 /// and fetched object of every example and fixture stage is strictly valid against its kind's
-/// upstream schema, status included (composites against our XRDs), so that a test passing on
-/// a fixture passes on what a cluster holds.
+/// upstream schema, status included (composites against our XRDs; what an Object reports of
+/// the object it wraps against that object's), so that a test passing on a fixture passes on
+/// what a cluster holds.
 #[test]
 fn observed_and_fetched_objects_are_valid_upstream() {
     let mut dirs = Vec::new();
@@ -198,6 +199,17 @@ fn observed_and_fetched_objects_are_valid_upstream() {
                 };
                 if let Err(found) = result {
                     errors.extend(found.into_iter().map(|e| format!("{at}: {e}")));
+                }
+                // What provider-kubernetes observed of the object an Object wraps.
+                if kind == "Object"
+                    && let Some(seen) = doc.pointer("/status/atProvider/manifest")
+                    && let Err(found) = schema::validate(seen)
+                {
+                    errors.extend(
+                        found
+                            .into_iter()
+                            .map(|e| format!("{at}: /status/atProvider/manifest{e}")),
+                    );
                 }
             }
         }
