@@ -84,6 +84,11 @@ impl Case {
         }
     }
 
+    /// Observes the HostedCluster with `spec` and no status.
+    fn observe_hosted_cluster(&mut self, spec: Value) {
+        self.observed = vec![(names::HOSTED_CLUSTER, hosted_cluster(spec, json!({})))];
+    }
+
     fn render(&self) -> Result<Desired, Invalid> {
         let xr: spec::OpenShiftCluster =
             serde_json::from_value(self.xr.clone()).expect("a valid XR");
@@ -444,16 +449,12 @@ fn reserved_and_malformed_group_names_are_refused() {
 #[test]
 fn immutable_fields_cannot_change() {
     let mut case = Case::new(json!({"clusterName": "prod"}));
-    case.observed = vec![(
-        names::HOSTED_CLUSTER,
-        hosted_cluster(
-            json!({
-                "dns": {"baseDomain": "old.example.com"},
-                "services": [{"service": "APIServer", "servicePublishingStrategy": {"type": "NodePort", "nodePort": {"address": "10.0.0.5"}}}],
-            }),
-            json!({}),
-        ),
-    )];
+    case.observe_hosted_cluster(
+        json!({
+            "dns": {"baseDomain": "old.example.com"},
+            "services": [{"service": "APIServer", "servicePublishingStrategy": {"type": "NodePort", "nodePort": {"address": "10.0.0.5"}}}],
+        }),
+    );
     let errors = case.errors();
     let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
@@ -897,18 +898,14 @@ fn none_clusters_warn_that_sizes_select_nothing_and_are_ready_once_nodes_can_joi
 #[test]
 fn immutable_settings_are_kept_from_the_observed_hosted_cluster() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
-    case.observed = vec![(
-        names::HOSTED_CLUSTER,
-        hosted_cluster(
-            json!({
-                "platform": {"type": "KubeVirt"},
-                "etcd": {"managementType": "Managed", "managed": {"storage": {"type": "PersistentVolume", "persistentVolume": {"size": "16Gi", "storageClassName": "old-class"}}}},
-                "networking": {"clusterNetwork": [{"cidr": "10.128.0.0/14", "hostPrefix": 23}], "serviceNetwork": [{"cidr": "172.30.0.0/16"}]},
-                "controllerAvailabilityPolicy": "SingleReplica",
-            }),
-            json!({}),
-        ),
-    )];
+    case.observe_hosted_cluster(
+        json!({
+            "platform": {"type": "KubeVirt"},
+            "etcd": {"managementType": "Managed", "managed": {"storage": {"type": "PersistentVolume", "persistentVolume": {"size": "16Gi", "storageClassName": "old-class"}}}},
+            "networking": {"clusterNetwork": [{"cidr": "10.128.0.0/14", "hostPrefix": 23}], "serviceNetwork": [{"cidr": "172.30.0.0/16"}]},
+            "controllerAvailabilityPolicy": "SingleReplica",
+        }),
+    );
     let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
     assert_eq!(
         hc["spec"]["etcd"]["managed"]["storage"]["persistentVolume"],
@@ -935,17 +932,13 @@ fn an_etcd_size_written_as_a_number_keeps_the_rest_of_the_shape() {
     // make the observed shape unreadable, which would put the settings' values over the
     // immutable fields HyperShift then refuses to change.
     let mut case = Case::new(json!({"clusterName": "dev"}));
-    case.observed = vec![(
-        names::HOSTED_CLUSTER,
-        hosted_cluster(
-            json!({
-                "platform": {"type": "KubeVirt"},
-                "etcd": {"managementType": "Managed", "managed": {"storage": {"type": "PersistentVolume", "persistentVolume": {"size": 17179869184_u64}}}},
-                "controllerAvailabilityPolicy": "SingleReplica",
-            }),
-            json!({}),
-        ),
-    )];
+    case.observe_hosted_cluster(
+        json!({
+            "platform": {"type": "KubeVirt"},
+            "etcd": {"managementType": "Managed", "managed": {"storage": {"type": "PersistentVolume", "persistentVolume": {"size": 17179869184_u64}}}},
+            "controllerAvailabilityPolicy": "SingleReplica",
+        }),
+    );
     let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
     assert_eq!(
         hc["spec"]["etcd"]["managed"]["storage"]["persistentVolume"]["size"],
@@ -957,13 +950,9 @@ fn an_etcd_size_written_as_a_number_keeps_the_rest_of_the_shape() {
 #[test]
 fn a_hosted_cluster_on_a_platform_not_ours_is_refused_not_overwritten() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
-    case.observed = vec![(
-        names::HOSTED_CLUSTER,
-        hosted_cluster(
-            json!({"platform": {"type": "AWS", "aws": {"region": "eu-west-1"}}}),
-            json!({}),
-        ),
-    )];
+    case.observe_hosted_cluster(
+        json!({"platform": {"type": "AWS", "aws": {"region": "eu-west-1"}}}),
+    );
     let (path, message) = case.error();
     assert_eq!(path, "spec.parameters.clusterName");
     assert!(
