@@ -72,3 +72,63 @@ fn every_composed_manifest_is_strictly_valid() {
         "no composed manifests were checked"
     );
 }
+
+/// A requirement with a misspelt apiVersion or kind would never be answered, and a fixture
+/// object no requirement selects tests nothing: every requirement of every case names a kind
+/// with an upstream schema (or one of our XRDs, or one of `schema::WITHOUT_SCHEMA`), and every
+/// object a case's `required.yaml` holds is fetched by one of them.
+#[test]
+fn requirements_name_real_kinds_and_fixtures_hold_only_what_is_asked_for() {
+    use function_sco::compositions::REGISTRY;
+    use function_sco::function::Sco;
+    use function_sco::sdk::{Runner, response};
+
+    let mut dirs = case_dirs(&root().join("tests/fixtures"));
+    dirs.extend(case_dirs(&root().join("examples")));
+    let ours = |api_version: &str, kind: &str| {
+        REGISTRY.iter().any(|e| {
+            let definition = (e.definition)();
+            definition["spec"]["names"]["kind"] == kind
+                && api_version.split('/').next() == definition["spec"]["group"].as_str()
+        })
+    };
+    let runner = Runner::new(Sco, response::DEFAULT_TTL);
+    let mut problems = Vec::new();
+    for dir in &dirs {
+        let input = support::case_input(dir);
+        let (last, rsp) = render::settle(&runner, &input);
+        let case = dir.strip_prefix(root()).unwrap().display().to_string();
+        #[allow(deprecated)]
+        let selectors = rsp
+            .requirements
+            .iter()
+            .flat_map(|r| r.resources.iter().chain(&r.extra_resources));
+        for (name, selector) in selectors {
+            let (api_version, kind) = (selector.api_version.as_str(), selector.kind.as_str());
+            if !schema::WITHOUT_SCHEMA.contains(&(api_version, kind))
+                && !ours(api_version, kind)
+                && let Err(e) = schema::load(api_version, kind)
+            {
+                problems.push(format!("{case}: requirement {name}: {e}"));
+            }
+        }
+        let fetched: Vec<serde_json::Value> = last
+            .required_resources
+            .values()
+            .flat_map(|r| &r.items)
+            .filter_map(|r| r.resource.as_ref().map(pbstruct::to_json_value))
+            .collect();
+        for object in &input.required {
+            if !fetched.contains(object) {
+                problems.push(format!(
+                    "{case}: required.yaml holds {} {} {}/{}, which no requirement fetches",
+                    object["apiVersion"].as_str().unwrap_or_default(),
+                    object["kind"].as_str().unwrap_or_default(),
+                    object["metadata"]["namespace"].as_str().unwrap_or_default(),
+                    object["metadata"]["name"].as_str().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
