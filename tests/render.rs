@@ -132,3 +132,55 @@ fn requirements_name_real_kinds_and_fixtures_hold_only_what_is_asked_for() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
+
+/// Crossplane writes the status a function returns to the XR's status subresource, which the
+/// API server validates against the XRD: a field the XRD does not declare is pruned, a value
+/// of the wrong type refuses the whole status. So every case's desired composite status is
+/// strictly valid against the composition's XRD, applied to the case's XR.
+#[test]
+fn every_desired_status_is_valid_against_its_xrd() {
+    use function_sco::compositions::REGISTRY;
+
+    let mut dirs = case_dirs(&root().join("tests/fixtures"));
+    dirs.extend(case_dirs(&root().join("examples")));
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for dir in &dirs {
+        let (input, rsp) = render_case(dir);
+        let xr = &input.composite;
+        let Some(entry) = REGISTRY
+            .iter()
+            .find(|e| xr["apiVersion"] == e.api_version && xr["kind"] == e.xr_kind)
+        else {
+            continue;
+        };
+        let desired = rsp
+            .desired
+            .as_ref()
+            .and_then(|d| d.composite.as_ref())
+            .and_then(|c| c.resource.as_ref())
+            .map(pbstruct::to_json_value);
+        let Some(status) = desired.as_ref().and_then(|d| d.get("status")) else {
+            if !function_sco::sdk::response::has_fatal(&rsp) {
+                failures.push(format!("{}: no status, and no Fatal", dir.display()));
+            }
+            continue;
+        };
+        let mut with_status = xr.clone();
+        with_status["status"] = status.clone();
+        let definition = (entry.definition)();
+        checked += 1;
+        if let Err(errors) = schema::validate_against(
+            &definition["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+            &with_status,
+        ) {
+            failures.push(format!("{}:\n    {}", dir.display(), errors.join("\n    ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "invalid statuses:\n{}",
+        failures.join("\n")
+    );
+    assert!(checked > 0, "no status was checked");
+}
