@@ -8,9 +8,10 @@
 //! with the kind each reads, and [`findings`] walks the reader's JSON Schema (schemars, from the
 //! same serde attributes that decode) against the vendored upstream schema: every field the
 //! reader names must be declared there (or sit below a free-form object), and the reader must
-//! accept every JSON type upstream allows for it, `null` and every enum value included. An
-//! object the API server accepted then never fails to read. The composition tests also check that the
-//! lists cover every reader type and every JSON pointer read in the source.
+//! accept every JSON type upstream allows for it, `null` and every enum value included, so
+//! that what the API server accepted reads (an integer beyond the reader's range aside). The
+//! composition tests also check that the lists cover every reader type and every JSON pointer
+//! read in the source.
 //!
 //! Upstream schemas come from `schemas/` through the strict validator's index
 //! (`tests/support/schema.rs`), and KubeVirt's own API (the VirtualMachineInstance, which has no
@@ -237,14 +238,24 @@ impl<'a> Walk<'a> {
                 }
             }
         }
-        if let (Some(reads), Some(allowed)) = (enum_values(read), enum_values(up)) {
-            for value in allowed.iter().filter(|v| !reads.contains(v)) {
+        match (enum_values(read), enum_values(up)) {
+            (Some(reads), Some(allowed)) => {
+                for value in allowed.iter().filter(|v| !reads.contains(v)) {
+                    self.found.push(format!(
+                        "{}: upstream allows {value}, the reader does not ({})",
+                        at(path),
+                        self.subject
+                    ));
+                }
+            }
+            (Some(_), None) if types(self.upstream, up).is_some_and(|t| t.contains("string")) => {
                 self.found.push(format!(
-                    "{}: upstream allows {value}, the reader does not ({})",
+                    "{}: upstream allows any string, the reader a closed set ({})",
                     at(path),
                     self.subject
                 ));
             }
+            _ => {}
         }
         for (name, child) in read
             .get("properties")
@@ -513,6 +524,36 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(
             found[0].starts_with("/status: upstream allows null, the reader does not"),
+            "{found:#?}"
+        );
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct ClosedUrl {
+        spec: Option<ClosedUrlSpec>,
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct ClosedUrlSpec {
+        #[serde(rename = "URL")]
+        url: Option<Known>,
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    enum Known {
+        Here,
+    }
+
+    #[test]
+    fn a_closed_set_read_from_any_string_is_found() {
+        let read = reader::<ClosedUrl>(super::super::kcp::API_VERSION, "Workspace");
+        let found = findings(&read);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].starts_with("/spec/URL: upstream allows any string, the reader a closed set"),
             "{found:#?}"
         );
     }
