@@ -1420,4 +1420,87 @@ mod tests {
         assert_eq!(digest.rolled_out_release(new), Some(new));
         assert_eq!(digest.rolled_out_release(old), Some("release@sha256:abc"));
     }
+
+    fn hc(status: serde_json::Value) -> ObservedHostedCluster {
+        serde_json::from_value(json!({"status": status})).unwrap()
+    }
+
+    #[test]
+    fn available_message_is_the_non_empty_message() {
+        let down = hc(
+            json!({"conditions": [{"type": "Available", "status": "False", "reason": "X", "message": "kube-apiserver not ready"}]}),
+        );
+        assert_eq!(down.available_message(), Some("kube-apiserver not ready"));
+        let bare = hc(
+            json!({"conditions": [{"type": "Available", "status": "False", "reason": "X", "message": ""}]}),
+        );
+        assert_eq!(bare.available_message(), None);
+    }
+
+    #[test]
+    fn a_desired_version_not_completed_is_not_rolled_out() {
+        let new = "quay.io/openshift-release-dev/ocp-release:4.19.13-x86_64";
+        let upgrading = hc(json!({"version": {
+            "desired": {"image": new, "version": "4.19.13"},
+            "history": [
+                {"state": "Partial", "image": "release@sha256:def", "version": "4.19.13"},
+                {"state": "Completed", "image": "release@sha256:abc", "version": "4.19.12"}]}}));
+        assert_eq!(
+            upgrading.rolled_out_release(new),
+            Some("release@sha256:abc")
+        );
+    }
+
+    #[test]
+    fn a_half_reported_endpoint_is_no_api_endpoint() {
+        assert_eq!(
+            hc(json!({"controlPlaneEndpoint": {"host": "api.c.example.com", "port": 0}}))
+                .api_endpoint(),
+            None
+        );
+        assert_eq!(
+            hc(json!({"controlPlaneEndpoint": {"host": "", "port": 6443}})).api_endpoint(),
+            None
+        );
+    }
+
+    #[test]
+    fn identity_provider_problem_only_when_false() {
+        let bad = hc(
+            json!({"conditions": [{"type": "ValidIDPConfiguration", "status": "False", "reason": "X", "message": "dial tcp: i/o timeout"}]}),
+        );
+        assert_eq!(
+            bad.identity_provider_problem(),
+            Some("dial tcp: i/o timeout")
+        );
+        let good = hc(
+            json!({"conditions": [{"type": "ValidIDPConfiguration", "status": "True", "reason": "AsExpected", "message": "ok"}]}),
+        );
+        assert_eq!(good.identity_provider_problem(), None);
+    }
+
+    fn np(spec: serde_json::Value) -> ObservedNodePool {
+        serde_json::from_value(json!({"spec": spec})).unwrap()
+    }
+
+    #[test]
+    fn an_observed_pool_keeps_its_release_and_upgrade_type() {
+        assert_eq!(
+            np(json!({"release": {"image": "r:1"}})).release_image(),
+            Some("r:1")
+        );
+        assert_eq!(np(json!({"release": {"image": ""}})).release_image(), None);
+        assert_eq!(
+            np(json!({"management": {"upgradeType": "InPlace"}})).upgrade_type(),
+            Some(UpgradeType::InPlace)
+        );
+        assert_eq!(
+            np(json!({"management": {"upgradeType": "Replace"}})).upgrade_type(),
+            Some(UpgradeType::Replace)
+        );
+        assert_eq!(
+            np(json!({"management": {"upgradeType": "Other"}})).upgrade_type(),
+            None
+        );
+    }
 }

@@ -947,4 +947,13 @@ mod tests {
             })
         );
     }
+
+    #[test]
+    fn bound_groups_skip_the_core_group_and_repeats() {
+        let b: ObservedApiBinding = serde_json::from_value(json!({"status": {"boundResources": [
+            {"group": "a.io", "resource": "x"}, {"group": "", "resource": "secrets"},
+            {"group": "a.io", "resource": "y"}, {"group": "b.io", "resource": "z"}]}}))
+        .unwrap();
+        assert_eq!(b.bound_groups(), ["a.io", "b.io"]);
+    }
 }

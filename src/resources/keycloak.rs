@@ -1250,4 +1250,21 @@ mod tests {
         );
         assert_eq!(ObservedMemberships::default().members(), &[] as &[String]);
     }
+
+    #[test]
+    fn unknown_member_is_one_non_empty_word() {
+        let failed = |message: &str| {
+            serde_json::from_value::<ObservedMemberships>(json!({"status": {"conditions": [
+                {"type": "Synced", "status": "False", "message": message}]}}))
+            .unwrap()
+        };
+        assert_eq!(
+            failed("user with username  does not exist").unknown_member(),
+            None
+        );
+        assert_eq!(
+            failed("user with username a b does not exist").unknown_member(),
+            None
+        );
+    }
 }

@@ -887,4 +887,25 @@ mod tests {
         assert_eq!(running.printable_status.as_deref(), Some("Running"));
         assert!(running.ready && running.created);
     }
+
+    #[test]
+    fn a_crash_loop_blocks_the_start() {
+        let status: ObservedStatus =
+            serde_json::from_value(json!({"printableStatus": "CrashLoopBackOff"})).unwrap();
+        assert!(
+            status
+                .start_blocked()
+                .unwrap()
+                .starts_with("CrashLoopBackOff:")
+        );
+    }
+
+    #[test]
+    fn a_binding_the_compositions_do_not_write_is_none() {
+        let m: ObservedMatchers =
+            serde_json::from_value(json!({"template": {"spec": {"domain": {"devices": {
+            "interfaces": [{"name": DEFAULT_NETWORK, "binding": {"name": "passt"}}]}}}}}))
+            .unwrap();
+        assert!(m.binding().is_none());
+    }
 }

@@ -490,4 +490,26 @@ mod tests {
             "has(object.status) && has(object.status.deployedNamespaces) && ['ws-shop-vms', 'ws-shop-clusters'].all(n, n in object.status.deployedNamespaces)"
         );
     }
+
+    #[test]
+    fn tenant_namespaces_with_anything_set_are_not_empty() {
+        assert!(TenantNamespaces::default().is_empty());
+        let named = TenantNamespaces {
+            without_tenant_prefix: vec!["ns".into()],
+            ..TenantNamespaces::default()
+        };
+        assert!(!named.is_empty());
+        // As the project composition writes it for a project without namespaces.
+        let none = TenantNamespaces {
+            without_tenant_prefix: Vec::new(),
+            metadata: NamespacesMetadata {
+                common: NamespaceMetadata {
+                    labels: BTreeMap::from([("stakater.com/tenant".to_owned(), "shop".to_owned())]),
+                    annotations: BTreeMap::new(),
+                },
+            },
+            on_delete_purge_namespaces: true,
+        };
+        assert!(!none.is_empty());
+    }
 }

@@ -280,4 +280,13 @@ mod tests {
         assert_eq!(both.host(), "203.0.113.7");
         assert_eq!(lb(serde_json::json!([])).load_balancer(), None);
     }
+
+    #[test]
+    fn a_zero_node_port_is_not_allocated() {
+        let s: ObservedService = serde_json::from_value(serde_json::json!({"spec": {"ports": [
+            {"name": "http", "nodePort": 0}, {"name": "https", "nodePort": 30443}]}}))
+        .unwrap();
+        assert_eq!(s.node_port("http"), None);
+        assert_eq!(s.node_port("https"), Some(30443));
+    }
 }

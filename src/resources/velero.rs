@@ -463,4 +463,26 @@ mod tests {
         let fresh: ObservedSchedule = serde_json::from_value(json!({})).unwrap();
         assert_eq!((fresh.phase(), fresh.last_backup()), (None, None));
     }
+
+    #[test]
+    fn an_agent_platform_without_namespace_adds_none() {
+        let schedule = Schedule::hosted_cluster(
+            meta("dev", Some("openshift-adp"), &Labels::default()),
+            &HostedClusterBackup {
+                hosted_cluster_namespace: "ws-shop-clusters".into(),
+                hosted_cluster_name: "dev".into(),
+                platform: Platform::Agent {
+                    agent_namespace: String::new(),
+                },
+                storage_location: "default".into(),
+                schedule: "0 */6 * * *".into(),
+                ttl: "168h0m0s".into(),
+                volumes: VolumeBackup::FileSystem,
+            },
+        );
+        assert_eq!(
+            schedule.spec.template.included_namespaces,
+            ["ws-shop-clusters", "ws-shop-clusters-dev"]
+        );
+    }
 }
