@@ -9,10 +9,16 @@ use function_sco::sdk::render;
 use support::golden::assert_golden;
 use support::{case_dirs, render_case, root, schema};
 
-#[test]
-fn fixtures_and_examples_match_their_golden_output() {
+/// Every fixture stage and every example.
+fn cases() -> Vec<std::path::PathBuf> {
     let mut dirs = case_dirs(&root().join("tests/fixtures"));
     dirs.extend(case_dirs(&root().join("examples")));
+    dirs
+}
+
+#[test]
+fn fixtures_and_examples_match_their_golden_output() {
+    let dirs = cases();
     for dir in &dirs {
         let (input, rsp) = render_case(dir);
         let first = render::to_yaml(&render::documents(
@@ -38,8 +44,7 @@ fn fixtures_and_examples_match_their_golden_output() {
 
 #[test]
 fn every_composed_manifest_is_strictly_valid() {
-    let mut dirs = case_dirs(&root().join("tests/fixtures"));
-    dirs.extend(case_dirs(&root().join("examples")));
+    let dirs = cases();
     let mut failures = Vec::new();
     let mut checked = 0;
     for dir in &dirs {
@@ -83,8 +88,7 @@ fn requirements_name_real_kinds_and_fixtures_hold_only_what_is_asked_for() {
     use function_sco::function::Sco;
     use function_sco::sdk::{Runner, response};
 
-    let mut dirs = case_dirs(&root().join("tests/fixtures"));
-    dirs.extend(case_dirs(&root().join("examples")));
+    let dirs = cases();
     let ours = |api_version: &str, kind: &str| {
         REGISTRY.iter().any(|e| {
             let definition = (e.definition)();
@@ -141,8 +145,7 @@ fn requirements_name_real_kinds_and_fixtures_hold_only_what_is_asked_for() {
 fn every_desired_status_is_valid_against_its_xrd() {
     use function_sco::compositions::REGISTRY;
 
-    let mut dirs = case_dirs(&root().join("tests/fixtures"));
-    dirs.extend(case_dirs(&root().join("examples")));
+    let dirs = cases();
     let mut failures = Vec::new();
     let mut checked = 0;
     for dir in &dirs {
