@@ -410,3 +410,39 @@ fn a_cluster_on_a_platform_not_ours_is_refused_not_taken_for_kubevirt() {
         errors[0].message
     );
 }
+
+#[test]
+fn an_existing_pool_keeps_its_upgrade_type_when_the_setting_changes() {
+    // HyperShift's CEL makes `management.upgradeType` immutable: a changed setting reaches
+    // new pools only, in both directions.
+    let required = available_cluster("KubeVirt");
+    let observed = |upgrade: &str| {
+        [(
+            names::NODE_POOL,
+            json!({"spec": {"management": {"upgradeType": upgrade}}}),
+        )]
+    };
+    for (observed_type, setting) in [
+        ("InPlace", UpgradeType::Replace),
+        ("Replace", UpgradeType::InPlace),
+    ] {
+        let mut settings = Settings::default();
+        settings.upgrade_type = Some(setting);
+        let kept = render(
+            &large_pool(),
+            &required,
+            &observed(observed_type),
+            &settings,
+        )
+        .unwrap();
+        assert_eq!(
+            pool(&kept)["spec"]["management"]["upgradeType"],
+            observed_type
+        );
+        let new = render(&large_pool(), &required, &[], &settings).unwrap();
+        assert_eq!(
+            pool(&new)["spec"]["management"]["upgradeType"],
+            json!(setting)
+        );
+    }
+}
