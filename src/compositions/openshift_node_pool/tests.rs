@@ -426,8 +426,10 @@ fn an_existing_pool_keeps_its_upgrade_type_when_the_setting_changes() {
         ("InPlace", UpgradeType::Replace),
         ("Replace", UpgradeType::InPlace),
     ] {
-        let mut settings = Settings::default();
-        settings.upgrade_type = Some(setting);
+        let settings = Settings {
+            upgrade_type: Some(setting),
+            ..Settings::default()
+        };
         let kept = render(
             &large_pool(),
             &required,
