@@ -251,9 +251,14 @@ impl ObservedShape {
                 .unwrap_or(false)
     }
 
+    /// The observed `spec.platform.type`, as written.
+    fn platform_text(&self) -> Option<&str> {
+        self.spec.platform.as_ref()?.type_.as_deref()
+    }
+
     /// The observed platform, when it is one of ours.
     fn platform_type(&self) -> Option<PlatformType> {
-        PlatformType::observed(self.spec.platform.as_ref()?.type_.as_deref()?)
+        PlatformType::observed(self.platform_text()?)
     }
 
     /// The NodePort address the observed API server is published on, if it is.
@@ -303,11 +308,7 @@ pub(super) fn check_unchanged(
             ),
         );
     }
-    if let Some(type_) = observed
-        .spec
-        .platform
-        .as_ref()
-        .and_then(|p| p.type_.as_deref())
+    if let Some(type_) = observed.platform_text()
         && PlatformType::observed(type_).is_none()
     {
         fail(
@@ -360,7 +361,9 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
     // machine network added by the settings later too, unless annotated
     // `hypershift.openshift.io/acknowledge-networking-disruption` (`hostedcluster_webhook.go`
     // `ValidateUpdate`, `reflect.DeepEqual` of old and new networking).
-    let entries = |found: Option<Vec<NetworkEntry>>, desired| found.unwrap_or(desired);
+    let cidrs = |found: &[ShapeCidr]| -> Vec<NetworkEntry> {
+        found.iter().map(|e| entry(&e.cidr, None)).collect()
+    };
     let networking = spec.and_then(|s| s.networking.as_ref());
     let volume = spec
         .and_then(|s| s.etcd.as_ref())
@@ -409,30 +412,20 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
             Some(v) => v.storage_class_name.clone(),
             None => settings.etcd.storage_class.clone(),
         },
-        cluster_network: entries(
-            networking.map(|n| {
+        cluster_network: networking.map_or_else(
+            || vec![entry(&net.cluster_network, Some(net.host_prefix))],
+            |n| {
                 let found = n.cluster_network.iter();
                 found.map(|e| entry(&e.cidr, e.host_prefix)).collect()
-            }),
-            vec![entry(&net.cluster_network, Some(net.host_prefix))],
+            },
         ),
-        service_network: entries(
-            networking.map(|n| {
-                n.service_network
-                    .iter()
-                    .map(|e| entry(&e.cidr, None))
-                    .collect()
-            }),
-            vec![entry(&net.service_network, None)],
+        service_network: networking.map_or_else(
+            || vec![entry(&net.service_network, None)],
+            |n| cidrs(&n.service_network),
         ),
-        machine_network: entries(
-            networking.map(|n| {
-                n.machine_network
-                    .iter()
-                    .map(|e| entry(&e.cidr, None))
-                    .collect()
-            }),
-            net.machine_network.iter().map(|m| entry(m, None)).collect(),
+        machine_network: networking.map_or_else(
+            || net.machine_network.iter().map(|m| entry(m, None)).collect(),
+            |n| cidrs(&n.machine_network),
         ),
         availability: spec
             .and_then(|s| s.controller_availability_policy)

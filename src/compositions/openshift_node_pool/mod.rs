@@ -353,23 +353,25 @@ fn found(
     let observed_type = serde_json::from_value::<HostedShape>(hosted.clone())
         .ok()
         .and_then(|h| h.spec.platform?.type_);
-    let platform = match observed_type.as_deref().map(PlatformType::observed) {
+    let platform = match observed_type.as_deref() {
         None => PlatformType::KubeVirt,
-        Some(Some(platform)) => platform,
-        Some(None) => {
-            fail(
-                "spec.parameters.clusterRef.name",
-                format!(
-                    "the HostedCluster {cluster} of OpenShiftCluster {parent_name} has platform {}, which node pools are not made for ({}); reference another cluster",
-                    quoted(observed_type.as_deref().unwrap_or_default()),
-                    PlatformType::MANAGED
-                ),
-            );
-            return Found::NotAvailable {
-                uid,
-                message: String::new(),
-                shape: None,
+        Some(type_) => {
+            let Some(platform) = PlatformType::observed(type_) else {
+                fail(
+                    "spec.parameters.clusterRef.name",
+                    format!(
+                        "the HostedCluster {cluster} of OpenShiftCluster {parent_name} has platform {}, which node pools are not made for ({}); reference another cluster",
+                        quoted(type_),
+                        PlatformType::MANAGED
+                    ),
+                );
+                return Found::NotAvailable {
+                    uid,
+                    message: String::new(),
+                    shape: None,
+                };
             };
+            platform
         }
     };
     let nodes = match platform {
