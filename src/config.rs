@@ -10,9 +10,9 @@
 //! ([`platform::MOVED`]) is a Fatal result naming the key and where it came from, with the
 //! others found at once (every key of each composition's settings and of the shared ones that
 //! fails to read, each read again with the failing ones taken out as an XR is, every unknown
-//! top-level key, and then every rule between keys that fails). Keys a composition declares as following another's
-//! ([`Composition::SETTINGS_FROM`]) start from the other's resolved value, patched by the
-//! layers' values under the composition's own key.
+//! top-level key, and then every rule between keys that fails). Keys a composition declares
+//! as following another's ([`Composition::SETTINGS_FROM`]) start from the other's resolved
+//! value, patched by the layers' values under the composition's own key.
 //!
 //! [`Composition::SETTINGS_KEY`]: crate::compositions::Composition::SETTINGS_KEY
 //! [`Composition::SETTINGS_FROM`]: crate::compositions::Composition::SETTINGS_FROM
@@ -54,8 +54,7 @@ impl Config {
 }
 
 /// Where a bad configuration value came from: the first bad key, and any others found at the
-/// same time (the first of each composition's settings and of the shared ones, and every rule
-/// between keys that fails).
+/// same time (every key that fails to read, or every rule between keys that fails).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// `environment.sco` or `input spec.platform`.
