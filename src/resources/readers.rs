@@ -215,12 +215,7 @@ impl<'a> Walk<'a> {
         let read = resolve(self.reader, read);
         let up = resolve(self.upstream, up);
         for keyword in ["anyOf", "oneOf"] {
-            for branch in read
-                .get(keyword)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for branch in branches(read, keyword) {
                 if resolve(self.reader, branch).get("type") != Some(&json!("null")) {
                     self.shape(branch, up, path);
                 }
@@ -296,12 +291,7 @@ impl<'a> Walk<'a> {
             || (self.closed_by_properties && up.get("properties").is_some());
         let mut open = false;
         for keyword in ["allOf", "anyOf", "oneOf"] {
-            for branch in up
-                .get(keyword)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for branch in branches(up, keyword) {
                 match self.field(branch, name) {
                     Field::Declared(declared) => return Field::Declared(declared),
                     Field::Open => open = true,
@@ -338,12 +328,7 @@ fn types<'a>(root: &'a Value, node: &'a Value) -> Option<BTreeSet<&'a str>> {
     if node.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
         return Some(BTreeSet::from(["integer", "string"]));
     }
-    let named = match node.get("type") {
-        Some(Value::String(t)) => Some(BTreeSet::from([t.as_str()])),
-        Some(Value::Array(ts)) => Some(ts.iter().filter_map(Value::as_str).collect()),
-        _ => None,
-    };
-    let named = named.or_else(|| {
+    let named = type_keyword(node).or_else(|| {
         let branches = node
             .get("anyOf")
             .or_else(|| node.get("oneOf"))?
@@ -357,31 +342,37 @@ fn types<'a>(root: &'a Value, node: &'a Value) -> Option<BTreeSet<&'a str>> {
     Some(named.into_iter().filter(|t| *t != "null").collect())
 }
 
+/// The types `node`'s own `type` keyword names (a name or a list), when it has one.
+fn type_keyword(node: &Value) -> Option<BTreeSet<&str>> {
+    match node.get("type")? {
+        Value::String(t) => Some(BTreeSet::from([t.as_str()])),
+        Value::Array(ts) => Some(ts.iter().filter_map(Value::as_str).collect()),
+        _ => None,
+    }
+}
+
+/// The subschemas of combinator `keyword` (`allOf`, `anyOf`, `oneOf`) of `node`, if any.
+fn branches<'a>(node: &'a Value, keyword: &str) -> impl Iterator<Item = &'a Value> {
+    node.get(keyword)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
 /// Whether `node` admits `null`: it says nothing of types (any value), names `null` among
 /// them (or is OpenAPI `nullable`), or has a branch that does.
 fn nullable(root: &Value, node: &Value) -> bool {
     let node = resolve(root, node);
-    let branches = |keyword: &str| {
-        node.get(keyword)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-    };
     if node.get("nullable") == Some(&Value::Bool(true)) {
         return true;
     }
-    let own = match node.get("type") {
-        Some(Value::String(t)) => Some(t == "null"),
-        Some(Value::Array(ts)) => Some(ts.contains(&json!("null"))),
-        _ => None,
-    };
-    let all_of = branches("allOf").all(|b| nullable(root, b));
-    if let Some(own) = own {
-        return own && all_of;
+    let all_of = branches(node, "allOf").all(|b| nullable(root, b));
+    if let Some(own) = type_keyword(node) {
+        return own.contains("null") && all_of;
     }
     if node.get("anyOf").is_some() || node.get("oneOf").is_some() {
-        return branches("anyOf")
-            .chain(branches("oneOf"))
+        return branches(node, "anyOf")
+            .chain(branches(node, "oneOf"))
             .any(|b| nullable(root, b));
     }
     if node.get("allOf").is_some() {
