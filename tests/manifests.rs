@@ -158,7 +158,6 @@ fn observed_and_fetched_objects_are_valid_upstream() {
             dirs.extend(case_dirs(&kind_dir));
         }
     }
-    let xrds: Vec<Value> = REGISTRY.iter().map(|e| (e.definition)()).collect();
     let mut errors = Vec::new();
     for dir in &dirs {
         for file in ["observed.yaml", "required.yaml"] {
@@ -177,13 +176,9 @@ fn observed_and_fetched_objects_are_valid_upstream() {
                 if schema::WITHOUT_SCHEMA.contains(&(api_version, kind)) {
                     continue;
                 }
-                let xrd = xrds.iter().find(|d| {
-                    d["spec"]["names"]["kind"] == kind
-                        && api_version.split('/').next() == d["spec"]["group"].as_str()
-                });
-                let result = match xrd {
-                    Some(d) => schema::validate_against(
-                        &d["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+                let result = match function_sco::compositions::for_xr(api_version, kind) {
+                    Some(entry) => schema::validate_against(
+                        &(entry.definition)()["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
                         &doc,
                     ),
                     None => schema::validate(&doc),

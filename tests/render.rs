@@ -84,18 +84,11 @@ fn every_composed_manifest_is_strictly_valid() {
 /// object a case's `required.yaml` holds is fetched by one of them.
 #[test]
 fn requirements_name_real_kinds_and_fixtures_hold_only_what_is_asked_for() {
-    use function_sco::compositions::REGISTRY;
+    use function_sco::compositions::for_xr;
     use function_sco::function::Sco;
     use function_sco::sdk::{Runner, response};
 
     let dirs = cases();
-    let ours = |api_version: &str, kind: &str| {
-        REGISTRY.iter().any(|e| {
-            let definition = (e.definition)();
-            definition["spec"]["names"]["kind"] == kind
-                && api_version.split('/').next() == definition["spec"]["group"].as_str()
-        })
-    };
     let runner = Runner::new(Sco, response::DEFAULT_TTL);
     let mut problems = Vec::new();
     for dir in &dirs {
@@ -110,7 +103,7 @@ fn requirements_name_real_kinds_and_fixtures_hold_only_what_is_asked_for() {
         for (name, selector) in selectors {
             let (api_version, kind) = (selector.api_version.as_str(), selector.kind.as_str());
             if !schema::WITHOUT_SCHEMA.contains(&(api_version, kind))
-                && !ours(api_version, kind)
+                && for_xr(api_version, kind).is_none()
                 && let Err(e) = schema::load(api_version, kind)
             {
                 problems.push(format!("{case}: requirement {name}: {e}"));
@@ -143,17 +136,14 @@ fn requirements_name_real_kinds_and_fixtures_hold_only_what_is_asked_for() {
 /// strictly valid against the composition's XRD, applied to the case's XR.
 #[test]
 fn every_desired_status_is_valid_against_its_xrd() {
-    use function_sco::compositions::REGISTRY;
-
     let dirs = cases();
     let mut failures = Vec::new();
     let mut checked = 0;
     for dir in &dirs {
         let (input, rsp) = render_case(dir);
         let xr = &input.composite;
-        let Some(entry) = REGISTRY
-            .iter()
-            .find(|e| xr["apiVersion"] == e.api_version && xr["kind"] == e.xr_kind)
+        let field = |name: &str| xr[name].as_str().unwrap_or_default();
+        let Some(entry) = function_sco::compositions::for_xr(field("apiVersion"), field("kind"))
         else {
             continue;
         };
