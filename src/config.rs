@@ -188,21 +188,27 @@ impl Config {
     }
 }
 
-/// Applies a settings layer to `target` as a JSON merge patch (RFC 7386): objects merge key by
-/// key, `null` removes the key (so a layer can drop a default: a quota profile's limit, an
-/// optional setting), anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
+/// Applies `patch` to `target` as a JSON merge patch (RFC 7386): objects merge key by key,
+/// `null` removes the key, anything else replaces (an object patch over a value that is not an
+/// object starts from an empty object). Settings layers apply this way (so a layer can drop a
+/// default: a quota profile's limit, an optional setting), and so does provider-kubernetes'
+/// patching of a wrapped manifest without server-side apply.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (k, v) in patch {
+            if v.is_null() {
+                target.remove(k);
+            } else {
+                merge_patch(target.entry(k.clone()).or_insert(Value::Null), v);
             }
         }
-        (t, p) => *t = p.clone(),
     }
 }
 
@@ -330,6 +336,48 @@ mod tests {
     use crate::compositions::virtual_machine::VirtualMachine;
     use pbstruct::Struct;
     use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        // RFC 7386, appendix A, the cases where a patch meets a target of another shape.
+        for (target, patch, result) in [
+            (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
+            (json!({"a": "b"}), json!({"a": null}), json!({})),
+            (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
+            (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
+            (
+                json!({"a": {"b": "c"}}),
+                json!({"a": {"b": "d", "c": null}}),
+                json!({"a": {"b": "d"}}),
+            ),
+            (
+                json!({"a": [{"b": "c"}]}),
+                json!({"a": [1]}),
+                json!({"a": [1]}),
+            ),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+            (json!({"a": "b"}), json!(["c"]), json!(["c"])),
+            (
+                json!({"e": null}),
+                json!({"a": 1}),
+                json!({"e": null, "a": 1}),
+            ),
+            (
+                json!([1, 2]),
+                json!({"a": "b", "c": null}),
+                json!({"a": "b"}),
+            ),
+            (
+                json!({}),
+                json!({"a": {"bb": {"ccc": null}}}),
+                json!({"a": {"bb": {}}}),
+            ),
+        ] {
+            let mut patched = target.clone();
+            merge_patch(&mut patched, &patch);
+            assert_eq!(patched, result, "{target} patched with {patch}");
+        }
+    }
 
     fn resolve(
         environment: Option<&Value>,
