@@ -3,9 +3,10 @@
 # ${XDG_CACHE_HOME:-$HOME/.cache}/function-sco/tools/<name>-<version>/ (outside the clone, keyed
 # by version, so a warm run builds nothing). The core binary and the CLI are both called
 # `crossplane`; they live in different directories. Also builds celready (cel/: provider-kubernetes'
-# readiness-query evaluation with cel-go), keyed by a hash of its sources. Prints, as shell
+# readiness-query evaluation with cel-go) and crdrules (crdrules/: a CRD's CEL rules on an update,
+# with the API server's validator), each keyed by a hash of its sources. Prints, as shell
 # assignments, where they are:
-#   eval "$(bash tests/crossplane/tools.sh)"   # sets CROSSPLANE_CORE, CROSSPLANE_CLI, CEL_READY
+#   eval "$(bash tests/crossplane/tools.sh)"   # sets CROSSPLANE_CORE, CROSSPLANE_CLI, CEL_READY, CRD_RULES
 # Needs Go (>= 1.26) and the Go module proxy. Progress goes to stderr.
 set -euo pipefail
 
@@ -66,14 +67,25 @@ build_cel() { # out
     (cd "$here/cel" && GOFLAGS=-mod=readonly go build -trimpath -o "$1/celready" .)
 }
 
-cel_key="$(cat "$here/cel/go.mod" "$here/cel/go.sum" "$here/cel/main.go" | sha256sum | cut -c1-16)"
+build_crdrules() { # out
+    (cd "$here/crdrules" && GOFLAGS=-mod=readonly go build -trimpath -o "$1/crdrules" .)
+}
+
+key_of() { # dir: a hash of a Go module's sources
+    cat "$1/go.mod" "$1/go.sum" "$1/main.go" | sha256sum | cut -c1-16
+}
+cel_key="$(key_of "$here/cel")"
 cel_dir="$cache/celready-$cel_key"
+rules_key="$(key_of "$here/crdrules")"
+rules_dir="$cache/crdrules-$rules_key"
 
 mkdir -p "$cache"
 build "crossplane core $CROSSPLANE_CORE_VERSION" "$core_dir" crossplane build_core
 build "crossplane CLI $CROSSPLANE_CLI_VERSION" "$cli_dir" crossplane build_cli
 build "celready $cel_key" "$cel_dir" celready build_cel
+build "crdrules $rules_key" "$rules_dir" crdrules build_crdrules
 
 echo "CROSSPLANE_CORE=$core_dir/crossplane"
 echo "CROSSPLANE_CLI=$cli_dir/crossplane"
 echo "CEL_READY=$cel_dir/celready"
+echo "CRD_RULES=$rules_dir/crdrules"

@@ -21,9 +21,10 @@
 //!
 //! [`validate`] also requires the manifest's `apiVersion`/`kind` to be a served version of a kind
 //! with a schema here, and validates the manifest wrapped in a provider-kubernetes `Object`
-//! (`spec.forProvider.manifest`) as a manifest of its own. Not checked: CEL rules
-//! (`x-kubernetes-validations`), defaults, immutability, admission webhooks and name rules of
-//! particular kinds beyond the DNS-1123 subdomain.
+//! (`spec.forProvider.manifest`) as a manifest of its own. Not checked here: CEL rules
+//! (`x-kubernetes-validations`; `crossplane resource validate` evaluates them on create,
+//! tests/transitions.rs on update, immutability included, through [`open_api_v3`]), defaults,
+//! admission webhooks and name rules of particular kinds beyond the DNS-1123 subdomain.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -104,6 +105,12 @@ pub fn json_schema(api_version: &str, kind: &str) -> Result<&'static Value, Stri
     INDEX
         .lookup(api_version, kind)
         .map(|schema| &schema.json_schema)
+}
+
+/// The `openAPIV3Schema` of the CRD that serves `api_version` `kind`, as the CRD has it (its CEL
+/// rules, defaults and all), or `None` when `schemas/` has no CRD for it.
+pub fn open_api_v3(api_version: &str, kind: &str) -> Option<&'static Value> {
+    INDEX.lookup(api_version, kind).ok()?.open_api_v3.as_ref()
 }
 
 /// `schema_open_api_v3` (a CRD or XRD version's `openAPIV3Schema`) converted as [`validate`]
@@ -308,6 +315,9 @@ struct Index {
 struct Schema {
     source: String,
     json_schema: Value,
+    /// The CRD version's own `openAPIV3Schema` (`None` for the core JSON schemas and KubeVirt's
+    /// fragments).
+    open_api_v3: Option<Value>,
     validator: OnceLock<Result<Validator, String>>,
 }
 
@@ -418,6 +428,7 @@ impl Index {
         kind: &str,
         source: &Path,
         json_schema: Value,
+        open_api_v3: Option<Value>,
     ) {
         let api_version = if group.is_empty() {
             version.to_string()
@@ -446,6 +457,7 @@ impl Index {
             Schema {
                 source,
                 json_schema,
+                open_api_v3,
                 validator: OnceLock::new(),
             },
         );
@@ -525,6 +537,7 @@ impl Index {
                     &crd.spec.names.kind,
                     path,
                     json_schema,
+                    Some(schema.open_api_v3_schema),
                 );
             }
         }
@@ -550,7 +563,14 @@ impl Index {
                     .converter(Dialect::OpenApi)
                     .resource(&fragment.open_api_v3_schema);
                 for version in &row.versions {
-                    self.insert(&row.group, version, &row.kind, path, json_schema.clone());
+                    self.insert(
+                        &row.group,
+                        version,
+                        &row.kind,
+                        path,
+                        json_schema.clone(),
+                        None,
+                    );
                 }
             }
             Err(e) => self.problems.push(format!("{}: {e}", path.display())),
@@ -587,6 +607,7 @@ impl Index {
                 &part("kind"),
                 path,
                 json_schema.clone(),
+                None,
             );
         }
     }

@@ -1,0 +1,129 @@
+// Command crdrules evaluates a CRD's CEL validation rules (x-kubernetes-validations) on an
+// update, with the Kubernetes API server's own validator: the rules of one openAPIV3Schema,
+// compiled as the server compiles them (k8s.io/apiextensions-apiserver@v0.35.0
+// pkg/registry/customresource/strategy.go, NewStrategy: cel.NewValidator on the structural
+// schema, celconfig.PerCallLimit) and evaluated as ValidateUpdate evaluates them: on the new
+// object with the old one beside it, both decoded as the server decodes them (integers as int64,
+// pkg/apiserver/customresource_handler.go) and defaulted from the schema as the server defaults
+// what it decodes and what it reads from storage (unstructuredDefaulter), so that transition rules (those naming oldSelf, such as
+// "self == oldSelf") are evaluated, with validation ratcheting (CRDValidationRatcheting, on by
+// default since Kubernetes 1.30) and the runtime cost budget. Without an old object the rules
+// are evaluated as on create, where transition rules are skipped.
+//
+// It reads a JSON array of {"schema": openAPIV3Schema, "old": object or null, "new": object}
+// from stdin and writes a JSON array of {"errors": [string]} to stdout, one per input, errors
+// in the server's own wording ("spec.services: Invalid value: ...: Services is immutable...").
+// A schema that is not structural, or a rule that does not compile, is an error of that input.
+// tests/transitions.rs runs it on what function-sco applies over what the API server holds.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel/model"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	kjson "k8s.io/apimachinery/pkg/util/json"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"k8s.io/apiserver/pkg/cel/common"
+)
+
+type input struct {
+	Schema json.RawMessage `json:"schema"`
+	Old    map[string]any  `json:"old"`
+	New    map[string]any  `json:"new"`
+}
+
+type output struct {
+	Errors []string `json:"errors"`
+}
+
+// compiled is one schema's structural form and validator (nil when it has no rules).
+type compiled struct {
+	structural *structuralschema.Structural
+	validator  *cel.Validator
+}
+
+func compile(raw json.RawMessage) (compiled, error) {
+	var external apiextensionsv1.JSONSchemaProps
+	if err := json.Unmarshal(raw, &external); err != nil {
+		return compiled{}, fmt.Errorf("the schema does not decode: %w", err)
+	}
+	var internal apiextensions.JSONSchemaProps
+	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(&external, &internal, nil); err != nil {
+		return compiled{}, fmt.Errorf("the schema does not convert: %w", err)
+	}
+	structural, err := structuralschema.NewStructural(&internal)
+	if err != nil {
+		return compiled{}, fmt.Errorf("the schema is not structural: %w", err)
+	}
+	structural = structural.DeepCopy()
+	if err := structuraldefaulting.PruneDefaults(structural); err != nil {
+		return compiled{}, fmt.Errorf("the schema's defaults do not prune: %w", err)
+	}
+	return compiled{structural, cel.NewValidator(structural, true, celconfig.PerCallLimit)}, nil
+}
+
+func evaluate(schema compiled, in input) []string {
+	if schema.validator == nil {
+		return nil
+	}
+	structuraldefaulting.Default(in.New, schema.structural)
+	var options []cel.Option
+	var old any
+	if in.Old != nil {
+		structuraldefaulting.Default(in.Old, schema.structural)
+		old = in.Old
+		correlated := common.NewCorrelatedObject(in.New, in.Old, &model.Structural{Structural: schema.structural})
+		options = append(options, cel.WithRatcheting(correlated))
+	}
+	found, _ := schema.validator.Validate(context.Background(), nil, schema.structural, in.New, old, celconfig.RuntimeCELCostBudget, options...)
+	errors := make([]string, 0, len(found))
+	for _, e := range found {
+		errors = append(errors, e.Error())
+	}
+	return errors
+}
+
+func main() {
+	var inputs []input
+	data, err := io.ReadAll(os.Stdin)
+	if err == nil {
+		err = kjson.Unmarshal(data, &inputs)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "crdrules: cannot read the inputs: %v\n", err)
+		os.Exit(2)
+	}
+	cache := map[string]compiled{}
+	failed := map[string]error{}
+	outputs := make([]output, 0, len(inputs))
+	for _, in := range inputs {
+		key := string(in.Schema)
+		schema, ok := cache[key]
+		if !ok && failed[key] == nil {
+			var err error
+			if schema, err = compile(in.Schema); err != nil {
+				failed[key] = err
+			} else {
+				cache[key] = schema
+			}
+		}
+		if err := failed[key]; err != nil {
+			outputs = append(outputs, output{Errors: []string{err.Error()}})
+			continue
+		}
+		outputs = append(outputs, output{Errors: evaluate(schema, in)})
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(outputs); err != nil {
+		fmt.Fprintf(os.Stderr, "crdrules: cannot write the outputs: %v\n", err)
+		os.Exit(2)
+	}
+}
