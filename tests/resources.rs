@@ -18,7 +18,7 @@ use function_sco::resources::ovn::{
 };
 use function_sco::resources::provider_kubernetes::{Object, Readiness};
 use function_sco::resources::rbac::{ClusterRole, ClusterRoleBinding, ProjectRole, Subject};
-use function_sco::resources::{Labels, ProviderConfig, Reference, meta};
+use function_sco::resources::{Labels, ObservedQuantity, ProviderConfig, Reference, meta};
 use serde::Serialize;
 use serde_json::{Value, json};
 use support::schema;
@@ -431,7 +431,7 @@ mod hypershift_builders {
             dns: Dns {
                 base_domain: "example.com".into(),
             },
-            etcd: Etcd::managed("8Gi", Some("lvms-vg1")),
+            etcd: Etcd::managed(ObservedQuantity::Text("8Gi".into()), Some("lvms-vg1")),
             networking,
             platform,
             services,

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use function_sco::config::merge_patch;
-use function_sco::sdk::render::{case_dirs, read_documents};
+use function_sco::sdk::render::{self, case_dirs, read_documents};
 use serde_json::{Value, json};
 use support::{root, schema};
 
@@ -278,5 +278,50 @@ fn the_judge_refuses_what_the_servers_rules_refuse() {
             "{}: expected an error with {expected:?}, got {errors:?}",
             update.at
         );
+    }
+}
+
+#[test]
+fn a_hosted_cluster_keeps_its_etcd_size_in_the_form_it_was_written() {
+    // HyperShift's "Etcd PV storage size is immutable" (`self == oldSelf`) compares the values as
+    // stored: a size written as a number, or as other text for the same quantity, refuses any
+    // other form, and with it every later update of the HostedCluster.
+    let test = "a_hosted_cluster_keeps_its_etcd_size_in_the_form_it_was_written";
+    let Some(tool) = support::external_tool("CRD_RULES", test) else {
+        return;
+    };
+    let dir = root().join("tests/fixtures/openshiftcluster/04-ready");
+    let size = "/spec/etcd/managed/storage/persistentVolume/size";
+    let mut updates = Vec::new();
+    for written in [json!(17179869184_u64), json!("16Gi"), json!(8)] {
+        let mut input = support::case_input(&dir);
+        set(
+            support::observed_mut(&mut input, "hosted-cluster"),
+            size,
+            written.clone(),
+        );
+        let rsp = support::render_input(&input);
+        let documents = render::documents(
+            &input.composite,
+            &rsp,
+            function_sco::cli::shape(&input.composite),
+        );
+        let desired = documents
+            .iter()
+            .find(|d| support::composed_name(d) == "hosted-cluster")
+            .expect("the HostedCluster is composed");
+        let old = support::observed_mut(&mut input, "hosted-cluster").clone();
+        let schema = rules_of(&old).expect("the HostedCluster CRD has rules");
+        let new = applied(&old, desired);
+        assert_eq!(new.pointer(size), Some(&written));
+        updates.push(Update {
+            at: format!("etcd size {written}"),
+            schema,
+            old,
+            new,
+        });
+    }
+    for (update, errors) in updates.iter().zip(judge(&tool, &updates)) {
+        assert!(errors.is_empty(), "{}: {errors:?}", update.at);
     }
 }

@@ -45,8 +45,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Meta;
 use super::condition::{self, Condition};
+use super::{Meta, ObservedQuantity};
 
 /// apiVersion of `HostedCluster` and `NodePool`.
 pub const API_VERSION: &str = "hypershift.openshift.io/v1beta1";
@@ -316,22 +316,23 @@ struct EtcdStorage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PersistentVolume {
-    size: String,
+    size: ObservedQuantity,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_class_name: Option<String>,
 }
 
 impl Etcd {
-    /// Managed etcd on persistent volumes of `size` (a quantity), of `storage_class` or the
-    /// default class.
-    pub fn managed(size: &str, storage_class: Option<&str>) -> Self {
+    /// Managed etcd on persistent volumes of `size` (a quantity, in the form an existing
+    /// HostedCluster holds it: HyperShift makes it immutable), of `storage_class` or the default
+    /// class.
+    pub fn managed(size: ObservedQuantity, storage_class: Option<&str>) -> Self {
         Self {
             management_type: "Managed",
             managed: ManagedEtcd {
                 storage: EtcdStorage {
                     type_: "PersistentVolume",
                     persistent_volume: PersistentVolume {
-                        size: size.to_owned(),
+                        size,
                         storage_class_name: storage_class.map(str::to_owned),
                     },
                 },

@@ -130,42 +130,77 @@ impl Referable for Known {
     }
 }
 
-/// A Kubernetes quantity (`8Gi`) read from an observed object, as text. CRDs declare quantities
-/// `x-kubernetes-int-or-string`, so one written as a number (`8`) arrives as a number (a double,
-/// through `google.protobuf.Struct`), read as its decimal text; what Go's typed clients write
-/// is always a string.
+/// A Kubernetes quantity (`8Gi`) read from an observed object, in the form it was written.
+/// CRDs declare quantities `x-kubernetes-int-or-string`, so one written as a number (`8`)
+/// arrives as a number (a double, through `google.protobuf.Struct`); what Go's typed clients
+/// write is always a string. The form matters when a quantity is written back: the API server
+/// stores it as sent, and CEL compares what is stored, so HyperShift's "Etcd PV storage size is
+/// immutable" (`self == oldSelf`) refuses `"8"` over `8`, and `"17179869184"` over `"16Gi"`
+/// (tests/transitions.rs); [`Serialize`](serde::Serialize) writes it back exactly as it came.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuantityText(pub String);
+pub enum ObservedQuantity {
+    /// Written as a string: the text, verbatim.
+    Text(String),
+    /// Written as a number (integral values as integers, as the API server decodes them).
+    Number(serde_json::Number),
+}
 
-impl<'de> serde::Deserialize<'de> for QuantityText {
+impl ObservedQuantity {
+    /// The quantity as text (`8Gi`, `8`).
+    pub fn text(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Number(number) => number.to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for ObservedQuantity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(text) => serializer.serialize_str(text),
+            Self::Number(number) => number.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObservedQuantity {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl serde::de::Visitor<'_> for Text {
-            type Value = QuantityText;
+        struct Form;
+        impl serde::de::Visitor<'_> for Form {
+            type Value = ObservedQuantity;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a quantity, as a string or a number")
             }
-            fn visit_str<E>(self, text: &str) -> Result<QuantityText, E> {
-                Ok(QuantityText(text.to_owned()))
+            fn visit_str<E>(self, text: &str) -> Result<ObservedQuantity, E> {
+                Ok(ObservedQuantity::Text(text.to_owned()))
             }
-            fn visit_u64<E>(self, n: u64) -> Result<QuantityText, E> {
-                Ok(QuantityText(n.to_string()))
+            fn visit_u64<E>(self, n: u64) -> Result<ObservedQuantity, E> {
+                Ok(ObservedQuantity::Number(n.into()))
             }
-            fn visit_i64<E>(self, n: i64) -> Result<QuantityText, E> {
-                Ok(QuantityText(n.to_string()))
+            fn visit_i64<E>(self, n: i64) -> Result<ObservedQuantity, E> {
+                Ok(ObservedQuantity::Number(n.into()))
             }
-            fn visit_f64<E>(self, n: f64) -> Result<QuantityText, E> {
-                Ok(QuantityText(n.to_string()))
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<ObservedQuantity, E> {
+                // Integral doubles up to 2^53 are exact: the integer the object holds.
+                const EXACT: f64 = 9_007_199_254_740_992.0;
+                if n.fract() == 0.0 && n.abs() <= EXACT {
+                    #[allow(clippy::cast_possible_truncation)]
+                    return Ok(ObservedQuantity::Number((n as i64).into()));
+                }
+                serde_json::Number::from_f64(n)
+                    .map(ObservedQuantity::Number)
+                    .ok_or_else(|| E::custom(format!("{n} is not a quantity")))
             }
         }
-        deserializer.deserialize_any(Text)
+        deserializer.deserialize_any(Form)
     }
 }
 
 #[cfg(test)]
-impl schemars::JsonSchema for QuantityText {
+impl schemars::JsonSchema for ObservedQuantity {
     fn schema_name() -> std::borrow::Cow<'static, str> {
-        "QuantityText".into()
+        "ObservedQuantity".into()
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({"type": ["string", "number"]})

@@ -1053,7 +1053,7 @@ impl Cluster<'_> {
                 dns: Dns {
                     base_domain: im.base_domain.clone(),
                 },
-                etcd: Etcd::managed(&im.etcd_size, im.etcd_storage_class.as_deref()),
+                etcd: Etcd::managed(im.etcd_size.clone(), im.etcd_storage_class.as_deref()),
                 networking,
                 platform: im.platform.clone(),
                 services,

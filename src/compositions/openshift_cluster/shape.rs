@@ -7,14 +7,14 @@
 //! clusters only.
 
 use super::*;
-use crate::resources::QuantityText;
+use crate::resources::ObservedQuantity;
 
 /// Settings-derived fields HyperShift makes immutable, as they are to be written: from the
 /// observed HostedCluster once it exists, else from the settings.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Immutable {
     pub(super) platform: HostedPlatform,
-    pub(super) etcd_size: String,
+    pub(super) etcd_size: ObservedQuantity,
     pub(super) etcd_storage_class: Option<String>,
     pub(super) cluster_network: Vec<NetworkEntry>,
     pub(super) service_network: Vec<NetworkEntry>,
@@ -159,7 +159,7 @@ struct ShapeStorage {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct ShapeVolume {
-    size: Option<QuantityText>,
+    size: Option<ObservedQuantity>,
     storage_class_name: Option<String>,
 }
 
@@ -406,8 +406,7 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         platform,
         etcd_size: volume
             .and_then(|v| v.size.clone())
-            .map(|size| size.0)
-            .unwrap_or_else(|| settings.etcd.size.clone()),
+            .unwrap_or_else(|| ObservedQuantity::Text(settings.etcd.size.clone())),
         etcd_storage_class: match volume {
             Some(v) => v.storage_class_name.clone(),
             None => settings.etcd.storage_class.clone(),

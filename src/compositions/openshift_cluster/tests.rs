@@ -927,10 +927,11 @@ fn immutable_settings_are_kept_from_the_observed_hosted_cluster() {
 }
 
 #[test]
-fn an_etcd_size_written_as_a_number_keeps_the_rest_of_the_shape() {
+fn an_etcd_size_written_as_a_number_keeps_the_rest_of_the_shape_and_its_form() {
     // HyperShift's CRD declares quantities int-or-string: a size written as a number must not
     // make the observed shape unreadable, which would put the settings' values over the
-    // immutable fields HyperShift then refuses to change.
+    // immutable fields HyperShift then refuses to change; and it is written back as the number
+    // it is, as HyperShift's CEL refuses the same size as text (tests/transitions.rs).
     let mut case = Case::new(json!({"clusterName": "dev"}));
     case.observe_hosted_cluster(
         json!({
@@ -942,7 +943,7 @@ fn an_etcd_size_written_as_a_number_keeps_the_rest_of_the_shape() {
     let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
     assert_eq!(
         hc["spec"]["etcd"]["managed"]["storage"]["persistentVolume"]["size"],
-        "17179869184"
+        json!(17179869184_u64)
     );
     assert_eq!(hc["spec"]["controllerAvailabilityPolicy"], "SingleReplica");
 }

@@ -91,7 +91,7 @@ use crate::resources::kubevirt::{
 use crate::resources::ovn;
 use crate::resources::secret::{Base64, Secret};
 use crate::resources::service::{Address, ObservedService, Service, ServicePort, ServiceType};
-use crate::resources::{self, Labels, Meta, QuantityText};
+use crate::resources::{self, Labels, Meta, ObservedQuantity};
 use crate::sdk::response::{Match, Requirement};
 use serde::Deserialize;
 
@@ -442,8 +442,8 @@ struct CpuTopology {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 struct InstanceMemory {
-    guest_current: Option<QuantityText>,
-    guest_at_boot: Option<QuantityText>,
+    guest_current: Option<ObservedQuantity>,
+    guest_at_boot: Option<ObservedQuantity>,
 }
 
 impl ObservedInstance {
@@ -457,7 +457,7 @@ impl ObservedInstance {
     fn memory(&self) -> Option<String> {
         let m = self.status.as_ref()?.memory.as_ref()?;
         let quantity = m.guest_current.as_ref().or(m.guest_at_boot.as_ref())?;
-        Some(quantity.0.clone())
+        Some(quantity.text())
     }
 }
 
