@@ -7,28 +7,32 @@
 //!
 //! For every example and golden stage, each composed resource the stage observes and composes
 //! again is updated as it would be: the desired manifest applied over the observed one as a JSON
-//! merge patch (what provider-kubernetes sends without server-side apply; server-side apply
-//! gives the same object for the fields we write, `README.md`), and the same for the manifest a
-//! provider-kubernetes `Object` wraps, over what the Object reports of it
-//! (`status.atProvider.manifest`). Old and new go to `crdrules` (`tests/crossplane/crdrules/`:
-//! k8s.io/apiextensions-apiserver's CEL validator, as the server's update strategy runs it, with
-//! ratcheting), built by `tests/crossplane/tools.sh`, path in `CRD_RULES`. Without it the tests
-//! fail under `CI=true` and are skipped, loudly, elsewhere.
+//! merge patch (what provider-kubernetes sends without server-side apply), and the same for the
+//! manifest a provider-kubernetes `Object` wraps, over what the Object reports of it
+//! (`status.atProvider.manifest`). Server-side apply (Crossplane's for composed resources,
+//! provider-kubernetes' by default) ends with the same values for the fields we write; where it
+//! differs, removing a field we stop writing, the merge patch keeps it, so a rule against
+//! removal ("cannot be removed once set") is not tried here. The same stages are rendered again
+//! with the platform settings that feed immutable fields changed (etcd, networks, availability,
+//! platform, upgrade type, workspace types, export paths): the function must keep what the
+//! objects hold, or refuse the setting by name, never write over it.
+//!
+//! Old and new go to `crdrules` (`tests/crossplane/crdrules/`: k8s.io/apiextensions-apiserver's
+//! CEL validator, as the server's update strategy runs it, with ratcheting), built by
+//! `tests/crossplane/tools.sh`, path in `CRD_RULES`. Without it the tests fail under `CI=true`
+//! and are skipped, loudly, elsewhere.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use function_sco::config::merge_patch;
 use function_sco::sdk::render::{self, case_dirs, read_documents};
 use serde_json::{Value, json};
 use support::{root, schema};
-
-/// Where Crossplane names a composed resource.
-const RESOURCE_NAME: &str = "crossplane.io/composition-resource-name";
 
 /// One update to judge: where it comes from, the schema whose rules apply, old and new.
 struct Update {
@@ -81,64 +85,105 @@ fn applied(old: &Value, desired: &Value) -> Value {
     new
 }
 
-/// The composed resources of `path` by composition resource name.
-fn composed(path: &Path) -> BTreeMap<String, Value> {
-    read_documents(path)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .into_iter()
-        .filter_map(|doc| {
-            let name = doc["metadata"]["annotations"][RESOURCE_NAME].as_str()?;
-            Some((name.to_string(), doc))
-        })
-        .collect()
-}
-
-/// Every update the examples and golden stages make to a resource with CEL rules.
-fn updates() -> Vec<Update> {
-    let mut updates = Vec::new();
+/// Every example and golden stage directory.
+fn cases() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
     for base in ["examples", "tests/fixtures"] {
         for kind_dir in case_dirs(&root().join(base)) {
-            for dir in case_dirs(&kind_dir) {
-                let (observed, expected) = (dir.join("observed.yaml"), dir.join("expected.yaml"));
-                if !observed.is_file() || !expected.is_file() {
-                    continue;
-                }
-                let case = dir.strip_prefix(root()).unwrap().display().to_string();
-                let observed = composed(&observed);
-                for (name, desired) in composed(&expected) {
-                    let Some(old) = observed.get(&name) else {
-                        continue;
-                    };
-                    let at = format!("{case}: {name}");
-                    if let Some(schema) = rules_of(&desired) {
-                        let new = applied(old, &desired);
-                        updates.push(Update {
-                            at: at.clone(),
-                            schema,
-                            old: old.clone(),
-                            new,
-                        });
-                    }
-                    let (Some(desired), Some(old)) = (
-                        desired.pointer("/spec/forProvider/manifest"),
-                        old.pointer("/status/atProvider/manifest"),
-                    ) else {
-                        continue;
-                    };
-                    if let Some(schema) = rules_of(desired) {
-                        updates.push(Update {
-                            at: format!("{at}: spec.forProvider.manifest"),
-                            schema,
-                            old: old.clone(),
-                            new: applied(old, desired),
-                        });
-                    }
-                }
+            dirs.extend(case_dirs(&kind_dir));
+        }
+    }
+    dirs
+}
+
+/// The updates `desired` (render documents) makes to the `observed` composed resources of
+/// `case` that have CEL rules: the composed resource itself, and the manifest an `Object`
+/// wraps over what the Object reports of it.
+fn updates_of(case: &str, observed: &[Value], desired: &[Value]) -> Vec<Update> {
+    let observed: BTreeMap<&str, &Value> = observed
+        .iter()
+        .map(|o| (support::composed_name(o), o))
+        .filter(|(name, _)| !name.is_empty())
+        .collect();
+    let mut updates = Vec::new();
+    for desired in desired {
+        let name = support::composed_name(desired);
+        let Some(&old) = observed.get(name) else {
+            continue;
+        };
+        let mut push = |at: String, old: &Value, desired: &Value| {
+            if let Some(schema) = rules_of(desired) {
+                let new = applied(old, desired);
+                updates.push(Update {
+                    at,
+                    schema,
+                    old: old.clone(),
+                    new,
+                });
             }
+        };
+        push(format!("{case}: {name}"), old, desired);
+        if let (Some(desired), Some(old)) = (
+            desired.pointer("/spec/forProvider/manifest"),
+            old.pointer("/status/atProvider/manifest"),
+        ) {
+            push(
+                format!("{case}: {name}: spec.forProvider.manifest"),
+                old,
+                desired,
+            );
         }
     }
     updates
 }
+
+/// Every update the examples and golden stages make, as their `expected.yaml` has it.
+fn updates() -> Vec<Update> {
+    let mut updates = Vec::new();
+    for dir in cases() {
+        let (observed, expected) = (dir.join("observed.yaml"), dir.join("expected.yaml"));
+        if observed.is_file() && expected.is_file() {
+            let case = dir.strip_prefix(root()).unwrap().display().to_string();
+            let read = |path: &Path| read_documents(path).unwrap_or_else(|e| panic!("{e}"));
+            updates.extend(updates_of(&case, &read(&observed), &read(&expected)));
+        }
+    }
+    updates
+}
+
+/// The update lines the judge refused, with its errors.
+fn refused(updates: &[Update], verdicts: &[Vec<String>]) -> Vec<String> {
+    updates
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, errors)| !errors.is_empty())
+        .map(|(u, errors)| format!("{}:\n  {}", u.at, errors.join("\n  ")))
+        .collect()
+}
+
+/// How many updates of each kind with transition rules `updates` holds.
+fn transition_kinds(updates: &[Update]) -> BTreeMap<String, usize> {
+    let mut kinds = BTreeMap::new();
+    for update in updates.iter().filter(|u| has_transition_rules(u.schema)) {
+        let (api_version, kind) = (&update.new["apiVersion"], &update.new["kind"]);
+        let kind = format!(
+            "{} {}",
+            api_version.as_str().unwrap(),
+            kind.as_str().unwrap()
+        );
+        *kinds.entry(kind).or_default() += 1;
+    }
+    kinds
+}
+
+/// The kinds whose CRDs make fields immutable and that the compositions update.
+const IMMUTABLE_KINDS: [&str; 5] = [
+    "hypershift.openshift.io/v1beta1 HostedCluster",
+    "hypershift.openshift.io/v1beta1 NodePool",
+    "tenancy.kcp.io/v1alpha1 Workspace",
+    "apis.kcp.io/v1alpha2 APIBinding",
+    "k8s.ovn.org/v1 ClusterUserDefinedNetwork",
+];
 
 /// The rules' errors for each update, in order, from `crdrules`.
 fn judge(tool: &Path, updates: &[Update]) -> Vec<Vec<String>> {
@@ -184,36 +229,14 @@ fn every_update_a_stage_makes_passes_the_servers_transition_rules() {
         return;
     };
     let updates = updates();
-    let mut kinds = BTreeMap::<String, usize>::new();
-    for update in updates.iter().filter(|u| has_transition_rules(u.schema)) {
-        *kinds
-            .entry(format!(
-                "{} {}",
-                update.new["apiVersion"].as_str().unwrap(),
-                update.new["kind"].as_str().unwrap()
-            ))
-            .or_default() += 1;
-    }
-    // Each kind whose CRD makes fields immutable, and that a composition updates, is judged.
-    for kind in [
-        "hypershift.openshift.io/v1beta1 HostedCluster",
-        "hypershift.openshift.io/v1beta1 NodePool",
-        "tenancy.kcp.io/v1alpha1 Workspace",
-        "apis.kcp.io/v1alpha2 APIBinding",
-        "k8s.ovn.org/v1 ClusterUserDefinedNetwork",
-    ] {
+    let kinds = transition_kinds(&updates);
+    for kind in IMMUTABLE_KINDS {
         assert!(
             kinds.contains_key(kind),
             "no stage updates a {kind}: {kinds:?}"
         );
     }
-    let verdicts = judge(&tool, &updates);
-    let refused: Vec<String> = updates
-        .iter()
-        .zip(&verdicts)
-        .filter(|(_, errors)| !errors.is_empty())
-        .map(|(u, errors)| format!("{}:\n  {}", u.at, errors.join("\n  ")))
-        .collect();
+    let refused = refused(&updates, &judge(&tool, &updates));
     assert!(
         refused.is_empty(),
         "refused on update:\n{}",
@@ -324,4 +347,100 @@ fn a_hosted_cluster_keeps_its_etcd_size_in_the_form_it_was_written() {
     for (update, errors) in updates.iter().zip(judge(&tool, &updates)) {
         assert!(errors.is_empty(), "{}: {errors:?}", update.at);
     }
+}
+
+/// Platform settings a team may change once resources exist, each feeding a field an upstream
+/// CRD makes immutable, by the `sco` key they sit under: the function must keep what the
+/// existing objects hold (and say so), never write the new value over it.
+fn changed_settings() -> Value {
+    let moved = |name: &str, export: &str, suffix: &str| json!({"name": name, "export": {"path": "root:moved", "name": export}, "namespaceSuffix": suffix});
+    json!({
+        "openshiftCluster": {
+            "platform": "None",
+            "etcd": {"size": "32Gi", "storageClass": "changed-class"},
+            "networks": {
+                "clusterNetwork": "10.200.0.0/14",
+                "hostPrefix": 24,
+                "serviceNetwork": "172.40.0.0/16",
+                "machineNetwork": "192.168.200.0/24",
+            },
+            "controllerAvailabilityPolicy": "SingleReplica",
+            "baseDomain": "changed.example.com",
+            "upgradeType": "InPlace",
+            "private": {"nodePortAddress": "192.0.2.10", "allowedCidrs": ["192.0.2.0/24"]},
+        },
+        "openshiftNodePool": {"upgradeType": "InPlace"},
+        "project": {
+            "workspaceType": {"name": "changed", "path": "root:moved"},
+            "publishedApis": [
+                moved("VirtualMachine", "compute.cloud.stakater.com", "vms"),
+                moved("OpenShiftCluster", "kubernetes.cloud.stakater.com", "clusters"),
+            ],
+        },
+        "kcp": {"organisationWorkspaceType": {"name": "changed", "path": "root:moved"}},
+    })
+}
+
+#[test]
+fn changed_platform_settings_never_make_an_update_the_rules_refuse() {
+    let test = "changed_platform_settings_never_make_an_update_the_rules_refuse";
+    let Some(tool) = support::external_tool("CRD_RULES", test) else {
+        return;
+    };
+    let (mut updates, mut refusals, mut unexplained) = (Vec::new(), Vec::new(), Vec::new());
+    for dir in cases() {
+        let fatal = |documents: &[Value]| -> Vec<String> {
+            let fatal = documents
+                .iter()
+                .filter(|d| d["severity"] == "SEVERITY_FATAL");
+            fatal
+                .map(|d| d["message"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        // A stage without observed objects updates nothing; one refused as it stands is not
+        // about settings.
+        let expected = read_documents(&dir.join("expected.yaml")).unwrap();
+        if !dir.join("observed.yaml").is_file() || !fatal(&expected).is_empty() {
+            continue;
+        }
+        let case = dir.strip_prefix(root()).unwrap().display().to_string();
+        let mut input = support::case_input(&dir);
+        let environment = input
+            .context
+            .entry("apiextensions.crossplane.io/environment".to_owned())
+            .or_insert_with(|| json!({}));
+        merge_patch(environment, &json!({"sco": changed_settings()}));
+        let rsp = support::render_input(&input);
+        let shape = function_sco::cli::shape(&input.composite);
+        let documents = render::documents(&input.composite, &rsp, shape);
+        // A setting the function will not keep is refused by name, with the way out.
+        for message in fatal(&documents) {
+            if message.contains("cannot change from") && message.contains("restore the setting") {
+                refusals.push(format!("{case}: {message}"));
+            } else {
+                unexplained.push(format!("{case}: {message}"));
+            }
+        }
+        updates.extend(updates_of(&case, &input.observed, &documents));
+    }
+    let kinds = transition_kinds(&updates);
+    for kind in IMMUTABLE_KINDS {
+        assert!(
+            kinds.contains_key(kind),
+            "no stage updates a {kind}: {kinds:?}"
+        );
+    }
+    let refused = refused(&updates, &judge(&tool, &updates));
+    assert!(
+        refused.is_empty(),
+        "refused on update:\n{}",
+        refused.join("\n")
+    );
+    assert!(unexplained.is_empty(), "Fatal:\n{}", unexplained.join("\n"));
+    eprintln!(
+        "{} updates judged under changed settings; with transition rules: {kinds:?}; refused by \
+         the function:\n{}",
+        updates.len(),
+        refusals.join("\n")
+    );
 }
