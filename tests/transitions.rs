@@ -17,6 +17,11 @@
 //! platform, upgrade type, workspace types, export paths): the function must keep what the
 //! objects hold, or refuse the setting by name, never write over it.
 //!
+//! Our own XRDs declare what a user may not change (a project's network, a cluster's name, a VM's
+//! first-boot settings); each such rule is shown refusing a change, with the update of a
+//! mutable field beside it admitted, on the XRD's schema as we generate it (Crossplane's CRD
+//! for the XR adds its own fields around it and keeps the rules).
+//!
 //! Old and new go to `crdrules` (`tests/crossplane/crdrules/`: k8s.io/apiextensions-apiserver's
 //! CEL validator, as the server's update strategy runs it, with ratcheting), built by
 //! `tests/crossplane/tools.sh`, path in `CRD_RULES`. Without it the tests fail under `CI=true`
@@ -35,9 +40,10 @@ use serde_json::{Value, json};
 use support::{root, schema};
 
 /// One update to judge: where it comes from, the schema whose rules apply, old and new.
-struct Update {
+#[derive(Clone)]
+struct Update<'s> {
     at: String,
-    schema: &'static Value,
+    schema: &'s Value,
     old: Value,
     new: Value,
 }
@@ -99,7 +105,7 @@ fn cases() -> Vec<PathBuf> {
 /// The updates `desired` (render documents) makes to the `observed` composed resources of
 /// `case` that have CEL rules: the composed resource itself, and the manifest an `Object`
 /// wraps over what the Object reports of it.
-fn updates_of(case: &str, observed: &[Value], desired: &[Value]) -> Vec<Update> {
+fn updates_of(case: &str, observed: &[Value], desired: &[Value]) -> Vec<Update<'static>> {
     let observed: BTreeMap<&str, &Value> = observed
         .iter()
         .map(|o| (support::composed_name(o), o))
@@ -138,7 +144,7 @@ fn updates_of(case: &str, observed: &[Value], desired: &[Value]) -> Vec<Update> 
 }
 
 /// Every update the examples and golden stages make, as their `expected.yaml` has it.
-fn updates() -> Vec<Update> {
+fn updates() -> Vec<Update<'static>> {
     let mut updates = Vec::new();
     for dir in cases() {
         let (observed, expected) = (dir.join("observed.yaml"), dir.join("expected.yaml"));
@@ -152,7 +158,7 @@ fn updates() -> Vec<Update> {
 }
 
 /// The update lines the judge refused, with its errors.
-fn refused(updates: &[Update], verdicts: &[Vec<String>]) -> Vec<String> {
+fn refused(updates: &[Update<'_>], verdicts: &[Vec<String>]) -> Vec<String> {
     updates
         .iter()
         .zip(verdicts)
@@ -162,7 +168,7 @@ fn refused(updates: &[Update], verdicts: &[Vec<String>]) -> Vec<String> {
 }
 
 /// How many updates of each kind with transition rules `updates` holds.
-fn transition_kinds(updates: &[Update]) -> BTreeMap<String, usize> {
+fn transition_kinds(updates: &[Update<'_>]) -> BTreeMap<String, usize> {
     let mut kinds = BTreeMap::new();
     for update in updates.iter().filter(|u| has_transition_rules(u.schema)) {
         let (api_version, kind) = (&update.new["apiVersion"], &update.new["kind"]);
@@ -186,7 +192,7 @@ const IMMUTABLE_KINDS: [&str; 5] = [
 ];
 
 /// The rules' errors for each update, in order, from `crdrules`.
-fn judge(tool: &Path, updates: &[Update]) -> Vec<Vec<String>> {
+fn judge(tool: &Path, updates: &[Update<'_>]) -> Vec<Vec<String>> {
     let inputs: Vec<Value> = updates
         .iter()
         .map(|u| json!({"schema": u.schema, "old": u.old, "new": u.new}))
@@ -249,17 +255,12 @@ fn every_update_a_stage_makes_passes_the_servers_transition_rules() {
 }
 
 /// The first update of `kind` the stages make, to change by hand.
-fn first_update_of(updates: &[Update], kind: &str) -> Update {
-    let update = updates
+fn first_update_of<'s>(updates: &[Update<'s>], kind: &str) -> Update<'s> {
+    updates
         .iter()
         .find(|u| u.new["kind"] == kind)
-        .unwrap_or_else(|| panic!("no stage updates a {kind}"));
-    Update {
-        at: update.at.clone(),
-        schema: update.schema,
-        old: update.old.clone(),
-        new: update.new.clone(),
-    }
+        .unwrap_or_else(|| panic!("no stage updates a {kind}"))
+        .clone()
 }
 
 /// Sets `pointer` in `value` (its parent must exist).
@@ -294,7 +295,7 @@ fn the_judge_refuses_what_the_servers_rules_refuse() {
         json!([{"cidr": "10.200.0.0/14"}]),
     );
     changed.push((cluster, "clusterNetwork is immutable"));
-    let (updates, expected): (Vec<Update>, Vec<&str>) = changed.into_iter().unzip();
+    let (updates, expected): (Vec<Update<'_>>, Vec<&str>) = changed.into_iter().unzip();
     for ((update, errors), expected) in updates.iter().zip(judge(&tool, &updates)).zip(expected) {
         assert!(
             errors.iter().any(|e| e.contains(expected)),
@@ -442,5 +443,314 @@ fn changed_platform_settings_never_make_an_update_the_rules_refuse() {
          the function:\n{}",
         updates.len(),
         refusals.join("\n")
+    );
+}
+
+/// Sets (`Some`) or removes (`None`) what `pointer` names in `value`; the parent must exist.
+fn edit(value: &mut Value, pointer: &str, to: Option<Value>) {
+    let (parent, key) = pointer.rsplit_once('/').expect("a pointer with a key");
+    let parent = value
+        .pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("no object at {parent}"));
+    match to {
+        Some(to) => parent.insert(key.to_owned(), to),
+        None => parent.remove(key),
+    };
+}
+
+/// Every transition rule of every XRD, as `(kind, message)`.
+fn xrd_transition_rules() -> Vec<(String, String)> {
+    fn walk(node: &Value, kind: &str, out: &mut Vec<(String, String)>) {
+        match node {
+            Value::Object(map) => {
+                let rules = map
+                    .get("x-kubernetes-validations")
+                    .and_then(Value::as_array);
+                for rule in rules.into_iter().flatten() {
+                    if rule["rule"].as_str().is_some_and(|r| r.contains("oldSelf")) {
+                        let message = rule["message"].as_str().unwrap_or_default();
+                        out.push((kind.to_owned(), message.to_owned()));
+                    }
+                }
+                map.values().for_each(|v| walk(v, kind, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, kind, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for entry in function_sco::compositions::REGISTRY {
+        let xrd = (entry.definition)();
+        walk(
+            &xrd["spec"]["versions"],
+            xrd["spec"]["names"]["kind"].as_str().unwrap(),
+            &mut out,
+        );
+    }
+    out
+}
+
+/// A change to an example XR: the example, where under `spec.parameters`, the new value (`None`
+/// removes it), and a text of the XRD's refusal (`None`: admitted).
+type XrChange = (
+    &'static str,
+    &'static str,
+    Option<Value>,
+    Option<&'static str>,
+);
+
+#[test]
+fn every_xrd_refuses_changing_what_it_declares_immutable_and_admits_the_rest() {
+    let test = "every_xrd_refuses_changing_what_it_declares_immutable_and_admits_the_rest";
+    let Some(tool) = support::external_tool("CRD_RULES", test) else {
+        return;
+    };
+    const FIRST_BOOT_KEY: &str = "sshPublicKey cannot be added, changed or removed";
+    let ssh = json!({"data": "c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSUZ4eCBvdGhlcg=="});
+    let cases: Vec<XrChange> = vec![
+        (
+            "group/engineering",
+            "/name",
+            Some(json!("marketing")),
+            Some("the group name is immutable"),
+        ),
+        (
+            "group/engineering",
+            "/path",
+            Some(json!("/teams/other")),
+            Some("the group path is immutable"),
+        ),
+        (
+            "group/engineering",
+            "/path",
+            None,
+            Some("the group path is immutable"),
+        ),
+        ("group/engineering", "/members", Some(json!(["ada"])), None),
+        (
+            "user/grace-hopper",
+            "/username",
+            Some(json!("grace.hopper")),
+            None,
+        ),
+        (
+            "user/grace-hopper",
+            "/username",
+            Some(json!("ada")),
+            Some("the username is immutable"),
+        ),
+        (
+            "organisation/acme",
+            "/name",
+            Some(json!("acme2")),
+            Some("the organisation name is immutable"),
+        ),
+        (
+            "organisation/acme",
+            "/admin/email",
+            Some(json!("alan@acme.example")),
+            Some("email is fixed"),
+        ),
+        (
+            "organisation/acme",
+            "/admin/username",
+            Some(json!("ada@acme.example")),
+            None,
+        ),
+        (
+            "organisation/acme",
+            "/admin/username",
+            Some(json!("ada")),
+            Some("the first administrator's username"),
+        ),
+        (
+            "organisation/acme",
+            "/admin/firstName",
+            Some(json!("Augusta")),
+            Some("name is fixed"),
+        ),
+        (
+            "organisation/acme",
+            "/displayName",
+            Some(json!("ACME")),
+            None,
+        ),
+        (
+            "organisation/globex-federated",
+            "/identityProvider/alias",
+            Some(json!("okta")),
+            Some("alias is immutable"),
+        ),
+        (
+            "project/full",
+            "/network/cidr",
+            Some(json!("10.201.0.0/16")),
+            Some("the network is immutable"),
+        ),
+        (
+            "project/full",
+            "/network",
+            None,
+            Some("network cannot be added to or removed"),
+        ),
+        (
+            "project/full",
+            "/name",
+            Some(json!("backend")),
+            Some("the project name is immutable"),
+        ),
+        (
+            "project/full",
+            "/organisation",
+            Some(json!("globex")),
+            Some("the organisation is immutable"),
+        ),
+        (
+            "project/minimal",
+            "/network",
+            Some(json!({"name": "shop-net", "cidr": "10.202.0.0/16"})),
+            Some("network cannot be added to or removed"),
+        ),
+        (
+            "project/minimal",
+            "/tenantQuota",
+            Some(json!("large")),
+            None,
+        ),
+        (
+            "openshiftcluster/private-agent",
+            "/networking/mode",
+            Some(json!("public")),
+            Some("networking.mode is immutable"),
+        ),
+        (
+            "openshiftcluster/private-agent",
+            "/networking",
+            None,
+            Some("networking.mode is immutable"),
+        ),
+        (
+            "openshiftcluster/public-kubevirt",
+            "/networking",
+            Some(json!({"mode": "private"})),
+            Some("networking.mode is immutable"),
+        ),
+        (
+            "openshiftcluster/public-kubevirt",
+            "/clusterName",
+            Some(json!("prod")),
+            Some("clusterName is immutable"),
+        ),
+        (
+            "openshiftcluster/private-agent",
+            "/defaultNodepool/replicas",
+            Some(json!(3)),
+            None,
+        ),
+        (
+            "openshiftnodepool/large-pool",
+            "/clusterRef/name",
+            Some(json!("prod")),
+            Some("clusterRef.name is immutable"),
+        ),
+        (
+            "openshiftnodepool/large-pool",
+            "/replicas",
+            Some(json!(5)),
+            None,
+        ),
+        (
+            "virtualmachine/public",
+            "/flavour",
+            Some(json!("rhel9")),
+            Some("flavour is immutable"),
+        ),
+        (
+            "virtualmachine/public",
+            "/storageSize",
+            Some(json!("small")),
+            Some("storageSize is immutable"),
+        ),
+        (
+            "virtualmachine/public",
+            "/storageSize",
+            None,
+            Some("storageSize is immutable"),
+        ),
+        (
+            "virtualmachine/public",
+            "/sshPublicKey",
+            None,
+            Some(FIRST_BOOT_KEY),
+        ),
+        (
+            "virtualmachine/public",
+            "/sshPublicKey",
+            Some(ssh),
+            Some(FIRST_BOOT_KEY),
+        ),
+        (
+            "virtualmachine/public",
+            "/cloudInit",
+            Some(json!({"userData": "#cloud-config\n"})),
+            Some("cloudInit cannot be added, changed or removed"),
+        ),
+        (
+            "virtualmachine/public",
+            "/instanceType",
+            Some(json!("u1.xlarge")),
+            None,
+        ),
+    ];
+    let definition = |example: &str| {
+        let xr = render::read_document(&root().join("examples").join(example).join("xr.yaml"));
+        let xr = xr.unwrap();
+        let (api_version, kind) = (xr["apiVersion"].as_str(), xr["kind"].as_str());
+        let entry = function_sco::compositions::for_xr(api_version.unwrap(), kind.unwrap());
+        (xr, (entry.expect("our XR kind").definition)())
+    };
+    let read: Vec<(Value, Value)> = cases.iter().map(|c| definition(c.0)).collect();
+    let mut updates = Vec::new();
+    for ((example, at, to, _), (old, xrd)) in cases.iter().zip(&read) {
+        let mut new = old.clone();
+        edit(&mut new, &format!("/spec/parameters{at}"), to.clone());
+        updates.push(Update {
+            at: format!("{example}: {at} to {to:?}"),
+            schema: &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+            old: old.clone(),
+            new,
+        });
+    }
+    let verdicts = judge(&tool, &updates);
+    let mut wrong = Vec::new();
+    let mut seen = Vec::new();
+    for ((update, errors), (_, _, _, refusal)) in updates.iter().zip(&verdicts).zip(&cases) {
+        seen.extend(errors.iter().cloned());
+        match refusal {
+            Some(text) if !errors.iter().any(|e| e.contains(text)) => {
+                wrong.push(format!(
+                    "{}: expected a refusal with {text:?}, got {errors:?}",
+                    update.at
+                ));
+            }
+            None if !errors.is_empty() => {
+                wrong.push(format!(
+                    "{}: expected it admitted, got {errors:?}",
+                    update.at
+                ));
+            }
+            _ => {}
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+    // Every transition rule of every XRD is shown refusing at least once.
+    let unshown: Vec<_> = xrd_transition_rules()
+        .into_iter()
+        .filter(|(_, message)| !seen.iter().any(|e| e.contains(message.as_str())))
+        .collect();
+    assert!(
+        unshown.is_empty(),
+        "transition rules no case shows refusing: {unshown:#?}"
     );
 }
