@@ -10,12 +10,13 @@
 //! merge patch (what provider-kubernetes sends without server-side apply), and the same for the
 //! manifest a provider-kubernetes `Object` wraps, over what the Object reports of it
 //! (`status.atProvider.manifest`). Server-side apply (Crossplane's for composed resources,
-//! provider-kubernetes' by default) ends with the same values for the fields we write; where it
-//! differs, removing a field we stop writing, the merge patch keeps it, so a rule against
-//! removal ("cannot be removed once set") is not tried here. The same stages are rendered again
-//! with the platform settings that feed immutable fields changed (etcd, networks, availability,
-//! platform, upgrade type, workspace types, export paths): the function must keep what the
-//! objects hold, or refuse the setting by name, never write over it.
+//! provider-kubernetes' by default) ends with the same values for the fields we write, and also
+//! removes a field its manager stops writing: where the last apply is known, such a field is
+//! removed too, so that the rules against removal ("cannot be unset") are tried. The same stages
+//! are rendered again with the platform settings that feed immutable fields changed (etcd,
+//! networks, availability, platform, upgrade type, workspace types, export paths), over the
+//! objects as the stage's own render left them: the function must keep what the objects hold,
+//! or refuse the setting by name, never write over it or drop it.
 //!
 //! Our own XRDs declare what a user may not change (a project's network, a cluster's name, a VM's
 //! first-boot settings); each such rule is shown refusing a change, with the update of a
@@ -104,22 +105,35 @@ fn cases() -> Vec<PathBuf> {
 
 /// The updates `desired` (render documents) makes to the `observed` composed resources of
 /// `case` that have CEL rules: the composed resource itself, and the manifest an `Object`
-/// wraps over what the Object reports of it.
-fn updates_of(case: &str, observed: &[Value], desired: &[Value]) -> Vec<Update<'static>> {
-    let observed: BTreeMap<&str, &Value> = observed
-        .iter()
-        .map(|o| (support::composed_name(o), o))
-        .filter(|(name, _)| !name.is_empty())
-        .collect();
+/// wraps over what the Object reports of it. `before` holds what was applied last (empty when
+/// that is what `observed` holds): a field it wrote that `desired` no longer does is removed,
+/// as server-side apply removes a field its manager stops applying.
+fn updates_of(
+    case: &str,
+    observed: &[Value],
+    before: &[Value],
+    desired: &[Value],
+) -> Vec<Update<'static>> {
+    let by_name = |documents: &'_ [Value]| -> BTreeMap<String, Value> {
+        let named = documents
+            .iter()
+            .map(|o| (support::composed_name(o).to_owned(), o.clone()));
+        named.filter(|(name, _)| !name.is_empty()).collect()
+    };
+    let (observed, before) = (by_name(observed), by_name(before));
+    let wrapped = |object: Option<&Value>, at: &str| object.and_then(|o| o.pointer(at)).cloned();
     let mut updates = Vec::new();
     for desired in desired {
         let name = support::composed_name(desired);
-        let Some(&old) = observed.get(name) else {
+        let Some(old) = observed.get(name) else {
             continue;
         };
-        let mut push = |at: String, old: &Value, desired: &Value| {
+        let mut push = |at: String, old: &Value, before: Option<Value>, desired: &Value| {
             if let Some(schema) = rules_of(desired) {
-                let new = applied(old, desired);
+                let mut new = applied(old, desired);
+                if let Some(before) = before {
+                    drop_unwritten(&mut new, &before, desired);
+                }
                 updates.push(Update {
                     at,
                     schema,
@@ -128,19 +142,47 @@ fn updates_of(case: &str, observed: &[Value], desired: &[Value]) -> Vec<Update<'
                 });
             }
         };
-        push(format!("{case}: {name}"), old, desired);
+        push(
+            format!("{case}: {name}"),
+            old,
+            before.get(name).cloned(),
+            desired,
+        );
+        let manifest = "/spec/forProvider/manifest";
         if let (Some(desired), Some(old)) = (
-            desired.pointer("/spec/forProvider/manifest"),
+            desired.pointer(manifest),
             old.pointer("/status/atProvider/manifest"),
         ) {
+            let before = wrapped(before.get(name), manifest);
             push(
                 format!("{case}: {name}: spec.forProvider.manifest"),
                 old,
+                before,
                 desired,
             );
         }
     }
     updates
+}
+
+/// Removes from `new` what `before` wrote and `desired` does not (objects key by key; lists
+/// and values are written whole).
+fn drop_unwritten(new: &mut Value, before: &Value, desired: &Value) {
+    let (Value::Object(new), Value::Object(before)) = (new, before) else {
+        return;
+    };
+    for (key, was) in before {
+        match desired.get(key) {
+            None => {
+                new.remove(key);
+            }
+            Some(now) => {
+                if let Some(new) = new.get_mut(key) {
+                    drop_unwritten(new, was, now);
+                }
+            }
+        }
+    }
 }
 
 /// Every update the examples and golden stages make, as their `expected.yaml` has it.
@@ -151,7 +193,7 @@ fn updates() -> Vec<Update<'static>> {
         if observed.is_file() && expected.is_file() {
             let case = dir.strip_prefix(root()).unwrap().display().to_string();
             let read = |path: &Path| read_documents(path).unwrap_or_else(|e| panic!("{e}"));
-            updates.extend(updates_of(&case, &read(&observed), &read(&expected)));
+            updates.extend(updates_of(&case, &read(&observed), &[], &read(&expected)));
         }
     }
     updates
@@ -295,6 +337,25 @@ fn the_judge_refuses_what_the_servers_rules_refuse() {
         json!([{"cidr": "10.200.0.0/14"}]),
     );
     changed.push((cluster, "clusterNetwork is immutable"));
+    // A field the last apply wrote and this one does not goes away: had we written a
+    // Workspace's URL (kcp's), dropping it is refused.
+    let dir = root().join("examples/organisation/acme");
+    let observed = read_documents(&dir.join("observed.yaml")).unwrap();
+    let desired = read_documents(&dir.join("expected.yaml")).unwrap();
+    let mut before = desired.clone();
+    for document in &mut before {
+        let (name, manifest) = (
+            support::composed_name(document),
+            "/spec/forProvider/manifest",
+        );
+        if name == "workspace" {
+            let url = json!("https://kcp.cloud.example.com/clusters/root:acme");
+            edit(document, &format!("{manifest}/spec/URL"), Some(url));
+        }
+    }
+    let dropped = updates_of("URL dropped", &observed, &before, &desired);
+    let dropped = first_update_of(&dropped, "Workspace");
+    changed.push((dropped, "URL cannot be unset"));
     let (updates, expected): (Vec<Update<'_>>, Vec<&str>) = changed.into_iter().unzip();
     for ((update, errors), expected) in updates.iter().zip(judge(&tool, &updates)).zip(expected) {
         assert!(
@@ -414,7 +475,8 @@ fn changed_platform_settings_never_make_an_update_the_rules_refuse() {
         let rsp = support::render_input(&input);
         let shape = function_sco::cli::shape(&input.composite);
         let documents = render::documents(&input.composite, &rsp, shape);
-        // A setting the function will not keep is refused by name, with the way out.
+        // A setting the function will not keep is refused by name, with the way out. What it
+        // stops writing is removed from the objects (the expected render is what it applied).
         for message in fatal(&documents) {
             if message.contains("cannot change from") && message.contains("restore the setting") {
                 refusals.push(format!("{case}: {message}"));
@@ -422,7 +484,7 @@ fn changed_platform_settings_never_make_an_update_the_rules_refuse() {
                 unexplained.push(format!("{case}: {message}"));
             }
         }
-        updates.extend(updates_of(&case, &input.observed, &documents));
+        updates.extend(updates_of(&case, &input.observed, &expected, &documents));
     }
     let kinds = transition_kinds(&updates);
     for kind in IMMUTABLE_KINDS {
