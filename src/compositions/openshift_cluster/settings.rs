@@ -140,8 +140,9 @@ pub struct NodeSize {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct EtcdSettings {
-    /// Volume size (immutable per cluster).
-    pub size: String,
+    /// Volume size (immutable per cluster): a whole number of Ki, Mi, Gi, Ti, Pi or Ei that is
+    /// not a multiple of 1024 (`8Gi`, not `8192Mi`).
+    pub size: EtcdSize,
     /// StorageClass (immutable per cluster); absent for the default class.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
@@ -150,9 +151,83 @@ pub struct EtcdSettings {
 impl Default for EtcdSettings {
     fn default() -> Self {
         Self {
-            size: "8Gi".into(),
+            size: EtcdSize("8Gi".into()),
             storage_class: None,
         }
+    }
+}
+
+/// The size of managed etcd's volumes, in the one form Kubernetes' Go types write back as it
+/// is: a whole number of `Ki` to `Ei` that is not a multiple of 1024. HyperShift's controller
+/// updates its HostedCluster through Go's typed client (defaulting `spec.infraID`, adding its
+/// finalizer: `hostedcluster_controller.go`), which writes a quantity in canonical form
+/// (k8s.io/apimachinery `resource.Quantity.MarshalJSON`: `8192Mi` becomes `8Gi`, `1.5Gi`
+/// `1536Mi`), and the CRD's "Etcd PV storage size is immutable" (`self == oldSelf`) compares
+/// the stored text: any other form makes HyperShift refuse its own update, and the cluster
+/// never comes up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EtcdSize(String);
+
+impl JsonSchema for EtcdSize {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EtcdSize".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // The multiple of 1024 is refused when the settings are read.
+        schemars::json_schema!({"type": "string", "pattern": "^[1-9][0-9]*(Ki|Mi|Gi|Ti|Pi|Ei)$"})
+    }
+}
+
+impl EtcdSize {
+    /// The size as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EtcdSize {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        const UNITS: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+        let whole = |n: &str| {
+            let digits = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+            (digits && !n.starts_with('0'))
+                .then(|| n.parse::<u64>().ok())
+                .flatten()
+        };
+        let parsed = UNITS
+            .iter()
+            .enumerate()
+            .find_map(|(i, unit)| Some((whole(text.strip_suffix(unit)?)?, i)));
+        let Some((mut n, mut i)) = parsed else {
+            return Err(format!(
+                "{text:?} is not a whole number of Ki, Mi, Gi, Ti, Pi or Ei such as 8Gi: HyperShift's controller rewrites any other form of a quantity, and its CEL rule then refuses the change (etcd's size is immutable)"
+            ));
+        };
+        let bytes = 1024_u64
+            .checked_pow(i as u32 + 1)
+            .and_then(|unit| n.checked_mul(unit));
+        if bytes.is_none_or(|b| b > i64::MAX as u64) {
+            return Err(format!("{text:?} is more than a Kubernetes quantity holds"));
+        }
+        if n % 1024 != 0 || i + 1 == UNITS.len() {
+            return Ok(Self(text));
+        }
+        // The canonical form, which Go's types would write instead.
+        while n % 1024 == 0 && i + 1 < UNITS.len() {
+            (n, i) = (n / 1024, i + 1);
+        }
+        let canonical = format!("{n}{}", UNITS[i]);
+        Err(format!(
+            "{text:?} would be rewritten as {canonical} by HyperShift's controller, whose CEL rule then refuses the change (etcd's size is immutable); write {canonical}"
+        ))
+    }
+}
+
+impl From<EtcdSize> for String {
+    fn from(size: EtcdSize) -> Self {
+        size.0
     }
 }
 

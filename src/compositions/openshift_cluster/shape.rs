@@ -406,7 +406,7 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
         platform,
         etcd_size: volume
             .and_then(|v| v.size.clone())
-            .unwrap_or_else(|| ObservedQuantity::Text(settings.etcd.size.clone())),
+            .unwrap_or_else(|| ObservedQuantity::Text(settings.etcd.size.as_str().to_owned())),
         etcd_storage_class: match volume {
             Some(v) => v.storage_class_name.clone(),
             None => settings.etcd.storage_class.clone(),

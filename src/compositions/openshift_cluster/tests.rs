@@ -1889,6 +1889,41 @@ fn bootstrap_names_that_are_no_dns_label_or_listed_twice_are_refused() {
 }
 
 #[test]
+fn an_etcd_size_go_would_rewrite_is_refused_with_the_form_it_would_become() {
+    // HyperShift's typed updates write a quantity back in canonical form, and its CEL rule then
+    // refuses the change of an immutable etcd size (tests/transitions.rs shows the rule).
+    let resolve = |size: &str| {
+        let layer = json!({"openshiftCluster": {"etcd": {"size": size}}});
+        crate::config::Config::resolve(Some(&layer), None).map_err(|e| e.to_string())
+    };
+    for size in ["8Gi", "1536Mi", "1000Gi", "1023Pi", "3Ki", "7Ei"] {
+        let config = resolve(size).unwrap_or_else(|e| panic!("{size}: {e}"));
+        assert_eq!(config.of::<OpenShiftCluster>().etcd.size.as_str(), size);
+    }
+    for (size, expected) in [
+        (
+            "8192Mi",
+            "\"8192Mi\" would be rewritten as 8Gi by HyperShift's controller",
+        ),
+        ("1024Gi", "write 1Ti"),
+        ("1048576Ki", "write 1Gi"),
+        ("1024Pi", "write 1Ei"),
+        ("8Ei", "is more than a Kubernetes quantity holds"),
+        ("99999999999999999999Ki", "is not a whole number"),
+        ("1.5Gi", "is not a whole number of Ki, Mi, Gi, Ti, Pi or Ei"),
+        ("10G", "is not a whole number"),
+        ("08Gi", "is not a whole number"),
+        ("0Gi", "is not a whole number"),
+        ("17179869184", "is not a whole number"),
+        ("", "is not a whole number"),
+    ] {
+        let err = resolve(size).expect_err(size);
+        assert!(err.contains("openshiftCluster.etcd.size"), "{size}: {err}");
+        assert!(err.contains(expected), "{size}: {expected}: {err}");
+    }
+}
+
+#[test]
 fn a_control_plane_namespace_that_exists_as_another_projects_is_refused() {
     let mut case = Case::new(json!({"clusterName": "dev"}));
     let desired = case.render().unwrap();
