@@ -146,6 +146,26 @@ impl serde::Serialize for Cidr {
     }
 }
 
+/// A setting's network: parsed as [`FromStr`] parses it (no host bits), so that what is written
+/// is the canonical text Go's `net.IP` would print (HyperShift's typed updates write its
+/// networks back that way, and CEL makes them immutable: `fd00:0::/48` stored would be refused
+/// as `fd00::/48`).
+impl<'de> serde::Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Cidr {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cidr".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string"})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::spec::{Size, Version};
 use crate::compositions::types::check_dns_label;
 use crate::resources::hypershift::{AvailabilityPolicy, PlatformType, UpgradeType};
+use crate::resources::net::Cidr;
 
 /// Platform settings of the OpenShiftCluster composition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -235,23 +236,24 @@ impl From<EtcdSize> for String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct NetworkSettings {
-    /// Pod network.
-    pub cluster_network: String,
+    /// Pod network (a network address: no host bits).
+    pub cluster_network: Cidr,
     /// Per-node pod prefix length.
     pub host_prefix: u8,
-    /// Service network.
-    pub service_network: String,
-    /// The nodes' network, if it must be stated.
+    /// Service network (a network address).
+    pub service_network: Cidr,
+    /// The nodes' network, if it must be stated (a network address).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub machine_network: Option<String>,
+    pub machine_network: Option<Cidr>,
 }
 
 impl Default for NetworkSettings {
     fn default() -> Self {
+        let cidr = |text: &str| text.parse().expect("a valid default network");
         Self {
-            cluster_network: "10.132.0.0/14".into(),
+            cluster_network: cidr("10.132.0.0/14"),
             host_prefix: 23,
-            service_network: "172.31.0.0/16".into(),
+            service_network: cidr("172.31.0.0/16"),
             machine_network: None,
         }
     }
@@ -266,9 +268,10 @@ pub struct PrivateSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_port_address: Option<String>,
     /// The source ranges allowed to reach a new private cluster's API server: the management
-    /// network and the organisations' networks. An existing cluster keeps its own: HyperShift
-    /// refuses a networking change without an acknowledgement of the disruption.
-    pub allowed_cidrs: Vec<String>,
+    /// network and the organisations' networks (network addresses). An existing cluster keeps
+    /// its own: HyperShift refuses a networking change without an acknowledgement of the
+    /// disruption.
+    pub allowed_cidrs: Vec<Cidr>,
 }
 
 /// The release image of each version (`quay.io/openshift-release-dev/ocp-release:4.19.10-x86_64`).

@@ -8,6 +8,7 @@
 
 use super::*;
 use crate::resources::ObservedQuantity;
+use crate::resources::net::Cidr;
 
 /// Settings-derived fields HyperShift makes immutable, as they are to be written: from the
 /// observed HostedCluster once it exists, else from the settings.
@@ -412,18 +413,28 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
             None => settings.etcd.storage_class.clone(),
         },
         cluster_network: networking.map_or_else(
-            || vec![entry(&net.cluster_network, Some(net.host_prefix))],
+            || {
+                vec![entry(
+                    &net.cluster_network.to_string(),
+                    Some(net.host_prefix),
+                )]
+            },
             |n| {
                 let found = n.cluster_network.iter();
                 found.map(|e| entry(&e.cidr, e.host_prefix)).collect()
             },
         ),
         service_network: networking.map_or_else(
-            || vec![entry(&net.service_network, None)],
+            || vec![entry(&net.service_network.to_string(), None)],
             |n| cidrs(&n.service_network),
         ),
         machine_network: networking.map_or_else(
-            || net.machine_network.iter().map(|m| entry(m, None)).collect(),
+            || {
+                net.machine_network
+                    .iter()
+                    .map(|m| entry(&m.to_string(), None))
+                    .collect()
+            },
             |n| cidrs(&n.machine_network),
         ),
         availability: spec
@@ -450,7 +461,14 @@ pub(super) fn immutable(settings: &Settings, observed: Option<&ObservedShape>) -
             Some(_) => networking
                 .and_then(|n| n.api_server.as_ref())
                 .map(|a| a.allowed_cidr_blocks.clone()),
-            None => Some(settings.private.allowed_cidrs.clone()),
+            None => Some(
+                settings
+                    .private
+                    .allowed_cidrs
+                    .iter()
+                    .map(Cidr::to_string)
+                    .collect(),
+            ),
         }
         .filter(|cidrs| !cidrs.is_empty()),
         identity_provider_name: spec

@@ -288,7 +288,7 @@ fn an_existing_cluster_keeps_its_generated_id_and_api_server_allow_list() {
     // once set) and refuses any spec.networking change without an acknowledgement.
     let mut case = Case::new(json!({"clusterName": "dev", "networking": {"mode": "private"}}));
     case.settings.private.node_port_address = Some("10.0.0.9".into());
-    case.settings.private.allowed_cidrs = vec!["10.0.0.0/16".into()];
+    case.settings.private.allowed_cidrs = vec!["10.0.0.0/16".parse().unwrap()];
     let spec =
         |case: &Case| manifest(&case.render().unwrap(), names::HOSTED_CLUSTER)["spec"].clone();
     let new = spec(&case);
@@ -348,7 +348,7 @@ fn an_existing_cluster_gets_no_machine_network_the_settings_add_later() {
             available(),
         ),
     )];
-    case.settings.networks.machine_network = Some("192.168.0.0/24".into());
+    case.settings.networks.machine_network = Some("192.168.0.0/24".parse().unwrap());
     let networking =
         manifest(&case.render().unwrap(), names::HOSTED_CLUSTER)["spec"]["networking"].clone();
     assert_eq!(
@@ -1920,6 +1920,58 @@ fn an_etcd_size_go_would_rewrite_is_refused_with_the_form_it_would_become() {
         let err = resolve(size).expect_err(size);
         assert!(err.contains("openshiftCluster.etcd.size"), "{size}: {err}");
         assert!(err.contains(expected), "{size}: {expected}: {err}");
+    }
+}
+
+#[test]
+fn network_settings_are_network_addresses_written_in_canonical_form() {
+    // HyperShift's typed updates write a HostedCluster's networks back as Go prints them, and
+    // CEL makes them immutable: a setting is parsed, so what is written is that form.
+    let resolve = |networks: Value| {
+        let layer = json!({"openshiftCluster": networks});
+        crate::config::Config::resolve(Some(&layer), None).map_err(|e| e.to_string())
+    };
+    let config = resolve(json!({"networks": {"clusterNetwork": "FD00:0:0::/48",
+        "serviceNetwork": "fd01::/112", "machineNetwork": "10.0.0.0/16"}}))
+    .expect("valid");
+    let mut case = Case::new(json!({"clusterName": "dev"}));
+    case.settings.networks = config.of::<OpenShiftCluster>().networks.clone();
+    let hc = manifest(&case.render().unwrap(), names::HOSTED_CLUSTER);
+    assert_eq!(
+        hc["spec"]["networking"]["clusterNetwork"],
+        json!([{"cidr": "fd00::/48", "hostPrefix": 23}])
+    );
+    assert_eq!(
+        hc["spec"]["networking"]["serviceNetwork"],
+        json!([{"cidr": "fd01::/112"}])
+    );
+    for (networks, key, expected) in [
+        (
+            json!({"networks": {"clusterNetwork": "10.132.1.0/14"}}),
+            "openshiftCluster.networks.clusterNetwork",
+            "has host bits set; the network is 10.132.0.0/14",
+        ),
+        (
+            json!({"networks": {"serviceNetwork": "172.31.0.0"}}),
+            "openshiftCluster.networks.serviceNetwork",
+            "is not in CIDR notation",
+        ),
+        (
+            json!({"networks": {"machineNetwork": "10.0.0.0/33"}}),
+            "openshiftCluster.networks.machineNetwork",
+            "is not a prefix length",
+        ),
+        (
+            json!({"private": {"allowedCidrs": ["10.0.0.0/8", "192.168.1.1/24"]}}),
+            "openshiftCluster.private.allowedCidrs[1]",
+            "the network is 192.168.1.0/24",
+        ),
+    ] {
+        let err = resolve(networks).expect_err(key);
+        assert!(
+            err.contains(key) && err.contains(expected),
+            "{key}: {expected}: {err}"
+        );
     }
 }
 

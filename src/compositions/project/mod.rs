@@ -408,10 +408,10 @@ fn validate<'a>(xr: &'a spec::XProject, cx: Context<'a, Settings>) -> Result<Pro
                 None
             }
             Ok(cidr) => {
-                let overlapping = |networks: &[settings::NetworkCidr]| -> Vec<String> {
+                let overlapping = |networks: &[Cidr]| -> Vec<String> {
                     networks
                         .iter()
-                        .filter(|c| c.0.overlaps(&cidr))
+                        .filter(|c| c.overlaps(&cidr))
                         .map(ToString::to_string)
                         .collect()
                 };

@@ -6,7 +6,6 @@
 //! `InvalidPlatformConfig` naming its key, before any Project renders.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,7 +30,7 @@ pub struct Settings {
     pub quota_profiles: BTreeMap<String, QuotaProfile>,
     /// The service cluster's pod (cluster) and service networks, which no project network may
     /// overlap (OpenShift's defaults: 10.128.0.0/14 and 172.30.0.0/16).
-    pub cluster_networks: Vec<NetworkCidr>,
+    pub cluster_networks: Vec<Cidr>,
     /// OVN-Kubernetes' own networks, which no project network may overlap either: it refuses
     /// a user-defined network whose subnet overlaps its join, masquerade or transit subnets
     /// or a primary network's join subnet ("pod or join subnet overlaps with already
@@ -41,7 +40,7 @@ pub struct Settings {
     /// fd99::/64), transit (100.88.0.0/16, fd97::/64) and masquerade (169.254.0.0/17 and
     /// fd69::/112 on clusters installed with 4.17 or later; 169.254.169.0/29 and fd69::/125,
     /// inside fd69::/112, upstream and on older ones) subnets.
-    pub ovn_internal_networks: Vec<NetworkCidr>,
+    pub ovn_internal_networks: Vec<Cidr>,
     /// Permission claims a binding accepts, as `resource` (core group) or `resource.group`;
     /// claims on resources of another published API are accepted too; any other claim is
     /// rejected.
@@ -110,7 +109,7 @@ impl Default for Settings {
             ]),
             cluster_networks: ["10.128.0.0/14", "172.30.0.0/16"]
                 .into_iter()
-                .map(|c| NetworkCidr(c.parse().expect("valid default")))
+                .map(|c| c.parse().expect("valid default"))
                 .collect(),
             ovn_internal_networks: [
                 "100.64.0.0/16",
@@ -124,7 +123,7 @@ impl Default for Settings {
                 "fd69::/112",
             ]
             .into_iter()
-            .map(|c| NetworkCidr(c.parse().expect("valid default")))
+            .map(|c| c.parse().expect("valid default"))
             .collect(),
             accepted_claims: [
                 "events",
@@ -312,33 +311,6 @@ pub struct Prefixes {
     pub username: String,
     /// Prefix of group names.
     pub groups: String,
-}
-
-/// A network address in CIDR notation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(try_from = "String", into = "String")]
-#[schemars(with = "String")]
-pub struct NetworkCidr(pub Cidr);
-
-impl TryFrom<String> for NetworkCidr {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        text.parse()
-            .map(NetworkCidr)
-            .map_err(|e| format!("{text:?}: {e}"))
-    }
-}
-
-impl From<NetworkCidr> for String {
-    fn from(cidr: NetworkCidr) -> String {
-        cidr.0.to_string()
-    }
-}
-
-impl fmt::Display for NetworkCidr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
 }
 
 /// Whether `name` is a DNS subdomain (dot-separated DNS labels, at most 253 characters).
