@@ -18,6 +18,11 @@
 //! objects as the stage's own render left them: the function must keep what the objects hold,
 //! or refuse the setting by name, never write over it or drop it.
 //!
+//! HyperShift's controllers write a HostedCluster or NodePool back through Go's typed client
+//! (defaulting the infraID right after creation, adding finalizers): every one the stages write
+//! is passed through HyperShift's Go types and the result judged against what we wrote, so a
+//! field in a form Go writes differently (a quantity, a network, an empty list Go omits) fails.
+//!
 //! Our own XRDs declare what a user may not change (a project's network, a cluster's name, a VM's
 //! first-boot settings); each such rule is shown refusing a change, with the update of a
 //! mutable field beside it admitted, on the XRD's schema as we generate it (Crossplane's CRD
@@ -36,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use function_sco::config::merge_patch;
+use function_sco::resources::hypershift;
 use function_sco::sdk::render::{self, case_dirs, read_documents};
 use serde_json::{Value, json};
 use support::{root, schema};
@@ -235,9 +241,15 @@ const IMMUTABLE_KINDS: [&str; 5] = [
 
 /// The rules' errors for each update, in order, from `crdrules`.
 fn judge(tool: &Path, updates: &[Update<'_>]) -> Vec<Vec<String>> {
+    judge_through(tool, updates, "")
+}
+
+/// [`judge`], with each new object first passed through the Go types `through` names
+/// (`crdrules`' `through`; empty: none).
+fn judge_through(tool: &Path, updates: &[Update<'_>], through: &str) -> Vec<Vec<String>> {
     let inputs: Vec<Value> = updates
         .iter()
-        .map(|u| json!({"schema": u.schema, "old": u.old, "new": u.new}))
+        .map(|u| json!({"schema": u.schema, "old": u.old, "new": u.new, "through": through}))
         .collect();
     let mut child = Command::new(tool)
         .stdin(Stdio::piped())
@@ -822,4 +834,104 @@ fn every_xrd_refuses_changing_what_it_declares_immutable_and_admits_the_rest() {
         unshown.is_empty(),
         "transition rules no case shows refusing: {unshown:#?}"
     );
+}
+
+#[test]
+fn hypershifts_own_typed_updates_of_what_we_write_pass_its_rules() {
+    // HyperShift's controllers update a HostedCluster or NodePool through Go's typed client
+    // (the HostedCluster's infraID is defaulted that way right after it is created), writing
+    // every field back as its Go type encodes it; the CRD's immutability rules compare that with
+    // what we wrote, so each must be the form Go writes (an etcd size, a network, an empty list
+    // Go omits).
+    let test = "hypershifts_own_typed_updates_of_what_we_write_pass_its_rules";
+    let Some(tool) = support::external_tool("CRD_RULES", test) else {
+        return;
+    };
+    let mut stored = Vec::new();
+    for dir in cases() {
+        let case = dir.strip_prefix(root()).unwrap().display().to_string();
+        let read = |name: &str| {
+            let path = dir.join(name);
+            path.is_file()
+                .then(|| read_documents(&path).unwrap())
+                .unwrap_or_default()
+        };
+        let observed = read("observed.yaml");
+        for desired in read("expected.yaml") {
+            let name = support::composed_name(&desired).to_owned();
+            let old = observed.iter().find(|o| support::composed_name(o) == name);
+            let manifest = "/spec/forProvider/manifest";
+            let objects = [
+                (desired.clone(), old.cloned()),
+                (
+                    desired.pointer(manifest).cloned().unwrap_or_default(),
+                    old.and_then(|o| o.pointer("/status/atProvider/manifest"))
+                        .cloned(),
+                ),
+            ];
+            for (desired, old) in objects {
+                let kind = desired["kind"].as_str().unwrap_or_default();
+                if desired["apiVersion"] != hypershift::API_VERSION
+                    || !["HostedCluster", "NodePool"].contains(&kind)
+                {
+                    continue;
+                }
+                let written = applied(&old.unwrap_or_else(|| json!({})), &desired);
+                let schema = rules_of(&written).expect("HyperShift's CRDs have rules");
+                stored.push(Update {
+                    at: format!("{case}: {name} ({kind})"),
+                    schema,
+                    old: written.clone(),
+                    new: written,
+                });
+            }
+        }
+    }
+    assert!(
+        stored.len() >= 15,
+        "only {} HostedClusters and NodePools",
+        stored.len()
+    );
+
+    let refused = refused(&stored, &judge_through(&tool, &stored, "hypershift"));
+    assert!(
+        refused.is_empty(),
+        "HyperShift's typed update refused:\n{}",
+        refused.join("\n")
+    );
+    // Forms Go writes differently are refused: a quantity and a network in other text.
+    let cluster = stored
+        .iter()
+        .find(|u| u.new["kind"] == "HostedCluster")
+        .expect("a HostedCluster");
+    let mut forms = Vec::new();
+    for (pointer, written, refusal) in [
+        (
+            "/spec/etcd/managed/storage/persistentVolume/size",
+            json!("8192Mi"),
+            "Etcd PV storage size is immutable",
+        ),
+        (
+            "/spec/networking/clusterNetwork/0/cidr",
+            json!("FD00:0::/48"),
+            "clusterNetwork is immutable",
+        ),
+    ] {
+        let mut update = cluster.clone();
+        set(&mut update.old, pointer, written.clone());
+        set(&mut update.new, pointer, written);
+        forms.push((update, refusal));
+    }
+    let (forms, refusals): (Vec<Update<'_>>, Vec<&str>) = forms.into_iter().unzip();
+    for ((update, errors), refusal) in forms
+        .iter()
+        .zip(judge_through(&tool, &forms, "hypershift"))
+        .zip(refusals)
+    {
+        assert!(
+            errors.iter().any(|e| e.contains(refusal)),
+            "{}: {errors:?}",
+            update.at
+        );
+    }
 }

@@ -10,20 +10,27 @@
 // default since Kubernetes 1.30) and the runtime cost budget. Without an old object the rules
 // are evaluated as on create, where transition rules are skipped.
 //
-// It reads a JSON array of {"schema": openAPIV3Schema, "old": object or null, "new": object}
-// from stdin and writes a JSON array of {"errors": [string]} to stdout, one per input, errors
+// With "through": "hypershift", the new object is first passed through HyperShift's Go types
+// (github.com/openshift/hypershift/api, the newest the module proxy serves: decoded, refusing a
+// field the types lack, and encoded again), which is what HyperShift's controllers write back
+// when they update the object with their typed client.
+//
+// It reads a JSON array of {"schema": openAPIV3Schema, "old": object or null, "new": object,
+// "through": optional} from stdin and writes a JSON array of {"errors": [string]} to stdout, one per input, errors
 // in the server's own wording ("spec.services: Invalid value: ...: Services is immutable...").
 // A schema that is not structural, or a rule that does not compile, is an error of that input.
 // tests/transitions.rs runs it on what function-sco applies over what the API server holds.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
+	hyperv1 "github.com/openshift/hypershift/api/hypershift/v1beta1"
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -39,6 +46,9 @@ type input struct {
 	Schema json.RawMessage `json:"schema"`
 	Old    map[string]any  `json:"old"`
 	New    map[string]any  `json:"new"`
+	// Through names Go types to pass New through first (decoded into them and encoded again),
+	// as a controller's typed update writes an object back: "hypershift" for HyperShift's.
+	Through string `json:"through"`
 }
 
 type output struct {
@@ -92,6 +102,34 @@ func evaluate(schema compiled, in input) []string {
 	return errors
 }
 
+// through decodes object into the Go type of its kind in the named API and encodes it again,
+// refusing a field the type does not have (the type would drop it).
+func through(api string, object map[string]any) (map[string]any, error) {
+	var typed any
+	switch kind, _ := object["kind"].(string); {
+	case api == "hypershift" && kind == "HostedCluster":
+		typed = &hyperv1.HostedCluster{}
+	case api == "hypershift" && kind == "NodePool":
+		typed = &hyperv1.NodePool{}
+	default:
+		return nil, fmt.Errorf("no %s Go type for kind %q", api, kind)
+	}
+	data, err := json.Marshal(object)
+	if err != nil {
+		return nil, err
+	}
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(typed); err != nil {
+		return nil, fmt.Errorf("the %s Go type does not take the object: %w", api, err)
+	}
+	if data, err = json.Marshal(typed); err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	return out, kjson.Unmarshal(data, &out)
+}
+
 func main() {
 	var inputs []input
 	data, err := io.ReadAll(os.Stdin)
@@ -119,6 +157,14 @@ func main() {
 		if err := failed[key]; err != nil {
 			outputs = append(outputs, output{Errors: []string{err.Error()}})
 			continue
+		}
+		if in.Through != "" {
+			typed, err := through(in.Through, in.New)
+			if err != nil {
+				outputs = append(outputs, output{Errors: []string{err.Error()}})
+				continue
+			}
+			in.New = typed
 		}
 		outputs = append(outputs, output{Errors: evaluate(schema, in)})
 	}
