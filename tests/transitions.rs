@@ -60,35 +60,31 @@ struct Update<'s> {
 fn rules_of(manifest: &Value) -> Option<&'static Value> {
     let api_version = manifest["apiVersion"].as_str()?;
     let kind = manifest["kind"].as_str()?;
-    schema::open_api_v3(api_version, kind).filter(|s| has_rules(s))
+    schema::open_api_v3(api_version, kind).filter(|s| !rules_in(s).is_empty())
 }
 
-fn has_rules(node: &Value) -> bool {
-    match node {
-        Value::Object(map) => {
-            map.contains_key("x-kubernetes-validations") || map.values().any(has_rules)
+/// Every CEL rule (`{rule, message}`) a schema declares.
+fn rules_in(schema: &Value) -> Vec<&Value> {
+    fn walk<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Array(rules)) = map.get("x-kubernetes-validations") {
+                    out.extend(rules);
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
         }
-        Value::Array(items) => items.iter().any(has_rules),
-        _ => false,
     }
+    let mut out = Vec::new();
+    walk(schema, &mut out);
+    out
 }
 
-/// Whether a schema has transition rules (ones that read `oldSelf`).
-fn has_transition_rules(node: &Value) -> bool {
-    match node {
-        Value::Object(map) => {
-            map.get("x-kubernetes-validations")
-                .and_then(Value::as_array)
-                .is_some_and(|rules| {
-                    rules
-                        .iter()
-                        .any(|r| r["rule"].as_str().is_some_and(|r| r.contains("oldSelf")))
-                })
-                || map.values().any(has_transition_rules)
-        }
-        Value::Array(items) => items.iter().any(has_transition_rules),
-        _ => false,
-    }
+/// Whether a rule is a transition rule (one that reads `oldSelf`).
+fn is_transition(rule: &Value) -> bool {
+    rule["rule"].as_str().is_some_and(|r| r.contains("oldSelf"))
 }
 
 /// `old` with `desired` applied over it as a JSON merge patch.
@@ -218,14 +214,22 @@ fn refused(updates: &[Update<'_>], verdicts: &[Vec<String>]) -> Vec<String> {
 /// How many updates of each kind with transition rules `updates` holds.
 fn transition_kinds(updates: &[Update<'_>]) -> BTreeMap<String, usize> {
     let mut kinds = BTreeMap::new();
-    for update in updates.iter().filter(|u| has_transition_rules(u.schema)) {
-        let (api_version, kind) = (&update.new["apiVersion"], &update.new["kind"]);
-        let kind = format!(
-            "{} {}",
-            api_version.as_str().unwrap(),
-            kind.as_str().unwrap()
-        );
-        *kinds.entry(kind).or_default() += 1;
+    // Whether each schema has transition rules, by address: a few schemas serve every update.
+    let mut known = BTreeMap::<*const Value, bool>::new();
+    for update in updates {
+        let schema = update.schema;
+        let transitions = *known
+            .entry(schema)
+            .or_insert_with(|| rules_in(schema).into_iter().any(is_transition));
+        if transitions {
+            let (api_version, kind) = (&update.new["apiVersion"], &update.new["kind"]);
+            let kind = format!(
+                "{} {}",
+                api_version.as_str().unwrap(),
+                kind.as_str().unwrap()
+            );
+            *kinds.entry(kind).or_default() += 1;
+        }
     }
     kinds
 }
@@ -542,32 +546,15 @@ fn edit(value: &mut Value, pointer: &str, to: Option<Value>) {
 
 /// Every transition rule of every XRD, as `(kind, message)`.
 fn xrd_transition_rules() -> Vec<(String, String)> {
-    fn walk(node: &Value, kind: &str, out: &mut Vec<(String, String)>) {
-        match node {
-            Value::Object(map) => {
-                let rules = map
-                    .get("x-kubernetes-validations")
-                    .and_then(Value::as_array);
-                for rule in rules.into_iter().flatten() {
-                    if rule["rule"].as_str().is_some_and(|r| r.contains("oldSelf")) {
-                        let message = rule["message"].as_str().unwrap_or_default();
-                        out.push((kind.to_owned(), message.to_owned()));
-                    }
-                }
-                map.values().for_each(|v| walk(v, kind, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, kind, out)),
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
     for entry in function_sco::compositions::REGISTRY {
         let xrd = (entry.definition)();
-        walk(
-            &xrd["spec"]["versions"],
-            xrd["spec"]["names"]["kind"].as_str().unwrap(),
-            &mut out,
-        );
+        let kind = xrd["spec"]["names"]["kind"].as_str().unwrap();
+        let rules = rules_in(&xrd["spec"]["versions"]);
+        for rule in rules.into_iter().filter(|r| is_transition(r)) {
+            let message = rule["message"].as_str().unwrap_or_default();
+            out.push((kind.to_owned(), message.to_owned()));
+        }
     }
     out
 }
@@ -852,9 +839,11 @@ fn hypershifts_own_typed_updates_of_what_we_write_pass_its_rules() {
         let case = dir.strip_prefix(root()).unwrap().display().to_string();
         let read = |name: &str| {
             let path = dir.join(name);
-            path.is_file()
-                .then(|| read_documents(&path).unwrap())
-                .unwrap_or_default()
+            if path.is_file() {
+                read_documents(&path).unwrap()
+            } else {
+                Vec::new()
+            }
         };
         let observed = read("observed.yaml");
         for desired in read("expected.yaml") {
