@@ -108,7 +108,8 @@ pub fn json_schema(api_version: &str, kind: &str) -> Result<&'static Value, Stri
 }
 
 /// The `openAPIV3Schema` of the CRD that serves `api_version` `kind`, as the CRD has it (its CEL
-/// rules, defaults and all), or `None` when `schemas/` has no CRD for it.
+/// rules, defaults and all; KubeVirt's from its fragment), or `None` when `schemas/` has no CRD
+/// for it.
 pub fn open_api_v3(api_version: &str, kind: &str) -> Option<&'static Value> {
     INDEX.lookup(api_version, kind).ok()?.open_api_v3.as_ref()
 }
@@ -315,8 +316,8 @@ struct Index {
 struct Schema {
     source: String,
     json_schema: Value,
-    /// The CRD version's own `openAPIV3Schema` (`None` for the core JSON schemas and KubeVirt's
-    /// fragments).
+    /// The CRD version's own `openAPIV3Schema` (KubeVirt's fragments are theirs; `None` for the
+    /// core JSON schemas).
     open_api_v3: Option<Value>,
     validator: OnceLock<Result<Validator, String>>,
 }
@@ -569,7 +570,7 @@ impl Index {
                         &row.kind,
                         path,
                         json_schema.clone(),
-                        None,
+                        Some(fragment.open_api_v3_schema.clone()),
                     );
                 }
             }
