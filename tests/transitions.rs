@@ -286,6 +286,25 @@ fn judge_through(tool: &Path, updates: &[Update<'_>], through: &str) -> Vec<Vec<
         .collect()
 }
 
+/// Judges `updates`, requiring each of [`IMMUTABLE_KINDS`] among them and none refused; how many
+/// of each kind with transition rules there were.
+fn judge_all(tool: &Path, updates: &[Update<'_>]) -> BTreeMap<String, usize> {
+    let kinds = transition_kinds(updates);
+    for kind in IMMUTABLE_KINDS {
+        assert!(
+            kinds.contains_key(kind),
+            "no stage updates a {kind}: {kinds:?}"
+        );
+    }
+    let refused = refused(updates, &judge(tool, updates));
+    assert!(
+        refused.is_empty(),
+        "refused on update:\n{}",
+        refused.join("\n")
+    );
+    kinds
+}
+
 #[test]
 fn every_update_a_stage_makes_passes_the_servers_transition_rules() {
     let test = "every_update_a_stage_makes_passes_the_servers_transition_rules";
@@ -293,19 +312,7 @@ fn every_update_a_stage_makes_passes_the_servers_transition_rules() {
         return;
     };
     let updates = updates();
-    let kinds = transition_kinds(&updates);
-    for kind in IMMUTABLE_KINDS {
-        assert!(
-            kinds.contains_key(kind),
-            "no stage updates a {kind}: {kinds:?}"
-        );
-    }
-    let refused = refused(&updates, &judge(&tool, &updates));
-    assert!(
-        refused.is_empty(),
-        "refused on update:\n{}",
-        refused.join("\n")
-    );
+    let kinds = judge_all(&tool, &updates);
     eprintln!(
         "{} updates judged; with transition rules: {kinds:?}",
         updates.len()
@@ -509,19 +516,7 @@ fn changed_platform_settings_never_make_an_update_the_rules_refuse() {
         }
         updates.extend(updates_of(&case, &input.observed, &expected, &documents));
     }
-    let kinds = transition_kinds(&updates);
-    for kind in IMMUTABLE_KINDS {
-        assert!(
-            kinds.contains_key(kind),
-            "no stage updates a {kind}: {kinds:?}"
-        );
-    }
-    let refused = refused(&updates, &judge(&tool, &updates));
-    assert!(
-        refused.is_empty(),
-        "refused on update:\n{}",
-        refused.join("\n")
-    );
+    let kinds = judge_all(&tool, &updates);
     assert!(unexplained.is_empty(), "Fatal:\n{}", unexplained.join("\n"));
     eprintln!(
         "{} updates judged under changed settings; with transition rules: {kinds:?}; refused by \
