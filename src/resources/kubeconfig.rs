@@ -447,4 +447,29 @@ users:
             r#"context "a" refers to cluster "c", which it does not define"#
         );
     }
+
+    #[test]
+    fn each_nesting_level_is_indented_two_spaces_more() {
+        // An exec plugin's settings sit in a mapping four levels down, and extensions can
+        // hold lists of lists: each level still steps in by two spaces, as kubectl writes.
+        let user = serde_json::json!({"exec": {"args": [["a"]], "command": "c"}});
+        let config = Kubeconfig {
+            api_version: v1(),
+            kind: config(),
+            clusters: vec![],
+            contexts: vec![],
+            current_context: String::new(),
+            users: vec![NamedUser {
+                name: "u".into(),
+                user: user.as_object().unwrap().clone(),
+            }],
+        };
+        let yaml = config.to_yaml();
+        let indents: Vec<usize> = yaml
+            .lines()
+            .map(|l| l.len() - l.trim_start_matches(' ').len())
+            .collect();
+        assert!(indents.windows(2).all(|w| w[1] <= w[0] + 2), "{yaml}");
+        assert_eq!(Kubeconfig::parse_uncached(yaml.as_bytes()).unwrap(), config);
+    }
 }
