@@ -328,7 +328,7 @@ fn first_update_of<'s>(updates: &[Update<'s>], kind: &str) -> Update<'s> {
         .clone()
 }
 
-/// Sets `pointer` in `value` (its parent must exist).
+/// Replaces what `pointer` names in `value` (it must be there; [`edit`] adds and removes).
 fn set(value: &mut Value, pointer: &str, to: Value) {
     *value
         .pointer_mut(pointer)
