@@ -28,6 +28,9 @@
 //! with the updates of mutable fields there admitted, on the XRD's schema as we generate it
 //! (Crossplane's CRD for the XR adds its own fields around it and keeps the rules).
 //!
+//! And the CRD Crossplane makes of each XRD is one the API server takes: a structural schema
+//! whose rules compile within the cost budget it estimates.
+//!
 //! Old and new go to `crdrules` (`tests/crossplane/crdrules/`: k8s.io/apiextensions-apiserver's
 //! CEL validator, as the server's update strategy runs it, with ratcheting), built by
 //! `tests/crossplane/tools.sh`, path in `CRD_RULES`. Without it the tests fail under `CI=true`
@@ -735,4 +738,102 @@ fn hypershifts_own_typed_updates_of_what_we_write_pass_its_rules() {
             update.at
         );
     }
+}
+
+/// The CustomResourceDefinition Crossplane makes of an XRD, as far as the API server's
+/// validation of it goes: the XRD's group, names, scope and versions with their schemas (the
+/// fields Crossplane adds to each schema carry no rules).
+fn crd_of(xrd: &Value) -> Value {
+    let spec = &xrd["spec"];
+    let scope = match spec["scope"].as_str() {
+        Some("Namespaced") => "Namespaced",
+        _ => "Cluster",
+    };
+    let versions: Vec<Value> = spec["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            json!({"name": v["name"], "served": v["served"], "storage": v["referenceable"],
+                   "schema": v["schema"], "subresources": {"status": {}}})
+        })
+        .collect();
+    let names = &spec["names"];
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{}.{}", names["plural"].as_str().unwrap(), spec["group"].as_str().unwrap())},
+        "spec": {"group": spec["group"], "names": names, "scope": scope, "versions": versions},
+    })
+}
+
+/// The API server's verdict on each CRD (`crdrules`' `crd` input).
+fn judge_crds(tool: &Path, crds: &[Value]) -> Vec<Vec<String>> {
+    let inputs: Vec<Value> = crds.iter().map(|crd| json!({"crd": crd})).collect();
+    let output = Command::new(tool)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            serde_json::to_writer(child.stdin.take().unwrap(), &inputs)?;
+            child.wait_with_output()
+        })
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.display()));
+    let outputs: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    outputs
+        .iter()
+        .map(|o| {
+            let errors = o["errors"].as_array().into_iter().flatten();
+            errors
+                .map(|e| e.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_xrd_makes_a_crd_the_api_server_takes_its_rules_within_budget() {
+    // The API server refuses a CRD whose schema is not structural or whose CEL rules do not
+    // compile or may cost more than its budget; Crossplane would then never serve the XR.
+    let test = "every_xrd_makes_a_crd_the_api_server_takes_its_rules_within_budget";
+    let Some(tool) = support::external_tool("CRD_RULES", test) else {
+        return;
+    };
+    let xrds: Vec<Value> = function_sco::compositions::REGISTRY
+        .iter()
+        .map(|entry| (entry.definition)())
+        .collect();
+    let mut crds: Vec<Value> = xrds.iter().map(crd_of).collect();
+    // A rule over every pair of keys of a map without maxProperties may cost more than the
+    // budget (one over each key, as the Group's attribute names are bounded, does not).
+    let group = xrds
+        .iter()
+        .position(|x| x["spec"]["names"]["kind"] == "Group");
+    let mut costly = crd_of(&xrds[group.expect("the Group XRD")]);
+    let attributes = "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/\
+                      parameters/properties/attributes";
+    costly
+        .pointer_mut(attributes)
+        .and_then(Value::as_object_mut)
+        .expect("the attributes schema")
+        .insert(
+            "x-kubernetes-validations".into(),
+            json!([{"rule": "self.all(k, self.all(j, k == j || !k.startsWith(j)))"}]),
+        );
+    crds.push(costly);
+    let verdicts = judge_crds(&tool, &crds);
+    let (control, verdicts) = verdicts.split_last().unwrap();
+    for (xrd, errors) in xrds.iter().zip(verdicts) {
+        assert!(
+            errors.is_empty(),
+            "{}: {errors:#?}",
+            xrd["metadata"]["name"]
+        );
+    }
+    assert!(
+        control
+            .iter()
+            .any(|e| e.contains("estimated rule cost exceeds budget")),
+        "a costly rule was taken: {control:?}"
+    );
 }

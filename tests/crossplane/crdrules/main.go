@@ -10,6 +10,10 @@
 // default since Kubernetes 1.30) and the runtime cost budget. Without an old object the rules
 // are evaluated as on create, where transition rules are skipped.
 //
+// An input {"crd": CustomResourceDefinition} asks instead whether the API server takes the CRD:
+// its validation of a new one (structural schema, CEL rules compiled and their estimated cost
+// within the budget), errors as it words them.
+//
 // With "through": "hypershift", the new object is first passed through HyperShift's Go types
 // (github.com/openshift/hypershift/api, the newest the module proxy serves: decoded, refusing a
 // field the types lack, and encoded again), which is what HyperShift's controllers write back
@@ -33,6 +37,7 @@ import (
 	hyperv1 "github.com/openshift/hypershift/api/hypershift/v1beta1"
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apivalidation "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel/model"
@@ -43,6 +48,9 @@ import (
 )
 
 type input struct {
+	// CRD, when set, asks instead whether the API server takes this CustomResourceDefinition
+	// (apiextensions validation, CEL rules compiled and their cost estimated within budget).
+	CRD    json.RawMessage `json:"crd"`
 	Schema json.RawMessage `json:"schema"`
 	Old    map[string]any  `json:"old"`
 	New    map[string]any  `json:"new"`
@@ -130,6 +138,27 @@ func through(api string, object map[string]any) (map[string]any, error) {
 	return out, kjson.Unmarshal(data, &out)
 }
 
+// validateCRD is the API server's validation of a new CustomResourceDefinition
+// (pkg/apis/apiextensions/validation ValidateCustomResourceDefinition, after the v1 defaults):
+// a structural schema, and CEL rules that compile within the cost budget.
+func validateCRD(raw json.RawMessage) []string {
+	var external apiextensionsv1.CustomResourceDefinition
+	if err := json.Unmarshal(raw, &external); err != nil {
+		return []string{fmt.Sprintf("the CRD does not decode: %v", err)}
+	}
+	apiextensionsv1.SetObjectDefaults_CustomResourceDefinition(&external)
+	var internal apiextensions.CustomResourceDefinition
+	if err := apiextensionsv1.Convert_v1_CustomResourceDefinition_To_apiextensions_CustomResourceDefinition(&external, &internal, nil); err != nil {
+		return []string{fmt.Sprintf("the CRD does not convert: %v", err)}
+	}
+	found := apivalidation.ValidateCustomResourceDefinition(context.Background(), &internal)
+	errors := make([]string, 0, len(found))
+	for _, e := range found {
+		errors = append(errors, e.Error())
+	}
+	return errors
+}
+
 func main() {
 	var inputs []input
 	data, err := io.ReadAll(os.Stdin)
@@ -144,6 +173,10 @@ func main() {
 	failed := map[string]error{}
 	outputs := make([]output, 0, len(inputs))
 	for _, in := range inputs {
+		if len(in.CRD) > 0 {
+			outputs = append(outputs, output{Errors: validateCRD(in.CRD)})
+			continue
+		}
 		key := string(in.Schema)
 		schema, ok := cache[key]
 		if !ok && failed[key] == nil {
