@@ -1,29 +1,31 @@
-// Command crdrules evaluates a CRD's CEL validation rules (x-kubernetes-validations) on an
-// update, with the Kubernetes API server's own validator: the rules of one openAPIV3Schema,
-// compiled as the server compiles them (k8s.io/apiextensions-apiserver@v0.35.0
-// pkg/registry/customresource/strategy.go, NewStrategy: cel.NewValidator on the structural
-// schema, celconfig.PerCallLimit) and evaluated as ValidateUpdate evaluates them: on the new
-// object with the old one beside it, both decoded as the server decodes them (integers as int64,
-// pkg/apiserver/customresource_handler.go) and defaulted from the schema as the server defaults
-// what it decodes and what it reads from storage (unstructuredDefaulter), so that transition rules (those naming oldSelf, such as
-// "self == oldSelf") are evaluated, with validation ratcheting (CRDValidationRatcheting, on by
-// default since Kubernetes 1.30) and the runtime cost budget. Without an old object the rules
-// are evaluated as on create, where transition rules are skipped.
+// Command crdrules asks what the Kubernetes API server's own CRD code answers, for the tests
+// (tests/transitions.rs), with k8s.io/apiextensions-apiserver@v0.35.0.
 //
-// An input {"crd": CustomResourceDefinition} asks instead whether the API server takes the CRD:
-// its validation of a new one (structural schema, CEL rules compiled and their estimated cost
-// within the budget), errors as it words them.
+// An input {"schema": openAPIV3Schema, "old": object or null, "new": object} evaluates the
+// schema's CEL rules (x-kubernetes-validations) on an update: compiled as the server compiles
+// them (pkg/registry/customresource/strategy.go NewStrategy: cel.NewValidator on the structural
+// schema, celconfig.PerCallLimit) and evaluated as ValidateUpdate evaluates them, on the new
+// object with the old one beside it, so that transition rules (those naming oldSelf, such as
+// "self == oldSelf") are evaluated, with validation ratcheting (CRDValidationRatcheting, on by
+// default since Kubernetes 1.30) and the runtime cost budget. Both objects are decoded as the
+// server decodes them (integers as int64, pkg/apiserver/customresource_handler.go) and
+// defaulted from the schema as it defaults what it decodes and what it reads from storage
+// (unstructuredDefaulter). Without an old object the rules are evaluated as on create, where
+// transition rules are skipped. A schema that is not structural, or a rule that does not
+// compile, is an error of that input.
 //
 // With "through": "hypershift", the new object is first passed through HyperShift's Go types
 // (github.com/openshift/hypershift/api, the newest the module proxy serves: decoded, refusing a
 // field the types lack, and encoded again), which is what HyperShift's controllers write back
 // when they update the object with their typed client.
 //
-// It reads a JSON array of {"schema": openAPIV3Schema, "old": object or null, "new": object,
-// "through": optional} from stdin and writes a JSON array of {"errors": [string]} to stdout, one per input, errors
-// in the server's own wording ("spec.services: Invalid value: ...: Services is immutable...").
-// A schema that is not structural, or a rule that does not compile, is an error of that input.
-// tests/transitions.rs runs it on what function-sco applies over what the API server holds.
+// An input {"crd": CustomResourceDefinition} asks instead whether the server takes the CRD: its
+// validation of a new one (pkg/apis/apiextensions/validation, after the v1 defaults: a
+// structural schema, CEL rules that compile within the cost budget it estimates).
+//
+// It reads a JSON array of inputs from stdin and writes a JSON array of {"errors": [string]}
+// to stdout, one per input, errors in the server's own wording ("spec.services: Invalid value:
+// ...: Services is immutable...").
 package main
 
 import (
