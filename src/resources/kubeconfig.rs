@@ -384,20 +384,11 @@ users:
             },
             "weird key: #1": "v",
         });
-        let config = Kubeconfig {
-            api_version: v1(),
-            kind: config(),
-            clusters: vec![NamedCluster {
-                name: "c".into(),
-                cluster: Map::new(),
-            }],
-            contexts: vec![],
-            current_context: String::new(),
-            users: vec![NamedUser {
-                name: "u".into(),
-                user: user.as_object().unwrap().clone(),
-            }],
-        };
+        let mut config = of_user(&user);
+        config.clusters = vec![NamedCluster {
+            name: "c".into(),
+            cluster: Map::new(),
+        }];
         let yaml = config.to_yaml();
         assert!(yaml.is_ascii(), "{yaml}");
         let back: Value = serde_norway::from_str(&yaml).unwrap();
@@ -448,12 +439,9 @@ users:
         );
     }
 
-    #[test]
-    fn each_nesting_level_is_indented_two_spaces_more() {
-        // An exec plugin's settings sit in a mapping four levels down, and extensions can
-        // hold lists of lists: each level still steps in by two spaces, as kubectl writes.
-        let user = serde_json::json!({"exec": {"args": [["a"]], "command": "c"}});
-        let config = Kubeconfig {
+    /// A kubeconfig of one user, `u`, whose settings are `user`.
+    fn of_user(user: &Value) -> Kubeconfig {
+        Kubeconfig {
             api_version: v1(),
             kind: config(),
             clusters: vec![],
@@ -463,7 +451,15 @@ users:
                 name: "u".into(),
                 user: user.as_object().unwrap().clone(),
             }],
-        };
+        }
+    }
+
+    #[test]
+    fn each_nesting_level_is_indented_two_spaces_more() {
+        // An exec plugin's settings sit in a mapping four levels down, and extensions can
+        // hold lists of lists: each level still steps in by two spaces, as kubectl writes.
+        let user = serde_json::json!({"exec": {"args": [["a"]], "command": "c"}});
+        let config = of_user(&user);
         let yaml = config.to_yaml();
         let indents: Vec<usize> = yaml
             .lines()
