@@ -420,8 +420,7 @@ fn every_manifest_and_xr_passes_crossplane_resource_validate() {
     let (extensions, defined) = extensions(&work);
     let resources = work.join("resources");
     fs::create_dir_all(&resources).unwrap();
-    let mut cases = case_dirs(&root().join("tests/fixtures"));
-    cases.extend(case_dirs(&root().join("examples")));
+    let cases = support::cases();
     let mut counted: BTreeMap<&str, usize> = BTreeMap::new();
     for case in &cases {
         let name = case

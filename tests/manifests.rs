@@ -152,14 +152,8 @@ fn an_example_that_breaks_the_xrd_is_caught() {
 /// what a cluster holds.
 #[test]
 fn observed_and_fetched_objects_are_valid_upstream() {
-    let mut dirs = Vec::new();
-    for base in ["examples", "tests/fixtures"] {
-        for kind_dir in case_dirs(&root().join(base)) {
-            dirs.extend(case_dirs(&kind_dir));
-        }
-    }
     let mut errors = Vec::new();
-    for dir in &dirs {
+    for dir in &support::cases() {
         for file in ["observed.yaml", "required.yaml"] {
             let path = dir.join(file);
             if !path.is_file() {

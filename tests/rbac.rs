@@ -6,7 +6,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use support::{case_dirs, render_case, root};
+use support::{render_case, root};
 
 const WRITE: [&str; 7] = [
     "get", "list", "watch", "create", "update", "patch", "delete",
@@ -54,9 +54,7 @@ fn the_shipped_cluster_role_covers_every_composed_and_required_kind() {
     );
     let mut composed = BTreeSet::new();
     let mut required = BTreeSet::new();
-    let mut dirs = case_dirs(&root().join("examples"));
-    dirs.extend(case_dirs(&root().join("tests/fixtures")));
-    for dir in &dirs {
+    for dir in &support::cases() {
         let (_, rsp) = render_case(dir);
         for resource in rsp.desired.iter().flat_map(|d| d.resources.values()) {
             let manifest = resource

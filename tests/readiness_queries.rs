@@ -20,7 +20,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use function_sco::sdk::render::{case_dirs, read_documents};
+use function_sco::sdk::render::read_documents;
 use serde_json::{Value, json};
 use support::outcome::Outcome;
 use support::{composed_name, root};
@@ -64,10 +64,8 @@ fn query(object: &Value) -> Option<&str> {
 }
 
 fn cases() -> Vec<Case> {
-    let mut dirs = case_dirs(&root().join("examples"));
-    dirs.extend(case_dirs(&root().join("tests/fixtures")));
     let mut cases = Vec::new();
-    for dir in dirs {
+    for dir in support::cases() {
         let place = dir.strip_prefix(root()).unwrap().display().to_string();
         let observed = by_name(&dir.join("observed.yaml"));
         let rendered = Outcome::of(support::render_case(&dir).1);

@@ -7,14 +7,7 @@ mod support;
 
 use function_sco::sdk::render;
 use support::golden::assert_golden;
-use support::{case_dirs, render_case, root, schema};
-
-/// Every fixture stage and every example.
-fn cases() -> Vec<std::path::PathBuf> {
-    let mut dirs = case_dirs(&root().join("tests/fixtures"));
-    dirs.extend(case_dirs(&root().join("examples")));
-    dirs
-}
+use support::{cases, render_case, root, schema};
 
 #[test]
 fn fixtures_and_examples_match_their_golden_output() {

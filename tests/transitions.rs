@@ -40,14 +40,14 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use function_sco::config::merge_patch;
 use function_sco::resources::hypershift;
-use function_sco::sdk::render::{self, case_dirs, read_documents};
+use function_sco::sdk::render::{self, read_documents};
 use serde_json::{Value, json};
-use support::{root, schema};
+use support::{cases, root, schema};
 
 /// One update to judge: where it comes from, the schema whose rules apply, old and new.
 #[derive(Clone)]
@@ -95,17 +95,6 @@ fn applied(old: &Value, desired: &Value) -> Value {
     let mut new = old.clone();
     merge_patch(&mut new, desired);
     new
-}
-
-/// Every example and golden stage directory.
-fn cases() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    for base in ["examples", "tests/fixtures"] {
-        for kind_dir in case_dirs(&root().join(base)) {
-            dirs.extend(case_dirs(&kind_dir));
-        }
-    }
-    dirs
 }
 
 /// The updates `desired` (render documents) makes to the `observed` composed resources of

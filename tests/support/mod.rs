@@ -15,12 +15,19 @@ use function_sco::function::Sco;
 use function_sco::sdk::proto::v1::RunFunctionResponse;
 use function_sco::sdk::{Runner, render, response};
 
-#[allow(unused_imports)] // used by tests/render.rs only
 pub use function_sco::sdk::render::case_dirs;
 
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every render case: each example (`examples/<composition>/<case>/`), then each golden stage
+/// (`tests/fixtures/<composition>/<stage>/`).
+pub fn cases() -> Vec<PathBuf> {
+    let mut dirs = case_dirs(&root().join("examples"));
+    dirs.extend(case_dirs(&root().join("tests/fixtures")));
+    dirs
 }
 
 /// A render case: a directory with `xr.yaml` and optionally `observed.yaml`,
