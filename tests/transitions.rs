@@ -97,6 +97,53 @@ fn applied(old: &Value, desired: &Value) -> Value {
     new
 }
 
+/// Where a provider-kubernetes `Object` holds the manifest it applies, and what it reports of
+/// the object it applied.
+const MANIFEST: &str = "/spec/forProvider/manifest";
+const OBSERVED_MANIFEST: &str = "/status/atProvider/manifest";
+
+/// One object a render writes: a composed resource, or the manifest an `Object` wraps.
+struct Write<'a> {
+    /// `<composed resource name>`, with `: spec.forProvider.manifest` for a wrapped manifest.
+    at: String,
+    /// The composed resource's name.
+    name: &'a str,
+    /// Whether it is the manifest an `Object` wraps.
+    wrapped: bool,
+    desired: &'a Value,
+    /// What the API server holds of it (`None`: the write creates it).
+    old: Option<&'a Value>,
+}
+
+/// Every object `desired` (render documents) writes, with what `observed` holds of each.
+fn writes<'a>(observed: &'a [Value], desired: &'a [Value]) -> Vec<Write<'a>> {
+    let mut writes = Vec::new();
+    for document in desired {
+        let name = support::composed_name(document);
+        if name.is_empty() {
+            continue;
+        }
+        let old = observed.iter().find(|o| support::composed_name(o) == name);
+        writes.push(Write {
+            at: name.to_owned(),
+            name,
+            wrapped: false,
+            desired: document,
+            old,
+        });
+        if let Some(manifest) = document.pointer(MANIFEST) {
+            writes.push(Write {
+                at: format!("{name}: spec.forProvider.manifest"),
+                name,
+                wrapped: true,
+                desired: manifest,
+                old: old.and_then(|o| o.pointer(OBSERVED_MANIFEST)),
+            });
+        }
+    }
+    writes
+}
+
 /// The updates `desired` (render documents) makes to the `observed` composed resources of
 /// `case` that have CEL rules: the composed resource itself, and the manifest an `Object`
 /// wraps over what the Object reports of it. `before` holds what was applied last (empty when
@@ -108,53 +155,31 @@ fn updates_of(
     before: &[Value],
     desired: &[Value],
 ) -> Vec<Update<'static>> {
-    let by_name = |documents: &'_ [Value]| -> BTreeMap<String, Value> {
-        let named = documents
-            .iter()
-            .map(|o| (support::composed_name(o).to_owned(), o.clone()));
-        named.filter(|(name, _)| !name.is_empty()).collect()
-    };
-    let (observed, before) = (by_name(observed), by_name(before));
-    let wrapped = |object: Option<&Value>, at: &str| object.and_then(|o| o.pointer(at)).cloned();
     let mut updates = Vec::new();
-    for desired in desired {
-        let name = support::composed_name(desired);
-        let Some(old) = observed.get(name) else {
+    for write in writes(observed, desired) {
+        let (Some(old), Some(schema)) = (write.old, rules_of(write.desired)) else {
             continue;
         };
-        let mut push = |at: String, old: &Value, before: Option<Value>, desired: &Value| {
-            if let Some(schema) = rules_of(desired) {
-                let mut new = applied(old, desired);
-                if let Some(before) = before {
-                    drop_unwritten(&mut new, &before, desired);
-                }
-                updates.push(Update {
-                    at,
-                    schema,
-                    old: old.clone(),
-                    new,
-                });
+        let mut new = applied(old, write.desired);
+        let last = before
+            .iter()
+            .find(|b| support::composed_name(b) == write.name);
+        let last = last.and_then(|b| {
+            if write.wrapped {
+                b.pointer(MANIFEST)
+            } else {
+                Some(b)
             }
-        };
-        push(
-            format!("{case}: {name}"),
-            old,
-            before.get(name).cloned(),
-            desired,
-        );
-        let manifest = "/spec/forProvider/manifest";
-        if let (Some(desired), Some(old)) = (
-            desired.pointer(manifest),
-            old.pointer("/status/atProvider/manifest"),
-        ) {
-            let before = wrapped(before.get(name), manifest);
-            push(
-                format!("{case}: {name}: spec.forProvider.manifest"),
-                old,
-                before,
-                desired,
-            );
+        });
+        if let Some(last) = last {
+            drop_unwritten(&mut new, last, write.desired);
         }
+        updates.push(Update {
+            at: format!("{case}: {}", write.at),
+            schema,
+            old: old.clone(),
+            new,
+        });
     }
     updates
 }
@@ -183,14 +208,24 @@ fn drop_unwritten(new: &mut Value, before: &Value, desired: &Value) {
 fn updates() -> Vec<Update<'static>> {
     let mut updates = Vec::new();
     for dir in cases() {
-        let (observed, expected) = (dir.join("observed.yaml"), dir.join("expected.yaml"));
-        if observed.is_file() && expected.is_file() {
-            let case = dir.strip_prefix(root()).unwrap().display().to_string();
-            let read = |path: &Path| read_documents(path).unwrap_or_else(|e| panic!("{e}"));
-            updates.extend(updates_of(&case, &read(&observed), &[], &read(&expected)));
-        }
+        let case = dir.strip_prefix(root()).unwrap().display().to_string();
+        let (observed, expected) = (
+            documents(&dir, "observed.yaml"),
+            documents(&dir, "expected.yaml"),
+        );
+        updates.extend(updates_of(&case, &observed, &[], &expected));
     }
     updates
+}
+
+/// The documents of `dir`'s file `name`; none when there is no such file.
+fn documents(dir: &Path, name: &str) -> Vec<Value> {
+    let path = dir.join(name);
+    if path.is_file() {
+        read_documents(&path).unwrap_or_else(|e| panic!("{e}"))
+    } else {
+        Vec::new()
+    }
 }
 
 /// The update lines the judge refused, with its errors.
@@ -362,8 +397,10 @@ fn the_judge_refuses_what_the_servers_rules_refuse() {
     // A field the last apply wrote and this one does not goes away: had we written a
     // Workspace's URL (kcp's), dropping it is refused.
     let dir = root().join("examples/organisation/acme");
-    let observed = read_documents(&dir.join("observed.yaml")).unwrap();
-    let desired = read_documents(&dir.join("expected.yaml")).unwrap();
+    let (observed, desired) = (
+        documents(&dir, "observed.yaml"),
+        documents(&dir, "expected.yaml"),
+    );
     let mut before = desired.clone();
     for document in &mut before {
         let (name, manifest) = (
@@ -483,7 +520,7 @@ fn changed_platform_settings_never_make_an_update_the_rules_refuse() {
         };
         // A stage without observed objects updates nothing; one refused as it stands is not
         // about settings.
-        let expected = read_documents(&dir.join("expected.yaml")).unwrap();
+        let expected = documents(&dir, "expected.yaml");
         if !dir.join("observed.yaml").is_file() || !fatal(&expected).is_empty() {
             continue;
         }
@@ -641,43 +678,25 @@ fn hypershifts_own_typed_updates_of_what_we_write_pass_its_rules() {
     let mut stored = Vec::new();
     for dir in cases() {
         let case = dir.strip_prefix(root()).unwrap().display().to_string();
-        let read = |name: &str| {
-            let path = dir.join(name);
-            if path.is_file() {
-                read_documents(&path).unwrap()
-            } else {
-                Vec::new()
+        let (observed, expected) = (
+            documents(&dir, "observed.yaml"),
+            documents(&dir, "expected.yaml"),
+        );
+        for write in writes(&observed, &expected) {
+            let kind = write.desired["kind"].as_str().unwrap_or_default();
+            if write.desired["apiVersion"] != hypershift::API_VERSION
+                || !["HostedCluster", "NodePool"].contains(&kind)
+            {
+                continue;
             }
-        };
-        let observed = read("observed.yaml");
-        for desired in read("expected.yaml") {
-            let name = support::composed_name(&desired).to_owned();
-            let old = observed.iter().find(|o| support::composed_name(o) == name);
-            let manifest = "/spec/forProvider/manifest";
-            let objects = [
-                (desired.clone(), old.cloned()),
-                (
-                    desired.pointer(manifest).cloned().unwrap_or_default(),
-                    old.and_then(|o| o.pointer("/status/atProvider/manifest"))
-                        .cloned(),
-                ),
-            ];
-            for (desired, old) in objects {
-                let kind = desired["kind"].as_str().unwrap_or_default();
-                if desired["apiVersion"] != hypershift::API_VERSION
-                    || !["HostedCluster", "NodePool"].contains(&kind)
-                {
-                    continue;
-                }
-                let written = applied(&old.unwrap_or_else(|| json!({})), &desired);
-                let schema = rules_of(&written).expect("HyperShift's CRDs have rules");
-                stored.push(Update {
-                    at: format!("{case}: {name} ({kind})"),
-                    schema,
-                    old: written.clone(),
-                    new: written,
-                });
-            }
+            let written = applied(write.old.unwrap_or(&json!({})), write.desired);
+            let schema = rules_of(&written).expect("HyperShift's CRDs have rules");
+            stored.push(Update {
+                at: format!("{case}: {} ({kind})", write.at),
+                schema,
+                old: written.clone(),
+                new: written,
+            });
         }
     }
     assert!(
